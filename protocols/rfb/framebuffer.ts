@@ -1,0 +1,152 @@
+import { RfbError } from '../errors.js';
+import { LIMITS } from '../limits.js';
+
+export interface Rect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * A framebuffer of RGBX pixels: 4 bytes a pixel in memory order R, G, B, X, rows top to bottom,
+ * stride `width * 4`. This is the byte layout of the RFB pixel format the gateway asks every
+ * upstream server for (32 bpp, depth 24, little-endian, red-shift 0, green-shift 8, blue-shift 16),
+ * so Raw pixels copy straight in. One allocation, replaced on resize.
+ *
+ * Pure data: no events. Whoever drives a decoder learns the changed rectangle from the decoder's
+ * result and does its own damage tracking (src/session).
+ */
+export class Framebuffer {
+  width: number;
+  height: number;
+  data: Buffer;
+
+  constructor(width: number, height: number) {
+    checkSize(width, height);
+    this.width = width;
+    this.height = height;
+    this.data = Buffer.alloc(width * height * 4);
+  }
+
+  /** Replaces the pixel store. Content is kept where the old and new sizes overlap; the rest is black. */
+  resize(width: number, height: number): void {
+    checkSize(width, height);
+    if (width === this.width && height === this.height) return;
+    const next = Buffer.alloc(width * height * 4);
+    const w = Math.min(width, this.width);
+    const h = Math.min(height, this.height);
+    for (let y = 0; y < h; y++) {
+      this.data.copy(next, y * width * 4, y * this.width * 4, y * this.width * 4 + w * 4);
+    }
+    this.width = width;
+    this.height = height;
+    this.data = next;
+  }
+
+  /** True when the rectangle lies inside the framebuffer. */
+  contains(x: number, y: number, width: number, height: number): boolean {
+    return x >= 0 && y >= 0 && width >= 0 && height >= 0 && x + width <= this.width && y + height <= this.height;
+  }
+
+  /** Throws RFB_ERR_RECT_OUT_OF_BOUNDS naming `field` when the rectangle is outside the framebuffer. */
+  checkRect(x: number, y: number, width: number, height: number, field = 'rectangle'): void {
+    if (!this.contains(x, y, width, height)) {
+      throw new RfbError(
+        'RFB_ERR_RECT_OUT_OF_BOUNDS',
+        `${width}x${height}+${x}+${y} lies outside the ${this.width}x${this.height} framebuffer`,
+        field,
+      );
+    }
+  }
+
+  /** Fills a rectangle with one colour. The caller has checked bounds. */
+  fillRect(x: number, y: number, width: number, height: number, r: number, g: number, b: number): void {
+    if (width <= 0 || height <= 0) return;
+    const stride = this.width * 4;
+    const d = this.data;
+    const rowStart = y * stride + x * 4;
+    // Fill the first row pixel by pixel, then copy it down: fast for wide rectangles.
+    for (let i = 0, o = rowStart; i < width; i++, o += 4) {
+      d[o] = r;
+      d[o + 1] = g;
+      d[o + 2] = b;
+      d[o + 3] = 0;
+    }
+    const rowBytes = width * 4;
+    for (let row = 1; row < height; row++) {
+      d.copy(d, rowStart + row * stride, rowStart, rowStart + rowBytes);
+    }
+  }
+
+  /**
+   * Copies RGBX pixels from `src` (rows of `srcStride` bytes, starting at `srcOffset`) into the
+   * rectangle. The caller has checked bounds. Does not keep `src`.
+   */
+  putRgbx(x: number, y: number, width: number, height: number, src: Uint8Array, srcStride = width * 4, srcOffset = 0): void {
+    const stride = this.width * 4;
+    const rowBytes = width * 4;
+    for (let row = 0; row < height; row++) {
+      const s = srcOffset + row * srcStride;
+      this.data.set(src.subarray(s, s + rowBytes), (y + row) * stride + x * 4);
+    }
+  }
+
+  /**
+   * Copies RGB triplets (3 bytes a pixel, rows of width*3) into the rectangle — the TPIXEL/CPIXEL
+   * form Tight and ZRLE use for 32-bpp depth-24 formats. The caller has checked bounds.
+   */
+  putRgb(x: number, y: number, width: number, height: number, src: Uint8Array, srcOffset = 0): void {
+    const stride = this.width * 4;
+    const d = this.data;
+    let s = srcOffset;
+    for (let row = 0; row < height; row++) {
+      let o = (y + row) * stride + x * 4;
+      for (let col = 0; col < width; col++, o += 4, s += 3) {
+        d[o] = src[s]!;
+        d[o + 1] = src[s + 1]!;
+        d[o + 2] = src[s + 2]!;
+        d[o + 3] = 0;
+      }
+    }
+  }
+
+  /** CopyRect semantics: copies an area of this framebuffer to another place (overlap-safe). Caller checked bounds. */
+  copyRect(srcX: number, srcY: number, dstX: number, dstY: number, width: number, height: number): void {
+    const stride = this.width * 4;
+    const rowBytes = width * 4;
+    const d = this.data;
+    if (dstY > srcY) {
+      for (let row = height - 1; row >= 0; row--) {
+        const s = (srcY + row) * stride + srcX * 4;
+        d.copy(d, (dstY + row) * stride + dstX * 4, s, s + rowBytes);
+      }
+    } else {
+      for (let row = 0; row < height; row++) {
+        const s = (srcY + row) * stride + srcX * 4;
+        d.copy(d, (dstY + row) * stride + dstX * 4, s, s + rowBytes);
+      }
+    }
+  }
+
+  /** A copy of a rectangle's RGBX pixels, rows packed (width*4 bytes each). */
+  getRgbx(x: number, y: number, width: number, height: number): Buffer {
+    const out = Buffer.allocUnsafe(width * height * 4);
+    const stride = this.width * 4;
+    for (let row = 0; row < height; row++) {
+      const s = (y + row) * stride + x * 4;
+      this.data.copy(out, row * width * 4, s, s + width * 4);
+    }
+    return out;
+  }
+}
+
+function checkSize(width: number, height: number): void {
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || width > LIMITS.maxFramebufferWidth || height > LIMITS.maxFramebufferHeight) {
+    throw new RfbError(
+      'RFB_ERR_FRAMEBUFFER_SIZE',
+      `${width}x${height} is not a usable framebuffer size (1..${LIMITS.maxFramebufferWidth} x 1..${LIMITS.maxFramebufferHeight})`,
+      'framebuffer-size',
+    );
+  }
+}

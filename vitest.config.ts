@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // Integration tests start QEMU, Xvnc and Chromium: on a 2-core machine, run files one or two at a time.
+    maxWorkers: 2,
+    pool: 'forks',
+  },
+});
