@@ -19,4 +19,29 @@ export const LIMITS = Object.freeze({
   maxCompressedRectBytes: 64 << 20,
   /** SetColourMapEntries entries. */
   maxColourMapEntries: 65536,
+  // ATEN iKVM (protocols/aten). A 1920x1200 Hermon raw frame is 4.6 MB; AST2100 frames are smaller.
+  /** Payload (`dataLen`) of one ATEN video rectangle. */
+  maxAtenRectBytes: 16 << 20,
+  /** Rectangles in one ATEN FramebufferUpdate (real boards send 1). */
+  maxAtenRects: 16,
+  /** Side of the cursor bitmap in an ATEN 0x04 cursor message (hardware cursors are 64x64). */
+  maxAtenCursorSide: 256,
+  /** Tiles in one Hermon 16x16-tile payload (1920x1200 is 9000 tiles). */
+  maxHermonTiles: 65536,
+});
+
+/** IPMI / RMCP+ (protocols/ipmi). */
+export const IPMI_LIMITS = Object.freeze({
+  /**
+   * Largest RMCP+ payload length we accept in a session header. ipmi_sim declares an outbound SOL
+   * payload size of 0x4000 (notes §3.1); IV, confidentiality pad and headers add well under 4 KiB.
+   */
+  maxPayloadBytes: 0x4000 + 4096,
+  /** Largest UDP datagram we read at all (IPv4 UDP maximum). */
+  maxDatagramBytes: 65507,
+  /**
+   * SOL characters per packet we send: the accepted-character-count field is one byte (IPMI v2.0
+   * §15.9), so a packet can never have more than 255 characters acknowledged.
+   */
+  maxSolCharsPerPacket: 255,
 });
