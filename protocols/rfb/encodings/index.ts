@@ -1,0 +1,56 @@
+import { Encoding } from '../constants.js';
+import { CopyRectDecoder } from './copy-rect.js';
+import { HextileDecoder } from './hextile.js';
+import { RawDecoder } from './raw.js';
+import { RREDecoder } from './rre.js';
+import { TightDecoder } from './tight.js';
+import type { RectDecoder } from './types.js';
+import { ZlibDecoder } from './zlib.js';
+import { ZrleDecoder } from './zrle.js';
+
+export { CopyRectDecoder } from './copy-rect.js';
+export { HextileDecoder } from './hextile.js';
+export { Inflater, deflateFresh } from './inflater.js';
+export { RawDecoder, RawEncoder, encodeRawRect, checkRawPixelFormat } from './raw.js';
+export { RECT_HEADER_BYTES, writeRectHeader } from './rect-header.js';
+export { RREDecoder } from './rre.js';
+export { TightDecoder, TightEncoder, type TightEncoderOptions } from './tight.js';
+export type { EncodedRect, RectDecoder, RectEncoder, RectHeader } from './types.js';
+export { ZlibDecoder } from './zlib.js';
+export { ZrleDecoder } from './zrle.js';
+
+/**
+ * The rectangle encodings we ask upstream servers for, most preferred first (the caller appends
+ * pseudo-encodings). Why this order:
+ * - ZRLE first: lossless, one zlib stream, 64x64 tiles with palette/RLE — the best ratio for
+ *   consoles (text, flat colour) and what TigerVNC and QEMU do best; BMC links are often slow.
+ * - Tight next (lossless only: we never send quality levels, so no JPEG): as good on flat areas,
+ *   the preferred encoding of libvncserver-based BMC firmwares.
+ * - Hextile: the best choice without zlib, for old servers that have neither ZRLE nor Tight.
+ * - Zlib, RRE: rarely better, but some embedded servers offer only these.
+ * - CopyRect: only ever used for scrolling/moves, where it is unbeatable; its place in the list
+ *   does not matter to servers that support it (they use it when it applies).
+ * - Raw: last, the mandatory fallback (§7.7.1 says every client must support it).
+ */
+export const UPSTREAM_ENCODINGS: readonly number[] = Object.freeze([
+  Encoding.ZRLE,
+  Encoding.Tight,
+  Encoding.Hextile,
+  Encoding.Zlib,
+  Encoding.RRE,
+  Encoding.CopyRect,
+  Encoding.Raw,
+]);
+
+/** Fresh decoders for one upstream connection, keyed by encoding number. */
+export function createDecoders(): Map<number, RectDecoder> {
+  return new Map<number, RectDecoder>([
+    [Encoding.Raw, new RawDecoder()],
+    [Encoding.CopyRect, new CopyRectDecoder()],
+    [Encoding.RRE, new RREDecoder()],
+    [Encoding.Hextile, new HextileDecoder()],
+    [Encoding.Zlib, new ZlibDecoder()],
+    [Encoding.Tight, new TightDecoder()],
+    [Encoding.ZRLE, new ZrleDecoder()],
+  ]);
+}

@@ -1,0 +1,192 @@
+import { Encoding } from '../constants.js';
+import type { Framebuffer, Rect } from '../framebuffer.js';
+import { deflateFresh } from './inflater.js';
+import { RECT_HEADER_BYTES, writeRectHeader } from './rect-header.js';
+import type { EncodedRect, RectEncoder } from './types.js';
+
+/** Tight's own limit: "the width of any Tight-encoded rectangle cannot exceed 2048 pixels". */
+export const TIGHT_MAX_RECT_WIDTH = 2048;
+/**
+ * Most pixels we put in one Tight rectangle: 21845 keeps the copy-filter data (3 bytes a pixel) under
+ * 64 KiB, the size TightVNC and libvncserver use, so a viewer never has to inflate more than that for
+ * one rectangle and one rectangle's zlib work stays short.
+ */
+export const TIGHT_MAX_RECT_PIXELS = 21845;
+const MIN_TO_COMPRESS = 12;
+const FILL = 0x80;
+const EXPLICIT_FILTER = 0x40;
+const FILTER_PALETTE = 1;
+/** Stream per kind of data, as TightVNC assigns them (any choice works: every rectangle resets it). */
+const STREAM_COPY = 0;
+const STREAM_MONO = 1;
+const STREAM_INDEXED = 2;
+const HASH_SLOTS = 1024; // > 4 x 256 colours, so linear probing stays short
+
+export interface TightEncoderOptions {
+  /** zlib level 0..9; 1 by default (speed: this is the per-update hot path). */
+  zlibLevel?: number;
+}
+
+/**
+ * Tight for viewers (stock noVNC), in a form any number of viewers can share: every compressed
+ * rectangle starts a fresh zlib stream and sets that stream's reset bit in its compression-control
+ * byte, so no viewer needs history. Per rectangle (after splitting to Tight's limits): one colour →
+ * fill; up to 256 colours where it pays → palette filter (1 bit a pixel for 2 colours); else the
+ * basic copy filter. Data under 12 bytes goes uncompressed, as the spec requires.
+ * Not used: JPEG (lossy; noVNC asks for it only with a quality level) and the gradient filter (helps
+ * only photo-like areas, costs a pass; BMC consoles are text and flat colour).
+ */
+export class TightEncoder implements RectEncoder {
+  readonly encoding = Encoding.Tight;
+  readonly shareable = true;
+  readonly #level: number;
+  /** Scratch, reused across calls: one palette index a pixel, and RGB for the copy filter. */
+  readonly #indices = new Uint8Array(TIGHT_MAX_RECT_PIXELS);
+  readonly #rgb = Buffer.allocUnsafe(TIGHT_MAX_RECT_PIXELS * 3);
+  readonly #keys = new Int32Array(HASH_SLOTS);
+  readonly #slots = new Uint16Array(HASH_SLOTS);
+  readonly #used = new Uint16Array(257);
+  readonly #palette = new Int32Array(256);
+
+  constructor(options: TightEncoderOptions = {}) {
+    this.#level = options.zlibLevel ?? 1;
+  }
+
+  encodeRect(fb: Framebuffer, rect: Rect): EncodedRect[] {
+    const out: EncodedRect[] = [];
+    if (rect.width === 0 || rect.height === 0) return out;
+    const stripWidth = Math.min(rect.width, TIGHT_MAX_RECT_WIDTH);
+    const rows = Math.max(1, Math.floor(TIGHT_MAX_RECT_PIXELS / stripWidth));
+    for (let y = 0; y < rect.height; y += rows) {
+      const h = Math.min(rows, rect.height - y);
+      for (let x = 0; x < rect.width; x += stripWidth) {
+        const w = Math.min(stripWidth, rect.width - x);
+        out.push(this.#encodeOne(fb, { x: rect.x + x, y: rect.y + y, width: w, height: h }));
+      }
+    }
+    return out;
+  }
+
+  #encodeOne(fb: Framebuffer, r: Rect): Buffer {
+    const colours = this.#countColours(fb, r);
+    const pal = this.#palette;
+    const pixels = r.width * r.height;
+    if (colours === 1) {
+      const out = Buffer.allocUnsafe(RECT_HEADER_BYTES + 4);
+      writeRectHeader(out, 0, r, Encoding.Tight);
+      out[12] = FILL;
+      out[13] = pal[0]! & 0xff;
+      out[14] = (pal[0]! >> 8) & 0xff;
+      out[15] = (pal[0]! >> 16) & 0xff;
+      return out;
+    }
+    // A palette pays while it (3 bytes a colour) plus indices stays well under 3 bytes a pixel.
+    if (colours > 1 && colours * 3 < pixels * 2) {
+      const data = colours === 2 ? this.#packMono(r.width, r.height) : this.#indices.subarray(0, pixels);
+      const stream = colours === 2 ? STREAM_MONO : STREAM_INDEXED;
+      const head = Buffer.allocUnsafe(3 + colours * 3);
+      head[0] = EXPLICIT_FILTER | (stream << 4);
+      head[1] = FILTER_PALETTE;
+      head[2] = colours - 1;
+      for (let i = 0; i < colours; i++) {
+        head[3 + i * 3] = pal[i]! & 0xff;
+        head[4 + i * 3] = (pal[i]! >> 8) & 0xff;
+        head[5 + i * 3] = (pal[i]! >> 16) & 0xff;
+      }
+      return this.#finish(r, head, stream, data);
+    }
+    const rgb = this.#rgb;
+    const d = fb.data;
+    const stride = fb.width * 4;
+    let o = 0;
+    for (let row = 0; row < r.height; row++) {
+      let s = (r.y + row) * stride + r.x * 4;
+      for (let col = 0; col < r.width; col++, s += 4, o += 3) {
+        rgb[o] = d[s]!;
+        rgb[o + 1] = d[s + 1]!;
+        rgb[o + 2] = d[s + 2]!;
+      }
+    }
+    // Copy filter is implicit when no filter id is sent.
+    return this.#finish(r, Buffer.of(STREAM_COPY << 4), STREAM_COPY, rgb.subarray(0, o));
+  }
+
+  /** header + `head` (compression control, filter, palette) + [compact length] + data, zlib'd if >= 12 bytes. */
+  #finish(r: Rect, head: Buffer, stream: number, data: Uint8Array): Buffer {
+    let body: Uint8Array = data;
+    let lenBytes = 0;
+    if (data.length >= MIN_TO_COMPRESS) {
+      body = deflateFresh(data, this.#level);
+      head[0] = head[0]! | (1 << stream); // reset the stream: this data starts a new zlib stream
+      lenBytes = body.length < 0x80 ? 1 : body.length < 0x4000 ? 2 : 3;
+    }
+    const out = Buffer.allocUnsafe(RECT_HEADER_BYTES + head.length + lenBytes + body.length);
+    writeRectHeader(out, 0, r, Encoding.Tight);
+    head.copy(out, RECT_HEADER_BYTES);
+    let o = RECT_HEADER_BYTES + head.length;
+    if (lenBytes > 0) {
+      const n = body.length;
+      out[o++] = (n & 0x7f) | (lenBytes > 1 ? 0x80 : 0);
+      if (lenBytes > 1) out[o++] = ((n >> 7) & 0x7f) | (lenBytes > 2 ? 0x80 : 0);
+      if (lenBytes > 2) out[o++] = (n >> 14) & 0xff;
+    }
+    out.set(body, o);
+    return out;
+  }
+
+  /**
+   * Counts the rectangle's colours (stopping past 256) into #palette, writing each pixel's palette
+   * index into #indices on the way. Returns the count, or 257 when there are more than 256.
+   * Consecutive equal pixels skip the hash lookup: console screens are mostly long runs.
+   */
+  #countColours(fb: Framebuffer, r: Rect): number {
+    const keys = this.#keys;
+    const slots = this.#slots;
+    const used = this.#used;
+    const pal = this.#palette;
+    const idx = this.#indices;
+    const d = fb.data;
+    const stride = fb.width * 4;
+    let count = 0;
+    let lastKey = -1;
+    let lastIndex = 0;
+    let i = 0;
+    try {
+      for (let row = 0; row < r.height; row++) {
+        let s = (r.y + row) * stride + r.x * 4;
+        for (let col = 0; col < r.width; col++, s += 4, i++) {
+          const key = d[s]! | (d[s + 1]! << 8) | (d[s + 2]! << 16);
+          if (key !== lastKey) {
+            let h = Math.imul(key, 0x9e3779b1) >>> 22;
+            while (keys[h] !== 0 && keys[h] !== key + 1) h = (h + 1) & (HASH_SLOTS - 1);
+            if (keys[h] === 0) {
+              if (count === 256) return 257;
+              keys[h] = key + 1;
+              slots[h] = count;
+              used[count] = h;
+              pal[count++] = key;
+            }
+            lastKey = key;
+            lastIndex = slots[h]!;
+          }
+          idx[i] = lastIndex;
+        }
+      }
+      return count;
+    } finally {
+      for (let k = 0; k < count; k++) keys[used[k]!] = 0;
+    }
+  }
+
+  /** Two-colour indices as 1 bit a pixel, most significant first, each row padded to a byte. */
+  #packMono(w: number, h: number): Buffer {
+    const rowBytes = (w + 7) >> 3;
+    const out = this.#rgb.subarray(0, rowBytes * h).fill(0);
+    const idx = this.#indices;
+    for (let row = 0, i = 0; row < h; row++) {
+      const base = row * rowBytes;
+      for (let col = 0; col < w; col++, i++) if (idx[i]) out[base + (col >> 3)]! |= 0x80 >> (col & 7);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,188 @@
+import type { ByteQueue } from '../../byte-queue.js';
+import { RfbError } from '../../errors.js';
+import type { Framebuffer } from '../framebuffer.js';
+import { compressedLengthLimit } from './compressed-length.js';
+import { Inflater } from './inflater.js';
+import type { RectDecoder, RectHeader } from './types.js';
+
+export { TightEncoder, type TightEncoderOptions } from './tight-encoder.js';
+
+/** Compression-control values (upper nibble) from the Tight section of rfbproto (§7.7.6 "Tight"). */
+export const TIGHT_FILL = 0x8;
+export const TIGHT_JPEG = 0x9;
+/** Bit 2 of a basic-compression nibble: a filter-id byte follows. */
+export const TIGHT_EXPLICIT_FILTER = 0x4;
+export const TightFilter = Object.freeze({ Copy: 0, Palette: 1, Gradient: 2 });
+/** Data shorter than this is sent without zlib (and without a length). */
+export const TIGHT_MIN_TO_COMPRESS = 12;
+
+/** Layout of one Tight rectangle, worked out by peeking before anything is consumed. */
+interface TightLayout {
+  total: number;
+  ctl: number;
+  filter: number;
+  paletteOffset: number;
+  colours: number;
+  dataOffset: number;
+  dataLength: number;
+  /** Bytes on the wire for the data: compressed length, or dataLength when sent as is. */
+  wireLength: number;
+  compressed: boolean;
+}
+
+/**
+ * Tight (rfbproto "Tight Encoding") for our 32-bpp depth-24 format, where a TPIXEL is 3 bytes R,G,B.
+ * One instance per connection keeps the four zlib streams. A rectangle is decoded in one go once all
+ * its bytes are buffered; until then nothing is consumed and the stream-reset bits are not acted on,
+ * so the next call simply looks again from the start (the peek costs a handful of byte reads).
+ */
+export class TightDecoder implements RectDecoder {
+  readonly #streams = [new Inflater(), new Inflater(), new Inflater(), new Inflater()];
+
+  decodeRect(q: ByteQueue, rect: RectHeader, fb: Framebuffer): boolean {
+    const l = tightLayout(q, rect.width, rect.height);
+    if (!l) return false;
+    const b = q.consume(l.total);
+    for (let i = 0; i < 4; i++) if ((l.ctl >> i) & 1) this.#streams[i]!.reset();
+    const { x, y, width: w, height: h } = rect;
+    if (l.ctl >> 4 === TIGHT_FILL) {
+      fb.fillRect(x, y, w, h, b[1]!, b[2]!, b[3]!);
+      return true;
+    }
+    let data = b.subarray(l.dataOffset, l.dataOffset + l.wireLength);
+    if (l.compressed) {
+      const stream = (l.ctl >> 4) & 3;
+      data = this.#streams[stream]!.inflate(data, l.dataLength, `tight.stream${stream}`);
+      if (data.length !== l.dataLength) {
+        throw new RfbError('RFB_ERR_ZLIB_TRUNCATED', `compressed data inflated to ${data.length} of ${l.dataLength} bytes`, `tight.stream${stream}`);
+      }
+    }
+    switch (l.filter) {
+      case TightFilter.Copy:
+        fb.putRgb(x, y, w, h, data);
+        break;
+      case TightFilter.Palette:
+        drawPalette(fb, rect, b.subarray(l.paletteOffset, l.paletteOffset + l.colours * 3), l.colours, data);
+        break;
+      case TightFilter.Gradient:
+        fb.putRgb(x, y, w, h, undoGradient(l.compressed ? data : Buffer.from(data), w, h));
+        break;
+    }
+    return true;
+  }
+}
+
+/** Peeks at the rectangle's header bytes; null when more bytes are needed. Throws on malformed headers. */
+function tightLayout(q: ByteQueue, w: number, h: number): TightLayout | null {
+  if (!q.has(1)) return null;
+  const ctl = q.peekUint8(0);
+  const comp = ctl >> 4;
+  if (comp === TIGHT_FILL) return q.has(4) ? { total: 4, ctl, filter: -1, paletteOffset: 0, colours: 0, dataOffset: 1, dataLength: 3, wireLength: 3, compressed: false } : null;
+  if (comp === TIGHT_JPEG) {
+    // We never send quality-level pseudo-encodings, so a conforming server never sends JPEG.
+    throw new RfbError('RFB_ERR_TIGHT_JPEG_UNSUPPORTED', 'JPEG compression received but no quality level was requested', 'tight.compression-control');
+  }
+  if (comp > TIGHT_JPEG) {
+    throw new RfbError('RFB_ERR_TIGHT_COMPRESSION', `undefined compression type 0x${comp.toString(16)}`, 'tight.compression-control');
+  }
+  let off = 1;
+  let filter: number = TightFilter.Copy;
+  if (comp & TIGHT_EXPLICIT_FILTER) {
+    if (!q.has(2)) return null;
+    filter = q.peekUint8(1);
+    off = 2;
+  }
+  let dataLength: number;
+  let colours = 0;
+  const paletteOffset = off + 1;
+  switch (filter) {
+    case TightFilter.Copy:
+    case TightFilter.Gradient:
+      dataLength = w * h * 3;
+      break;
+    case TightFilter.Palette:
+      if (!q.has(off + 1)) return null;
+      colours = q.peekUint8(off) + 1;
+      // The spec's palette holds 2..256 colours; one colour would be a fill, so it is malformed.
+      if (colours < 2) throw new RfbError('RFB_ERR_TIGHT_PALETTE_SIZE', `palette of ${colours} colour`, 'tight.palette-size');
+      off += 1 + colours * 3;
+      // Two colours: one bit a pixel, each row padded to a whole byte; more: one byte a pixel.
+      dataLength = colours === 2 ? Math.ceil(w / 8) * h : w * h;
+      break;
+    default:
+      throw new RfbError('RFB_ERR_TIGHT_FILTER', `undefined filter id ${filter}`, 'tight.filter-id');
+  }
+  if (dataLength < TIGHT_MIN_TO_COMPRESS) {
+    const total = off + dataLength;
+    return q.has(total) ? { total, ctl, filter, paletteOffset, colours, dataOffset: off, dataLength, wireLength: dataLength, compressed: false } : null;
+  }
+  // Compact length: 7 bits, 7 bits, 8 bits, each of the first two with a continuation bit.
+  if (!q.has(off + 1)) return null;
+  const b0 = q.peekUint8(off);
+  let length = b0 & 0x7f;
+  let lenBytes = 1;
+  if (b0 & 0x80) {
+    if (!q.has(off + 2)) return null;
+    const b1 = q.peekUint8(off + 1);
+    length |= (b1 & 0x7f) << 7;
+    lenBytes = 2;
+    if (b1 & 0x80) {
+      if (!q.has(off + 3)) return null;
+      length |= q.peekUint8(off + 2) << 14;
+      lenBytes = 3;
+    }
+  }
+  const limit = compressedLengthLimit(dataLength);
+  if (length > limit) {
+    throw new RfbError('RFB_ERR_COMPRESSED_LENGTH', `${length} compressed bytes for ${dataLength} bytes of data (limit ${limit})`, 'tight.length');
+  }
+  const dataOffset = off + lenBytes;
+  const total = dataOffset + length;
+  return q.has(total) ? { total, ctl, filter, paletteOffset, colours, dataOffset, dataLength, wireLength: length, compressed: true } : null;
+}
+
+function drawPalette(fb: Framebuffer, rect: RectHeader, palette: Buffer, colours: number, data: Buffer): void {
+  const d = fb.data;
+  const stride = fb.width * 4;
+  const { width: w, height: h } = rect;
+  const rowBytes = colours === 2 ? Math.ceil(w / 8) : w;
+  for (let row = 0; row < h; row++) {
+    let o = (rect.y + row) * stride + rect.x * 4;
+    const s = row * rowBytes;
+    for (let col = 0; col < w; col++, o += 4) {
+      let index: number;
+      if (colours === 2) {
+        index = (data[s + (col >> 3)]! >> (7 - (col & 7))) & 1;
+      } else {
+        index = data[s + col]!;
+        if (index >= colours) throw new RfbError('RFB_ERR_TIGHT_PALETTE_INDEX', `index ${index} into a ${colours}-colour palette`, 'tight.palette-data');
+      }
+      const p = index * 3;
+      d[o] = palette[p]!;
+      d[o + 1] = palette[p + 1]!;
+      d[o + 2] = palette[p + 2]!;
+      d[o + 3] = 0;
+    }
+  }
+}
+
+/**
+ * Gradient filter, undone in place: each component was sent as the difference from the prediction
+ * left + above - above-left (clamped to 0..255; neighbours outside the rectangle count as 0).
+ * Mutates and returns `data`.
+ */
+function undoGradient(data: Buffer, w: number, h: number): Buffer {
+  const rowLen = w * 3;
+  for (let row = 0; row < h; row++) {
+    const r0 = row * rowLen;
+    for (let i = 0; i < rowLen; i++) {
+      const left = i >= 3 ? data[r0 + i - 3]! : 0;
+      const up = row > 0 ? data[r0 - rowLen + i]! : 0;
+      const upLeft = row > 0 && i >= 3 ? data[r0 - rowLen + i - 3]! : 0;
+      let p = left + up - upLeft;
+      p = p < 0 ? 0 : p > 255 ? 255 : p;
+      data[r0 + i] = (p + data[r0 + i]!) & 0xff;
+    }
+  }
+  return data;
+}

@@ -1,0 +1,33 @@
+import type { ByteQueue } from '../../byte-queue.js';
+import { RfbError } from '../../errors.js';
+import type { Framebuffer } from '../framebuffer.js';
+import { compressedLengthLimit } from './compressed-length.js';
+import { Inflater } from './inflater.js';
+import type { RectDecoder, RectHeader } from './types.js';
+
+/**
+ * Zlib (encoding 6, rfbproto §7.7.5 "Zlib"): a U32 length, then that many bytes of one zlib stream
+ * that lasts the whole connection; inflated they are the rectangle in Raw form.
+ * The rectangle is decoded once all its compressed bytes are buffered (their length is bounded first).
+ */
+export class ZlibDecoder implements RectDecoder {
+  readonly #inflater = new Inflater();
+
+  decodeRect(q: ByteQueue, rect: RectHeader, fb: Framebuffer): boolean {
+    if (!q.has(4)) return false;
+    const expected = rect.width * rect.height * 4;
+    const length = q.peekUint32BE(0);
+    const limit = compressedLengthLimit(expected);
+    if (length > limit) {
+      throw new RfbError('RFB_ERR_COMPRESSED_LENGTH', `${length} compressed bytes for ${expected} bytes of pixels (limit ${limit})`, 'zlib.length');
+    }
+    if (!q.has(4 + length)) return false;
+    q.skip(4);
+    const pixels = this.#inflater.inflate(q.consume(length), expected, 'zlib.data');
+    if (pixels.length !== expected) {
+      throw new RfbError('RFB_ERR_ZLIB_TRUNCATED', `compressed data inflated to ${pixels.length} of ${expected} bytes`, 'zlib.data');
+    }
+    fb.putRgbx(rect.x, rect.y, rect.width, rect.height, pixels);
+    return true;
+  }
+}
