@@ -45,3 +45,13 @@ export const IPMI_LIMITS = Object.freeze({
    */
   maxSolCharsPerPacket: 255,
 });
+
+/** RFB pseudo-encodings (protocols/rfb/server-message-reader.ts). */
+export const RFB_LIMITS = Object.freeze({
+  /**
+   * Cursor pseudo-encoding size. The spec sets none; X11 and Windows cursors are at most 256x256
+   * even at large accessibility sizes, so 1024 leaves room and bounds one cursor to 4 MiB.
+   */
+  maxCursorWidth: 1024,
+  maxCursorHeight: 1024,
+});
