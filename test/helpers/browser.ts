@@ -1,0 +1,80 @@
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { fromRgba, type RgbImage } from './images.js';
+import { requirePeer } from './require-peer.js';
+
+/**
+ * Debian's Chromium driven by playwright-core (no bundled browser download). The flags keep it from
+ * phoning home or updating during tests, and --disable-quic keeps it on TCP so that the only network
+ * traffic is the loopback the test asked for.
+ */
+
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+export const CHROMIUM_ARGS: readonly string[] = [
+  '--no-sandbox', // runs as root in CI containers, where the setuid sandbox cannot work
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+export async function launchChromium(options: { extraArgs?: readonly string[]; timeoutMs?: number } = {}): Promise<Browser> {
+  const executablePath = requirePeer(CHROMIUM_PATH, 'chromium');
+  return chromium.launch({
+    executablePath,
+    headless: true,
+    args: [...CHROMIUM_ARGS, ...(options.extraArgs ?? [])],
+    timeout: options.timeoutMs ?? 30_000,
+  });
+}
+
+export interface RgbaImage {
+  width: number;
+  height: number;
+  /** 4 bytes a pixel, R G B A, rows top to bottom, as getImageData returns them. */
+  rgba: Buffer;
+}
+
+/**
+ * Reads a canvas's pixels with getImageData. Moved across as base64: page.evaluate serialises typed
+ * arrays element by element, which is slow for a 1024x768 screen.
+ */
+export async function readCanvasRgba(page: Page, selector = 'canvas'): Promise<RgbaImage> {
+  const result = await page.evaluate((sel: string) => {
+    // The project compiles without the DOM lib (it is a Node service), so the few browser types
+    // this function touches are described here; the function itself runs in the page.
+    interface PageCanvas {
+      width: number;
+      height: number;
+      getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null;
+    }
+    const page = globalThis as unknown as {
+      document: { querySelector(selector: string): unknown };
+      HTMLCanvasElement: abstract new () => PageCanvas;
+      btoa(data: string): string;
+    };
+    const canvas = page.document.querySelector(sel);
+    if (!(canvas instanceof page.HTMLCanvasElement)) return { error: `no <canvas> matches ${sel}` };
+    const context = canvas.getContext('2d');
+    if (context === null) return { error: `${sel} has no 2d context` };
+    const { width, height } = canvas;
+    if (width === 0 || height === 0) return { width, height, base64: '' };
+    const bytes = context.getImageData(0, 0, width, height).data;
+    let binary = '';
+    const CHUNK = 0x8000; // String.fromCharCode's argument count is limited
+    for (let i = 0; i < bytes.length; i += CHUNK) {
+      binary += String.fromCharCode(...bytes.subarray(i, i + CHUNK));
+    }
+    return { width, height, base64: page.btoa(binary) };
+  }, selector);
+  if ('error' in result) throw new Error(result.error);
+  return { width: result.width, height: result.height, rgba: Buffer.from(result.base64, 'base64') };
+}
+
+/** readCanvasRgba converted to the RgbImage every comparison helper takes (alpha dropped). */
+export async function readCanvasRgb(page: Page, selector = 'canvas'): Promise<RgbImage> {
+  const { width, height, rgba } = await readCanvasRgba(page, selector);
+  return fromRgba(width, height, rgba);
+}
