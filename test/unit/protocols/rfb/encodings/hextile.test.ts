@@ -5,13 +5,23 @@ import { decodeEverySplit, expectErrorEverySplit, rect } from './helpers.js';
 import { hextileVector } from './vectors.js';
 
 const H = Encoding.Hextile;
-const BG = 2, FG = 4, ANY = 8;
+const RAW = 1, BG = 2, FG = 4, ANY = 8;
 
 describe('HextileDecoder', () => {
   it('decodes every subencoding, split at every byte', () => {
     const v = hextileVector();
     const fb = decodeEverySplit(() => new HextileDecoder(), v.rects, v.bytes, 24, 20);
     expect(fb.data.equals(v.want)).toBe(true);
+  });
+
+  it('a blank tile after a raw tile is filled with the last background (TigerVNC and libvncclient do so; noVNC skips it)', () => {
+    // §7.7.4: "If this bit isn't set then the background is the same as the last tile"; a raw tile
+    // specifies none, so the last one given (here 9,9,9) still holds.
+    const bytes = Buffer.from([BG, 9, 9, 9, 0, RAW, ...new Array(16 * 4 * 4).fill(200), 0]);
+    const fb = decodeEverySplit(() => new HextileDecoder(), [rect(0, 0, 48, 4, H)], bytes, 48, 4);
+    expect([...fb.data.subarray(0, 4)]).toEqual([9, 9, 9, 0]);
+    expect([...fb.data.subarray(16 * 4, 16 * 4 + 4)]).toEqual([200, 200, 200, 200]);
+    expect([...fb.data.subarray(47 * 4, 48 * 4)]).toEqual([9, 9, 9, 0]);
   });
 
   it('undefined subencoding bits → RFB_ERR_HEXTILE_SUBENCODING', () => {
