@@ -1,0 +1,92 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { GatewayError } from '../errors.js';
+import type { SessionRegistry } from '../session/registry.js';
+import type { TicketStore } from '../session/tickets.js';
+import type { Authenticator, Principal } from './auth.js';
+import { sessionView, type ConsoleService } from './console-service.js';
+
+function bearer(req: FastifyRequest): string | undefined {
+  const h = req.headers.authorization;
+  if (!h) return undefined;
+  const m = /^Bearer\s+(.+)$/i.exec(h);
+  return m ? m[1]!.trim() : undefined;
+}
+
+function pinHeader(req: FastifyRequest): string | undefined {
+  const v = req.headers['x-pin'];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+interface Deps {
+  auth: Authenticator;
+  consoles: ConsoleService;
+  registry: SessionRegistry;
+  tickets: TicketStore;
+}
+
+/** REST v1. Every call carries `Authorization: Bearer TOKEN` (and `X-Pin` when the token has a PIN). */
+export function restV1Routes(app: FastifyInstance, deps: Deps): void {
+  const principalOf = (req: FastifyRequest): Principal => deps.auth.authenticate(bearer(req), pinHeader(req));
+
+  const visibleSession = (p: Principal, id: string) => {
+    const s = deps.registry.get(id);
+    // A session of a server the token may not open is reported as unknown: no existence oracle.
+    if (!s || !p.mayOpen(s.server.id)) throw new GatewayError('GW_ERR_UNKNOWN_SESSION', `no live session "${id}"`);
+    return s;
+  };
+
+  app.post('/api/v1/sessions', async (req, reply) => {
+    const p = principalOf(req);
+    const b = (req.body ?? {}) as Record<string, unknown>;
+    if (typeof b !== 'object' || Array.isArray(b)) throw new GatewayError('GW_ERR_BAD_REQUEST', 'the body must be a JSON object');
+    const serverId = b.serverId;
+    if (typeof serverId !== 'string' || serverId === '') throw new GatewayError('GW_ERR_BAD_REQUEST', '"serverId" (string) is required');
+    if (b.viewOnly !== undefined && typeof b.viewOnly !== 'boolean') throw new GatewayError('GW_ERR_BAD_REQUEST', '"viewOnly" must be true or false');
+    if (b.closeUrl !== undefined && typeof b.closeUrl !== 'string') throw new GatewayError('GW_ERR_BAD_REQUEST', '"closeUrl" must be a string');
+    const res = await deps.consoles.open(p, { serverId, viewOnly: b.viewOnly === true, closeUrl: b.closeUrl as string | undefined });
+    return reply.code(res.joined ? 200 : 201).send({ ...sessionView(res.session), url: res.url, joined: res.joined });
+  });
+
+  app.get('/api/v1/sessions', async (req) => {
+    const p = principalOf(req);
+    return { sessions: deps.registry.list().filter((s) => p.mayOpen(s.server.id)).map(sessionView) };
+  });
+
+  app.get<{ Params: { id: string } }>('/api/v1/sessions/:id', async (req) => {
+    const p = principalOf(req);
+    return sessionView(visibleSession(p, req.params.id));
+  });
+
+  app.delete<{ Params: { id: string } }>('/api/v1/sessions/:id', async (req, reply) => {
+    const p = principalOf(req);
+    const s = visibleSession(p, req.params.id);
+    s.end(`ended by the API (${p.name})`);
+    deps.tickets.revokeSession(s.id);
+    return reply.code(204).send();
+  });
+
+  /**
+   * The route the provider's existing agents call on a console host:
+   * `GET /api/v1/server/:ip/skey/:key/:id/closeurl/:closeurl`. `key` is the API token, `id` the server
+   * id, `ip` the BMC address the agent believes the server has (checked against the config, so a
+   * stale agent cannot open the wrong machine), `closeurl` URL-encoded. Answers like eq.php.
+   */
+  app.get<{ Params: { ip: string; key: string; id: string; closeurl: string } }>(
+    '/api/v1/server/:ip/skey/:key/:id/closeurl/:closeurl',
+    async (req) => {
+      const { ip, key, id, closeurl } = req.params;
+      const p = deps.auth.authenticate(key, pinHeader(req));
+      const server = deps.registry.server(id);
+      const hosts = [server.console?.host, server.ipmi?.host].filter(Boolean);
+      if (!hosts.includes(ip)) throw new GatewayError('GW_ERR_BAD_REQUEST', `server "${id}" does not have the BMC address ${ip}`);
+      let closeUrl: string;
+      try {
+        closeUrl = new URL(decodeURIComponent(closeurl)).toString();
+      } catch {
+        throw new GatewayError('GW_ERR_BAD_REQUEST', 'closeurl is not a URL-encoded absolute URL');
+      }
+      const res = await deps.consoles.open(p, { serverId: id, viewOnly: false, closeUrl });
+      return { result: 'OK', scope: res.url, context: { action: 'novnc', id, location: server.location ?? null }, key: res.session.id, joined: res.joined };
+    },
+  );
+}

@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { loadConfigFile } from './config/load.js';
+import { ConfigError } from './config/reader.js';
+import { createLogger } from './log.js';
+import { startGateway } from './main.js';
+
+const USAGE = `bmc-gateway — BMC consoles (KVM), power and serial console in a browser tab
+
+Usage:
+  bmc-gateway serve [--config FILE] [--listen HOST:PORT]
+      Run the gateway. Without --config: a built-in demo console (server "demo").
+  bmc-gateway check-config FILE
+      Validate a configuration file and exit (0 = valid).
+  bmc-gateway help
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command = 'help', ...rest] = argv;
+  switch (command) {
+    case 'serve':
+      return serve(rest);
+    case 'check-config':
+      return checkConfig(rest);
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return 0;
+    default:
+      process.stderr.write(`unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+function checkConfig(args: string[]): number {
+  const file = args[0];
+  if (!file) {
+    process.stderr.write('check-config needs a FILE\n');
+    return 2;
+  }
+  try {
+    const cfg = loadConfigFile(file);
+    process.stdout.write(`${file}: valid (${cfg.servers.length} servers, ${cfg.tokens.length} tokens, ${cfg.operators.length} operators)\n`);
+    return 0;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+async function serve(args: string[]): Promise<number> {
+  let values: { config?: string | undefined; listen?: string | undefined };
+  try {
+    ({ values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, listen: { type: 'string', short: 'l' } }, strict: true }));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  let gateway;
+  try {
+    gateway = await startGateway({ configPath: values.config, listen: values.listen });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return 1;
+    }
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE' || e.code === 'EACCES') {
+      process.stderr.write(`cannot listen: ${e.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  const stop = (signal: string) => {
+    gateway.log.info({ event: 'shutdown', signal }, 'shutting down');
+    gateway.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  return -1; // keep running
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err) => {
+    createLogger('error').fatal({ err }, 'bmc-gateway failed');
+    process.exit(1);
+  },
+);

@@ -1,0 +1,190 @@
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseDocument } from 'yaml';
+import { ConfigError, ConfigReader, type Path } from './reader.js';
+import { ENCODING_NAMES } from '../sources/vnc/encoding-names.js';
+import type { ConsoleConfig, GatewayConfig, IpmiConfig, OperatorConfig, ServerConfig, TokenConfig } from './types.js';
+
+export const DEFAULTS = Object.freeze({
+  listen: '127.0.0.1:8080',
+  idleTimeoutMs: 5 * 60_000,
+  urlTtlMs: 60_000,
+  reconnectBudgetMs: 2 * 60_000,
+  connectTimeoutMs: 10_000,
+  vncPort: 5900,
+  ipmiPort: 623,
+});
+
+/** Parses "host:port", "[v6]:port" or ":port". */
+export function parseListen(value: string): { host: string; port: number } | undefined {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value.trim());
+  if (!m) return undefined;
+  const port = Number(m[3]);
+  if (port > 65535) return undefined;
+  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
+}
+
+export function loadConfigFile(path: string, overrides: { listen?: string } = {}): GatewayConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(path, [`cannot read the file: ${(err as Error).message}`]);
+  }
+  return parseConfig(text, path, overrides);
+}
+
+export function parseConfig(text: string, source: string, overrides: { listen?: string } = {}): GatewayConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(source, doc.errors.map((e) => `YAML syntax: ${e.message.split('\n')[0]}`));
+  }
+  const r = new ConfigReader(doc, lineCounter);
+  const cfg = validate(r, doc.toJS() ?? {}, source, overrides);
+  if (r.problems.length > 0 || !cfg) throw new ConfigError(source, r.problems);
+  return cfg;
+}
+
+const TOP_KEYS = ['listen', 'publicUrl', 'tokens', 'operators', 'servers', 'sessions', 'log'] as const;
+
+export function validate(r: ConfigReader, raw: unknown, source: string | undefined, overrides: { listen?: string } = {}): GatewayConfig | undefined {
+  const top = r.object([], raw, TOP_KEYS);
+  if (!top) return undefined;
+
+  const listenText = overrides.listen ?? r.string(['listen'], top.listen) ?? DEFAULTS.listen;
+  const listen = parseListen(listenText);
+  if (!listen) r.problem(overrides.listen ? ['--listen'] : ['listen'], `must be "host:port", got "${listenText}"`);
+
+  let publicUrl = r.string(['publicUrl'], top.publicUrl);
+  if (publicUrl !== undefined) {
+    try {
+      const u = new URL(publicUrl);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') r.problem(['publicUrl'], 'must be an http:// or https:// URL');
+      publicUrl = publicUrl.replace(/\/+$/, '');
+    } catch {
+      r.problem(['publicUrl'], `is not a URL: "${publicUrl}"`);
+    }
+  } else if (listen) {
+    const host = listen.host === '0.0.0.0' || listen.host === '::' ? '127.0.0.1' : listen.host;
+    publicUrl = `http://${host.includes(':') ? `[${host}]` : host}:${listen.port}`;
+  }
+
+  const tokens = (r.array(['tokens'], top.tokens ?? []) ?? []).map((t, i) => token(r, ['tokens', i], t));
+  const operators = (r.array(['operators'], top.operators ?? []) ?? []).map((o, i) => operator(r, ['operators', i], o));
+  const servers = (r.array(['servers'], top.servers ?? []) ?? []).map((s, i) => server(r, ['servers', i], s));
+
+  const seen = new Map<string, number>();
+  servers.forEach((s, i) => {
+    if (!s) return;
+    if (seen.has(s.id)) r.problem(['servers', i, 'id'], `duplicate server id "${s.id}" (also servers[${seen.get(s.id)}])`);
+    seen.set(s.id, i);
+  });
+  const tokenSeen = new Set<string>();
+  [...tokens, ...operators].forEach((t, i) => {
+    if (!t) return;
+    if (tokenSeen.has(t.token)) r.problem(i < tokens.length ? ['tokens', i, 'token'] : ['operators', i - tokens.length, 'token'], 'the same token is listed twice');
+    tokenSeen.add(t.token);
+  });
+
+  const sessRaw = top.sessions === undefined ? {} : r.object(['sessions'], top.sessions, ['idleTimeout', 'urlTtl', 'reconnectBudget']);
+  const sessions = {
+    idleTimeoutMs: r.duration(['sessions', 'idleTimeout'], sessRaw?.idleTimeout) ?? DEFAULTS.idleTimeoutMs,
+    urlTtlMs: r.duration(['sessions', 'urlTtl'], sessRaw?.urlTtl) ?? DEFAULTS.urlTtlMs,
+    reconnectBudgetMs: r.duration(['sessions', 'reconnectBudget'], sessRaw?.reconnectBudget) ?? DEFAULTS.reconnectBudgetMs,
+  };
+
+  const logRaw = top.log === undefined ? {} : r.object(['log'], top.log, ['level']);
+  const level = r.oneOf(['log', 'level'], logRaw?.level, ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const) ?? 'info';
+
+  if (r.problems.length > 0 || !listen || !publicUrl) return undefined;
+  return deepFreeze({
+    listen,
+    publicUrl,
+    tokens: tokens.filter((t): t is TokenConfig => !!t),
+    operators: operators.filter((o): o is OperatorConfig => !!o),
+    servers: servers.filter((s): s is ServerConfig => !!s),
+    sessions,
+    log: { level },
+    source,
+  });
+}
+
+function token(r: ConfigReader, path: Path, raw: unknown): TokenConfig | undefined {
+  const t = r.object(path, raw, ['token', 'pin', 'servers', 'name']);
+  if (!t) return undefined;
+  const value = r.string([...path, 'token'], t.token, { required: true });
+  if (value !== undefined && value.length < 8) r.problem([...path, 'token'], 'must be at least 8 characters long');
+  const pin = r.string([...path, 'pin'], t.pin);
+  const serversRaw = r.array([...path, 'servers'], t.servers ?? ['*']) ?? [];
+  const servers = serversRaw.map((s, i) => r.string([...path, 'servers', i], s, { required: true })).filter((s): s is string => !!s);
+  const name = r.string([...path, 'name'], t.name);
+  return value === undefined ? undefined : { token: value, pin, servers, name };
+}
+
+function operator(r: ConfigReader, path: Path, raw: unknown): OperatorConfig | undefined {
+  const o = r.object(path, raw, ['token', 'name']);
+  if (!o) return undefined;
+  const value = r.string([...path, 'token'], o.token, { required: true });
+  if (value !== undefined && value.length < 8) r.problem([...path, 'token'], 'must be at least 8 characters long');
+  return value === undefined ? undefined : { token: value, name: r.string([...path, 'name'], o.name) };
+}
+
+function server(r: ConfigReader, path: Path, raw: unknown): ServerConfig | undefined {
+  const s = r.object(path, raw, ['id', 'name', 'location', 'console', 'ipmi']);
+  if (!s) return undefined;
+  const id = r.string([...path, 'id'], s.id, { required: true });
+  if (id !== undefined && !/^[A-Za-z0-9._:-]{1,128}$/.test(id)) r.problem([...path, 'id'], 'may only hold letters, digits, ".", "_", ":" and "-" (1 to 128 of them)');
+  const cons = s.console === undefined ? undefined : consoleCfg(r, [...path, 'console'], s.console);
+  const ipmi = s.ipmi === undefined ? undefined : ipmiCfg(r, [...path, 'ipmi'], s.ipmi);
+  if (id === undefined) return undefined;
+  return { id, name: r.string([...path, 'name'], s.name), location: r.string([...path, 'location'], s.location), console: cons, ipmi };
+}
+
+function consoleCfg(r: ConfigReader, path: Path, raw: unknown): ConsoleConfig | undefined {
+  const c = r.object(path, raw, ['type', 'host', 'port', 'password', 'shared', 'connectTimeout', 'encodings']);
+  if (!c) return undefined;
+  const type = r.oneOf([...path, 'type'], c.type ?? 'vnc', ['vnc'] as const);
+  const host = r.string([...path, 'host'], c.host, { required: true });
+  const port = r.integer([...path, 'port'], c.port, { min: 1, max: 65535 }) ?? DEFAULTS.vncPort;
+  const password = r.string([...path, 'password'], c.password, { nonEmpty: false });
+  const shared = r.boolean([...path, 'shared'], c.shared) ?? true;
+  const connectTimeoutMs = r.duration([...path, 'connectTimeout'], c.connectTimeout) ?? DEFAULTS.connectTimeoutMs;
+  const encodings = (c.encodings === undefined ? [] : r.array([...path, 'encodings'], c.encodings) ?? []).map((e, i) =>
+    r.oneOf([...path, 'encodings', i], e, Object.keys(ENCODING_NAMES)),
+  );
+  if (!type || !host) return undefined;
+  return { type, host, port, password, shared, connectTimeoutMs, encodings: encodings.filter((e): e is string => !!e) };
+}
+
+function ipmiCfg(r: ConfigReader, path: Path, raw: unknown): IpmiConfig | undefined {
+  const c = r.object(path, raw, ['host', 'port', 'user', 'password', 'kg', 'cipherSuite', 'privilege', 'allowWeakCipherSuites', 'solTakeover']);
+  if (!c) return undefined;
+  const host = r.string([...path, 'host'], c.host, { required: true });
+  const port = r.integer([...path, 'port'], c.port, { min: 1, max: 65535 }) ?? DEFAULTS.ipmiPort;
+  const user = r.string([...path, 'user'], c.user, { nonEmpty: false }) ?? '';
+  const password = r.string([...path, 'password'], c.password, { required: true, nonEmpty: false });
+  const kg = r.string([...path, 'kg'], c.kg);
+  let cipherSuites: number[] = [17, 3];
+  if (c.cipherSuite !== undefined) {
+    const list = Array.isArray(c.cipherSuite) ? c.cipherSuite : [c.cipherSuite];
+    cipherSuites = list.map((v, i) => r.integer([...path, 'cipherSuite', ...(Array.isArray(c.cipherSuite) ? [i] : [])], v, { min: 0, max: 17 })).filter((v): v is number => v !== undefined);
+  }
+  const privilege = r.oneOf([...path, 'privilege'], c.privilege, ['USER', 'OPERATOR', 'ADMINISTRATOR'] as const) ?? 'ADMINISTRATOR';
+  const allowWeakCipherSuites = r.boolean([...path, 'allowWeakCipherSuites'], c.allowWeakCipherSuites) ?? false;
+  const solTakeover = r.boolean([...path, 'solTakeover'], c.solTakeover) ?? false;
+  if (!allowWeakCipherSuites) {
+    cipherSuites.forEach((s, i) => {
+      if (s < 3) r.problem([...path, 'cipherSuite'], `cipher suite ${s} has no or weak authentication; set allowWeakCipherSuites: true to use it (entry ${i})`);
+    });
+  }
+  if (!host || password === undefined) return undefined;
+  return { host, port, user, password, kg, cipherSuites, privilege, allowWeakCipherSuites, solTakeover };
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}

@@ -1,0 +1,52 @@
+import { ProtocolError } from '../protocols/errors.js';
+
+/**
+ * The gateway's own errors. Each code is stable (documented in docs/errors.md, checked by a test)
+ * and knows the HTTP status the API answers with and the close reason shown to viewers.
+ * The API shows `code` and `message`, never class names or stack traces.
+ */
+export const GatewayErrorCodes = {
+  GW_ERR_BAD_REQUEST: { status: 400, summary: 'the request is malformed or misses a field' },
+  GW_ERR_UNKNOWN_ACTION: { status: 400, summary: 'eq.php action not supported' },
+  GW_ERR_BAD_TOKEN: { status: 401, summary: 'token missing or not known' },
+  GW_ERR_BAD_PIN: { status: 401, summary: 'the token needs a PIN and it was missing or wrong' },
+  GW_ERR_FORBIDDEN_SERVER: { status: 403, summary: 'the token may not open this server' },
+  GW_ERR_UNKNOWN_SERVER: { status: 404, summary: 'no server with this id in the configuration' },
+  GW_ERR_UNKNOWN_SESSION: { status: 404, summary: 'no live session with this id' },
+  GW_ERR_NO_CONSOLE: { status: 409, summary: 'the server has no console configured' },
+  GW_ERR_VIEWER_URL_INVALID: { status: 404, summary: 'the viewer URL is unknown, expired or already used' },
+  GW_ERR_BMC_UNREACHABLE: { status: 502, summary: 'the BMC did not accept a connection' },
+  GW_ERR_BMC_AUTH_FAILED: { status: 502, summary: 'the BMC refused the configured password' },
+  GW_ERR_BMC_TIMEOUT: { status: 504, summary: 'the BMC stopped answering during the handshake' },
+  GW_ERR_BMC_PROTOCOL: { status: 502, summary: 'the BMC sent bytes the gateway could not understand' },
+  GW_ERR_SESSION_ENDED: { status: 410, summary: 'the session has ended' },
+  GW_ERR_INTERNAL: { status: 500, summary: 'an unexpected error inside the gateway' },
+} as const;
+
+export type GatewayErrorCode = keyof typeof GatewayErrorCodes;
+
+export class GatewayError extends Error {
+  readonly code: GatewayErrorCode;
+  readonly status: number;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: GatewayErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'GatewayError';
+    this.code = code;
+    this.status = GatewayErrorCodes[code].status;
+    this.details = options?.details;
+  }
+}
+
+/** The one place where anything thrown becomes an API-facing `{ code, message, status }`. */
+export function toPublicError(err: unknown): { code: string; message: string; status: number } {
+  if (err instanceof GatewayError) return { code: err.code, message: err.message, status: err.status };
+  if (err instanceof ProtocolError) return { code: err.code, message: err.message, status: 502 };
+  const e = err as { statusCode?: number; code?: string; message?: string };
+  if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    // fastify's own validation / body-parser errors
+    return { code: 'GW_ERR_BAD_REQUEST', message: e.message ?? 'bad request', status: e.statusCode };
+  }
+  return { code: 'GW_ERR_INTERNAL', message: 'internal error', status: 500 };
+}

@@ -1,0 +1,87 @@
+import fastifyWebsocket from '@fastify/websocket';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { Authenticator } from './api/auth.js';
+import { ConsoleService } from './api/console-service.js';
+import { eqPhpRoutes } from './api/eq-php.js';
+import { restV1Routes } from './api/rest-v1.js';
+import { viewerRoutes } from './api/viewer-routes.js';
+import type { GatewayConfig } from './config/types.js';
+import { toPublicError } from './errors.js';
+import type { Logger } from './log.js';
+import { SessionRegistry } from './session/registry.js';
+import { TicketStore } from './session/tickets.js';
+
+/** Replaces the secret parts of request URLs (viewer keys, the agents' skey, query strings) for logs. */
+export function redactUrl(url: string): string {
+  return url
+    .replace(/\?.*$/, '?[redacted]')
+    .replace(/^\/(console|ws)\/[^/?]+/, '/$1/[redacted]')
+    .replace(/^\/api\/v1\/viewer\/[^/?]+/, '/api/v1/viewer/[redacted]')
+    .replace(/^(\/api\/v1\/server\/[^/]+\/skey\/)[^/]+/, '$1[redacted]');
+}
+
+export interface Gateway {
+  app: FastifyInstance;
+  registry: SessionRegistry;
+  tickets: TicketStore;
+  config: GatewayConfig;
+  close(): Promise<void>;
+}
+
+/** The composition root, without listen(): tests use inject / a port of their choosing. */
+export async function buildGateway(config: GatewayConfig, log: Logger, opts: { demo?: boolean } = {}): Promise<Gateway> {
+  const app = Fastify({
+    loggerInstance: log,
+    bodyLimit: 64 * 1024,
+    trustProxy: false,
+  }) as unknown as FastifyInstance;
+  // Keep fastify's request log lines but without secrets in their URLs.
+  app.addHook('onRequest', async (req) => {
+    req.log = req.log.child({}, { serializers: { req: (r: { method: string; url: string }) => ({ method: r.method, url: redactUrl(r.url) }) } });
+  });
+
+  // Form bodies (eq.php): parsed with URLSearchParams; repeated fields keep the last value.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const e = toPublicError(err);
+    if (e.status >= 500 && e.code === 'GW_ERR_INTERNAL') req.log.error({ err }, 'request failed');
+    void reply.code(e.status).send({ error: { code: e.code, message: e.message } });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send({ error: { code: 'GW_ERR_NOT_FOUND', message: `no route ${req.method} ${redactUrl(req.url)}` } });
+  });
+
+  await app.register(fastifyWebsocket, { options: { maxPayload: 4 * 1024 * 1024, perMessageDeflate: false } });
+
+  const registry = new SessionRegistry(config, log);
+  const tickets = new TicketStore(config.sessions.urlTtlMs);
+  const auth = new Authenticator(config);
+  const consoles = new ConsoleService({ config, registry, tickets, log });
+
+  app.get('/healthz', async () => ({ status: 'ok', sessions: registry.list().length }));
+  eqPhpRoutes(app, { auth, consoles });
+  restV1Routes(app, { auth, consoles, registry, tickets });
+  await app.register(async (scope) => viewerRoutes(scope, { registry, tickets, log }));
+  if (opts.demo) {
+    // Demo only: each visit mints a fresh one-time URL for the built-in console.
+    app.get('/demo', async (_req, reply) => {
+      const res = await consoles.open({ kind: 'token', name: 'demo', mayOpen: (id) => id === 'demo' }, { serverId: 'demo', viewOnly: false });
+      return reply.redirect(res.url.slice(config.publicUrl.length), 303);
+    });
+  }
+
+  return {
+    app,
+    registry,
+    tickets,
+    config,
+    async close() {
+      registry.closeAll('the gateway is shutting down');
+      tickets.close();
+      await app.close();
+    },
+  };
+}

@@ -1,0 +1,129 @@
+import type { Rect } from '../../protocols/rfb/framebuffer.js';
+
+/** Damage is tracked on a grid of TILE x TILE pixel tiles: bounded memory whatever the source sends. */
+export const TILE = 16;
+
+/**
+ * What one viewer has not been shown yet: a set of dirty tiles plus, in order, CopyRect operations
+ * it can still be sent as copies. One per viewer; its size depends only on the framebuffer size.
+ *
+ * CopyRect rule: a copy may be forwarded to a viewer only if its source area is, on that viewer's
+ * screen, what it was on the BMC's just before the copy, i.e. the source touches no tile the viewer
+ * has not been sent yet. Copies are sent before the dirty tiles of the same update, which is correct
+ * because dirty tiles are encoded from the framebuffer as it is at send time.
+ */
+export class Damage {
+  #cols = 0;
+  #rows = 0;
+  #width = 0;
+  #height = 0;
+  #tiles = new Uint8Array(0);
+  #count = 0;
+  #copies: { srcX: number; srcY: number; x: number; y: number; width: number; height: number }[] = [];
+  static readonly MAX_COPIES = 32;
+
+  constructor(width: number, height: number) {
+    this.reset(width, height);
+  }
+
+  /** Forget everything and size the grid for a framebuffer of width x height (nothing dirty). */
+  reset(width: number, height: number): void {
+    this.#width = width;
+    this.#height = height;
+    this.#cols = Math.ceil(width / TILE);
+    this.#rows = Math.ceil(height / TILE);
+    this.#tiles = new Uint8Array(this.#cols * this.#rows);
+    this.#count = 0;
+    this.#copies = [];
+  }
+
+  get isEmpty(): boolean {
+    return this.#count === 0 && this.#copies.length === 0;
+  }
+
+  add(r: Rect): void {
+    const x0 = Math.max(0, Math.floor(r.x / TILE));
+    const y0 = Math.max(0, Math.floor(r.y / TILE));
+    const x1 = Math.min(this.#cols, Math.ceil((r.x + r.width) / TILE));
+    const y1 = Math.min(this.#rows, Math.ceil((r.y + r.height) / TILE));
+    for (let ty = y0; ty < y1; ty++) {
+      const row = ty * this.#cols;
+      for (let tx = x0; tx < x1; tx++) {
+        if (this.#tiles[row + tx] === 0) {
+          this.#tiles[row + tx] = 1;
+          this.#count++;
+        }
+      }
+    }
+  }
+
+  addAll(): void {
+    this.#tiles.fill(1);
+    this.#count = this.#tiles.length;
+  }
+
+  #touchesDirty(r: Rect): boolean {
+    const x0 = Math.floor(r.x / TILE);
+    const y0 = Math.floor(r.y / TILE);
+    const x1 = Math.ceil((r.x + r.width) / TILE);
+    const y1 = Math.ceil((r.y + r.height) / TILE);
+    for (let ty = y0; ty < y1; ty++) {
+      for (let tx = x0; tx < x1; tx++) if (this.#tiles[ty * this.#cols + tx]) return true;
+    }
+    return false;
+  }
+
+  /** Records a CopyRect that happened on the source; forwards it as a copy when that is still exact. */
+  copy(srcX: number, srcY: number, dst: Rect): void {
+    const src = { x: srcX, y: srcY, width: dst.width, height: dst.height };
+    if (this.#copies.length >= Damage.MAX_COPIES || this.#touchesDirty(src)) {
+      this.add(dst);
+      return;
+    }
+    this.#copies.push({ srcX, srcY, x: dst.x, y: dst.y, width: dst.width, height: dst.height });
+  }
+
+  /**
+   * Takes everything pending: the copies in order, then the dirty area as rectangles (tiles merged
+   * into horizontal runs, runs merged down when they line up), clipped to the framebuffer.
+   */
+  take(): { copies: { srcX: number; srcY: number; x: number; y: number; width: number; height: number }[]; rects: Rect[] } {
+    const copies = this.#copies;
+    this.#copies = [];
+    const rects: Rect[] = [];
+    if (this.#count > 0) {
+      // open runs from the previous tile row, keyed by "x0,x1"
+      let open = new Map<string, Rect>();
+      for (let ty = 0; ty < this.#rows; ty++) {
+        const next = new Map<string, Rect>();
+        let tx = 0;
+        while (tx < this.#cols) {
+          if (!this.#tiles[ty * this.#cols + tx]) {
+            tx++;
+            continue;
+          }
+          const start = tx;
+          while (tx < this.#cols && this.#tiles[ty * this.#cols + tx]) tx++;
+          const key = `${start},${tx}`;
+          const above = open.get(key);
+          const y = ty * TILE;
+          const h = Math.min(TILE, this.#height - y);
+          if (above) {
+            above.height += h;
+            open.delete(key);
+            next.set(key, above);
+          } else {
+            const x = start * TILE;
+            const r = { x, y, width: Math.min(tx * TILE, this.#width) - x, height: h };
+            rects.push(r);
+            next.set(key, r);
+          }
+        }
+        open = next;
+      }
+      this.#tiles.fill(0);
+      this.#count = 0;
+    }
+    return { copies, rects };
+  }
+}

@@ -1,0 +1,12 @@
+import type { ConsoleConfig, SessionsConfig } from '../config/types.js';
+import type { Logger } from '../log.js';
+import type { Source } from './types.js';
+import { VncSource } from './vnc/vnc-source.js';
+
+/** One Source per console type; adding a vendor adds a case here and a folder beside vnc/. */
+export function createSource(cfg: ConsoleConfig, log: Logger, sessions: SessionsConfig): Source {
+  switch (cfg.type) {
+    case 'vnc':
+      return new VncSource(cfg, log, sessions);
+  }
+}

@@ -1,0 +1,50 @@
+import type { Framebuffer, Rect } from '../../protocols/rfb/framebuffer.js';
+
+/** Input events as viewers send them (RFB KeyEvent / PointerEvent / ClientCutText / QEMU extended key). */
+export type InputEvent =
+  | { type: 'key'; down: boolean; keysym: number; /** XT scancode from QEMU Extended Key Event, when the browser sent one */ scancode?: number }
+  | { type: 'pointer'; x: number; y: number; buttonMask: number }
+  | { type: 'cut-text'; text: string };
+
+export interface CursorShape {
+  hotX: number;
+  hotY: number;
+  width: number;
+  height: number;
+  /** RGBX pixels, width*height*4 bytes. */
+  rgbx: Buffer;
+  /** RFB Cursor bitmask: ceil(width/8) bytes a row. */
+  mask: Buffer;
+}
+
+/**
+ * What a Source reports to its Session. The Source writes pixels into `sink.fb` itself (decoders
+ * write straight into the shadow framebuffer) and then says which area changed.
+ */
+export interface SourceSink {
+  readonly fb: Framebuffer;
+  /** The BMC connection is up (first time or after a reconnect); fb has been resized to its size. */
+  connected(info: { width: number; height: number; name: string }): void;
+  /** fb has been resized (DesktopSize / ExtendedDesktopSize / ATEN resolution change). */
+  resized(width: number, height: number): void;
+  /** `encoding` is the RFB encoding the area arrived in, for statistics. */
+  damage(rect: Rect, encoding?: number): void;
+  copy(srcX: number, srcY: number, dst: Rect): void;
+  /** One complete update from the BMC has been applied: a good moment to send viewers what changed. */
+  updateEnd(): void;
+  cursor(shape: CursorShape): void;
+  bell(): void;
+  clipboard(text: string): void;
+  /** The link dropped; the source is trying again (attempt counts from 1). */
+  reconnecting(error: Error, attempt: number, delayMs: number): void;
+  /** The source gave up for good (first connection failed, or the reconnect budget is spent). */
+  failed(error: Error): void;
+}
+
+/** An upstream driver for one BMC console (vnc, aten, container). One per Session. */
+export interface Source {
+  readonly kind: string;
+  start(sink: SourceSink): void;
+  input(event: InputEvent): void;
+  close(): void;
+}

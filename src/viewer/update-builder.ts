@@ -1,0 +1,90 @@
+import { Encoding, isRgbxFormat, type PixelFormat } from '../../protocols/rfb/constants.js';
+import { encodeRawRect, RawEncoder } from '../../protocols/rfb/encodings/raw.js';
+import { TightEncoder } from '../../protocols/rfb/encodings/tight.js';
+import type { RectEncoder } from '../../protocols/rfb/encodings/types.js';
+import type { Framebuffer } from '../../protocols/rfb/framebuffer.js';
+import { encodeCursorRect, encodeDesktopSizeRect, encodeRectHeader } from '../../protocols/rfb/server-messages.js';
+import type { Damage } from '../session/damage.js';
+import type { CursorShape } from '../sources/types.js';
+
+export interface ViewerCaps {
+  encodings: ReadonlySet<number>;
+}
+
+/** Encoders are stateless (Tight resets its streams per rectangle), so one instance serves everyone. */
+const TIGHT = new TightEncoder();
+const RAW = new RawEncoder();
+
+/**
+ * The encoding for a viewer: the first of those we can emit, in the order the viewer listed them
+ * (rfbproto §7.5.2: the client's order is its preference). Tight only for the RGBX pixel format;
+ * other true-colour formats get Raw converted to their format.
+ */
+export function chooseEncoder(caps: ViewerCaps, pf: PixelFormat, order: readonly number[] = [...caps.encodings]): RectEncoder {
+  if (isRgbxFormat(pf) && !pf.bigEndian) {
+    for (const e of order) {
+      if (e === Encoding.Tight) return TIGHT;
+      if (e === Encoding.Raw) return RAW;
+    }
+  }
+  return RAW;
+}
+
+/**
+ * One FramebufferUpdate message for a viewer, or undefined when there is nothing to send.
+ * A resize is sent alone (DesktopSize pseudo-rectangle; the browser then asks again and gets the
+ * whole new screen), because clients differ in how they treat rectangles after a size change.
+ */
+export function buildUpdate(o: {
+  fb: Framebuffer;
+  damage: Damage;
+  caps: ViewerCaps;
+  pf: PixelFormat;
+  encoder: RectEncoder;
+  resize: boolean;
+  cursor: CursorShape | undefined;
+}): Buffer | undefined {
+  const parts: Buffer[] = [];
+  let count = 0;
+  if (o.resize && o.caps.encodings.has(Encoding.DesktopSize)) {
+    return message([encodeDesktopSizeRect(o.fb.width, o.fb.height)], 1);
+  }
+  if (o.cursor) {
+    parts.push(encodeCursorRect({ ...o.cursor, pixels: o.cursor.rgbx }));
+    count++;
+  }
+  const { copies, rects } = o.damage.take();
+  const canCopy = o.caps.encodings.has(Encoding.CopyRect);
+  for (const c of copies) {
+    if (canCopy) {
+      const body = Buffer.alloc(4);
+      body.writeUInt16BE(c.srcX, 0);
+      body.writeUInt16BE(c.srcY, 2);
+      parts.push(encodeRectHeader(c, Encoding.CopyRect), body);
+      count++;
+    } else {
+      rects.unshift({ x: c.x, y: c.y, width: c.width, height: c.height });
+    }
+  }
+  const rgbx = isRgbxFormat(o.pf) && !o.pf.bigEndian;
+  for (const r of rects) {
+    if (rgbx) {
+      for (const enc of o.encoder.encodeRect(o.fb, r)) {
+        parts.push(enc);
+        count++;
+      }
+    } else {
+      parts.push(encodeRawRect(o.fb, r, o.pf));
+      count++;
+    }
+  }
+  if (count === 0) return undefined;
+  return message(parts, count);
+}
+
+function message(parts: Buffer[], count: number): Buffer {
+  // §7.6.1: message-type 0, padding, number-of-rectangles (u16).
+  if (count > 0xffff) throw new Error(`assert: ${count} rectangles do not fit one FramebufferUpdate`);
+  const header = Buffer.from([0, 0, count >> 8, count & 0xff]);
+  return Buffer.concat([header, ...parts]);
+}

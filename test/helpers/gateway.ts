@@ -1,0 +1,36 @@
+import { validate } from '../../src/config/load.js';
+import { ConfigReader } from '../../src/config/reader.js';
+import { createLogger } from '../../src/log.js';
+import { buildGateway, type Gateway } from '../../src/server.js';
+import { freePort } from './ports.js';
+
+export interface TestGateway extends Gateway {
+  url: string;
+  port: number;
+}
+
+/**
+ * A real gateway on a free loopback port, built from a config object (the same validation as a
+ * config file). Logs go nowhere unless BMCGW_TEST_LOG=1.
+ */
+export async function startTestGateway(raw: Record<string, unknown>): Promise<TestGateway> {
+  const port = await freePort();
+  const r = new ConfigReader();
+  const cfg = validate(r, { listen: `127.0.0.1:${port}`, publicUrl: `http://127.0.0.1:${port}`, ...raw }, 'test');
+  if (!cfg) throw new Error(`test config invalid: ${r.problems.join('; ')}`);
+  const log = createLogger(process.env.BMCGW_TEST_LOG ? 'debug' : 'silent');
+  const gw = await buildGateway(cfg, log);
+  await gw.app.listen({ host: '127.0.0.1', port });
+  return { ...gw, url: `http://127.0.0.1:${port}`, port };
+}
+
+export const TEST_TOKEN = 'test-token-0123456789';
+
+export async function eqPhp(gw: TestGateway, fields: Record<string, string>): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${gw.url}/eq.php`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields).toString(),
+  });
+  return { status: res.status, body: await res.json() };
+}
