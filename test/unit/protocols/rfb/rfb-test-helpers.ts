@@ -104,3 +104,68 @@ export function onlyProtocolErrors(fn: () => unknown, context: string): void {
     }
   }
 }
+
+/**
+ * noVNC 1.7's own message encoders (core/rfb.js `RFB.messages`), the reference for what a browser
+ * sends us. core/rfb.js touches a few browser globals at import time; minimal stand-ins let it load
+ * in Node. The functions only push bytes into the socket object they are given.
+ */
+export type NoVncMessages = Record<string, (sock: NoVncSock, ...args: unknown[]) => void>;
+
+export class NoVncSock {
+  #bytes: number[] = [];
+  sQpush8(v: number): void {
+    this.#bytes.push(v);
+  }
+  sQpush16(v: number): void {
+    this.#bytes.push((v >> 8) & 0xff, v & 0xff);
+  }
+  sQpush32(v: number): void {
+    this.#bytes.push((v >> 24) & 0xff, (v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff);
+  }
+  sQpushString(s: string): void {
+    for (const c of s) this.#bytes.push(c.charCodeAt(0));
+  }
+  sQpushBytes(b: Uint8Array): void {
+    this.#bytes.push(...b);
+  }
+  flush(): void {}
+  /** Everything pushed, as noVNC's Uint8Array send queue would hold it (values truncated to bytes). */
+  take(): Buffer {
+    const out = Buffer.from(Uint8Array.from(this.#bytes));
+    this.#bytes = [];
+    return out;
+  }
+}
+
+export async function loadNoVncMessages(): Promise<NoVncMessages> {
+  const g = globalThis as Record<string, unknown>;
+  g.window ??= globalThis;
+  g.addEventListener ??= () => {};
+  g.removeEventListener ??= () => {};
+  g.navigator ??= { userAgent: 'node', platform: 'Linux' };
+  g.document ??= { createElement: () => ({ getContext: () => null, style: {} }), addEventListener() {}, documentElement: {} };
+  g.MutationObserver ??= class {
+    observe(): void {}
+    disconnect(): void {}
+  };
+  g.WebSocket ??= class {
+    static CONNECTING = 0;
+    static OPEN = 1;
+    static CLOSING = 2;
+    static CLOSED = 3;
+  };
+  g.RTCDataChannel ??= class {};
+  // core/rfb.js logs a harmless "Scrollbar test exception" without a DOM; keep test output clean.
+  const error = console.error;
+  const log = console.log;
+  console.error = () => {};
+  console.log = () => {};
+  try {
+    const mod = (await import('@novnc/novnc')) as { default: { messages: NoVncMessages } };
+    return mod.default.messages;
+  } finally {
+    console.error = error;
+    console.log = log;
+  }
+}
