@@ -81,7 +81,7 @@ export class TightEncoder implements RectEncoder {
       return out;
     }
     // A palette pays while it (3 bytes a colour) plus indices stays well under 3 bytes a pixel.
-    if (colours > 1 && colours * 3 < pixels * 2) {
+    if (colours >= 2 && colours <= 256 && colours * 3 < pixels * 2) {
       const data = colours === 2 ? this.#packMono(r.width, r.height) : this.#indices.subarray(0, pixels);
       const stream = colours === 2 ? STREAM_MONO : STREAM_INDEXED;
       const head = Buffer.allocUnsafe(3 + colours * 3);

@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import { ByteQueue } from '../../../../../protocols/byte-queue.js';
+import { Encoding } from '../../../../../protocols/rfb/constants.js';
+import { RawEncoder } from '../../../../../protocols/rfb/encodings/raw.js';
+import { TightDecoder, TightEncoder } from '../../../../../protocols/rfb/encodings/tight.js';
+import { TIGHT_MAX_RECT_PIXELS, TIGHT_MAX_RECT_WIDTH } from '../../../../../protocols/rfb/encodings/tight-encoder.js';
+import type { RectHeader } from '../../../../../protocols/rfb/encodings/types.js';
+import { Framebuffer, type Rect } from '../../../../../protocols/rfb/framebuffer.js';
+import { rng } from './helpers.js';
+import { decodeWithNoVnc, rgbOnly } from './novnc-harness.js';
+
+type Painter = (fb: Framebuffer, r: Rect, rand: () => number) => void;
+
+const pictures: Record<string, Painter> = {
+  solid: (fb, r) => fb.fillRect(r.x, r.y, r.width, r.height, 30, 60, 90),
+  'two colours (text)': (fb, r, rand) => {
+    fb.fillRect(r.x, r.y, r.width, r.height, 0, 0, 0);
+    for (let y = 0; y < r.height; y++) for (let x = 0; x < r.width; x++) if (rand() < 0.3) fb.fillRect(r.x + x, r.y + y, 1, 1, 170, 170, 170);
+  },
+  'sixteen colours': (fb, r, rand) => {
+    for (let y = 0; y < r.height; y++)
+      for (let x = 0; x < r.width; x++) {
+        const c = Math.floor(rand() * 16);
+        fb.fillRect(r.x + x, r.y + y, 1, 1, c * 16, 255 - c * 8, (c * 37) & 255);
+      }
+  },
+  'photo-like noise': (fb, r, rand) => {
+    for (let y = 0; y < r.height; y++)
+      for (let x = 0; x < r.width; x++) fb.fillRect(r.x + x, r.y + y, 1, 1, (x * 3 + rand() * 40) & 255, (y * 5 + rand() * 40) & 255, rand() * 256);
+  },
+  'console (flat areas, text, a gradient bar)': (fb, r, rand) => {
+    fb.fillRect(r.x, r.y, r.width, r.height, 0, 0, 170);
+    for (let y = 0; y < r.height; y += 8) for (let x = 0; x < r.width; x += 3) if (rand() < 0.5) fb.fillRect(r.x + x, r.y + y, 1, Math.min(5, r.height - y), 255, 255, 85);
+    for (let x = 0; x < r.width; x++) fb.fillRect(r.x + x, r.y, 1, 1, x & 255, 128, 255 - (x & 255));
+  },
+};
+
+const sizes: [number, number][] = [[1, 1], [3, 1], [1, 7], [13, 11], [64, 64], [333, 77], [2100, 13], [4099, 3]];
+
+/** Splits encoder output into rectangle headers and the data after them. */
+function parse(rects: Buffer[]): { headers: RectHeader[]; data: Buffer } {
+  const headers = rects.map((b) => ({ x: b.readUInt16BE(0), y: b.readUInt16BE(2), width: b.readUInt16BE(4), height: b.readUInt16BE(6), encoding: b.readInt32BE(8) }));
+  return { headers, data: Buffer.concat(rects.map((b) => b.subarray(12))) };
+}
+
+function decodeOurs(headers: RectHeader[], data: Buffer, w: number, h: number, chunk: number): Framebuffer {
+  const dec = new TightDecoder();
+  const fb = new Framebuffer(w, h);
+  const q = new ByteQueue();
+  let i = 0;
+  for (let off = 0; off < data.length; off += chunk) {
+    q.push(data.subarray(off, off + chunk));
+    while (i < headers.length && dec.decodeRect(q, headers[i]!, fb)) i++;
+  }
+  while (i < headers.length && dec.decodeRect(q, headers[i]!, fb)) i++;
+  expect(i).toBe(headers.length);
+  expect(q.length).toBe(0);
+  return fb;
+}
+
+describe('TightEncoder', () => {
+  it('is shareable and says Tight', () => {
+    const enc = new TightEncoder();
+    expect(enc.shareable).toBe(true);
+    expect(enc.encoding).toBe(Encoding.Tight);
+  });
+
+  let seed = 1;
+  for (const [name, paint] of Object.entries(pictures)) {
+    for (const [w, h] of sizes) {
+      it(`${name} ${w}x${h}: noVNC's decoder and ours give back the source`, async () => {
+        const rand = rng(seed++);
+        // Put the area at an offset inside a larger framebuffer, so strides and offsets matter.
+        const fb = new Framebuffer(w + 5, h + 3);
+        fb.fillRect(0, 0, fb.width, fb.height, 1, 2, 3);
+        const area = { x: 2, y: 1, width: w, height: h };
+        paint(fb, area, rand);
+        const out = new TightEncoder().encodeRect(fb, area);
+        const { headers, data } = parse(out);
+        let pixels = 0;
+        for (const r of headers) {
+          expect(r.encoding).toBe(Encoding.Tight);
+          expect(r.width).toBeLessThanOrEqual(TIGHT_MAX_RECT_WIDTH);
+          expect(r.width * r.height).toBeLessThanOrEqual(TIGHT_MAX_RECT_PIXELS);
+          expect(fb.contains(r.x, r.y, r.width, r.height)).toBe(true);
+          pixels += r.width * r.height;
+        }
+        expect(pixels).toBe(w * h);
+        // Decoded onto a framebuffer that starts like the source outside the area.
+        const theirs = await decodeWithNoVnc('tight', headers, data, fb.width, fb.height);
+        const ours = decodeOurs(headers, data, fb.width, fb.height, 1 + Math.floor(data.length / 7));
+        const want = Buffer.from(fb.data);
+        const blank = new Framebuffer(fb.width, fb.height);
+        for (let y = 0; y < fb.height; y++)
+          for (let x = 0; x < fb.width; x++)
+            if (x < area.x || y < area.y || x >= area.x + w || y >= area.y + h) want.set(blank.data.subarray(0, 4), (y * fb.width + x) * 4);
+        expect(rgbOnly(theirs).equals(want), 'noVNC').toBe(true);
+        expect(ours.data.equals(want), 'ours').toBe(true);
+      });
+    }
+  }
+
+  it('uses fill for solid areas, the palette filter for few colours, copy for many', () => {
+    const fb = new Framebuffer(64, 64);
+    pictures.solid!(fb, { x: 0, y: 0, width: 64, height: 64 }, rng(1));
+    expect(new TightEncoder().encodeRect(fb, { x: 0, y: 0, width: 64, height: 64 })[0]![12]).toBe(0x80);
+    pictures['two colours (text)']!(fb, { x: 0, y: 0, width: 64, height: 64 }, rng(2));
+    const mono = new TightEncoder().encodeRect(fb, { x: 0, y: 0, width: 64, height: 64 })[0]!;
+    expect([mono[12]! & 0xf0, mono[13], mono[14]]).toEqual([0x40 | 0x10, 1, 1]); // explicit filter, stream 1, palette, 2 colours
+    expect(mono[12]! & 0x0f).toBe(0x02); // resets the stream it uses
+    pictures['photo-like noise']!(fb, { x: 0, y: 0, width: 64, height: 64 }, rng(3));
+    const copy = new TightEncoder().encodeRect(fb, { x: 0, y: 0, width: 64, height: 64 })[0]!;
+    expect(copy[12]).toBe(0x01); // stream 0, implicit copy filter, reset stream 0
+  });
+
+  it('every rectangle decodes on its own: a decoder that saw none of the others gets it right', () => {
+    const fb = new Framebuffer(300, 200);
+    pictures['photo-like noise']!(fb, { x: 0, y: 0, width: 300, height: 200 }, rng(9));
+    const out = new TightEncoder().encodeRect(fb, { x: 0, y: 0, width: 300, height: 200 });
+    expect(out.length).toBeGreaterThan(2);
+    const { headers } = parse(out);
+    // decode only the last rectangle with a fresh decoder
+    const last = out.length - 1;
+    const got = decodeOurs([headers[last]!], out[last]!.subarray(12), 300, 200, 1000);
+    const r = headers[last]!;
+    for (let y = r.y; y < r.y + r.height; y++) {
+      const o = (y * 300 + r.x) * 4;
+      expect(got.data.subarray(o, o + r.width * 4).equals(fb.data.subarray(o, o + r.width * 4))).toBe(true);
+    }
+  });
+
+  it('empty rectangle → no output', () => {
+    expect(new TightEncoder().encodeRect(new Framebuffer(4, 4), { x: 0, y: 0, width: 0, height: 4 })).toEqual([]);
+  });
+});
+
+describe('RawEncoder', () => {
+  it("noVNC's raw decoder gives back the source", async () => {
+    const fb = new Framebuffer(37, 9);
+    pictures['photo-like noise']!(fb, { x: 0, y: 0, width: 37, height: 9 }, rng(5));
+    const { headers, data } = parse(new RawEncoder().encodeRect(fb, { x: 0, y: 0, width: 37, height: 9 }));
+    expect(rgbOnly(await decodeWithNoVnc('raw', headers, data, 37, 9)).equals(fb.data)).toBe(true);
+  });
+});
