@@ -140,6 +140,10 @@ export class IpmiSession {
     });
   }
 
+  get hasSolHandler(): boolean {
+    return this.#solHandler !== null;
+  }
+
   setSolHandler(handler: ((payload: Buffer) => void) | null): void {
     this.#solHandler = handler;
   }

@@ -1,0 +1,125 @@
+import { IpmiError, ProtocolError } from '../../protocols/errors.js';
+import type { ChassisStatus } from '../../protocols/ipmi/chassis.js';
+import {
+  BOOT_DEVICES, chassisControl, getChassisStatus, POWER_COMMANDS, setBootDevice, type BootDeviceChoice, type PowerCommand,
+} from './power-service.js';
+import { IpmiSessionRegistry, type IpmiSessionRegistryOptions } from './session-registry.js';
+import { SolConnection, type SolOptions } from './sol-connection.js';
+import { describeTarget, silentLogger, type IpmiLogger, type IpmiTarget } from './types.js';
+
+/** One audit record per action (issue 5: "each action is written to the audit log with who asked"). */
+export interface IpmiAuditEvent {
+  readonly type: 'ipmi.power' | 'ipmi.bootdev' | 'ipmi.sol.open' | 'ipmi.sol.close';
+  /** ISO 8601 time the action finished. */
+  readonly at: string;
+  /** Who asked (API user, token id, CLI operator); free text from the caller. */
+  readonly actor: string | undefined;
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  /** Power action, boot device, or SOL close reason. */
+  readonly detail: string;
+  readonly outcome: 'ok' | 'error';
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+export type IpmiAudit = (event: IpmiAuditEvent) => void;
+
+export interface IpmiServiceOptions extends IpmiSessionRegistryOptions {
+  readonly audit?: IpmiAudit;
+  readonly logger?: IpmiLogger;
+}
+
+export interface PowerStatus {
+  readonly power: 'on' | 'off';
+  readonly chassis: ChassisStatus;
+}
+
+export interface PowerOptions {
+  /** Set right before the power action (BMCs clear the boot flag 60 s after it is set, §28.13). */
+  readonly bootDevice?: { readonly device: BootDeviceChoice; readonly persistent: boolean };
+  readonly actor?: string;
+}
+
+/**
+ * What the API routes and the CLI call: power status and control, boot device, SOL consoles, over
+ * one shared session per BMC. No globals; close() ends every session.
+ */
+export class IpmiService {
+  readonly registry: IpmiSessionRegistry;
+  readonly #audit: IpmiAudit;
+  readonly #logger: IpmiLogger;
+
+  constructor(o: IpmiServiceOptions = {}) {
+    this.registry = new IpmiSessionRegistry(o);
+    this.#logger = o.logger ?? silentLogger;
+    const audit = o.audit ?? (() => {});
+    // An audit sink that throws must not turn a done power action into a reported failure.
+    this.#audit = (e) => {
+      try {
+        audit(e);
+      } catch (err) {
+        this.#logger.error({ err: (err as Error).message, event: e.type }, 'ipmi: audit hook failed');
+      }
+    };
+  }
+
+  status(target: IpmiTarget): Promise<PowerStatus> {
+    return this.registry.use(target, async (s) => {
+      const chassis = await getChassisStatus(s);
+      return { power: chassis.powerOn ? 'on' : 'off', chassis };
+    });
+  }
+
+  async power(target: IpmiTarget, action: PowerCommand, o: PowerOptions = {}): Promise<void> {
+    const detail = o.bootDevice ? `${action} (boot ${o.bootDevice.device}${o.bootDevice.persistent ? ', persistent' : ''})` : action;
+    await this.#audited('ipmi.power', target, o.actor, detail, async () => {
+      if (!POWER_COMMANDS.includes(action)) throw new IpmiError('IPMI_ERR_BAD_ARGUMENT', `unknown power action ${String(action)}`, 'action');
+      await this.registry.use(target, async (s) => {
+        if (o.bootDevice) await setBootDevice(s, o.bootDevice.device, o.bootDevice.persistent);
+        await chassisControl(s, action);
+      });
+    });
+  }
+
+  async setBootDevice(target: IpmiTarget, device: BootDeviceChoice, persistent: boolean, actor?: string): Promise<void> {
+    await this.#audited('ipmi.bootdev', target, actor, `${device}${persistent ? ' persistent' : ''}`, async () => {
+      if (!BOOT_DEVICES.includes(device)) throw new IpmiError('IPMI_ERR_BAD_ARGUMENT', `unknown boot device ${String(device)}`, 'device');
+      await this.registry.use(target, (s) => setBootDevice(s, device, persistent));
+    });
+  }
+
+  /** Opens a SOL console on the shared session; audit records the open and the close (with its reason). */
+  async openSol(target: IpmiTarget, o: SolOptions & { readonly actor?: string } = {}): Promise<SolConnection> {
+    const sol = await this.#audited('ipmi.sol.open', target, o.actor, `instance ${o.instance ?? 1}`, async () => {
+      const session = await this.registry.acquire(target);
+      return SolConnection.open(session, { logger: this.#logger, ...o, takeover: o.takeover ?? target.solTakeover ?? false });
+    });
+    sol.onClose((reason) => {
+      const error = reason.type === 'error' || (reason.type === 'session-lost' && reason.error) ? errorInfo(reason.error!) : undefined;
+      this.#audit({ type: 'ipmi.sol.close', at: new Date().toISOString(), actor: o.actor, ...describeTarget(target), detail: reason.type, outcome: error ? 'error' : 'ok', ...(error ? { error } : {}) });
+    });
+    return sol;
+  }
+
+  close(): Promise<void> {
+    return this.registry.closeAll();
+  }
+
+  async #audited<T>(type: IpmiAuditEvent['type'], target: IpmiTarget, actor: string | undefined, detail: string, fn: () => Promise<T>): Promise<T> {
+    const base = { type, actor, ...describeTarget(target), detail };
+    try {
+      const result = await fn();
+      this.#audit({ ...base, at: new Date().toISOString(), outcome: 'ok' });
+      return result;
+    } catch (err) {
+      this.#audit({ ...base, at: new Date().toISOString(), outcome: 'error', error: errorInfo(err) });
+      throw err;
+    }
+  }
+}
+
+function errorInfo(err: unknown): { code: string; message: string } {
+  if (err instanceof ProtocolError) return { code: err.code, message: err.message };
+  return { code: 'GW_ERR_INTERNAL', message: err instanceof Error ? err.message : String(err) };
+}
