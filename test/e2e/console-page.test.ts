@@ -1,0 +1,99 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eqPhp, startTestGateway, TEST_TOKEN, type TestGateway } from '../helpers/gateway.js';
+import { launchChromium, readCanvasRgb } from '../helpers/browser.js';
+import { compareImages, describeComparison } from '../helpers/images.js';
+import { startQemu, type QemuVm } from '../helpers/qemu.js';
+
+const PASSWORD = 'e2e-pw';
+
+describe('console page in Chromium, QEMU busybox guest as the BMC', () => {
+  let vm: QemuVm;
+  let gw: TestGateway;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    [vm, browser] = await Promise.all([startQemu({ mode: 'busybox', vncPassword: PASSWORD }), launchChromium()]);
+    await vm.waitForShell();
+    gw = await startTestGateway({
+      tokens: [{ token: TEST_TOKEN, pin: '4321', servers: ['25250'] }],
+      servers: [{ id: '25250', name: 'web-25250', location: 'NL', console: { type: 'vnc', host: '127.0.0.1', port: vm.vncPort, password: PASSWORD } }],
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await gw?.close();
+    await vm?.stop();
+  });
+
+  it('draws the guest screen with stock noVNC and types into the guest', async () => {
+    const { body } = await eqPhp(gw, { action: 'novnc', token: TEST_TOKEN, pin: '4321', id: '25250' });
+    expect(body.result, JSON.stringify(body)).toBe('OK');
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const sockets: string[] = [];
+    page.on('websocket', (ws) => {
+      sockets.push(ws.url());
+      ws.on('framereceived', (f) => {
+        // the BMC's password never reaches the browser
+        if (typeof f.payload !== 'string') expect(Buffer.from(f.payload).includes(Buffer.from(PASSWORD))).toBe(false);
+      });
+    });
+    await page.goto(body.scope);
+    await page.waitForSelector('body[data-state="connected"]', { timeout: 20_000 });
+    expect(await page.title()).toContain('web-25250');
+    expect(sockets).toHaveLength(1);
+    expect(sockets[0]).not.toContain(String(vm.vncPort));
+
+    // The canvas equals the guest's own screendump, pixel for pixel (noVNC draws the whole fb at
+    // 1:1 in its backing store; scaling is CSS only).
+    let last = '';
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const [canvas, guest] = await Promise.all([readCanvasRgb(page, '#screen canvas'), vm.screendump()]);
+      const c = compareImages(canvas, guest);
+      if (c.sameSize && c.differing === 0) break;
+      last = c.sameSize ? describeComparison(c) : `canvas ${canvas.width}x${canvas.height} vs guest ${guest.width}x${guest.height}`;
+      if (Date.now() > deadline) throw new Error(`canvas never matched the guest: ${last}`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+
+    // Keys typed in the page reach the guest: the shell runs what was typed.
+    await page.click('#screen canvas');
+    const marker = `e2e-${Date.now() % 100000}`;
+    // As a person types it: '>' is Shift+Period on a US keyboard (page.keyboard.type would send the
+    // character without the Shift key, which no physical keyboard does).
+    await page.keyboard.type(`echo ${marker} `);
+    await page.keyboard.press('Shift+Period');
+    await page.keyboard.type('/dev/ttyS0');
+    await page.keyboard.press('Enter');
+    await vm.waitForSerial(marker, 20_000);
+
+    // The toolbar's paste types text too.
+    const marker2 = `paste-${Date.now() % 100000}`;
+    await page.click('#paste');
+    await page.fill('#paste-text', `echo ${marker2} >/dev/ttyS0\n`);
+    await page.click('#paste-send');
+    await vm.waitForSerial(marker2, 20_000);
+
+    // Ending the session shows why on the page.
+    const del = await fetch(`${gw.url}/api/v1/sessions/${body.key}`, { method: 'DELETE', headers: { authorization: `Bearer ${TEST_TOKEN}`, 'x-pin': '4321' } });
+    expect(del.status).toBe(204);
+    await page.waitForSelector('body[data-state="ended"]', { timeout: 10_000 });
+    await expect.poll(() => page.textContent('#message')).toContain('ended by the API');
+    await page.close();
+  });
+
+  it('shows a clear message for a URL that was already used', async () => {
+    const { body } = await eqPhp(gw, { action: 'novnc', token: TEST_TOKEN, pin: '4321', id: '25250' });
+    const p1 = await browser.newPage();
+    await p1.goto(body.scope);
+    await p1.waitForSelector('body[data-state="connected"]', { timeout: 20_000 });
+    const p2 = await browser.newPage();
+    await p2.goto(body.scope);
+    await p2.waitForSelector('body[data-state="ended"]', { timeout: 10_000 });
+    expect(await p2.textContent('#message')).toMatch(/console is closed/);
+    await p1.close();
+    await p2.close();
+  });
+});
