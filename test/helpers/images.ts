@@ -1,3 +1,6 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 
 /**
@@ -274,6 +277,22 @@ export function encodePng(image: RgbImage): Buffer {
     pngChunk('IDAT', deflateSync(raw)),
     pngChunk('IEND', Buffer.alloc(0)),
   ]);
+}
+
+let savedCount = 0;
+
+/**
+ * Writes `image` as a PNG under os.tmpdir() and returns the path (or a note why it could not), so a
+ * timed-out wait can say what the screen looked like instead. Not removed automatically.
+ */
+export function saveForDebugging(image: RgbImage, label: string): string {
+  const path = join(tmpdir(), `bmcgw-${label}-${process.pid}-${Date.now()}-${savedCount++}.png`);
+  try {
+    writeFileSync(path, encodePng(image));
+    return path;
+  } catch (error) {
+    return `not saved: ${String(error)}`;
+  }
 }
 
 function pngChunk(type: string, body: Buffer): Buffer {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { busyboxInitramfs, SHELL_READY_MARKER } from './busybox-initramfs.js';
 import { isRunning, killHard, spawnTracked, terminate, type TrackedChild } from './child-processes.js';
-import { compareImages, parsePpm, type RgbImage } from './images.js';
+import { compareImages, isBlank, parsePpm, saveForDebugging, type RgbImage } from './images.js';
 import { freeVncDisplay, VNC_BASE_PORT } from './ports.js';
 import { QmpClient } from './qmp.js';
 import { qcodesForChar } from './qemu-keys.js';
@@ -16,6 +16,10 @@ import { missingPeerError, requirePeer } from './require-peer.js';
  * authentication, showing either SeaBIOS ('seabios': "No bootable device.", a blinking cursor, no
  * input handling) or a Linux kernel with a busybox shell on the VGA console ('busybox': types what
  * it is sent; cursor hidden so an idle screen is pixel-stable). TCG only: there is no KVM here.
+ *
+ * To check that keys typed over VNC reached the guest, type `echo SOMETHING >/dev/ttyS0` and Return
+ * into the busybox shell and `waitForSerial('SOMETHING')`: the serial port is a channel the VNC
+ * client does not see, so the check cannot be fooled by the client drawing its own echo.
  */
 
 export type QemuMode = 'seabios' | 'busybox';
@@ -24,6 +28,12 @@ export interface QemuOptions {
   mode: QemuMode;
   /** Enables VNC authentication (RFB security type 2). Only the first 8 characters count (RFB 7.2.2). */
   vncPassword?: string;
+  /**
+   * 'busybox' only. 'text' (default): VGA text mode, 720x400. '1024x768': the kernel switches to a
+   * VESA framebuffer (vga=0x318, 1024x768 at 24 bpp; vesafb and fbcon are built into Debian's kernel),
+   * so the VNC client sees a resize from 720x400 to 1024x768 during boot and a larger graphic screen.
+   */
+  screen?: 'text' | '1024x768';
   memoryMb?: number;
   /** Appended to the QEMU command line. */
   extraArgs?: readonly string[];
@@ -61,7 +71,8 @@ export async function startQemu(options: QemuOptions): Promise<QemuVm> {
   if (options.mode === 'busybox') {
     const kernel = findKernel();
     const initrd = await busyboxInitramfs(kernel);
-    boot = ['-kernel', kernel, '-initrd', initrd, '-append', KERNEL_CMDLINE];
+    const cmdline = options.screen === '1024x768' ? `${KERNEL_CMDLINE} vga=0x318` : KERNEL_CMDLINE;
+    boot = ['-kernel', kernel, '-initrd', initrd, '-append', cmdline];
   }
   const dir = await mkdtemp(join(tmpdir(), 'bmcgw-qemu-'));
   const vm = new QemuVm(qemu, options, dir, boot);
@@ -152,7 +163,10 @@ export class QemuVm {
     for (;;) {
       const screen = await this.screendump();
       if (predicate(screen)) return screen;
-      if (Date.now() >= deadline) throw new Error(`QEMU screen did not reach the expected state within ${timeoutMs} ms`);
+      if (Date.now() >= deadline) {
+        const saved = saveForDebugging(screen, 'qemu');
+        throw new Error(`QEMU screen did not reach the expected state within ${timeoutMs} ms (last screen: ${saved})`);
+      }
       await sleep(intervalMs);
     }
   }
@@ -186,6 +200,16 @@ export class QemuVm {
       if (Date.now() >= deadline) throw new Error(`serial output lacks ${String(match)} after ${timeoutMs} ms:\n${text}`);
       await sleep(100);
     }
+  }
+
+  /**
+   * Waits until the guest shows its settled screen and returns it: for 'seabios', SeaBIOS's 720x400
+   * text screen (the VGA BIOS passes through a blank 640x480 mode first; the cursor keeps blinking,
+   * so consecutive dumps of this screen can differ); for 'busybox', waitForShell().
+   */
+  async waitForReady(timeoutMs = 60_000): Promise<RgbImage> {
+    if (this.mode === 'busybox') return this.waitForShell(timeoutMs);
+    return this.waitForScreen((s) => s.width === 720 && s.height === 400 && !isBlank(s), timeoutMs);
   }
 
   /**

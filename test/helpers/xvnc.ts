@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isRunning, spawnTracked, terminate, type TrackedChild } from './child-processes.js';
-import { parseXwd, type RgbImage } from './images.js';
+import { parseXwd, saveForDebugging, type RgbImage } from './images.js';
 import { freePort } from './ports.js';
 import { requirePeer } from './require-peer.js';
 
@@ -107,7 +107,10 @@ export class XvncServer {
     for (;;) {
       const screen = await this.screenshot();
       if (predicate(screen)) return screen;
-      if (Date.now() >= deadline) throw new Error(`Xvnc screen did not reach the expected state within ${timeoutMs} ms`);
+      if (Date.now() >= deadline) {
+        const saved = saveForDebugging(screen, 'xvnc');
+        throw new Error(`Xvnc screen did not reach the expected state within ${timeoutMs} ms (last screen: ${saved})`);
+      }
       await sleep(intervalMs);
     }
   }

@@ -1,7 +1,17 @@
+import { execFileSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { launchChromium, readCanvasRgb, readCanvasRgba } from '../helpers/browser.js';
-import { assertImagesMatch, compareImages, countColours, describeComparison, isBlank, pixelAt } from '../helpers/images.js';
+import { writeNewc } from '../helpers/busybox-initramfs.js';
+import {
+  assertImagesMatch,
+  compareImages,
+  countColours,
+  describeComparison,
+  isBlank,
+  parsePpm,
+  pixelAt,
+} from '../helpers/images.js';
 import { freePort, freeVncDisplay, isPortFree } from '../helpers/ports.js';
 import { startQemu } from '../helpers/qemu.js';
 import { requirePeer } from '../helpers/require-peer.js';
@@ -72,6 +82,31 @@ describe('require-peer and ports', () => {
   });
 });
 
+describe('image and archive formats', () => {
+  it('parses a P6 PPM with a header comment', () => {
+    const ppm = Buffer.concat([Buffer.from('P6\n# made by hand\n2 1\n255\n'), Buffer.from([1, 2, 3, 250, 251, 252])]);
+    expect(parsePpm(ppm)).toEqual({ width: 2, height: 1, rgb: Buffer.from([1, 2, 3, 250, 251, 252]) });
+    expect(() => parsePpm(ppm.subarray(0, ppm.length - 1))).toThrow(/raster/);
+  });
+
+  it('writes newc cpio archives that GNU cpio reads back', () => {
+    const cpio = requirePeer('cpio', 'cpio');
+    const archive = writeNewc([
+      { type: 'dir', path: 'bin', mode: 0o755 },
+      { type: 'file', path: 'bin/hello', mode: 0o755, data: Buffer.from('#!/bin/sh\necho hi\n') },
+      { type: 'symlink', path: 'bin/hi', target: 'hello' },
+      { type: 'chardev', path: 'dev/console', mode: 0o600, major: 5, minor: 1 },
+    ]);
+    const listing = execFileSync(cpio, ['-itv', '--quiet'], { input: archive }).toString();
+    expect(listing).toMatch(/^drwxr-xr-x .* bin$/m);
+    expect(listing).toMatch(/^-rwxr-xr-x .* 18 .* bin\/hello$/m);
+    expect(listing).toMatch(/^lrwxrwxrwx .* bin\/hi -> hello$/m);
+    expect(listing).toMatch(/^crw------- .* 5,\s+1 .* dev\/console$/m);
+    const content = execFileSync(cpio, ['-i', '--quiet', '--to-stdout', 'bin/hello'], { input: archive }).toString();
+    expect(content).toBe('#!/bin/sh\necho hi\n');
+  });
+});
+
 describe('QEMU helper', () => {
   it('boots SeaBIOS behind VNC authentication, survives kill and restart on the same port', async () => {
     const vm = await startQemu({ mode: 'seabios', vncPassword: 'secret12' });
@@ -81,9 +116,8 @@ describe('QEMU helper', () => {
     const vnc = await vm.qmp<{ enabled: boolean; auth: string; service: string }>('query-vnc');
     expect(vnc).toMatchObject({ enabled: true, auth: 'vnc', service: String(vm.vncPort) });
 
-    // The VGA BIOS passes through 640x480 first; SeaBIOS's own text mode is 720x400.
-    const screen = await vm.waitForScreen((s) => s.width === 720 && !isBlank(s), 20_000);
-    expect(screen.height).toBe(400);
+    const screen = await vm.waitForReady(20_000);
+    expect([screen.width, screen.height]).toEqual([720, 400]);
     expect(countColours(screen)).toBeGreaterThan(1);
 
     // Only VNC authentication (type 2) is offered, and query-vnc sees the client while connected.
@@ -120,6 +154,15 @@ describe('QEMU helper', () => {
     const after = await vm.waitForStableScreen(10_000);
     const diff = compareImages(before, after);
     expect(diff.differing, describeComparison(diff)).toBeGreaterThan(100);
+    await vm.stop();
+  });
+
+  it('boots busybox on a 1024x768 VESA framebuffer console', async () => {
+    const vm = await startQemu({ mode: 'busybox', screen: '1024x768' });
+    cleanups.push(() => vm.stop());
+    const screen = await vm.waitForShell(60_000);
+    expect([screen.width, screen.height]).toEqual([1024, 768]);
+    expect(isBlank(screen)).toBe(false);
     await vm.stop();
   });
 });
