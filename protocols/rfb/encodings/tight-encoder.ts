@@ -1,6 +1,7 @@
 import { Encoding } from '../constants.js';
 import type { Framebuffer, Rect } from '../framebuffer.js';
 import { deflateFresh } from './inflater.js';
+import { rgbxWords } from './pixel-view.js';
 import { RECT_HEADER_BYTES, writeRectHeader } from './rect-header.js';
 import type { EncodedRect, RectEncoder } from './types.js';
 
@@ -97,14 +98,21 @@ export class TightEncoder implements RectEncoder {
     }
     const rgb = this.#rgb;
     const d = fb.data;
-    const stride = fb.width * 4;
+    const words = rgbxWords(d);
     let o = 0;
     for (let row = 0; row < r.height; row++) {
-      let s = (r.y + row) * stride + r.x * 4;
-      for (let col = 0; col < r.width; col++, s += 4, o += 3) {
-        rgb[o] = d[s]!;
-        rgb[o + 1] = d[s + 1]!;
-        rgb[o + 2] = d[s + 2]!;
+      const p0 = (r.y + row) * fb.width + r.x;
+      for (let p = p0, end = p0 + r.width; p < end; p++, o += 3) {
+        if (words) {
+          const v = words[p]!;
+          rgb[o] = v;
+          rgb[o + 1] = v >>> 8;
+          rgb[o + 2] = v >>> 16;
+        } else {
+          rgb[o] = d[p * 4]!;
+          rgb[o + 1] = d[p * 4 + 1]!;
+          rgb[o + 2] = d[p * 4 + 2]!;
+        }
       }
     }
     // Copy filter is implicit when no filter id is sent.
@@ -146,16 +154,17 @@ export class TightEncoder implements RectEncoder {
     const pal = this.#palette;
     const idx = this.#indices;
     const d = fb.data;
-    const stride = fb.width * 4;
+    const words = rgbxWords(d);
     let count = 0;
     let lastKey = -1;
     let lastIndex = 0;
     let i = 0;
     try {
       for (let row = 0; row < r.height; row++) {
-        let s = (r.y + row) * stride + r.x * 4;
-        for (let col = 0; col < r.width; col++, s += 4, i++) {
-          const key = d[s]! | (d[s + 1]! << 8) | (d[s + 2]! << 16);
+        const p0 = (r.y + row) * fb.width + r.x;
+        for (let p = p0, end = p0 + r.width; p < end; p++, i++) {
+          // The X byte is not part of the colour (Raw from a server may carry anything there).
+          const key = words ? words[p]! & 0xffffff : d[p * 4]! | (d[p * 4 + 1]! << 8) | (d[p * 4 + 2]! << 16);
           if (key !== lastKey) {
             let h = Math.imul(key, 0x9e3779b1) >>> 22;
             while (keys[h] !== 0 && keys[h] !== key + 1) h = (h + 1) & (HASH_SLOTS - 1);
@@ -181,11 +190,20 @@ export class TightEncoder implements RectEncoder {
   /** Two-colour indices as 1 bit a pixel, most significant first, each row padded to a byte. */
   #packMono(w: number, h: number): Buffer {
     const rowBytes = (w + 7) >> 3;
-    const out = this.#rgb.subarray(0, rowBytes * h).fill(0);
+    const out = this.#rgb.subarray(0, rowBytes * h);
     const idx = this.#indices;
-    for (let row = 0, i = 0; row < h; row++) {
-      const base = row * rowBytes;
-      for (let col = 0; col < w; col++, i++) if (idx[i]) out[base + (col >> 3)]! |= 0x80 >> (col & 7);
+    let i = 0;
+    let o = 0;
+    for (let row = 0; row < h; row++) {
+      let acc = 0;
+      for (let col = 0; col < w; col++) {
+        acc = (acc << 1) | idx[i++]!;
+        if ((col & 7) === 7) {
+          out[o++] = acc;
+          acc = 0;
+        }
+      }
+      if (w & 7) out[o++] = acc << (8 - (w & 7)); // pad the row's last byte with zero bits
     }
     return out;
   }

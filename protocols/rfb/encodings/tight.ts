@@ -3,6 +3,7 @@ import { RfbError } from '../../errors.js';
 import type { Framebuffer } from '../framebuffer.js';
 import { compressedLengthLimit } from './compressed-length.js';
 import { Inflater } from './inflater.js';
+import { rgbxWords } from './pixel-view.js';
 import type { RectDecoder, RectHeader } from './types.js';
 
 export { TightEncoder, type TightEncoderOptions } from './tight-encoder.js';
@@ -142,26 +143,38 @@ function tightLayout(q: ByteQueue, w: number, h: number): TightLayout | null {
 }
 
 function drawPalette(fb: Framebuffer, rect: RectHeader, palette: Buffer, colours: number, data: Buffer): void {
-  const d = fb.data;
-  const stride = fb.width * 4;
   const { width: w, height: h } = rect;
+  // Palette as RGBX words (X = 0), so each pixel is one store when the framebuffer allows it.
+  const pal = new Uint32Array(256);
+  for (let i = 0; i < colours; i++) pal[i] = palette[i * 3]! | (palette[i * 3 + 1]! << 8) | (palette[i * 3 + 2]! << 16);
+  const words = rgbxWords(fb.data);
+  const d = fb.data;
   const rowBytes = colours === 2 ? Math.ceil(w / 8) : w;
   for (let row = 0; row < h; row++) {
-    let o = (rect.y + row) * stride + rect.x * 4;
+    const p0 = (rect.y + row) * fb.width + rect.x;
     const s = row * rowBytes;
-    for (let col = 0; col < w; col++, o += 4) {
+    let bits = 0;
+    for (let col = 0; col < w; col++) {
       let index: number;
       if (colours === 2) {
-        index = (data[s + (col >> 3)]! >> (7 - (col & 7))) & 1;
+        // One bit a pixel, most significant first; shift a byte out rather than re-index per pixel.
+        if ((col & 7) === 0) bits = data[s + (col >> 3)]!;
+        index = (bits >> 7) & 1;
+        bits <<= 1;
       } else {
         index = data[s + col]!;
         if (index >= colours) throw new RfbError('RFB_ERR_TIGHT_PALETTE_INDEX', `index ${index} into a ${colours}-colour palette`, 'tight.palette-data');
       }
-      const p = index * 3;
-      d[o] = palette[p]!;
-      d[o + 1] = palette[p + 1]!;
-      d[o + 2] = palette[p + 2]!;
-      d[o + 3] = 0;
+      const v = pal[index]!;
+      if (words) {
+        words[p0 + col] = v;
+      } else {
+        const o = (p0 + col) * 4;
+        d[o] = v & 0xff;
+        d[o + 1] = (v >> 8) & 0xff;
+        d[o + 2] = v >> 16;
+        d[o + 3] = 0;
+      }
     }
   }
 }
