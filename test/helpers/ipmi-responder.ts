@@ -1,0 +1,255 @@
+import { randomBytes } from 'node:crypto';
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { cipherSuite, type CipherSuite } from '../../protocols/ipmi/cipher-suites.js';
+import { AppCmd, ChassisCmd, NetFn, PayloadType } from '../../protocols/ipmi/constants.js';
+import { deriveSessionKeys, passwordKey } from '../../protocols/ipmi/keys.js';
+import { decodeIpmiRequest, encodeIpmiResponse, type IpmiRequest } from '../../protocols/ipmi/message.js';
+import {
+  decodeOpenSessionRequest, decodeRakp1, decodeRakp3, encodeOpenSessionResponse, encodeRakp2, encodeRakp4,
+  rakp2AuthCode, rakp3AuthCode, rakp4Icv, safeEqual, type RakpContext,
+} from '../../protocols/ipmi/rakp.js';
+import { decodeRmcpPacket, encodeV15Packet, encodeV20Packet } from '../../protocols/ipmi/rmcp-packet.js';
+import { SessionCodec } from '../../protocols/ipmi/session-codec.js';
+import { SolEngine } from '../../protocols/ipmi/sol-engine.js';
+import { decodeSolPacket, encodeActivatePayloadResponse, encodeSolPacket } from '../../protocols/ipmi/sol-packet.js';
+
+/**
+ * A small BMC of our own for cipher suite 17, which ipmi_sim lacks (notes §4.2). It speaks just what a
+ * fence agent and a SOL console need: auth caps, Open Session, RAKP 1–4, Set Session Privilege, Get
+ * Device ID, Close Session, chassis status/control, boot flags, Activate/Deactivate Payload and SOL.
+ * It is built on protocols/ipmi, so it is checked against `ipmitool -I lanplus -C 17` (an independent
+ * implementation) before our client is tested against it.
+ */
+
+export interface ResponderOptions {
+  readonly user: string;
+  readonly password: string;
+  /** Suites it accepts; others get Open Session status 0x04 / 0x11. */
+  readonly suites?: readonly number[];
+}
+
+export interface IpmiResponder {
+  readonly host: '127.0.0.1';
+  readonly port: number;
+  /** Requests seen, in words: "chassis control 1", "boot 0580040000 00", "sol activate", … */
+  readonly log: string[];
+  readonly state: { power: boolean };
+  /** Characters the console of the current (or last) SOL activation sent, in order, duplicates removed. */
+  solReceived(): Buffer;
+  /** Sends characters to the SOL console (when one is active). */
+  solWrite(bytes: Buffer): void;
+  solActive(): boolean;
+  stop(): Promise<void>;
+}
+
+const GUID = Buffer.from('a123456789abcdefa123456789abcdef', 'hex');
+
+interface Pending {
+  suite: CipherSuite;
+  sidm: number;
+  sidc: number;
+  tag: number;
+  rm?: Buffer;
+  rc?: Buffer;
+  role?: number;
+  userName?: Buffer;
+}
+
+interface Active {
+  codec: SessionCodec;
+  rinfo: RemoteInfo;
+  sol: SolEngine | null;
+  solTimer: NodeJS.Timeout | null;
+}
+
+export async function startIpmiResponder(o: ResponderOptions): Promise<IpmiResponder> {
+  const socket: Socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const port = socket.address().port;
+  const accepted = new Set(o.suites ?? [3, 17]);
+  const kuid = passwordKey(o.password);
+  const log: string[] = [];
+  const state = { power: false };
+  const pending = new Map<number, Pending>(); // by SIDc
+  const sessions = new Map<number, Active>(); // by SIDc
+  const solIn: Buffer[] = [];
+  const send = (buf: Buffer, r: RemoteInfo) => socket.send(buf, r.port, r.address);
+  const setup = (type: number, payload: Buffer, r: RemoteInfo) =>
+    send(encodeV20Packet({ payloadType: type, encrypted: false, sessionId: 0, sessionSeq: 0, payload }), r);
+
+  function solPump(a: Active): void {
+    if (!a.sol) return;
+    const p = a.sol.next();
+    if (p) send(a.codec.seal(PayloadType.SOL, encodeSolPacket(p)), a.rinfo);
+    if (a.sol.busy && !a.solTimer) {
+      a.solTimer = setTimeout(() => {
+        a.solTimer = null;
+        if (!a.sol) return;
+        try {
+          const r = a.sol.tick();
+          if (r) send(a.codec.seal(PayloadType.SOL, encodeSolPacket(r)), a.rinfo);
+        } catch {
+          a.sol = null;
+          return;
+        }
+        solPump(a);
+      }, 200);
+    }
+  }
+
+  function respond(a: Active, req: IpmiRequest, cc: number, data: Uint8Array = Buffer.alloc(0)): void {
+    const msg = encodeIpmiResponse({ netFn: req.netFn + 1, cmd: req.cmd, rqSeq: req.rqSeq, completionCode: cc, data });
+    send(a.codec.seal(PayloadType.IPMI, msg), a.rinfo);
+  }
+
+  function onRequest(a: Active, sidc: number, req: IpmiRequest): void {
+    const { netFn, cmd, data } = req;
+    if (netFn === NetFn.APP && cmd === AppCmd.SET_SESSION_PRIVILEGE_LEVEL) return respond(a, req, 0, Buffer.of(data[0] || 4));
+    if (netFn === NetFn.APP && cmd === AppCmd.GET_DEVICE_ID) {
+      log.push('get device id');
+      return respond(a, req, 0, Buffer.from('20018102000200000000000000000000', 'hex').subarray(0, 15));
+    }
+    if (netFn === NetFn.APP && cmd === AppCmd.CLOSE_SESSION) {
+      log.push('close session');
+      respond(a, req, 0);
+      if (a.solTimer) clearTimeout(a.solTimer);
+      sessions.delete(sidc);
+      return;
+    }
+    if (netFn === NetFn.CHASSIS && cmd === ChassisCmd.GET_CHASSIS_STATUS) return respond(a, req, 0, Buffer.of(state.power ? 1 : 0, 0, 0, 0));
+    if (netFn === NetFn.CHASSIS && cmd === ChassisCmd.CHASSIS_CONTROL) {
+      log.push(`chassis control ${data[0]}`);
+      if (data[0] === 1) state.power = true;
+      if (data[0] === 0 || data[0] === 5) state.power = false;
+      return respond(a, req, 0);
+    }
+    if (netFn === NetFn.CHASSIS && cmd === ChassisCmd.SET_SYSTEM_BOOT_OPTIONS) {
+      log.push(`boot ${Buffer.from(data).toString('hex')}`);
+      return respond(a, req, 0);
+    }
+    if (netFn === NetFn.APP && cmd === AppCmd.ACTIVATE_PAYLOAD && data[0] === 1) {
+      if ([...sessions.values()].some((s) => s.sol)) return respond(a, req, 0x80);
+      log.push('sol activate');
+      solIn.length = 0; // solReceived() is per activation
+      a.sol = new SolEngine({ maxCharsPerPacket: 200 });
+      return respond(a, req, 0, encodeActivatePayloadResponse({ inboundPayloadSize: 204, outboundPayloadSize: 204, port, vlan: null }));
+    }
+    if (netFn === NetFn.APP && cmd === AppCmd.DEACTIVATE_PAYLOAD && data[0] === 1) {
+      log.push('sol deactivate');
+      const any = [...sessions.values()].find((s) => s.sol);
+      if (!any) return respond(a, req, 0x80);
+      any.sol = null;
+      return respond(a, req, 0);
+    }
+    log.push(`unsupported netFn 0x${netFn.toString(16)} cmd 0x${cmd.toString(16)}`);
+    return respond(a, req, 0xc1);
+  }
+
+  socket.on('message', (dg, rinfo) => {
+    try {
+      const first = decodeRmcpPacket(dg, 16);
+      if (first.type === 'v15') {
+        const req = decodeIpmiRequest(first.message);
+        if (req.netFn === NetFn.APP && req.cmd === AppCmd.GET_CHANNEL_AUTH_CAPABILITIES) {
+          // Channel 1; v2.0 extended data + MD5/none listed; non-null user names; IPMI v2.0 supported.
+          const data = Buffer.of(0x01, 0x80 | 0x04 | 0x01, 0x04, 0x02, 0, 0, 0, 0);
+          send(encodeV15Packet(encodeIpmiResponse({ netFn: req.netFn + 1, cmd: req.cmd, rqSeq: req.rqSeq, completionCode: 0, data })), rinfo);
+        }
+        return;
+      }
+      if (first.sessionId !== 0) {
+        const a = sessions.get(first.sessionId);
+        if (!a) return;
+        const opened = a.codec.open(dg);
+        if (opened.payloadType === PayloadType.IPMI) return onRequest(a, first.sessionId, decodeIpmiRequest(opened.payload));
+        if (opened.payloadType === PayloadType.SOL && a.sol) {
+          const r = a.sol.receive(decodeSolPacket(opened.payload));
+          if (r.data) solIn.push(Buffer.from(r.data));
+          if (r.ack) send(a.codec.seal(PayloadType.SOL, encodeSolPacket(r.ack)), a.rinfo);
+          if (r.answered && a.solTimer) {
+            clearTimeout(a.solTimer);
+            a.solTimer = null;
+          }
+          solPump(a);
+        }
+        return;
+      }
+      switch (first.payloadType) {
+        case PayloadType.OPEN_SESSION_REQUEST: {
+          const req = decodeOpenSessionRequest(first.payload);
+          const suite = [...accepted].map((id) => cipherSuite(id, true)).find((s) =>
+            s.authAlgorithm === req.authAlgorithm && s.integrityAlgorithm === req.integrityAlgorithm && s.confidentialityAlgorithm === req.confidentialityAlgorithm);
+          if (!suite) {
+            setup(PayloadType.OPEN_SESSION_RESPONSE, encodeOpenSessionResponse({ tag: req.tag, status: 0x11, maxPrivilege: 0, consoleSessionId: req.consoleSessionId, bmcSessionId: 0, authAlgorithm: 0, integrityAlgorithm: 0, confidentialityAlgorithm: 0 }), rinfo);
+            return;
+          }
+          const sidc = (randomBytes(4).readUInt32LE(0) | 1) >>> 0;
+          pending.set(sidc, { suite, sidm: req.consoleSessionId, sidc, tag: req.tag });
+          setup(PayloadType.OPEN_SESSION_RESPONSE, encodeOpenSessionResponse({
+            tag: req.tag, status: 0, maxPrivilege: req.maxPrivilege || 4, consoleSessionId: req.consoleSessionId, bmcSessionId: sidc,
+            authAlgorithm: suite.authAlgorithm, integrityAlgorithm: suite.integrityAlgorithm, confidentialityAlgorithm: suite.confidentialityAlgorithm,
+          }), rinfo);
+          return;
+        }
+        case PayloadType.RAKP1: {
+          const m = decodeRakp1(first.payload);
+          const p = pending.get(m.bmcSessionId);
+          if (!p) return;
+          const rakp2 = (status: number, code: Buffer = Buffer.alloc(0), rc: Buffer = Buffer.alloc(16)) =>
+            setup(PayloadType.RAKP2, encodeRakp2({ tag: m.tag, status, consoleSessionId: p.sidm, rc, bmcGuid: GUID, keyExchangeAuthCode: code }), rinfo);
+          if (m.userName.toString() !== o.user) return rakp2(0x0d);
+          Object.assign(p, { rm: Buffer.from(m.rm), rc: randomBytes(16), role: m.role, userName: Buffer.from(m.userName) });
+          const ctx = contextOf(p);
+          return rakp2(0, rakp2AuthCode(ctx, kuid), p.rc);
+        }
+        case PayloadType.RAKP3: {
+          const p = pending.get(first.payload.length >= 8 ? first.payload.readUInt32LE(4) : 0);
+          if (!p || !p.rm) return;
+          const m = decodeRakp3(first.payload, p.suite.keyExchangeAuthCodeLength);
+          const ctx = contextOf(p);
+          const rakp4 = (status: number, icv: Buffer = Buffer.alloc(0)) =>
+            setup(PayloadType.RAKP4, encodeRakp4({ tag: m.tag, status, consoleSessionId: p.sidm, integrityCheckValue: icv }), rinfo);
+          if (!safeEqual(rakp3AuthCode(ctx, kuid), m.keyExchangeAuthCode)) {
+            pending.delete(p.sidc);
+            return rakp4(0x0f);
+          }
+          const keys = deriveSessionKeys(p.suite, { key: kuid, rm: p.rm, rc: p.rc!, role: p.role!, userName: p.userName! });
+          pending.delete(p.sidc);
+          sessions.set(p.sidc, {
+            codec: new SessionCodec({ suite: p.suite, keys, outboundSessionId: p.sidm, inboundSessionId: p.sidc }),
+            rinfo, sol: null, solTimer: null,
+          });
+          log.push(`session open suite ${p.suite.id}`);
+          return rakp4(0, rakp4Icv(ctx, keys.sik));
+        }
+        default:
+          return;
+      }
+    } catch (err) {
+      log.push(`error ${(err as Error).message}`);
+    }
+  });
+
+  return {
+    host: '127.0.0.1',
+    port,
+    log,
+    state,
+    solReceived: () => Buffer.concat(solIn),
+    solWrite: (bytes) => {
+      const a = [...sessions.values()].find((s) => s.sol);
+      if (!a?.sol) throw new Error('no active SOL');
+      a.sol.write(bytes);
+      solPump(a);
+    },
+    solActive: () => [...sessions.values()].some((s) => s.sol),
+    stop: async () => {
+      for (const a of sessions.values()) if (a.solTimer) clearTimeout(a.solTimer);
+      await new Promise<void>((resolve) => socket.close(() => resolve()));
+    },
+  };
+}
+
+function contextOf(p: Pending): RakpContext {
+  return { suite: p.suite, consoleSessionId: p.sidm, bmcSessionId: p.sidc, rm: p.rm!, rc: p.rc!, bmcGuid: GUID, role: p.role!, userName: p.userName! };
+}
