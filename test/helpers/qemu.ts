@@ -67,6 +67,9 @@ export function findKernel(): string {
 
 export async function startQemu(options: QemuOptions): Promise<QemuVm> {
   const qemu = requirePeer(QEMU_BINARY, 'qemu-system-x86');
+  if (options.mode !== 'busybox' && options.screen !== undefined) {
+    throw new Error(`startQemu: 'screen' needs mode 'busybox' (SeaBIOS picks its own VGA mode)`);
+  }
   let boot: string[] = [];
   if (options.mode === 'busybox') {
     const kernel = findKernel();
