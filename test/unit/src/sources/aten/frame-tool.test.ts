@@ -1,0 +1,107 @@
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { inflateSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { atenFrameCommand, parseFrameFile } from '../../../../../src/sources/aten/frame-tool.js';
+import { crc32 } from '../../../../../src/util/png.js';
+import { Ast2100Encoder } from '../../../../helpers/aten/ast2100-encoder.js';
+import { encodeHermonTiles } from '../../../../helpers/aten/hermon-encoder.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const FRAME4 = resolve(here, '../../../../../../shared/fixtures/aten/ast2100-frame4.hex');
+
+function capture() {
+  let out = '';
+  let err = '';
+  return { io: { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } }, out: () => out, err: () => err };
+}
+
+/** Reads back our own PNG: checks signature, chunk CRCs, and returns size + RGB rows. */
+function readPng(file: string): { width: number; height: number; rgb: Buffer } {
+  const b = readFileSync(file);
+  expect(b.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+  let o = 8;
+  let width = 0;
+  let height = 0;
+  const idat: Buffer[] = [];
+  while (o < b.length) {
+    const len = b.readUInt32BE(o);
+    const type = b.toString('latin1', o + 4, o + 8);
+    expect(b.readUInt32BE(o + 8 + len)).toBe(crc32(b.subarray(o + 4, o + 8 + len)));
+    if (type === 'IHDR') {
+      width = b.readUInt32BE(o + 8);
+      height = b.readUInt32BE(o + 12);
+    }
+    if (type === 'IDAT') idat.push(b.subarray(o + 8, o + 8 + len));
+    o += 12 + len;
+  }
+  return { width, height, rgb: inflateSync(Buffer.concat(idat)) };
+}
+
+describe('aten-frame command', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'aten-frame-'));
+
+  it('finds 1024x768 for the real frame without a size, reports block counts and the exact end, writes a PNG', async () => {
+    const c = capture();
+    const out = join(dir, 'frame4.png');
+    const code = await atenFrameCommand(['aten-frame', FRAME4, '--out', out], c.io);
+    expect(c.err()).toBe('');
+    expect(code).toBe(0);
+    expect(c.out()).toMatch(/1024x768: 3072 blocks \(dct 3072\); ended exactly at the end-of-frame code.*CLEAN/);
+    expect(c.out()).toMatch(/800x600: .*not clean/);
+    expect(c.out()).toContain('4:2:0');
+    const png = readPng(out);
+    expect([png.width, png.height]).toEqual([1024, 768]);
+    expect(png.rgb.length).toBe(768 * (1024 * 3 + 1));
+  });
+
+  it('exits 1 when the given size does not decode cleanly, but still draws it', async () => {
+    const c = capture();
+    const out = join(dir, 'wrong.png');
+    expect(await atenFrameCommand([FRAME4, '--width', '800', '--height', '600', '--out', out], c.io)).toBe(1);
+    expect(c.out()).toContain('no size decodes cleanly');
+    expect(existsSync(out)).toBe(true);
+  });
+
+  it('reads binary input, and Hermon tile frames', async () => {
+    const w = 800;
+    const h = 600;
+    const pic = new Uint8Array(w * h * 4).fill(0x40);
+    const bin = join(dir, 'hermon.bin');
+    writeFileSync(bin, encodeHermonTiles(pic, w, h));
+    const c = capture();
+    expect(await atenFrameCommand([bin, '--out', join(dir, 'hermon.png')], c.io)).toBe(0);
+    expect(c.out()).toMatch(/800x600: 1900 tiles, 0 off screen; CLEAN/);
+    expect(c.out()).toMatch(/wrote .*hermon\.png \(800x600\)/);
+    expect(readPng(join(dir, 'hermon.png')).width).toBe(800);
+  });
+
+  it('handles an incremental 4:4:4 AST2100 frame given with its size', async () => {
+    const w = 640;
+    const h = 480;
+    const a = new Uint8Array(w * h * 4);
+    const b = Uint8Array.from(a).fill(200, 0, 4 * 100).fill(90, 4 * w * 200, 4 * w * 210);
+    const data = new Ast2100Encoder().encode(b, w, h, { subsampling: 444, previous: a, padWords: 2 });
+    const f = join(dir, 'inc.hex');
+    writeFileSync(f, data.toString('hex').replace(/(.{64})/g, '$1\n'));
+    const c = capture();
+    expect(await atenFrameCommand([f, '--width', '640', '--height', '480', '--out', join(dir, 'inc.png')], c.io)).toBe(0);
+    expect(c.out()).toMatch(/640x480: \d+ blocks \(.*positioned.*\).*CLEAN/);
+  });
+
+  it('usage errors exit 2', async () => {
+    const c = capture();
+    expect(await atenFrameCommand([FRAME4], c.io)).toBe(2);
+    expect(await atenFrameCommand([FRAME4, '--out', join(dir, 'x.png'), '--width', '800'], c.io)).toBe(2);
+    expect(await atenFrameCommand([join(dir, 'missing.hex'), '--out', join(dir, 'x.png')], c.io)).toBe(2);
+    expect(await atenFrameCommand([FRAME4, '--out', join(dir, 'x.png'), '--bogus'], c.io)).toBe(2);
+    expect(c.err()).toContain('usage:');
+  });
+
+  it('parseFrameFile: hex with whitespace and 0x prefixes, or binary', () => {
+    expect(parseFrameFile(Buffer.from('0x05 05\n01a6\n'))).toEqual(Buffer.from([5, 5, 1, 0xa6]));
+    expect(parseFrameFile(Buffer.from([0, 1, 2, 0xff]))).toEqual(Buffer.from([0, 1, 2, 0xff]));
+  });
+});
