@@ -1,9 +1,16 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { findExecutable } from './require-peer.js';
 
 /**
- * Spawning for real-peer helpers. Every child is remembered and SIGKILLed when the test process
- * exits, so a failed or interrupted test does not leave QEMU or Xvnc running on a shared machine.
+ * Spawning for real-peer helpers. A failed or interrupted test must not leave QEMU or Xvnc running on
+ * a shared machine, so children die with the test process twice over: every child is SIGKILLed from
+ * an 'exit' handler (a normal exit), and, where util-linux's setpriv exists (it is Essential in
+ * Debian), it is started under `setpriv --pdeathsig KILL`, which makes the kernel kill it when the
+ * test process dies any other way (SIGKILL from a vitest timeout, a crash). prctl(PR_SET_PDEATHSIG)
+ * survives the exec of the real program.
  */
+
+const setpriv = findExecutable('setpriv');
 
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
@@ -31,7 +38,8 @@ const MAX_OUTPUT = 64 * 1024;
 
 export function spawnTracked(command: string, args: readonly string[], options: SpawnOptions = {}): TrackedChild {
   installExitHook();
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+  const [file, argv] = setpriv !== undefined ? [setpriv, ['--pdeathsig', 'KILL', '--', command, ...args]] : [command, args];
+  const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
   live.add(child);
   let output = '';
   const collect = (chunk: Buffer): void => {
