@@ -109,13 +109,15 @@ export function storedZlib(parts: Uint8Array[]): Buffer[] {
 /** A real persistent zlib stream (node:zlib's deflate, not ours), Z_SYNC_FLUSH after each part. */
 export async function streamedZlib(parts: Uint8Array[], level = 6): Promise<Buffer[]> {
   const d = zlib.createDeflate({ level });
+  // Flowing mode, so a large part never stalls the stream on a full readable buffer.
+  const chunks: Buffer[] = [];
+  d.on('data', (c: Buffer) => chunks.push(c));
   const out: Buffer[] = [];
   for (const p of parts) {
     d.write(p);
     await new Promise<void>((resolve) => d.flush(zlib.constants.Z_SYNC_FLUSH, () => resolve()));
-    const chunks: Buffer[] = [];
-    for (let c = d.read() as Buffer | null; c; c = d.read() as Buffer | null) chunks.push(c);
-    out.push(Buffer.concat(chunks));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    out.push(Buffer.concat(chunks.splice(0)));
   }
   d.close();
   return out;

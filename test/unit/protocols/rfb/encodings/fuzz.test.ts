@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { ByteQueue } from '../../../../../protocols/byte-queue.js';
+import { ProtocolError } from '../../../../../protocols/errors.js';
+import { Encoding } from '../../../../../protocols/rfb/constants.js';
+import { createDecoders } from '../../../../../protocols/rfb/encodings/index.js';
+import { TightEncoder } from '../../../../../protocols/rfb/encodings/tight.js';
+import type { RectDecoder, RectHeader } from '../../../../../protocols/rfb/encodings/types.js';
+import { Framebuffer } from '../../../../../protocols/rfb/framebuffer.js';
+import { rng } from './helpers.js';
+import { hextileVectors, tightVector, zlibVector, zrleVector, type Vector } from './vectors.js';
+
+/**
+ * Random and mutated input: decoders may finish, wait for more, or throw a ProtocolError — nothing
+ * else (no RangeError/TypeError, no zlib error escaping raw), and every call returns (bounded loops).
+ */
+function feed(encoding: number, rects: RectHeader[], bytes: Buffer, fbW: number, fbH: number, chunk: number, dec: RectDecoder = createDecoders().get(encoding)!): void {
+  const fb = new Framebuffer(fbW, fbH);
+  const q = new ByteQueue();
+  let i = 0;
+  try {
+    for (let off = 0; off < bytes.length; off += chunk) {
+      q.push(bytes.subarray(off, off + chunk));
+      while (i < rects.length && dec.decodeRect(q, rects[i]!, fb)) i++;
+    }
+  } catch (err) {
+    if (!(err instanceof ProtocolError)) throw err;
+  }
+}
+
+function mutate(b: Buffer, r: () => number): Buffer {
+  const out = Buffer.from(b);
+  const n = 1 + Math.floor(r() * 4);
+  for (let k = 0; k < n; k++) {
+    const at = Math.floor(r() * out.length);
+    const how = r();
+    if (how < 0.6) out[at] = Math.floor(r() * 256);
+    else if (how < 0.8) out[at] = out[at]! ^ (1 << Math.floor(r() * 8));
+    else return Buffer.concat([out.subarray(0, at), out.subarray(at + 1 + Math.floor(r() * 8))]);
+  }
+  return out;
+}
+
+function encoderVector(): Vector {
+  const fb = new Framebuffer(40, 30);
+  const r = rng(77);
+  for (let y = 0; y < 30; y++) for (let x = 0; x < 40; x++) fb.fillRect(x, y, 1, 1, r() < 0.5 ? 0 : 255, Math.floor(r() * 4) * 60, x * 6);
+  const out = new TightEncoder().encodeRect(fb, { x: 0, y: 0, width: 40, height: 30 });
+  const rects = out.map((b) => ({ x: b.readUInt16BE(0), y: b.readUInt16BE(2), width: b.readUInt16BE(4), height: b.readUInt16BE(6), encoding: Encoding.Tight }));
+  return { name: 'tight encoder', encoding: Encoding.Tight, rects, bytes: Buffer.concat(out.map((b) => b.subarray(12))), fbW: 40, fbH: 30, want: fb.data };
+}
+
+describe('decoder fuzz', () => {
+  const seeds = [hextileVectors()[0]!, tightVector(), zrleVector(), zlibVector(), encoderVector()];
+  for (const v of seeds) {
+    it(`mutated ${v.name}: only ProtocolError escapes`, () => {
+      const r = rng(v.bytes.length);
+      for (let n = 0; n < 400; n++) feed(v.encoding, v.rects, mutate(v.bytes, r), v.fbW, v.fbH, 1 + Math.floor(r() * 64));
+    });
+  }
+
+  for (const e of [Encoding.Raw, Encoding.CopyRect, Encoding.RRE, Encoding.Hextile, Encoding.Zlib, Encoding.Tight, Encoding.ZRLE]) {
+    it(`random bytes into encoding ${e}: only ProtocolError escapes`, () => {
+      const r = rng(1000 + e);
+      for (let n = 0; n < 300; n++) {
+        const w = 1 + Math.floor(r() * 80), h = 1 + Math.floor(r() * 80);
+        const bytes = Buffer.from(Array.from({ length: Math.floor(r() * 600) }, () => Math.floor(r() * 256)));
+        // Make the compressed encodings' inputs start plausibly so the fuzz reaches past the length check.
+        if ((e === Encoding.Zlib || e === Encoding.ZRLE) && bytes.length > 6 && r() < 0.7) {
+          bytes.writeUInt32BE(bytes.length - 4, 0);
+          bytes[4] = 0x78;
+          bytes[5] = 0x01;
+        }
+        feed(e, [{ x: 0, y: 0, width: w, height: h, encoding: e }, { x: 0, y: 0, width: w, height: h, encoding: e }], bytes, 80, 80, 1 + Math.floor(r() * 100));
+      }
+    });
+  }
+
+  it('the fuzz harness itself rethrows non-protocol errors (so the tests above can fail)', () => {
+    const broken: RectDecoder = {
+      decodeRect: () => {
+        throw new TypeError('a bug');
+      },
+    };
+    expect(() => feed(Encoding.Raw, [{ x: 0, y: 0, width: 1, height: 1, encoding: 0 }], Buffer.from([0]), 1, 1, 1, broken)).toThrow(TypeError);
+  });
+});

@@ -1,0 +1,65 @@
+import zlib from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { RfbError } from '../../../../../protocols/errors.js';
+import { Inflater, deflateFresh } from '../../../../../protocols/rfb/encodings/inflater.js';
+import { rng, storedZlib, streamedZlib } from './helpers.js';
+
+function noise(n: number, seed: number): Buffer {
+  const r = rng(seed);
+  return Buffer.from(Array.from({ length: n }, () => Math.floor(r() * 256)));
+}
+
+describe('Inflater', () => {
+  it('carries the 32 KiB window across many calls (back-references reach into earlier rectangles)', async () => {
+    // Each part repeats a block seen up to ~30 KiB earlier, across several calls and a >32 KiB output.
+    const base = noise(20000, 1);
+    const parts = [base.subarray(0, 7000), base.subarray(7000, 20000), Buffer.concat([noise(40000, 2), base.subarray(0, 100)]), noise(3000, 3), Buffer.concat([noise(500, 4), noise(40000, 2).subarray(20000, 30000)])];
+    const z = await streamedZlib(parts, 9);
+    expect(z[4]!.length).toBeLessThan(2000); // really compressed against the window
+    const inf = new Inflater();
+    parts.forEach((p, i) => expect(inf.inflate(z[i]!, p.length, 'f').equals(p)).toBe(true));
+  });
+
+  it('reset: the next call starts a new stream with its own header', async () => {
+    const inf = new Inflater();
+    const a = noise(100, 5);
+    const [za] = await streamedZlib([a]);
+    expect(inf.inflate(za!, 100, 'f').equals(a)).toBe(true);
+    inf.reset();
+    expect(inf.inflate(za!, 100, 'f').equals(a)).toBe(true);
+  });
+
+  it('the 2-byte zlib header may arrive split over calls', () => {
+    const [z] = storedZlib([Buffer.from('hello')]);
+    const inf = new Inflater();
+    expect(inf.inflate(z!.subarray(0, 1), 5, 'f').length).toBe(0);
+    expect(inf.inflate(z!.subarray(1), 5, 'f').toString()).toBe('hello');
+  });
+
+  it('accepts a finished stream (final block + Adler-32 trailer)', () => {
+    const a = noise(1000, 6);
+    expect(new Inflater().inflate(zlib.deflateSync(a), 1000, 'f').equals(a)).toBe(true);
+  });
+
+  it('bounds output: a zlib bomb stops at maxOutput with RFB_ERR_ZLIB_OVERFLOW', () => {
+    const bomb = zlib.deflateSync(Buffer.alloc(16 << 20), { level: 9 });
+    expect(bomb.length).toBeLessThan(40_000);
+    let err: unknown;
+    try {
+      new Inflater().inflate(bomb, 1 << 20, 'zrle.data');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(RfbError);
+    expect((err as RfbError).code).toBe('RFB_ERR_ZLIB_OVERFLOW');
+    expect((err as RfbError).field).toBe('zrle.data');
+  });
+
+  it('deflateFresh output is a zlib stream any fresh inflater (ours or node:zlib) reads', () => {
+    const a = noise(5000, 7);
+    const z = deflateFresh(a, 1);
+    expect([...z.subarray(-4)]).toEqual([0, 0, 0xff, 0xff]); // ends in a sync flush, not a trailer
+    expect(new Inflater().inflate(z, 5000, 'f').equals(a)).toBe(true);
+    expect(zlib.inflateSync(z, { finishFlush: zlib.constants.Z_SYNC_FLUSH }).equals(a)).toBe(true);
+  });
+});
