@@ -187,7 +187,10 @@ export class Session {
         if (encoding !== undefined) this.stats.upstreamRects[encoding] = (this.stats.upstreamRects[encoding] ?? 0) + 1;
         this.#eachViewer((v) => v.damage.add(rect));
       },
-      copy: (srcX, srcY, dst) => this.#eachViewer((v) => v.damage.copy(srcX, srcY, dst)),
+      copy: (srcX, srcY, dst) => {
+        this.stats.upstreamRects[1] = (this.stats.upstreamRects[1] ?? 0) + 1;
+        this.#eachViewer((v) => v.damage.copy(srcX, srcY, dst));
+      },
       updateEnd: () => this.#eachViewer((v) => v.frame()),
       cursor: (shape) => {
         this.cursorShape = shape;

@@ -19,6 +19,8 @@ export class WsRfbClient {
   closeCode: number | undefined;
   closeReason = '';
   messages: ServerMessage[] = [];
+  /** Rectangles received, by encoding number (messages keeps only the recent ones). */
+  rectsByEncoding = new Map<number, number>();
   #hs = new ClientHandshake({ shared: true });
   #reader: ServerMessageReader | undefined;
   #ready: Promise<void>;
@@ -65,6 +67,7 @@ export class WsRfbClient {
   #handle(data: Buffer): void {
     for (const m of this.#reader!.push(data)) {
       this.messages.push(m);
+      if (m.type === 'rect') this.rectsByEncoding.set(m.encoding, (this.rectsByEncoding.get(m.encoding) ?? 0) + 1);
       if (this.messages.length > 1000) this.messages.splice(0, 500);
       if (m.type === 'update-end') {
         this.updates++;
