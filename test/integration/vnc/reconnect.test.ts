@@ -45,7 +45,7 @@ describe('BMC dropping the link', () => {
     expect(states).toContain('reconnecting');
     expect(v.closeCode).toBeUndefined();
     // the new link delivered pictures into the same shadow framebuffer
-    expect(Object.values(session.stats.upstreamRects).reduce((a, b) => a + b, 0)).toBeGreaterThan(rectsBefore);
+    await expect.poll(() => Object.values(session.stats.upstreamRects).reduce((a, b) => a + b, 0), { timeout: 15_000 }).toBeGreaterThan(rectsBefore);
     // the viewer follows the restarted guest's screen without reconnecting itself
     await expect
       .poll(async () => {
