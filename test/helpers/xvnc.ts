@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isRunning, spawnTracked, terminate, type TrackedChild } from './child-processes.js';
+import { isRunning, killHard, spawnTracked, terminate, type TrackedChild } from './child-processes.js';
 import { parseXwd, saveForDebugging, type RgbImage } from './images.js';
 import { freePort } from './ports.js';
 import { requirePeer } from './require-peer.js';
@@ -47,26 +47,23 @@ export async function startXvnc(options: XvncOptions = {}): Promise<XvncServer> 
       await writeFile(passwordFile, await run(vncpasswd, ['-f'], `${options.password}\n`), { mode: 0o600 });
       security = ['-SecurityTypes', 'VncAuth', '-PasswordFile', passwordFile];
     }
+    const args = [
+      '-localhost',
+      '-nolisten', 'tcp',
+      '-geometry', options.geometry ?? '1024x768',
+      '-depth', String(options.depth ?? 24),
+      '-desktop', options.desktopName ?? 'bmcgw-test',
+      ...security,
+      ...(options.extraArgs ?? []),
+    ];
+    const server = new XvncServer(dir, { xvnc, xwd, xterm }, args);
     for (let attempt = 0; ; attempt++) {
-      const port = await freePort();
-      const args = [
-        '-displayfd', '3',
-        '-rfbport', String(port),
-        '-localhost',
-        '-nolisten', 'tcp',
-        '-geometry', options.geometry ?? '1024x768',
-        '-depth', String(options.depth ?? 24),
-        '-desktop', options.desktopName ?? 'bmcgw-test',
-        ...security,
-        ...(options.extraArgs ?? []),
-      ];
-      const proc = spawnTracked(xvnc, args, { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
-      const display = await readDisplay(proc);
-      if (display !== undefined) return new XvncServer(proc, display, port, dir, { xwd, xterm });
-      await terminate(proc);
-      // Another process may have taken the port between freePort() and Xvnc's bind.
-      if (!/Address already in use|Could not create/i.test(proc.output()) || attempt >= 4) {
-        throw new Error(`Xvnc did not start: ${xvnc} ${args.join(' ')}\n${proc.output()}`);
+      try {
+        await server.launch(await freePort());
+        return server;
+      } catch (error) {
+        // Another process may have taken the port between freePort() and Xvnc's bind.
+        if (!(error instanceof PortInUseError) || attempt >= 4) throw error;
       }
     }
   } catch (error) {
@@ -75,25 +72,81 @@ export async function startXvnc(options: XvncOptions = {}): Promise<XvncServer> 
   }
 }
 
-export class XvncServer {
-  readonly port: number;
-  /** The X display number: DISPLAY=:N for X clients. */
-  readonly display: number;
-  readonly #proc: TrackedChild;
-  readonly #dir: string;
-  readonly #bin: { xwd: string; xterm: string };
-  readonly #xterms = new Set<XtermHandle>();
+interface Binaries {
+  xvnc: string;
+  xwd: string;
+  xterm: string;
+}
 
-  constructor(proc: TrackedChild, display: number, port: number, dir: string, bin: { xwd: string; xterm: string }) {
-    this.#proc = proc;
-    this.display = display;
-    this.port = port;
+export class XvncServer {
+  readonly #dir: string;
+  readonly #bin: Binaries;
+  readonly #args: readonly string[];
+  readonly #xterms = new Set<XtermHandle>();
+  #proc: TrackedChild | undefined;
+  #port = 0;
+  #display = -1;
+
+  constructor(dir: string, bin: Binaries, args: readonly string[]) {
     this.#dir = dir;
     this.#bin = bin;
+    this.#args = args;
+  }
+
+  /** The RFB port on 127.0.0.1; kept across restart(). */
+  get port(): number {
+    return this.#port;
+  }
+
+  /** The X display number (DISPLAY=:N for X clients); may change on restart(). */
+  get display(): number {
+    return this.#display;
+  }
+
+  /** Starts Xvnc on `port`. Used by startXvnc and restart(); throws PortInUseError if it is taken. */
+  async launch(port: number): Promise<void> {
+    const args = ['-displayfd', '3', '-rfbport', String(port), ...this.#args];
+    const proc = spawnTracked(this.#bin.xvnc, args, { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+    const display = await readDisplay(proc);
+    if (display === undefined) {
+      await terminate(proc);
+      // Xvnc exits with "vncExtInit: failed to bind socket: Address already in use (98)".
+      const message = `Xvnc did not start: ${this.#bin.xvnc} ${args.join(' ')}\n${proc.output()}`;
+      throw /Address already in use/.test(proc.output()) ? new PortInUseError(message) : new Error(message);
+    }
+    this.#proc = proc;
+    this.#port = port;
+    this.#display = display;
+  }
+
+  /** SIGKILLs Xvnc (its xterms exit with it), as a crashed server looks to its VNC clients. */
+  async kill(): Promise<void> {
+    if (this.#proc !== undefined) await killHard(this.#proc);
+    for (const xterm of [...this.#xterms]) await xterm.stop();
+  }
+
+  /**
+   * Kills Xvnc if it runs and starts it again on the same RFB port with the same password. The X
+   * display number may differ afterwards, and xterms must be started again.
+   */
+  async restart(): Promise<void> {
+    await this.kill();
+    // Xvnc's listener sets SO_REUSEADDR, so the port is free once the process is gone; a short retry
+    // covers a slow exit.
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      try {
+        await this.launch(this.#port);
+        return;
+      } catch (error) {
+        if (!(error instanceof PortInUseError) || Date.now() >= deadline) throw error;
+        await sleep(200);
+      }
+    }
   }
 
   get running(): boolean {
-    return isRunning(this.#proc);
+    return this.#proc !== undefined && isRunning(this.#proc);
   }
 
   /** The root window as X draws it (`xwd -root`), i.e. what a VNC client should converge to. */
@@ -137,7 +190,7 @@ export class XvncServer {
   /** Stops xterms and Xvnc, removes the temp dir. Safe to call more than once. */
   async stop(): Promise<void> {
     for (const xterm of [...this.#xterms]) await xterm.stop();
-    await terminate(this.#proc);
+    if (this.#proc !== undefined) await terminate(this.#proc);
     await rm(this.#dir, { recursive: true, force: true });
   }
 }
@@ -183,3 +236,5 @@ function run(file: string, args: readonly string[], input?: string): Promise<Buf
     child.stdin?.end(input ?? '');
   });
 }
+
+class PortInUseError extends Error {}

@@ -168,7 +168,7 @@ describe('QEMU helper', () => {
 });
 
 describe('Xvnc helper', () => {
-  it('serves a 1024x768 desktop with VNC authentication and shows an xterm', async () => {
+  it('serves a 1024x768 desktop with VNC authentication, shows an xterm, restarts on the same port', async () => {
     const xvnc = await startXvnc({ password: 'secret12' });
     cleanups.push(() => xvnc.stop());
     expect(await offeredSecurityTypes(xvnc.port)).toEqual([2]);
@@ -180,6 +180,13 @@ describe('Xvnc helper', () => {
     const shown = await xvnc.waitForScreen((s) => pixelAt(s, 5, 5).join() === '255,128,0', 15_000);
     expect(isBlank(shown)).toBe(false);
     expect(compareImages(empty, shown).differing).toBeGreaterThan(1000);
+
+    const port = xvnc.port;
+    await xvnc.kill();
+    await expect(offeredSecurityTypes(port)).rejects.toThrow(/ECONNREFUSED/);
+    await xvnc.restart();
+    expect(xvnc.port).toBe(port);
+    expect(await offeredSecurityTypes(port)).toEqual([2]);
     await xvnc.stop();
     expect(xvnc.running).toBe(false);
   });
