@@ -14,6 +14,7 @@ export const GatewayErrorCodes = {
   GW_ERR_UNKNOWN_SERVER: { status: 404, summary: 'no server with this id in the configuration' },
   GW_ERR_UNKNOWN_SESSION: { status: 404, summary: 'no live session with this id' },
   GW_ERR_NO_CONSOLE: { status: 409, summary: 'the server has no console configured' },
+  GW_ERR_NOT_FOUND: { status: 404, summary: 'no such route' },
   GW_ERR_VIEWER_URL_INVALID: { status: 404, summary: 'the viewer URL is unknown, expired or already used' },
   GW_ERR_BMC_UNREACHABLE: { status: 502, summary: 'the BMC did not accept a connection' },
   GW_ERR_BMC_AUTH_FAILED: { status: 502, summary: 'the BMC refused the configured password' },

@@ -7,18 +7,9 @@ import { restV1Routes } from './api/rest-v1.js';
 import { viewerRoutes } from './api/viewer-routes.js';
 import type { GatewayConfig } from './config/types.js';
 import { toPublicError } from './errors.js';
-import type { Logger } from './log.js';
+import { redactUrl, type Logger } from './log.js';
 import { SessionRegistry } from './session/registry.js';
 import { TicketStore } from './session/tickets.js';
-
-/** Replaces the secret parts of request URLs (viewer keys, the agents' skey, query strings) for logs. */
-export function redactUrl(url: string): string {
-  return url
-    .replace(/\?.*$/, '?[redacted]')
-    .replace(/^\/(console|ws)\/[^/?]+/, '/$1/[redacted]')
-    .replace(/^\/api\/v1\/viewer\/[^/?]+/, '/api/v1/viewer/[redacted]')
-    .replace(/^(\/api\/v1\/server\/[^/]+\/skey\/)[^/]+/, '$1[redacted]');
-}
 
 export interface Gateway {
   app: FastifyInstance;
@@ -35,10 +26,6 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
     bodyLimit: 64 * 1024,
     trustProxy: false,
   }) as unknown as FastifyInstance;
-  // Keep fastify's request log lines but without secrets in their URLs.
-  app.addHook('onRequest', async (req) => {
-    req.log = req.log.child({}, { serializers: { req: (r: { method: string; url: string }) => ({ method: r.method, url: redactUrl(r.url) }) } });
-  });
 
   // Form bodies (eq.php): parsed with URLSearchParams; repeated fields keep the last value.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {

@@ -1,0 +1,108 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfigFile, parseConfig, parseListen } from '../../../../src/config/load.js';
+import { ConfigError } from '../../../../src/config/reader.js';
+
+const GOOD = `
+listen: "127.0.0.1:8080"
+publicUrl: "http://127.0.0.1:8080/"
+tokens:
+  - token: "panel-secret"
+    pin: "0000"
+    servers: ["*"]
+servers:
+  - id: "25250"
+    location: "NL"
+    console: { type: vnc, host: "127.0.0.1", port: 5901, password: "secret" }
+`;
+
+function problems(text: string): string[] {
+  try {
+    parseConfig(text, 'test.yaml');
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return [...(err as ConfigError).problems];
+  }
+  throw new Error('config was accepted');
+}
+
+describe('config', () => {
+  it('reads the documented example, with defaults', () => {
+    const c = parseConfig(GOOD, 'test.yaml');
+    expect(c.listen).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(c.publicUrl).toBe('http://127.0.0.1:8080');
+    expect(c.tokens[0]).toMatchObject({ token: 'panel-secret', pin: '0000', servers: ['*'] });
+    expect(c.servers[0]!.console).toMatchObject({ type: 'vnc', host: '127.0.0.1', port: 5901, password: 'secret', shared: true, encodings: [] });
+    expect(c.sessions).toEqual({ idleTimeoutMs: 300_000, urlTtlMs: 60_000, reconnectBudgetMs: 120_000 });
+    expect(Object.isFrozen(c.servers[0]!.console)).toBe(true);
+  });
+
+  it('takes ids and PINs written as numbers as text', () => {
+    const c = parseConfig(GOOD.replace('pin: "0000"', 'pin: 1234').replace('id: "25250"', 'id: 25250'), 't');
+    expect(c.tokens[0]!.pin).toBe('1234');
+    expect(c.servers[0]!.id).toBe('25250');
+  });
+
+  it('names an unknown key with its path and line', () => {
+    const p = problems(GOOD.replace('port: 5901', 'prot: 5901'));
+    expect(p).toHaveLength(1);
+    expect(p[0]).toMatch(/^servers\[0\]\.console\.prot: unknown key .*\(line 11, column \d+\)$/);
+  });
+
+  it('reports every problem at once, each with its line', () => {
+    const p = problems(`
+listen: "nowhere"
+tokens:
+  - token: "short"
+servers:
+  - id: "a b"
+    console: { type: telnet, host: "h", port: 70000 }
+  - id: "x"
+    console: { host: "h" }
+  - id: "x"
+sessions: { idleTimeout: "5 minutes" }
+`);
+    expect(p.join('\n')).toMatch(/listen: must be "host:port".*line 2/);
+    expect(p.join('\n')).toMatch(/tokens\[0\]\.token: must be at least 8 characters.*line 4/);
+    expect(p.join('\n')).toMatch(/servers\[0\]\.id: may only hold/);
+    expect(p.join('\n')).toMatch(/servers\[0\]\.console\.type: must be one of vnc, got "telnet".*line 7/);
+    expect(p.join('\n')).toMatch(/servers\[0\]\.console\.port: must be between 1 and 65535, got 70000/);
+    expect(p.join('\n')).toMatch(/servers\[2\]\.id: duplicate server id "x" \(also servers\[1\]\)/);
+    expect(p.join('\n')).toMatch(/sessions\.idleTimeout: must be a duration/);
+  });
+
+  it('refuses weak IPMI cipher suites unless allowed', () => {
+    const base = `servers:\n  - id: a\n    ipmi: { host: h, user: u, password: p, cipherSuite: 2 }\n`;
+    expect(problems(base).join()).toMatch(/cipher suite 2 has no or weak authentication/);
+    const c = parseConfig(base.replace('cipherSuite: 2', 'cipherSuite: 2, allowWeakCipherSuites: true'), 't');
+    expect(c.servers[0]!.ipmi!.cipherSuites).toEqual([2]);
+  });
+
+  it('reports YAML syntax errors and duplicate keys', () => {
+    expect(problems('listen: [')[0]).toMatch(/YAML syntax/);
+    expect(problems('listen: "a:1"\nlisten: "b:2"\n')[0]).toMatch(/YAML syntax.*unique/i);
+  });
+
+  it('never echoes a password value in a problem', () => {
+    const p = problems(GOOD.replace('password: "secret"', 'password: ["secret-value"]'));
+    expect(p.join()).toMatch(/console\.password: must be a string, got a list/);
+    expect(p.join()).not.toContain('secret-value');
+  });
+
+  it('loads from a file, and --listen overrides listen', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bmcgw-cfg-'));
+    const f = join(dir, 'gateway.yaml');
+    writeFileSync(f, GOOD);
+    expect(loadConfigFile(f, { listen: '0.0.0.0:9000' }).listen).toEqual({ host: '0.0.0.0', port: 9000 });
+    expect(() => loadConfigFile(join(dir, 'missing.yaml'))).toThrow(/cannot read the file/);
+  });
+
+  it('parses listen addresses', () => {
+    expect(parseListen('[::1]:8080')).toEqual({ host: '::1', port: 8080 });
+    expect(parseListen(':8080')).toEqual({ host: '0.0.0.0', port: 8080 });
+    expect(parseListen('host:99999')).toBeUndefined();
+    expect(parseListen('host')).toBeUndefined();
+  });
+});
