@@ -1,0 +1,127 @@
+/**
+ * The web side of the ATEN BMC simulator (not shipped): login.cgi, the iKVM JNLP that mints the
+ * simulator's one-time KVM credentials, and logout.cgi (which, as on real boards, kicks the KVM
+ * session with a 0x39 message, code 3). HTTP or HTTPS on loopback.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type ServerOptions } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { AtenSimulator } from './simulator.js';
+
+export interface SimulatorWebOptions {
+  username: string;
+  password: string;
+  /** HTTPS with these options (key, cert, minVersion…); plain HTTP when absent. */
+  tls?: ServerOptions;
+  /** Form field names (default name / pwd) and extra fields the login requires. */
+  userField?: string;
+  passwordField?: string;
+  requiredExtraFields?: Record<string, string>;
+  /** Which JNLP URL names answer (default both ikvm and man_ikvm). */
+  jnlpUrlNames?: string[];
+  /** Emit the TLS-era 10-argument JNLP (argument 8 = "1", port in argument 9). */
+  tlsJnlp?: boolean;
+  /** Set the session from JavaScript in the body instead of Set-Cookie (nojava-ipmi-kvm's case). */
+  cookieInBody?: boolean;
+}
+
+export class AtenSimulatorWeb {
+  readonly requests: { method: string; url: string; body: string }[] = [];
+  logouts = 0;
+  #server: Server | undefined;
+  #sids = new Set<string>();
+
+  constructor(readonly kvm: AtenSimulator, readonly options: SimulatorWebOptions) {}
+
+  get port(): number {
+    return (this.#server!.address() as AddressInfo).port;
+  }
+
+  async listen(): Promise<void> {
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.#handle(req, res);
+    this.#server = this.options.tls ? createHttpsServer(this.options.tls, handler) : createHttpServer(handler);
+    this.#server.on('tlsClientError', () => {});
+    await new Promise<void>((resolve, reject) => {
+      this.#server!.once('error', reject);
+      this.#server!.listen(0, '127.0.0.1', () => resolve());
+    });
+  }
+
+  async close(): Promise<void> {
+    if (!this.#server) return;
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server!.close(() => resolve()));
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks).toString('utf8');
+    this.requests.push({ method: req.method ?? '', url: req.url ?? '', body });
+    const url = new URL(req.url ?? '/', 'http://x/');
+    const sid = /(?:^|;\s*)SID=([^;]*)/.exec(req.headers.cookie ?? '')?.[1];
+    const authed = sid !== undefined && this.#sids.has(sid);
+    if (req.method === 'POST' && url.pathname === '/cgi/login.cgi') {
+      const fields: Record<string, string> = req.headers['content-type']?.includes('json')
+        ? (JSON.parse(body) as Record<string, string>)
+        : Object.fromEntries(new URLSearchParams(body));
+      const ok =
+        fields[this.options.userField ?? 'name'] === this.options.username &&
+        fields[this.options.passwordField ?? 'pwd'] === this.options.password &&
+        Object.entries(this.options.requiredExtraFields ?? {}).every(([k, v]) => fields[k] === v);
+      if (!ok) {
+        res.writeHead(200, { 'content-type': 'text/html' }).end('<html><script>location.href="/cgi/url_redirect.cgi?url_name=login_alert"</script></html>');
+        return;
+      }
+      const newSid = randomBytes(16).toString('hex');
+      this.#sids.add(newSid);
+      if (this.options.cookieInBody) {
+        res.writeHead(200, { 'content-type': 'text/html' }).end(`<html><script>var SESSION_COOKIE = '${newSid}'; document.cookie = "SID=" + SESSION_COOKIE; location.href = "/cgi/url_redirect.cgi?url_name=mainmenu";</script></html>`);
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/html', 'set-cookie': ['SID=; path=/; expires=Thu, 01 Jan 1970 00:00:00 GMT', `SID=${newSid}; path=/`] });
+      res.end('<html><head><META HTTP-EQUIV="refresh" CONTENT="0;URL=../cgi/url_redirect.cgi?url_name=mainmenu"></head></html>');
+      return;
+    }
+    if (req.method === 'GET' && url.pathname === '/cgi/url_redirect.cgi') {
+      const name = url.searchParams.get('url_name') ?? '';
+      if (!authed) {
+        res.writeHead(200, { 'content-type': 'text/html' }).end('<html>session expired</html>');
+        return;
+      }
+      if (!(this.options.jnlpUrlNames ?? ['ikvm', 'man_ikvm']).includes(name) || url.searchParams.get('url_type') !== 'jwsk') {
+        res.writeHead(404).end('File Not Found');
+        return;
+      }
+      const c = this.kvm.issueCredentials();
+      const args = this.options.tlsJnlp
+        ? ['127.0.0.1', c.user, c.password, 'null', '63630', '623', '2', '0', '1', String(this.kvm.port)]
+        : ['127.0.0.1', c.user, c.password, 'null', String(this.kvm.port), '623', '2', '0'];
+      const xml = `<?xml version="1.0" encoding="UTF-8"?>
+<jnlp spec="1.0+" codebase="https://127.0.0.1:${this.port}/">
+  <information><title>ATEN Java iKVM Viewer</title><vendor>ATEN</vendor></information>
+  <!-- <argument>not-this-one</argument> -->
+  <resources><j2se version="1.6.0+" initial-heap-size="128M" max-heap-size="128M"/><jar href="iKVM__V1.69.21.0x0.jar" download="eager" main="true"/></resources>
+  <application-desc main-class="tw.com.aten.ikvm.KVMMain">
+${args.map((a) => `    <argument>${a.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</argument>`).join('\n')}
+  </application-desc>
+</jnlp>
+`;
+      res.writeHead(200, { 'content-type': 'application/x-java-jnlp-file' }).end(xml);
+      return;
+    }
+    if (req.method === 'GET' && url.pathname === '/cgi/logout.cgi') {
+      if (sid) this.#sids.delete(sid);
+      this.logouts++;
+      // Real boards drop the KVM session on web logout: 0x39 with code 3 (kelleyk 8aabcfe).
+      const kick = Buffer.alloc(265);
+      kick[0] = 0x39;
+      kick.writeUInt32BE(3, 5);
+      this.kvm.broadcast(kick);
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<html>logged out</html>');
+      return;
+    }
+    res.writeHead(404).end('File Not Found');
+  }
+}
