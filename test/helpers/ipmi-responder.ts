@@ -26,6 +26,16 @@ export interface ResponderOptions {
   readonly password: string;
   /** Suites it accepts; others get Open Session status 0x04 / 0x11. */
   readonly suites?: readonly number[];
+  /** A BMC key: announced in auth caps, keys SIK instead of the password (IPMI v2.0 §13.31). */
+  readonly kg?: Buffer;
+}
+
+/** Fault injection for session-behaviour tests; change the fields while the responder runs. */
+export interface ResponderFaults {
+  /** Ignore this many of the next authenticated IPMI requests (counts down). */
+  dropRequests: number;
+  /** Probability of dropping each SOL packet, either direction. */
+  solLoss: number;
 }
 
 export interface IpmiResponder {
@@ -34,6 +44,11 @@ export interface IpmiResponder {
   /** Requests seen, in words: "chassis control 1", "boot 0580040000 00", "sol activate", … */
   readonly log: string[];
   readonly state: { power: boolean };
+  readonly faults: ResponderFaults;
+  /** Sends raw bytes to the console of the most recent session (forged / replayed datagrams). */
+  sendRaw(datagram: Buffer): void;
+  /** The last datagram sent to a console, for replay tests. */
+  lastSent(): Buffer | null;
   /** Characters the console of the current (or last) SOL activation sent, in order, duplicates removed. */
   solReceived(): Buffer;
   /** Sends characters to the SOL console (when one is active). */
@@ -73,21 +88,30 @@ export async function startIpmiResponder(o: ResponderOptions): Promise<IpmiRespo
   const pending = new Map<number, Pending>(); // by SIDc
   const sessions = new Map<number, Active>(); // by SIDc
   const solIn: Buffer[] = [];
-  const send = (buf: Buffer, r: RemoteInfo) => socket.send(buf, r.port, r.address);
+  const faults: ResponderFaults = { dropRequests: 0, solLoss: 0 };
+  let last: { buf: Buffer; r: RemoteInfo } | null = null;
+  const send = (buf: Buffer, r: RemoteInfo) => {
+    last = { buf, r };
+    socket.send(buf, r.port, r.address);
+  };
+  const sendSol = (a: Active, p: Buffer) => {
+    if (faults.solLoss > 0 && Math.random() < faults.solLoss) return;
+    send(a.codec.seal(PayloadType.SOL, p), a.rinfo);
+  };
   const setup = (type: number, payload: Buffer, r: RemoteInfo) =>
     send(encodeV20Packet({ payloadType: type, encrypted: false, sessionId: 0, sessionSeq: 0, payload }), r);
 
   function solPump(a: Active): void {
     if (!a.sol) return;
     const p = a.sol.next();
-    if (p) send(a.codec.seal(PayloadType.SOL, encodeSolPacket(p)), a.rinfo);
+    if (p) sendSol(a, encodeSolPacket(p));
     if (a.sol.busy && !a.solTimer) {
       a.solTimer = setTimeout(() => {
         a.solTimer = null;
         if (!a.sol) return;
         try {
           const r = a.sol.tick();
-          if (r) send(a.codec.seal(PayloadType.SOL, encodeSolPacket(r)), a.rinfo);
+          if (r) sendSol(a, encodeSolPacket(r));
         } catch {
           a.sol = null;
           return;
@@ -147,30 +171,40 @@ export async function startIpmiResponder(o: ResponderOptions): Promise<IpmiRespo
 
   socket.on('message', (dg, rinfo) => {
     try {
-      const first = decodeRmcpPacket(dg, 16);
-      if (first.type === 'v15') {
-        const req = decodeIpmiRequest(first.message);
-        if (req.netFn === NetFn.APP && req.cmd === AppCmd.GET_CHANNEL_AUTH_CAPABILITIES) {
-          // Channel 1; v2.0 extended data + MD5/none listed; non-null user names; IPMI v2.0 supported.
-          const data = Buffer.of(0x01, 0x80 | 0x04 | 0x01, 0x04, 0x02, 0, 0, 0, 0);
-          send(encodeV15Packet(encodeIpmiResponse({ netFn: req.netFn + 1, cmd: req.cmd, rqSeq: req.rqSeq, completionCode: 0, data })), rinfo);
-        }
-        return;
-      }
-      if (first.sessionId !== 0) {
-        const a = sessions.get(first.sessionId);
+      // The session ID decides which suite's trailer length to expect, so read it before framing.
+      const sid = dg.length >= 10 && dg[4] === 6 ? dg.readUInt32LE(6) : 0;
+      if (sid !== 0) {
+        const a = sessions.get(sid);
         if (!a) return;
         const opened = a.codec.open(dg);
-        if (opened.payloadType === PayloadType.IPMI) return onRequest(a, first.sessionId, decodeIpmiRequest(opened.payload));
+        if (opened.payloadType === PayloadType.IPMI) {
+          if (faults.dropRequests > 0) {
+            faults.dropRequests--;
+            log.push('dropped request');
+            return;
+          }
+          return onRequest(a, sid, decodeIpmiRequest(opened.payload));
+        }
         if (opened.payloadType === PayloadType.SOL && a.sol) {
+          if (faults.solLoss > 0 && Math.random() < faults.solLoss) return;
           const r = a.sol.receive(decodeSolPacket(opened.payload));
           if (r.data) solIn.push(Buffer.from(r.data));
-          if (r.ack) send(a.codec.seal(PayloadType.SOL, encodeSolPacket(r.ack)), a.rinfo);
+          if (r.ack) sendSol(a, encodeSolPacket(r.ack));
           if (r.answered && a.solTimer) {
             clearTimeout(a.solTimer);
             a.solTimer = null;
           }
           solPump(a);
+        }
+        return;
+      }
+      const first = decodeRmcpPacket(dg, 0);
+      if (first.type === 'v15') {
+        const req = decodeIpmiRequest(first.message);
+        if (req.netFn === NetFn.APP && req.cmd === AppCmd.GET_CHANNEL_AUTH_CAPABILITIES) {
+          // Channel 1; v2.0 extended data + MD5/none listed; non-null user names; IPMI v2.0 supported.
+          const data = Buffer.of(0x01, 0x80 | 0x04 | 0x01, 0x04 | (o.kg ? 0x20 : 0), 0x02, 0, 0, 0, 0);
+          send(encodeV15Packet(encodeIpmiResponse({ netFn: req.netFn + 1, cmd: req.cmd, rqSeq: req.rqSeq, completionCode: 0, data })), rinfo);
         }
         return;
       }
@@ -213,7 +247,7 @@ export async function startIpmiResponder(o: ResponderOptions): Promise<IpmiRespo
             pending.delete(p.sidc);
             return rakp4(0x0f);
           }
-          const keys = deriveSessionKeys(p.suite, { key: kuid, rm: p.rm, rc: p.rc!, role: p.role!, userName: p.userName! });
+          const keys = deriveSessionKeys(p.suite, { key: o.kg ?? kuid, rm: p.rm, rc: p.rc!, role: p.role!, userName: p.userName! });
           pending.delete(p.sidc);
           sessions.set(p.sidc, {
             codec: new SessionCodec({ suite: p.suite, keys, outboundSessionId: p.sidm, inboundSessionId: p.sidc }),
@@ -235,6 +269,12 @@ export async function startIpmiResponder(o: ResponderOptions): Promise<IpmiRespo
     port,
     log,
     state,
+    faults,
+    sendRaw: (datagram) => {
+      const r = [...sessions.values()].at(-1)?.rinfo;
+      if (r) socket.send(datagram, r.port, r.address);
+    },
+    lastSent: () => (last ? Buffer.from((last as { buf: Buffer }).buf) : null),
     solReceived: () => Buffer.concat(solIn),
     solWrite: (bytes) => {
       const a = [...sessions.values()].find((s) => s.sol);
