@@ -10,7 +10,8 @@ import { ZrleDecoder } from './zrle.js';
 
 export { CopyRectDecoder } from './copy-rect.js';
 export { HextileDecoder } from './hextile.js';
-export { Inflater, deflateFresh } from './inflater.js';
+export { Deflater, deflateFresh } from './deflater.js';
+export { Inflater } from './inflater.js';
 export { RawDecoder, RawEncoder, encodeRawRect, checkRawPixelFormat } from './raw.js';
 export { RECT_HEADER_BYTES, writeRectHeader } from './rect-header.js';
 export { RREDecoder } from './rre.js';
@@ -18,6 +19,7 @@ export { TightDecoder, TightEncoder, type TightEncoderOptions } from './tight.js
 export type { EncodedRect, RectDecoder, RectEncoder, RectHeader } from './types.js';
 export { ZlibDecoder } from './zlib.js';
 export { ZrleDecoder } from './zrle.js';
+export { ZrleEncoder, type ZrleEncoderOptions } from './zrle-encoder.js';
 
 /**
  * The rectangle encodings we ask upstream servers for, most preferred first (the caller appends

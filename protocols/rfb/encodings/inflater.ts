@@ -91,12 +91,3 @@ export class Inflater {
     this.#windowLength = keep + out.length;
   }
 }
-
-/**
- * Compresses `data` as a complete, freshly started zlib stream ending in Z_SYNC_FLUSH (header, deflate
- * blocks, empty stored block; no Adler-32 trailer, like a server's stream just after a reset). Used by
- * encoders whose output must be decodable by any viewer regardless of history (Tight with reset bits).
- */
-export function deflateFresh(data: Uint8Array, level: number): Buffer {
-  return zlib.deflateSync(data, { level, finishFlush: zlib.constants.Z_SYNC_FLUSH });
-}

@@ -1,6 +1,6 @@
 import { Encoding } from '../constants.js';
 import type { Framebuffer, Rect } from '../framebuffer.js';
-import { deflateFresh } from './inflater.js';
+import { deflateFresh } from './deflater.js';
 import { rgbxWords } from './pixel-view.js';
 import { RECT_HEADER_BYTES, writeRectHeader } from './rect-header.js';
 import type { EncodedRect, RectEncoder } from './types.js';

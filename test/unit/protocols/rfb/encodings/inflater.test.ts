@@ -1,7 +1,8 @@
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { RfbError } from '../../../../../protocols/errors.js';
-import { Inflater, deflateFresh } from '../../../../../protocols/rfb/encodings/inflater.js';
+import { Deflater, deflateFresh } from '../../../../../protocols/rfb/encodings/deflater.js';
+import { Inflater } from '../../../../../protocols/rfb/encodings/inflater.js';
 import { rng, storedZlib, streamedZlib } from './helpers.js';
 
 function noise(n: number, seed: number): Buffer {
@@ -61,5 +62,25 @@ describe('Inflater', () => {
     expect([...z.subarray(-4)]).toEqual([0, 0, 0xff, 0xff]); // ends in a sync flush, not a trailer
     expect(new Inflater().inflate(z, 5000, 'f').equals(a)).toBe(true);
     expect(zlib.inflateSync(z, { finishFlush: zlib.constants.Z_SYNC_FLUSH }).equals(a)).toBe(true);
+  });
+
+  it("Deflater's rectangles form one continuing zlib stream for node:zlib's own streaming inflater and for ours", async () => {
+    const base = noise(30000, 8);
+    const parts = [base, base.subarray(100, 20000), noise(50000, 9), base.subarray(0, 10), Buffer.alloc(0), base.subarray(5000, 9000)];
+    const def = new Deflater(6);
+    const z = parts.map((p) => def.deflate(p));
+    expect(z[1]!.length).toBeLessThan(1000); // compressed against the first part
+    const inf = zlib.createInflate();
+    const got: Buffer[] = [];
+    inf.on('data', (c: Buffer) => got.push(c));
+    for (const c of z) {
+      inf.write(c);
+      await new Promise<void>((resolve) => inf.flush(zlib.constants.Z_SYNC_FLUSH, () => resolve()));
+    }
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    inf.close();
+    expect(Buffer.concat(got).equals(Buffer.concat(parts))).toBe(true);
+    const ours = new Inflater();
+    parts.forEach((p, i) => expect(ours.inflate(z[i]!, p.length, 'f').equals(p)).toBe(true));
   });
 });

@@ -5,37 +5,10 @@ import { RawEncoder } from '../../../../../protocols/rfb/encodings/raw.js';
 import { TightDecoder, TightEncoder } from '../../../../../protocols/rfb/encodings/tight.js';
 import { TIGHT_MAX_RECT_PIXELS, TIGHT_MAX_RECT_WIDTH } from '../../../../../protocols/rfb/encodings/tight-encoder.js';
 import type { RectHeader } from '../../../../../protocols/rfb/encodings/types.js';
-import { Framebuffer, type Rect } from '../../../../../protocols/rfb/framebuffer.js';
+import { Framebuffer } from '../../../../../protocols/rfb/framebuffer.js';
 import { rng } from './helpers.js';
+import { pictures, sizes } from './pictures.js';
 import { decodeWithNoVnc, rgbOnly } from './novnc-harness.js';
-
-type Painter = (fb: Framebuffer, r: Rect, rand: () => number) => void;
-
-const pictures: Record<string, Painter> = {
-  solid: (fb, r) => fb.fillRect(r.x, r.y, r.width, r.height, 30, 60, 90),
-  'two colours (text)': (fb, r, rand) => {
-    fb.fillRect(r.x, r.y, r.width, r.height, 0, 0, 0);
-    for (let y = 0; y < r.height; y++) for (let x = 0; x < r.width; x++) if (rand() < 0.3) fb.fillRect(r.x + x, r.y + y, 1, 1, 170, 170, 170);
-  },
-  'sixteen colours': (fb, r, rand) => {
-    for (let y = 0; y < r.height; y++)
-      for (let x = 0; x < r.width; x++) {
-        const c = Math.floor(rand() * 16);
-        fb.fillRect(r.x + x, r.y + y, 1, 1, c * 16, 255 - c * 8, (c * 37) & 255);
-      }
-  },
-  'photo-like noise': (fb, r, rand) => {
-    for (let y = 0; y < r.height; y++)
-      for (let x = 0; x < r.width; x++) fb.fillRect(r.x + x, r.y + y, 1, 1, (x * 3 + rand() * 40) & 255, (y * 5 + rand() * 40) & 255, rand() * 256);
-  },
-  'console (flat areas, text, a gradient bar)': (fb, r, rand) => {
-    fb.fillRect(r.x, r.y, r.width, r.height, 0, 0, 170);
-    for (let y = 0; y < r.height; y += 8) for (let x = 0; x < r.width; x += 3) if (rand() < 0.5) fb.fillRect(r.x + x, r.y + y, 1, Math.min(5, r.height - y), 255, 255, 85);
-    for (let x = 0; x < r.width; x++) fb.fillRect(r.x + x, r.y, 1, 1, x & 255, 128, 255 - (x & 255));
-  },
-};
-
-const sizes: [number, number][] = [[1, 1], [3, 1], [1, 7], [13, 11], [64, 64], [333, 77], [2100, 13], [4099, 3]];
 
 /** Splits encoder output into rectangle headers and the data after them. */
 function parse(rects: Buffer[]): { headers: RectHeader[]; data: Buffer } {

@@ -1,0 +1,61 @@
+import zlib from 'node:zlib';
+
+/** Largest window a zlib stream can refer back into (RFC 1950 CINFO 7: 2^15 bytes). */
+const WINDOW_BYTES = 32 * 1024;
+/** RFC 1950 header: CM 8, CINFO 7 (32 KiB window), FCHECK making 0x7801 a multiple of 31, no dictionary. */
+const ZLIB_HEADER = Buffer.of(0x78, 0x01);
+
+/**
+ * Compresses `data` as a complete, freshly started zlib stream ending in Z_SYNC_FLUSH (header, deflate
+ * blocks, empty stored block; no Adler-32 trailer, like a server's stream just after a reset). Used by
+ * encoders whose output must be decodable by any viewer regardless of history (Tight with reset bits).
+ */
+export function deflateFresh(data: Uint8Array, level: number): Buffer {
+  return zlib.deflateSync(data, { level, finishFlush: zlib.constants.Z_SYNC_FLUSH });
+}
+
+/**
+ * One persistent zlib stream for an encoder (ZRLE's one stream per connection), compressed
+ * synchronously one rectangle at a time. The mirror of Inflater's approach (see inflater.ts for why
+ * not a zlib.Deflate object): each rectangle is deflated as raw deflate with `dictionary` = the last
+ * 32 KiB of input this stream has compressed, and ends in Z_SYNC_FLUSH. A viewer's single inflate
+ * stream then sees an ordinary continuing zlib stream: its window holds exactly that history, so
+ * back-references into it resolve, and each rectangle starts on a byte-aligned block boundary.
+ * The first rectangle carries the zlib header; no trailer is ever sent (the stream never ends).
+ */
+export class Deflater {
+  readonly #level: number;
+  readonly #window = Buffer.alloc(WINDOW_BYTES);
+  #windowLength = 0;
+  #started = false;
+
+  constructor(level: number) {
+    this.#level = level;
+  }
+
+  /** The compressed bytes for `data`, continuing this stream. Does not keep `data`. */
+  deflate(data: Uint8Array): Buffer {
+    const raw = zlib.deflateRawSync(data, {
+      level: this.#level,
+      finishFlush: zlib.constants.Z_SYNC_FLUSH,
+      ...(this.#windowLength > 0 ? { dictionary: this.#window.subarray(0, this.#windowLength) } : {}),
+    });
+    this.#remember(data);
+    if (this.#started) return raw;
+    this.#started = true;
+    return Buffer.concat([ZLIB_HEADER, raw]);
+  }
+
+  #remember(data: Uint8Array): void {
+    const w = this.#window;
+    if (data.length >= WINDOW_BYTES) {
+      w.set(data.subarray(data.length - WINDOW_BYTES));
+      this.#windowLength = WINDOW_BYTES;
+      return;
+    }
+    const keep = Math.min(this.#windowLength, WINDOW_BYTES - data.length);
+    w.copyWithin(0, this.#windowLength - keep, this.#windowLength);
+    w.set(data, keep);
+    this.#windowLength = keep + data.length;
+  }
+}
