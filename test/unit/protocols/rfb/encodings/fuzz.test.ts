@@ -4,6 +4,7 @@ import { ProtocolError } from '../../../../../protocols/errors.js';
 import { Encoding } from '../../../../../protocols/rfb/constants.js';
 import { createDecoders } from '../../../../../protocols/rfb/encodings/index.js';
 import { TightEncoder } from '../../../../../protocols/rfb/encodings/tight.js';
+import { ZrleEncoder } from '../../../../../protocols/rfb/encodings/zrle-encoder.js';
 import type { RectDecoder, RectHeader } from '../../../../../protocols/rfb/encodings/types.js';
 import { Framebuffer } from '../../../../../protocols/rfb/framebuffer.js';
 import { rng } from './helpers.js';
@@ -40,17 +41,19 @@ function mutate(b: Buffer, r: () => number): Buffer {
   return out;
 }
 
-function encoderVector(): Vector {
+function encoderVector(kind: 'tight' | 'zrle'): Vector {
   const fb = new Framebuffer(40, 30);
   const r = rng(77);
   for (let y = 0; y < 30; y++) for (let x = 0; x < 40; x++) fb.fillRect(x, y, 1, 1, r() < 0.5 ? 0 : 255, Math.floor(r() * 4) * 60, x * 6);
-  const out = new TightEncoder().encodeRect(fb, { x: 0, y: 0, width: 40, height: 30 });
-  const rects = out.map((b) => ({ x: b.readUInt16BE(0), y: b.readUInt16BE(2), width: b.readUInt16BE(4), height: b.readUInt16BE(6), encoding: Encoding.Tight }));
-  return { name: 'tight encoder', encoding: Encoding.Tight, rects, bytes: Buffer.concat(out.map((b) => b.subarray(12))), fbW: 40, fbH: 30, want: fb.data };
+  const encoding = kind === 'tight' ? Encoding.Tight : Encoding.ZRLE;
+  const enc = kind === 'tight' ? new TightEncoder() : new ZrleEncoder();
+  const out = [...enc.encodeRect(fb, { x: 0, y: 0, width: 40, height: 30 }), ...enc.encodeRect(fb, { x: 3, y: 3, width: 20, height: 20 })];
+  const rects = out.map((b) => ({ x: b.readUInt16BE(0), y: b.readUInt16BE(2), width: b.readUInt16BE(4), height: b.readUInt16BE(6), encoding }));
+  return { name: `${kind} encoder output`, encoding, rects, bytes: Buffer.concat(out.map((b) => b.subarray(12))), fbW: 40, fbH: 30, want: fb.data };
 }
 
 describe('decoder fuzz', () => {
-  const seeds = [hextileVectors()[0]!, tightVector(), zrleVector(), zlibVector(), encoderVector()];
+  const seeds = [hextileVectors()[0]!, tightVector(), zrleVector(), zlibVector(), encoderVector('tight'), encoderVector('zrle')];
   for (const v of seeds) {
     it(`mutated ${v.name}: only ProtocolError escapes`, () => {
       const r = rng(v.bytes.length);
