@@ -202,6 +202,8 @@ export class ZrleEncoder implements RectEncoder {
     const slots = this.#slots;
     const used = this.#used;
     const tile = this.#tile;
+    const pal = this.#palette;
+    const idx = this.#indices;
     let count = 0;
     let lastKey = -1;
     let lastIndex = 0;
@@ -216,12 +218,12 @@ export class ZrleEncoder implements RectEncoder {
             keys[h] = key + 1;
             slots[h] = count;
             used[count] = h;
-            this.#palette[count++] = key;
+            pal[count++] = key;
           }
           lastKey = key;
           lastIndex = slots[h]!;
         }
-        this.#indices[i] = lastIndex;
+        idx[i] = lastIndex;
       }
       return count;
     } finally {
