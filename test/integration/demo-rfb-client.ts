@@ -18,6 +18,8 @@ export class TestRfbClient {
   /** Every server message after the handshake, in order. */
   readonly messages: ServerMessage[] = [];
   updates = 0;
+  /** Bytes received after the handshake. */
+  received = 0;
   closed = false;
   error: unknown;
   #reader: ServerMessageReader | undefined;
@@ -125,6 +127,7 @@ export class TestRfbClient {
   }
 
   #push(chunk: Buffer): void {
+    this.received += chunk.length;
     try {
       for (const m of this.#reader!.push(chunk)) {
         this.messages.push(m);

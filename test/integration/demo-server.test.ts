@@ -1,11 +1,19 @@
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProtocolError } from '../../protocols/errors.js';
-import { encodeFramebufferUpdateRequest, encodeSetPixelFormat } from '../../protocols/rfb/client-messages.js';
-import { Encoding } from '../../protocols/rfb/constants.js';
+import {
+  encodeClientCutText,
+  encodeFramebufferUpdateRequest,
+  encodeKeyEvent,
+  encodePointerEvent,
+  encodeSetEncodings,
+  encodeSetPixelFormat,
+} from '../../protocols/rfb/client-messages.js';
+import { Encoding, RGBX_PIXEL_FORMAT } from '../../protocols/rfb/constants.js';
 import { DEMO_STYLES } from '../../src/sources/demo/demo-console.js';
 import { startDemoServer, type DemoServer, type DemoServerOptions } from '../../src/sources/demo/demo-server.js';
 import { colourCount, findText } from '../unit/src/sources/demo/screen-helpers.js';
+import { mutate, prng } from '../unit/protocols/rfb/rfb-test-helpers.js';
 import { TestRfbClient } from './demo-rfb-client.js';
 
 const XK_Return = 0xff0d;
@@ -171,6 +179,68 @@ describe('demo RFB server over loopback TCP', () => {
     good.key(XK_Return);
     for (let i = 0; i < 20 && !findText(good.fb!, 'you typed: still here', DEMO_STYLES.normal); i++) await good.update(true);
     expect(findText(good.fb!, 'you typed: still here', DEMO_STYLES.normal)).toBeDefined();
+  });
+
+  it('does not queue updates for a client that stops reading (backpressure)', async () => {
+    await start({ tickMs: 0 });
+    const c = await client({ encodings: [Encoding.Raw] });
+    await c.update(false);
+    const n = c.updates;
+    c.socket.pause();
+    // 40 full Raw frames would be 120 MiB; the server may only have the kernel's buffers in flight.
+    // Spaced out, so that each would be answered on its own if the server ignored backpressure.
+    for (let i = 0; i < 40; i++) {
+      c.socket.write(encodeFramebufferUpdateRequest({ incremental: false, x: 0, y: 0, width: 1024, height: 768 }));
+      await sleep(10);
+    }
+    await sleep(100);
+    c.socket.resume();
+    await c.waitFor(() => c.updates > n);
+    // Read until the server has nothing more to say (bounded: 100 x 200 ms).
+    for (let i = 0, last = -1; i < 100 && c.received !== last; i++) {
+      last = c.received;
+      await sleep(200);
+    }
+    // Requests that arrive while the socket drains merge into one: a few updates, not 40.
+    expect(c.updates - n).toBeLessThan(15);
+    await c.update(false);
+  });
+
+  it('fuzz: mutated and random client streams only close that client with a ProtocolError', async () => {
+    await start({ tickMs: 0 });
+    const good = await client();
+    await good.update(false);
+    const rnd = prng(0xdec0de);
+    const valid = Buffer.concat([
+      encodeSetPixelFormat(RGBX_PIXEL_FORMAT),
+      encodeSetEncodings([Encoding.Tight, Encoding.Raw]),
+      encodeFramebufferUpdateRequest({ incremental: false, x: 0, y: 0, width: 64, height: 64 }),
+      encodeKeyEvent({ down: true, keysym: 0x61 }),
+      encodePointerEvent({ buttonMask: 1, x: 5, y: 5 }),
+      encodeClientCutText('hi'),
+    ]);
+    for (let i = 0; i < 40; i++) {
+      const sock = connect({ host: '127.0.0.1', port: server!.port });
+      sock.on('error', () => {});
+      sock.resume();
+      const closed = new Promise((r) => sock.once('close', r));
+      const handshake = Buffer.from('RFB 003.008\n\x01\x01', 'latin1');
+      const body = i % 4 === 3 ? Buffer.from(Array.from({ length: 64 }, () => Math.floor(rnd() * 256))) : mutate(valid, rnd);
+      sock.write(i % 5 === 4 ? mutate(Buffer.concat([handshake, body]), rnd) : Buffer.concat([handshake, body]));
+      await Promise.race([closed, sleep(100)]);
+      sock.destroy();
+      await closed;
+    }
+    for (const e of clientErrors) {
+      const ok = e instanceof ProtocolError || /^E[A-Z]+$/.test((e as NodeJS.ErrnoException).code ?? '');
+      expect(ok, String(e)).toBe(true);
+    }
+    expect(clientErrors.some((e) => e instanceof ProtocolError)).toBe(true);
+    good.key(XK_Return); // ends whatever line the fuzzed key events and pastes left behind
+    good.typeText('ok');
+    good.key(XK_Return);
+    for (let i = 0; i < 20 && !findText(good.fb!, 'you typed: ok', DEMO_STYLES.normal); i++) await good.update(true);
+    expect(findText(good.fb!, 'you typed: ok', DEMO_STYLES.normal)).toBeDefined();
   });
 
   it('close() ends every client and stops listening', async () => {

@@ -74,8 +74,18 @@ export class DemoClient {
     if (this.#reader) this.#dirty.add(rects);
   }
 
-  /** Sends an update if a request is outstanding and can be answered now. */
+  /** Sends an update if a request is outstanding and can be answered now. Never throws. */
   serve(): void {
+    try {
+      this.#serve();
+    } catch (err) {
+      // Encoding our own framebuffer cannot fail on peer input: this is our bug, and it costs
+      // this client only (serve also runs from socket events, where a throw would end the process).
+      this.#fail(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  #serve(): void {
     const p = this.#pending;
     if (!p || this.#closed || this.#socket.writableNeedDrain) return;
     const fb = this.#host.fb;
