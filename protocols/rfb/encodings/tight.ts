@@ -8,7 +8,7 @@ import type { RectDecoder, RectHeader } from './types.js';
 
 export { TightEncoder, type TightEncoderOptions } from './tight-encoder.js';
 
-/** Compression-control values (upper nibble) from the Tight section of rfbproto (§7.7.6 "Tight"). */
+/** Compression-control values (upper nibble) from rfbproto's "Tight Encoding" section (Tight is not in RFC 6143). */
 export const TIGHT_FILL = 0x8;
 export const TIGHT_JPEG = 0x9;
 /** Bit 2 of a basic-compression nibble: a filter-id byte follows. */

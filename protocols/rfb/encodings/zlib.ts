@@ -6,9 +6,9 @@ import { Inflater } from './inflater.js';
 import type { RectDecoder, RectHeader } from './types.js';
 
 /**
- * Zlib (encoding 6, rfbproto §7.7.5 "Zlib"): a U32 length, then that many bytes of one zlib stream
- * that lasts the whole connection; inflated they are the rectangle in Raw form.
- * The rectangle is decoded once all its compressed bytes are buffered (their length is bounded first).
+ * Zlib (encoding 6; rfbproto's "Zlib Encoding" section, not in RFC 6143): a U32 length, then that
+ * many bytes of one zlib stream that lasts the whole connection; inflated they are the rectangle in
+ * Raw form. Decoded once all its compressed bytes are buffered (their length is bounded first).
  */
 export class ZlibDecoder implements RectDecoder {
   readonly #inflater = new Inflater();

@@ -21,7 +21,7 @@ function runLengthBytes(n: number): number {
 }
 
 /**
- * ZRLE for one viewer (rfbproto §7.7.6), in our 32-bpp depth-24 format (CPIXEL = R, G, B). ZRLE has
+ * ZRLE for one viewer (RFC 6143 §7.7.6), in our 32-bpp depth-24 format (CPIXEL = R, G, B). ZRLE has
  * one zlib stream for the whole connection and no way to reset it, so the output is NOT shareable:
  * one instance per viewer connection, and every rectangle it returns must reach that viewer, in order.
  * Each 64x64 tile gets whichever of solid, packed palette, palette RLE, plain RLE or raw is smallest.

@@ -6,7 +6,7 @@ import { Inflater } from './inflater.js';
 import type { RectDecoder, RectHeader } from './types.js';
 
 export const ZRLE_TILE = 64;
-/** CPIXEL of our 32-bpp depth-24 format: the 3 low bytes, i.e. R, G, B (rfbproto §7.7.6 ZRLE). */
+/** CPIXEL of our 32-bpp depth-24 format: the 3 low bytes, i.e. R, G, B (RFC 6143 §7.7.6 ZRLE). */
 const CPIXEL = 3;
 /** Most palette bytes a tile can carry (palette RLE with 127 colours). */
 const MAX_PALETTE_BYTES = 127 * CPIXEL;
@@ -21,7 +21,7 @@ export function zrleMaxInflated(w: number, h: number): number {
 }
 
 /**
- * ZRLE (rfbproto §7.7.6 "ZRLE"): a U32 length, then zlib data from the connection's one stream which
+ * ZRLE (RFC 6143 §7.7.6): a U32 length, then zlib data from the connection's one stream which
  * inflates to 64x64 tiles, left to right, top to bottom. The rectangle is decoded once all its
  * compressed bytes are buffered; the inflated data must be used up exactly by its tiles.
  */
