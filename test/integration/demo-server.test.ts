@@ -243,6 +243,14 @@ describe('demo RFB server over loopback TCP', () => {
     expect(findText(good.fb!, 'you typed: ok', DEMO_STYLES.normal)).toBeDefined();
   });
 
+  it('rejects when the port is taken, and treats an empty password as none', async () => {
+    const s = await start({ password: '' });
+    expect(s.password).toBeUndefined();
+    const c = await client();
+    await c.update(false);
+    await expect(startDemoServer({ port: s.port })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+  });
+
   it('close() ends every client and stops listening', async () => {
     const s = await start();
     const a = await client();
