@@ -1,6 +1,6 @@
 import { IpmiError } from '../errors.js';
 import { IPMI_LIMITS } from '../limits.js';
-import { nextSolSequence, SolStatus, type SolPacket } from './sol-packet.js';
+import { nextSolSequence, SolOperation, SolStatus, type SolPacket } from './sol-packet.js';
 
 /**
  * The SOL character-stream rules (IPMI v2.0 §15.9–15.11, notes §3.3) without sockets or timers: the
@@ -60,6 +60,8 @@ export class SolEngine {
   #primePending: boolean;
   #lastInSeq = 0;
   #lastInLength = 0;
+  /** Operation bits (e.g. BREAK) for the next packet we send. */
+  #pendingOperation = 0;
 
   constructor(o: SolEngineOptions) {
     this.#maxChars = Math.max(1, Math.min(o.maxCharsPerPacket, IPMI_LIMITS.maxSolCharsPerPacket));
@@ -86,6 +88,14 @@ export class SolEngine {
     return this.queuedBytes < this.#highWaterMark;
   }
 
+  /**
+   * Asks the BMC to send a serial BREAK (operation bit 4, §15.9), e.g. for a Linux magic SysRq. It rides
+   * on the next packet, which may carry no characters (ipmitool's `~B` does the same).
+   */
+  sendBreak(): void {
+    this.#pendingOperation |= SolOperation.GENERATE_BREAK;
+  }
+
   /** The next packet to send, when none is in flight and the BMC is not pausing us. */
   next(): SolPacket | null {
     if (this.#inFlight || this.#paused) return null;
@@ -93,7 +103,7 @@ export class SolEngine {
       this.#primePending = false;
       return this.#send(Buffer.alloc(0), true);
     }
-    if (this.#queued === 0) return null;
+    if (this.#queued === 0 && this.#pendingOperation === 0) return null;
     return this.#send(this.#take(this.#maxChars), false);
   }
 
@@ -160,13 +170,16 @@ export class SolEngine {
   }
 
   #send(data: Buffer, prime: boolean): SolPacket {
-    const packet: SolPacket = { sequence: this.#nextSeq, ackSequence: 0, acceptedCount: 0, control: 0, data };
+    const control = prime ? 0 : this.#pendingOperation;
+    if (!prime) this.#pendingOperation = 0;
+    const packet: SolPacket = { sequence: this.#nextSeq, ackSequence: 0, acceptedCount: 0, control, data };
     this.#nextSeq = nextSolSequence(this.#nextSeq);
     this.#inFlight = { packet, attempts: 1, prime };
     return packet;
   }
 
   #take(n: number): Buffer {
+    if (this.#queued === 0) return Buffer.alloc(0);
     const parts: Buffer[] = [];
     let got = 0;
     while (got < n && this.#queue.length > 0) {

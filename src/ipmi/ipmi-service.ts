@@ -3,6 +3,7 @@ import type { ChassisStatus } from '../../protocols/ipmi/chassis.js';
 import {
   BOOT_DEVICES, chassisControl, getChassisStatus, POWER_COMMANDS, setBootDevice, type BootDeviceChoice, type PowerCommand,
 } from './power-service.js';
+import type { IpmiSession } from './ipmi-session.js';
 import { IpmiSessionRegistry, type IpmiSessionRegistryOptions } from './session-registry.js';
 import { SolConnection, type SolOptions } from './sol-connection.js';
 import { describeTarget, silentLogger, type IpmiLogger, type IpmiTarget } from './types.js';
@@ -39,6 +40,14 @@ export interface PowerOptions {
   /** Set right before the power action (BMCs clear the boot flag 60 s after it is set, §28.13). */
   readonly bootDevice?: { readonly device: BootDeviceChoice; readonly persistent: boolean };
   readonly actor?: string;
+  /**
+   * For on / off / soft: poll Get Chassis Status until the power state is the asked one, for at most
+   * this long (what fence agents do after Chassis Control; BMCs answer before the power changes).
+   * Throws IPMI_ERR_POWER_NOT_CONFIRMED when the deadline passes. Not used for cycle / reset.
+   */
+  readonly confirmWithinMs?: number;
+  /** Poll interval for `confirmWithinMs`; default 500 ms. */
+  readonly confirmPollMs?: number;
 }
 
 /**
@@ -78,6 +87,8 @@ export class IpmiService {
       await this.registry.use(target, async (s) => {
         if (o.bootDevice) await setBootDevice(s, o.bootDevice.device, o.bootDevice.persistent);
         await chassisControl(s, action);
+        const want = action === 'on' ? true : action === 'off' || action === 'soft' ? false : null;
+        if (o.confirmWithinMs !== undefined && want !== null) await confirmPower(s, want, o.confirmWithinMs, o.confirmPollMs ?? 500);
       });
     });
   }
@@ -116,6 +127,17 @@ export class IpmiService {
       this.#audit({ ...base, at: new Date().toISOString(), outcome: 'error', error: errorInfo(err) });
       throw err;
     }
+  }
+}
+
+async function confirmPower(session: IpmiSession, on: boolean, withinMs: number, pollMs: number): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    if ((await getChassisStatus(session)).powerOn === on) return;
+    if (Date.now() + pollMs > deadline) {
+      throw new IpmiError('IPMI_ERR_POWER_NOT_CONFIRMED', `power is still ${on ? 'off' : 'on'} ${withinMs} ms after the command`, 'power');
+    }
+    await new Promise((r) => setTimeout(r, pollMs));
   }
 }
 

@@ -148,6 +148,13 @@ export class SolConnection {
     return ok;
   }
 
+  /** Sends a serial BREAK to the host (for a Linux magic SysRq, for example). */
+  sendBreak(): void {
+    if (this.#closing) return;
+    this.#engine.sendBreak();
+    this.#pump();
+  }
+
   get closed(): boolean {
     return this.#closing !== null;
   }

@@ -36,6 +36,8 @@ export interface ResponderFaults {
   dropRequests: number;
   /** Probability of dropping each SOL packet, either direction. */
   solLoss: number;
+  /** Accept Chassis Control but leave the power state as it is (a stuck power supply). */
+  powerStuck: boolean;
 }
 
 export interface IpmiResponder {
@@ -88,7 +90,7 @@ export async function startIpmiResponder(o: ResponderOptions): Promise<IpmiRespo
   const pending = new Map<number, Pending>(); // by SIDc
   const sessions = new Map<number, Active>(); // by SIDc
   const solIn: Buffer[] = [];
-  const faults: ResponderFaults = { dropRequests: 0, solLoss: 0 };
+  const faults: ResponderFaults = { dropRequests: 0, solLoss: 0, powerStuck: false };
   let last: { buf: Buffer; r: RemoteInfo } | null = null;
   const send = (buf: Buffer, r: RemoteInfo) => {
     last = { buf, r };
@@ -143,8 +145,8 @@ export async function startIpmiResponder(o: ResponderOptions): Promise<IpmiRespo
     if (netFn === NetFn.CHASSIS && cmd === ChassisCmd.GET_CHASSIS_STATUS) return respond(a, req, 0, Buffer.of(state.power ? 1 : 0, 0, 0, 0));
     if (netFn === NetFn.CHASSIS && cmd === ChassisCmd.CHASSIS_CONTROL) {
       log.push(`chassis control ${data[0]}`);
-      if (data[0] === 1) state.power = true;
-      if (data[0] === 0 || data[0] === 5) state.power = false;
+      if (data[0] === 1 && !faults.powerStuck) state.power = true;
+      if ((data[0] === 0 || data[0] === 5) && !faults.powerStuck) state.power = false;
       return respond(a, req, 0);
     }
     if (netFn === NetFn.CHASSIS && cmd === ChassisCmd.SET_SYSTEM_BOOT_OPTIONS) {
@@ -187,7 +189,9 @@ export async function startIpmiResponder(o: ResponderOptions): Promise<IpmiRespo
         }
         if (opened.payloadType === PayloadType.SOL && a.sol) {
           if (faults.solLoss > 0 && Math.random() < faults.solLoss) return;
-          const r = a.sol.receive(decodeSolPacket(opened.payload));
+          const solPacket = decodeSolPacket(opened.payload);
+          if ((solPacket.control & 0x10) !== 0) log.push('sol break');
+          const r = a.sol.receive(solPacket);
           if (r.data) solIn.push(Buffer.from(r.data));
           if (r.ack) sendSol(a, encodeSolPacket(r.ack));
           if (r.answered && a.solTimer) {

@@ -60,6 +60,12 @@ describe('power and boot device against ipmi_sim (suite 3)', () => {
     expect((await service.status(target())).chassis.powerOn).toBe(false);
   });
 
+  it('confirms the power state by polling when asked', async () => {
+    await service.power(target(), 'on', { confirmWithinMs: 3000, confirmPollMs: 100 });
+    await service.power(target(), 'off', { confirmWithinMs: 3000, confirmPollMs: 100 });
+    expect(await sim.powerState()).toBe('0');
+  });
+
   it('cycles, resets and soft-stops', async () => {
     await service.power(target(), 'on');
     const before = (await sim.hookLog()).length;

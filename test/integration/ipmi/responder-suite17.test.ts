@@ -105,6 +105,14 @@ describe('our client against the responder with suite 17', () => {
     expect((await service.status(target())).power).toBe('on');
   });
 
+  it('reports a power state that never comes as IPMI_ERR_POWER_NOT_CONFIRMED', async () => {
+    bmc.state.power = false;
+    bmc.faults.powerStuck = true;
+    const err = await service.power(target(), 'on', { confirmWithinMs: 300, confirmPollMs: 50 }).then(() => null, (e: unknown) => e);
+    bmc.faults.powerStuck = false;
+    expect((err as IpmiError).code).toBe('IPMI_ERR_POWER_NOT_CONFIRMED');
+  });
+
   it('a wrong password and an unknown user give their own errors', async () => {
     const codes = [];
     for (const t of [{ ...target(), password: 'nope' }, { ...target(), user: 'ghost' }]) {
@@ -131,6 +139,9 @@ describe('our client against the responder with suite 17', () => {
     await waitUntil(() => bmc.solReceived().length >= toBmc.length && gotLength >= fromBmc.length, 60_000);
     expect(bmc.solReceived().equals(toBmc)).toBe(true);
     expect(Buffer.concat(got).equals(fromBmc)).toBe(true);
+    sol.sendBreak();
+    await waitUntil(() => bmc.log.includes('sol break'), 5000);
+    expect(bmc.log).toContain('sol break');
     await sol.close();
     expect(bmc.solActive()).toBe(false);
   }, 90_000);

@@ -161,6 +161,16 @@ describe('SOL on a lossy link', () => {
     await sol.close();
   }, 90_000);
 
+  it('ends the console with reason session-lost when its session goes away', async () => {
+    const s = await IpmiSession.open(target(), fast);
+    const { SolConnection } = await import('../../../src/ipmi/sol-connection.js');
+    const sol = await SolConnection.open(s);
+    const reason = new Promise((r) => sol.onClose(r));
+    await s.close();
+    expect(await reason).toEqual({ type: 'session-lost', error: null });
+    expect(sol.write(Buffer.from('x'))).toBe(false);
+  });
+
   it('applies backpressure: write() returns false above the high-water mark and drain follows', async () => {
     const service = new IpmiService(fast);
     open.push(service);

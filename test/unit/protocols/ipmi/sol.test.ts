@@ -73,6 +73,17 @@ describe('SolEngine', () => {
     expect(s).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 1, 2]);
   });
 
+  it('sends BREAK on the next packet, with or without characters', () => {
+    const e = new SolEngine({ maxCharsPerPacket: 10 });
+    e.sendBreak();
+    const p = e.next()!;
+    expect(p).toMatchObject({ sequence: 1, control: 0x10 });
+    expect(p.data.length).toBe(0);
+    e.receive(pkt(0, 1, 0, 0));
+    e.write(Buffer.from('x'));
+    expect(e.next()!.control).toBe(0);
+  });
+
   it('resends the unaccepted tail of a partial ACK under the next sequence', () => {
     const e = new SolEngine({ maxCharsPerPacket: 10 });
     e.write(Buffer.from('abcdefghij'));
