@@ -121,6 +121,11 @@ export class AtenSimulator {
     }
   }
 
+  /** Drops every KVM connection (a BMC reset, a network cut). */
+  dropSessions(): void {
+    for (const s of this.#sessions) s.socket.destroy();
+  }
+
   /** Sends a server message to every session (e.g. a 0x39 kick, a 0x16 keep-alive). */
   broadcast(bytes: Buffer): void {
     for (const s of this.#sessions) if (s.state === 'messages') s.socket.write(bytes);

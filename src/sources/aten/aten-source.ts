@@ -1,0 +1,338 @@
+import { connect, type Socket } from 'node:net';
+import {
+  encodeAtenFramebufferUpdateRequest, encodeAtenKeepAlive, encodeAtenKeyEvent, encodeAtenMouseMode, encodeAtenPointerEvent,
+} from '../../../protocols/aten/client-messages.js';
+import { AtenClientHandshake } from '../../../protocols/aten/handshake.js';
+import { hidUsageForKey } from '../../../protocols/aten/hid-usage.js';
+import { AtenServerMessageReader, type AtenServerMessage } from '../../../protocols/aten/server-messages.js';
+import { AtenVideoDecoder } from '../../../protocols/aten/video-decoder.js';
+import type { Ast2100HeaderByte1 } from '../../../protocols/aten/ast2100/decoder.js';
+import { AtenError, ProtocolError } from '../../../protocols/errors.js';
+import { GatewayError } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import { CELL_HEIGHT, CELL_WIDTH, drawCell } from '../demo/font.js';
+import type { InputEvent, Source, SourceSink } from '../types.js';
+import { AtenWebSession, type AtenWebLoginOptions } from './web-login.js';
+
+export interface AtenSourceOptions {
+  /** BMC web login (host, user, password, TLS options, nojava-ipmi-kvm overrides). */
+  web: AtenWebLoginOptions;
+  /** Host of the KVM port; default: the web host without its port (the JNLP's own host is not trusted). */
+  kvmHost?: string;
+  /** KVM port instead of the JNLP's, e.g. the plaintext 63630 of TLS-era firmware (mutual TLS is not supported). */
+  kvmPort?: number;
+  connectTimeoutMs: number;
+  /** Reconnect attempts stop after this long. */
+  reconnectBudgetMs: number;
+  /** 0x37 body length of this board's firmware (2: X9 WPCM450; 3: X9DRH-7F, X10 fw 4.00). */
+  mouseInfoBodyBytes?: 2 | 3;
+  headerByte1?: Ast2100HeaderByte1;
+  /** Heartbeat period (ATENtion: 3 s) and no-signal polling period (about 1 s), overridable for tests. */
+  keepAliveMs?: number;
+  noSignalPollMs?: number;
+  /** No inbound message for this long → ask for a full update; twice as long → the link is dead. */
+  watchdogMs?: number;
+}
+
+/** Backoff between reconnect attempts: 1 s, 2 s, 4 s, … capped at 10 s (each attempt logs in again). */
+function reconnectDelayMs(attempt: number): number {
+  return Math.min(10_000, 1000 * 2 ** Math.min(attempt - 1, 10));
+}
+
+/**
+ * The `aten` source: Supermicro X8-X10 iKVM without Java. Per connection it logs in to the BMC's web
+ * interface for fresh one-time KVM credentials (JNLP), runs the ATEN handshake, keeps one
+ * FramebufferUpdateRequest outstanding, decodes Hermon/AST2100 straight into the Session's
+ * framebuffer, sends the 0x15 heartbeat every 3 s, polls about once a second while the host shows
+ * "no signal", and maps viewer keys to USB HID usages. The web session is logged out only after the
+ * KVM connection is gone (logging out kicks the KVM session).
+ */
+export class AtenSource implements Source {
+  readonly kind = 'aten';
+  readonly #opts: AtenSourceOptions;
+  readonly #log: Logger;
+  #sink: SourceSink | undefined;
+  #socket: Socket | undefined;
+  #web: AtenWebSession | undefined;
+  #closed = false;
+  #everConnected = false;
+  #connectedOnce = false;
+  #lostAt = 0;
+  #attempt = 0;
+  #timers = new Set<NodeJS.Timeout>();
+  #ready = false;
+  #noSignal = false;
+  #kmEnabled = true;
+
+  constructor(opts: AtenSourceOptions, log: Logger) {
+    this.#opts = opts;
+    this.#log = log.child({ source: 'aten', bmc: opts.web.host });
+  }
+
+  start(sink: SourceSink): void {
+    this.#sink = sink;
+    void this.#connect();
+  }
+
+  input(ev: InputEvent): void {
+    const s = this.#socket;
+    if (!s || !this.#ready || s.destroyed || !this.#kmEnabled) return;
+    switch (ev.type) {
+      case 'key': {
+        const usage = hidUsageForKey(ev.keysym, ev.scancode);
+        if (usage !== undefined) s.write(encodeAtenKeyEvent(usage, ev.down));
+        break;
+      }
+      case 'pointer': {
+        const fb = this.#sink!.fb;
+        s.write(encodeAtenPointerEvent(Math.min(Math.max(ev.x, 0), fb.width - 1), Math.min(Math.max(ev.y, 0), fb.height - 1), ev.buttonMask & 0xff));
+        break;
+      }
+      case 'cut-text':
+        break; // ATEN has no clipboard
+    }
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+    this.#socket?.destroy();
+    this.#socket = undefined;
+    void this.#endWebSession();
+  }
+
+  #timer(fn: () => void, ms: number): NodeJS.Timeout {
+    const t = setTimeout(() => {
+      this.#timers.delete(t);
+      fn();
+    }, ms);
+    this.#timers.add(t);
+    return t;
+  }
+
+  async #endWebSession(): Promise<void> {
+    const web = this.#web;
+    this.#web = undefined;
+    if (!web) return;
+    await web.logout();
+    await web.close().catch(() => {});
+  }
+
+  async #connect(): Promise<void> {
+    const o = this.#opts;
+    let creds;
+    try {
+      const web = await AtenWebSession.login(o.web);
+      if (this.#closed) {
+        await web.close();
+        return;
+      }
+      this.#web = web;
+      creds = await web.fetchKvmCredentials();
+    } catch (e) {
+      await this.#endWebSession();
+      if (!this.#closed) this.#lost(e as Error);
+      return;
+    }
+    if (this.#closed) return;
+    if (creds.tls && o.kvmPort === undefined) {
+      await this.#endWebSession();
+      this.#lost(new GatewayError('GW_ERR_BMC_PROTOCOL', `the BMC at ${o.web.host} asks for mutual TLS on its KVM port (JNLP argument 8); configure the plaintext KVM port (usually 63630, "KVM SSL" off) as kvmPort`));
+      return;
+    }
+    const host = o.kvmHost ?? hostOf(o.web.host);
+    const port = o.kvmPort ?? creds.port;
+    this.#runKvm(host, port, creds.username, creds.password);
+  }
+
+  #runKvm(host: string, port: number, username: string, password: string): void {
+    const sink = this.#sink!;
+    const o = this.#opts;
+    const socket = connect({ host, port, noDelay: true });
+    this.#socket = socket;
+    this.#ready = false;
+    const handshake = new AtenClientHandshake({ username, password });
+    const reader = new AtenServerMessageReader({ mouseInfoBodyBytes: o.mouseInfoBodyBytes ?? 2 });
+    const video = new AtenVideoDecoder({ ast2100: { headerByte1: o.headerByte1 ?? 'chroma' } });
+    let failed = false;
+    let lastInbound = Date.now();
+    const connTimers = new Set<NodeJS.Timeout>();
+    const every = (ms: number, fn: () => void) => {
+      const t = setInterval(fn, ms);
+      connTimers.add(t);
+    };
+
+    const timer = setTimeout(() => fail(new GatewayError('GW_ERR_BMC_TIMEOUT', `the BMC at ${host}:${port} did not complete the ATEN handshake within ${o.connectTimeoutMs} ms`)), o.connectTimeoutMs);
+    connTimers.add(timer);
+
+    const fail = (err: Error): void => {
+      if (failed) return;
+      failed = true;
+      for (const t of connTimers) clearTimeout(t);
+      socket.destroy();
+      if (this.#socket === socket) this.#socket = undefined;
+      this.#ready = false;
+      // Logging out kicks the KVM session, so only now that it is gone (notes §6.1).
+      void this.#endWebSession().then(() => {
+        if (!this.#closed) this.#lost(classify(err, host, port));
+      });
+    };
+
+    const onMessages = (msgs: AtenServerMessage[]) => {
+      for (const m of msgs) this.#handle(m, socket, video);
+    };
+
+    socket.on('error', (err) => fail(err));
+    socket.on('close', () => fail(new GatewayError('GW_ERR_BMC_UNREACHABLE', `the BMC at ${host}:${port} closed the KVM connection`)));
+    socket.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      lastInbound = Date.now();
+      try {
+        if (!handshake.done) {
+          const step = handshake.receive(chunk);
+          for (const b of step.send) socket.write(b);
+          if (!step.serverInit) return;
+          clearTimeout(timer);
+          const init = step.serverInit;
+          this.#kmEnabled = init.keyboardMouseEnabled;
+          if (!init.videoEnabled) throw new GatewayError('GW_ERR_BMC_PROTOCOL', `the BMC at ${host}:${port} gives this session no video (IKVMVideoEnable = 0; another KVM session holds it)`);
+          this.#ready = true;
+          this.#everConnected = true;
+          this.#connectedOnce = false;
+          this.#attempt = 0;
+          this.#log.info({ event: 'aten-connected', banner: init.banner.trim(), keyboardMouse: init.keyboardMouseEnabled }, 'ATEN handshake done');
+          // ServerInit's size is a placeholder: the first video rectangle brings the real one.
+          socket.write(Buffer.concat([encodeAtenMouseMode(), encodeAtenFramebufferUpdateRequest(false)]));
+          every(o.keepAliveMs ?? 3000, () => socket.write(encodeAtenKeepAlive()));
+          const watchdog = o.watchdogMs ?? 4000;
+          every(watchdog, () => {
+            const silent = Date.now() - lastInbound;
+            if (silent >= 2 * watchdog) fail(new GatewayError('GW_ERR_BMC_TIMEOUT', `the BMC at ${host}:${port} sent nothing for ${silent} ms`));
+            else if (silent >= watchdog) socket.write(encodeAtenFramebufferUpdateRequest(false)); // a live BMC always answers
+          });
+          if (step.rest) onMessages(reader.push(step.rest));
+          return;
+        }
+        onMessages(reader.push(chunk));
+      } catch (err) {
+        fail(err as Error);
+      }
+    });
+  }
+
+  #handle(m: AtenServerMessage, socket: Socket, video: AtenVideoDecoder): void {
+    const sink = this.#sink!;
+    switch (m.type) {
+      case 'framebuffer-update': {
+        let full = false;
+        for (const rect of m.rects) {
+          try {
+            const r = video.decodeRect(rect, sink.fb);
+            if (!this.#connectedOnce) {
+              this.#connectedOnce = true;
+              sink.connected({ width: sink.fb.width, height: sink.fb.height, name: 'ATEN iKVM' });
+            } else if (r.resized) {
+              sink.resized(sink.fb.width, sink.fb.height);
+            }
+            if (r.resized) full = true;
+            for (const c of r.changed) sink.damage(c, rect.encoding);
+          } catch (e) {
+            if (!(e instanceof AtenError)) throw e;
+            // The rectangle's bytes were consumed whole, so the stream is aligned: redraw from scratch.
+            this.#log.warn({ event: 'aten-video-error', code: e.code, field: e.field, encoding: rect.encoding }, e.message);
+            full = true;
+          }
+        }
+        if (m.rects.length > 0) this.#noSignal = false;
+        if (m.noSignal && m.rects.length === 0) {
+          if (!this.#noSignal) {
+            this.#noSignal = true;
+            this.#log.info({ event: 'aten-no-signal' }, 'the host shows no video signal');
+            if (!this.#connectedOnce) {
+              this.#connectedOnce = true;
+              sink.connected({ width: sink.fb.width, height: sink.fb.height, name: 'ATEN iKVM' });
+            }
+            drawNoSignal(sink);
+          }
+          sink.updateEnd();
+          // Keep asking, about once a second, for a full update until video returns (kelleyk, aten-proxy).
+          this.#timer(() => {
+            if (this.#socket === socket && !socket.destroyed) socket.write(encodeAtenFramebufferUpdateRequest(false));
+          }, this.#opts.noSignalPollMs ?? 1000);
+          return;
+        }
+        sink.updateEnd();
+        socket.write(encodeAtenFramebufferUpdateRequest(!full));
+        return;
+      }
+      case 'bell':
+        sink.bell();
+        return;
+      case 'session':
+        if (m.b === 3) this.#log.warn({ event: 'aten-kicked' }, 'the BMC ended the KVM session (web logout)');
+        else this.#log.info({ event: 'aten-session', a: m.a, b: m.b }, 'ATEN session message');
+        return;
+      case 'cursor':
+      case 'keep-alive':
+      case 'video-info':
+      case 'keyboard-mouse-status':
+      case 'mouse-info':
+      case 'viewer-lang':
+        return;
+      default: {
+        const never: never = m;
+        void never;
+      }
+    }
+  }
+
+  #lost(err: Error): void {
+    const sink = this.#sink!;
+    if (!this.#everConnected) {
+      sink.failed(err);
+      return;
+    }
+    if (this.#attempt === 0) this.#lostAt = Date.now();
+    this.#attempt++;
+    const delay = reconnectDelayMs(this.#attempt);
+    if (Date.now() + delay - this.#lostAt > this.#opts.reconnectBudgetMs) {
+      sink.failed(new GatewayError('GW_ERR_BMC_UNREACHABLE', `the BMC has been unreachable for longer than the reconnect budget: ${err.message}`, { cause: err }));
+      return;
+    }
+    sink.reconnecting(err, this.#attempt, delay);
+    this.#timer(() => {
+      if (!this.#closed) void this.#connect();
+    }, delay);
+  }
+}
+
+function hostOf(hostPort: string): string {
+  const v6 = /^\[([^\]]+)\](?::\d+)?$/.exec(hostPort);
+  if (v6) return v6[1]!;
+  const i = hostPort.lastIndexOf(':');
+  return i > 0 && hostPort.indexOf(':') === i ? hostPort.slice(0, i) : hostPort;
+}
+
+/** "NO SIGNAL" in the middle of a black screen, as the BMC's own viewer shows it. */
+function drawNoSignal(sink: SourceSink): void {
+  const fb = sink.fb;
+  fb.fillRect(0, 0, fb.width, fb.height, 0, 0, 0);
+  const text = 'NO SIGNAL';
+  const x0 = Math.max(0, Math.floor((fb.width - text.length * CELL_WIDTH) / 2));
+  const y0 = Math.max(0, Math.floor((fb.height - CELL_HEIGHT) / 2));
+  if (x0 + text.length * CELL_WIDTH <= fb.width && y0 + CELL_HEIGHT <= fb.height) {
+    for (let i = 0; i < text.length; i++) drawCell(fb, x0 + i * CELL_WIDTH, y0, text[i]!, [200, 200, 200], [0, 0, 0]);
+  }
+  sink.damage({ x: 0, y: 0, width: fb.width, height: fb.height });
+}
+
+function classify(err: Error, host: string, port: number): Error {
+  if (err instanceof GatewayError) return err;
+  if (err instanceof AtenError && err.code === 'ATEN_ERR_AUTH_FAILED') {
+    return new GatewayError('GW_ERR_BMC_AUTH_FAILED', `the BMC at ${host}:${port} refused the one-time KVM credentials (${err.message})`, { cause: err });
+  }
+  if (err instanceof ProtocolError) return new GatewayError('GW_ERR_BMC_PROTOCOL', `the BMC at ${host}:${port} sent invalid ATEN data: ${err.message} [${err.code}]`, { cause: err });
+  const code = (err as NodeJS.ErrnoException).code;
+  return new GatewayError('GW_ERR_BMC_UNREACHABLE', `cannot connect to the KVM port at ${host}:${port}: ${code ?? err.message}`, { cause: err });
+}
