@@ -75,6 +75,15 @@ describe('demo RFB server over loopback TCP', () => {
     expect(findText(c.fb!, 'demo$ ', DEMO_STYLES.prompt)?.row).toBeLessThanOrEqual(typed!.row);
   });
 
+  it('shows pointer events in the header', async () => {
+    await start({ tickMs: 0 });
+    const c = await client();
+    await c.update(false);
+    c.socket.write(encodePointerEvent({ buttonMask: 1, x: 10, y: 20 }));
+    await c.update(true);
+    expect(findText(c.fb!, 'pointer 10,20 L', DEMO_STYLES.header)).toBeDefined();
+  });
+
   it('holds an incremental request until something changes, answers a non-incremental one at once', async () => {
     await start({ tickMs: 0 });
     const c = await client();

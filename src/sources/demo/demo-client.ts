@@ -24,6 +24,7 @@ export interface DemoClientHost {
   readonly tight: TightEncoder;
   key(keysym: number): void;
   paste(text: string): void;
+  pointer(x: number, y: number, buttonMask: number): void;
   /** Renders pending console changes and serves every client; called after each chunk of input. */
   flush(): void;
   /** The client is gone; `err` says why when it was not an ordinary close. */
@@ -171,7 +172,7 @@ export class DemoClient {
           this.#host.paste(m.text);
           break;
         case 'pointer-event':
-          // A text console has no mouse; viewers draw their own pointer.
+          this.#host.pointer(m.x, m.y, m.buttonMask);
           break;
         case 'enable-continuous-updates':
         case 'set-desktop-size':

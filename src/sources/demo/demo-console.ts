@@ -63,6 +63,8 @@ export class DemoConsole {
   #input = '';
   #blink = true;
   #firstRender = true;
+  #now: Date;
+  #pointer = '';
 
   constructor(width: number, height: number, now: Date) {
     const cols = Math.floor(width / CELL_WIDTH);
@@ -75,7 +77,8 @@ export class DemoConsole {
     // The margin right of and below the cell grid never changes: paint it once.
     this.fb.fillRect(0, 0, width, height, bg[0], bg[1], bg[2]);
     this.#screen = new TextScreen(cols, rows, STYLE_ORDER.map((n) => DEMO_STYLES[n]));
-    this.#drawHeader(now);
+    this.#now = now;
+    this.#drawHeader();
     for (const line of BOOT_LOG) {
       for (const [text, style] of line) this.#write(text, S[style]);
       this.#newline();
@@ -122,9 +125,20 @@ export class DemoConsole {
     this.#showCursor(true);
   }
 
+  /**
+   * A PointerEvent: shown at the right of the header ("pointer 512,384 L"), so a newcomer sees that
+   * the mouse reaches the server too. Only the cells that change are redrawn.
+   */
+  pointer(x: number, y: number, buttonMask: number): void {
+    const buttons = ['L', 'M', 'R'].filter((_, i) => (buttonMask >> i) & 1).join('');
+    this.#pointer = `pointer ${x},${y}${buttons ? ' ' + buttons : ''}`;
+    this.#drawHeader();
+  }
+
   /** Called about twice a second: blinks the cursor and moves the header clock. */
   tick(now: Date): void {
-    this.#drawHeader(now);
+    this.#now = now;
+    this.#drawHeader();
     this.#showCursor(!this.#blink);
   }
 
@@ -138,9 +152,12 @@ export class DemoConsole {
     return rects;
   }
 
-  #drawHeader(now: Date): void {
-    const time = now.toISOString().slice(0, 19).replace('T', ' ');
-    const text = ` bmc-gateway demo console \u2014 ${time} UTC`;
+  #drawHeader(): void {
+    const time = this.#now.toISOString().slice(0, 19).replace('T', ' ');
+    const left = ` bmc-gateway demo console \u2014 ${time} UTC`;
+    const right = `${this.#pointer} `;
+    // The pointer status is dropped on consoles too narrow for both.
+    const text = left.length + 1 + right.length <= this.cols ? left.padEnd(this.cols - right.length) + right : left;
     this.#screen.putText(0, 0, text.padEnd(this.cols), S.header);
   }
 

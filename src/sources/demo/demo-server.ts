@@ -109,6 +109,10 @@ class DemoRfbServer implements DemoClientHost {
     this.#console.paste(text);
   }
 
+  pointer(x: number, y: number, buttonMask: number): void {
+    this.#console.pointer(x, y, buttonMask);
+  }
+
   flush(): void {
     const rects = this.#console.render();
     for (const c of this.#clients) {

@@ -113,6 +113,23 @@ describe('DemoConsole', () => {
     expect(all).toContain(`demo$ ${y}you typed: ${y}demo$`);
   });
 
+  it('shows the pointer position and buttons at the right of the header', () => {
+    const c = new DemoConsole(1024, 768, T0);
+    c.render();
+    c.pointer(512, 384, 0b101);
+    expect(c.rowText(0)).toMatch(/^ bmc-gateway demo console \u2014 2026-11-28 01:02:03 UTC +pointer 512,384 LR$/);
+    c.render();
+    c.pointer(513, 384, 0);
+    const damage = c.render();
+    // "384 LR" became "384": the moved digits and the cleared letters, within the header row.
+    expect(damage.every((r) => r.y === 0 && r.height === CELL_HEIGHT)).toBe(true);
+    expect(damage.reduce((n, r) => n + r.width, 0)).toBeLessThan(20 * CELL_WIDTH);
+    expect(c.rowText(0)).toMatch(/pointer 513,384$/);
+    const narrow = new DemoConsole(60 * CELL_WIDTH, 400, T0);
+    narrow.pointer(1, 2, 1);
+    expect(narrow.rowText(0)).not.toMatch(/pointer/);
+  });
+
   it('clears the screen on "clear"', () => {
     const c = new DemoConsole(1024, 768, T0);
     typeText(c, 'clear');
