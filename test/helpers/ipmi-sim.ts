@@ -1,9 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnTracked, terminate } from './child-processes.js';
+import { requirePeer } from './require-peer.js';
 
 /**
  * Starts OpenIPMI's ipmi_sim (Debian `openipmi`) on 127.0.0.1 with a random UDP port and a temp
@@ -76,10 +77,11 @@ function probe(port: number): Promise<boolean> {
 }
 
 export async function startIpmiSim(): Promise<IpmiSim> {
+  const binary = requirePeer('ipmi_sim', 'openipmi');
   const dir = await mkdtemp(join(tmpdir(), 'ipmi-sim-'));
   await mkdir(join(dir, 'state'));
   let serialSocket: Socket | null = null;
-  let serialWaiters: ((s: Socket) => void)[] = [];
+  const serialWaiters: ((s: Socket) => void)[] = [];
   const serialServer: Server = createServer((sock) => {
     serialSocket = sock;
     for (const w of serialWaiters.splice(0)) w(sock);
@@ -108,22 +110,11 @@ set_working_mc 0x20
   user 4 true  "${SIM_USERS.user.user}" "${SIM_USERS.user.password}" user 10 none md2 md5 straight
 `);
   await writeFile(join(dir, 'sim.emu'), 'mc_setbmc 0x20\nmc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02 persist_sdr\nsel_enable 0x20 1000 0x0a\nmc_enable 0x20\n');
-  const child: ChildProcess = spawn('ipmi_sim', ['-c', join(dir, 'lan.conf'), '-f', join(dir, 'sim.emu'), '-s', join(dir, 'state'), '-n'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (d: Buffer) => { output = (output + d.toString()).slice(-4000); });
-  child.stderr?.on('data', (d: Buffer) => { output = (output + d.toString()).slice(-4000); });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
+  // -n: no console on stdin (needed in the background). spawnTracked kills it if the test process dies.
+  const sim = spawnTracked(binary, ['-c', join(dir, 'lan.conf'), '-f', join(dir, 'sim.emu'), '-s', join(dir, 'state'), '-n']);
 
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 2000);
-      await exited;
-      clearTimeout(t);
-    }
+    await terminate(sim, 2000);
     serialSocket?.destroy();
     await new Promise<void>((resolve) => serialServer.close(() => resolve()));
     await rm(dir, { recursive: true, force: true });
@@ -131,19 +122,15 @@ set_working_mc 0x20
 
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const failed = await Promise.race([spawnError, new Promise<null>((r) => setTimeout(() => r(null), 50))]);
-    if (failed) {
+    await new Promise((r) => setTimeout(r, 50));
+    if (sim.child.exitCode !== null || sim.child.signalCode !== null) {
       await stop();
-      throw new Error(`ipmi_sim could not be started (${failed.message}); install Debian package openipmi`);
-    }
-    if (child.exitCode !== null) {
-      await stop();
-      throw new Error(`ipmi_sim exited with ${child.exitCode}: ${output}`);
+      throw new Error(`ipmi_sim exited at start: ${sim.output()}`);
     }
     if (await probe(port)) break;
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`ipmi_sim did not answer on UDP ${port} within 10 s: ${output}`);
+      throw new Error(`ipmi_sim did not answer on UDP ${port} within 10 s: ${sim.output()}`);
     }
   }
 

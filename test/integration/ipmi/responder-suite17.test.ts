@@ -6,6 +6,7 @@ import { IpmiSession } from '../../../src/ipmi/ipmi-session.js';
 import { IpmiService } from '../../../src/ipmi/ipmi-service.js';
 import type { IpmiTarget } from '../../../src/ipmi/types.js';
 import { startIpmiResponder, type IpmiResponder } from '../../helpers/ipmi-responder.js';
+import { requirePeer } from '../../helpers/require-peer.js';
 
 // Suite 17 (HMAC-SHA256 / HMAC-SHA256-128 / AES-CBC-128): ipmi_sim has no SHA-256, so our responder
 // plays the BMC. First ipmitool (an independent implementation) must accept it, then our client runs
@@ -30,6 +31,9 @@ async function waitUntil(cond: () => boolean, ms: number): Promise<void> {
 }
 
 beforeAll(async () => {
+  // The oracle must be there: a missing ipmitool (or script(1) for its SOL terminal) fails the file.
+  requirePeer('ipmitool', 'ipmitool');
+  requirePeer('script', 'bsdutils');
   bmc = await startIpmiResponder({ user: 'admin', password: 'secret', suites: [17] });
 });
 
