@@ -123,6 +123,28 @@ describe('IpmiSession on a faulty link', () => {
   });
 });
 
+describe('logging', () => {
+  it('never logs the password or Kg, at any level, through setup, requests, failures and SOL', async () => {
+    const lines: string[] = [];
+    const capture = (level: string) => (obj: object, msg?: string) => lines.push(`${level} ${msg ?? ''} ${JSON.stringify(obj)}`);
+    const logger = { debug: capture('debug'), info: capture('info'), warn: capture('warn'), error: capture('error') };
+    const service = new IpmiService({ ...fast, logger, audit: (e) => lines.push(JSON.stringify(e)) });
+    open.push(service);
+    const kg = 'deadbeefcafe0123456789';
+    await service.power(target({ cipherSuites: [17, 3] }), 'on', { actor: 'tester' });
+    await codeOf(service.status(target({ password: 'hunter2-wrong' })));
+    await codeOf(service.status(target({ kg })));
+    const sol = await service.openSol(target());
+    sol.write(Buffer.from('x'));
+    await sol.close();
+    bmc.faults.dropRequests = 4;
+    await codeOf(service.status(target()));
+    expect(lines.length).toBeGreaterThan(5);
+    const all = lines.join('\n');
+    for (const secret of ['secret', 'hunter2-wrong', kg, kg.toUpperCase()]) expect(all).not.toContain(secret);
+  });
+});
+
 describe('Kg (two-key login)', () => {
   let kgBmc: IpmiResponder;
   beforeAll(async () => {
