@@ -12,6 +12,11 @@ export interface ClientHandshakeOptions {
   password?: string;
   /** ClientInit shared-flag (§7.3.1): true asks the server to keep other clients connected. */
   shared: boolean;
+  /**
+   * Highest version to answer with (default '3.8'). For servers whose newer handshake is broken, and
+   * for tests that need to drive a real server through the 3.3 or 3.7 handshake.
+   */
+  maxVersion?: RfbVersion;
 }
 
 export interface ServerInit extends ServerInitMessage {
@@ -48,13 +53,16 @@ type State = 'version' | 'security-types' | 'security-type-3.3' | 'vnc-challenge
 export class ClientHandshake {
   readonly #password: string | undefined;
   readonly #shared: boolean;
+  readonly #maxVersion: RfbVersion;
   readonly #q = new ByteQueue();
+  #error: RfbError | undefined;
   #state: State = 'version';
   #version: RfbVersion = '3.8';
 
   constructor(options: ClientHandshakeOptions) {
     this.#password = options.password;
     this.#shared = options.shared;
+    this.#maxVersion = options.maxVersion ?? '3.8';
   }
 
   /** The version agreed on, once the server's ProtocolVersion has been read. */
@@ -77,6 +85,7 @@ export class ClientHandshake {
       }
     } catch (err) {
       this.#state = 'failed';
+      if (err instanceof RfbError) this.#error = err;
       throw err;
     }
     return { send };
@@ -87,6 +96,8 @@ export class ClientHandshake {
    * servers send their reason first (and receive() has already thrown it); this covers the rest.
    */
   closed(): RfbError {
+    // A server that refused us closes the connection next; the refusal already said why.
+    if (this.#error) return this.#error;
     switch (this.#state) {
       case 'security-types':
       case 'security-type-3.3':
@@ -112,7 +123,8 @@ export class ClientHandshake {
     switch (this.#state) {
       case 'version': {
         if (!q.has(PROTOCOL_VERSION_BYTES)) return false;
-        this.#version = clientVersionFor(parseProtocolVersion(q.consume(PROTOCOL_VERSION_BYTES)));
+        const offered = clientVersionFor(parseProtocolVersion(q.consume(PROTOCOL_VERSION_BYTES)));
+        this.#version = offered > this.#maxVersion ? this.#maxVersion : offered;
         send.push(encodeProtocolVersion(this.#version));
         this.#state = this.#version === '3.3' ? 'security-type-3.3' : 'security-types';
         return true;

@@ -134,6 +134,15 @@ describe('ClientHandshake version choice (§7.1.1)', () => {
     expect(answer(banner)).toBe(expected);
   });
 
+  it('maxVersion caps the answer (3.7 and 3.3 handshakes with a 3.8 server)', () => {
+    const to37 = sameForEverySplit(bytes(V38, [1, 1], serverInitBytes()), runner({ shared: true, maxVersion: '3.7' }));
+    expect(to37.sent).toBe(hex(V37) + '01' + '01');
+    expect(to37.serverInit?.version).toBe('3.7');
+    const to33 = sameForEverySplit(bytes(V38, u32(1), serverInitBytes()), runner({ shared: true, maxVersion: '3.3' }));
+    expect(to33.sent).toBe(hex(V33) + '01');
+    expect(run({ shared: true, maxVersion: '3.7' }, [Buffer.from(V33)]).sent).toBe(hex(V33));
+  });
+
   it.each(['RFB 000.000\n', 'RFB 002.002\n', 'HTTP/1.1 400', 'RFB 003.00x\n', 'RFB 003.008\r', 'rfb 003.008\n', 'RFB  03.008\n'])('rejects %j', (banner) => {
     throwsForEverySplit(Buffer.from(banner, 'latin1'), runner({ shared: true }), 'RFB_ERR_BAD_VERSION');
   });
@@ -230,6 +239,12 @@ describe('ClientHandshake.closed()', () => {
   });
   it('explains a 3.8 authentication failure whose reason never came', () => {
     expect(closedAfter({ shared: true, password: 'x' }, bytes(V38, [1, 2], CHALLENGE, u32(1))).code).toBe('RFB_ERR_AUTH_FAILED');
+  });
+  it('after a refusal it repeats that error (the server closes right after refusing)', () => {
+    const hs = new ClientHandshake({ shared: true, password: 'x' });
+    expect(() => hs.receive(bytes(V38, [1, 2], CHALLENGE, u32(1), u32(2), 'no'))).toThrow(RfbError);
+    expect(hs.closed().code).toBe('RFB_ERR_AUTH_FAILED');
+    expect(hs.closed().message).toContain(': no');
   });
   it('otherwise RFB_ERR_CLOSED naming the state', () => {
     const err = closedAfter({ shared: true, password: 'x' }, bytes(V38, [1, 2], CHALLENGE));
