@@ -45,7 +45,12 @@ const KIND_OF_CODE: readonly (Ast2100BlockKind | undefined)[] = [
  *
  * What we found: the one real frame we have (`ast2100-frame4.hex`, header 05 05 01a6) has equal
  * bytes, and it decodes to the same picture under both readings (a unit test checks this); it
- * contains only DCT blocks, so the PASS2/LOW_JPEG tables are not exercised either. The captured
+ * contains only DCT blocks, so the PASS2/LOW_JPEG tables are not exercised either. The only public
+ * real data with unequal bytes is a captured fragment in kelleyk/noVNC's tests
+ * (tests/test.ast2100.js, "Full JPEG subsampled MCU example", header 04 07 01a6): we decoded it
+ * (outside the repository) and its frame is a single positioned DCT block at MCU (6, 47) of a
+ * 1024x768 screen, flat black with zero chroma coefficients, then the end-of-frame code and two
+ * zero words (the same padding as frame4) — identical under both readings again. The captured
  * data therefore cannot decide. We default to 'chroma' because the ATEN layer itself treats the two
  * bytes as a luma/chroma pair: the client's 0x32 video-settings message sets "luma, chroma,
  * subsampling" in the same order the header reports them (kelleyk's atenChangeVideoSettings), and
