@@ -146,20 +146,23 @@ export class SolEngine {
     let data: Buffer | null = null;
     let ack: SolPacket | null = null;
     if (p.sequence !== 0) {
+      // The accepted-count field is one byte (§15.9): of a longer packet we take 255 characters and
+      // say so, and the BMC sends the rest again, as after any partial ACK.
+      const take = Math.min(p.data.length, 0xff);
       if (p.sequence === this.#lastInSeq) {
         // A retransmission, possibly with characters appended (§15.9; ipmitool check_sol_packet_for_new_data).
-        if (p.data.length > this.#lastInLength) {
-          data = p.data.subarray(this.#lastInLength);
-          this.#lastInLength = p.data.length;
+        if (take > this.#lastInLength) {
+          data = p.data.subarray(this.#lastInLength, take);
+          this.#lastInLength = take;
         }
       } else if (this.#lastInSeq !== 0 && (this.#lastInSeq - p.sequence + 15) % 15 <= DUPLICATE_DISTANCE) {
         // A late copy of an older packet: ACK it again, deliver nothing.
       } else {
         this.#lastInSeq = p.sequence;
-        this.#lastInLength = p.data.length;
-        if (p.data.length > 0) data = p.data;
+        this.#lastInLength = take;
+        if (take > 0) data = p.data.subarray(0, take);
       }
-      ack = { sequence: 0, ackSequence: p.sequence, acceptedCount: Math.min(p.data.length, 0xff), control: 0, data: Buffer.alloc(0) };
+      ack = { sequence: 0, ackSequence: p.sequence, acceptedCount: take, control: 0, data: Buffer.alloc(0) };
     }
     return {
       data, ack, answered,

@@ -58,6 +58,7 @@ export class IpmiService {
   readonly registry: IpmiSessionRegistry;
   readonly #audit: IpmiAudit;
   readonly #logger: IpmiLogger;
+  readonly #consoles = new Set<SolConnection>();
 
   constructor(o: IpmiServiceOptions = {}) {
     this.registry = new IpmiSessionRegistry(o);
@@ -106,15 +107,19 @@ export class IpmiService {
       const session = await this.registry.acquire(target);
       return SolConnection.open(session, { logger: this.#logger, ...o, takeover: o.takeover ?? target.solTakeover ?? false });
     });
+    this.#consoles.add(sol);
     sol.onClose((reason) => {
+      this.#consoles.delete(sol);
       const error = reason.type === 'error' || (reason.type === 'session-lost' && reason.error) ? errorInfo(reason.error!) : undefined;
       this.#audit({ type: 'ipmi.sol.close', at: new Date().toISOString(), actor: o.actor, ...describeTarget(target), detail: reason.type, outcome: error ? 'error' : 'ok', ...(error ? { error } : {}) });
     });
     return sol;
   }
 
-  close(): Promise<void> {
-    return this.registry.closeAll();
+  /** Deactivates open SOL consoles, then closes every session (Close Session). */
+  async close(): Promise<void> {
+    await Promise.all([...this.#consoles].map((c) => c.close()));
+    await this.registry.closeAll();
   }
 
   async #audited<T>(type: IpmiAuditEvent['type'], target: IpmiTarget, actor: string | undefined, detail: string, fn: () => Promise<T>): Promise<T> {

@@ -1,7 +1,7 @@
 import { IpmiError } from '../../protocols/errors.js';
 import { decodeChannelAuthCaps, encodeGetChannelAuthCapsData, type ChannelAuthCaps } from '../../protocols/ipmi/channel-auth-caps.js';
 import { AppCmd, NetFn } from '../../protocols/ipmi/constants.js';
-import { IpmiCompletionCodeError } from '../../protocols/ipmi/completion-codes.js';
+import { describeCompletionCode } from '../../protocols/ipmi/completion-codes.js';
 import { ClientHandshake, type HandshakeStep } from '../../protocols/ipmi/handshake.js';
 import { decodeIpmiResponse, encodeIpmiRequest } from '../../protocols/ipmi/message.js';
 import { decodeRmcpPacket, encodeV15Packet } from '../../protocols/ipmi/rmcp-packet.js';
@@ -70,7 +70,10 @@ export async function getChannelAuthCaps(channel: UdpChannel, r: ResolvedTarget,
       if (p.type !== 'v15') return undefined;
       const res = decodeIpmiResponse(p.message);
       if (res.cmd !== AppCmd.GET_CHANNEL_AUTH_CAPABILITIES || res.rqSeq !== rqSeq) return undefined;
-      if (res.completionCode !== 0) throw new IpmiCompletionCodeError(res.completionCode, NetFn.APP, res.cmd, 'Get Channel Authentication Capabilities');
+      // An IPMI v1.5-only BMC may refuse the "v2.0 extended data" bit (§22.13) rather than ignore it.
+      if (res.completionCode !== 0) {
+        throw new IpmiError('IPMI_ERR_NO_RMCPP', `Get Channel Authentication Capabilities (IPMI v2.0 form) answered ${describeCompletionCode(res.completionCode)}: the BMC does not seem to support RMCP+`, 'channelAuthCaps');
+      }
       return decodeChannelAuthCaps(res.data);
     }, logger);
     if (caps) return caps;

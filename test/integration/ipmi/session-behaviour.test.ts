@@ -193,6 +193,17 @@ describe('SOL on a lossy link', () => {
     expect(sol.write(Buffer.from('x'))).toBe(false);
   });
 
+  it('IpmiService.close() deactivates open consoles before closing their sessions', async () => {
+    const service = new IpmiService(fast);
+    const sol = await service.openSol(target());
+    const reason = new Promise((r) => sol.onClose(r));
+    const mark = bmc.log.length;
+    await service.close();
+    expect(await reason).toEqual({ type: 'closed' });
+    expect(bmc.log.slice(mark)).toEqual(['sol deactivate', 'close session']);
+    expect(bmc.solActive()).toBe(false);
+  });
+
   it('applies backpressure: write() returns false above the high-water mark and drain follows', async () => {
     const service = new IpmiService(fast);
     open.push(service);

@@ -140,6 +140,17 @@ describe('SolEngine', () => {
     expect(e.receive(pkt(0, 9, 1, 0)).ack).toBeNull(); // ACKs are never ACKed
   });
 
+  it('takes at most 255 characters of a packet (the accepted count is one byte) and says so', () => {
+    const e = new SolEngine({ maxCharsPerPacket: 10 });
+    const big = Buffer.alloc(300, 0x42);
+    let r = e.receive({ sequence: 1, ackSequence: 0, acceptedCount: 0, control: 0, data: big });
+    expect(r.data!.length).toBe(255);
+    expect(r.ack!.acceptedCount).toBe(255);
+    // The BMC sends the rest under its next sequence number.
+    r = e.receive({ sequence: 2, ackSequence: 0, acceptedCount: 0, control: 0, data: big.subarray(255) });
+    expect(r.data!.length).toBe(45);
+  });
+
   it('two engines over a lossy, duplicating link deliver every byte in order', () => {
     for (let round = 0; round < 5; round++) {
       const a = new SolEngine({ maxCharsPerPacket: 28, primeWithEmptyPacket: true, maxAttempts: 1000 });
