@@ -16,6 +16,8 @@ export const Encoding = Object.freeze({
   DesktopName: -307,
   ExtendedDesktopSize: -308,
   QemuExtendedKeyEvent: -258,
+  /** rfbproto "QEMU LED State Pseudo-encoding": one U8 of lock-key state (bit 0 Scroll, 1 Num, 2 Caps). */
+  QemuLedState: -261,
   /** -32..-23: Tight JPEG quality levels. We never ask an upstream server for these. */
   TightQualityLevel0: -32,
   /** -256..-247: Tight/ZRLE compression levels. */

@@ -35,11 +35,12 @@ export {
   encodeFramebufferUpdateHeader,
   encodeLastRect,
   encodeQemuExtendedKeyEventRect,
+  encodeQemuLedStateRect,
   encodeRectHeader,
   encodeServerCutText,
   encodeSetColourMapEntries,
 } from './server-messages.js';
-export { ServerMessageReader, type Colour, type ServerMessage, type ServerMessageReaderOptions } from './server-message-reader.js';
+export { READER_PSEUDO_ENCODINGS, ServerMessageReader, type Colour, type ServerMessage, type ServerMessageReaderOptions } from './server-message-reader.js';
 export { vncAuthResponse, vncAuthKey, VNC_AUTH_CHALLENGE_BYTES } from './vnc-auth.js';
 export { clientVersionFor, encodeProtocolVersion, parseProtocolVersion, serverVersionFor, PROTOCOL_VERSION_BYTES, type RfbVersion, type VersionNumber } from './version.js';
 export { PIXEL_FORMAT_BYTES, readPixelFormat, writePixelFormat } from './pixel-format.js';

@@ -35,6 +35,8 @@ export type ServerMessage =
   | { type: 'desktop-name'; name: string }
   /** The server confirmed QEMU Extended Key Events (empty -258 pseudo-rectangle): it wants XT keycodes. */
   | { type: 'qemu-extended-key-event' }
+  /** QEMU LED State: bit 0 Scroll Lock, bit 1 Num Lock, bit 2 Caps Lock (other bits reserved, passed as sent). */
+  | { type: 'led-state'; state: number }
   | { type: 'bell' }
   | { type: 'cut-text'; text: string }
   | { type: 'colour-map'; first: number; colours: Colour[] }
@@ -52,6 +54,20 @@ type State =
   | { kind: 'rect-header'; left: number }
   | { kind: 'rect-body'; left: number; header: RectHeader; decoder: RectDecoder | undefined };
 
+/**
+ * The pseudo-encodings this reader understands: a client should list these (and no others) after
+ * its real encodings in SetEncodings, since a rectangle in any other one is RFB_ERR_UNKNOWN_ENCODING.
+ */
+export const READER_PSEUDO_ENCODINGS: readonly number[] = Object.freeze([
+  Encoding.DesktopSize,
+  Encoding.ExtendedDesktopSize,
+  Encoding.LastRect,
+  Encoding.Cursor,
+  Encoding.DesktopName,
+  Encoding.QemuExtendedKeyEvent,
+  Encoding.QemuLedState,
+]);
+
 const ENCODING_NAMES = new Map<number, string>(Object.entries(Encoding).map(([name, n]) => [n, name]));
 
 /**
@@ -64,8 +80,8 @@ const ENCODING_NAMES = new Map<number, string>(Object.entries(Encoding).map(([na
  * Every real rectangle's header is bounds-checked against fb (RFB_ERR_RECT_OUT_OF_BOUNDS) before its
  * decoder runs. CopyRect is handled here, not by a decoder from the map (any entry for 1 is ignored):
  * its source is checked too, and the event reports srcX/srcY so the Session can forward a CopyRect.
- * Pseudo-encodings handled: DesktopSize, ExtendedDesktopSize, Cursor, DesktopName, LastRect, QEMU
- * Extended Key Event. Any other encoding is RFB_ERR_UNKNOWN_ENCODING, and any unknown message type
+ * Pseudo-encodings handled: READER_PSEUDO_ENCODINGS (DesktopSize, ExtendedDesktopSize, LastRect,
+ * Cursor, DesktopName, QEMU Extended Key Event, QEMU LED State). Any other encoding is RFB_ERR_UNKNOWN_ENCODING, and any unknown message type
  * RFB_ERR_UNKNOWN_MESSAGE: RFB data carries no lengths, so neither can be skipped. Variable lengths are
  * bounded by LIMITS before we wait for them (RFB_ERR_TOO_LARGE).
  */
@@ -188,6 +204,7 @@ export class ServerMessageReader {
       case Encoding.ExtendedDesktopSize:
       case Encoding.Cursor:
       case Encoding.DesktopName:
+      case Encoding.QemuLedState:
         if (header.encoding === Encoding.Cursor && (header.width > RFB_LIMITS.maxCursorWidth || header.height > RFB_LIMITS.maxCursorHeight)) {
           throw new RfbError('RFB_ERR_TOO_LARGE', `${header.width}x${header.height} cursor is over the limit of ${RFB_LIMITS.maxCursorWidth}x${RFB_LIMITS.maxCursorHeight}`, 'Cursor.width/height');
         }
@@ -236,6 +253,10 @@ export class ServerMessageReader {
       const rgbx = Buffer.from(q.consume(pixelBytes));
       const mask = Buffer.from(q.consume(maskBytes));
       out.push({ type: 'cursor', x: h.x, y: h.y, width: h.width, height: h.height, rgbx, mask });
+    } else if (h.encoding === Encoding.QemuLedState) {
+      // rfbproto QEMU LED State: one U8.
+      if (!q.has(1)) return false;
+      out.push({ type: 'led-state', state: q.readUint8() });
     } else if (h.encoding === Encoding.DesktopName) {
       // rfbproto DesktopName: U32 name-length, UTF-8 name.
       const name = peekLengthPrefixed(q, 0, LIMITS.maxNameBytes, 'DesktopName.name-length');

@@ -3,7 +3,7 @@ import type { Rect } from './framebuffer.js';
 import { encodeLatin1 } from './rfb-strings.js';
 import { SCREEN_BYTES, writeScreens, type Screen } from './screen-layout.js';
 
-export { ServerMessageReader, type ServerMessage, type ServerMessageReaderOptions, type Colour } from './server-message-reader.js';
+export { READER_PSEUDO_ENCODINGS, ServerMessageReader, type ServerMessage, type ServerMessageReaderOptions, type Colour } from './server-message-reader.js';
 
 /**
  * Encoders for the server-to-client messages we send to browsers (RFC 6143 §7.6 and the
@@ -94,6 +94,14 @@ export function encodeDesktopNameRect(name: string): Buffer {
  */
 export function encodeQemuExtendedKeyEventRect(): Buffer {
   return encodeRectHeader({ x: 0, y: 0, width: 0, height: 0 }, Encoding.QemuExtendedKeyEvent);
+}
+
+/** QEMU LED State pseudo-rectangle (rfbproto): header all zero, then the U8 state. */
+export function encodeQemuLedStateRect(state: number): Buffer {
+  const out = Buffer.alloc(RECT_HEADER_BYTES + 1);
+  writeRectHeaderAt(out, 0, { x: 0, y: 0, width: 0, height: 0 }, Encoding.QemuLedState);
+  out.writeUInt8(state, RECT_HEADER_BYTES);
+  return out;
 }
 
 /** SetColourMapEntries (§7.6.2): type 1, padding, U16 first-colour, U16 count, U16 r/g/b each. */

@@ -17,6 +17,8 @@ import {
   encodeFramebufferUpdateHeader,
   encodeLastRect,
   encodeQemuExtendedKeyEventRect,
+  encodeQemuLedStateRect,
+  READER_PSEUDO_ENCODINGS,
   encodeRectHeader,
   encodeServerCutText,
   encodeSetColourMapEntries,
@@ -139,6 +141,21 @@ describe('ServerMessageReader: hand-built vectors (every split)', () => {
     expect(sameForEverySplit(wire, read).events).toEqual([{ type: 'desktop-name', name: 'Büro' }, { type: 'qemu-extended-key-event' }, { type: 'update-end' }]);
   });
 
+  it('QEMU LED State: one byte of lock-key state', () => {
+    const wire = bytes(fbu(2), rect(0, 0, 0, 0, -261), [0x06], rect(0, 0, 0, 0, -261), [0xf9]);
+    expect(sameForEverySplit(wire, read).events).toEqual([{ type: 'led-state', state: 6 }, { type: 'led-state', state: 0xf9 }, { type: 'update-end' }]);
+  });
+
+  it('every pseudo-encoding in READER_PSEUDO_ENCODINGS is understood (none is RFB_ERR_UNKNOWN_ENCODING)', () => {
+    expect([...READER_PSEUDO_ENCODINGS].sort((a, b) => a - b)).toEqual([-308, -307, -261, -258, -239, -224, -223]);
+    for (const enc of READER_PSEUDO_ENCODINGS) {
+      // Enough zero bytes after the header for any of them (a 0x0 cursor has no data; LastRect ends the update).
+      const size = enc === -223 || enc === -308 ? 2 : 0;
+      const events = read([bytes(fbu(1), rect(0, 0, size, size, enc), enc === -261 ? [0] : enc === -308 || enc === -307 ? [0, 0, 0, 0] : [])]).events;
+      expect(events.at(-1), String(enc)).toEqual({ type: 'update-end' });
+    }
+  });
+
   it('SetColourMapEntries, ServerCutText (Latin-1), EndOfContinuousUpdates', () => {
     const wire = bytes([1, 0], u16(5), u16(2), u16(0xffff), u16(0), u16(0x8000), u16(1), u16(2), u16(3), [3, 0, 0, 0], u32(4), [0x63, 0x61, 0x66, 0xe9], [150]);
     expect(sameForEverySplit(wire, read).events).toEqual([
@@ -213,6 +230,7 @@ describe('server message encoders', () => {
     );
     expect(encodeDesktopNameRect('ü')).toEqual(bytes(rect(0, 0, 0, 0, -307), u32(2), [0xc3, 0xbc]));
     expect(encodeQemuExtendedKeyEventRect()).toEqual(bytes(rect(0, 0, 0, 0, -258)));
+    expect(encodeQemuLedStateRect(4)).toEqual(bytes(rect(0, 0, 0, 0, -261), [4]));
     expect(encodeSetColourMapEntries(7, [{ red: 1, green: 2, blue: 0xffff }])).toEqual(bytes([1, 0], u16(7), u16(1), u16(1), u16(2), u16(0xffff)));
     expect(encodeBell()).toEqual(Buffer.from([2]));
     expect(encodeServerCutText('né€')).toEqual(bytes([3, 0, 0, 0], u32(3), [0x6e, 0xe9, 0x3f]));
@@ -233,13 +251,14 @@ describe('server message encoders', () => {
       encodeCursorRect({ hotX: 8, hotY: 1, width: 9, height: 2, pixels: cursorPixels, mask: Buffer.from([0xff, 0x80, 0x00, 0x00]) }),
       encodeDesktopNameRect('gateway'),
       encodeQemuExtendedKeyEventRect(),
+      encodeQemuLedStateRect(2),
       encodeLastRect(),
       encodeServerCutText('x'),
       encodeBell(),
       encodeEndOfContinuousUpdates(),
     ]);
     const r = sameForEverySplit(wire, read);
-    expect(r.events.map((e) => e.type)).toEqual(['desktop-size', 'rect', 'cursor', 'desktop-name', 'qemu-extended-key-event', 'update-end', 'cut-text', 'bell', 'end-of-continuous-updates']);
+    expect(r.events.map((e) => e.type)).toEqual(['desktop-size', 'rect', 'cursor', 'desktop-name', 'qemu-extended-key-event', 'led-state', 'update-end', 'cut-text', 'bell', 'end-of-continuous-updates']);
     expect(r.events[2]).toMatchObject({ x: 8, y: 1, width: 9, height: 2, rgbx: cursorPixels });
     expect(r.size).toBe('5x5');
   });
@@ -255,6 +274,7 @@ describe('ServerMessageReader fuzz', () => {
       bytes(fbu(1), rect(0, 0, 6, 5, -308), [1, 0, 0, 0], u32(0x1234), u16(0), u16(0), u16(6), u16(5), u32(0)),
       bytes(fbu(1), rect(1, 0, 2, 2, -239), Array.from({ length: 16 }, () => 7), [0x80, 0x40]),
       bytes([1, 0], u16(5), u16(1), u16(1), u16(2), u16(3), [3, 0, 0, 0], u32(2), 'hi', [150], [2]),
+      bytes(fbu(3), rect(0, 0, 0, 0, -261), [4], rect(0, 0, 0, 0, -307), u32(2), 'ab', rect(0, 0, 0, 0, -258)),
     ];
     const decoders = () => new Map<number, RectDecoder>([[0, new RawDecoder()]]);
     for (let i = 0; i < 4000; i++) {
