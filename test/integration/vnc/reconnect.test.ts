@@ -36,7 +36,7 @@ describe('BMC dropping the link', () => {
     await expect.poll(() => session.state, { timeout: 10_000 }).toBe('reconnecting');
     // the page can see that state through the status endpoint
     const key = body.scope.split('/').pop();
-    const st = await (await fetch(`${gw.url}/api/v1/viewer/${key}/status`)).json();
+    const st = (await (await fetch(`${gw.url}/api/v1/viewer/${key}/status`)).json()) as { state: string };
     expect(st.state).toBe('reconnecting');
 
     await vm.restart();

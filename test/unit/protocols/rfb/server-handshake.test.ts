@@ -111,8 +111,8 @@ describe('ClientHandshake against ServerHandshake, in memory', () => {
     let toServer: Buffer = Buffer.alloc(0);
     let serverInit: ServerInit | undefined;
     let done: ServerHandshakeDone | undefined;
-    let clientRest = Buffer.alloc(0);
-    let serverRest = Buffer.alloc(0);
+    let clientRest: Buffer = Buffer.alloc(0);
+    let serverRest: Buffer = Buffer.alloc(0);
     for (let round = 0; round < 100 && !(serverInit && done); round++) {
       for (const c of randomChunks(toClient, rnd, 5)) {
         if (serverInit) {
