@@ -10,7 +10,8 @@ import {
 import type { IpmiSession } from './ipmi-session.js';
 import { silentLogger, type IpmiLogger } from './types.js';
 
-const CC_PAYLOAD_ALREADY_ACTIVE = 0x80; // Activate: active on another session; Deactivate: already deactivated
+const CC_PAYLOAD_ALREADY_ACTIVE = 0x80;
+const UNHEARD_LIMIT = 64 * 1024; // Activate: active on another session; Deactivate: already deactivated
 
 export type SolCloseReason =
   | { readonly type: 'closed' }
@@ -47,6 +48,9 @@ export class SolConnection {
   readonly #unlistenSession: () => void;
   #timer: NodeJS.Timeout | null = null;
   #dataListeners: ((bytes: Buffer) => void)[] = [];
+  /** Characters that came before the first onData listener (a banner right after activation). */
+  #unheard: Buffer[] | null = [];
+  #unheardBytes = 0;
   #closeListeners: ((reason: SolCloseReason) => void)[] = [];
   #drainListeners: (() => void)[] = [];
   #needDrain = false;
@@ -118,8 +122,14 @@ export class SolConnection {
     }
   }
 
+  /** Characters from the host. What arrived before the first listener is handed to it first. */
   onData(listener: (bytes: Buffer) => void): () => void {
     this.#dataListeners.push(listener);
+    const unheard = this.#unheard;
+    if (unheard) {
+      this.#unheard = null;
+      if (unheard.length > 0) queueMicrotask(() => { for (const b of unheard) listener(b); });
+    }
     return () => { this.#dataListeners = this.#dataListeners.filter((l) => l !== listener); };
   }
 
@@ -211,7 +221,7 @@ export class SolConnection {
     const r = this.#engine.receive(packet);
     if (r.ack) this.#send(r.ack);
     if (r.overrun) this.#logger.warn({ host: this.#session.target.host }, 'ipmi: BMC reports SOL transmit overrun (characters lost on its side)');
-    if (r.data && r.data.length > 0) for (const l of [...this.#dataListeners]) l(r.data);
+    if (r.data && r.data.length > 0) this.#deliver(r.data);
     if (r.deactivating) {
       void this.#finish({ type: 'bmc-deactivated' }, false);
       return;
@@ -222,6 +232,18 @@ export class SolConnection {
     } else if (!this.#timer) {
       this.#restartTimer();
     }
+  }
+
+  #deliver(data: Buffer): void {
+    if (this.#unheard) {
+      // Bounded: only until the first listener comes; a console nobody listens to must not grow memory.
+      if (this.#unheardBytes + data.length <= UNHEARD_LIMIT) {
+        this.#unheard.push(Buffer.from(data));
+        this.#unheardBytes += data.length;
+      }
+      return;
+    }
+    for (const l of [...this.#dataListeners]) l(data);
   }
 
   #finish(reason: SolCloseReason, deactivate: boolean): Promise<void> {

@@ -38,6 +38,8 @@ export interface ResponderFaults {
   solLoss: number;
   /** Accept Chassis Control but leave the power state as it is (a stuck power supply). */
   powerStuck: boolean;
+  /** Characters sent to the console right after SOL activation, before the Activate Payload reply. */
+  solBanner: Buffer | null;
 }
 
 export interface IpmiResponder {
@@ -90,7 +92,7 @@ export async function startIpmiResponder(o: ResponderOptions): Promise<IpmiRespo
   const pending = new Map<number, Pending>(); // by SIDc
   const sessions = new Map<number, Active>(); // by SIDc
   const solIn: Buffer[] = [];
-  const faults: ResponderFaults = { dropRequests: 0, solLoss: 0, powerStuck: false };
+  const faults: ResponderFaults = { dropRequests: 0, solLoss: 0, powerStuck: false, solBanner: null };
   let last: { buf: Buffer; r: RemoteInfo } | null = null;
   const send = (buf: Buffer, r: RemoteInfo) => {
     last = { buf, r };
@@ -158,6 +160,10 @@ export async function startIpmiResponder(o: ResponderOptions): Promise<IpmiRespo
       log.push('sol activate');
       solIn.length = 0; // solReceived() is per activation
       a.sol = new SolEngine({ maxCharsPerPacket: 200 });
+      if (faults.solBanner) {
+        a.sol.write(faults.solBanner);
+        solPump(a);
+      }
       return respond(a, req, 0, encodeActivatePayloadResponse({ inboundPayloadSize: 204, outboundPayloadSize: 204, port, vlan: null }));
     }
     if (netFn === NetFn.APP && cmd === AppCmd.DEACTIVATE_PAYLOAD && data[0] === 1) {

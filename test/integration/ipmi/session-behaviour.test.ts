@@ -34,6 +34,7 @@ beforeAll(async () => {
 afterEach(async () => {
   bmc.faults.dropRequests = 0;
   bmc.faults.solLoss = 0;
+  bmc.faults.solBanner = null;
   await Promise.all(open.splice(0).map((o) => o.close()));
 });
 afterAll(async () => {
@@ -191,6 +192,18 @@ describe('SOL on a lossy link', () => {
     await s.close();
     expect(await reason).toEqual({ type: 'session-lost', error: null });
     expect(sol.write(Buffer.from('x'))).toBe(false);
+  });
+
+  it('hands characters sent before the Activate Payload reply (a banner) to the first listener', async () => {
+    const service = new IpmiService(fast);
+    open.push(service);
+    bmc.faults.solBanner = Buffer.from('login: ');
+    const sol = await service.openSol(target());
+    const got: Buffer[] = [];
+    sol.onData((d) => got.push(Buffer.from(d)));
+    await sleep(100);
+    expect(Buffer.concat(got).toString()).toBe('login: ');
+    await sol.close();
   });
 
   it('IpmiService.close() deactivates open consoles before closing their sessions', async () => {
