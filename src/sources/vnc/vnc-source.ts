@@ -175,6 +175,7 @@ export class VncSource implements Source {
           break;
         case 'desktop-name':
         case 'desktop-size-refused':
+        case 'led-state':
         case 'qemu-extended-key-event':
         case 'colour-map':
         case 'end-of-continuous-updates':
