@@ -2,7 +2,7 @@ import { IpmiError, ProtocolError } from '../../protocols/errors.js';
 import type { ChassisStatus } from '../../protocols/ipmi/chassis.js';
 import {
   BOOT_DEVICES, chassisControl, getChassisStatus, POWER_COMMANDS, setBootDevice, type BootDeviceChoice, type PowerCommand,
-} from './power-service.js';
+} from './chassis-commands.js';
 import type { IpmiSession } from './ipmi-session.js';
 import { IpmiSessionRegistry, type IpmiSessionRegistryOptions } from './session-registry.js';
 import { SolConnection, type SolOptions } from './sol-connection.js';
