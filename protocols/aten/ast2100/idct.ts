@@ -13,6 +13,7 @@ for (let x = 0; x < 8; x++) {
 }
 
 const tmp = new Float64Array(64);
+const rows = new Uint8Array(8);
 
 /**
  * `coef`: dequantised coefficients in natural order (row v, column u). Writes 64 samples to
@@ -32,19 +33,34 @@ export function inverseDct(coef: Float64Array | Int32Array, out: Uint8Array, out
     out.fill(v, outOffset, outOffset + 64);
     return;
   }
-  // Rows: tmp[v*8 + x] = Σ_u C(u)/2 cos(...) F(v,u)
+  // Rows: tmp[v*8 + x] = Σ_u C(u)/2 cos(...) F(v,u). Quantisation leaves most rows zero: skip them.
+  let nz = 0;
   for (let v = 0; v < 8; v++) {
+    const r = v * 8;
+    let any = false;
+    for (let u = 0; u < 8; u++) {
+      if (coef[r + u] !== 0) {
+        any = true;
+        break;
+      }
+    }
+    if (!any) continue;
+    rows[nz++] = v;
     for (let x = 0; x < 8; x++) {
+      const c = x * 8;
       let s = 0;
-      for (let u = 0; u < 8; u++) s += COS[x * 8 + u]! * coef[v * 8 + u]!;
-      tmp[v * 8 + x] = s;
+      for (let u = 0; u < 8; u++) s += COS[c + u]! * coef[r + u]!;
+      tmp[r + x] = s;
     }
   }
-  // Columns: out[y*8 + x] = Σ_v C(v)/2 cos(...) tmp[v*8 + x]
+  // Columns: out[y*8 + x] = Σ_v C(v)/2 cos(...) tmp[v*8 + x], over the non-zero rows only.
   for (let y = 0; y < 8; y++) {
     for (let x = 0; x < 8; x++) {
       let s = 0;
-      for (let v = 0; v < 8; v++) s += COS[y * 8 + v]! * tmp[v * 8 + x]!;
+      for (let i = 0; i < nz; i++) {
+        const v = rows[i]!;
+        s += COS[y * 8 + v]! * tmp[v * 8 + x]!;
+      }
       out[outOffset + y * 8 + x] = clamp(Math.round(s + 128));
     }
   }

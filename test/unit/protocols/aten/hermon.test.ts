@@ -4,6 +4,7 @@ import { AtenVideoDecoder } from '../../../../protocols/aten/video-decoder.js';
 import { AtenServerMessageReader } from '../../../../protocols/aten/server-messages.js';
 import { ProtocolError } from '../../../../protocols/errors.js';
 import { Framebuffer } from '../../../../protocols/rfb/framebuffer.js';
+import { Ast2100Encoder } from '../../../helpers/aten/ast2100-encoder.js';
 import { encodeHermonRaw, encodeHermonTiles } from '../../../helpers/aten/hermon-encoder.js';
 import { prng, splits } from '../../../helpers/aten/feed.js';
 
@@ -133,6 +134,33 @@ describe('AtenVideoDecoder with the message reader', () => {
       }
       expect(results, name).toEqual(['hermon 64x32 resized=true', 'ATEN_ERR_HERMON_SUBTYPE', 'hermon 32x16 resized=true', 'keep-alive']);
       expect(px(fb, 31, 15)).toEqual([255, 255, 255]);
+    }
+  });
+
+  it('a truncated AST2100 rect raises AtenError and the next messages still parse', () => {
+    const good = new Ast2100Encoder().encode(new Uint8Array(32 * 16 * 4).fill(90), 32, 16, { subsampling: 444 });
+    const stream = Buffer.concat([fbu(32, 16, 0x57, good.subarray(0, good.length - 8)), fbu(32, 16, 0x57, good), Buffer.from([0x02])]);
+    for (const { name, chunks } of [splits(stream)[0]!, splits(stream).at(-1)!]) {
+      const reader = new AtenServerMessageReader();
+      const video = new AtenVideoDecoder();
+      const fb = new Framebuffer(32, 16);
+      const seen: string[] = [];
+      for (const c of chunks) {
+        for (const m of reader.push(c)) {
+          if (m.type !== 'framebuffer-update') {
+            seen.push(m.type);
+            continue;
+          }
+          for (const rect of m.rects) {
+            try {
+              seen.push(`${video.decodeRect(rect, fb).encoding} ok`);
+            } catch (e) {
+              seen.push((e as ProtocolError).code);
+            }
+          }
+        }
+      }
+      expect(seen, name).toEqual(['ATEN_ERR_AST2100_TRUNCATED', 'ast2100 ok', 'bell']);
     }
   });
 
