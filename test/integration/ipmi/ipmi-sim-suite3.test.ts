@@ -198,6 +198,21 @@ describe('SOL against ipmi_sim', () => {
     expect(await closed).toEqual({ type: 'closed' });
   }, 120_000);
 
+  it('delivers the first characters of every new SOL activation (ipmi_sim stale-sequence quirk, notes §4.5)', async () => {
+    const serial = await sim.serial();
+    let got = '';
+    const onSerial = (d: Buffer) => { got += d.toString('latin1'); };
+    serial.on('data', onSerial);
+    for (let round = 1; round <= 4; round++) {
+      const sol = await service.openSol(target());
+      sol.write(Buffer.from(`r${round}`));
+      await waitFor(async () => got, (g) => g.includes(`r${round}`), 3000);
+      await sol.close();
+    }
+    serial.off('data', onSerial);
+    expect(got).toBe('r1r2r3r4');
+  });
+
   it('refuses a second activation while SOL is held elsewhere, and takes it over when allowed', async () => {
     const other = await IpmiSession.open(target(), fast);
     const first = await SolConnection.open(other, { retransmitMs: 50, maxAttempts: 3 });
