@@ -87,7 +87,14 @@ export async function atenFrameCommand(argv: string[], io: FrameToolIo = process
     io.stderr.write(`cannot read ${positionals[0]}: ${(e as Error).message}\n`);
     return 2;
   }
-  const kind = values.encoding === 'auto' ? guessEncoding(data) : values.encoding;
+  // A capture may include the FramebufferUpdate / rectangle header: then it gives size and encoding.
+  const wrapped = unwrapRect(data);
+  if (wrapped) {
+    io.stdout.write(`${positionals[0]}: rectangle header ${wrapped.width}x${wrapped.height}, encoding 0x${wrapped.encoding.toString(16)}, ${wrapped.payload.length} bytes of data\n`);
+    data = wrapped.payload;
+    if (values.width === undefined) sizes = [[wrapped.width, wrapped.height]];
+  }
+  const kind = values.encoding === 'auto' ? (wrapped ? (wrapped.encoding === 0x57 ? 'ast2100' : 'hermon') : guessEncoding(data)) : values.encoding;
   if (kind !== 'ast2100' && kind !== 'hermon') {
     io.stderr.write(`--encoding must be auto, ast2100 or hermon\n${USAGE}`);
     return 2;
@@ -122,6 +129,26 @@ export function parseFrameFile(file: Buffer): Buffer {
   const text = file.toString('latin1').replace(/0x/gi, '').replace(/\s+/g, '');
   if (text.length > 0 && text.length % 2 === 0 && /^[0-9a-fA-F]+$/.test(text)) return Buffer.from(text, 'hex');
   return file;
+}
+
+/**
+ * Strips a FramebufferUpdate header (00, pad, u16 1) and/or the 20-byte ATEN rectangle header
+ * (x, y, w, h, s32 encoding, u32 mode, u32 dataLen) when their dataLen matches the rest of the file
+ * exactly and the encoding is an ATEN video one.
+ */
+export function unwrapRect(d: Buffer): { width: number; height: number; encoding: number; payload: Buffer } | undefined {
+  for (const off of [4, 0]) {
+    if (off === 4 && !(d.length >= 24 && d[0] === 0 && d.readUInt16BE(2) === 1)) continue;
+    if (d.length < off + 20) continue;
+    const enc = d.readInt32BE(off + 8);
+    const len = d.readUInt32BE(off + 16);
+    const w = d.readUInt16BE(off + 4);
+    const h = d.readUInt16BE(off + 6);
+    if ((enc === 0x57 || enc === 0x59 || enc === 0) && len === d.length - off - 20 && w > 0 && h > 0 && w <= 8192 && h <= 8192) {
+      return { width: w, height: h, encoding: enc, payload: d.subarray(off + 20) };
+    }
+  }
+  return undefined;
 }
 
 function guessEncoding(data: Buffer): 'ast2100' | 'hermon' {

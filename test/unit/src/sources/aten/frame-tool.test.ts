@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { atenFrameCommand, parseFrameFile } from '../../../../../src/sources/aten/frame-tool.js';
+import { atenFrameCommand, parseFrameFile, unwrapRect } from '../../../../../src/sources/aten/frame-tool.js';
 import { crc32 } from '../../../../../src/util/png.js';
 import { Ast2100Encoder } from '../../../../helpers/aten/ast2100-encoder.js';
 import { encodeHermonTiles } from '../../../../helpers/aten/hermon-encoder.js';
@@ -89,6 +89,23 @@ describe('aten-frame command', () => {
     const c = capture();
     expect(await atenFrameCommand([f, '--width', '640', '--height', '480', '--out', join(dir, 'inc.png')], c.io)).toBe(0);
     expect(c.out()).toMatch(/640x480: \d+ blocks \(.*positioned.*\).*CLEAN/);
+  });
+
+  it('takes size and encoding from a FramebufferUpdate + rectangle header when the capture has one', async () => {
+    const payload = parseFrameFile(readFileSync(FRAME4));
+    const hdr = Buffer.alloc(24);
+    hdr.writeUInt16BE(1, 2);
+    hdr.writeUInt16BE(1024, 8);
+    hdr.writeUInt16BE(768, 10);
+    hdr.writeInt32BE(0x57, 12);
+    hdr.writeUInt32BE(payload.length, 20);
+    const f = join(dir, 'fbu.bin');
+    writeFileSync(f, Buffer.concat([hdr, payload]));
+    const c = capture();
+    expect(await atenFrameCommand([f, '--out', join(dir, 'fbu.png')], c.io)).toBe(0);
+    expect(c.out()).toContain('rectangle header 1024x768, encoding 0x57');
+    expect(c.out()).not.toContain('640x480');
+    expect(unwrapRect(payload)).toBeUndefined();
   });
 
   it('usage errors exit 2', async () => {
