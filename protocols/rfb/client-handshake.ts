@@ -56,6 +56,7 @@ export class ClientHandshake {
   readonly #maxVersion: RfbVersion;
   readonly #q = new ByteQueue();
   #error: RfbError | undefined;
+  #serverInit: ServerInit | undefined;
   #state: State = 'version';
   #version: RfbVersion = '3.8';
 
@@ -100,10 +101,14 @@ export class ClientHandshake {
     if (this.#error) return this.#error;
     switch (this.#state) {
       case 'security-types':
-      case 'security-type-3.3':
-        if (this.#q.length > 0 && this.#q.peekUint8(0) === 0) {
-          // Zero security types / type 0 with the reason string cut off.
+        if (this.#q.has(1) && this.#q.peekUint8(0) === 0) {
+          // Zero security types, with the reason string cut off.
           return new RfbError('RFB_ERR_SERVER_REFUSED', 'the server refused the connection (no reason received)', 'security-types');
+        }
+        break;
+      case 'security-type-3.3':
+        if (this.#q.has(4) && this.#q.peekUint32BE(0) === 0) {
+          return new RfbError('RFB_ERR_SERVER_REFUSED', 'the server refused the connection (no reason received)', 'security-type');
         }
         break;
       case 'security-result':
@@ -115,8 +120,6 @@ export class ClientHandshake {
     return new RfbError('RFB_ERR_CLOSED', `the server closed the connection during the handshake (waiting for ${this.#state})`, this.#state);
   }
 
-  #serverInit: ServerInit | undefined;
-
   /** One state's work; false when more input is needed. */
   #step(send: Buffer[]): boolean {
     const q = this.#q;
@@ -124,6 +127,7 @@ export class ClientHandshake {
       case 'version': {
         if (!q.has(PROTOCOL_VERSION_BYTES)) return false;
         const offered = clientVersionFor(parseProtocolVersion(q.consume(PROTOCOL_VERSION_BYTES)));
+        // '3.3' < '3.7' < '3.8' as strings too, so this picks the lower of the two.
         this.#version = offered > this.#maxVersion ? this.#maxVersion : offered;
         send.push(encodeProtocolVersion(this.#version));
         this.#state = this.#version === '3.3' ? 'security-type-3.3' : 'security-types';

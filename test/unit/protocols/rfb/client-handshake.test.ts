@@ -236,6 +236,8 @@ describe('ClientHandshake.closed()', () => {
   it('explains a refusal whose reason was cut off', () => {
     expect(closedAfter({ shared: true }, bytes(V38, [0], u32(10), 'abc')).code).toBe('RFB_ERR_SERVER_REFUSED');
     expect(closedAfter({ shared: true }, bytes(V33, u32(0))).code).toBe('RFB_ERR_SERVER_REFUSED');
+    // Three bytes of a 3.3 security-type are not yet a refusal (type 1 starts with a zero byte too).
+    expect(closedAfter({ shared: true }, bytes(V33, [0, 0, 0])).code).toBe('RFB_ERR_CLOSED');
   });
   it('explains a 3.8 authentication failure whose reason never came', () => {
     expect(closedAfter({ shared: true, password: 'x' }, bytes(V38, [1, 2], CHALLENGE, u32(1))).code).toBe('RFB_ERR_AUTH_FAILED');
