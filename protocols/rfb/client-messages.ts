@@ -155,15 +155,25 @@ function encodeFlagAndRect(type: number, flag: boolean, r: { x: number; y: numbe
  */
 export class ClientMessageReader {
   readonly #q = new ByteQueue();
+  #error: unknown;
 
-  /** Appends a chunk and returns every message now complete. Keeps a reference to `chunk`. */
+  /**
+   * Appends a chunk and returns every message now complete. Keeps a reference to `chunk`. After a
+   * throw the stream is out of sync for good: later calls throw the same error again.
+   */
   push(chunk: Uint8Array): ClientMessage[] {
+    if (this.#error !== undefined) throw this.#error;
     this.#q.push(chunk);
     const out: ClientMessage[] = [];
-    for (;;) {
-      const m = this.#next();
-      if (!m) return out;
-      out.push(m);
+    try {
+      for (;;) {
+        const m = this.#next();
+        if (!m) return out;
+        out.push(m);
+      }
+    } catch (err) {
+      this.#error = err;
+      throw err;
     }
   }
 

@@ -90,6 +90,7 @@ export class ServerMessageReader {
   readonly #fb: Framebuffer;
   readonly #decoders: Map<number, RectDecoder>;
   #state: State = { kind: 'message' };
+  #error: unknown;
 
   constructor(options: ServerMessageReaderOptions) {
     this.#fb = options.fb;
@@ -101,11 +102,20 @@ export class ServerMessageReader {
     return this.#state.kind !== 'message';
   }
 
-  /** Appends a chunk and returns every event now complete. Keeps a reference to `chunk`. */
+  /**
+   * Appends a chunk and returns every event now complete. Keeps a reference to `chunk`. After a
+   * throw the stream is out of sync for good: later calls throw the same error again.
+   */
   push(chunk: Uint8Array): ServerMessage[] {
+    if (this.#error !== undefined) throw this.#error;
     this.#q.push(chunk);
     const out: ServerMessage[] = [];
-    while (this.#step(out));
+    try {
+      while (this.#step(out));
+    } catch (err) {
+      this.#error = err;
+      throw err;
+    }
     return out;
   }
 

@@ -168,6 +168,17 @@ describe('ClientMessageReader errors (every split)', () => {
     expect(err.field).toBe('message-type');
   });
 
+  it('after an error the reader stays failed: later pushes throw the same error', () => {
+    const r = new ClientMessageReader();
+    let first: unknown;
+    try {
+      r.push(bytes([9]));
+    } catch (err) {
+      first = err;
+    }
+    expect(() => r.push(VECTORS[4]!.wire)).toThrow(first as Error);
+  });
+
   it('an unknown message after good ones is still an error', () => {
     throwsForEverySplit(bytes(VECTORS[4]!.wire, [1]), readAll, 'RFB_ERR_UNKNOWN_MESSAGE');
   });

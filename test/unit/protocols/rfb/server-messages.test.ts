@@ -180,6 +180,18 @@ describe('ServerMessageReader errors (every split)', () => {
     expect(err.message).toContain('248');
   });
 
+  it('after an error the reader stays failed: later pushes throw the same error', () => {
+    const reader = new ServerMessageReader({ fb: new Framebuffer(4, 4), decoders: tiny() });
+    let first: unknown;
+    try {
+      reader.push(bytes([77]));
+    } catch (err) {
+      first = err;
+    }
+    expect(first).toBeDefined();
+    expect(() => reader.push(bytes([2]))).toThrow(first as Error);
+  });
+
   it('an encoding without a decoder: RFB_ERR_UNKNOWN_ENCODING naming it', () => {
     const err = throwsForEverySplit(bytes(fbu(1), rect(0, 0, 1, 1, 7)), read, 'RFB_ERR_UNKNOWN_ENCODING');
     expect(err.message).toContain('7 (Tight)');
