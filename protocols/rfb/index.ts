@@ -7,7 +7,7 @@
  * server-message encoders (encodeFramebufferUpdateHeader, encodeRectHeader, pseudo-rectangles…).
  */
 export { ClientHandshake, type ClientHandshakeOptions, type ClientHandshakeResult, type ServerInit } from './client-handshake.js';
-export { ServerHandshake, type ServerHandshakeDone, type ServerHandshakeResult } from './server-handshake.js';
+export { ServerHandshake, type ServerHandshakeDone, type ServerHandshakeOptions, type ServerHandshakeResult } from './server-handshake.js';
 export { encodeServerInit, readServerInit, type ServerInitMessage } from './server-init.js';
 export {
   ClientMessageReader,
