@@ -2,17 +2,21 @@ import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Authenticator } from './api/auth.js';
 import { ConsoleService } from './api/console-service.js';
+import { dashboardRoutes } from './api/dashboard-routes.js';
 import { eqPhpRoutes } from './api/eq-php.js';
 import { restV1Routes } from './api/rest-v1.js';
 import { viewerRoutes } from './api/viewer-routes.js';
 import type { GatewayConfig } from './config/types.js';
+import type { GatewayContext } from './context.js';
 import { toPublicError } from './errors.js';
 import { redactUrl, type Logger } from './log.js';
+import { Metrics } from './metrics/metrics.js';
 import { SessionRegistry } from './session/registry.js';
 import { TicketStore } from './session/tickets.js';
 
 export interface Gateway {
   app: FastifyInstance;
+  ctx: GatewayContext;
   registry: SessionRegistry;
   tickets: TicketStore;
   config: GatewayConfig;
@@ -43,15 +47,22 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
 
   await app.register(fastifyWebsocket, { options: { maxPayload: 4 * 1024 * 1024, perMessageDeflate: false } });
 
-  const registry = new SessionRegistry(config, log);
+  const metrics = new Metrics();
+  const registry = new SessionRegistry(config, log, metrics);
   const tickets = new TicketStore(config.sessions.urlTtlMs);
   const auth = new Authenticator(config);
-  const consoles = new ConsoleService({ config, registry, tickets, log });
+  const consoles = new ConsoleService({ config, registry, tickets, log, metrics });
+  const ctx: GatewayContext = { config, log, metrics, registry, tickets, auth, consoles, eqActions: new Map(), onClose: [] };
 
   app.get('/healthz', async () => ({ status: 'ok', sessions: registry.list().length }));
-  eqPhpRoutes(app, { auth, consoles });
-  restV1Routes(app, { auth, consoles, registry, tickets });
-  await app.register(async (scope) => viewerRoutes(scope, { registry, tickets, log }));
+  app.get('/metrics', async (_req, reply) => {
+    reply.type(metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+  eqPhpRoutes(app, ctx);
+  restV1Routes(app, ctx);
+  await app.register(async (scope) => viewerRoutes(scope, ctx));
+  await app.register(async (scope) => dashboardRoutes(scope, ctx));
   if (opts.demo) {
     // Demo only: each visit mints a fresh one-time URL for the built-in console.
     app.get('/demo', async (_req, reply) => {
@@ -62,11 +73,13 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
 
   return {
     app,
+    ctx,
     registry,
     tickets,
     config,
     async close() {
-      registry.closeAll('the gateway is shutting down');
+      await registry.closeAll('the gateway is shutting down');
+      for (const c of ctx.onClose) await c();
       tickets.close();
       await app.close();
     },

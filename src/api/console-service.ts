@@ -1,6 +1,7 @@
 import type { GatewayConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { SessionRegistry } from '../session/registry.js';
 import type { Session } from '../session/session.js';
 import type { TicketStore } from '../session/tickets.js';
@@ -25,25 +26,46 @@ export class ConsoleService {
   readonly #registry: SessionRegistry;
   readonly #tickets: TicketStore;
   readonly #log: Logger;
+  readonly #metrics: Metrics;
 
-  constructor(o: { config: GatewayConfig; registry: SessionRegistry; tickets: TicketStore; log: Logger }) {
+  constructor(o: { config: GatewayConfig; registry: SessionRegistry; tickets: TicketStore; log: Logger; metrics: Metrics }) {
     this.#config = o.config;
     this.#registry = o.registry;
     this.#tickets = o.tickets;
     this.#log = o.log;
+    this.#metrics = o.metrics;
   }
 
   async open(principal: Principal, req: OpenConsoleRequest): Promise<OpenConsoleResult> {
     const server = this.#registry.server(req.serverId);
     if (!principal.mayOpen(server.id)) throw new GatewayError('GW_ERR_FORBIDDEN_SERVER', `this token may not open server "${server.id}"`);
-    const { session, joined } = this.#registry.open(server.id);
+    const closeUrl = req.closeUrl === undefined ? undefined : checkCloseUrl(req.closeUrl);
+    const { session, joined } = this.#registry.open(server.id, { closeUrl });
+    // Viewers already attached plus URLs issued and not yet used count against the limit.
+    const max = this.#config.sessions.maxViewers;
+    if (session.viewers.size + this.#tickets.pendingFor(session.id) >= max) {
+      throw new GatewayError('GW_ERR_TOO_MANY_VIEWERS', `server "${server.id}" already has ${max} viewers (sessions.maxViewers)`);
+    }
     // Wait for the BMC: the caller must learn now whether the console works (unreachable, wrong
     // password, hung BMC each give their own error), not after the customer opened a blank page.
     await session.ready();
     const key = this.#tickets.issue({ sessionId: session.id, viewOnly: req.viewOnly, requester: principal.name });
+    this.#metrics.consoleOpens.inc({ joined: String(joined) });
     this.#log.info({ event: 'console-open', server: server.id, session: session.id, joined, viewOnly: req.viewOnly, requester: principal.name }, 'console URL issued');
     return { session, joined, url: `${this.#config.publicUrl}/console/${key}` };
   }
+}
+
+/** A close URL must be an absolute http(s) URL: the gateway will call it when the session ends. */
+export function checkCloseUrl(value: string): string {
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    throw new GatewayError('GW_ERR_BAD_REQUEST', 'the close URL is not an absolute URL');
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new GatewayError('GW_ERR_BAD_REQUEST', 'the close URL must be http:// or https://');
+  return u.toString();
 }
 
 export function sessionView(s: Session): Record<string, unknown> {
@@ -55,10 +77,14 @@ export function sessionView(s: Session): Record<string, unknown> {
     createdAt: new Date(s.createdAt).toISOString(),
     width: s.fb.width,
     height: s.fb.height,
-    viewers: [...s.viewers].map((v) => ({ id: v.id, viewOnly: v.viewOnly })),
+    ageSeconds: Math.round((Date.now() - s.createdAt) / 1000),
+    viewers: [...s.viewers].map((v) => ({ id: v.id, viewOnly: v.viewOnly, ...('queuedBytes' in v ? { queuedBytes: (v as { queuedBytes: number }).queuedBytes } : {}) })),
+    closeUrls: [...s.closeUrls].map((u) => new URL(u).origin),
     bytesIn: s.stats.bytesIn,
     bytesOut: s.stats.bytesOut,
     lastInputAt: s.stats.lastInputAt ? new Date(s.stats.lastInputAt).toISOString() : null,
+    reconnects: s.stats.reconnects,
+    warning: s.warning ?? null,
     endReason: s.endReason ?? null,
   };
 }

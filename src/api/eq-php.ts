@@ -1,58 +1,60 @@
 import type { FastifyInstance } from 'fastify';
+import type { EqFields, GatewayContext } from '../context.js';
 import { GatewayError, toPublicError } from '../errors.js';
-import type { Authenticator } from './auth.js';
-import type { ConsoleService } from './console-service.js';
 
-/** Form fields are strings; JSON bodies may carry numbers or booleans. Anything else is refused. */
-export function field(body: Record<string, unknown>, name: string): string | undefined {
-  const v = body[name];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  throw new GatewayError('GW_ERR_BAD_REQUEST', `field "${name}" must be a string`);
-}
-
-export function flag(value: string | undefined, name: string): boolean {
-  if (value === undefined || value === '' || value === '0' || value === 'false') return false;
-  if (value === '1' || value === 'true') return true;
-  throw new GatewayError('GW_ERR_BAD_REQUEST', `field "${name}" must be 0 or 1`);
+/** Wraps a parsed body: form fields are strings; JSON bodies may carry numbers or booleans. */
+export function eqFields(body: Record<string, unknown>): EqFields {
+  const get = (name: string): string | undefined => {
+    const v = body[name];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v === 'string') return v;
+    if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+    throw new GatewayError('GW_ERR_BAD_REQUEST', `field "${name}" must be a string`);
+  };
+  return {
+    get,
+    require(name) {
+      const v = get(name);
+      if (v === undefined || v === '') throw new GatewayError('GW_ERR_BAD_REQUEST', `field "${name}" is required`);
+      return v;
+    },
+    flag(name) {
+      const v = get(name);
+      if (v === undefined || v === '' || v === '0' || v === 'false') return false;
+      if (v === '1' || v === 'true') return true;
+      throw new GatewayError('GW_ERR_BAD_REQUEST', `field "${name}" must be 0 or 1`);
+    },
+  };
 }
 
 /**
- * The hosting panel's call, eq.php-style: `POST /eq.php action=novnc token=… id=… pin=…`, answered
- * `{"result":"OK","scope":URL,"context":{"action","id","location"},"key":SESSION_ID}`, or
- * `{"result":"ERROR","error":{"code","message"}}` with an HTTP error status.
+ * The hosting panel's call, eq.php-style: `POST /eq.php action=… token=… id=… pin=…`, answered
+ * `{"result":"OK", …}` or `{"result":"ERROR","error":{"code","message"}}` with an HTTP error status.
+ * Actions live in `ctx.eqActions`; `novnc` is registered here.
  */
-export function eqPhpRoutes(app: FastifyInstance, deps: { auth: Authenticator; consoles: ConsoleService }): void {
+export function eqPhpRoutes(app: FastifyInstance, ctx: GatewayContext): void {
+  ctx.eqActions.set('novnc', async (principal, f) => {
+    const id = f.require('id');
+    const closeUrl = f.get('closeurl');
+    const res = await ctx.consoles.open(principal, { serverId: id, viewOnly: f.flag('view_only'), closeUrl: closeUrl === '' ? undefined : closeUrl });
+    return { scope: res.url, context: { action: 'novnc', id, location: res.session.server.location ?? null }, key: res.session.id, joined: res.joined };
+  });
+
   app.post('/eq.php', async (req, reply) => {
     try {
       const body = req.body;
       if (!body || typeof body !== 'object' || Array.isArray(body)) {
         throw new GatewayError('GW_ERR_BAD_REQUEST', 'the body must be form-encoded (action=…&token=…) or a JSON object');
       }
-      const b = body as Record<string, unknown>;
-      const action = field(b, 'action');
-      if (!action) throw new GatewayError('GW_ERR_BAD_REQUEST', 'field "action" is required');
-      const principal = deps.auth.authenticate(field(b, 'token'), field(b, 'pin'));
-      const id = field(b, 'id');
-      if (!id) throw new GatewayError('GW_ERR_BAD_REQUEST', 'field "id" (the server id) is required');
-      switch (action) {
-        case 'novnc': {
-          const viewOnly = flag(field(b, 'view_only'), 'view_only');
-          const res = await deps.consoles.open(principal, { serverId: id, viewOnly, closeUrl: field(b, 'closeurl') });
-          return {
-            result: 'OK',
-            scope: res.url,
-            context: { action, id, location: res.session.server.location ?? null },
-            key: res.session.id,
-            joined: res.joined,
-          };
-        }
-        default:
-          throw new GatewayError('GW_ERR_UNKNOWN_ACTION', `action "${action}" is not supported (supported: novnc)`);
-      }
+      const f = eqFields(body as Record<string, unknown>);
+      const action = f.require('action');
+      const principal = ctx.auth.authenticate(f.get('token'), f.get('pin'));
+      const handler = ctx.eqActions.get(action);
+      if (!handler) throw new GatewayError('GW_ERR_UNKNOWN_ACTION', `action "${action}" is not supported (supported: ${[...ctx.eqActions.keys()].join(', ')})`);
+      return { result: 'OK', ...(await handler(principal, f)) };
     } catch (err) {
       const e = toPublicError(err);
+      if (e.code === 'GW_ERR_INTERNAL') req.log.error({ err }, 'eq.php failed');
       return reply.code(e.status).send({ result: 'ERROR', error: { code: e.code, message: e.message } });
     }
   });

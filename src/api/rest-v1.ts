@@ -1,31 +1,23 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { GatewayError } from '../errors.js';
-import type { SessionRegistry } from '../session/registry.js';
-import type { TicketStore } from '../session/tickets.js';
-import type { Authenticator, Principal } from './auth.js';
-import { sessionView, type ConsoleService } from './console-service.js';
+import type { GatewayContext } from '../context.js';
+import type { Principal } from './auth.js';
+import { sessionView } from './console-service.js';
 
-function bearer(req: FastifyRequest): string | undefined {
+export function bearer(req: FastifyRequest): string | undefined {
   const h = req.headers.authorization;
   if (!h) return undefined;
   const m = /^Bearer\s+(.+)$/i.exec(h);
   return m ? m[1]!.trim() : undefined;
 }
 
-function pinHeader(req: FastifyRequest): string | undefined {
+export function pinHeader(req: FastifyRequest): string | undefined {
   const v = req.headers['x-pin'];
   return Array.isArray(v) ? v[0] : v;
 }
 
-interface Deps {
-  auth: Authenticator;
-  consoles: ConsoleService;
-  registry: SessionRegistry;
-  tickets: TicketStore;
-}
-
 /** REST v1. Every call carries `Authorization: Bearer TOKEN` (and `X-Pin` when the token has a PIN). */
-export function restV1Routes(app: FastifyInstance, deps: Deps): void {
+export function restV1Routes(app: FastifyInstance, deps: GatewayContext): void {
   const principalOf = (req: FastifyRequest): Principal => deps.auth.authenticate(bearer(req), pinHeader(req));
 
   const visibleSession = (p: Principal, id: string) => {
@@ -60,7 +52,7 @@ export function restV1Routes(app: FastifyInstance, deps: Deps): void {
   app.delete<{ Params: { id: string } }>('/api/v1/sessions/:id', async (req, reply) => {
     const p = principalOf(req);
     const s = visibleSession(p, req.params.id);
-    s.end(`ended by the API (${p.name})`);
+    s.end(`ended by the API (${p.name})`, 'api');
     deps.tickets.revokeSession(s.id);
     return reply.code(204).send();
   });

@@ -3,17 +3,15 @@ import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '../errors.js';
-import type { Logger } from '../log.js';
+import type { GatewayContext } from '../context.js';
 import { NOVNC_DIR, WEB_DIR } from '../paths.js';
-import type { SessionRegistry } from '../session/registry.js';
-import type { TicketStore } from '../session/tickets.js';
 import { CloseCode, Viewer } from '../viewer/viewer.js';
 
 /**
  * Headers for pages that carry a one-time key in their URL: no caching, and no Referer to anyone
  * (the key must not leak to another origin). Scripts only from us.
  */
-const PAGE_HEADERS = {
+export const PAGE_HEADERS = {
   'cache-control': 'no-store',
   'referrer-policy': 'no-referrer',
   'x-content-type-options': 'nosniff',
@@ -21,7 +19,7 @@ const PAGE_HEADERS = {
   'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self' ws: wss:; frame-ancestors 'self'",
 };
 
-export async function viewerRoutes(app: FastifyInstance, deps: { registry: SessionRegistry; tickets: TicketStore; log: Logger }): Promise<void> {
+export async function viewerRoutes(app: FastifyInstance, deps: GatewayContext): Promise<void> {
   const consoleHtml = readFileSync(join(WEB_DIR, 'console.html'), 'utf8');
 
   // noVNC, unmodified, straight from the @novnc/novnc package: its core/ and the vendor/ it imports.
@@ -43,8 +41,9 @@ export async function viewerRoutes(app: FastifyInstance, deps: { registry: Sessi
     const sessionId = deps.tickets.sessionOf(req.params.key);
     if (!sessionId) throw new GatewayError('GW_ERR_VIEWER_URL_INVALID', 'this console URL is unknown or has expired');
     const s = deps.registry.get(sessionId);
-    if (s) return { state: s.state, server: s.server.name ?? s.server.id, reason: s.endReason ?? null };
-    return { state: 'ended', reason: deps.registry.endedReason(sessionId) ?? 'the session has ended' };
+    const viewOnly = deps.tickets.viewOnlyOf(req.params.key) ?? false;
+    if (s) return { state: s.state, server: s.server.name ?? s.server.id, viewOnly, warning: s.warning ?? null, reason: s.endReason ?? null };
+    return { state: 'ended', viewOnly, warning: null, reason: deps.registry.endedReason(sessionId) ?? 'the session has ended' };
   });
 
   app.get<{ Params: { key: string } }>('/ws/:key', { websocket: true }, (socket, req) => {
@@ -59,6 +58,10 @@ export async function viewerRoutes(app: FastifyInstance, deps: { registry: Sessi
       socket.close(CloseCode.SessionEnded, 'the console is not connected to the BMC yet');
       return;
     }
-    new Viewer({ ws: socket, session, viewOnly: ticket.viewOnly, log: deps.log });
+    if (session.viewers.size >= deps.config.sessions.maxViewers) {
+      socket.close(CloseCode.SessionEnded, `this console already has ${deps.config.sessions.maxViewers} viewers`);
+      return;
+    }
+    new Viewer({ ws: socket, session, viewOnly: ticket.viewOnly, log: deps.log, metrics: deps.metrics });
   });
 }

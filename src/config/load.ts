@@ -9,6 +9,13 @@ export const DEFAULTS = Object.freeze({
   idleTimeoutMs: 5 * 60_000,
   urlTtlMs: 60_000,
   reconnectBudgetMs: 2 * 60_000,
+  inputIdleTimeoutMs: 30 * 60_000,
+  inputIdleWarningMs: 60_000,
+  maxLifetimeMs: 24 * 3_600_000,
+  maxViewers: 8,
+  maxSessions: 500,
+  closeUrlAttempts: 4,
+  closeUrlTimeoutMs: 5_000,
   connectTimeoutMs: 10_000,
   vncPort: 5900,
   ipmiPort: 623,
@@ -86,9 +93,19 @@ export function validate(r: ConfigReader, raw: unknown, source: string | undefin
     tokenSeen.add(t.token);
   });
 
-  const sessRaw = top.sessions === undefined ? {} : r.object(['sessions'], top.sessions, ['idleTimeout', 'urlTtl', 'reconnectBudget']);
+  const sessRaw =
+    top.sessions === undefined
+      ? {}
+      : r.object(['sessions'], top.sessions, ['idleTimeout', 'inputIdleTimeout', 'inputIdleWarning', 'maxLifetime', 'maxViewers', 'maxSessions', 'urlTtl', 'reconnectBudget', 'closeUrlAttempts', 'closeUrlTimeout']);
   const sessions = {
     idleTimeoutMs: r.duration(['sessions', 'idleTimeout'], sessRaw?.idleTimeout) ?? DEFAULTS.idleTimeoutMs,
+    inputIdleTimeoutMs: r.duration(['sessions', 'inputIdleTimeout'], sessRaw?.inputIdleTimeout) ?? DEFAULTS.inputIdleTimeoutMs,
+    inputIdleWarningMs: r.duration(['sessions', 'inputIdleWarning'], sessRaw?.inputIdleWarning) ?? DEFAULTS.inputIdleWarningMs,
+    maxLifetimeMs: r.duration(['sessions', 'maxLifetime'], sessRaw?.maxLifetime) ?? DEFAULTS.maxLifetimeMs,
+    maxViewers: r.integer(['sessions', 'maxViewers'], sessRaw?.maxViewers, { min: 1, max: 1000 }) ?? DEFAULTS.maxViewers,
+    maxSessions: r.integer(['sessions', 'maxSessions'], sessRaw?.maxSessions, { min: 1, max: 100_000 }) ?? DEFAULTS.maxSessions,
+    closeUrlAttempts: r.integer(['sessions', 'closeUrlAttempts'], sessRaw?.closeUrlAttempts, { min: 1, max: 20 }) ?? DEFAULTS.closeUrlAttempts,
+    closeUrlTimeoutMs: r.duration(['sessions', 'closeUrlTimeout'], sessRaw?.closeUrlTimeout) ?? DEFAULTS.closeUrlTimeoutMs,
     urlTtlMs: r.duration(['sessions', 'urlTtl'], sessRaw?.urlTtl) ?? DEFAULTS.urlTtlMs,
     reconnectBudgetMs: r.duration(['sessions', 'reconnectBudget'], sessRaw?.reconnectBudget) ?? DEFAULTS.reconnectBudgetMs,
   };

@@ -51,6 +51,19 @@ export interface ServerConfig {
 export interface SessionsConfig {
   /** End a session that has had no viewer for this long. */
   idleTimeoutMs: number;
+  /** End a session with no input from any viewer for this long (0 = never). */
+  inputIdleTimeoutMs: number;
+  /** Viewers are warned this long before an input-idle end. */
+  inputIdleWarningMs: number;
+  /** End a session this old, whatever happens in it (0 = never). */
+  maxLifetimeMs: number;
+  /** Viewers per session (people, not the recorder). */
+  maxViewers: number;
+  /** Live sessions per gateway. */
+  maxSessions: number;
+  /** Close URL calls: attempts and the timeout of each. */
+  closeUrlAttempts: number;
+  closeUrlTimeoutMs: number;
   /** A one-time viewer URL not used within this time expires. */
   urlTtlMs: number;
   /** Reconnect attempts to a BMC that dropped stop after this long; the session then ends. */

@@ -1,12 +1,14 @@
 import type { GatewayConfig, ServerConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { createSource } from '../sources/index.js';
-import { Session } from './session.js';
+import { CloseNotifier } from './close-notifier.js';
+import { Session, type SessionHooks } from './session.js';
 
 /**
  * The live Sessions, at most one per server: every viewer of a server shares its one BMC connection
- * (BMCs accept one or two KVM connections).
+ * (BMCs accept one or two KVM connections). Ends are reported to the metrics and the close URL.
  */
 export class SessionRegistry {
   readonly #byServer = new Map<string, Session>();
@@ -16,10 +18,22 @@ export class SessionRegistry {
   static readonly ENDED_MAX = 10_000;
   readonly #config: GatewayConfig;
   readonly #log: Logger;
+  readonly #metrics: Metrics;
+  readonly closeNotifier: CloseNotifier;
+  readonly #extraHooks: SessionHooks[] = [];
+  readonly #created: ((s: Session) => void)[] = [];
 
-  constructor(config: GatewayConfig, log: Logger) {
+  constructor(config: GatewayConfig, log: Logger, metrics: Metrics) {
     this.#config = config;
     this.#log = log;
+    this.#metrics = metrics;
+    this.closeNotifier = new CloseNotifier({ log, attempts: config.sessions.closeUrlAttempts, timeoutMs: config.sessions.closeUrlTimeoutMs });
+  }
+
+  /** Lets a feature (recording, …) see every new session and its events without touching Session. */
+  observe(o: { created?: (s: Session) => void; hooks?: SessionHooks }): void {
+    if (o.created) this.#created.push(o.created);
+    if (o.hooks) this.#extraHooks.push(o.hooks);
   }
 
   server(id: string): ServerConfig {
@@ -29,25 +43,50 @@ export class SessionRegistry {
   }
 
   /** The server's live Session, or a new one (started). `joined` says which. */
-  open(serverId: string): { session: Session; joined: boolean } {
+  open(serverId: string, opts: { closeUrl?: string | undefined } = {}): { session: Session; joined: boolean } {
     const server = this.server(serverId);
     const existing = this.#byServer.get(server.id);
-    if (existing && existing.state !== 'ended') return { session: existing, joined: true };
+    if (existing && existing.state !== 'ended') {
+      if (opts.closeUrl) existing.addCloseUrl(opts.closeUrl);
+      return { session: existing, joined: true };
+    }
     if (!server.console) throw new GatewayError('GW_ERR_NO_CONSOLE', `server "${server.id}" has no console configured`);
+    if (this.#byId.size >= this.#config.sessions.maxSessions) {
+      throw new GatewayError('GW_ERR_TOO_MANY_SESSIONS', `the gateway already holds its maximum of ${this.#config.sessions.maxSessions} console sessions (sessions.maxSessions)`);
+    }
+    const s = this.#config.sessions;
     const session = new Session({
       server,
-      source: createSource(server.console, this.#log, this.#config.sessions),
+      source: createSource(server.console, this.#log, s),
       log: this.#log,
-      idleTimeoutMs: this.#config.sessions.idleTimeoutMs,
+      limits: { idleTimeoutMs: s.idleTimeoutMs, inputIdleTimeoutMs: s.inputIdleTimeoutMs, inputIdleWarningMs: s.inputIdleWarningMs, maxLifetimeMs: s.maxLifetimeMs },
+      closeUrl: opts.closeUrl,
+      hooks: {
+        ended: (sess, code, reason) => {
+          if (this.#ended.size >= SessionRegistry.ENDED_MAX) this.#ended.delete(this.#ended.keys().next().value!);
+          this.#ended.set(sess.id, { reason, at: Date.now() });
+          if (this.#byServer.get(server.id) === sess) this.#byServer.delete(server.id);
+          this.#byId.delete(sess.id);
+          this.#metrics.sessions.set(this.#byId.size);
+          this.#metrics.sessionsEnded.inc({ reason: code });
+          for (const url of sess.closeUrls) {
+            this.closeNotifier.notify(url, { sessionId: sess.id, serverId: server.id, code, reason, endedAt: new Date().toISOString() });
+          }
+          for (const h of this.#extraHooks) h.ended?.(sess, code, reason);
+        },
+        input: (sess, viewer, ev) => {
+          for (const h of this.#extraHooks) h.input?.(sess, viewer, ev);
+        },
+        reconnecting: (sess) => {
+          this.#metrics.reconnects.inc();
+          for (const h of this.#extraHooks) h.reconnecting?.(sess);
+        },
+      },
     });
     this.#byServer.set(server.id, session);
     this.#byId.set(session.id, session);
-    session.onEnd((reason) => {
-      if (this.#ended.size >= SessionRegistry.ENDED_MAX) this.#ended.delete(this.#ended.keys().next().value!);
-      this.#ended.set(session.id, { reason, at: Date.now() });
-      if (this.#byServer.get(server.id) === session) this.#byServer.delete(server.id);
-      this.#byId.delete(session.id);
-    });
+    this.#metrics.sessions.set(this.#byId.size);
+    for (const c of this.#created) c(session);
     session.start();
     return { session, joined: false };
   }
@@ -64,7 +103,8 @@ export class SessionRegistry {
     return [...this.#byId.values()];
   }
 
-  closeAll(reason: string): void {
-    for (const s of this.list()) s.end(reason);
+  async closeAll(reason: string): Promise<void> {
+    for (const s of this.list()) s.end(reason, 'shutdown');
+    await this.closeNotifier.drain(3000);
   }
 }

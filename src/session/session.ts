@@ -5,10 +5,14 @@ import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { CursorShape, InputEvent, Source, SourceSink } from '../sources/types.js';
 import { Damage } from './damage.js';
+import { InputMerger } from './input-merger.js';
 
 export type SessionState = 'connecting' | 'connected' | 'reconnecting' | 'ended';
 
-/** What a Session needs of a viewer (implemented by src/viewer). */
+/** Why a session ended, as a stable word (close URL body, metrics label, logs). */
+export type EndCode = 'idle' | 'input-idle' | 'lifetime' | 'api' | 'bmc-unreachable' | 'shutdown';
+
+/** What a Session needs of a viewer (implemented by src/viewer, and by passive observers such as the recorder). */
 export interface SessionViewer {
   readonly id: string;
   readonly viewOnly: boolean;
@@ -32,6 +36,25 @@ export interface SessionStats {
   lastInputAt: number | undefined;
   /** Rectangles received from the BMC, by RFB encoding number. */
   upstreamRects: Record<number, number>;
+  reconnects: number;
+}
+
+export interface SessionLimits {
+  /** End after this long with no (non-passive) viewer. */
+  idleTimeoutMs: number;
+  /** End after this long with no input from any viewer (0 = never). */
+  inputIdleTimeoutMs: number;
+  /** Warn viewers this long before the input-idle end. */
+  inputIdleWarningMs: number;
+  /** End when the session is this old (0 = never). */
+  maxLifetimeMs: number;
+}
+
+/** Things around a session that want to know what happens in it (metrics, close URL, recording). */
+export interface SessionHooks {
+  ended?(session: Session, code: EndCode, reason: string): void;
+  input?(session: Session, viewer: SessionViewer, ev: InputEvent): void;
+  reconnecting?(session: Session): void;
 }
 
 /**
@@ -43,32 +66,58 @@ export class Session {
   readonly server: ServerConfig;
   readonly createdAt = Date.now();
   readonly fb = new Framebuffer(1, 1);
-  readonly stats: SessionStats = { bytesIn: 0, bytesOut: 0, updatesOut: 0, lastInputAt: undefined, upstreamRects: {} };
+  readonly stats: SessionStats = { bytesIn: 0, bytesOut: 0, updatesOut: 0, lastInputAt: undefined, upstreamRects: {}, reconnects: 0 };
+  /** Called when the session ends; every opener may add one (bounded). */
+  readonly closeUrls = new Set<string>();
+  static readonly MAX_CLOSE_URLS = 8;
   state: SessionState = 'connecting';
   name = '';
   endReason: string | undefined;
+  endCode: EndCode | undefined;
   cursorShape: CursorShape | undefined;
   /** True once the framebuffer holds a picture from the BMC (viewers may then be served). */
   hasPicture = false;
+  /** Set while viewers should be told the session is about to end for lack of input. */
+  warning: string | undefined;
 
   readonly #viewers = new Set<SessionViewer>();
+  readonly #passive = new Set<SessionViewer>();
   readonly #source: Source;
   readonly #log: Logger;
-  readonly #idleTimeoutMs: number;
+  readonly #limits: SessionLimits;
+  readonly #hooks: SessionHooks;
+  readonly #input: InputMerger;
   #idleTimer: NodeJS.Timeout | undefined;
+  #inputTimer: NodeJS.Timeout | undefined;
+  #lifetimeTimer: NodeJS.Timeout | undefined;
   #readyWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
   #firstError: Error | undefined;
-  readonly #held = new Map<SessionViewer, { keys: Set<number>; buttons: number; x: number; y: number }>();
-  readonly #endListeners: ((reason: string) => void)[] = [];
+  #lastInputClock = Date.now();
 
-  constructor(opts: { server: ServerConfig; source: Source; log: Logger; idleTimeoutMs: number }) {
+  constructor(opts: { server: ServerConfig; source: Source; log: Logger; limits: SessionLimits; hooks?: SessionHooks; closeUrl?: string | undefined }) {
     this.server = opts.server;
     this.#source = opts.source;
-    this.#idleTimeoutMs = opts.idleTimeoutMs;
+    this.#limits = opts.limits;
+    this.#hooks = opts.hooks ?? {};
+    if (opts.closeUrl) this.addCloseUrl(opts.closeUrl);
     this.#log = opts.log.child({ session: this.id, server: this.server.id });
+    this.#input = new InputMerger((ev) => this.#source.input(ev));
     this.#armIdle();
+    this.#armInputIdle();
+    if (this.#limits.maxLifetimeMs > 0) {
+      this.#lifetimeTimer = setTimeout(() => this.end(`reached the maximum session lifetime of ${formatMs(this.#limits.maxLifetimeMs)}`, 'lifetime'), this.#limits.maxLifetimeMs);
+      this.#lifetimeTimer.unref();
+    }
   }
 
+  addCloseUrl(url: string): void {
+    if (this.closeUrls.size >= Session.MAX_CLOSE_URLS && !this.closeUrls.has(url)) {
+      throw new GatewayError('GW_ERR_BAD_REQUEST', `a session keeps at most ${Session.MAX_CLOSE_URLS} close URLs`);
+    }
+    this.closeUrls.add(url);
+  }
+
+  /** Viewers that are people (not the recorder or other passive observers). */
   get viewers(): ReadonlySet<SessionViewer> {
     return this.#viewers;
   }
@@ -85,70 +134,61 @@ export class Session {
     return new Promise((resolve, reject) => this.#readyWaiters.push({ resolve, reject }));
   }
 
-  onEnd(listener: (reason: string) => void): void {
-    this.#endListeners.push(listener);
-  }
-
-  attach(viewer: SessionViewer): void {
+  /**
+   * Adds a viewer; it is sent the whole current screen from the shadow framebuffer (no refresh is
+   * asked of the BMC). A passive viewer (recorder, observer) does not keep the session alive and is
+   * not listed or counted.
+   */
+  attach(viewer: SessionViewer, opts: { passive?: boolean } = {}): void {
     if (this.state === 'ended') throw new GatewayError('GW_ERR_SESSION_ENDED', `session ended: ${this.endReason}`);
-    this.#viewers.add(viewer);
-    this.#held.set(viewer, { keys: new Set(), buttons: 0, x: 0, y: 0 });
+    (opts.passive ? this.#passive : this.#viewers).add(viewer);
     viewer.damage.reset(this.fb.width, this.fb.height);
     viewer.damage.addAll();
+    if (opts.passive) return;
     this.#disarmIdle();
     this.#log.info({ event: 'viewer-join', viewer: viewer.id, viewOnly: viewer.viewOnly, viewers: this.#viewers.size }, 'viewer joined');
   }
 
   detach(viewer: SessionViewer): void {
+    if (this.#passive.delete(viewer)) return;
     if (!this.#viewers.delete(viewer)) return;
-    this.#releaseHeld(viewer);
-    this.#held.delete(viewer);
+    if (this.state !== 'ended') this.#input.release(viewer.id);
     this.#log.info({ event: 'viewer-leave', viewer: viewer.id, viewers: this.#viewers.size }, 'viewer left');
     if (this.#viewers.size === 0) this.#armIdle();
   }
 
   /** Input from a viewer. View-only viewers' input is dropped here, at the gateway. */
   input(viewer: SessionViewer, ev: InputEvent): void {
-    if (viewer.viewOnly || this.state === 'ended') return;
-    const held = this.#held.get(viewer);
-    if (!held) return;
+    if (viewer.viewOnly || this.state === 'ended' || !this.#viewers.has(viewer)) return;
     this.stats.lastInputAt = Date.now();
-    if (ev.type === 'key') {
-      if (ev.down) held.keys.add(ev.keysym);
-      else held.keys.delete(ev.keysym);
-    } else if (ev.type === 'pointer') {
-      held.buttons = ev.buttonMask;
-      held.x = ev.x;
-      held.y = ev.y;
+    this.#lastInputClock = this.stats.lastInputAt;
+    if (this.warning) {
+      this.warning = undefined;
+      this.#eachViewer((v) => v.state(this.state, undefined));
     }
-    this.#source.input(ev);
+    this.#hooks.input?.(this, viewer, ev);
+    this.#input.input(viewer.id, ev);
   }
 
-  /** A viewer leaving must not leave a key or button pressed on the BMC. */
-  #releaseHeld(viewer: SessionViewer): void {
-    const held = this.#held.get(viewer);
-    if (!held || this.state === 'ended') return;
-    for (const keysym of held.keys) this.#source.input({ type: 'key', down: false, keysym });
-    if (held.buttons !== 0) this.#source.input({ type: 'pointer', x: held.x, y: held.y, buttonMask: 0 });
-  }
-
-  end(reason: string): void {
+  end(reason: string, code: EndCode = 'api'): void {
     if (this.state === 'ended') return;
     this.state = 'ended';
     this.endReason = reason;
-    this.#disarmIdle();
+    this.endCode = code;
+    for (const t of [this.#idleTimer, this.#inputTimer, this.#lifetimeTimer]) if (t) clearTimeout(t);
     this.#source.close();
     const err = this.#firstError ?? new GatewayError('GW_ERR_SESSION_ENDED', `session ended: ${reason}`);
     for (const w of this.#readyWaiters.splice(0)) w.reject(err);
-    for (const v of [...this.#viewers]) v.end(reason);
+    for (const v of [...this.#viewers, ...this.#passive]) v.end(reason);
     this.#viewers.clear();
-    this.#log.info({ event: 'session-end', reason, ageMs: Date.now() - this.createdAt }, 'session ended');
-    for (const l of this.#endListeners) l(reason);
+    this.#passive.clear();
+    this.#log.info({ event: 'session-end', code, reason, ageMs: Date.now() - this.createdAt }, 'session ended');
+    this.#hooks.ended?.(this, code, reason);
   }
 
   #armIdle(): void {
     this.#disarmIdle();
-    this.#idleTimer = setTimeout(() => this.end(`no viewer for ${Math.round(this.#idleTimeoutMs / 1000)} s`), this.#idleTimeoutMs);
+    this.#idleTimer = setTimeout(() => this.end(`no viewer for ${formatMs(this.#limits.idleTimeoutMs)}`, 'idle'), this.#limits.idleTimeoutMs);
     this.#idleTimer.unref();
   }
 
@@ -157,19 +197,40 @@ export class Session {
     this.#idleTimer = undefined;
   }
 
+  /** One timer, re-armed lazily: it wakes at the warning point or the deadline, then re-checks. */
+  #armInputIdle(): void {
+    const limit = this.#limits.inputIdleTimeoutMs;
+    if (limit <= 0) return;
+    const now = Date.now();
+    const deadline = this.#lastInputClock + limit;
+    const warnAt = deadline - Math.min(this.#limits.inputIdleWarningMs, limit);
+    if (now >= deadline) {
+      this.end(`no input for ${formatMs(limit)}`, 'input-idle');
+      return;
+    }
+    if (now >= warnAt && !this.warning && this.#viewers.size > 0) {
+      this.warning = `no input for ${formatMs(now - this.#lastInputClock)}: this console closes in ${formatMs(deadline - now)} unless someone types or moves the mouse`;
+      this.#eachViewer((v) => v.state(this.state, this.warning));
+    }
+    const next = now < warnAt ? warnAt : deadline;
+    this.#inputTimer = setTimeout(() => this.#armInputIdle(), Math.max(50, next - now));
+    this.#inputTimer.unref();
+  }
+
   #eachViewer(fn: (v: SessionViewer) => void): void {
     for (const v of this.#viewers) fn(v);
+    for (const v of this.#passive) fn(v);
   }
 
   #sink(): SourceSink {
     const fb = this.fb;
-    return {
+    const sink: SourceSink = {
       fb,
       connected: ({ width, height, name }) => {
         const first = !this.hasPicture;
         this.name = name;
         this.state = 'connected';
-        if (fb.width !== width || fb.height !== height) this.#sink().resized(width, height);
+        if (fb.width !== width || fb.height !== height) sink.resized(width, height);
         this.hasPicture = true;
         this.#log.info({ event: first ? 'bmc-connected' : 'bmc-reconnected', width, height }, 'BMC connected');
         for (const w of this.#readyWaiters.splice(0)) w.resolve();
@@ -200,14 +261,24 @@ export class Session {
       clipboard: (text) => this.#eachViewer((v) => v.clipboard(text)),
       reconnecting: (error, attempt, delayMs) => {
         this.state = 'reconnecting';
+        this.stats.reconnects++;
+        this.#hooks.reconnecting?.(this);
         this.#log.warn({ event: 'bmc-reconnecting', err: error.message, attempt, delayMs }, 'BMC link lost, reconnecting');
         this.#eachViewer((v) => v.state('reconnecting', error.message));
       },
       failed: (error) => {
         this.#firstError ??= error;
         this.#log.warn({ event: 'bmc-failed', err: error.message, code: (error as { code?: string }).code }, 'BMC connection failed');
-        this.end(`BMC connection failed: ${error.message}`);
+        this.end(`BMC connection failed: ${error.message}`, 'bmc-unreachable');
       },
     };
+    return sink;
   }
+}
+
+export function formatMs(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000} min`;
+  if (ms >= 1000) return `${Math.round(ms / 1000)} s`;
+  return `${ms} ms`;
 }

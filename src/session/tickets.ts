@@ -15,7 +15,7 @@ export interface Ticket {
 export class TicketStore {
   readonly #tickets = new Map<string, Ticket>();
   /** Keys already used, kept a while so the page can still ask how its session is doing. */
-  readonly #used = new Map<string, { sessionId: string; at: number }>();
+  readonly #used = new Map<string, { sessionId: string; viewOnly: boolean; at: number }>();
   static readonly USED_KEEP_MS = 6 * 3_600_000;
   static readonly USED_MAX = 20_000;
   readonly #ttlMs: number;
@@ -50,7 +50,7 @@ export class TicketStore {
     if (t) {
       this.#tickets.delete(key);
       if (this.#used.size >= TicketStore.USED_MAX) this.#used.delete(this.#used.keys().next().value!);
-      this.#used.set(key, { sessionId: t.sessionId, at: Date.now() });
+      this.#used.set(key, { sessionId: t.sessionId, viewOnly: t.viewOnly, at: Date.now() });
     }
     return t;
   }
@@ -58,6 +58,19 @@ export class TicketStore {
   /** The session a key was (or is still to be) used for: for status lookups only, never for access. */
   sessionOf(key: string): string | undefined {
     return this.peek(key)?.sessionId ?? this.#used.get(key)?.sessionId;
+  }
+
+  /** URLs issued for a session and not used yet (they count against sessions.maxViewers). */
+  pendingFor(sessionId: string): number {
+    const now = Date.now();
+    let n = 0;
+    for (const t of this.#tickets.values()) if (t.sessionId === sessionId && t.expiresAt >= now) n++;
+    return n;
+  }
+
+  /** Whether a used key was for a view-only viewer (the page shows it). */
+  viewOnlyOf(key: string): boolean | undefined {
+    return this.peek(key)?.viewOnly ?? this.#used.get(key)?.viewOnly;
   }
 
   revokeSession(sessionId: string): void {

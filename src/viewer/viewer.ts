@@ -7,6 +7,7 @@ import type { RectEncoder } from '../../protocols/rfb/encodings/types.js';
 import { ServerHandshake } from '../../protocols/rfb/server-handshake.js';
 import { encodeServerInit } from '../../protocols/rfb/server-init.js';
 import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { Damage } from '../session/damage.js';
 import type { Session, SessionState, SessionViewer } from '../session/session.js';
 import type { CursorShape } from '../sources/types.js';
@@ -17,7 +18,6 @@ export const CloseCode = Object.freeze({
   SessionEnded: 4000,
   ProtocolError: 4001,
   Unresponsive: 4002,
-  ServerShutdown: 4003,
 });
 
 /** Pings every 20 s; a viewer that has not answered the previous ping by the next one is dropped. */
@@ -35,6 +35,7 @@ export class Viewer implements SessionViewer {
   readonly #ws: WebSocket;
   readonly #session: Session;
   readonly #log: Logger;
+  readonly #metrics: Metrics | undefined;
   readonly #handshake = new ServerHandshake();
   #reader: ClientMessageReader | undefined;
   #pf: PixelFormat = RGBX_PIXEL_FORMAT;
@@ -45,11 +46,13 @@ export class Viewer implements SessionViewer {
   #resizePending = false;
   #cursorPending: CursorShape | undefined;
   #closed = false;
+  #attached = false;
   #alive = true;
   #pingTimer: NodeJS.Timeout;
 
-  constructor(opts: { ws: WebSocket; session: Session; viewOnly: boolean; log: Logger }) {
+  constructor(opts: { ws: WebSocket; session: Session; viewOnly: boolean; log: Logger; metrics?: Metrics }) {
     this.#ws = opts.ws;
+    this.#metrics = opts.metrics;
     this.#session = opts.session;
     this.viewOnly = opts.viewOnly;
     this.damage = new Damage(opts.session.fb.width, opts.session.fb.height);
@@ -76,6 +79,11 @@ export class Viewer implements SessionViewer {
     this.#send(this.#handshake.start());
   }
 
+  /** Bytes accepted by send() and not yet handed to the kernel: bounded by the pull model. */
+  get queuedBytes(): number {
+    return this.#ws.bufferedAmount;
+  }
+
   #onMessage(data: Buffer, isBinary: boolean): void {
     if (this.#closed) return;
     if (!isBinary) {
@@ -83,6 +91,7 @@ export class Viewer implements SessionViewer {
       return;
     }
     this.#session.stats.bytesIn += data.length;
+    this.#metrics?.bytesIn.inc(data.length);
     try {
       if (!this.#reader) {
         const step = this.#handshake.receive(data);
@@ -92,6 +101,8 @@ export class Viewer implements SessionViewer {
         this.#send(encodeServerInit({ width: fb.width, height: fb.height, pixelFormat: RGBX_PIXEL_FORMAT, name: this.#desktopName() }));
         this.#reader = new ClientMessageReader();
         this.#session.attach(this);
+        this.#attached = true;
+        this.#metrics?.viewers.inc({ view_only: String(this.viewOnly) });
         if (step.rest && step.rest.length > 0) this.#handleAll(this.#reader.push(step.rest));
         return;
       }
@@ -164,6 +175,7 @@ export class Viewer implements SessionViewer {
   frame(): void {
     if (!this.#wantsUpdate || this.#inFlight || this.#closed || !this.#reader) return;
     const session = this.#session;
+    const t0 = process.hrtime.bigint();
     const update = buildUpdate({
       fb: session.fb,
       damage: this.damage,
@@ -174,6 +186,9 @@ export class Viewer implements SessionViewer {
       cursor: this.#cursorPending,
     });
     if (!update) return;
+    this.#metrics?.encodeSeconds.observe(Number(process.hrtime.bigint() - t0) / 1e9);
+    this.#metrics?.bytesOut.inc(update.length);
+    this.#metrics?.updates.inc();
     this.#resizePending = false;
     this.#cursorPending = undefined;
     this.#wantsUpdate = false;
@@ -245,6 +260,7 @@ export class Viewer implements SessionViewer {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#pingTimer);
+    if (this.#attached) this.#metrics?.viewers.dec({ view_only: String(this.viewOnly) });
     this.#session.detach(this);
   }
 }

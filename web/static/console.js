@@ -93,6 +93,24 @@ async function finish(fallback) {
   for (const el of document.querySelectorAll('#toolbar button, #toolbar select')) el.disabled = true;
 }
 
+let viewOnly = false;
+
+/** Applies what the status endpoint says: view-only role, input-idle warning, BMC reconnecting. */
+function applyStatus(st) {
+  if (!st || ended) return;
+  if (st.viewOnly && !viewOnly) {
+    viewOnly = true;
+    rfb.viewOnly = true;
+    $('viewonly').hidden = false;
+    for (const id of ['cad', 'keys', 'paste']) $(id).disabled = true;
+  }
+  const w = $('warning');
+  w.hidden = !st.warning;
+  w.textContent = st.warning || '';
+  if (st.state === 'reconnecting') setStatus('reconnecting', 'BMC link lost — reconnecting…');
+  else if (st.state === 'connected') setStatus('connected', 'Connected');
+}
+
 function connect() {
   if (!KEY) {
     finish('this page needs a console URL from the API');
@@ -108,12 +126,8 @@ function connect() {
     rfb.focus();
     // The key has been used up: keep it out of the address bar and history.
     history.replaceState(null, '', '/console/');
-    statusTimer = setInterval(async () => {
-      const st = await fetchStatus();
-      if (!st || ended) return;
-      if (st.state === 'reconnecting') setStatus('reconnecting', 'BMC link lost — reconnecting…');
-      else if (st.state === 'connected') setStatus('connected', 'Connected');
-    }, 5000);
+    fetchStatus().then(applyStatus);
+    statusTimer = setInterval(async () => applyStatus(await fetchStatus()), 5000);
   });
   rfb.addEventListener('disconnect', (e) => finish(e.detail.clean ? 'the session ended' : 'the connection to the gateway was lost'));
   rfb.addEventListener('desktopname', (e) => {

@@ -35,7 +35,18 @@ describe('config', () => {
     expect(c.publicUrl).toBe('http://127.0.0.1:8080');
     expect(c.tokens[0]).toMatchObject({ token: 'panel-secret', pin: '0000', servers: ['*'] });
     expect(c.servers[0]!.console).toMatchObject({ type: 'vnc', host: '127.0.0.1', port: 5901, password: 'secret', shared: true, encodings: [] });
-    expect(c.sessions).toEqual({ idleTimeoutMs: 300_000, urlTtlMs: 60_000, reconnectBudgetMs: 120_000 });
+    expect(c.sessions).toEqual({
+      idleTimeoutMs: 300_000,
+      inputIdleTimeoutMs: 1_800_000,
+      inputIdleWarningMs: 60_000,
+      maxLifetimeMs: 86_400_000,
+      maxViewers: 8,
+      maxSessions: 500,
+      urlTtlMs: 60_000,
+      reconnectBudgetMs: 120_000,
+      closeUrlAttempts: 4,
+      closeUrlTimeoutMs: 5_000,
+    });
     expect(Object.isFrozen(c.servers[0]!.console)).toBe(true);
   });
 

@@ -1,0 +1,38 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { GatewayContext } from '../context.js';
+import { GatewayError } from '../errors.js';
+import { WEB_DIR } from '../paths.js';
+import { thumbnailPng } from '../session/thumbnail.js';
+import { PAGE_HEADERS } from './viewer-routes.js';
+import { bearer, pinHeader } from './rest-v1.js';
+
+/**
+ * The operators' dashboard (`/dashboard`, a static page that signs in with an operator token kept in
+ * the tab's sessionStorage and calls the REST API with it), `GET /api/v1/whoami` for that sign-in,
+ * and console thumbnails rendered from the shadow framebuffer.
+ */
+export async function dashboardRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
+  const html = readFileSync(join(WEB_DIR, 'dashboard.html'), 'utf8');
+
+  app.get('/dashboard', async (_req, reply) => {
+    reply.headers(PAGE_HEADERS).type('text/html; charset=utf-8');
+    return html;
+  });
+
+  app.get('/api/v1/whoami', async (req) => {
+    const p = ctx.auth.authenticate(bearer(req), pinHeader(req));
+    return { kind: p.kind, name: p.name };
+  });
+
+  app.get<{ Params: { id: string }; Querystring: { width?: string } }>('/api/v1/sessions/:id/thumbnail.png', async (req, reply) => {
+    const p = ctx.auth.authenticate(bearer(req), pinHeader(req));
+    const s = ctx.registry.get(req.params.id);
+    if (!s || !p.mayOpen(s.server.id)) throw new GatewayError('GW_ERR_UNKNOWN_SESSION', `no live session "${req.params.id}"`);
+    const width = req.query.width === undefined ? 320 : Number(req.query.width);
+    if (!Number.isInteger(width) || width < 16 || width > 1920) throw new GatewayError('GW_ERR_BAD_REQUEST', 'width must be an integer from 16 to 1920');
+    reply.header('cache-control', 'no-store').type('image/png');
+    return thumbnailPng(s.fb, width);
+  });
+}

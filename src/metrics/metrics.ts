@@ -1,0 +1,28 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * The gateway's Prometheus metrics (GET /metrics). One Registry per gateway instance, so tests can
+ * build several gateways in one process. Labels are bounded sets (no server ids: a provider has
+ * thousands of servers).
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly sessions = new Gauge({ name: 'bmcgw_sessions', help: 'Live console sessions', registers: [this.registry] });
+  readonly viewers = new Gauge({ name: 'bmcgw_viewers', help: 'Connected viewers', labelNames: ['view_only'] as const, registers: [this.registry] });
+  readonly bytesIn = new Counter({ name: 'bmcgw_viewer_bytes_in_total', help: 'Bytes received from viewers', registers: [this.registry] });
+  readonly bytesOut = new Counter({ name: 'bmcgw_viewer_bytes_out_total', help: 'Bytes sent to viewers', registers: [this.registry] });
+  readonly updates = new Counter({ name: 'bmcgw_viewer_updates_total', help: 'FramebufferUpdates sent to viewers', registers: [this.registry] });
+  readonly encodeSeconds = new Histogram({
+    name: 'bmcgw_encode_seconds',
+    help: 'Time to encode one FramebufferUpdate for a viewer',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+    registers: [this.registry],
+  });
+  readonly sessionsEnded = new Counter({ name: 'bmcgw_sessions_ended_total', help: 'Sessions ended, by reason', labelNames: ['reason'] as const, registers: [this.registry] });
+  readonly reconnects = new Counter({ name: 'bmcgw_upstream_reconnects_total', help: 'BMC links lost and being re-established', registers: [this.registry] });
+  readonly consoleOpens = new Counter({ name: 'bmcgw_console_opens_total', help: 'Console URLs issued', labelNames: ['joined'] as const, registers: [this.registry] });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'bmcgw_' });
+  }
+}
