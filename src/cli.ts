@@ -15,22 +15,24 @@ Usage:
   bmc-gateway help
 `;
 
+/** Commands by name: each returns an exit code, or -1 to keep the process running (serve). */
+const COMMANDS: Record<string, (args: string[]) => Promise<number> | number> = {
+  serve,
+  'check-config': checkConfig,
+  help: () => {
+    process.stdout.write(USAGE);
+    return 0;
+  },
+};
+
 async function main(argv: string[]): Promise<number> {
   const [command = 'help', ...rest] = argv;
-  switch (command) {
-    case 'serve':
-      return serve(rest);
-    case 'check-config':
-      return checkConfig(rest);
-    case 'help':
-    case '--help':
-    case '-h':
-      process.stdout.write(USAGE);
-      return 0;
-    default:
-      process.stderr.write(`unknown command "${command}"\n\n${USAGE}`);
-      return 2;
+  const run = COMMANDS[command === '--help' || command === '-h' ? 'help' : command];
+  if (!run) {
+    process.stderr.write(`unknown command "${command}"\n\n${USAGE}`);
+    return 2;
   }
+  return run(rest);
 }
 
 function checkConfig(args: string[]): number {
