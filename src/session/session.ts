@@ -37,6 +37,8 @@ export interface SessionStats {
   /** Rectangles received from the BMC, by RFB encoding number. */
   upstreamRects: Record<number, number>;
   reconnects: number;
+  /** Non-incremental FramebufferUpdateRequests sent to the BMC (one per (re)connect). */
+  upstreamFullRequests: number;
 }
 
 export interface SessionLimits {
@@ -66,7 +68,7 @@ export class Session {
   readonly server: ServerConfig;
   readonly createdAt = Date.now();
   readonly fb = new Framebuffer(1, 1);
-  readonly stats: SessionStats = { bytesIn: 0, bytesOut: 0, updatesOut: 0, lastInputAt: undefined, upstreamRects: {}, reconnects: 0 };
+  readonly stats: SessionStats = { bytesIn: 0, bytesOut: 0, updatesOut: 0, lastInputAt: undefined, upstreamRects: {}, reconnects: 0, upstreamFullRequests: 0 };
   /** Called when the session ends; every opener may add one (bounded). */
   readonly closeUrls = new Set<string>();
   static readonly MAX_CLOSE_URLS = 8;
@@ -251,6 +253,9 @@ export class Session {
       copy: (srcX, srcY, dst) => {
         this.stats.upstreamRects[1] = (this.stats.upstreamRects[1] ?? 0) + 1;
         this.#eachViewer((v) => v.damage.copy(srcX, srcY, dst));
+      },
+      fullRequest: () => {
+        this.stats.upstreamFullRequests++;
       },
       updateEnd: () => this.#eachViewer((v) => v.frame()),
       cursor: (shape) => {

@@ -30,6 +30,8 @@ export interface SourceSink {
   /** `encoding` is the RFB encoding the area arrived in, for statistics. */
   damage(rect: Rect, encoding?: number): void;
   copy(srcX: number, srcY: number, dst: Rect): void;
+  /** The source asked the BMC for a whole-screen (non-incremental) update: counted, since viewers joining must not cause one. */
+  fullRequest?(): void;
   /** One complete update from the BMC has been applied: a good moment to send viewers what changed. */
   updateEnd(): void;
   cursor(shape: CursorShape): void;

@@ -126,6 +126,7 @@ export class VncSource implements Source {
           const encodings = cfg.encodings.length > 0 ? cfg.encodings.map((n) => ENCODING_NAMES[n]!) : UPSTREAM_ENCODINGS;
           socket.write(encodeSetEncodings([...encodings, ...UPSTREAM_PSEUDO]));
           socket.write(encodeFramebufferUpdateRequest({ incremental: false, x: 0, y: 0, width: init.width, height: init.height }));
+          sink.fullRequest?.();
           this.#ready = true;
           this.#everConnected = true;
           this.#attempt = 0;
