@@ -55,3 +55,15 @@ export const RFB_LIMITS = Object.freeze({
   maxCursorWidth: 1024,
   maxCursorHeight: 1024,
 });
+
+/** FBS 001.000 recordings (protocols/fbs). */
+export const FBS_LIMITS = Object.freeze({
+  /**
+   * Largest block we read. rfbproxy and vnc-reflector write one block per socket read (a few KiB);
+   * our recorder writes at most FBS_LIMITS.writeBlockBytes. 16 MiB leaves room for other writers
+   * while bounding what one corrupt length field can make us wait for and allocate.
+   */
+  maxBlockBytes: 16 * 1024 * 1024,
+  /** Our writer splits longer data into blocks of this size (same timestamp), so any reader copes. */
+  writeBlockBytes: 1024 * 1024,
+});
