@@ -14,6 +14,7 @@ export const GatewayErrorCodes = {
   GW_ERR_UNKNOWN_SERVER: { status: 404, summary: 'no server with this id in the configuration' },
   GW_ERR_UNKNOWN_SESSION: { status: 404, summary: 'no live session with this id' },
   GW_ERR_NO_CONSOLE: { status: 409, summary: 'the server has no console configured' },
+  GW_ERR_NO_IPMI: { status: 409, summary: 'the server has no ipmi configured (power, boot device, serial console)' },
   GW_ERR_NOT_FOUND: { status: 404, summary: 'no such route' },
   GW_ERR_VIEWER_URL_INVALID: { status: 404, summary: 'the viewer URL is unknown, expired or already used' },
   GW_ERR_TOO_MANY_VIEWERS: { status: 409, summary: 'the session has its maximum number of viewers' },
@@ -24,6 +25,10 @@ export const GatewayErrorCodes = {
   GW_ERR_BMC_PROTOCOL: { status: 502, summary: 'the BMC sent bytes the gateway could not understand' },
   GW_ERR_SESSION_ENDED: { status: 410, summary: 'the session has ended' },
   GW_ERR_INTERNAL: { status: 500, summary: 'an unexpected error inside the gateway' },
+  GW_ERR_DISPATCH_UNAVAILABLE: { status: 503, summary: 'the server is in a remote location and the message broker is not reachable' },
+  GW_ERR_DISPATCH_TIMEOUT: { status: 504, summary: 'no agent of the location answered before the request deadline' },
+  GW_ERR_NO_AGENT: { status: 503, summary: 'no agent is consuming the requests of the server\'s location' },
+  GW_ERR_OPERATOR_ONLY: { status: 403, summary: 'this route needs an operator token' },
 } as const;
 
 export type GatewayErrorCode = keyof typeof GatewayErrorCodes;
@@ -42,8 +47,22 @@ export class GatewayError extends Error {
   }
 }
 
+/**
+ * An error answer produced by another gateway process (an agent, see src/dispatch/), passed on to
+ * the caller unchanged: its code may be any documented code (GW_, RFB_, IPMI_ …).
+ */
+export class ForwardedError extends Error {
+  readonly publicError: { code: string; message: string; status: number };
+  constructor(publicError: { code: string; message: string; status: number }) {
+    super(publicError.message);
+    this.name = 'ForwardedError';
+    this.publicError = { code: publicError.code, message: publicError.message, status: publicError.status };
+  }
+}
+
 /** The one place where anything thrown becomes an API-facing `{ code, message, status }`. */
 export function toPublicError(err: unknown): { code: string; message: string; status: number } {
+  if (err instanceof ForwardedError) return { ...err.publicError };
   if (err instanceof GatewayError) return { code: err.code, message: err.message, status: err.status };
   if (err instanceof ProtocolError) return { code: err.code, message: err.message, status: 502 };
   const e = err as { statusCode?: number; code?: string; message?: string };
