@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import { ConfigError, ConfigReader, type Path } from './reader.js';
 import { ENCODING_NAMES } from '../sources/vnc/encoding-names.js';
+import { readDispatchConfig } from '../dispatch/dispatch-config.js';
+import { readAtenConsole, readAtenTemplates, type AtenTemplates } from '../sources/aten/aten-config.js';
 import type { ConsoleConfig, GatewayConfig, IpmiConfig, OperatorConfig, ServerConfig, TokenConfig } from './types.js';
 
 export const DEFAULTS = Object.freeze({
@@ -52,10 +54,10 @@ export function parseConfig(text: string, source: string, overrides: { listen?: 
   return cfg;
 }
 
-const TOP_KEYS = ['listen', 'publicUrl', 'tokens', 'operators', 'servers', 'sessions', 'log'] as const;
+const TOP_KEYS = ['listen', 'publicUrl', 'tokens', 'operators', 'servers', 'sessions', 'log', 'atenTemplates'] as const;
 
 export function validate(r: ConfigReader, raw: unknown, source: string | undefined, overrides: { listen?: string } = {}): GatewayConfig | undefined {
-  const top = r.object([], raw, TOP_KEYS);
+  const top = r.object([], raw, [...TOP_KEYS, 'dispatch']);
   if (!top) return undefined;
 
   const listenText = overrides.listen ?? r.string(['listen'], top.listen) ?? DEFAULTS.listen;
@@ -78,7 +80,8 @@ export function validate(r: ConfigReader, raw: unknown, source: string | undefin
 
   const tokens = (r.array(['tokens'], top.tokens ?? []) ?? []).map((t, i) => token(r, ['tokens', i], t));
   const operators = (r.array(['operators'], top.operators ?? []) ?? []).map((o, i) => operator(r, ['operators', i], o));
-  const servers = (r.array(['servers'], top.servers ?? []) ?? []).map((s, i) => server(r, ['servers', i], s));
+  const atenTemplates = readAtenTemplates(r, ['atenTemplates'], top.atenTemplates);
+  const servers = (r.array(['servers'], top.servers ?? []) ?? []).map((s, i) => server(r, ['servers', i], s, atenTemplates));
 
   const seen = new Map<string, number>();
   servers.forEach((s, i) => {
@@ -113,6 +116,8 @@ export function validate(r: ConfigReader, raw: unknown, source: string | undefin
   const logRaw = top.log === undefined ? {} : r.object(['log'], top.log, ['level']);
   const level = r.oneOf(['log', 'level'], logRaw?.level, ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const) ?? 'info';
 
+  const dispatch = top.dispatch === undefined ? undefined : readDispatchConfig(r, ['dispatch'], top.dispatch);
+
   if (r.problems.length > 0 || !listen || !publicUrl) return undefined;
   return deepFreeze({
     listen,
@@ -121,6 +126,7 @@ export function validate(r: ConfigReader, raw: unknown, source: string | undefin
     operators: operators.filter((o): o is OperatorConfig => !!o),
     servers: servers.filter((s): s is ServerConfig => !!s),
     sessions,
+    ...(dispatch ? { dispatch } : {}),
     log: { level },
     source,
   });
@@ -146,21 +152,22 @@ function operator(r: ConfigReader, path: Path, raw: unknown): OperatorConfig | u
   return value === undefined ? undefined : { token: value, name: r.string([...path, 'name'], o.name) };
 }
 
-function server(r: ConfigReader, path: Path, raw: unknown): ServerConfig | undefined {
+function server(r: ConfigReader, path: Path, raw: unknown, atenTemplates: AtenTemplates): ServerConfig | undefined {
   const s = r.object(path, raw, ['id', 'name', 'location', 'console', 'ipmi']);
   if (!s) return undefined;
   const id = r.string([...path, 'id'], s.id, { required: true });
   if (id !== undefined && !/^[A-Za-z0-9._:-]{1,128}$/.test(id)) r.problem([...path, 'id'], 'may only hold letters, digits, ".", "_", ":" and "-" (1 to 128 of them)');
-  const cons = s.console === undefined ? undefined : consoleCfg(r, [...path, 'console'], s.console);
+  const cons = s.console === undefined ? undefined : consoleCfg(r, [...path, 'console'], s.console, atenTemplates);
   const ipmi = s.ipmi === undefined ? undefined : ipmiCfg(r, [...path, 'ipmi'], s.ipmi);
   if (id === undefined) return undefined;
   return { id, name: r.string([...path, 'name'], s.name), location: r.string([...path, 'location'], s.location), console: cons, ipmi };
 }
 
-function consoleCfg(r: ConfigReader, path: Path, raw: unknown): ConsoleConfig | undefined {
+function consoleCfg(r: ConfigReader, path: Path, raw: unknown, atenTemplates: AtenTemplates): ConsoleConfig | undefined {
+  if (raw !== null && typeof raw === 'object' && (raw as { type?: unknown }).type === 'aten') return readAtenConsole(r, path, raw as Record<string, unknown>, atenTemplates);
   const c = r.object(path, raw, ['type', 'host', 'port', 'password', 'shared', 'connectTimeout', 'encodings']);
   if (!c) return undefined;
-  const type = r.oneOf([...path, 'type'], c.type ?? 'vnc', ['vnc'] as const);
+  const type = r.oneOf([...path, 'type'], c.type ?? 'vnc', ['vnc', 'aten'] as const);
   const host = r.string([...path, 'host'], c.host, { required: true });
   const port = r.integer([...path, 'port'], c.port, { min: 1, max: 65535 }) ?? DEFAULTS.vncPort;
   const password = r.string([...path, 'password'], c.password, { nonEmpty: false });
@@ -169,7 +176,7 @@ function consoleCfg(r: ConfigReader, path: Path, raw: unknown): ConsoleConfig | 
   const encodings = (c.encodings === undefined ? [] : r.array([...path, 'encodings'], c.encodings) ?? []).map((e, i) =>
     r.oneOf([...path, 'encodings', i], e, Object.keys(ENCODING_NAMES)),
   );
-  if (!type || !host) return undefined;
+  if (type !== 'vnc' || !host) return undefined;
   return { type, host, port, password, shared, connectTimeoutMs, encodings: encodings.filter((e): e is string => !!e) };
 }
 

@@ -1,4 +1,5 @@
 /** The validated, frozen configuration the rest of the gateway reads. See docs/config.md. */
+import type { AtenConsoleConfig } from '../sources/aten/aten-config.js';
 
 export interface TokenConfig {
   token: string;
@@ -26,7 +27,7 @@ export interface VncConsoleConfig {
   encodings: readonly string[];
 }
 
-export type ConsoleConfig = VncConsoleConfig;
+export type ConsoleConfig = VncConsoleConfig | AtenConsoleConfig;
 
 export interface IpmiConfig {
   host: string;
@@ -70,6 +71,23 @@ export interface SessionsConfig {
   reconnectBudgetMs: number;
 }
 
+/** `dispatch:` — requests for servers in other locations go through RabbitMQ to agents there. */
+export interface DispatchConfig {
+  amqp: string;
+  role: 'front' | 'agent' | 'both';
+  /** The location whose requests this agent consumes (role agent / both). */
+  location: string | undefined;
+  /** Name of the durable direct exchange; queues and the announcement exchange derive from it. */
+  exchange: string;
+  /** Upper bound of a dispatched request: the message's expiration and the front's wait. */
+  requestTimeoutMs: number;
+  /** Unacknowledged requests one agent works on at once. */
+  prefetch: number;
+  announceIntervalMs: number;
+  /** Stable name of this agent (defaults to location + host name + a random suffix). */
+  agentId: string | undefined;
+}
+
 export interface GatewayConfig {
   listen: { host: string; port: number };
   publicUrl: string;
@@ -77,6 +95,7 @@ export interface GatewayConfig {
   operators: readonly OperatorConfig[];
   servers: readonly ServerConfig[];
   sessions: SessionsConfig;
+  dispatch?: DispatchConfig | undefined;
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
   /** The path the config was read from, or undefined for the built-in demo config. */
   source: string | undefined;

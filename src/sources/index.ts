@@ -1,6 +1,8 @@
 import type { ConsoleConfig, SessionsConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
 import type { Source } from './types.js';
+import { AtenSource } from './aten/aten-source.js';
+import { atenSourceOptions } from './aten/aten-config.js';
 import { VncSource } from './vnc/vnc-source.js';
 
 /** One Source per console type; adding a vendor adds a case here and a folder beside vnc/. */
@@ -8,5 +10,7 @@ export function createSource(cfg: ConsoleConfig, log: Logger, sessions: Sessions
   switch (cfg.type) {
     case 'vnc':
       return new VncSource(cfg, log, sessions);
+    case 'aten':
+      return new AtenSource(atenSourceOptions(cfg, sessions), log);
   }
 }

@@ -78,7 +78,7 @@ sessions: { idleTimeout: "5 minutes" }
     expect(p.join('\n')).toMatch(/listen: must be "host:port".*line 2/);
     expect(p.join('\n')).toMatch(/tokens\[0\]\.token: must be at least 8 characters.*line 4/);
     expect(p.join('\n')).toMatch(/servers\[0\]\.id: may only hold/);
-    expect(p.join('\n')).toMatch(/servers\[0\]\.console\.type: must be one of vnc, got "telnet".*line 7/);
+    expect(p.join('\n')).toMatch(/servers\[0\]\.console\.type: must be one of vnc(, \w+)*, got "telnet".*line 7/);
     expect(p.join('\n')).toMatch(/servers\[0\]\.console\.port: must be between 1 and 65535, got 70000/);
     expect(p.join('\n')).toMatch(/servers\[2\]\.id: duplicate server id "x" \(also servers\[1\]\)/);
     expect(p.join('\n')).toMatch(/sessions\.idleTimeout: must be a duration/);
