@@ -4,6 +4,8 @@ import { loadConfigFile } from './config/load.js';
 import { ConfigError } from './config/reader.js';
 import { createLogger } from './log.js';
 import { startGateway } from './main.js';
+import { convertNojavaCommand } from './sources/aten/convert-nojava-command.js';
+import { atenFrameCommand } from './sources/aten/frame-tool.js';
 
 const USAGE = `bmc-gateway — BMC consoles (KVM), power and serial console in a browser tab
 
@@ -12,6 +14,10 @@ Usage:
       Run the gateway. Without --config: a built-in demo console (server "demo").
   bmc-gateway check-config FILE
       Validate a configuration file and exit (0 = valid).
+  bmc-gateway aten-frame FILE [--width W --height H] --out frame.png
+      Decode one captured ATEN AST2100/Hermon frame to PNG (bug reports from the field).
+  bmc-gateway convert-nojava [~/.nojava-ipmi-kvmrc.yaml]
+      Print nojava-ipmi-kvm hosts as aten servers for the gateway's config.
   bmc-gateway help
 `;
 
@@ -19,6 +25,8 @@ Usage:
 const COMMANDS: Record<string, (args: string[]) => Promise<number> | number> = {
   serve,
   'check-config': checkConfig,
+  'aten-frame': (args) => atenFrameCommand(args),
+  'convert-nojava': (args) => convertNojavaCommand(args),
   help: () => {
     process.stdout.write(USAGE);
     return 0;
