@@ -3,7 +3,7 @@ import { encodeRawRect, RawEncoder } from '../../protocols/rfb/encodings/raw.js'
 import { TightEncoder } from '../../protocols/rfb/encodings/tight.js';
 import type { RectEncoder } from '../../protocols/rfb/encodings/types.js';
 import type { Framebuffer } from '../../protocols/rfb/framebuffer.js';
-import { encodeCursorRect, encodeDesktopSizeRect, encodeRectHeader } from '../../protocols/rfb/server-messages.js';
+import { encodeCursorRect, encodeDesktopSizeRect, encodeQemuExtendedKeyEventRect, encodeRectHeader } from '../../protocols/rfb/server-messages.js';
 import type { Damage } from '../session/damage.js';
 import type { CursorShape } from '../sources/types.js';
 
@@ -43,11 +43,13 @@ export function buildUpdate(o: {
   encoder: RectEncoder;
   resize: boolean;
   cursor: CursorShape | undefined;
+  /** Confirm QEMU Extended Key Events (the empty -258 pseudo-rectangle), so noVNC sends scancodes. */
+  qemuExtendedKeyEvent?: boolean;
 }): Buffer | undefined {
-  const parts: Buffer[] = [];
-  let count = 0;
+  const parts: Buffer[] = o.qemuExtendedKeyEvent ? [encodeQemuExtendedKeyEventRect()] : [];
+  let count = parts.length;
   if (o.resize && o.caps.encodings.has(Encoding.DesktopSize)) {
-    return message([encodeDesktopSizeRect(o.fb.width, o.fb.height)], 1);
+    return message([...parts, encodeDesktopSizeRect(o.fb.width, o.fb.height)], count + 1);
   }
   if (o.cursor) {
     parts.push(encodeCursorRect({ ...o.cursor, pixels: o.cursor.rgbx }));

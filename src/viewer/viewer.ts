@@ -45,6 +45,7 @@ export class Viewer implements SessionViewer {
   #inFlight = false;
   #resizePending = false;
   #cursorPending: CursorShape | undefined;
+  #extKeyPending = false;
   #closed = false;
   #attached = false;
   #alive = true;
@@ -136,6 +137,8 @@ export class Viewer implements SessionViewer {
         this.#caps = { encodings: new Set(m.encodings) };
         this.#encoder = chooseEncoder(this.#caps, this.#pf, m.encodings);
         if (this.#caps.encodings.has(Encoding.Cursor) && this.#session.cursorShape) this.#cursorPending = this.#session.cursorShape;
+        // Confirming -258 makes noVNC send physical keys (XT scancodes) — what ATEN's HID usages need (rfbproto).
+        this.#extKeyPending = this.#caps.encodings.has(Encoding.QemuExtendedKeyEvent);
         return;
       case 'framebuffer-update-request':
         this.#wantsUpdate = true;
@@ -184,6 +187,7 @@ export class Viewer implements SessionViewer {
       encoder: this.#encoder ?? chooseEncoder(this.#caps, this.#pf),
       resize: this.#resizePending,
       cursor: this.#cursorPending,
+      qemuExtendedKeyEvent: this.#extKeyPending,
     });
     if (!update) return;
     this.#metrics?.encodeSeconds.observe(Number(process.hrtime.bigint() - t0) / 1e9);
@@ -191,6 +195,7 @@ export class Viewer implements SessionViewer {
     this.#metrics?.updates.inc();
     this.#resizePending = false;
     this.#cursorPending = undefined;
+    this.#extKeyPending = false;
     this.#wantsUpdate = false;
     this.#inFlight = true;
     session.stats.bytesOut += update.length;
