@@ -28,8 +28,8 @@ export const REDACT_PATHS = [
 export function redactUrl(url: string): string {
   return url
     .replace(/\?.*$/, '?[redacted]')
-    .replace(/^\/(console|ws)\/[^/?]+/, '/$1/[redacted]')
-    .replace(/^\/api\/v1\/viewer\/[^/?]+/, '/api/v1/viewer/[redacted]')
+    .replace(/^\/(console|ws|sol|sol-ws)\/[^/?]+/, '/$1/[redacted]')
+    .replace(/^\/api\/v1\/(viewer|sol-viewer)\/[^/?]+/, '/api/v1/$1/[redacted]')
     .replace(/^(\/api\/v1\/server\/[^/]+\/skey\/)[^/]+/, '$1[redacted]');
 }
 

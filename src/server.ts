@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { Authenticator } from './api/auth.js';
 import { ConsoleService } from './api/console-service.js';
 import { dashboardRoutes } from './api/dashboard-routes.js';
+import { ipmiRoutes } from './api/ipmi-routes.js';
 import { eqPhpRoutes } from './api/eq-php.js';
 import { restV1Routes } from './api/rest-v1.js';
 import { viewerRoutes } from './api/viewer-routes.js';
@@ -63,6 +64,7 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
   restV1Routes(app, ctx);
   await app.register(async (scope) => viewerRoutes(scope, ctx));
   await app.register(async (scope) => dashboardRoutes(scope, ctx));
+  await app.register(async (scope) => ipmiRoutes(scope, ctx));
   if (opts.demo) {
     // Demo only: each visit mints a fresh one-time URL for the built-in console.
     app.get('/demo', async (_req, reply) => {

@@ -1,0 +1,59 @@
+import type { ServerOptions } from 'node:https';
+import { selfSignedCertificate } from '../../helpers/aten/self-signed.js';
+import { AtenSimulator, type AtenSimulatorOptions } from '../../helpers/aten/simulator.js';
+import { AtenSimulatorWeb, type SimulatorWebOptions } from '../../helpers/aten/simulator-web.js';
+
+export const BMC_USER = 'ADMIN';
+export const BMC_PASSWORD = 'bmc-web-pw';
+
+export interface AtenBmc {
+  kvm: AtenSimulator;
+  web: AtenSimulatorWeb;
+  close(): Promise<void>;
+}
+
+let cert: { key: string; cert: string } | undefined;
+
+/** One simulated Supermicro BMC: ATEN KVM port plus its web interface (HTTPS with a self-signed certificate unless `http`). */
+export async function startAtenBmc(o: { kvm?: AtenSimulatorOptions; web?: Partial<SimulatorWebOptions>; http?: boolean } = {}): Promise<AtenBmc> {
+  cert ??= selfSignedCertificate();
+  const kvm = new AtenSimulator(o.kvm);
+  await kvm.listen();
+  const tls: ServerOptions | undefined = o.http ? undefined : { key: cert.key, cert: cert.cert };
+  const web = new AtenSimulatorWeb(kvm, { username: BMC_USER, password: BMC_PASSWORD, ...(tls ? { tls } : {}), ...o.web });
+  await web.listen();
+  return {
+    kvm,
+    web,
+    async close() {
+      await web.close();
+      await kvm.close();
+    },
+  };
+}
+
+/** The `console` config of a server on this simulated BMC. */
+export function atenConsole(bmc: AtenBmc, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { type: 'aten', host: '127.0.0.1', webPort: bmc.web.port, insecureTls: true, user: BMC_USER, password: BMC_PASSWORD, ...extra };
+}
+
+/** Mean absolute difference per colour channel between two RGBX buffers of the same size. */
+export function meanAbsError(a: Uint8Array, b: Uint8Array): number {
+  if (a.length !== b.length) return Infinity;
+  let s = 0;
+  for (let i = 0; i < a.length; i += 4) s += Math.abs(a[i]! - b[i]!) + Math.abs(a[i + 1]! - b[i + 1]!) + Math.abs(a[i + 2]! - b[i + 2]!);
+  return s / ((a.length / 4) * 3);
+}
+
+export function wsUrl(scope: string): string {
+  return scope.replace(/^http/, 'ws').replace('/console/', '/ws/');
+}
+
+/** Polls `cond` every 25 ms; throws naming `what` after `timeoutMs`. */
+export async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
