@@ -1,6 +1,7 @@
 import type { Authenticator, Principal } from './api/auth.js';
 import type { ConsoleService } from './api/console-service.js';
 import type { GatewayConfig } from './config/types.js';
+import type { Dispatcher } from './dispatch/types.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics/metrics.js';
 import type { SessionRegistry } from './session/registry.js';
@@ -31,6 +32,8 @@ export interface GatewayContext {
   consoles: ConsoleService;
   /** eq.php actions by name; features add theirs when their routes are registered. */
   eqActions: Map<string, EqAction>;
+  /** Runs eq.php actions and REST session calls here or, for a remote location, on its agents (src/dispatch/). */
+  dispatch: Dispatcher;
   /** Run at shutdown, in order, after sessions have ended. */
   onClose: (() => Promise<void> | void)[];
 }

@@ -3,6 +3,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { Authenticator } from './api/auth.js';
 import { ConsoleService } from './api/console-service.js';
 import { dashboardRoutes } from './api/dashboard-routes.js';
+import { dispatchRoutes } from './dispatch/dispatch-routes.js';
+import { InProcessDispatcher } from './dispatch/in-process-dispatcher.js';
 import { ipmiRoutes } from './api/ipmi-routes.js';
 import { eqPhpRoutes } from './api/eq-php.js';
 import { restV1Routes } from './api/rest-v1.js';
@@ -53,7 +55,8 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
   const tickets = new TicketStore(config.sessions.urlTtlMs);
   const auth = new Authenticator(config);
   const consoles = new ConsoleService({ config, registry, tickets, log, metrics });
-  const ctx: GatewayContext = { config, log, metrics, registry, tickets, auth, consoles, eqActions: new Map(), onClose: [] };
+  const ctx: GatewayContext = { config, log, metrics, registry, tickets, auth, consoles, eqActions: new Map(), onClose: [], dispatch: undefined as never };
+  ctx.dispatch = new InProcessDispatcher(ctx);
 
   app.get('/healthz', async () => ({ status: 'ok', sessions: registry.list().length }));
   app.get('/metrics', async (_req, reply) => {
@@ -64,6 +67,7 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
   restV1Routes(app, ctx);
   await app.register(async (scope) => viewerRoutes(scope, ctx));
   await app.register(async (scope) => dashboardRoutes(scope, ctx));
+  await app.register(async (scope) => dispatchRoutes(scope, ctx));
   await app.register(async (scope) => ipmiRoutes(scope, ctx));
   if (opts.demo) {
     // Demo only: each visit mints a fresh one-time URL for the built-in console.

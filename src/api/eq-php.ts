@@ -49,9 +49,9 @@ export function eqPhpRoutes(app: FastifyInstance, ctx: GatewayContext): void {
       const f = eqFields(body as Record<string, unknown>);
       const action = f.require('action');
       const principal = ctx.auth.authenticate(f.get('token'), f.get('pin'));
-      const handler = ctx.eqActions.get(action);
-      if (!handler) throw new GatewayError('GW_ERR_UNKNOWN_ACTION', `action "${action}" is not supported (supported: ${[...ctx.eqActions.keys()].join(', ')})`);
-      return { result: 'OK', ...(await handler(principal, f)) };
+      if (!ctx.eqActions.has(action)) throw new GatewayError('GW_ERR_UNKNOWN_ACTION', `action "${action}" is not supported (supported: ${[...ctx.eqActions.keys()].join(', ')})`);
+      // Here, or on an agent of the server's location (src/dispatch/).
+      return { result: 'OK', ...(await ctx.dispatch.eq(principal, action, body as Record<string, unknown>, f)) };
     } catch (err) {
       const e = toPublicError(err);
       if (e.code === 'GW_ERR_INTERNAL') req.log.error({ err }, 'eq.php failed');

@@ -2,13 +2,18 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { GatewayError } from '../errors.js';
 import type { GatewayContext } from '../context.js';
 import type { Principal } from './auth.js';
-import { sessionView } from './console-service.js';
 
 export function bearer(req: FastifyRequest): string | undefined {
   const h = req.headers.authorization;
   if (!h) return undefined;
   const m = /^Bearer\s+(.+)$/i.exec(h);
   return m ? m[1]!.trim() : undefined;
+}
+
+/** `Idempotency-Key` (or `X-Request-Id`): a retried call with the same key is answered, not run again. */
+export function requestIdHeader(req: FastifyRequest): string | undefined {
+  const v = req.headers['idempotency-key'] ?? req.headers['x-request-id'];
+  return Array.isArray(v) ? v[0] : v;
 }
 
 export function pinHeader(req: FastifyRequest): string | undefined {
@@ -20,13 +25,6 @@ export function pinHeader(req: FastifyRequest): string | undefined {
 export function restV1Routes(app: FastifyInstance, deps: GatewayContext): void {
   const principalOf = (req: FastifyRequest): Principal => deps.auth.authenticate(bearer(req), pinHeader(req));
 
-  const visibleSession = (p: Principal, id: string) => {
-    const s = deps.registry.get(id);
-    // A session of a server the token may not open is reported as unknown: no existence oracle.
-    if (!s || !p.mayOpen(s.server.id)) throw new GatewayError('GW_ERR_UNKNOWN_SESSION', `no live session "${id}"`);
-    return s;
-  };
-
   app.post('/api/v1/sessions', async (req, reply) => {
     const p = principalOf(req);
     const b = (req.body ?? {}) as Record<string, unknown>;
@@ -35,25 +33,23 @@ export function restV1Routes(app: FastifyInstance, deps: GatewayContext): void {
     if (typeof serverId !== 'string' || serverId === '') throw new GatewayError('GW_ERR_BAD_REQUEST', '"serverId" (string) is required');
     if (b.viewOnly !== undefined && typeof b.viewOnly !== 'boolean') throw new GatewayError('GW_ERR_BAD_REQUEST', '"viewOnly" must be true or false');
     if (b.closeUrl !== undefined && typeof b.closeUrl !== 'string') throw new GatewayError('GW_ERR_BAD_REQUEST', '"closeUrl" must be a string');
-    const res = await deps.consoles.open(p, { serverId, viewOnly: b.viewOnly === true, closeUrl: b.closeUrl as string | undefined });
-    return reply.code(res.joined ? 200 : 201).send({ ...sessionView(res.session), url: res.url, joined: res.joined });
+    const res = await deps.dispatch.rest(p, { type: 'open', serverId, viewOnly: b.viewOnly === true, closeUrl: b.closeUrl as string | undefined }, requestIdHeader(req));
+    return reply.code(res.joined === true ? 200 : 201).send(res);
   });
 
   app.get('/api/v1/sessions', async (req) => {
     const p = principalOf(req);
-    return { sessions: deps.registry.list().filter((s) => p.mayOpen(s.server.id)).map(sessionView) };
+    return deps.dispatch.rest(p, { type: 'list' });
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/sessions/:id', async (req) => {
     const p = principalOf(req);
-    return sessionView(visibleSession(p, req.params.id));
+    return deps.dispatch.rest(p, { type: 'get', sessionId: req.params.id });
   });
 
   app.delete<{ Params: { id: string } }>('/api/v1/sessions/:id', async (req, reply) => {
     const p = principalOf(req);
-    const s = visibleSession(p, req.params.id);
-    s.end(`ended by the API (${p.name})`, 'api');
-    deps.tickets.revokeSession(s.id);
+    await deps.dispatch.rest(p, { type: 'end', sessionId: req.params.id });
     return reply.code(204).send();
   });
 

@@ -21,6 +21,16 @@ export class Metrics {
   readonly sessionsEnded = new Counter({ name: 'bmcgw_sessions_ended_total', help: 'Sessions ended, by reason', labelNames: ['reason'] as const, registers: [this.registry] });
   readonly reconnects = new Counter({ name: 'bmcgw_upstream_reconnects_total', help: 'BMC links lost and being re-established', registers: [this.registry] });
   readonly consoleOpens = new Counter({ name: 'bmcgw_console_opens_total', help: 'Console URLs issued', labelNames: ['joined'] as const, registers: [this.registry] });
+  readonly dispatchRequests = new Counter({ name: 'bmcgw_dispatch_requests_total', help: 'Requests sent to agents, by location and outcome', labelNames: ['location', 'outcome'] as const, registers: [this.registry] });
+  readonly dispatchFailures = new Counter({ name: 'bmcgw_dispatch_failures_total', help: 'Dispatched requests that failed, by location and error code', labelNames: ['location', 'code'] as const, registers: [this.registry] });
+  readonly dispatchSeconds = new Histogram({
+    name: 'bmcgw_dispatch_seconds',
+    help: 'Time from sending a request to an agent to its answer',
+    labelNames: ['location'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly dispatchHandled = new Counter({ name: 'bmcgw_dispatch_handled_total', help: 'Requests this agent took from the broker, by outcome (ok, error, duplicate, expired)', labelNames: ['outcome'] as const, registers: [this.registry] });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'bmcgw_' });

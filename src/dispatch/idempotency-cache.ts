@@ -1,0 +1,44 @@
+/**
+ * Remembers the answer to each request id for a while, so a request delivered twice (a redelivery
+ * after a broker restart, or a client retrying with the same Idempotency-Key) is answered with the
+ * first result instead of running again — a repeated "power cycle" is harmful. A request still
+ * running shares its promise with the duplicate. Bounded: at most `max` ids, each for `ttlMs`; the
+ * oldest go first. The cache lives in one agent's memory: see docs/ARCHITECTURE.md for what that
+ * does and does not promise.
+ */
+export class IdempotencyCache<T> {
+  readonly #entries = new Map<string, { value: Promise<T>; expires: number }>();
+  readonly #max: number;
+  readonly #ttlMs: number;
+  readonly #now: () => number;
+
+  constructor(o: { max: number; ttlMs: number; now?: () => number }) {
+    this.#max = o.max;
+    this.#ttlMs = o.ttlMs;
+    this.#now = o.now ?? Date.now;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** The first answer for `key` if there is one (`duplicate: true`), else runs `run` and keeps its answer. */
+  run(key: string, run: () => Promise<T>): { value: Promise<T>; duplicate: boolean } {
+    const now = this.#now();
+    this.#evict(now);
+    const hit = this.#entries.get(key);
+    if (hit && hit.expires > now) return { value: hit.value, duplicate: true };
+    const value = run();
+    this.#entries.set(key, { value, expires: now + this.#ttlMs });
+    while (this.#entries.size > this.#max) this.#entries.delete(this.#entries.keys().next().value as string);
+    return { value, duplicate: false };
+  }
+
+  #evict(now: number): void {
+    // Insertion order is expiry order (one TTL for all), so stop at the first live entry.
+    for (const [k, e] of this.#entries) {
+      if (e.expires > now) break;
+      this.#entries.delete(k);
+    }
+  }
+}

@@ -1,0 +1,42 @@
+import type { Principal } from '../api/auth.js';
+import { sessionView } from '../api/console-service.js';
+import { eqFields } from '../api/eq-php.js';
+import type { EqFields, GatewayContext } from '../context.js';
+import { GatewayError } from '../errors.js';
+import type { DispatchCall } from './types.js';
+
+/**
+ * Runs a call in this gateway: the one implementation of every API call, whether it came from this
+ * gateway's own routes or from a front over the broker. `fields` is the caller's own view of an eq.php
+ * body when it has one (a forwarded call rebuilds it from the message).
+ */
+export async function runLocally(ctx: GatewayContext, principal: Principal, call: DispatchCall, fields?: EqFields): Promise<Record<string, unknown>> {
+  switch (call.type) {
+    case 'eq': {
+      const handler = ctx.eqActions.get(call.action);
+      if (!handler) throw new GatewayError('GW_ERR_UNKNOWN_ACTION', `action "${call.action}" is not supported (supported: ${[...ctx.eqActions.keys()].join(', ')})`);
+      return handler(principal, fields ?? eqFields(call.fields));
+    }
+    case 'open': {
+      const res = await ctx.consoles.open(principal, { serverId: call.serverId, viewOnly: call.viewOnly, closeUrl: call.closeUrl });
+      return { ...sessionView(res.session), url: res.url, joined: res.joined };
+    }
+    case 'list':
+      return { sessions: ctx.registry.list().filter((s) => principal.mayOpen(s.server.id)).map(sessionView) };
+    case 'get':
+      return sessionView(visibleSession(ctx, principal, call.sessionId));
+    case 'end': {
+      const s = visibleSession(ctx, principal, call.sessionId);
+      s.end(`ended by the API (${principal.name})`, 'api');
+      ctx.tickets.revokeSession(s.id);
+      return {};
+    }
+  }
+}
+
+function visibleSession(ctx: GatewayContext, p: Principal, id: string) {
+  const s = ctx.registry.get(id);
+  // A session of a server the token may not open is reported as unknown: no existence oracle.
+  if (!s || !p.mayOpen(s.server.id)) throw new GatewayError('GW_ERR_UNKNOWN_SESSION', `no live session "${id}"`);
+  return s;
+}
