@@ -1,0 +1,138 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { GatewayContext } from '../context.js';
+import { GatewayError } from '../errors.js';
+import { WEB_DIR } from '../paths.js';
+import type { TicketStore } from '../session/tickets.js';
+import type { SolSessionRegistry } from '../sol/sol-registry.js';
+import type { SolSession } from '../sol/sol-session.js';
+import { attachSolViewer } from '../sol/sol-viewer.js';
+import { CloseCode } from '../viewer/viewer.js';
+import type { Principal } from './auth.js';
+import { checkCloseUrl } from './console-service.js';
+import type { IpmiApi } from './ipmi-routes.js';
+import { PAGE_HEADERS } from './viewer-routes.js';
+
+/** The @xterm/xterm package folder (its `main` is lib/xterm.js). */
+const XTERM_DIR = dirname(dirname(fileURLToPath(import.meta.resolve('@xterm/xterm'))));
+
+export interface SolRouteDeps {
+  readonly api: IpmiApi;
+  readonly sols: SolSessionRegistry;
+  /** One-time keys of SOL pages: a sibling of the console's TicketStore, so neither can open the other. */
+  readonly tickets: TicketStore;
+  readonly principalOf: (req: FastifyRequest) => Principal;
+}
+
+export interface OpenSolResult {
+  session: SolSession;
+  joined: boolean;
+  url: string;
+}
+
+export function solView(s: SolSession): Record<string, unknown> {
+  return {
+    id: s.id,
+    serverId: s.server.id,
+    location: s.server.location ?? null,
+    type: 'sol',
+    state: s.state,
+    createdAt: new Date(s.createdAt).toISOString(),
+    viewers: s.viewers.size,
+    closeUrls: [...s.closeUrls].map((u) => new URL(u).origin),
+    bytesToBmc: s.stats.bytesToBmc,
+    bytesFromBmc: s.stats.bytesFromBmc,
+    endReason: s.endReason ?? null,
+  };
+}
+
+/**
+ * The serial console in the browser: `action=sol` / `POST /api/v1/servers/:id/sol` return a one-time
+ * URL `/sol/:key`; the page (web/sol.html, xterm.js) connects to `/sol-ws/:key`.
+ */
+export async function solRoutes(app: FastifyInstance, ctx: GatewayContext, deps: SolRouteDeps): Promise<void> {
+  const { api, sols, tickets } = deps;
+  const solHtml = readFileSync(join(WEB_DIR, 'sol.html'), 'utf8');
+
+  // xterm.js, unmodified, from the @xterm/xterm package (like noVNC in viewer-routes.ts).
+  await app.register(fastifyStatic, { root: join(XTERM_DIR, 'lib'), prefix: '/xterm/lib/', decorateReply: false, index: false });
+  await app.register(fastifyStatic, { root: join(XTERM_DIR, 'css'), prefix: '/xterm/css/', decorateReply: false, index: false });
+
+  const open = (p: Principal, serverId: string, closeUrlRaw: string | undefined): Promise<OpenSolResult> =>
+    api.audited(p, serverId, 'sol.open', async (target, server) => {
+      const closeUrl = closeUrlRaw === undefined || closeUrlRaw === '' ? undefined : checkCloseUrl(closeUrlRaw);
+      // Ask the BMC now (Get Chassis Status on the shared session), so a wrong password or a dead BMC
+      // reaches the caller, not a customer looking at an empty terminal.
+      await api.service.status(target);
+      const { session, joined } = sols.open(server, { closeUrl, actor: p.name });
+      const max = ctx.config.sessions.maxViewers;
+      if (session.viewers.size + tickets.pendingFor(session.id) >= max) {
+        throw new GatewayError('GW_ERR_TOO_MANY_VIEWERS', `the serial console of "${server.id}" already has ${max} viewers (sessions.maxViewers)`);
+      }
+      const key = tickets.issue({ sessionId: session.id, viewOnly: false, requester: p.name });
+      return { session, joined, url: `${ctx.config.publicUrl}/sol/${key}` };
+    });
+
+  ctx.eqActions.set('sol', async (p, f) => {
+    const id = f.require('id');
+    const res = await open(p, id, f.get('closeurl'));
+    return { scope: res.url, context: { action: 'sol', id, location: res.session.server.location ?? null }, key: res.session.id, joined: res.joined };
+  });
+
+  app.post<{ Params: { id: string } }>('/api/v1/servers/:id/sol', async (req, reply) => {
+    const p = deps.principalOf(req);
+    const b = (req.body ?? {}) as Record<string, unknown>;
+    if (typeof b !== 'object' || Array.isArray(b)) throw new GatewayError('GW_ERR_BAD_REQUEST', 'the body must be a JSON object');
+    if (b.closeUrl !== undefined && typeof b.closeUrl !== 'string') throw new GatewayError('GW_ERR_BAD_REQUEST', '"closeUrl" must be a string');
+    const res = await open(p, req.params.id, b.closeUrl as string | undefined);
+    return reply.code(res.joined ? 200 : 201).send({ ...solView(res.session), url: res.url, joined: res.joined });
+  });
+
+  app.get('/api/v1/sol-sessions', async (req) => {
+    const p = deps.principalOf(req);
+    return { sessions: sols.list().filter((s) => p.mayOpen(s.server.id)).map(solView) };
+  });
+
+  app.delete<{ Params: { id: string } }>('/api/v1/sol-sessions/:id', async (req, reply) => {
+    const p = deps.principalOf(req);
+    const s = sols.get(req.params.id);
+    if (!s || !p.mayOpen(s.server.id)) throw new GatewayError('GW_ERR_UNKNOWN_SESSION', `no live serial console "${req.params.id}"`);
+    s.end(`ended by the API (${p.name})`, 'api');
+    return reply.code(204).send();
+  });
+
+  app.get<{ Params: { key: string } }>('/sol/:key', async (req, reply) => {
+    reply.headers(PAGE_HEADERS).type('text/html; charset=utf-8');
+    // Same page for every key; an unknown key still gets it, and the page says why (404 for tools).
+    if (!tickets.peek(req.params.key)) reply.code(404);
+    return solHtml;
+  });
+
+  app.get<{ Params: { key: string } }>('/api/v1/sol-viewer/:key/status', async (req, reply) => {
+    reply.header('cache-control', 'no-store');
+    const sessionId = tickets.sessionOf(req.params.key);
+    if (!sessionId) throw new GatewayError('GW_ERR_VIEWER_URL_INVALID', 'this serial console URL is unknown or has expired');
+    const s = sols.get(sessionId);
+    if (s) return { state: s.state, server: s.server.name ?? s.server.id, reason: s.endReason ?? null };
+    return { state: 'ended', reason: sols.endedReason(sessionId) ?? 'the serial console has ended' };
+  });
+
+  app.get<{ Params: { key: string } }>('/sol-ws/:key', { websocket: true }, (socket, req) => {
+    const ticket = tickets.consume(req.params.key);
+    const session = ticket ? sols.get(ticket.sessionId) : undefined;
+    if (!ticket || !session || session.state === 'ended') {
+      const why = !ticket ? 'this serial console URL is unknown, expired or already used' : `the serial console has ended: ${sols.endedReason(ticket.sessionId) ?? 'unknown reason'}`;
+      socket.close(CloseCode.SessionEnded, why.slice(0, 120));
+      return;
+    }
+    if (session.viewers.size >= ctx.config.sessions.maxViewers) {
+      socket.close(CloseCode.SessionEnded, `this serial console already has ${ctx.config.sessions.maxViewers} viewers`);
+      return;
+    }
+    api.note({ who: ticket.requester ?? 'unknown', server: session.server.id, action: 'sol.viewer', result: 'connected', session: session.id });
+    attachSolViewer(socket, session, ctx.log);
+  });
+}

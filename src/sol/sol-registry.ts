@@ -1,0 +1,85 @@
+import type { GatewayConfig, ServerConfig } from '../config/types.js';
+import { GatewayError } from '../errors.js';
+import { ipmiTargetOf } from '../ipmi/config-target.js';
+import type { IpmiService } from '../ipmi/ipmi-service.js';
+import type { Logger } from '../log.js';
+import type { CloseNotifier } from '../session/close-notifier.js';
+import type { EndCode } from '../session/session.js';
+import { SolSession } from './sol-session.js';
+
+/**
+ * The live serial consoles, at most one per server (a BMC has one SOL payload), with the same
+ * lifecycle rules as KVM sessions: shared by several viewers, ended after `sessions.idleTimeout`
+ * without one or at `sessions.maxLifetime`, close URLs called through the shared CloseNotifier.
+ */
+export class SolSessionRegistry {
+  readonly #byServer = new Map<string, SolSession>();
+  readonly #byId = new Map<string, SolSession>();
+  readonly #ended = new Map<string, string>();
+  static readonly ENDED_MAX = 10_000;
+  readonly #config: GatewayConfig;
+  readonly #log: Logger;
+  readonly #service: IpmiService;
+  readonly #notifier: CloseNotifier;
+  readonly #onEnded: (s: SolSession, code: EndCode, reason: string) => void;
+
+  constructor(o: { config: GatewayConfig; log: Logger; service: IpmiService; closeNotifier: CloseNotifier; onEnded?: (s: SolSession, code: EndCode, reason: string) => void }) {
+    this.#config = o.config;
+    this.#log = o.log;
+    this.#service = o.service;
+    this.#notifier = o.closeNotifier;
+    this.#onEnded = o.onEnded ?? (() => {});
+  }
+
+  /** The server's live serial console, or a new one (SOL is activated by its first viewer). */
+  open(server: ServerConfig, o: { closeUrl?: string | undefined; actor: string }): { session: SolSession; joined: boolean } {
+    if (!server.ipmi) throw new GatewayError('GW_ERR_NO_IPMI', `server "${server.id}" has no ipmi configured`);
+    const existing = this.#byServer.get(server.id);
+    if (existing && existing.state !== 'ended') {
+      if (o.closeUrl) existing.addCloseUrl(o.closeUrl);
+      return { session: existing, joined: true };
+    }
+    if (this.#byId.size >= this.#config.sessions.maxSessions) {
+      throw new GatewayError('GW_ERR_TOO_MANY_SESSIONS', `the gateway already holds its maximum of ${this.#config.sessions.maxSessions} serial consoles (sessions.maxSessions)`);
+    }
+    const s = this.#config.sessions;
+    const session = new SolSession({
+      server,
+      target: ipmiTargetOf(server.ipmi),
+      service: this.#service,
+      log: this.#log,
+      limits: { idleTimeoutMs: s.idleTimeoutMs, maxLifetimeMs: s.maxLifetimeMs },
+      closeUrl: o.closeUrl,
+      actor: o.actor,
+      ended: (sess, code, reason) => {
+        if (this.#ended.size >= SolSessionRegistry.ENDED_MAX) this.#ended.delete(this.#ended.keys().next().value!);
+        this.#ended.set(sess.id, reason);
+        if (this.#byServer.get(server.id) === sess) this.#byServer.delete(server.id);
+        this.#byId.delete(sess.id);
+        for (const url of sess.closeUrls) {
+          this.#notifier.notify(url, { sessionId: sess.id, serverId: server.id, code, reason, endedAt: new Date().toISOString() });
+        }
+        this.#onEnded(sess, code, reason);
+      },
+    });
+    this.#byServer.set(server.id, session);
+    this.#byId.set(session.id, session);
+    return { session, joined: false };
+  }
+
+  get(id: string): SolSession | undefined {
+    return this.#byId.get(id);
+  }
+
+  endedReason(id: string): string | undefined {
+    return this.#ended.get(id);
+  }
+
+  list(): SolSession[] {
+    return [...this.#byId.values()];
+  }
+
+  closeAll(reason: string): void {
+    for (const s of this.list()) s.end(reason, 'shutdown');
+  }
+}
