@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { Authenticator } from './api/auth.js';
 import { ConsoleService } from './api/console-service.js';
 import { dashboardRoutes } from './api/dashboard-routes.js';
+import { ipmiRoutes } from './api/ipmi-routes.js';
 import { dispatchRoutes } from './dispatch/dispatch-routes.js';
 import { InProcessDispatcher } from './dispatch/in-process-dispatcher.js';
 import { ipmiRoutes } from './api/ipmi-routes.js';
@@ -67,6 +68,7 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
   restV1Routes(app, ctx);
   await app.register(async (scope) => viewerRoutes(scope, ctx));
   await app.register(async (scope) => dashboardRoutes(scope, ctx));
+  await app.register(async (scope) => ipmiRoutes(scope, ctx));
   await app.register(async (scope) => dispatchRoutes(scope, ctx));
   await app.register(async (scope) => ipmiRoutes(scope, ctx));
   if (opts.demo) {
