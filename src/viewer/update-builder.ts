@@ -52,7 +52,7 @@ export function buildUpdate(o: {
     return message([...parts, encodeDesktopSizeRect(o.fb.width, o.fb.height)], count + 1);
   }
   if (o.cursor) {
-    parts.push(encodeCursorRect({ ...o.cursor, pixels: o.cursor.rgbx }));
+    parts.push(encodeCursorRect({ ...o.cursor, pixels: cursorPixelsForNoVnc(o.cursor.rgbx) }));
     count++;
   }
   const { copies, rects } = o.damage.take();
@@ -82,6 +82,23 @@ export function buildUpdate(o: {
   }
   if (count === 0) return undefined;
   return message(parts, count);
+}
+
+/**
+ * noVNC 1.7 (core/rfb.js `_handleCursor`) reads Cursor pseudo-encoding pixels as B, G, R, X whatever
+ * pixel format it asked for (its own SetPixelFormat puts red first). The browsers we serve run stock
+ * noVNC, so cursors are sent in the byte order it reads; otherwise red and blue swap on coloured
+ * cursors. (Black-and-white cursors, the common case, look the same either way.)
+ */
+export function cursorPixelsForNoVnc(rgbx: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(rgbx.length);
+  for (let i = 0; i + 3 < rgbx.length; i += 4) {
+    out[i] = rgbx[i + 2]!;
+    out[i + 1] = rgbx[i + 1]!;
+    out[i + 2] = rgbx[i]!;
+    out[i + 3] = 0;
+  }
+  return out;
 }
 
 function message(parts: Buffer[], count: number): Buffer {

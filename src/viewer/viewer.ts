@@ -80,6 +80,10 @@ export class Viewer implements SessionViewer {
     this.#send(this.#handshake.start());
   }
 
+  /** FramebufferUpdates and their bytes sent to this viewer. */
+  updatesSent = 0;
+  bytesSent = 0;
+
   /** Bytes accepted by send() and not yet handed to the kernel: bounded by the pull model. */
   get queuedBytes(): number {
     return this.#ws.bufferedAmount;
@@ -199,6 +203,8 @@ export class Viewer implements SessionViewer {
     this.#wantsUpdate = false;
     this.#inFlight = true;
     session.stats.bytesOut += update.length;
+    this.updatesSent++;
+    this.bytesSent += update.length;
     session.stats.updatesOut++;
     this.#ws.send(update, { binary: true }, () => {
       this.#inFlight = false;
