@@ -130,7 +130,8 @@ describe('SOL page in Chromium', () => {
 
   it('shows why the console ended', async () => {
     const page = await openPage();
-    const [session] = (await (await fetch(`${gw.url}/api/v1/sol-sessions`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } })).json()).sessions;
+    const listed = (await (await fetch(`${gw.url}/api/v1/sol-sessions`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } })).json()) as { sessions: { id: string }[] };
+    const session = listed.sessions[0]!;
     await fetch(`${gw.url}/api/v1/sol-sessions/${session.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${TEST_TOKEN}` } });
     await page.waitForSelector('body[data-state="ended"]', { timeout: 10_000 });
     expect(await page.textContent('#message')).toContain('ended by the API');
