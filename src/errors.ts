@@ -29,6 +29,7 @@ export const GatewayErrorCodes = {
   GW_ERR_DISPATCH_TIMEOUT: { status: 504, summary: 'no agent of the location answered before the request deadline' },
   GW_ERR_NO_AGENT: { status: 503, summary: 'no agent is consuming the requests of the server\'s location' },
   GW_ERR_OPERATOR_ONLY: { status: 403, summary: 'this route needs an operator token' },
+  GW_ERR_UNKNOWN_RECORDING: { status: 404, summary: 'no recording with this id' },
 } as const;
 
 export type GatewayErrorCode = keyof typeof GatewayErrorCodes;

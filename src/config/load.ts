@@ -3,6 +3,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { ConfigError, ConfigReader, type Path } from './reader.js';
 import { ENCODING_NAMES } from '../sources/vnc/encoding-names.js';
 import { readDispatchConfig } from '../dispatch/dispatch-config.js';
+import { readRecordingConfig } from '../recording/recording-config.js';
 import { readAtenConsole, readAtenTemplates, type AtenTemplates } from '../sources/aten/aten-config.js';
 import type { ConsoleConfig, GatewayConfig, IpmiConfig, OperatorConfig, ServerConfig, TokenConfig } from './types.js';
 
@@ -57,7 +58,7 @@ export function parseConfig(text: string, source: string, overrides: { listen?: 
 const TOP_KEYS = ['listen', 'publicUrl', 'tokens', 'operators', 'servers', 'sessions', 'log', 'atenTemplates'] as const;
 
 export function validate(r: ConfigReader, raw: unknown, source: string | undefined, overrides: { listen?: string } = {}): GatewayConfig | undefined {
-  const top = r.object([], raw, [...TOP_KEYS, 'dispatch']);
+  const top = r.object([], raw, [...TOP_KEYS, 'dispatch', 'recording']);
   if (!top) return undefined;
 
   const listenText = overrides.listen ?? r.string(['listen'], top.listen) ?? DEFAULTS.listen;
@@ -117,6 +118,7 @@ export function validate(r: ConfigReader, raw: unknown, source: string | undefin
   const level = r.oneOf(['log', 'level'], logRaw?.level, ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const) ?? 'info';
 
   const dispatch = top.dispatch === undefined ? undefined : readDispatchConfig(r, ['dispatch'], top.dispatch);
+  const recording = readRecordingConfig(r, ['recording'], top.recording);
 
   if (r.problems.length > 0 || !listen || !publicUrl) return undefined;
   return deepFreeze({
@@ -127,6 +129,7 @@ export function validate(r: ConfigReader, raw: unknown, source: string | undefin
     servers: servers.filter((s): s is ServerConfig => !!s),
     sessions,
     ...(dispatch ? { dispatch } : {}),
+    ...(recording ? { recording } : {}),
     log: { level },
     source,
   });

@@ -1,5 +1,6 @@
 /** The validated, frozen configuration the rest of the gateway reads. See docs/config.md. */
 import type { AtenConsoleConfig } from '../sources/aten/aten-config.js';
+import type { RecordingConfig } from '../recording/recording-config.js';
 
 export interface TokenConfig {
   token: string;
@@ -95,6 +96,8 @@ export interface GatewayConfig {
   operators: readonly OperatorConfig[];
   servers: readonly ServerConfig[];
   sessions: SessionsConfig;
+  /** Session recording (src/recording); undefined = nothing is recorded. */
+  recording?: RecordingConfig | undefined;
   dispatch?: DispatchConfig | undefined;
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
   /** The path the config was read from, or undefined for the built-in demo config. */

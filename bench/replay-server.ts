@@ -1,0 +1,126 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { playFbs } from '../src/recording/fbs-player.js';
+
+export interface ReplayServerOptions {
+  /** The FBS recording every client is shown. */
+  path: string;
+  /** 1 = the recording's own timing, Infinity = as fast as the client reads. */
+  speed: number;
+  host?: string;
+  /** 0 (default) = any free port. */
+  port?: number;
+  /** Called just before each block is written (the benchmark's latency probe). */
+  onBlock?: (timestampMs: number, bytes: number, connection: number) => void;
+  /** Called when a client's replay has sent its last block. */
+  onDone?: (connection: number) => void;
+}
+
+/**
+ * A BMC made of a recording: accepts RFB clients over TCP and plays the recording to each. A
+ * recording starts with an RFB 3.3 server handshake (security None), so any RFB client — the
+ * gateway's vnc source, a VNC viewer — connects as to a VNC server. What the client sends (its
+ * version, ClientInit, SetPixelFormat, requests, input) is read and dropped; the client must ask
+ * for our pixel format, which the gateway always does (RGBX).
+ *
+ * Backpressure: a block is written only after the previous one left our socket buffer, so "as fast
+ * as the client reads" is exactly that. After the last block the connection stays open (an idle
+ * BMC), until the client closes it or the server is closed.
+ */
+export class ReplayServer {
+  readonly #server: Server;
+  readonly #opts: ReplayServerOptions;
+  readonly #sockets = new Set<Socket>();
+  readonly #aborts = new Set<AbortController>();
+  #connections = 0;
+
+  private constructor(opts: ReplayServerOptions) {
+    this.#opts = opts;
+    this.#server = createServer((s) => this.#serve(s));
+  }
+
+  static async start(opts: ReplayServerOptions): Promise<ReplayServer> {
+    const rs = new ReplayServer(opts);
+    await new Promise<void>((resolve, reject) => {
+      rs.#server.once('error', reject);
+      rs.#server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+    });
+    return rs;
+  }
+
+  get port(): number {
+    return (this.#server.address() as { port: number }).port;
+  }
+
+  /** Connections accepted so far. */
+  get connections(): number {
+    return this.#connections;
+  }
+
+  #serve(sock: Socket): void {
+    const n = ++this.#connections;
+    const ac = new AbortController();
+    this.#sockets.add(sock);
+    this.#aborts.add(ac);
+    sock.setNoDelay(true);
+    sock.on('data', () => undefined);
+    sock.on('error', () => ac.abort());
+    sock.on('close', () => {
+      ac.abort();
+      this.#sockets.delete(sock);
+      this.#aborts.delete(ac);
+    });
+    const send = (data: Buffer, ts: number): Promise<void> | void => {
+      if (sock.destroyed) {
+        ac.abort();
+        return;
+      }
+      this.#opts.onBlock?.(ts, data.length, n);
+      if (sock.write(data)) return;
+      return new Promise<void>((resolve) => {
+        const done = (): void => {
+          sock.off('drain', done);
+          sock.off('close', done);
+          resolve();
+        };
+        sock.on('drain', done);
+        sock.on('close', done);
+      });
+    };
+    playFbs({ path: this.#opts.path, speed: this.#opts.speed, send, signal: ac.signal })
+      .then((r) => {
+        if (!r.aborted) this.#opts.onDone?.(n);
+      })
+      .catch(() => sock.destroy());
+  }
+
+  async close(): Promise<void> {
+    for (const a of this.#aborts) a.abort();
+    for (const s of this.#sockets) s.destroy();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+}
+
+/** `node dist/bench/replay-server.js FILE.fbs [--port N] [--speed 1|4|max]`: serve a recording. */
+async function main(argv: string[]): Promise<void> {
+  const path = argv.find((a) => !a.startsWith('--'));
+  if (!path) {
+    process.stderr.write('usage: replay-server FILE.fbs [--port N] [--speed 1|4|max]\n');
+    process.exit(2);
+  }
+  const opt = (name: string): string | undefined => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const speedText = opt('speed') ?? '1';
+  const speed = speedText === 'max' ? Infinity : Number(speedText);
+  if (!(speed > 0)) throw new Error(`--speed must be a positive number or "max", got ${speedText}`);
+  const rs = await ReplayServer.start({ path, speed, port: Number(opt('port') ?? 0) });
+  process.stdout.write(`replaying ${path} on 127.0.0.1:${rs.port} at ${speedText}x\n`);
+}
+
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  main(process.argv.slice(2)).catch((err: Error) => {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(1);
+  });
+}
