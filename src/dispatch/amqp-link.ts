@@ -1,8 +1,8 @@
 import { connect, type Channel, type ChannelModel } from 'amqplib';
 import type { Logger } from '../log.js';
 
-/** Backoff between connection attempts: 0.5 s doubling up to 10 s (the broker may be restarting). */
-const BACKOFF_MS = [500, 1_000, 2_000, 4_000, 8_000, 10_000];
+/** Backoff between connection attempts: 0.5 s doubling up to 5 s (a restarting broker is back within seconds). */
+const BACKOFF_MS = [500, 1_000, 2_000, 4_000, 5_000];
 
 /**
  * One broker connection and channel that come back by themselves. `setup` runs on every fresh

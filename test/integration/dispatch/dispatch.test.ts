@@ -1,0 +1,308 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDemoServer, DEMO_DESKTOP_NAME, type DemoServer } from '../../../src/sources/demo/demo-server.js';
+import { RabbitVhost, rabbitStartApp, rabbitStopApp, requireRabbit } from '../../helpers/amqp.js';
+import { bundleGatewayProcess, spawnGatewayProcess, type GatewayProcess } from '../../helpers/amqp-gateways.js';
+import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
+import { startQemu, type QemuVm } from '../../helpers/qemu.js';
+import { WsRfbClient } from '../../helpers/ws-rfb-client.js';
+
+/**
+ * Issue 7 against the machine's RabbitMQ: one front and three agents (two in NL, one in US), each a
+ * separate OS process; QEMU's VNC server is NL's BMC, our demo RFB server is US's. Everything lives
+ * in a vhost of its own, deleted at the end.
+ */
+
+const TOKEN = 'panel-token-dispatch-1';
+const US_ONLY = 'us-only-token-2222';
+const OPERATOR = 'operator-token-dispatch';
+const REQUEST_TIMEOUT_MS = 5_000;
+
+type Json = Record<string, any>;
+
+async function eq(gw: { url: string }, fields: Record<string, string>): Promise<{ status: number; body: Json }> {
+  const res = await fetch(`${gw.url}/eq.php`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
+  return { status: res.status, body: (await res.json()) as Json };
+}
+
+async function rest(gw: { url: string }, method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: Json }> {
+  const res = await fetch(`${gw.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as Json) : {} };
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, everyMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Opens the returned viewer URL the way the console page does (its key, on /ws/), waits for ServerInit. */
+async function connectViewer(scope: string): Promise<WsRfbClient> {
+  const u = new URL(scope);
+  const key = u.pathname.split('/').pop()!;
+  const viewer = new WsRfbClient(`ws://${u.host}/ws/${key}`);
+  await viewer.ready();
+  await viewer.waitFor(() => viewer.updates > 0, 15_000);
+  return viewer;
+}
+
+describe('dispatch through RabbitMQ: a front and agents in two locations', () => {
+  let vhost: RabbitVhost;
+  let vm: QemuVm;
+  let demo: DemoServer;
+  let journal: string;
+  let front: GatewayProcess;
+  const agents: Record<string, GatewayProcess> = {};
+  let brokerStopped = false;
+
+  const journalLines = (): string[] => readFileSync(journal, 'utf8').split('\n').filter(Boolean);
+
+  beforeAll(async () => {
+    await requireRabbit();
+    vhost = await RabbitVhost.create('bmcgw-dispatch');
+    const [entry, qemu, demoServer, dir] = await Promise.all([bundleGatewayProcess(), startQemu({ mode: 'seabios' }), startDemoServer({ host: '127.0.0.1', port: 0 }), mkdtemp(join(tmpdir(), 'bmcgw-dispatch-'))]);
+    vm = qemu;
+    demo = demoServer;
+    journal = join(dir, 'journal');
+    writeFileSync(journal, '');
+    const servers = [
+      { id: 'nl-1', location: 'NL', console: { type: 'vnc', host: '127.0.0.1', port: vm.vncPort } },
+      { id: 'us-1', location: 'US', console: { type: 'vnc', host: demo.host, port: demo.port, password: demo.password } },
+      { id: 'ru-1', location: 'RU', console: { type: 'vnc', host: '127.0.0.1', port: 1 } },
+      // No location: the front opens it itself.
+      { id: 'local-1', console: { type: 'vnc', host: demo.host, port: demo.port, password: demo.password } },
+    ];
+    const base = {
+      tokens: [
+        { token: TOKEN, name: 'panel', servers: ['*'] },
+        { token: US_ONLY, name: 'us-only', servers: ['us-1', 'nl-1-not-this'] },
+      ],
+      operators: [{ token: OPERATOR, name: 'ops' }],
+      servers,
+    };
+    const dispatch = (extra: Record<string, unknown>) => ({ amqp: vhost.url, exchange: 'bmcgw-t', requestTimeout: `${REQUEST_TIMEOUT_MS}ms`, announceInterval: '300ms', ...extra });
+    const started = await Promise.all([
+      spawnGatewayProcess(entry, 'front', { ...base, dispatch: dispatch({ role: 'front' }) }, journal),
+      spawnGatewayProcess(entry, 'nl-a', { ...base, dispatch: dispatch({ role: 'agent', location: 'NL', agentId: 'nl-a' }) }, journal),
+      spawnGatewayProcess(entry, 'nl-b', { ...base, dispatch: dispatch({ role: 'agent', location: 'NL', agentId: 'nl-b' }) }, journal),
+      spawnGatewayProcess(entry, 'us-a', { ...base, dispatch: dispatch({ role: 'agent', location: 'US', agentId: 'us-a' }) }, journal),
+    ]);
+    front = started[0];
+    for (const a of started.slice(1)) agents[a.name] = a;
+    await until(
+      'the front to hear from the three agents',
+      async () => {
+        const r = await rest(front, 'GET', '/api/v1/agents', OPERATOR);
+        return r.body.agents?.length === 3 ? r : undefined;
+      },
+      10_000,
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    if (brokerStopped) await rabbitStartApp().catch(() => undefined);
+    await Promise.all([front?.stop(), ...Object.values(agents).map((a) => a.stop())]);
+    await Promise.all([vm?.stop(), demo?.close(), vhost?.delete()]);
+  }, 30_000);
+
+  it('lists the announced agents for operators only', async () => {
+    const r = await rest(front, 'GET', '/api/v1/agents', OPERATOR);
+    expect(r.status).toBe(200);
+    expect(r.body.broker).toBe('up');
+    expect(r.body.agents.map((a: Json) => `${a.location}/${a.id}`)).toEqual(['NL/nl-a', 'NL/nl-b', 'US/us-a']);
+    expect(r.body.agents.find((a: Json) => a.id === 'us-a').url).toBe(agents['us-a']!.url);
+    const denied = await rest(front, 'GET', '/api/v1/agents', TOKEN);
+    expect(denied.status).toBe(403);
+    expect(denied.body.error.code).toBe('GW_ERR_OPERATOR_ONLY');
+  });
+
+  it('opens each server on an agent of its location, and a viewer connects through the returned URL', async () => {
+    const nl = await eq(front, { action: 'novnc', token: TOKEN, id: 'nl-1' });
+    expect(nl.status, JSON.stringify(nl.body)).toBe(200);
+    expect(nl.body.context).toEqual({ action: 'novnc', id: 'nl-1', location: 'NL' });
+    expect([agents['nl-a']!.url, agents['nl-b']!.url].some((u) => nl.body.scope.startsWith(`${u}/console/`))).toBe(true);
+    const nlViewer = await connectViewer(nl.body.scope);
+    expect(nlViewer.fb!.width).toBeGreaterThan(0);
+    nlViewer.close();
+
+    const us = await eq(front, { action: 'novnc', token: TOKEN, id: 'us-1' });
+    expect(us.status, JSON.stringify(us.body)).toBe(200);
+    expect(us.body.scope.startsWith(`${agents['us-a']!.url}/console/`)).toBe(true);
+    const usViewer = await connectViewer(us.body.scope);
+    expect(usViewer.name).toBe(DEMO_DESKTOP_NAME);
+    usViewer.close();
+
+    // The agent checks the principal the front sent: this token may not open nl-1.
+    const denied = await eq(front, { action: 'novnc', token: US_ONLY, id: 'nl-1' });
+    expect(denied.status).toBe(403);
+    expect(denied.body.error.code).toBe('GW_ERR_FORBIDDEN_SERVER');
+    // A BMC error on the agent comes back unchanged.
+    const unknown = await eq(front, { action: 'novnc', token: TOKEN, id: 'no-such' });
+    expect(unknown.body.error.code).toBe('GW_ERR_UNKNOWN_SERVER');
+
+    const metrics = await (await fetch(`${front.url}/metrics`)).text();
+    expect(metrics).toMatch(/bmcgw_dispatch_requests_total\{location="NL",outcome="ok"\} [1-9]/);
+    expect(metrics).toMatch(/bmcgw_dispatch_requests_total\{location="US",outcome="ok"\} [1-9]/);
+    expect(metrics).toMatch(/bmcgw_dispatch_failures_total\{location="NL",code="GW_ERR_FORBIDDEN_SERVER"\} 1/);
+    expect(metrics).toMatch(/bmcgw_dispatch_seconds_count\{location="US"\} [1-9]/);
+  }, 30_000);
+
+  it('REST: sessions of all agents listed on the front, GET and DELETE routed to the owner', async () => {
+    const opened = await rest(front, 'POST', '/api/v1/sessions', TOKEN, { serverId: 'us-1' });
+    expect([200, 201]).toContain(opened.status);
+    expect(opened.body.id).toMatch(/^us-a~/);
+    expect(opened.body.url.startsWith(`${agents['us-a']!.url}/console/`)).toBe(true);
+
+    const list = await rest(front, 'GET', '/api/v1/sessions', TOKEN);
+    expect(list.status).toBe(200);
+    const ids: string[] = list.body.sessions.map((s: Json) => s.id);
+    expect(ids).toContain(opened.body.id);
+    expect(ids.some((id) => /^nl-[ab]~/.test(id))).toBe(true);
+    // A token limited to us-1 sees only that one.
+    const scoped = await rest(front, 'GET', '/api/v1/sessions', US_ONLY);
+    expect(scoped.body.sessions.map((s: Json) => s.serverId)).toEqual(['us-1']);
+
+    const one = await rest(front, 'GET', `/api/v1/sessions/${encodeURIComponent(opened.body.id)}`, TOKEN);
+    expect(one.status).toBe(200);
+    expect(one.body.serverId).toBe('us-1');
+    const del = await rest(front, 'DELETE', `/api/v1/sessions/${encodeURIComponent(opened.body.id)}`, TOKEN);
+    expect(del.status).toBe(204);
+    const gone = await rest(front, 'GET', `/api/v1/sessions/${encodeURIComponent(opened.body.id)}`, TOKEN);
+    expect(gone.status).toBe(404);
+    expect(gone.body.error.code).toBe('GW_ERR_UNKNOWN_SESSION');
+  }, 30_000);
+
+  it('a power action delivered twice is executed once', async () => {
+    // 1. The panel retries with the same request id: answered, not run again.
+    const a = await eq(front, { action: 'test_power', token: TOKEN, id: 'us-1', op: 'cycle-api', request_id: 'req-power-1' });
+    const b = await eq(front, { action: 'test_power', token: TOKEN, id: 'us-1', op: 'cycle-api', request_id: 'req-power-1' });
+    expect(a.status, JSON.stringify(a.body)).toBe(200);
+    expect(b.body).toEqual(a.body);
+    expect(journalLines().filter((l) => l.endsWith(' power us-1 cycle-api'))).toHaveLength(1);
+
+    // 2. The broker hands the same message over twice (as after a lost ack): the agent answers the
+    // second from its cache. Published raw, as a front would, to US's queue.
+    const request = {
+      v: 1,
+      id: 'req-power-raw',
+      deadline: Date.now() + 10_000,
+      principal: { kind: 'token', name: 'panel', servers: ['us-1'] },
+      call: { type: 'eq', action: 'test_power', fields: { action: 'test_power', id: 'us-1', op: 'cycle-raw' } },
+    };
+    await vhost.publish('bmcgw-t', 'location.US', request, { messageId: request.id, expiration: '10000' });
+    await vhost.publish('bmcgw-t', 'location.US', request, { messageId: request.id, expiration: '10000' });
+    await until(
+      'the agent to take both copies',
+      async () => ((await (await fetch(`${agents['us-a']!.url}/metrics`)).text()).match(/bmcgw_dispatch_handled_total\{outcome="duplicate"\} ([1-9])/) ? true : undefined),
+      10_000,
+    );
+    expect(journalLines().filter((l) => l.endsWith(' power us-1 cycle-raw'))).toHaveLength(1);
+    // A new request id is a new action.
+    const c = await eq(front, { action: 'test_power', token: TOKEN, id: 'us-1', op: 'cycle-api', request_id: 'req-power-2' });
+    expect(c.status).toBe(200);
+    expect(journalLines().filter((l) => l.endsWith(' power us-1 cycle-api'))).toHaveLength(2);
+  }, 30_000);
+
+  it('an agent killed with SIGKILL mid-request is covered by its twin', async () => {
+    const before = journalLines().length;
+    const pending = eq(front, { action: 'test_slow', token: TOKEN, id: 'nl-1', ms: '1500', request_id: 'req-slow-1' });
+    const line = await until('an NL agent to start the request', async () => journalLines().slice(before).find((l) => l.endsWith(' slow nl-1')), 5_000, 20);
+    const victimPid = Number(line.split(' ')[0]);
+    const victim = Object.values(agents).find((a) => a.pid === victimPid)!;
+    const twin = victim.name === 'nl-a' ? agents['nl-b']! : agents['nl-a']!;
+    await victim.kill();
+    delete agents[victim.name];
+    const res = await pending;
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.pid).toBe(twin.pid);
+    expect(journalLines().slice(before).filter((l) => l.endsWith(' slow nl-1'))).toEqual([`${victimPid} slow nl-1`, `${twin.pid} slow nl-1`]);
+  }, 20_000);
+
+  it('answers a timeout when no agent answers in time, and names a location without agents', async () => {
+    const started = Date.now();
+    const slow = await eq(front, { action: 'test_slow', token: TOKEN, id: 'us-1', ms: String(REQUEST_TIMEOUT_MS + 2_000) });
+    expect(slow.status).toBe(504);
+    expect(slow.body.error.code).toBe('GW_ERR_DISPATCH_TIMEOUT');
+    expect(slow.body.error.message).toContain('"US"');
+    expect(Date.now() - started).toBeLessThan(REQUEST_TIMEOUT_MS + 2_000);
+
+    const ru = await eq(front, { action: 'novnc', token: TOKEN, id: 'ru-1' });
+    expect(ru.status).toBe(503);
+    expect(ru.body.error.code).toBe('GW_ERR_NO_AGENT');
+    expect(ru.body.error.message).toContain('"RU"');
+  }, 20_000);
+
+  it('survives a broker restart on both sides without restarting the gateways', async () => {
+    await rabbitStopApp();
+    brokerStopped = true;
+    const down = await until(
+      'the front to notice the broker is gone',
+      async () => {
+        const r = await eq(front, { action: 'novnc', token: TOKEN, id: 'us-1' });
+        return r.status === 503 ? r : undefined;
+      },
+      10_000,
+    );
+    expect(down.body.error.code).toBe('GW_ERR_DISPATCH_UNAVAILABLE');
+    // What the front serves itself keeps working.
+    const local = await eq(front, { action: 'novnc', token: TOKEN, id: 'local-1' });
+    expect(local.status, JSON.stringify(local.body)).toBe(200);
+    expect(local.body.scope.startsWith(`${front.url}/console/`)).toBe(true);
+
+    await rabbitStartApp();
+    brokerStopped = false;
+    for (const id of ['us-1', 'nl-1']) {
+      const ok = await until(
+        `${id} to open again through the broker`,
+        async () => {
+          const r = await eq(front, { action: 'novnc', token: TOKEN, id });
+          return r.status === 200 ? r : undefined;
+        },
+        30_000,
+        500,
+      );
+      const viewer = await connectViewer(ok.body.scope);
+      viewer.close();
+    }
+  }, 60_000);
+
+  it('broker down at start: local servers work, remote ones answer GW_ERR_DISPATCH_UNAVAILABLE', async () => {
+    let gw: TestGateway | undefined;
+    try {
+      gw = await startTestGateway({
+        tokens: [{ token: TOKEN, servers: ['*'] }],
+        servers: [
+          { id: 'us-1', location: 'US', console: { type: 'vnc', host: demo.host, port: demo.port, password: demo.password } },
+          { id: 'local-1', console: { type: 'vnc', host: demo.host, port: demo.port, password: demo.password } },
+        ],
+        // Port 1: nothing listens there.
+        dispatch: { amqp: 'amqp://guest:guest@127.0.0.1:1/', role: 'front' },
+      });
+      const remote = await eq(gw, { action: 'novnc', token: TOKEN, id: 'us-1' });
+      expect(remote.status).toBe(503);
+      expect(remote.body.error.code).toBe('GW_ERR_DISPATCH_UNAVAILABLE');
+      expect(remote.body.error.message).toContain('"US"');
+      const local = await eq(gw, { action: 'novnc', token: TOKEN, id: 'local-1' });
+      expect(local.status).toBe(200);
+    } finally {
+      await gw?.close();
+    }
+  }, 20_000);
+});
