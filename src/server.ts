@@ -10,6 +10,7 @@ import { ipmiRoutes } from './api/ipmi-routes.js';
 import { eqPhpRoutes } from './api/eq-php.js';
 import { restV1Routes } from './api/rest-v1.js';
 import { viewerRoutes } from './api/viewer-routes.js';
+import { recordingRoutes } from './recording/recording-routes.js';
 import type { GatewayConfig } from './config/types.js';
 import type { GatewayContext } from './context.js';
 import { toPublicError } from './errors.js';
@@ -69,6 +70,7 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
   await app.register(async (scope) => viewerRoutes(scope, ctx));
   await app.register(async (scope) => dashboardRoutes(scope, ctx));
   await app.register(async (scope) => ipmiRoutes(scope, ctx));
+  await app.register(async (scope) => recordingRoutes(scope, ctx));
   await app.register(async (scope) => dispatchRoutes(scope, ctx));
   await app.register(async (scope) => ipmiRoutes(scope, ctx));
   if (opts.demo) {
