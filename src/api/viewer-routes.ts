@@ -62,6 +62,6 @@ export async function viewerRoutes(app: FastifyInstance, deps: GatewayContext): 
       socket.close(CloseCode.SessionEnded, `this console already has ${deps.config.sessions.maxViewers} viewers`);
       return;
     }
-    new Viewer({ ws: socket, session, viewOnly: ticket.viewOnly, log: deps.log, metrics: deps.metrics });
+    new Viewer({ ws: socket, session, viewOnly: ticket.viewOnly, log: deps.log, metrics: deps.metrics, pingIntervalMs: deps.config.sessions.pingIntervalMs });
   });
 }

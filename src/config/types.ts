@@ -63,6 +63,8 @@ export interface SessionsConfig {
   maxViewers: number;
   /** Live sessions per gateway. */
   maxSessions: number;
+  /** WebSocket ping period toward viewers; one missed answer drops the viewer. */
+  pingIntervalMs: number;
   /** Close URL calls: attempts and the timeout of each. */
   closeUrlAttempts: number;
   closeUrlTimeoutMs: number;

@@ -20,8 +20,8 @@ export const CloseCode = Object.freeze({
   Unresponsive: 4002,
 });
 
-/** Pings every 20 s; a viewer that has not answered the previous ping by the next one is dropped. */
-const PING_INTERVAL_MS = 20_000;
+/** Default ping period; a viewer that has not answered the previous ping by the next one is dropped. */
+export const DEFAULT_PING_INTERVAL_MS = 20_000;
 
 /**
  * One browser tab. The gateway is the RFB server here (security None: the one-time URL was the
@@ -51,7 +51,7 @@ export class Viewer implements SessionViewer {
   #alive = true;
   #pingTimer: NodeJS.Timeout;
 
-  constructor(opts: { ws: WebSocket; session: Session; viewOnly: boolean; log: Logger; metrics?: Metrics }) {
+  constructor(opts: { ws: WebSocket; session: Session; viewOnly: boolean; log: Logger; metrics?: Metrics; pingIntervalMs?: number }) {
     this.#ws = opts.ws;
     this.#metrics = opts.metrics;
     this.#session = opts.session;
@@ -69,13 +69,14 @@ export class Viewer implements SessionViewer {
     this.#pingTimer = setInterval(() => {
       if (!this.#alive) {
         this.#log.info({ event: 'viewer-unresponsive' }, 'viewer did not answer a ping, dropping it');
+        this.#metrics?.viewersDropped.inc();
         this.#ws.terminate();
         this.#teardown();
         return;
       }
       this.#alive = false;
       this.#ws.ping();
-    }, PING_INTERVAL_MS);
+    }, opts.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS);
     this.#pingTimer.unref();
     this.#send(this.#handshake.start());
   }

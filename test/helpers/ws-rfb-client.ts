@@ -28,8 +28,8 @@ export class WsRfbClient {
   #autoRequest: boolean;
   #waiters: (() => void)[] = [];
 
-  constructor(url: string, opts: { encodings?: number[]; autoRequest?: boolean } = {}) {
-    this.ws = new WebSocket(url);
+  constructor(url: string, opts: { encodings?: number[]; autoRequest?: boolean; autoPong?: boolean } = {}) {
+    this.ws = new WebSocket(url, { autoPong: opts.autoPong ?? true });
     this.ws.binaryType = 'nodebuffer';
     this.#autoRequest = opts.autoRequest ?? true;
     const encodings = opts.encodings ?? [Encoding.Tight, Encoding.CopyRect, Encoding.Raw, Encoding.DesktopSize, Encoding.Cursor, Encoding.LastRect];

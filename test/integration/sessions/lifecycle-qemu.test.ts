@@ -114,3 +114,33 @@ describe('session endings call the close URL with the reason (QEMU SeaBIOS as th
     await expect(v.ready()).rejects.toThrow(/unknown, expired or already used/);
   });
 });
+
+describe('unresponsive viewers', () => {
+  it('drops a viewer that stops answering WebSocket pings, and keeps the others', async () => {
+    const { startDemoServer } = await import('../../../src/sources/demo/demo-server.js');
+    const demo = await startDemoServer({});
+    const gw = await startTestGateway({
+      tokens: [{ token: TEST_TOKEN, servers: ['*'] }],
+      servers: [{ id: 'd', console: { type: 'vnc', host: demo.host, port: demo.port } }],
+      sessions: { pingInterval: '300ms' },
+    });
+    try {
+      const a = (await eqPhp(gw, { action: 'novnc', token: TEST_TOKEN, id: 'd' })).body;
+      const b = (await eqPhp(gw, { action: 'novnc', token: TEST_TOKEN, id: 'd' })).body;
+      const mute = new WsRfbClient(ws(a.scope), { autoPong: false });
+      const alive = new WsRfbClient(ws(b.scope));
+      await Promise.all([mute.ready(), alive.ready()]);
+      const session = gw.registry.get(a.key)!;
+      expect(session.viewers.size).toBe(2);
+      await mute.closed();
+      expect(mute.closeCode).toBe(1006); // terminated, no close frame
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(session.viewers.size).toBe(1);
+      expect(alive.closeCode).toBeUndefined();
+      alive.close();
+    } finally {
+      await gw.close();
+      await demo.close();
+    }
+  });
+});

@@ -46,6 +46,7 @@ describe('config', () => {
       reconnectBudgetMs: 120_000,
       closeUrlAttempts: 4,
       closeUrlTimeoutMs: 5_000,
+      pingIntervalMs: 20_000,
     });
     expect(Object.isFrozen(c.servers[0]!.console)).toBe(true);
   });
