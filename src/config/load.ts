@@ -18,6 +18,7 @@ export const DEFAULTS = Object.freeze({
   maxViewers: 8,
   maxSessions: 500,
   closeUrlAttempts: 4,
+  pingIntervalMs: 20_000,
   closeUrlTimeoutMs: 5_000,
   connectTimeoutMs: 10_000,
   vncPort: 5900,
@@ -100,7 +101,7 @@ export function validate(r: ConfigReader, raw: unknown, source: string | undefin
   const sessRaw =
     top.sessions === undefined
       ? {}
-      : r.object(['sessions'], top.sessions, ['idleTimeout', 'inputIdleTimeout', 'inputIdleWarning', 'maxLifetime', 'maxViewers', 'maxSessions', 'urlTtl', 'reconnectBudget', 'closeUrlAttempts', 'closeUrlTimeout']);
+      : r.object(['sessions'], top.sessions, ['idleTimeout', 'inputIdleTimeout', 'inputIdleWarning', 'maxLifetime', 'maxViewers', 'maxSessions', 'urlTtl', 'reconnectBudget', 'closeUrlAttempts', 'closeUrlTimeout', 'pingInterval']);
   const sessions = {
     idleTimeoutMs: r.duration(['sessions', 'idleTimeout'], sessRaw?.idleTimeout) ?? DEFAULTS.idleTimeoutMs,
     inputIdleTimeoutMs: r.duration(['sessions', 'inputIdleTimeout'], sessRaw?.inputIdleTimeout) ?? DEFAULTS.inputIdleTimeoutMs,
@@ -110,6 +111,7 @@ export function validate(r: ConfigReader, raw: unknown, source: string | undefin
     maxSessions: r.integer(['sessions', 'maxSessions'], sessRaw?.maxSessions, { min: 1, max: 100_000 }) ?? DEFAULTS.maxSessions,
     closeUrlAttempts: r.integer(['sessions', 'closeUrlAttempts'], sessRaw?.closeUrlAttempts, { min: 1, max: 20 }) ?? DEFAULTS.closeUrlAttempts,
     closeUrlTimeoutMs: r.duration(['sessions', 'closeUrlTimeout'], sessRaw?.closeUrlTimeout) ?? DEFAULTS.closeUrlTimeoutMs,
+    pingIntervalMs: r.duration(['sessions', 'pingInterval'], sessRaw?.pingInterval) ?? DEFAULTS.pingIntervalMs,
     urlTtlMs: r.duration(['sessions', 'urlTtl'], sessRaw?.urlTtl) ?? DEFAULTS.urlTtlMs,
     reconnectBudgetMs: r.duration(['sessions', 'reconnectBudget'], sessRaw?.reconnectBudget) ?? DEFAULTS.reconnectBudgetMs,
   };

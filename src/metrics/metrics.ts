@@ -19,6 +19,7 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly sessionsEnded = new Counter({ name: 'bmcgw_sessions_ended_total', help: 'Sessions ended, by reason', labelNames: ['reason'] as const, registers: [this.registry] });
+  readonly viewersDropped = new Counter({ name: 'bmcgw_viewers_unresponsive_total', help: 'Viewers dropped for not answering WebSocket pings', registers: [this.registry] });
   readonly reconnects = new Counter({ name: 'bmcgw_upstream_reconnects_total', help: 'BMC links lost and being re-established', registers: [this.registry] });
   readonly consoleOpens = new Counter({ name: 'bmcgw_console_opens_total', help: 'Console URLs issued', labelNames: ['joined'] as const, registers: [this.registry] });
   readonly dispatchRequests = new Counter({ name: 'bmcgw_dispatch_requests_total', help: 'Requests sent to agents, by location and outcome', labelNames: ['location', 'outcome'] as const, registers: [this.registry] });

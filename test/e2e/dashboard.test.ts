@@ -48,12 +48,11 @@ describe('operators dashboard and metrics (demo RFB server as the BMC)', () => {
     expect(row).toContain('NL');
     expect(row).toContain('view-only');
     // the thumbnail is a real PNG of the console
-    await page.waitForFunction((id) => {
-      const img = document.querySelector(`tr[data-session="${id}"] img`) as HTMLImageElement | null;
-      return !!img && img.complete && img.naturalWidth > 0;
-    }, body.key, { timeout: 10_000 });
+    const img = page.locator(`tr[data-session="${body.key}"] img`);
+    type Img = { complete: boolean; naturalWidth: number };
+    await expect.poll(() => img.evaluate((el) => ((el as unknown as Img).complete ? (el as unknown as Img).naturalWidth : 0)), { timeout: 10_000 }).toBeGreaterThan(0);
     // scaled by a whole factor (box average): 1024 wide / 4 = 256, at most the 320 asked for
-    expect(await page.evaluate((id) => (document.querySelector(`tr[data-session="${id}"] img`) as HTMLImageElement).naturalWidth, body.key)).toBe(256);
+    expect(await img.evaluate((el) => (el as unknown as Img).naturalWidth)).toBe(256);
 
     page.once('dialog', (d) => void d.accept());
     await page.click(`tr[data-session="${body.key}"] button`);
