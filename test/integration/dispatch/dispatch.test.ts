@@ -1,5 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,6 +68,8 @@ describe('dispatch through RabbitMQ: a front and agents in two locations', () =>
   let vm: QemuVm;
   let demo: DemoServer;
   let journal: string;
+  let tmp: string | undefined;
+  let bundle: string | undefined;
   let front: GatewayProcess;
   const agents: Record<string, GatewayProcess> = {};
   let brokerStopped = false;
@@ -79,6 +81,8 @@ describe('dispatch through RabbitMQ: a front and agents in two locations', () =>
     vhost = await RabbitVhost.create('bmcgw-dispatch');
     const [entry, qemu, demoServer, dir] = await Promise.all([bundleGatewayProcess(), startQemu({ mode: 'seabios' }), startDemoServer({ host: '127.0.0.1', port: 0 }), mkdtemp(join(tmpdir(), 'bmcgw-dispatch-'))]);
     vm = qemu;
+    bundle = entry;
+    tmp = dir;
     demo = demoServer;
     journal = join(dir, 'journal');
     writeFileSync(journal, '');
@@ -119,7 +123,7 @@ describe('dispatch through RabbitMQ: a front and agents in two locations', () =>
   afterAll(async () => {
     if (brokerStopped) await rabbitStartApp().catch(() => undefined);
     await Promise.all([front?.stop(), ...Object.values(agents).map((a) => a.stop())]);
-    await Promise.all([vm?.stop(), demo?.close(), vhost?.delete()]);
+    await Promise.all([vm?.stop(), demo?.close(), vhost?.delete(), tmp && rm(tmp, { recursive: true, force: true }), bundle && rm(bundle, { force: true })]);
   }, 30_000);
 
   it('lists the announced agents for operators only', async () => {

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { parseRequest, rebuildPrincipal } from '../../../../src/dispatch/amqp-agent.js';
+
+const good = { v: 1, id: 'r1', deadline: 1, principal: { kind: 'token', name: 'panel', servers: ['a'] }, call: { type: 'eq', action: 'novnc', fields: { id: 'a' } } };
+const buf = (o: unknown) => Buffer.from(JSON.stringify(o));
+
+describe('agent: request messages', () => {
+  it('accepts every call type and rebuilds the principal from the message', () => {
+    expect(parseRequest(buf(good)).call).toEqual(good.call);
+    for (const call of [{ type: 'open', serverId: 'a', viewOnly: false }, { type: 'open', serverId: 'a', viewOnly: true, closeUrl: null }, { type: 'list' }, { type: 'get', sessionId: 'x~1' }, { type: 'end', sessionId: '1' }]) {
+      expect(() => parseRequest(buf({ ...good, call }))).not.toThrow();
+    }
+    const p = rebuildPrincipal({ kind: 'token', name: 'panel', servers: ['a'] });
+    expect([p.mayOpen('a'), p.mayOpen('b'), p.name, p.kind]).toEqual([true, false, 'panel', 'token']);
+    expect(rebuildPrincipal({ kind: 'operator', name: 'ops', servers: '*' }).mayOpen('anything')).toBe(true);
+  });
+
+  it('refuses malformed messages with an Error (never a TypeError from a missing field)', () => {
+    const bad: unknown[] = [
+      null,
+      1,
+      'x',
+      {},
+      { ...good, v: 2 },
+      { ...good, id: 1 },
+      { ...good, principal: null },
+      { ...good, principal: { kind: 'admin', name: 'x', servers: [] } },
+      { ...good, principal: { kind: 'token', name: 'x', servers: [1] } },
+      { ...good, call: null },
+      { ...good, call: { type: 'eq', action: 'novnc', fields: { id: 1 } } },
+      { ...good, call: { type: 'eq', action: 'novnc' } },
+      { ...good, call: { type: 'open', serverId: 'a' } },
+      { ...good, call: { type: 'get' } },
+      { ...good, call: { type: 'shell', cmd: 'rm' } },
+    ];
+    for (const b of bad) {
+      let err: unknown;
+      try {
+        parseRequest(buf(b));
+      } catch (e) {
+        err = e;
+      }
+      expect(err, JSON.stringify(b)).toBeInstanceOf(Error);
+      expect(err, JSON.stringify(b)).not.toBeInstanceOf(TypeError);
+    }
+    expect(() => parseRequest(Buffer.from('{'))).toThrow(SyntaxError);
+    expect(() => parseRequest(Buffer.alloc(300 * 1024, 0x20))).toThrow(/256 KiB/);
+  });
+});
