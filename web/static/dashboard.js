@@ -43,6 +43,7 @@ async function refresh() {
   tbody.replaceChildren();
   $('summary').textContent = `${list.sessions.length} live session(s)`;
   const live = new Set();
+  refreshAgents();
   for (const s of list.sessions) {
     live.add(s.id);
     const tr = document.createElement('tr');
@@ -78,6 +79,18 @@ async function refresh() {
     tbody.append(tr);
   }
   for (const [id, url] of thumbs) if (!live.has(id)) { URL.revokeObjectURL(url); thumbs.delete(id); }
+}
+
+// Agents of other locations (dispatch through RabbitMQ); the section stays hidden without any.
+async function refreshAgents() {
+  let res;
+  try { res = await api('/api/v1/agents'); } catch { return; }
+  $('agents-section').hidden = res.agents.length === 0;
+  $('agents').querySelector('tbody').replaceChildren(...res.agents.map((a) => {
+    const tr = document.createElement('tr');
+    tr.append(cell(a.location), cell(a.id), cell(a.url), cell(a.version), cell(String(a.load)), cell(`${(a.lastSeenMs / 1000).toFixed(1)} s ago`));
+    return tr;
+  }));
 }
 
 async function start() {
