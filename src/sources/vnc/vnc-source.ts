@@ -129,7 +129,6 @@ export class VncSource implements Source {
           sink.fullRequest?.();
           this.#ready = true;
           this.#everConnected = true;
-          this.#attempt = 0;
           this.#log.info({ event: 'rfb-connected', version: init.version, width: init.width, height: init.height }, 'RFB handshake done');
           sink.connected({ width: init.width, height: init.height, name: init.name });
           if (step.rest && step.rest.length > 0) this.#handle(reader.push(step.rest), socket);
@@ -154,6 +153,10 @@ export class VncSource implements Source {
           }
           break;
         case 'update-end':
+          // The link is only counted as healthy once it delivered a whole update: a BMC that
+          // completes the handshake and then sends garbage must not reset the reconnect budget
+          // (it would be hammered forever at the shortest backoff).
+          this.#attempt = 0;
           sink.updateEnd();
           socket.write(encodeFramebufferUpdateRequest({ incremental: true, x: 0, y: 0, width: sink.fb.width, height: sink.fb.height }));
           break;
