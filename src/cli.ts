@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { loadConfigFile } from './config/load.js';
 import { ConfigError } from './config/reader.js';
 import { createLogger } from './log.js';
+import { ipmiCommand, IPMI_USAGE } from './ipmi/ipmi-cli.js';
 import { startGateway } from './main.js';
 import { convertNojavaCommand } from './sources/aten/convert-nojava-command.js';
 import { atenFrameCommand } from './sources/aten/frame-tool.js';
@@ -18,13 +19,14 @@ Usage:
       Decode one captured ATEN AST2100/Hermon frame to PNG (bug reports from the field).
   bmc-gateway convert-nojava [~/.nojava-ipmi-kvmrc.yaml]
       Print nojava-ipmi-kvm hosts as aten servers for the gateway's config.
-  bmc-gateway help
+${IPMI_USAGE}  bmc-gateway help
 `;
 
 /** Commands by name: each returns an exit code, or -1 to keep the process running (serve). */
 const COMMANDS: Record<string, (args: string[]) => Promise<number> | number> = {
   serve,
   'check-config': checkConfig,
+  ipmi: (args) => ipmiCommand(args),
   'aten-frame': (args) => atenFrameCommand(args),
   'convert-nojava': (args) => convertNojavaCommand(args),
   help: () => {

@@ -169,6 +169,11 @@ export class SolConnection {
     return this.#closing !== null;
   }
 
+  /** Characters written and not yet acknowledged by the BMC (queued or in flight). */
+  get unacknowledgedBytes(): number {
+    return this.#engine.queuedBytes;
+  }
+
   /** Deactivates the payload and releases the session. Idempotent. */
   close(): Promise<void> {
     return this.#finish({ type: 'closed' }, true);
