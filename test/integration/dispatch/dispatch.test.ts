@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoServer, DEMO_DESKTOP_NAME, type DemoServer } from '../../../src/sources/demo/demo-server.js';
 import { RabbitVhost, rabbitStartApp, rabbitStopApp, requireRabbit } from '../../helpers/amqp.js';
 import { bundleGatewayProcess, spawnGatewayProcess, type GatewayProcess } from '../../helpers/amqp-gateways.js';
+import { launchChromium } from '../../helpers/browser.js';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
 import { startQemu, type QemuVm } from '../../helpers/qemu.js';
 import { WsRfbClient } from '../../helpers/ws-rfb-client.js';
@@ -136,6 +137,22 @@ describe('dispatch through RabbitMQ: a front and agents in two locations', () =>
     expect(denied.status).toBe(403);
     expect(denied.body.error.code).toBe('GW_ERR_OPERATOR_ONLY');
   });
+
+  it("shows the agents on the front's dashboard", async () => {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${front.url}/dashboard`);
+      await page.fill('#token', OPERATOR);
+      await page.click('#signin button[type=submit]');
+      await page.waitForSelector('#agents-section:not([hidden]) #agents tbody tr', { timeout: 10_000 });
+      await expect.poll(() => page.locator('#agents tbody tr').count(), { timeout: 5_000 }).toBe(3);
+      const rows = await page.locator('#agents tbody tr').allTextContents();
+      expect(rows.some((r) => r.includes('US') && r.includes('us-a') && r.includes(agents['us-a']!.url))).toBe(true);
+    } finally {
+      await browser.close();
+    }
+  }, 30_000);
 
   it('opens each server on an agent of its location, and a viewer connects through the returned URL', async () => {
     const nl = await eq(front, { action: 'novnc', token: TOKEN, id: 'nl-1' });
