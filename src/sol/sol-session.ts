@@ -62,6 +62,8 @@ export class SolSession {
   #endReason: string | undefined;
   readonly #o: SolSessionOptions;
   #sol: SolConnection | null = null;
+  /** The Deactivate Payload of the previous activation, still in flight (a page reload re-attaches at once). */
+  #deactivating: Promise<void> | null = null;
   #activating: Promise<void> | null = null;
   #pending: Buffer[] = [];
   #pendingBytes = 0;
@@ -99,6 +101,7 @@ export class SolSession {
     }
     this.viewers.add(viewer);
     this.#disarmIdle();
+    if (this.#paused) viewer.pause();
     if (this.#sol) {
       viewer.notify({ type: 'state', state: 'active' });
       return Promise.resolve();
@@ -155,6 +158,8 @@ export class SolSession {
     this.#activating = (async () => {
       let sol: SolConnection;
       try {
+        // SolConnection.open refuses a session whose previous console has not finished closing.
+        if (this.#deactivating) await this.#deactivating;
         sol = await this.#o.service.openSol(this.target, { actor: this.#o.actor });
       } catch (err) {
         const message = describe(err);
@@ -166,7 +171,7 @@ export class SolSession {
       }
       if (this.#state === 'ended' || this.viewers.size === 0) {
         // Everyone left (or the session ended) while the BMC was activating: give the payload back.
-        void sol.close();
+        this.#closeSol(sol);
         if (this.#state !== 'ended') this.#state = 'idle';
         return;
       }
@@ -225,7 +230,14 @@ export class SolSession {
     this.#sol = null;
     this.#paused = false;
     if (this.#state !== 'ended') this.#state = 'idle';
-    if (sol) void sol.close();
+    if (sol) this.#closeSol(sol);
+  }
+
+  #closeSol(sol: SolConnection): void {
+    const done: Promise<void> = sol.close().finally(() => {
+      if (this.#deactivating === done) this.#deactivating = null;
+    });
+    this.#deactivating = done;
   }
 
   #armIdle(): void {
