@@ -121,14 +121,18 @@ export class AmqpAgent {
 
   /** Session ids leave an agent as `<agentId>~<id>`, so the front can route GET/DELETE to it. */
   #tagSessions(call: DispatchCall, result: Record<string, unknown>): Record<string, unknown> {
-    const tag = (v: Record<string, unknown>) => ({ ...v, id: `${this.identity.id}${OWNER_SEPARATOR}${String(v.id)}`, agent: this.identity.id });
+    const tag = (v: Record<string, unknown>) => tagSession(this.identity.id, v);
     if (call.type === 'open' || call.type === 'get') return tag(result);
     if (call.type === 'list') return { sessions: (result.sessions as Record<string, unknown>[]).map(tag) };
     return result;
   }
 }
 
-function stripOwner(id: string): string {
+export function tagSession(agentId: string, view: Record<string, unknown>): Record<string, unknown> {
+  return { ...view, id: `${agentId}${OWNER_SEPARATOR}${String(view.id)}`, agent: agentId };
+}
+
+export function stripOwner(id: string): string {
   const i = id.indexOf(OWNER_SEPARATOR);
   return i < 0 ? id : id.slice(i + 1);
 }

@@ -6,6 +6,7 @@ import type { EqFields, GatewayContext } from '../context.js';
 import { ForwardedError, GatewayError, toPublicError } from '../errors.js';
 import type { AgentDirectory } from './agent-directory.js';
 import type { AmqpLink } from './amqp-link.js';
+import { stripOwner, tagSession } from './amqp-agent.js';
 import { runLocally } from './local-calls.js';
 import { brokerNames, LOCATION_QUEUE_OPTIONS } from './names.js';
 import { OWNER_SEPARATOR, type DispatchCall, type Dispatcher, type RestCall, type WirePrincipal, type WireReply, type WireRequest } from './types.js';
@@ -35,9 +36,12 @@ export class AmqpDispatcher implements Dispatcher {
   readonly #directory: AgentDirectory;
   readonly #names: ReturnType<typeof brokerNames>;
   readonly #pending = new Map<string, Pending>();
+  /** Role both: this process's own agent id; its sessions are listed and reached here, not over the broker. */
+  readonly #selfAgentId: string | undefined;
   #replyQueue: string | undefined;
 
-  constructor(o: { ctx: GatewayContext; cfg: DispatchConfig; link: AmqpLink; directory: AgentDirectory }) {
+  constructor(o: { ctx: GatewayContext; cfg: DispatchConfig; link: AmqpLink; directory: AgentDirectory; selfAgentId?: string | undefined }) {
+    this.#selfAgentId = o.selfAgentId;
     this.#ctx = o.ctx;
     this.#cfg = o.cfg;
     this.#link = o.link;
@@ -94,8 +98,8 @@ export class AmqpDispatcher implements Dispatcher {
       case 'get':
       case 'end': {
         const sep = call.sessionId.indexOf(OWNER_SEPARATOR);
-        if (sep < 0) return runLocally(this.#ctx, principal, call);
         const agentId = call.sessionId.slice(0, sep);
+        if (sep < 0 || agentId === this.#selfAgentId) return runLocally(this.#ctx, principal, { ...call, sessionId: stripOwner(call.sessionId) });
         const agent = this.#directory.get(agentId);
         if (!agent) throw new GatewayError('GW_ERR_UNKNOWN_SESSION', `no live session "${call.sessionId}" (agent "${agentId}" is not announced)`);
         return this.#send({ kind: 'agent', agentId, location: agent.location }, principal, call, requestId);
@@ -110,13 +114,16 @@ export class AmqpDispatcher implements Dispatcher {
   }
 
   async #listAll(principal: Principal): Promise<Record<string, unknown>> {
-    const local = (await runLocally(this.#ctx, principal, { type: 'list' })).sessions as unknown[];
-    const agents = this.#directory.list();
+    const self = this.#selfAgentId;
+    // Role both: this registry is also the agent's, so its sessions are listed once, here, with the
+    // same owner tag the agent part gives them.
+    const local = ((await runLocally(this.#ctx, principal, { type: 'list' })).sessions as Record<string, unknown>[]).map((v) => (self ? tagSession(self, v) : v));
+    const agents = this.#directory.list().filter((a) => a.id !== self);
     const answers = await Promise.allSettled(agents.map((a) => this.#send({ kind: 'agent', agentId: a.id, location: a.location }, principal, { type: 'list' }, undefined, LIST_TIMEOUT_MS)));
     const sessions = [...local];
     const unreachable: string[] = [];
     answers.forEach((r, i) => {
-      if (r.status === 'fulfilled') sessions.push(...((r.value.sessions as unknown[] | undefined) ?? []));
+      if (r.status === 'fulfilled') sessions.push(...((r.value.sessions as Record<string, unknown>[] | undefined) ?? []));
       else unreachable.push(agents[i]!.id);
     });
     // `unreachable` names agents that were announced but did not answer: the list may be partial.

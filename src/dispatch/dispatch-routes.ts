@@ -45,7 +45,7 @@ export async function dispatchRoutes(app: FastifyInstance, ctx: GatewayContext):
     onDown: () => front?.onDown(),
   });
   if (cfg.role === 'front' || cfg.role === 'both') {
-    front = new AmqpDispatcher({ ctx, cfg, link, directory: directory! });
+    front = new AmqpDispatcher({ ctx, cfg, link, directory: directory!, selfAgentId: agent?.identity.id });
     ctx.dispatch = front;
   }
   const announcer = agent ? setInterval(() => agent.announce(), cfg.announceIntervalMs) : undefined;

@@ -270,6 +270,35 @@ describe('dispatch through RabbitMQ: a front and agents in two locations', () =>
     expect(ru.body.error.message).toContain('"RU"');
   }, 20_000);
 
+  it('role both: one process is the front and an agent of its own location', async () => {
+    let gw: TestGateway | undefined;
+    try {
+      gw = await startTestGateway({
+        tokens: [{ token: TOKEN, servers: ['*'] }],
+        operators: [{ token: OPERATOR }],
+        servers: [{ id: 'l2-1', location: 'L2', console: { type: 'vnc', host: demo.host, port: demo.port, password: demo.password } }],
+        dispatch: { amqp: vhost.url, exchange: 'bmcgw-t', role: 'both', location: 'L2', agentId: 'l2-both', announceInterval: '300ms', requestTimeout: '5s' },
+      });
+      const opened = await rest(gw, 'POST', '/api/v1/sessions', TOKEN, { serverId: 'l2-1' });
+      expect(opened.status, JSON.stringify(opened.body)).toBe(201);
+      expect(opened.body.id).toMatch(/^l2-both~/);
+      expect(opened.body.url.startsWith(`${gw.url}/console/`)).toBe(true);
+      await until('the both-gateway to hear itself and the others', async () => {
+        const r = await rest(gw!, 'GET', '/api/v1/agents', OPERATOR);
+        return r.body.agents?.some((a: Json) => a.id === 'l2-both') && r.body.agents.some((a: Json) => a.id === 'us-a') ? true : undefined;
+      }, 5_000);
+      const list = await rest(gw, 'GET', '/api/v1/sessions', TOKEN);
+      expect(list.body.sessions.map((x: Json) => x.id)).toContain(opened.body.id);
+      // Every announced agent answered (this gateway's config lists only l2-1, so only it is visible).
+      expect(list.body.unreachable).toBeUndefined();
+      expect(list.body.sessions.map((x: Json) => x.serverId)).toEqual(['l2-1']);
+      const del = await rest(gw, 'DELETE', `/api/v1/sessions/${encodeURIComponent(opened.body.id)}`, TOKEN);
+      expect(del.status).toBe(204);
+    } finally {
+      await gw?.close();
+    }
+  }, 30_000);
+
   it('survives a broker restart on both sides without restarting the gateways', async () => {
     await rabbitStopApp();
     brokerStopped = true;
