@@ -47,3 +47,27 @@ describe('agent: request messages', () => {
     expect(() => parseRequest(Buffer.alloc(300 * 1024, 0x20))).toThrow(/256 KiB/);
   });
 });
+
+describe('agent: fuzzed request messages', () => {
+  it('mutated and random bytes only ever give a plain Error or SyntaxError, never a TypeError/RangeError', () => {
+    // Deterministic PRNG (xorshift32) so a failure can be replayed.
+    let x = 0x9e3779b9;
+    const rnd = (n: number) => {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return (x >>> 0) % n;
+    };
+    const seed = buf(good);
+    for (let i = 0; i < 3000; i++) {
+      const b = i % 3 === 0 ? Buffer.from(Array.from({ length: rnd(64) }, () => rnd(256))) : Buffer.from(seed);
+      if (i % 3 !== 0) for (let k = 0; k <= rnd(4); k++) b[rnd(b.length)] = rnd(256);
+      try {
+        parseRequest(b);
+      } catch (e) {
+        expect(e instanceof TypeError || e instanceof RangeError, `${String(e)} for ${b.toString('hex')}`).toBe(false);
+        expect(e).toBeInstanceOf(Error);
+      }
+    }
+  });
+});
