@@ -208,6 +208,34 @@ describe('aten console: other BMC shapes', () => {
     }
   });
 
+  it('a TLS 1.1-only BMC (X8/X9 firmware) is reached only with legacyTls; AST2100 4:4:4 video', async () => {
+    const bmc = await startAtenBmc({
+      tls: { minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT:@SECLEVEL=0' },
+      kvm: { subsampling: 444, width: 800, height: 600 },
+    });
+    cleanups.push(() => bmc.close());
+    const gw = await startTestGateway({
+      tokens: [{ token: TEST_TOKEN, servers: ['*'] }],
+      servers: [
+        { id: 'modern-only', console: atenConsole(bmc) },
+        { id: 'legacy', console: atenConsole(bmc, { legacyTls: true }) },
+      ],
+    });
+    cleanups.push(() => gw.close());
+    const refused = await eqPhp(gw, { action: 'novnc', token: TEST_TOKEN, id: 'modern-only' });
+    expect(refused.status).toBe(502);
+    expect(refused.body.error.code).toBe('GW_ERR_BMC_UNREACHABLE');
+    const { body } = await eqPhp(gw, { action: 'novnc', token: TEST_TOKEN, id: 'legacy' });
+    expect(body.result, JSON.stringify(body)).toBe('OK');
+    const v = new WsRfbClient(wsUrl(body.scope));
+    try {
+      await v.ready();
+      await v.waitFor(() => v.fb!.width === 800 && meanAbsError(v.fb!.data, bmc.kvm.screen.rgbx) < JPEG_TOLERANCE);
+    } finally {
+      v.close();
+    }
+  });
+
   it('a BMC whose only KVM session is held elsewhere refuses the one-time credentials: GW_ERR_BMC_AUTH_FAILED', async () => {
     const bmc = await startAtenBmc({ kvm: { maxSessions: 1 } });
     cleanups.push(() => bmc.close());

@@ -15,11 +15,11 @@ export interface AtenBmc {
 let cert: { key: string; cert: string } | undefined;
 
 /** One simulated Supermicro BMC: ATEN KVM port plus its web interface (HTTPS with a self-signed certificate unless `http`). */
-export async function startAtenBmc(o: { kvm?: AtenSimulatorOptions; web?: Partial<SimulatorWebOptions>; http?: boolean } = {}): Promise<AtenBmc> {
+export async function startAtenBmc(o: { kvm?: AtenSimulatorOptions; web?: Partial<SimulatorWebOptions>; http?: boolean; tls?: ServerOptions } = {}): Promise<AtenBmc> {
   cert ??= selfSignedCertificate();
   const kvm = new AtenSimulator(o.kvm);
   await kvm.listen();
-  const tls: ServerOptions | undefined = o.http ? undefined : { key: cert.key, cert: cert.cert };
+  const tls: ServerOptions | undefined = o.http ? undefined : { key: cert.key, cert: cert.cert, ...o.tls };
   const web = new AtenSimulatorWeb(kvm, { username: BMC_USER, password: BMC_PASSWORD, ...(tls ? { tls } : {}), ...o.web });
   await web.listen();
   return {
