@@ -10,7 +10,8 @@ import type { Logger } from '../log.js';
 import { TicketStore } from '../session/tickets.js';
 import { SolSessionRegistry } from '../sol/sol-registry.js';
 import type { Principal } from './auth.js';
-import { bearer, pinHeader } from './rest-v1.js';
+import { eqFields } from './eq-php.js';
+import { bearer, pinHeader, requestIdHeader } from './rest-v1.js';
 import { solRoutes } from './sol-routes.js';
 
 export type PowerCmd = 'status' | PowerCommand;
@@ -164,9 +165,21 @@ export async function ipmiRoutes(app: FastifyInstance, ctx: GatewayContext): Pro
   });
 
   const principalOf = (req: FastifyRequest): Principal => ctx.auth.authenticate(bearer(req), pinHeader(req));
+  /**
+   * REST calls run as their eq.php action through ctx.dispatch: one code path, and a server of
+   * another location is served by that location's agent (the front cannot reach its BMC).
+   * `Idempotency-Key` / `X-Request-Id` travels as eq.php's `request_id`.
+   */
+  const viaEq = (req: FastifyRequest, p: Principal, action: string, fields: Record<string, string>): Promise<Record<string, unknown>> => {
+    const requestId = requestIdHeader(req);
+    const body = { action, ...fields, ...(requestId ? { request_id: requestId } : {}) };
+    return ctx.dispatch.eq(p, action, body, eqFields(body));
+  };
+  const bootFields = (b: BootDeviceRequest | undefined): Record<string, string> =>
+    b ? { dev: b.device, persistent: b.persistent ? '1' : '0' } : {};
 
   app.get<{ Params: { id: string } }>('/api/v1/servers/:id/power', async (req) => {
-    const res = await api.power(principalOf(req), req.params.id, 'status');
+    const res = await viaEq(req, principalOf(req), 'ipmi_power', { id: req.params.id, cmd: 'status' });
     return { serverId: req.params.id, power: res.power };
   });
   app.post<{ Params: { id: string } }>('/api/v1/servers/:id/power', async (req) => {
@@ -175,15 +188,24 @@ export async function ipmiRoutes(app: FastifyInstance, ctx: GatewayContext): Pro
     for (const k of Object.keys(b)) if (k !== 'action' && k !== 'bootDevice') throw new GatewayError('GW_ERR_BAD_REQUEST', `"${k}" is not a known field (action, bootDevice)`);
     const action = parsePowerCmd(b.action, 'action', false);
     const bootDevice = restBootDevice(b.bootDevice, 'bootDevice');
-    await api.power(p, req.params.id, action, bootDevice);
+    await viaEq(req, p, 'ipmi_power', { id: req.params.id, cmd: action, ...bootFields(bootDevice) });
     return { serverId: req.params.id, action, bootDevice: bootDevice ?? null, result: 'ok' };
   });
   app.post<{ Params: { id: string } }>('/api/v1/servers/:id/bootdev', async (req) => {
     const p = principalOf(req);
     const b = jsonBody(req);
     const bootDevice = restBootDevice(b, 'body')!;
-    await api.bootDevice(p, req.params.id, bootDevice);
+    await viaEq(req, p, 'ipmi_bootdev', { id: req.params.id, ...bootFields(bootDevice) });
     return { serverId: req.params.id, bootDevice, result: 'ok' };
+  });
+  app.post<{ Params: { id: string } }>('/api/v1/servers/:id/sol', async (req, reply) => {
+    const p = principalOf(req);
+    const b = jsonBody(req);
+    for (const k of Object.keys(b)) if (k !== 'closeUrl') throw new GatewayError('GW_ERR_BAD_REQUEST', `"${k}" is not a known field (closeUrl)`);
+    if (b.closeUrl !== undefined && typeof b.closeUrl !== 'string') throw new GatewayError('GW_ERR_BAD_REQUEST', '"closeUrl" must be a string');
+    const res = await viaEq(req, p, 'sol', { id: req.params.id, ...(b.closeUrl ? { closeurl: b.closeUrl } : {}) });
+    const context = res.context as { location?: string | null } | undefined;
+    return reply.code(res.joined ? 200 : 201).send({ id: res.key, serverId: req.params.id, location: context?.location ?? null, type: 'sol', url: res.scope, joined: res.joined });
   });
 
   await solRoutes(app, ctx, { api, sols, tickets: solTickets, principalOf });

@@ -82,15 +82,6 @@ export async function solRoutes(app: FastifyInstance, ctx: GatewayContext, deps:
     return { scope: res.url, context: { action: 'sol', id, location: res.session.server.location ?? null }, key: res.session.id, joined: res.joined };
   });
 
-  app.post<{ Params: { id: string } }>('/api/v1/servers/:id/sol', async (req, reply) => {
-    const p = deps.principalOf(req);
-    const b = (req.body ?? {}) as Record<string, unknown>;
-    if (typeof b !== 'object' || Array.isArray(b)) throw new GatewayError('GW_ERR_BAD_REQUEST', 'the body must be a JSON object');
-    if (b.closeUrl !== undefined && typeof b.closeUrl !== 'string') throw new GatewayError('GW_ERR_BAD_REQUEST', '"closeUrl" must be a string');
-    const res = await open(p, req.params.id, b.closeUrl as string | undefined);
-    return reply.code(res.joined ? 200 : 201).send({ ...solView(res.session), url: res.url, joined: res.joined });
-  });
-
   app.get('/api/v1/sol-sessions', async (req) => {
     const p = deps.principalOf(req);
     return { sessions: sols.list().filter((s) => p.mayOpen(s.server.id)).map(solView) };
