@@ -8,6 +8,7 @@ import { RabbitVhost, rabbitStartApp, rabbitStopApp, requireRabbit } from '../..
 import { bundleGatewayProcess, spawnGatewayProcess, type GatewayProcess } from '../../helpers/amqp-gateways.js';
 import { launchChromium } from '../../helpers/browser.js';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
+import { SIM_USERS, startIpmiSim, type IpmiSim } from '../../helpers/ipmi-sim.js';
 import { startQemu, type QemuVm } from '../../helpers/qemu.js';
 import { WsRfbClient } from '../../helpers/ws-rfb-client.js';
 
@@ -68,6 +69,7 @@ describe('dispatch through RabbitMQ: a front and agents in two locations', () =>
   let vhost: RabbitVhost;
   let vm: QemuVm;
   let demo: DemoServer;
+  let sim: IpmiSim;
   let journal: string;
   let tmp: string | undefined;
   let bundle: string | undefined;
@@ -80,7 +82,8 @@ describe('dispatch through RabbitMQ: a front and agents in two locations', () =>
   beforeAll(async () => {
     await requireRabbit();
     vhost = await RabbitVhost.create('bmcgw-dispatch');
-    const [entry, qemu, demoServer, dir] = await Promise.all([bundleGatewayProcess(), startQemu({ mode: 'seabios' }), startDemoServer({ host: '127.0.0.1', port: 0 }), mkdtemp(join(tmpdir(), 'bmcgw-dispatch-'))]);
+    const [entry, qemu, demoServer, dir, ipmiSim] = await Promise.all([bundleGatewayProcess(), startQemu({ mode: 'seabios' }), startDemoServer({ host: '127.0.0.1', port: 0 }), mkdtemp(join(tmpdir(), 'bmcgw-dispatch-')), startIpmiSim()]);
+    sim = ipmiSim;
     vm = qemu;
     bundle = entry;
     tmp = dir;
@@ -90,6 +93,8 @@ describe('dispatch through RabbitMQ: a front and agents in two locations', () =>
     const servers = [
       { id: 'nl-1', location: 'NL', console: { type: 'vnc', host: '127.0.0.1', port: vm.vncPort } },
       { id: 'us-1', location: 'US', console: { type: 'vnc', host: demo.host, port: demo.port, password: demo.password } },
+      // ipmi_sim as US's IPMI BMC (suite 3: ipmi_sim has no SHA-256).
+      { id: 'us-ipmi', location: 'US', ipmi: { host: '127.0.0.1', port: sim.port, ...SIM_USERS.admin, cipherSuite: 3 } },
       { id: 'ru-1', location: 'RU', console: { type: 'vnc', host: '127.0.0.1', port: 1 } },
       // No location: the front opens it itself.
       { id: 'local-1', console: { type: 'vnc', host: demo.host, port: demo.port, password: demo.password } },
@@ -124,7 +129,7 @@ describe('dispatch through RabbitMQ: a front and agents in two locations', () =>
   afterAll(async () => {
     if (brokerStopped) await rabbitStartApp().catch(() => undefined);
     await Promise.all([front?.stop(), ...Object.values(agents).map((a) => a.stop())]);
-    await Promise.all([vm?.stop(), demo?.close(), vhost?.delete(), tmp && rm(tmp, { recursive: true, force: true }), bundle && rm(bundle, { force: true })]);
+    await Promise.all([vm?.stop(), demo?.close(), sim?.stop(), vhost?.delete(), tmp && rm(tmp, { recursive: true, force: true }), bundle && rm(bundle, { force: true })]);
   }, 30_000);
 
   it('lists the announced agents for operators only', async () => {
@@ -235,6 +240,16 @@ describe('dispatch through RabbitMQ: a front and agents in two locations', () =>
       10_000,
     );
     expect(journalLines().filter((l) => l.endsWith(' power us-1 cycle-raw'))).toHaveLength(1);
+    // 3. The real IPMI power action on the agent, retried with the same request id: ipmi_sim's
+    // chassis_control hook records one "set power 1", not two.
+    const hookBefore = (await sim.hookLog()).length;
+    const on1 = await eq(front, { action: 'ipmi_power', token: TOKEN, id: 'us-ipmi', cmd: 'on', request_id: 'req-ipmi-on-1' });
+    const on2 = await eq(front, { action: 'ipmi_power', token: TOKEN, id: 'us-ipmi', cmd: 'on', request_id: 'req-ipmi-on-1' });
+    expect(on1.status, JSON.stringify(on1.body)).toBe(200);
+    expect(on2.body).toEqual(on1.body);
+    expect((await sim.hookLog()).slice(hookBefore).filter((l) => l === '0x20 set power 1')).toHaveLength(1);
+    expect(await sim.powerState()).toBe('1');
+
     // A new request id is a new action.
     const c = await eq(front, { action: 'test_power', token: TOKEN, id: 'us-1', op: 'cycle-api', request_id: 'req-power-2' });
     expect(c.status).toBe(200);
