@@ -6,7 +6,6 @@ import { dashboardRoutes } from './api/dashboard-routes.js';
 import { ipmiRoutes } from './api/ipmi-routes.js';
 import { dispatchRoutes } from './dispatch/dispatch-routes.js';
 import { InProcessDispatcher } from './dispatch/in-process-dispatcher.js';
-import { ipmiRoutes } from './api/ipmi-routes.js';
 import { eqPhpRoutes } from './api/eq-php.js';
 import { restV1Routes } from './api/rest-v1.js';
 import { viewerRoutes } from './api/viewer-routes.js';
@@ -72,7 +71,6 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
   await app.register(async (scope) => ipmiRoutes(scope, ctx));
   await app.register(async (scope) => recordingRoutes(scope, ctx));
   await app.register(async (scope) => dispatchRoutes(scope, ctx));
-  await app.register(async (scope) => ipmiRoutes(scope, ctx));
   if (opts.demo) {
     // Demo only: each visit mints a fresh one-time URL for the built-in console.
     app.get('/demo', async (_req, reply) => {
