@@ -13,6 +13,10 @@ export interface ReplayServerOptions {
   onBlock?: (timestampMs: number, bytes: number, connection: number) => void;
   /** Called when a client's replay has sent its last block. */
   onDone?: (connection: number) => void;
+  /** Play the recording this many times back to back (the handshake only once); default 1. */
+  loops?: number;
+  /** When given, only the handshake is sent until this resolves (so viewers can gather first). */
+  gate?: Promise<void>;
 }
 
 /**
@@ -86,11 +90,32 @@ export class ReplayServer {
         sock.on('close', done);
       });
     };
-    playFbs({ path: this.#opts.path, speed: this.#opts.speed, send, signal: ac.signal })
-      .then((r) => {
-        if (!r.aborted) this.#opts.onDone?.(n);
-      })
-      .catch(() => sock.destroy());
+    void this.#play(n, send, ac).catch(() => sock.destroy());
+  }
+
+  async #play(n: number, send: (data: Buffer, ts: number) => Promise<void> | void, ac: AbortController): Promise<void> {
+    const loops = this.#opts.loops ?? 1;
+    let offset = 0;
+    for (let loop = 0; loop < loops && !ac.signal.aborted; loop++) {
+      let index = 0;
+      let last = 0;
+      const r = await playFbs({
+        path: this.#opts.path,
+        speed: this.#opts.speed,
+        signal: ac.signal,
+        send: async (data, ts) => {
+          const i = index++;
+          last = ts;
+          // Later loops skip the handshake block; the gate holds everything after the handshake.
+          if (loop > 0 && i === 0) return;
+          if (i === 1 && loop === 0 && this.#opts.gate) await this.#opts.gate;
+          await send(data, ts + offset);
+        },
+      });
+      if (r.aborted) return;
+      offset += last;
+    }
+    this.#opts.onDone?.(n);
   }
 
   async close(): Promise<void> {

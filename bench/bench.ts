@@ -1,0 +1,420 @@
+/**
+ * The benchmark harness: `npm run bench` (full) or `npm run bench -- --quick` (a few seconds; the
+ * test suite runs it to check the harness works, and asserts no timing). Everything on loopback.
+ * Prints one table and writes bench/results/<timestamp>.json (or --out DIR). See BENCHMARKS.md.
+ *
+ * The same recordings (fixtures/recordings) are replayed by bench/replay-server.ts and read by the
+ * same decoding WebSocket viewer (bench/ws-rfb-viewer.ts) through the gateway (a child process, so
+ * its CPU and RSS are its own) and through the two baselines: Debian's websockify and a bare Node
+ * relay (bench/bare-relay.ts). `--profile` runs the gateway with --cpu-prof.
+ */
+import { spawn } from 'node:child_process';
+import { cpus } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { summarizeRecording, type RecordingSummary } from './fbs-screen.js';
+import { Measured, startBareRelay, startGateway, startWebsockify, waitForPort } from './processes.js';
+import { ReplayServer } from './replay-server.js';
+import { writeIdleRecording } from './synthetic.js';
+import { WsRfbViewer } from './ws-rfb-viewer.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..'); // from dist/bench
+const FIXTURES = join(ROOT, 'fixtures/recordings');
+const TOKEN = 'bench-token-0123456789';
+type Target = 'gateway' | 'websockify' | 'relay';
+const TARGETS: Target[] = ['gateway', 'websockify', 'relay'];
+
+export interface Row {
+  group: string;
+  metric: string;
+  unit: string;
+  /** Which way is better, for reading the ratio. */
+  better: 'lower' | 'higher';
+  values: Partial<Record<Target, number | null>>;
+  note?: string;
+}
+
+const args = process.argv.slice(2);
+const QUICK = args.includes('--quick');
+const PROFILE = args.includes('--profile');
+const outIdx = args.indexOf('--out');
+const OUT = outIdx >= 0 ? args[outIdx + 1]! : join(ROOT, 'bench/results');
+const work = mkdtempSync(join(tmpdir(), 'bmcgw-bench-'));
+let nextPort = 20000 + Math.floor(Math.random() * 20000);
+const port = (): number => nextPort++;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const rows: Row[] = [];
+
+function quantile(xs: number[], q: number): number | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+}
+
+/** Something that turns a viewer into a WebSocket URL: a gateway session or a baseline pipe. */
+interface Front {
+  target: Target;
+  proc: Measured;
+  /** A new viewer URL (for the gateway: a session open through the REST API, `serverId`). */
+  open(serverId: string): Promise<{ url: string; sessionId?: string }>;
+  close(): Promise<void>;
+}
+
+async function front(target: Target, replayPorts: Map<string, number>, extra: { maxViewers?: number } = {}): Promise<Front> {
+  const p = port();
+  if (target === 'gateway') {
+    const proc = await startGateway({
+      port: p,
+      dir: work,
+      ...(PROFILE ? { cpuProfDir: join(OUT, 'profiles') } : {}),
+      config: {
+        tokens: [{ token: TOKEN, servers: ['*'] }],
+        servers: [...replayPorts].map(([id, rp]) => ({ id, console: { type: 'vnc', host: '127.0.0.1', port: rp, connectTimeout: '10s' } })),
+        sessions: { maxSessions: 2000, maxViewers: extra.maxViewers ?? 8, idleTimeout: '10m' },
+      },
+    });
+    return {
+      target,
+      proc,
+      open: async (serverId) => {
+        const res = await fetch(`http://127.0.0.1:${p}/api/v1/sessions`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ serverId }) });
+        const body = (await res.json()) as { id: string; url: string; error?: { message: string } };
+        if (!res.ok) throw new Error(`open ${serverId}: ${res.status} ${body.error?.message}`);
+        return { url: body.url.replace(/^http/, 'ws').replace('/console/', '/ws/'), sessionId: body.id };
+      },
+      close: () => proc.stop(),
+    };
+  }
+  // A byte pipe knows one target: every baseline row has one replay server.
+  const rp = [...replayPorts.values()][0]!;
+  const proc = target === 'websockify' ? await startWebsockify(p, rp) : await startBareRelay(p, rp);
+  return { target, proc, open: async () => ({ url: `ws://127.0.0.1:${p}/` }), close: () => proc.stop() };
+}
+
+async function deleteSession(f: Front, url: string, id: string | undefined): Promise<void> {
+  if (f.target !== 'gateway' || !id) return;
+  const base = new URL(url.replace(/^ws/, 'http')).origin;
+  await fetch(`${base}/api/v1/sessions/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${TOKEN}` } });
+}
+
+/** Resolves when `cond` holds (polled), or throws after timeoutMs. */
+async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+// ---------------------------------------------------------------- time to first frame
+
+async function timeToFirstFrame(label: string, upstreamPort: number, opens: number): Promise<void> {
+  const values: Row['values'] = {};
+  const p95: Row['values'] = {};
+  for (const t of TARGETS) {
+    const f = await front(t, new Map([['bmc', upstreamPort]]));
+    const xs: number[] = [];
+    try {
+      for (let i = 0; i < opens; i++) {
+        const t0 = performance.now();
+        const { url, sessionId } = await f.open('bmc');
+        const v = new WsRfbViewer(url);
+        await v.ready();
+        await until(() => v.updates > 0, 15_000, 'the first frame');
+        xs.push(v.firstFrameAt - t0);
+        v.close();
+        await deleteSession(f, url, sessionId);
+        await sleep(20);
+      }
+    } finally {
+      await f.close();
+    }
+    values[t] = quantile(xs, 0.5);
+    p95[t] = quantile(xs, 0.95);
+  }
+  rows.push({ group: 'time to first frame', metric: `${label}, median of ${opens}`, unit: 'ms', better: 'lower', values });
+  rows.push({ group: 'time to first frame', metric: `${label}, p95`, unit: 'ms', better: 'lower', values: p95, note: 'gateway: API call + BMC connect + handshake; pipes: WebSocket connect + handshake' });
+}
+
+// ---------------------------------------------------------------- throughput and convergence
+
+async function throughput(fixture: string, summary: RecordingSummary, n: number, loops: number): Promise<void> {
+  const out: Record<string, Row['values']> = { mbps: {}, ups: {}, cpuPerMb: {}, conv: {}, convMax: {} };
+  for (const t of TARGETS) {
+    let sent = 0;
+    let done = 0;
+    let lastDone = 0;
+    const rs = await ReplayServer.start({ path: fixture, speed: Infinity, loops, onBlock: (_ts, bytes) => (sent += bytes), onDone: () => ((done += 1), (lastDone = performance.now())) });
+    const servers = new Map(Array.from({ length: n }, (_, i) => [`r${i}`, rs.port] as [string, number]));
+    const f = await front(t, servers);
+    const viewers: WsRfbViewer[] = [];
+    const converged: number[] = [];
+    try {
+      const cpu0 = f.proc.cpuSeconds();
+      const t0 = performance.now();
+      const opened = await Promise.all(Array.from({ length: n }, async (_, i) => {
+        const { url } = await f.open(`r${i}`);
+        const v = new WsRfbViewer(url);
+        viewers.push(v);
+        await v.ready();
+        return v;
+      }));
+      // Convergence: each viewer shows the recording's final screen (checked at most every 20 ms a viewer).
+      await until(() => {
+        for (const v of opened) {
+          if ((v as unknown as { conv?: number }).conv === undefined && done === n && v.shows(summary.fb)) {
+            (v as unknown as { conv: number }).conv = performance.now() - t0;
+            converged.push(performance.now() - t0);
+          }
+        }
+        return converged.length === n;
+      }, 120_000, `${n} viewers to show the final screen via ${t}`);
+      const elapsed = (performance.now() - t0) / 1000;
+      const cpu = f.proc.cpuSeconds() - cpu0;
+      const mb = sent / 1e6;
+      out.mbps![t] = mb / ((lastDone - t0) / 1000);
+      out.ups![t] = viewers.reduce((a, v) => a + v.updates, 0) / elapsed;
+      out.cpuPerMb![t] = cpu / mb;
+      out.conv![t] = quantile(converged, 0.5);
+      out.convMax![t] = quantile(converged, 1);
+    } finally {
+      for (const v of viewers) v.close();
+      await f.close();
+      await rs.close();
+    }
+  }
+  const g = `throughput, N=${n} at max speed`;
+  rows.push({ group: g, metric: 'upstream consumed', unit: 'MB/s', better: 'higher', values: out.mbps! });
+  rows.push({ group: g, metric: 'updates delivered', unit: 'updates/s', better: 'higher', values: out.ups!, note: 'the gateway coalesces what a viewer has not asked for yet: fewer, later-state updates' });
+  rows.push({ group: g, metric: 'proxy CPU per upstream MB', unit: 'CPU s/MB', better: 'lower', values: out.cpuPerMb! });
+  rows.push({ group: g, metric: 'time to final screen, median', unit: 'ms', better: 'lower', values: out.conv! });
+  rows.push({ group: g, metric: 'time to final screen, max', unit: 'ms', better: 'lower', values: out.convMax! });
+}
+
+// ---------------------------------------------------------------- added latency
+
+async function latency(fixture: string, n: number): Promise<void> {
+  const p50: Row['values'] = {};
+  const p99: Row['values'] = {};
+  const max: Row['values'] = {};
+  for (const t of TARGETS) {
+    const sends = new Map<number, number[]>();
+    const rs = await ReplayServer.start({
+      path: fixture,
+      speed: 1,
+      onBlock: (_ts, _bytes, conn) => {
+        if (!sends.has(conn)) sends.set(conn, []);
+        sends.get(conn)!.push(performance.now());
+      },
+    });
+    const servers = new Map(Array.from({ length: n }, (_, i) => [`r${i}`, rs.port] as [string, number]));
+    const f = await front(t, servers);
+    const lat: number[] = [];
+    const viewers: WsRfbViewer[] = [];
+    let finished = 0;
+    try {
+      // Opened one after another, so replay connection i+1 is viewer i's upstream.
+      for (let i = 0; i < n; i++) {
+        const { url } = await f.open(`r${i}`);
+        const v = new WsRfbViewer(url);
+        viewers.push(v);
+        // The gateway connects upstream during the API call; a pipe when the viewer connects (known
+        // once ServerInit came through it, before the next viewer is opened).
+        let conn = t === 'gateway' ? rs.connections : 0;
+        let matched = 1; // block 0 is the handshake
+        v.onUpdate = () => {
+          conn ||= rs.connections;
+          const s = sends.get(conn) ?? [];
+          const now = performance.now();
+          // Every block sent before this update arrived is now on the viewer's screen (or superseded).
+          while (matched < s.length && s[matched]! <= now) lat.push(now - s[matched++]!);
+        };
+        await v.ready();
+        conn ||= rs.connections;
+      }
+      const duration = summarizeRecording(fixture).durationMs;
+      await sleep(QUICK ? 1000 : duration + 1500);
+      finished = lat.length;
+    } finally {
+      for (const v of viewers) v.close();
+      await f.close();
+      await rs.close();
+    }
+    p50[t] = quantile(lat, 0.5);
+    p99[t] = quantile(lat, 0.99);
+    max[t] = finished ? quantile(lat, 1) : null;
+  }
+  const g = `added latency, N=${n} at original timing`;
+  rows.push({ group: g, metric: 'send → viewer update, p50', unit: 'ms', better: 'lower', values: p50 });
+  rows.push({ group: g, metric: 'p99', unit: 'ms', better: 'lower', values: p99 });
+  rows.push({ group: g, metric: 'max', unit: 'ms', better: 'lower', values: max });
+}
+
+// ---------------------------------------------------------------- fan-out
+
+async function fanOut(fixture: string, summary: RecordingSummary, viewersN: number, loops: number): Promise<void> {
+  const cpuPer: Row['values'] = {};
+  const conv: Row['values'] = {};
+  for (const t of TARGETS) {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let done = 0;
+    const rs = await ReplayServer.start({ path: fixture, speed: Infinity, loops, gate, onDone: () => done++ });
+    const f = await front(t, new Map([['bmc', rs.port]]), { maxViewers: viewersN + 1 });
+    const viewers: WsRfbViewer[] = [];
+    try {
+      for (let i = 0; i < viewersN; i++) {
+        const { url } = await f.open('bmc');
+        const v = new WsRfbViewer(url);
+        viewers.push(v);
+        await v.ready();
+      }
+      const cpu0 = f.proc.cpuSeconds();
+      const t0 = performance.now();
+      release();
+      const upstreams = t === 'gateway' ? 1 : viewersN;
+      await until(() => done === upstreams && viewers.every((v) => v.shows(summary.fb)), 120_000, `fan-out via ${t}`);
+      conv[t] = performance.now() - t0;
+      cpuPer[t] = ((f.proc.cpuSeconds() - cpu0) / viewersN) * 1000;
+    } finally {
+      for (const v of viewers) v.close();
+      await f.close();
+      await rs.close();
+    }
+  }
+  const g = `fan-out, ${viewersN} viewers of one console`;
+  rows.push({ group: g, metric: 'proxy CPU per viewer', unit: 'CPU ms', better: 'lower', values: cpuPer, note: 'pipes open one BMC connection per viewer (BMCs allow 1-2): not the same thing' });
+  rows.push({ group: g, metric: 'time until every viewer shows the final screen', unit: 'ms', better: 'lower', values: conv });
+}
+
+// ---------------------------------------------------------------- memory
+
+async function memory(counts: number[]): Promise<void> {
+  const idle = join(work, 'idle-1024x768.fbs');
+  writeIdleRecording(idle);
+  const target = summarizeRecording(idle);
+  const perSession: Record<number, Row['values']> = {};
+  const total: Record<number, Row['values']> = {};
+  for (const t of TARGETS) {
+    const rs = await ReplayServer.start({ path: idle, speed: Infinity });
+    const max = Math.max(...counts);
+    const f = await front(t, new Map(Array.from({ length: max }, (_, i) => [`r${i}`, rs.port] as [string, number])));
+    const viewers: WsRfbViewer[] = [];
+    try {
+      await sleep(300);
+      const base = f.proc.rssMb();
+      let open = 0;
+      for (const c of counts) {
+        // Gateway: sessions with no viewer (a BMC console held open); pipes: idle viewer connections.
+        for (; open < c; open++) {
+          const { url } = await f.open(`r${open}`);
+          if (t !== 'gateway') {
+            const v = new WsRfbViewer(url);
+            viewers.push(v);
+            await v.ready();
+            await until(() => v.shows(target.fb), 15_000, 'idle screen');
+          }
+        }
+        await sleep(500);
+        const rss = f.proc.rssMb();
+        (total[c] ??= {})[t] = rss;
+        (perSession[c] ??= {})[t] = (rss - base) / c;
+      }
+    } finally {
+      for (const v of viewers) v.close();
+      await f.close();
+      await rs.close();
+    }
+  }
+  for (const c of counts) {
+    rows.push({ group: 'memory, idle 1024x768 consoles', metric: `RSS with ${c}`, unit: 'MB', better: 'lower', values: total[c]! });
+    rows.push({ group: 'memory, idle 1024x768 consoles', metric: `MB per console at ${c}`, unit: 'MB', better: 'lower', values: perSession[c]!, note: c === counts[0] ? 'gateway: session + shadow framebuffer, no viewer; pipes: one idle viewer connection each' : undefined });
+  }
+}
+
+// ---------------------------------------------------------------- QEMU as the BMC
+
+async function startQemuSeabios(): Promise<{ port: number; stop: () => Promise<void> } | string> {
+  const display = 90 + Math.floor(Math.random() * 9);
+  const proc = spawn('qemu-system-x86_64', ['-display', 'none', '-vnc', `127.0.0.1:${display}`, '-nodefaults', '-vga', 'std', '-m', '64', '-no-reboot'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const m = new Measured('qemu', proc);
+  const failed = await new Promise<string | undefined>((resolve) => {
+    proc.once('error', (e) => resolve(`qemu-system-x86_64 not runnable: ${e.message}`));
+    waitForPort(5900 + display, m, 10_000).then(() => resolve(undefined), (e: Error) => resolve(e.message));
+  });
+  if (failed) return failed;
+  await sleep(1500); // SeaBIOS draws its screen
+  return { port: 5900 + display, stop: () => m.stop() };
+}
+
+// ---------------------------------------------------------------- table
+
+function fmt(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return 'n/a';
+  return Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2);
+}
+
+function table(): string {
+  const head = ['group', 'metric', 'unit', 'gateway', 'websockify', 'relay', 'gw/websockify', 'gw/relay'];
+  const lines = rows.map((r) => {
+    const g = r.values.gateway;
+    const ratio = (b: number | null | undefined): string => (g && b ? `${(g / b).toFixed(2)}${(r.better === 'lower' ? g <= b : g >= b) ? ' ✓' : ''}` : 'n/a');
+    return [r.group, r.metric, r.unit, fmt(g), fmt(r.values.websockify), fmt(r.values.relay), ratio(r.values.websockify), ratio(r.values.relay)];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const fmtLine = (l: string[]): string => `| ${l.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [fmtLine(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...lines.map(fmtLine)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const xterm = join(FIXTURES, 'tigervnc-xterm-scroll.fbs');
+  const busybox = join(FIXTURES, 'qemu-busybox-typing.fbs');
+  const seabios = join(FIXTURES, 'qemu-seabios.fbs');
+  const xtermSummary = summarizeRecording(xterm);
+
+  const rsTtff = await ReplayServer.start({ path: seabios, speed: 1 });
+  try {
+    await timeToFirstFrame('vnc source vs the replay server (SeaBIOS recording)', rsTtff.port, QUICK ? 2 : 20);
+  } finally {
+    await rsTtff.close();
+  }
+  if (!QUICK) {
+    const q = await startQemuSeabios();
+    if (typeof q === 'string') rows.push({ group: 'time to first frame', metric: 'vnc source vs QEMU', unit: 'ms', better: 'lower', values: {}, note: q });
+    else {
+      try {
+        await timeToFirstFrame('vnc source vs QEMU (SeaBIOS)', q.port, 20);
+      } finally {
+        await q.stop();
+      }
+    }
+  }
+  for (const n of QUICK ? [1] : [1, 10, 100]) await throughput(xterm, xtermSummary, n, QUICK ? 1 : n >= 100 ? 2 : 10);
+  for (const n of QUICK ? [1] : [1, 10, 100]) await latency(busybox, n);
+  for (const v of QUICK ? [2] : [1, 10, 50]) await fanOut(xterm, xtermSummary, v, QUICK ? 1 : 5);
+  await memory(QUICK ? [2] : [1, 100, 500]);
+
+  const result = {
+    date: new Date().toISOString(),
+    quick: QUICK,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    node: process.version,
+    durationS: (Date.now() - started) / 1000,
+    rows,
+  };
+  mkdirSync(OUT, { recursive: true });
+  const file = join(OUT, `${result.date.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(result, null, 1)}\n`);
+  process.stdout.write(`bmc-gateway benchmark (${QUICK ? 'quick' : 'full'}) — ${result.cpu}, ${result.cores} cores, Node ${result.node}\n\n${table()}\n\n✓ = the gateway is at least as good as that baseline on this row\nwritten: ${file}\n`);
+}
+
+main()
+  .catch((err: Error) => {
+    process.stderr.write(`bench failed: ${err.stack ?? err.message}\n`);
+    process.exitCode = 1;
+  })
+  .finally(() => rmSync(work, { recursive: true, force: true }));

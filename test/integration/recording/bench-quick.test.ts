@@ -1,0 +1,44 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * `npm run bench -- --quick` works end to end: builds, starts the gateway, websockify and the bare
+ * relay as children, replays the fixtures through each, prints the table and writes the JSON.
+ * No timing is asserted (CI machines are noisy); only that every row has figures for all three.
+ * Needs Debian's websockify (a missing one fails the run, it is not skipped).
+ */
+describe('benchmark harness, quick mode', () => {
+  it('runs and writes a result with the machine, Node version and every row', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'bmcgw-bench-test-'));
+    try {
+      const child = spawn('npm', ['run', 'bench', '--', '--quick', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let text = '';
+      child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (text += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      expect(code, text).toBe(0);
+      expect(text).toContain('| gateway');
+      const files = await readdir(out);
+      expect(files.filter((f) => f.endsWith('.json'))).toHaveLength(1);
+      const result = JSON.parse(await readFile(join(out, files.find((f) => f.endsWith('.json'))!), 'utf8')) as {
+        cpu: string;
+        node: string;
+        quick: boolean;
+        rows: { group: string; metric: string; values: Record<string, number | null> }[];
+      };
+      expect(result.quick).toBe(true);
+      expect(result.node).toBe(process.version);
+      expect(result.cpu.length).toBeGreaterThan(0);
+      const groups = new Set(result.rows.map((r) => r.group.split(',')[0]));
+      expect([...groups]).toEqual(expect.arrayContaining(['time to first frame', 'throughput', 'added latency', 'fan-out', 'memory']));
+      for (const r of result.rows) {
+        for (const t of ['gateway', 'websockify', 'relay']) expect(typeof r.values[t], `${r.group} / ${r.metric} / ${t}`).toBe('number');
+      }
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  }, 180_000);
+});
