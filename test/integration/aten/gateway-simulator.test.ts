@@ -236,6 +236,28 @@ describe('aten console: other BMC shapes', () => {
     }
   });
 
+  it('after the KVM link drops, the Session logs in again with fresh one-time credentials and its viewer stays', async () => {
+    const bmc = await startAtenBmc({ kvm: { width: 800, height: 600 } });
+    cleanups.push(() => bmc.close());
+    const gw = await startTestGateway({ tokens: [{ token: TEST_TOKEN, servers: ['*'] }], servers: [{ id: 'x9', console: atenConsole(bmc) }] });
+    cleanups.push(() => gw.close());
+    const { body } = await eqPhp(gw, { action: 'novnc', token: TEST_TOKEN, id: 'x9' });
+    const v = new WsRfbClient(wsUrl(body.scope));
+    try {
+      await v.ready();
+      await v.waitFor(() => meanAbsError(v.fb!.data, bmc.kvm.screen.rgbx) < JPEG_TOLERANCE);
+      bmc.kvm.dropSessions();
+      await until(() => bmc.kvm.logins.filter((l) => l.accepted).length === 2, 'a second KVM login', 15_000);
+      expect(new Set(bmc.kvm.logins.map((l) => l.user)).size).toBe(2);
+      const next = otherPattern(800, 600);
+      bmc.kvm.setScreen(800, 600, next);
+      await v.waitFor(() => meanAbsError(v.fb!.data, next) < JPEG_TOLERANCE);
+      expect(v.closeCode).toBeUndefined();
+    } finally {
+      v.close();
+    }
+  });
+
   it('a BMC whose only KVM session is held elsewhere refuses the one-time credentials: GW_ERR_BMC_AUTH_FAILED', async () => {
     const bmc = await startAtenBmc({ kvm: { maxSessions: 1 } });
     cleanups.push(() => bmc.close());
