@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Channel, ConsumeMessage } from 'amqplib';
@@ -92,7 +93,10 @@ export class AmqpAgent {
       return;
     }
     const principal = rebuildPrincipal(req.principal);
-    const { value, duplicate } = this.#cache.run(`${req.principal.name}\u0000${req.id}`, () => this.#execute(principal, req.call));
+    // The key holds the call too: an id reused by a client for another call is a new request, not
+    // a wrong answer from the cache.
+    const key = createHash('sha256').update(JSON.stringify([req.principal.name, req.id, req.call])).digest('base64url');
+    const { value, duplicate } = this.#cache.run(key, () => this.#execute(principal, req.call));
     const reply = await value;
     metrics.dispatchHandled.inc({ outcome: duplicate ? 'duplicate' : reply.ok ? 'ok' : 'error' });
     this.#ctx.log.info({ event: 'dispatch-handled', request: req.id, call: req.call.type === 'eq' ? `eq:${req.call.action}` : req.call.type, requester: principal.name, ok: reply.ok, duplicate, redelivered: msg.fields.redelivered }, 'dispatched request answered');

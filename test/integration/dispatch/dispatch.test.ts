@@ -222,6 +222,10 @@ describe('dispatch through RabbitMQ: a front and agents in two locations', () =>
     expect(a.status, JSON.stringify(a.body)).toBe(200);
     expect(b.body).toEqual(a.body);
     expect(journalLines().filter((l) => l.endsWith(' power us-1 cycle-api'))).toHaveLength(1);
+    // The same id for another call is not a duplicate (the agent keys on the call as well).
+    const other = await eq(front, { action: 'test_power', token: TOKEN, id: 'us-1', op: 'other-op', request_id: 'req-power-1' });
+    expect(other.body.op).toBe('other-op');
+    expect(journalLines().filter((l) => l.endsWith(' power us-1 other-op'))).toHaveLength(1);
 
     // 2. The broker hands the same message over twice (as after a lost ack): the agent answers the
     // second from its cache. Published raw, as a front would, to US's queue.
