@@ -3,6 +3,8 @@ import type { Logger } from '../log.js';
 
 /** Backoff between connection attempts: 0.5 s doubling up to 5 s (a restarting broker is back within seconds). */
 const BACKOFF_MS = [500, 1_000, 2_000, 4_000, 5_000];
+/** Upper bound of channel creation + declarations: a broker that accepts TCP but stalls is retried. */
+const SETUP_TIMEOUT_MS = 10_000;
 
 /**
  * One broker connection and channel that come back by themselves. `setup` runs on every fresh
@@ -61,16 +63,33 @@ export class AmqpLink {
       // a vanished host shows up through the heartbeat the broker proposes (or `?heartbeat=` in the URL).
       conn = await connect(this.#url, { timeout: 5_000 });
       conn.on('error', (err: Error) => this.#log.warn({ event: 'amqp-error', err: err.message }, 'broker connection error'));
-      conn.on('close', () => this.#down(conn!, new Error('the broker connection closed')));
-      const ch = await conn.createChannel();
-      ch.on('error', (err: Error) => this.#log.warn({ event: 'amqp-channel-error', err: err.message }, 'broker channel error'));
-      // A channel closed by the broker (e.g. a declaration mismatch) is handled like a lost link.
-      ch.on('close', () => this.#down(conn!, new Error('the broker channel closed')));
-      await this.#setup(ch);
+      // A close before setup finished would be ignored by #down (not yet the current connection):
+      // remember it, so this attempt fails and is retried instead of keeping a dead link.
+      let closedEarly = false;
+      conn.on('close', () => {
+        closedEarly = true;
+        this.#down(conn!, new Error('the broker connection closed'));
+      });
+      const c = conn;
+      const ch = await withTimeout(
+        (async () => {
+          const ch = await c.createChannel();
+          ch.on('error', (err: Error) => this.#log.warn({ event: 'amqp-channel-error', err: err.message }, 'broker channel error'));
+          // A channel closed by the broker (e.g. a declaration mismatch) is handled like a lost link.
+          ch.on('close', () => {
+            closedEarly = true;
+            this.#down(c, new Error('the broker channel closed'));
+          });
+          await this.#setup(ch);
+          return ch;
+        })(),
+        SETUP_TIMEOUT_MS,
+      );
       if (this.#closed) {
         await conn.close().catch(() => undefined);
         return;
       }
+      if (closedEarly) throw new Error('the broker closed the connection during setup');
       this.#conn = conn;
       this.#channel = ch;
       this.#attempt = 0;
@@ -116,4 +135,12 @@ export class AmqpLink {
     this.#channel = undefined;
     if (conn) await conn.close().catch(() => undefined);
   }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`broker setup took longer than ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
