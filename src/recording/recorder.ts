@@ -53,13 +53,15 @@ export class Recorder implements SessionViewer {
   #resizePending = false;
   #cursorPending: CursorShape | undefined;
 
-  constructor(opts: { session: Session; dir: string; log: Logger }) {
+  /** `openFile` is for tests (e.g. a file on /dev/full); by default a new file in `dir`. */
+  constructor(opts: { session: Session; dir: string; log: Logger; openFile?: (path: string, onError: (err: Error) => void) => AppendFile }) {
     this.#session = opts.session;
     this.id = newRecordingId(opts.session.server.id, new Date(this.startedAt));
     this.#log = opts.log.child({ recording: this.id, session: opts.session.id });
     const onError = (which: string) => (err: Error) => this.#failed(which, err);
-    this.#fbs = new AppendFile(join(opts.dir, `${this.id}.fbs`), { onError: onError('fbs') });
-    this.#input = new AppendFile(join(opts.dir, `${this.id}.input.jsonl`), { onError: onError('input') });
+    const open = opts.openFile ?? ((path, cb) => new AppendFile(path, { onError: cb }));
+    this.#fbs = open(join(opts.dir, `${this.id}.fbs`), onError('fbs'));
+    this.#input = open(join(opts.dir, `${this.id}.input.jsonl`), onError('input'));
     this.#fbs.onDrain = () => this.#pump();
     this.#log.info({ event: 'recording-start', file: this.#fbs.path }, 'recording started');
   }
