@@ -3,8 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
+    testTimeout: 120_000,
+    hookTimeout: 240_000,
     // Integration tests start QEMU, Xvnc and Chromium: on a 2-core machine, run files one or two at a time.
     maxWorkers: 2,
     pool: 'forks',

@@ -2,7 +2,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eqPhp, startTestGateway, TEST_TOKEN, type TestGateway } from '../helpers/gateway.js';
 import { launchChromium, readCanvasRgb } from '../helpers/browser.js';
-import { compareImages, describeComparison } from '../helpers/images.js';
+import { expectConverges } from '../helpers/converge.js';
 import { startQemu, type QemuVm } from '../helpers/qemu.js';
 
 const PASSWORD = 'e2e-pw';
@@ -47,16 +47,7 @@ describe('console page in Chromium, QEMU busybox guest as the BMC', () => {
 
     // The canvas equals the guest's own screendump, pixel for pixel (noVNC draws the whole fb at
     // 1:1 in its backing store; scaling is CSS only).
-    let last = '';
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      const [canvas, guest] = await Promise.all([readCanvasRgb(page, '#screen canvas'), vm.screendump()]);
-      const c = compareImages(canvas, guest);
-      if (c.sameSize && c.differing === 0) break;
-      last = c.sameSize ? describeComparison(c) : `canvas ${canvas.width}x${canvas.height} vs guest ${guest.width}x${guest.height}`;
-      if (Date.now() > deadline) throw new Error(`canvas never matched the guest: ${last}`);
-      await new Promise((r) => setTimeout(r, 300));
-    }
+    await expectConverges(() => readCanvasRgb(page, '#screen canvas'), () => vm.screendump(), "the page's canvas vs the guest");
 
     // Keys typed in the page reach the guest: the shell runs what was typed.
     await page.click('#screen canvas');

@@ -2,23 +2,12 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, readCanvasRgb } from '../helpers/browser.js';
 import { eqPhp, startTestGateway, TEST_TOKEN, type TestGateway } from '../helpers/gateway.js';
-import { compareImages, describeComparison } from '../helpers/images.js';
+import { expectConverges } from '../helpers/converge.js';
 import { startQemu, type QemuVm } from '../helpers/qemu.js';
 
 const PASSWORD = 'shared-e2e';
 
-async function canvasEqualsGuest(page: Page, vm: QemuVm): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  let last = '';
-  for (;;) {
-    const [canvas, guest] = await Promise.all([readCanvasRgb(page, '#screen canvas'), vm.screendump()]);
-    const c = compareImages(canvas, guest);
-    if (c.sameSize && c.differing === 0) return;
-    last = c.sameSize ? describeComparison(c) : `canvas ${canvas.width}x${canvas.height}`;
-    if (Date.now() > deadline) throw new Error(`canvas never matched the guest: ${last}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
+const canvasEqualsGuest = (page: Page, vm: QemuVm) => expectConverges(() => readCanvasRgb(page, '#screen canvas'), () => vm.screendump(), "the page's canvas vs the guest");
 
 describe('two browser pages on one shared session', () => {
   let vm: QemuVm;

@@ -219,7 +219,7 @@ export class QemuVm {
    * 'busybox' only: waits until the shell on tty1 has started and its prompt is on a settled screen;
    * returns that screen. Takes ~5-15 s under TCG after a (re)start.
    */
-  async waitForShell(timeoutMs = 60_000): Promise<RgbImage> {
+  async waitForShell(timeoutMs = 150_000): Promise<RgbImage> {
     if (this.mode !== 'busybox') throw new Error(`waitForShell needs mode 'busybox', not '${this.mode}'`);
     const deadline = Date.now() + timeoutMs;
     await this.waitForSerial(SHELL_READY_MARKER, timeoutMs);

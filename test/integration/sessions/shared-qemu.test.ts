@@ -1,25 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eqPhp, startTestGateway, TEST_TOKEN, type TestGateway } from '../../helpers/gateway.js';
+import { expectConverges, fbImage, wsUrlOf } from '../../helpers/converge.js';
 import { compareImages, describeComparison, fromRgbx } from '../../helpers/images.js';
 import { keyEventsFor } from '../../helpers/keysyms.js';
 import { startQemu, type QemuVm } from '../../helpers/qemu.js';
 import { WsRfbClient } from '../../helpers/ws-rfb-client.js';
 
 const PASSWORD = 'share-pw';
-const ws = (scope: string) => scope.replace(/^http/, 'ws').replace('/console/', '/ws/');
-
-async function matchesGuest(vm: QemuVm, v: WsRfbClient, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    const guest = await vm.screendump();
-    const c = compareImages(fromRgbx(v.fb!.width, v.fb!.height, v.fb!.data), guest);
-    if (c.sameSize && c.differing === 0) return;
-    last = describeComparison(c);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`viewer never matched the guest: ${last}`);
-}
+const ws = wsUrlOf;
+const matchesGuest = (vm: QemuVm, v: WsRfbClient, timeoutMs = 20_000) =>
+  expectConverges(() => fbImage(v.fb!), () => vm.screendump(), "a viewer vs the guest's screen", { timeoutMs });
 
 describe('one BMC connection shared by many viewers (QEMU busybox guest)', () => {
   let vm: QemuVm;

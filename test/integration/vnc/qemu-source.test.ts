@@ -3,30 +3,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENCODING_NAMES } from '../../../src/sources/vnc/encoding-names.js';
 import type { Session } from '../../../src/session/session.js';
 import { eqPhp, startTestGateway, TEST_TOKEN, type TestGateway } from '../../helpers/gateway.js';
-import { compareImages, describeComparison, fromRgbx, isBlank, type RgbImage } from '../../helpers/images.js';
+import { expectConverges, fbImage } from '../../helpers/converge.js';
+import { isBlank } from '../../helpers/images.js';
 import { freePort } from '../../helpers/ports.js';
 import { startQemu, type QemuVm } from '../../helpers/qemu.js';
 
 const PASSWORD = 'bmc-pw1';
 const ENCODINGS = ['raw', 'hextile', 'zlib', 'tight', 'zrle'] as const;
 
-function fbImage(s: Session): RgbImage {
-  return fromRgbx(s.fb.width, s.fb.height, s.fb.data);
-}
-
 /** Polls until the gateway's shadow framebuffer equals QEMU's own screendump, pixel for pixel. */
-async function expectShadowMatchesGuest(vm: QemuVm, s: Session, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    const guest = await vm.screendump();
-    const c = compareImages(fbImage(s), guest);
-    if (c.sameSize && c.differing === 0) return;
-    last = c.sameSize ? describeComparison(c) : `size ${s.fb.width}x${s.fb.height} vs guest ${guest.width}x${guest.height}`;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`shadow framebuffer never matched the guest's screendump: ${last}`);
-}
+const expectShadowMatchesGuest = (vm: QemuVm, s: Session) => expectConverges(() => fbImage(s.fb), () => vm.screendump(), "the shadow framebuffer vs the guest's screendump");
 
 describe('vnc source against QEMU (password auth)', () => {
   let vm: QemuVm;

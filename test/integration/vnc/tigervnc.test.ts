@@ -2,7 +2,8 @@ import { existsSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Encoding } from '../../../protocols/rfb/constants.js';
 import { eqPhp, startTestGateway, TEST_TOKEN, type TestGateway } from '../../helpers/gateway.js';
-import { compareImages, describeComparison, fromRgbx, type RgbImage } from '../../helpers/images.js';
+import { expectConverges } from '../../helpers/converge.js';
+import { fromRgbx, type RgbImage } from '../../helpers/images.js';
 import { keyEventsFor } from '../../helpers/keysyms.js';
 import { WsRfbClient } from '../../helpers/ws-rfb-client.js';
 import { startXvnc, type XvncServer } from '../../helpers/xvnc.js';
@@ -16,19 +17,7 @@ const PASSWORD = 'tiger-pw';
  */
 const COMPARED = { x: 0, y: 0, width: 760, height: 560 };
 
-async function converge(x: XvncServer, image: () => RgbImage, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    const screen = await x.screenshot();
-    const img = image();
-    const c = img.width === screen.width && img.height === screen.height ? compareImages(img, screen, { region: COMPARED }) : compareImages(img, screen);
-    if (c.sameSize && c.differing === 0) return;
-    last = c.sameSize ? describeComparison(c) : 'sizes differ';
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`${what} never matched Xvnc's screen: ${last}`);
-}
+const converge = (x: XvncServer, image: () => RgbImage, what: string) => expectConverges(image, () => x.screenshot(), `${what} vs Xvnc's screen`, { region: COMPARED });
 
 describe('vnc source against TigerVNC Xvnc with an xterm', () => {
   let x: XvncServer;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eqPhp, startTestGateway, TEST_TOKEN, type TestGateway } from '../../helpers/gateway.js';
-import { compareImages, describeComparison, fromRgbx } from '../../helpers/images.js';
+import { expectConverges, fbImage, wsUrlOf } from '../../helpers/converge.js';
 import { keyEventsFor } from '../../helpers/keysyms.js';
 import { startQemu, type QemuVm } from '../../helpers/qemu.js';
 import { WsRfbClient } from '../../helpers/ws-rfb-client.js';
@@ -8,22 +8,8 @@ import { Encoding } from '../../../protocols/rfb/constants.js';
 
 const PASSWORD = 'qemu-pw';
 
-function wsUrl(scope: string): string {
-  return scope.replace(/^http/, 'ws').replace('/console/', '/ws/');
-}
-
-async function expectViewerMatchesGuest(vm: QemuVm, v: WsRfbClient, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  while (Date.now() < deadline) {
-    const guest = await vm.screendump();
-    const c = compareImages(fromRgbx(v.fb!.width, v.fb!.height, v.fb!.data), guest);
-    if (c.sameSize && c.differing === 0) return;
-    last = c.sameSize ? describeComparison(c) : `viewer ${v.fb!.width}x${v.fb!.height}, guest ${guest.width}x${guest.height}`;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`viewer never showed the guest's screen: ${last}`);
-}
+const wsUrl = wsUrlOf;
+const expectViewerMatchesGuest = (vm: QemuVm, v: WsRfbClient) => expectConverges(() => fbImage(v.fb!), () => vm.screendump(), "the viewer vs the guest's screen");
 
 describe('viewer over WebSocket, QEMU busybox guest as the BMC', () => {
   let vm: QemuVm;
