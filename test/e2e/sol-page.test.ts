@@ -100,8 +100,10 @@ describe('SOL page in Chromium', () => {
 
   it('64 KiB each way through the page: nothing lost or reordered', async () => {
     const page = await openPage();
-    // Host → page: random bytes (xterm draws whatever they are; the page counts and hashes them).
-    const fromHost = randomBytes(64 * 1024 + 17);
+    // Host → page: random bytes without ESC (0x1b), so no escape sequence can switch the terminal's
+    // modes or make it answer queries; every other byte value, UTF-8 fragments included, is there.
+    // The page counts and hashes the raw bytes it gets, before xterm sees them.
+    const fromHost = Buffer.from([...randomBytes(64 * 1024 + 17)].map((b) => (b === 0x1b ? 0x1a : b)));
     serial.write(fromHost);
     const st = await waitUntil(() => pageStats(page), (s) => s.bytesIn >= fromHost.length, 60_000, 'the bytes at the page');
     expect(st.bytesIn).toBe(fromHost.length);
@@ -119,14 +121,19 @@ describe('SOL page in Chromium', () => {
     serial.on('data', collect);
     try {
       await page.evaluate((t: string) => (globalThis as unknown as { sol: { term: { paste(s: string): void } } }).sol.term.paste(t), text);
-      await waitUntil(async () => Buffer.concat(got).length, (n) => n >= expected.length, 60_000, 'the paste at the serial port');
+      expect(await page.getAttribute('body', 'data-state')).toBe('connected');
+      await waitUntil(async () => Buffer.concat(got).length, (n) => n >= expected.length, 90_000, 'the paste at the serial port')
+        .catch(async (err: Error) => {
+          // Say what the page saw: its state, its message and its counters.
+          throw new Error(`${err.message}; page state ${await page.getAttribute('body', 'data-state')}, message ${JSON.stringify(await page.textContent('#message'))}, stats ${JSON.stringify(await pageStats(page))}`);
+        });
       expect(Buffer.concat(got).length).toBe(expected.length);
       expect(Buffer.concat(got).equals(expected)).toBe(true);
     } finally {
       serial.off('data', collect);
     }
     await page.close();
-  }, 120_000);
+  }, 200_000);
 
   it('shows why the console ended', async () => {
     const page = await openPage();
