@@ -69,9 +69,11 @@ beforeAll(async () => {
   await new Promise<void>((r) => closeServer.listen(0, '127.0.0.1', r));
   closeUrl = `http://127.0.0.1:${(closeServer.address() as { port: number }).port}/closed`;
   gw = await startLoggedGateway({
-    tokens: [{ token: TEST_TOKEN, name: 'panel', servers: ['s1', 'badpw', 'kvm-only'] }],
+    tokens: [{ token: TEST_TOKEN, name: 'panel', servers: ['s1', 's1-takeover', 'badpw', 'kvm-only'] }],
     servers: [
       { id: 's1', name: 'web-1', ipmi: { host: '127.0.0.1', port: sim.port, ...SIM_USERS.admin, cipherSuite: 3 } },
+      // The same BMC through another user, so it gets its own IPMI session (sessions are per host:port:user).
+      { id: 's1-takeover', ipmi: { host: '127.0.0.1', port: sim.port, ...SIM_USERS.operator, privilege: 'OPERATOR', cipherSuite: 3, solTakeover: true } },
       { id: 'badpw', ipmi: { host: '127.0.0.1', port: sim.port, user: 'admin', password: 'wrong-one', cipherSuite: 3 } },
       { id: 'kvm-only', console: { type: 'vnc', host: '127.0.0.1', port: 5999 } },
     ],
@@ -184,6 +186,33 @@ describe('SOL through the gateway (ipmi_sim, suite 3)', () => {
     expect(why).toEqual({ code: 4000, reason: 'the serial console has ended: ended by the API (panel)' });
     expect((await rest(gw, 'DELETE', `/api/v1/sol-sessions/${res.body.id}`, TEST_TOKEN)).body.error.code).toBe('GW_ERR_UNKNOWN_SESSION');
   }, 30_000);
+
+  it('SOL held by another session: the page is told why, unless solTakeover lets it take SOL over', async () => {
+    const other = new IpmiService({ timeoutMs: 300, retryBackoffMs: 100, attempts: 3 });
+    try {
+      const target = { host: sim.host, port: sim.port, ...SIM_USERS.admin, cipherSuites: [3], privilege: 'ADMINISTRATOR' as const };
+      const held = await other.openSol(target);
+      const refused = await connect((await openSol('s1')).body.scope);
+      const why = await refused.closed;
+      expect(why.code).toBe(4000);
+      expect(why.reason).toContain('IPMI_ERR_SOL_ALREADY_ACTIVE');
+
+      const res = await openSol('s1-takeover');
+      const v = await connect(res.body.scope);
+      await waitFor(() => v.states, (s) => s.includes('active'), 10_000);
+      expect(v.states).toContain('active');
+      const atSerial = serialCollector();
+      v.ws.send(Buffer.from('taken over\r'));
+      await waitFor(() => atSerial.bytes().toString(), (t) => t.includes('taken over\r'), 10_000);
+      atSerial.stop();
+      expect(atSerial.bytes().toString()).toBe('taken over\r');
+      v.ws.close();
+      await v.closed;
+      await held.close();
+    } finally {
+      await other.close();
+    }
+  }, 60_000);
 
   it('errors come at API time: wrong BMC password, no ipmi, unknown key', async () => {
     const bad = await openSol('badpw');
