@@ -11,6 +11,7 @@ import { AtenError, ProtocolError } from '../../../protocols/errors.js';
 import { GatewayError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { CELL_HEIGHT, CELL_WIDTH, drawCell } from '../demo/font.js';
+import { ReconnectPolicy } from '../reconnect-policy.js';
 import type { InputEvent, Source, SourceSink } from '../types.js';
 import { AtenWebSession, type AtenWebLoginOptions } from './web-login.js';
 
@@ -34,10 +35,6 @@ export interface AtenSourceOptions {
   watchdogMs?: number;
 }
 
-/** Backoff between reconnect attempts: 1 s, 2 s, 4 s, … capped at 10 s (each attempt logs in again). */
-function reconnectDelayMs(attempt: number): number {
-  return Math.min(10_000, 1000 * 2 ** Math.min(attempt - 1, 10));
-}
 
 /**
  * The `aten` source: Supermicro X8-X10 iKVM without Java. Per connection it logs in to the BMC's web
@@ -55,10 +52,9 @@ export class AtenSource implements Source {
   #socket: Socket | undefined;
   #web: AtenWebSession | undefined;
   #closed = false;
-  #everConnected = false;
   #connectedOnce = false;
-  #lostAt = 0;
-  #attempt = 0;
+  /** Backoff between reconnect attempts: 1 s, 2 s, 4 s, … capped at 10 s (each attempt logs in again). */
+  readonly #reconnect: ReconnectPolicy;
   #timers = new Set<NodeJS.Timeout>();
   #ready = false;
   #noSignal = false;
@@ -67,6 +63,7 @@ export class AtenSource implements Source {
   constructor(opts: AtenSourceOptions, log: Logger) {
     this.#opts = opts;
     this.#log = log.child({ source: 'aten', bmc: opts.web.host });
+    this.#reconnect = new ReconnectPolicy({ budgetMs: opts.reconnectBudgetMs, firstDelayMs: 1000 });
   }
 
   start(sink: SourceSink): void {
@@ -198,9 +195,8 @@ export class AtenSource implements Source {
           this.#kmEnabled = init.keyboardMouseEnabled;
           if (!init.videoEnabled) throw new GatewayError('GW_ERR_BMC_PROTOCOL', `the BMC at ${host}:${port} gives this session no video (IKVMVideoEnable = 0; another KVM session holds it)`);
           this.#ready = true;
-          this.#everConnected = true;
+          this.#reconnect.connected();
           this.#connectedOnce = false;
-          this.#attempt = 0;
           this.#log.info({ event: 'aten-connected', banner: init.banner.trim(), keyboardMouse: init.keyboardMouseEnabled }, 'ATEN handshake done');
           // ServerInit's size is a placeholder: the first video rectangle brings the real one.
           socket.write(Buffer.concat([encodeAtenMouseMode(), encodeAtenFramebufferUpdateRequest(false)]));
@@ -255,6 +251,7 @@ export class AtenSource implements Source {
             }
             drawNoSignal(sink);
           }
+          this.#reconnect.healthy(); // "no signal" is a working link with nothing to show
           sink.updateEnd();
           // Keep asking, about once a second, for a full update until video returns (kelleyk, aten-proxy).
           this.#timer(() => {
@@ -262,6 +259,7 @@ export class AtenSource implements Source {
           }, this.#opts.noSignalPollMs ?? 1000);
           return;
         }
+        this.#reconnect.healthy();
         sink.updateEnd();
         socket.write(encodeAtenFramebufferUpdateRequest(!full));
         return;
@@ -289,21 +287,15 @@ export class AtenSource implements Source {
 
   #lost(err: Error): void {
     const sink = this.#sink!;
-    if (!this.#everConnected) {
-      sink.failed(err);
+    const next = this.#reconnect.lost(err);
+    if (next.kind === 'fail') {
+      sink.failed(next.error);
       return;
     }
-    if (this.#attempt === 0) this.#lostAt = Date.now();
-    this.#attempt++;
-    const delay = reconnectDelayMs(this.#attempt);
-    if (Date.now() + delay - this.#lostAt > this.#opts.reconnectBudgetMs) {
-      sink.failed(new GatewayError('GW_ERR_BMC_UNREACHABLE', `the BMC has been unreachable for longer than the reconnect budget: ${err.message}`, { cause: err }));
-      return;
-    }
-    sink.reconnecting(err, this.#attempt, delay);
+    sink.reconnecting(err, next.attempt, next.delayMs);
     this.#timer(() => {
       if (!this.#closed) void this.#connect();
-    }, delay);
+    }, next.delayMs);
   }
 }
 

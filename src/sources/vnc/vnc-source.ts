@@ -16,16 +16,13 @@ import { ENCODING_NAMES } from './encoding-names.js';
 import type { SessionsConfig, VncConsoleConfig } from '../../config/types.js';
 import { GatewayError } from '../../errors.js';
 import type { Logger } from '../../log.js';
+import { ReconnectPolicy } from '../reconnect-policy.js';
 import type { InputEvent, Source, SourceSink } from '../types.js';
 
 /** Pseudo-encodings we ask every VNC server for (rfbproto §7.8). */
 const UPSTREAM_PSEUDO = [Encoding.DesktopSize, Encoding.ExtendedDesktopSize, Encoding.Cursor, Encoding.LastRect, Encoding.DesktopName];
 
 
-/** Backoff between reconnect attempts: 0.5 s, 1 s, 2 s, … capped at 10 s. */
-export function reconnectDelayMs(attempt: number): number {
-  return Math.min(10_000, 500 * 2 ** Math.min(attempt - 1, 10));
-}
 
 /**
  * The `vnc` source: an RFB client to a VNC-capable BMC (or QEMU, TigerVNC, OpenBMC, iDRAC's VNC).
@@ -37,13 +34,11 @@ export class VncSource implements Source {
   readonly kind = 'vnc';
   readonly #cfg: VncConsoleConfig;
   readonly #log: Logger;
-  readonly #reconnectBudgetMs: number;
+  /** Backoff between reconnect attempts: 0.5 s, 1 s, 2 s, … capped at 10 s. */
+  readonly #reconnect: ReconnectPolicy;
   #sink: SourceSink | undefined;
   #socket: Socket | undefined;
   #closed = false;
-  #everConnected = false;
-  #lostAt = 0;
-  #attempt = 0;
   #retryTimer: NodeJS.Timeout | undefined;
   #ready = false;
   #size = { width: 0, height: 0 };
@@ -51,7 +46,7 @@ export class VncSource implements Source {
   constructor(cfg: VncConsoleConfig, log: Logger, sessions: Pick<SessionsConfig, 'reconnectBudgetMs'>) {
     this.#cfg = cfg;
     this.#log = log.child({ source: 'vnc', bmc: `${cfg.host}:${cfg.port}` });
-    this.#reconnectBudgetMs = sessions.reconnectBudgetMs;
+    this.#reconnect = new ReconnectPolicy({ budgetMs: sessions.reconnectBudgetMs, firstDelayMs: 500 });
   }
 
   start(sink: SourceSink): void {
@@ -128,7 +123,7 @@ export class VncSource implements Source {
           socket.write(encodeFramebufferUpdateRequest({ incremental: false, x: 0, y: 0, width: init.width, height: init.height }));
           sink.fullRequest?.();
           this.#ready = true;
-          this.#everConnected = true;
+          this.#reconnect.connected();
           this.#log.info({ event: 'rfb-connected', version: init.version, width: init.width, height: init.height }, 'RFB handshake done');
           sink.connected({ width: init.width, height: init.height, name: init.name });
           if (step.rest && step.rest.length > 0) this.#handle(reader.push(step.rest), socket);
@@ -156,7 +151,7 @@ export class VncSource implements Source {
           // The link is only counted as healthy once it delivered a whole update: a BMC that
           // completes the handshake and then sends garbage must not reset the reconnect budget
           // (it would be hammered forever at the shortest backoff).
-          this.#attempt = 0;
+          this.#reconnect.healthy();
           sink.updateEnd();
           socket.write(encodeFramebufferUpdateRequest({ incremental: true, x: 0, y: 0, width: sink.fb.width, height: sink.fb.height }));
           break;
@@ -194,22 +189,16 @@ export class VncSource implements Source {
 
   #lost(err: Error): void {
     const sink = this.#sink!;
-    if (!this.#everConnected) {
-      sink.failed(err);
+    const next = this.#reconnect.lost(err);
+    if (next.kind === 'fail') {
+      sink.failed(next.error);
       return;
     }
-    if (this.#attempt === 0) this.#lostAt = Date.now();
-    this.#attempt++;
-    const delay = reconnectDelayMs(this.#attempt);
-    if (Date.now() + delay - this.#lostAt > this.#reconnectBudgetMs) {
-      sink.failed(new GatewayError('GW_ERR_BMC_UNREACHABLE', `the BMC has been unreachable for longer than the reconnect budget (${Math.round(this.#reconnectBudgetMs / 1000)} s): ${err.message}`));
-      return;
-    }
-    sink.reconnecting(err, this.#attempt, delay);
+    sink.reconnecting(err, next.attempt, next.delayMs);
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = undefined;
       if (!this.#closed) this.#connect();
-    }, delay);
+    }, next.delayMs);
   }
 }
 
