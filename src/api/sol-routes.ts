@@ -124,6 +124,6 @@ export async function solRoutes(app: FastifyInstance, ctx: GatewayContext, deps:
       return;
     }
     api.note({ who: ticket.requester ?? 'unknown', server: session.server.id, action: 'sol.viewer', result: 'connected', session: session.id });
-    attachSolViewer(socket, session, ctx.log);
+    attachSolViewer(socket, session, ctx.log, ctx.config.sessions.pingIntervalMs);
   });
 }

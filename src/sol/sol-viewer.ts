@@ -6,15 +6,15 @@ import type { SolSession, SolViewerPort } from './sol-session.js';
 
 /** A viewer that lets this much output pile up unsent is too slow for the console: it is dropped. */
 const MAX_BUFFERED = 4 * 1024 * 1024;
-const PING_INTERVAL_MS = 20_000;
 
 /**
  * One browser tab of a serial console, over a WebSocket (`/sol-ws/:key`): binary frames carry the
  * serial bytes both ways, unchanged; text frames carry JSON control messages — from the page
  * `{"type":"break"}` (serial BREAK), to the page `{"type":"state","state":…}`. The session's end
- * reason goes out as the close reason (code 4000, like the KVM viewer).
+ * reason goes out as the close reason (code 4000, like the KVM viewer). Pings every
+ * `sessions.pingInterval`; a viewer that missed the previous one is dropped (like the KVM viewer).
  */
-export function attachSolViewer(ws: WebSocket, session: SolSession, log: Logger): void {
+export function attachSolViewer(ws: WebSocket, session: SolSession, log: Logger, pingIntervalMs: number): void {
   let closed = false;
   let alive = true;
   const port: SolViewerPort = {
@@ -46,7 +46,7 @@ export function attachSolViewer(ws: WebSocket, session: SolSession, log: Logger)
     }
     alive = false;
     ws.ping();
-  }, PING_INTERVAL_MS);
+  }, pingIntervalMs);
   ws.on('pong', () => { alive = true; });
   ws.on('message', (data, isBinary) => {
     const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);

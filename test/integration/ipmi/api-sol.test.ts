@@ -26,10 +26,10 @@ interface SolClient {
   closed: Promise<{ code: number; reason: string }>;
 }
 
-function connect(url: string): Promise<SolClient> {
+function connect(url: string, o: { autoPong?: boolean } = {}): Promise<SolClient> {
   const key = new URL(url).pathname.split('/').pop()!;
   const u = new URL(url);
-  const ws = new WebSocket(`ws://${u.host}/sol-ws/${key}`);
+  const ws = new WebSocket(`ws://${u.host}/sol-ws/${key}`, { autoPong: o.autoPong ?? true });
   const chunks: Buffer[] = [];
   const states: string[] = [];
   const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
@@ -77,7 +77,7 @@ beforeAll(async () => {
       { id: 'badpw', ipmi: { host: '127.0.0.1', port: sim.port, user: 'admin', password: 'wrong-one', cipherSuite: 3 } },
       { id: 'kvm-only', console: { type: 'vnc', host: '127.0.0.1', port: 5999 } },
     ],
-    sessions: { idleTimeout: '2500ms' },
+    sessions: { idleTimeout: '2500ms', pingInterval: '300ms' },
   });
 }, 30_000);
 
@@ -213,6 +213,18 @@ describe('SOL through the gateway (ipmi_sim, suite 3)', () => {
       await other.close();
     }
   }, 60_000);
+
+  it('a viewer that stops answering pings is dropped (sessions.pingInterval), one that answers stays', async () => {
+    const live = await connect((await openSol()).body.scope);
+    const dead = await connect((await openSol()).body.scope, { autoPong: false });
+    const started = Date.now();
+    const closed = await Promise.race([dead.closed, new Promise<null>((r) => setTimeout(() => r(null), 5000))]);
+    expect(closed).not.toBeNull();
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(live.ws.readyState).toBe(WebSocket.OPEN);
+    live.ws.close();
+    await live.closed;
+  }, 30_000);
 
   it('errors come at API time: wrong BMC password, no ipmi, unknown key', async () => {
     const bad = await openSol('badpw');
