@@ -170,15 +170,12 @@ function drawPalette(fb: Framebuffer, rect: RectHeader, palette: Buffer, colours
         if (index >= colours) throw new RfbError('RFB_ERR_TIGHT_PALETTE_INDEX', `index ${index} into a ${colours}-colour palette`, 'tight.palette-data');
       }
       const v = pal[index]!;
-      if (words) {
-        words[p0 + col] = v;
-      } else {
-        const o = (p0 + col) * 4;
-        d[o] = v & 0xff;
-        d[o + 1] = (v >> 8) & 0xff;
-        d[o + 2] = v >> 16;
-        d[o + 3] = 0;
-      }
+      // Byte stores: a framebuffer that cannot be viewed as 32-bit words (big-endian host, odd offset).
+      const o = (p0 + col) * 4;
+      d[o] = v & 0xff;
+      d[o + 1] = (v >> 8) & 0xff;
+      d[o + 2] = v >> 16;
+      d[o + 3] = 0;
     }
   }
 }
