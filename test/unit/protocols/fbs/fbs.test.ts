@@ -156,3 +156,14 @@ describe('protocols/fbs purity', () => {
     });
   }
 });
+
+describe('FBS error codes', () => {
+  it('every FBS_ERR_* raised in protocols/fbs has a row in docs/errors.md', () => {
+    const root = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
+    const docs = readFileSync(join(root, 'docs/errors.md'), 'utf8');
+    const dir = join(root, 'protocols/fbs');
+    const codes = new Set(readdirSync(dir).flatMap((f) => [...readFileSync(join(dir, f), 'utf8').matchAll(/'(FBS_ERR_[A-Z_]+)'/g)].map((m) => m[1]!)));
+    expect(codes.size).toBeGreaterThanOrEqual(3);
+    for (const c of codes) expect(docs, c).toContain(`| \`${c}\` |`);
+  });
+});
