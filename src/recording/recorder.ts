@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FBS_SIGNATURE, encodeFbsBlocks, encodeRfb33ServerPreamble } from '../../protocols/fbs/index.js';
 import { Encoding, RGBX_PIXEL_FORMAT } from '../../protocols/rfb/constants.js';
@@ -52,6 +53,7 @@ export class Recorder implements SessionViewer {
   #stopped = false;
   #resizePending = false;
   #cursorPending: CursorShape | undefined;
+  #removed = false;
 
   /** `openFile` is for tests (e.g. a file on /dev/full); by default a new file in `dir`. */
   constructor(opts: { session: Session; dir: string; log: Logger; openFile?: (path: string, onError: (err: Error) => void) => AppendFile }) {
@@ -122,6 +124,11 @@ export class Recorder implements SessionViewer {
       this.#log.info({ event: 'recording-stop', reason, bytes: this.#fbs.bytesWritten }, 'recording stopped');
     }
     await Promise.all([this.#fbs.close(), this.#input.close()]);
+    // A session that never had a picture (BMC unreachable) leaves no empty recording behind.
+    if (!this.#started && this.#fbs.bytesWritten === 0 && this.#input.bytesWritten === 0 && !this.#removed) {
+      this.#removed = true;
+      await Promise.all([rm(this.#fbs.path, { force: true }), rm(this.#input.path, { force: true })]).catch(() => undefined);
+    }
   }
 
   /** Encodes and writes the next update if the previous one has been written (pull model). */

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { readFbs } from '../../../protocols/fbs/index.js';
 import type { Framebuffer } from '../../../protocols/rfb/framebuffer.js';
 import { eqPhp, startTestGateway, TEST_TOKEN, type TestGateway } from '../../helpers/gateway.js';
 import { isBlank } from '../../helpers/images.js';
+import { freePort } from '../../helpers/ports.js';
 import { startQemu, type QemuVm } from '../../helpers/qemu.js';
 import { WsRfbClient } from '../../helpers/ws-rfb-client.js';
 
@@ -46,8 +47,9 @@ describe('session recording against QEMU, replayed through the gateway', () => {
       servers: [
         { id: 'qemu', console: { type: 'vnc', host: '127.0.0.1', port: vm.vncPort } },
         { id: 'unrecorded', console: { type: 'vnc', host: '127.0.0.1', port: vm.vncPort } },
+        { id: 'dead', console: { type: 'vnc', host: '127.0.0.1', port: await freePort(), connectTimeout: '2s' } },
       ],
-      recording: { dir, servers: ['qemu'] },
+      recording: { dir, servers: ['qemu', 'dead'] },
     });
   }, 120_000);
 
@@ -122,8 +124,13 @@ describe('session recording against QEMU, replayed through the gateway', () => {
     // The unrecorded server made no file.
     const u = await eqPhp(gw, { action: 'novnc', token: TEST_TOKEN, id: 'unrecorded' });
     gw.registry.get(u.body.key)!.end('test done');
+    // A recorded server whose BMC never answered leaves no empty recording behind.
+    const dead = await eqPhp(gw, { action: 'novnc', token: TEST_TOKEN, id: 'dead' });
+    expect(dead.status).toBe(502);
+    await new Promise((r) => setTimeout(r, 300));
     const after = (await (await fetch(`${gw.url}/api/v1/recordings`, { headers: { authorization: `Bearer ${OPERATOR}` } })).json()) as { recordings: unknown[] };
     expect(after.recordings).toHaveLength(1);
+    expect((await readdir(dir)).sort()).toEqual([`${recordingId}.fbs`, `${recordingId}.input.jsonl`]);
   }, 60_000);
 
   it('replayed by the replay server through the gateway, a viewer ends on the recording\'s final frame', async () => {
