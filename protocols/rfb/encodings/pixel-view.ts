@@ -1,6 +1,5 @@
-import os from 'node:os';
-
-const LITTLE_ENDIAN_HOST = os.endianness() === 'LE';
+/** True on little-endian hosts: the first byte of the 32-bit word 1 is 1. */
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /**
  * A Uint32Array over RGBX bytes, so hot loops read a pixel with one load: on a little-endian host
