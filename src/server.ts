@@ -86,8 +86,10 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
     tickets,
     config,
     async close() {
-      await registry.closeAll('the gateway is shutting down');
+      registry.closeAll('the gateway is shutting down');
       for (const c of ctx.onClose) await c();
+      // After every kind of session (consoles, SOL) has ended: give their close URL calls up to 3 s.
+      await registry.closeNotifier.drain(3000);
       tickets.close();
       await app.close();
     },
