@@ -1,9 +1,7 @@
 // The console page: stock noVNC (loaded unmodified from the @novnc/novnc package at /novnc/core/)
 // connected to the gateway's WebSocket with the one-time key from this page's URL.
 import RFB from '/novnc/core/rfb.js';
-
-const KEY = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() || '');
-const $ = (id) => document.getElementById(id);
+import { $, KEY, fetchStatus as fetchStatusAt, setStatus, showMessage } from '/static/page-common.js';
 
 // X11 keysyms (X11/keysymdef.h) for the special-key menu.
 const XK = {
@@ -32,29 +30,7 @@ let rfb = null;
 let ended = false;
 let statusTimer = null;
 
-function setStatus(kind, text) {
-  const s = $('status');
-  s.className = `status ${kind}`;
-  s.textContent = text;
-  document.body.dataset.state = kind;
-}
-
-function showMessage(text) {
-  const m = $('message');
-  m.textContent = text;
-  m.hidden = false;
-}
-
-async function fetchStatus() {
-  try {
-    const r = await fetch(`/api/v1/viewer/${encodeURIComponent(KEY)}/status`, { cache: 'no-store' });
-    const body = await r.json();
-    if (!r.ok) return { state: 'ended', reason: body?.error?.message || 'this console URL is not valid' };
-    return body;
-  } catch {
-    return null;
-  }
-}
+const fetchStatus = () => fetchStatusAt(`/api/v1/viewer/${encodeURIComponent(KEY)}/status`, 'this console URL is not valid');
 
 function pressSequence(keys) {
   if (!rfb) return;

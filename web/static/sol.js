@@ -2,9 +2,7 @@
 // over the gateway's WebSocket /sol-ws/KEY. Binary frames are the serial bytes both ways; text frames
 // are JSON control messages ({"type":"state",…} from the gateway, {"type":"break"} to it).
 import { Terminal } from '/xterm/lib/xterm.mjs';
-
-const KEY = decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() || '');
-const $ = (id) => document.getElementById(id);
+import { $, KEY, fetchStatus as fetchStatusAt, setStatus, showMessage } from '/static/page-common.js';
 const encoder = new TextEncoder();
 
 let ws = null;
@@ -12,29 +10,7 @@ let ended = false;
 // Counters for tests and support: bytes each way and a running FNV-1a hash of what was received.
 const stats = { bytesIn: 0, bytesOut: 0, hashIn: 0x811c9dc5 };
 
-function setStatus(kind, text) {
-  const s = $('status');
-  s.className = `status ${kind}`;
-  s.textContent = text;
-  document.body.dataset.state = kind;
-}
-
-function showMessage(text) {
-  const m = $('message');
-  m.textContent = text;
-  m.hidden = false;
-}
-
-async function fetchStatus() {
-  try {
-    const r = await fetch(`/api/v1/sol-viewer/${encodeURIComponent(KEY)}/status`, { cache: 'no-store' });
-    const body = await r.json();
-    if (!r.ok) return { state: 'ended', reason: body?.error?.message || 'this serial console URL is not valid' };
-    return body;
-  } catch {
-    return null;
-  }
-}
+const fetchStatus = () => fetchStatusAt(`/api/v1/sol-viewer/${encodeURIComponent(KEY)}/status`, 'this serial console URL is not valid');
 
 const term = new Terminal({ convertEol: false, cursorBlink: true, scrollback: 5000, fontSize: 15 });
 
