@@ -57,17 +57,7 @@ export function throwsForEverySplit(data: Uint8Array, run: (chunks: Buffer[]) =>
   return first!;
 }
 
-/** A small deterministic PRNG (mulberry32) so fuzz failures reproduce. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from '../../../helpers/prng.js';
 
 /** Random chunking of `data` (1..maxChunk bytes a chunk). */
 export function randomChunks(data: Uint8Array, rnd: () => number, maxChunk = 64): Buffer[] {
