@@ -18,6 +18,8 @@ import { isBlank } from '../test/helpers/images.js';
 import { startQemu, type QemuVm } from '../test/helpers/qemu.js';
 import { WsRfbClient } from '../test/helpers/ws-rfb-client.js';
 import { startXvnc, type XvncServer } from '../test/helpers/xvnc.js';
+import { testPattern } from '../test/helpers/aten/simulator.js';
+import { atenConsole, startAtenBmc, type AtenBmc } from '../test/integration/aten/helpers.js';
 
 const OUT = join(dirname(fileURLToPath(import.meta.url)), '../fixtures/recordings');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -46,6 +48,7 @@ describe('make fixtures/recordings', () => {
   let seabios: QemuVm;
   let busybox: QemuVm;
   let xvnc: XvncServer;
+  let aten: AtenBmc;
   let gw: TestGateway;
   let dir: string;
 
@@ -55,12 +58,14 @@ describe('make fixtures/recordings', () => {
     await seabios.waitForScreen((s) => !isBlank(s), 30_000);
     busybox = await startQemu({ mode: 'busybox' });
     xvnc = await startXvnc({ geometry: '800x600' });
+    aten = await startAtenBmc({ kvm: { video: 'ast2100', width: 320, height: 240 } });
     gw = await startTestGateway({
       tokens: [{ token: TEST_TOKEN, servers: ['*'] }],
       servers: [
         { id: 'seabios', console: { type: 'vnc', host: '127.0.0.1', port: seabios.vncPort } },
         { id: 'busybox', console: { type: 'vnc', host: '127.0.0.1', port: busybox.vncPort } },
         { id: 'xterm', console: { type: 'vnc', host: '127.0.0.1', port: xvnc.port } },
+        { id: 'aten', console: atenConsole(aten) },
       ],
       recording: { dir, servers: ['*'] },
     });
@@ -68,7 +73,7 @@ describe('make fixtures/recordings', () => {
 
   afterAll(async () => {
     await gw?.close();
-    await Promise.all([seabios?.stop(), busybox?.stop(), xvnc?.stop()]);
+    await Promise.all([seabios?.stop(), busybox?.stop(), xvnc?.stop(), aten?.close()]);
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -99,5 +104,14 @@ describe('make fixtures/recordings', () => {
     } finally {
       await xt.stop();
     }
+  }, 60_000);
+
+  it('aten: our ATEN iKVM simulator (AST2100 video), the test pattern, then a changed screen', async () => {
+    await record(gw, dir, 'aten', 'aten-sim-ast2100', async () => {
+      await sleep(1500);
+      // A second picture (the test pattern of another size) so the file holds a resize and new video.
+      aten.kvm.setScreen(256, 192, testPattern(256, 192));
+      await sleep(1500);
+    });
   }, 60_000);
 });
