@@ -8,6 +8,7 @@
  * its CPU and RSS are its own) and through the two baselines: Debian's websockify and a bare Node
  * relay (bench/bare-relay.ts). `--profile` runs the gateway with --cpu-prof.
  */
+import { createServer, type AddressInfo } from 'node:net';
 import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -46,8 +47,21 @@ const onlyIdx = args.indexOf('--only');
 const ONLY = onlyIdx >= 0 ? new Set(args[onlyIdx + 1]!.split(',')) : undefined;
 const runs = (group: string): boolean => !ONLY || ONLY.has(group);
 const work = mkdtempSync(join(tmpdir(), 'bmcgw-bench-'));
-let nextPort = 20000 + Math.floor(Math.random() * 20000);
-const port = (): number => nextPort++;
+/**
+ * A port the kernel says is free right now (bind to 0, read it, close). Picking numbers from a range
+ * is not enough: when other programs run (the test suite runs --quick beside QEMU, Xvnc, …) a child
+ * that fails to bind would leave waitForPort talking to someone else's listener.
+ */
+function port(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const rows: Row[] = [];
 
@@ -67,7 +81,7 @@ interface Front {
 }
 
 async function front(target: Target, replayPorts: Map<string, number>, extra: { maxViewers?: number } = {}): Promise<Front> {
-  const p = port();
+  const p = await port();
   if (target === 'gateway') {
     const proc = await startGateway({
       port: p,
@@ -444,7 +458,9 @@ async function main(): Promise<void> {
 
 main()
   .catch((err: Error) => {
-    process.stderr.write(`bench failed: ${err.stack ?? err.message}\n`);
+    // fetch() hides the socket error in `cause` (ECONNREFUSED, ECONNRESET, …): print it too.
+    const cause = (err as { cause?: { message?: string; code?: string } }).cause;
+    process.stderr.write(`bench failed: ${err.stack ?? err.message}${cause ? `\ncause: ${cause.code ?? ''} ${cause.message ?? ''}` : ''}\n`);
     process.exitCode = 1;
   })
   .finally(() => rmSync(work, { recursive: true, force: true }));
