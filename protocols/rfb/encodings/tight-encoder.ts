@@ -4,6 +4,7 @@ import { deflateFresh } from './deflater.js';
 import { rgbxWords } from './pixel-view.js';
 import { RECT_HEADER_BYTES, writeRectHeader } from './rect-header.js';
 import type { EncodedRect, RectEncoder } from './types.js';
+import { ColourTable } from './colour-table.js';
 
 /** Tight's own limit: "the width of any Tight-encoded rectangle cannot exceed 2048 pixels". */
 export const TIGHT_MAX_RECT_WIDTH = 2048;
@@ -21,7 +22,6 @@ const FILTER_PALETTE = 1;
 const STREAM_COPY = 0;
 const STREAM_MONO = 1;
 const STREAM_INDEXED = 2;
-const HASH_SLOTS = 1024; // > 4 x 256 colours, so linear probing stays short
 
 export interface TightEncoderOptions {
   /** zlib level 0..9; 1 by default (speed: this is the per-update hot path). */
@@ -44,10 +44,8 @@ export class TightEncoder implements RectEncoder {
   /** Scratch, reused across calls: one palette index a pixel, and RGB for the copy filter. */
   readonly #indices = new Uint8Array(TIGHT_MAX_RECT_PIXELS);
   readonly #rgb = Buffer.allocUnsafe(TIGHT_MAX_RECT_PIXELS * 3);
-  readonly #keys = new Int32Array(HASH_SLOTS);
-  readonly #slots = new Uint16Array(HASH_SLOTS);
-  readonly #used = new Uint16Array(257);
-  readonly #palette = new Int32Array(256);
+  /** 1024 slots for at most 256 colours, so linear probing stays short. */
+  readonly #table = new ColourTable(256, 10);
 
   constructor(options: TightEncoderOptions = {}) {
     this.#level = options.zlibLevel ?? 1;
@@ -70,7 +68,7 @@ export class TightEncoder implements RectEncoder {
 
   #encodeOne(fb: Framebuffer, r: Rect): Buffer {
     const colours = this.#countColours(fb, r);
-    const pal = this.#palette;
+    const pal = this.#table.colours;
     const pixels = r.width * r.height;
     if (colours === 1) {
       const out = Buffer.allocUnsafe(RECT_HEADER_BYTES + 4);
@@ -143,48 +141,33 @@ export class TightEncoder implements RectEncoder {
   }
 
   /**
-   * Counts the rectangle's colours (stopping past 256) into #palette, writing each pixel's palette
+   * Counts the rectangle's colours (stopping past 256) into #table, writing each pixel's palette
    * index into #indices on the way. Returns the count, or 257 when there are more than 256.
    * Consecutive equal pixels skip the hash lookup: console screens are mostly long runs.
    */
   #countColours(fb: Framebuffer, r: Rect): number {
-    const keys = this.#keys;
-    const slots = this.#slots;
-    const used = this.#used;
-    const pal = this.#palette;
+    const table = this.#table;
     const idx = this.#indices;
     const d = fb.data;
     const words = rgbxWords(d);
-    let count = 0;
     let lastKey = -1;
     let lastIndex = 0;
     let i = 0;
-    try {
-      for (let row = 0; row < r.height; row++) {
-        const p0 = (r.y + row) * fb.width + r.x;
-        for (let p = p0, end = p0 + r.width; p < end; p++, i++) {
-          // The X byte is not part of the colour (Raw from a server may carry anything there).
-          const key = words ? words[p]! & 0xffffff : d[p * 4]! | (d[p * 4 + 1]! << 8) | (d[p * 4 + 2]! << 16);
-          if (key !== lastKey) {
-            let h = Math.imul(key, 0x9e3779b1) >>> 22;
-            while (keys[h] !== 0 && keys[h] !== key + 1) h = (h + 1) & (HASH_SLOTS - 1);
-            if (keys[h] === 0) {
-              if (count === 256) return 257;
-              keys[h] = key + 1;
-              slots[h] = count;
-              used[count] = h;
-              pal[count++] = key;
-            }
-            lastKey = key;
-            lastIndex = slots[h]!;
-          }
-          idx[i] = lastIndex;
+    table.clear();
+    for (let row = 0; row < r.height; row++) {
+      const p0 = (r.y + row) * fb.width + r.x;
+      for (let p = p0, end = p0 + r.width; p < end; p++, i++) {
+        // The X byte is not part of the colour (Raw from a server may carry anything there).
+        const key = words ? words[p]! & 0xffffff : d[p * 4]! | (d[p * 4 + 1]! << 8) | (d[p * 4 + 2]! << 16);
+        if (key !== lastKey) {
+          lastIndex = table.indexOf(key);
+          if (lastIndex < 0) return 257;
+          lastKey = key;
         }
+        idx[i] = lastIndex;
       }
-      return count;
-    } finally {
-      for (let k = 0; k < count; k++) keys[used[k]!] = 0;
     }
+    return table.count;
   }
 
   /** Two-colour indices as 1 bit a pixel, most significant first, each row padded to a byte. */

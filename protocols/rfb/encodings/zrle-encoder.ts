@@ -5,10 +5,10 @@ import { rgbxWords } from './pixel-view.js';
 import { RECT_HEADER_BYTES, writeRectHeader } from './rect-header.js';
 import type { EncodedRect, RectEncoder } from './types.js';
 import { ZRLE_TILE } from './zrle.js';
+import { ColourTable } from './colour-table.js';
 
 const TILE_PIXELS = ZRLE_TILE * ZRLE_TILE;
 const MAX_PALETTE = 127; // palette RLE's limit; packed palettes stop at 16
-const HASH_SLOTS = 512;
 
 export interface ZrleEncoderOptions {
   /** zlib level 0..9; 1 by default. */
@@ -31,10 +31,8 @@ export class ZrleEncoder implements RectEncoder {
   readonly encoding = Encoding.ZRLE;
   readonly shareable = false;
   readonly #deflater: Deflater;
-  readonly #keys = new Int32Array(HASH_SLOTS);
-  readonly #slots = new Uint8Array(HASH_SLOTS);
-  readonly #used = new Uint16Array(MAX_PALETTE + 1);
-  readonly #palette = new Int32Array(MAX_PALETTE);
+  /** 512 slots for at most 127 colours. */
+  readonly #table = new ColourTable(MAX_PALETTE, 9);
   readonly #tile = new Int32Array(TILE_PIXELS);
   readonly #indices = new Uint8Array(TILE_PIXELS);
   #out = Buffer.alloc(0);
@@ -159,7 +157,7 @@ export class ZrleEncoder implements RectEncoder {
         break;
       case 'palette-rle':
         out[o++] = 128 + colours;
-        for (let c = 0; c < colours; c++) pixel(this.#palette[c]!);
+        for (let c = 0; c < colours; c++) pixel(this.#table.colours[c]!);
         for (let i = 0; i < n; ) {
           let j = i + 1;
           while (j < n && tile[j] === tile[i]) j++;
@@ -174,7 +172,7 @@ export class ZrleEncoder implements RectEncoder {
         break;
       case 'packed': {
         out[o++] = colours;
-        for (let c = 0; c < colours; c++) pixel(this.#palette[c]!);
+        for (let c = 0; c < colours; c++) pixel(this.#table.colours[c]!);
         const bits = colours <= 2 ? 1 : colours <= 4 ? 2 : 4;
         for (let row = 0, i = 0; row < h; row++) {
           let acc = 0;
@@ -196,38 +194,23 @@ export class ZrleEncoder implements RectEncoder {
     this.#o = o;
   }
 
-  /** Palette of the tile in #palette and each pixel's index in #indices; 0 when over 127 colours. */
+  /** Palette of the tile in #table and each pixel's index in #indices; 0 when over 127 colours. */
   #countColours(n: number): number {
-    const keys = this.#keys;
-    const slots = this.#slots;
-    const used = this.#used;
+    const table = this.#table;
     const tile = this.#tile;
-    const pal = this.#palette;
     const idx = this.#indices;
-    let count = 0;
     let lastKey = -1;
     let lastIndex = 0;
-    try {
-      for (let i = 0; i < n; i++) {
-        const key = tile[i]!;
-        if (key !== lastKey) {
-          let h = Math.imul(key, 0x9e3779b1) >>> 23;
-          while (keys[h] !== 0 && keys[h] !== key + 1) h = (h + 1) & (HASH_SLOTS - 1);
-          if (keys[h] === 0) {
-            if (count === MAX_PALETTE) return 0;
-            keys[h] = key + 1;
-            slots[h] = count;
-            used[count] = h;
-            pal[count++] = key;
-          }
-          lastKey = key;
-          lastIndex = slots[h]!;
-        }
-        idx[i] = lastIndex;
+    table.clear();
+    for (let i = 0; i < n; i++) {
+      const key = tile[i]!;
+      if (key !== lastKey) {
+        lastIndex = table.indexOf(key);
+        if (lastIndex < 0) return 0;
+        lastKey = key;
       }
-      return count;
-    } finally {
-      for (let k = 0; k < count; k++) keys[used[k]!] = 0;
+      idx[i] = lastIndex;
     }
+    return table.count;
   }
 }
