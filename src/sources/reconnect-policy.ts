@@ -1,4 +1,5 @@
 import { GatewayError } from '../errors.js';
+import type { SourceSink } from './types.js';
 
 export type ReconnectDecision = { kind: 'fail'; error: Error } | { kind: 'retry'; attempt: number; delayMs: number };
 
@@ -35,6 +36,21 @@ export class ReconnectPolicy {
 
   delayMs(attempt: number): number {
     return Math.min(10_000, this.#firstDelayMs * 2 ** Math.min(attempt - 1, 10));
+  }
+
+  /**
+   * What every source does when its link drops: tell the sink it failed for good, or that it is
+   * reconnecting, and then call `retry` after the backoff delay (through the source's own timer, so
+   * the source can cancel it on close).
+   */
+  handleLost(err: Error, sink: SourceSink, schedule: (fn: () => void, delayMs: number) => void, retry: () => void): void {
+    const next = this.lost(err);
+    if (next.kind === 'fail') {
+      sink.failed(next.error);
+      return;
+    }
+    sink.reconnecting(err, next.attempt, next.delayMs);
+    schedule(retry, next.delayMs);
   }
 
   lost(err: Error, now = Date.now()): ReconnectDecision {

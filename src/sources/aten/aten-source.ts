@@ -286,16 +286,9 @@ export class AtenSource implements Source {
   }
 
   #lost(err: Error): void {
-    const sink = this.#sink!;
-    const next = this.#reconnect.lost(err);
-    if (next.kind === 'fail') {
-      sink.failed(next.error);
-      return;
-    }
-    sink.reconnecting(err, next.attempt, next.delayMs);
-    this.#timer(() => {
+    this.#reconnect.handleLost(err, this.#sink!, (fn, ms) => this.#timer(fn, ms), () => {
       if (!this.#closed) void this.#connect();
-    }, next.delayMs);
+    });
   }
 }
 

@@ -188,17 +188,15 @@ export class VncSource implements Source {
   }
 
   #lost(err: Error): void {
-    const sink = this.#sink!;
-    const next = this.#reconnect.lost(err);
-    if (next.kind === 'fail') {
-      sink.failed(next.error);
-      return;
-    }
-    sink.reconnecting(err, next.attempt, next.delayMs);
-    this.#retryTimer = setTimeout(() => {
-      this.#retryTimer = undefined;
-      if (!this.#closed) this.#connect();
-    }, next.delayMs);
+    this.#reconnect.handleLost(
+      err,
+      this.#sink!,
+      (fn, ms) => (this.#retryTimer = setTimeout(fn, ms)),
+      () => {
+        this.#retryTimer = undefined;
+        if (!this.#closed) this.#connect();
+      },
+    );
   }
 }
 
