@@ -3,8 +3,9 @@ import type { NojavaIpmiKvmKeys } from './web-login.js';
 import type { AtenSourceOptions } from './aten-source.js';
 
 /**
- * `console: { type: aten, … }` — a Supermicro X8–X10 board reached through its web login (for the
- * one-time KVM tokens) and its ATEN iKVM port. Validated here, called from src/config/load.ts; every
+ * `console: { type: aten, … }` — a Supermicro X8–X13 board reached through its web login (for the
+ * one-time KVM credentials) and its ATEN iKVM service: the TCP iKVM port (JNLP boards) or the HTML5
+ * console's WebSocket (`transport`). Validated here, called from src/config/load.ts; every
  * key is documented in docs/config.md.
  *
  * The nojava-ipmi-kvm keys (`login_endpoint`, …) keep their names and meaning so a host from
@@ -30,14 +31,21 @@ export interface AtenConsoleConfig {
   base64Credentials: boolean;
   user: string;
   password: string;
+  /**
+   * How to reach the KVM: `tcp` (JNLP tokens, iKVM port), `html5` (bootstrap page ticket, the web
+   * port's WebSocket) or `auto` (html5, falling back to tcp). Default `tcp`: see docs/config.md.
+   */
+  transport: 'tcp' | 'html5' | 'auto';
+  /** How the HTML5 ticket fills the handshake's two fields (protocols/aten/html5-ticket.ts). */
+  html5TicketLayout: 'whole' | 'split';
   /** KVM port instead of the JNLP's (e.g. the plaintext 63630 on "KVM SSL" firmware). */
   kvmPort: number | undefined;
   /** Upper bound of the KVM connect + ATEN handshake. */
   connectTimeoutMs: number;
   /** Upper bound of each web request (login, JNLP, logout). */
   webTimeoutMs: number;
-  /** Body length of the 0x37 mouse-info message of this board's firmware (2: X9 WPCM450; 3: X9DRH-7F, X10 fw 4.00). */
-  mouseInfoBytes: 2 | 3;
+  /** Body length of the 0x37 mouse-info message of this board's firmware (2: X9 WPCM450; 3: X9DRH-7F, X10 fw 4.00); undefined: the transport's (tcp 2, html5 3). */
+  mouseInfoBytes: 2 | 3 | undefined;
   /** What AST2100 header byte 1 selects (see protocols/aten/ast2100/decoder.ts); `chroma` unless a capture says otherwise. */
   ast2100HeaderByte1: 'chroma' | 'advance';
   /** nojava-ipmi-kvm overrides of the web login (endpoints, form fields, cookie name). */
@@ -46,17 +54,22 @@ export interface AtenConsoleConfig {
 
 export type AtenTemplates = ReadonlyMap<string, Partial<Omit<AtenConsoleConfig, 'type' | 'host'>>>;
 
-const NOJAVA_STRING_KEYS = ['login_endpoint', 'download_endpoint', 'user_login_attribute_name', 'password_login_attribute_name', 'session_cookie_key', 'extra_login_form_fields'] as const;
+const NOJAVA_STRING_KEYS = ['login_endpoint', 'download_endpoint', 'user_login_attribute_name', 'password_login_attribute_name', 'session_cookie_key', 'extra_login_form_fields', 'html5_endpoint'] as const;
 const NOJAVA_BOOLEAN_KEYS = ['send_post_data_as_json', 'allow_insecure_ssl'] as const;
 
 /** Keys a template may hold: everything but the console's identity. */
 export const ATEN_TEMPLATE_KEYS = [
-  'webPort', 'scheme', 'httpFallback', 'insecureTls', 'legacyTls', 'base64Credentials', 'user', 'password', 'kvmPort',
+  'webPort', 'scheme', 'httpFallback', 'insecureTls', 'legacyTls', 'base64Credentials', 'user', 'password', 'transport', 'html5TicketLayout', 'kvmPort',
   'connectTimeout', 'webTimeout', 'mouseInfoBytes', 'ast2100HeaderByte1', ...NOJAVA_STRING_KEYS, ...NOJAVA_BOOLEAN_KEYS,
 ] as const;
 export const ATEN_CONSOLE_KEYS = ['type', 'host', 'template', ...ATEN_TEMPLATE_KEYS] as const;
 
-export const ATEN_DEFAULTS = Object.freeze({ connectTimeoutMs: 10_000, webTimeoutMs: 10_000, mouseInfoBytes: 2 as const, ast2100HeaderByte1: 'chroma' as const });
+/**
+ * `transport: tcp` by default: an upgrade never changes how a console that works today connects
+ * (the HTML5 path is tested against our simulator only, and `auto` costs a page fetch per connection
+ * and, on firmware whose HTML5 console stays silent, a whole connectTimeout before falling back).
+ */
+export const ATEN_DEFAULTS = Object.freeze({ connectTimeoutMs: 10_000, webTimeoutMs: 10_000, transport: 'tcp' as const, html5TicketLayout: 'whole' as const, ast2100HeaderByte1: 'chroma' as const });
 
 /** Reads the fields one mapping (a console or a template) sets; problems are recorded on `r`. */
 function readFields(r: ConfigReader, path: Path, c: Record<string, unknown>): Partial<Omit<AtenConsoleConfig, 'type' | 'host'>> {
@@ -72,6 +85,8 @@ function readFields(r: ConfigReader, path: Path, c: Record<string, unknown>): Pa
   set('base64Credentials', r.boolean([...path, 'base64Credentials'], c.base64Credentials));
   set('user', r.string([...path, 'user'], c.user));
   set('password', r.string([...path, 'password'], c.password, { nonEmpty: false }));
+  set('transport', r.oneOf([...path, 'transport'], c.transport, ['tcp', 'html5', 'auto'] as const));
+  set('html5TicketLayout', r.oneOf([...path, 'html5TicketLayout'], c.html5TicketLayout, ['whole', 'split'] as const));
   set('kvmPort', r.integer([...path, 'kvmPort'], c.kvmPort, { min: 1, max: 65535 }));
   set('connectTimeoutMs', r.duration([...path, 'connectTimeout'], c.connectTimeout));
   set('webTimeoutMs', r.duration([...path, 'webTimeout'], c.webTimeout));
@@ -140,6 +155,7 @@ export function readAtenConsole(r: ConfigReader, path: Path, raw: Record<string,
   if (m.user === undefined) r.problem([...path, 'user'], `is required (here or in the template)`);
   if (m.password === undefined) r.problem([...path, 'password'], `is required (here or in the template)`);
   if (m.scheme === 'http' && m.httpFallback) r.problem([...path, 'httpFallback'], 'only means something with scheme https');
+  if (m.transport === 'html5' && m.kvmPort !== undefined) r.problem([...path, 'kvmPort'], 'is the TCP iKVM port: it means nothing with transport html5 (the HTML5 console is on the web port)');
   if (host === undefined || m.user === undefined || m.password === undefined) return undefined;
   return {
     type: 'aten',
@@ -152,10 +168,12 @@ export function readAtenConsole(r: ConfigReader, path: Path, raw: Record<string,
     base64Credentials: m.base64Credentials ?? false,
     user: m.user,
     password: m.password,
+    transport: m.transport ?? ATEN_DEFAULTS.transport,
+    html5TicketLayout: m.html5TicketLayout ?? ATEN_DEFAULTS.html5TicketLayout,
     kvmPort: m.kvmPort,
     connectTimeoutMs: m.connectTimeoutMs ?? ATEN_DEFAULTS.connectTimeoutMs,
     webTimeoutMs: m.webTimeoutMs ?? ATEN_DEFAULTS.webTimeoutMs,
-    mouseInfoBytes: m.mouseInfoBytes ?? ATEN_DEFAULTS.mouseInfoBytes,
+    mouseInfoBytes: m.mouseInfoBytes,
     ast2100HeaderByte1: m.ast2100HeaderByte1 ?? ATEN_DEFAULTS.ast2100HeaderByte1,
     webLogin: m.webLogin,
   };
@@ -180,9 +198,11 @@ export function atenSourceOptions(cfg: AtenConsoleConfig, sessions: { reconnectB
     // The JNLP names a host too, but the configured address is the one we trust (notes §6).
     kvmHost: cfg.host,
     ...(cfg.kvmPort !== undefined ? { kvmPort: cfg.kvmPort } : {}),
+    transport: cfg.transport,
+    html5TicketLayout: cfg.html5TicketLayout,
     connectTimeoutMs: cfg.connectTimeoutMs,
     reconnectBudgetMs: sessions.reconnectBudgetMs,
-    mouseInfoBodyBytes: cfg.mouseInfoBytes,
+    ...(cfg.mouseInfoBytes !== undefined ? { mouseInfoBodyBytes: cfg.mouseInfoBytes } : {}),
     headerByte1: cfg.ast2100HeaderByte1,
   };
 }

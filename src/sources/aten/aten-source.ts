@@ -1,4 +1,3 @@
-import { connect, type Socket } from 'node:net';
 import {
   encodeAtenFramebufferUpdateRequest, encodeAtenKeepAlive, encodeAtenKeyEvent, encodeAtenMouseMode, encodeAtenPointerEvent,
 } from '../../../protocols/aten/client-messages.js';
@@ -7,12 +6,16 @@ import { hidUsageForKey } from '../../../protocols/aten/hid-usage.js';
 import { AtenServerMessageReader, type AtenServerMessage } from '../../../protocols/aten/server-messages.js';
 import { AtenVideoDecoder } from '../../../protocols/aten/video-decoder.js';
 import type { Ast2100HeaderByte1 } from '../../../protocols/aten/ast2100/decoder.js';
+import type { AtenHtml5TicketLayout } from '../../../protocols/aten/html5-ticket.js';
 import { AtenError, ProtocolError } from '../../../protocols/errors.js';
 import { GatewayError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { CELL_HEIGHT, CELL_WIDTH, drawCell } from '../demo/font.js';
 import { ReconnectPolicy } from '../reconnect-policy.js';
 import type { InputEvent, Source, SourceSink } from '../types.js';
+import { Html5UnavailableError } from './html5-bootstrap.js';
+import type { KvmLink } from './kvm-link.js';
+import { openAtenKvm, type AtenTransport, type OpenedKvm } from './kvm-transports.js';
 import { AtenWebSession, type AtenWebLoginOptions } from './web-login.js';
 
 export interface AtenSourceOptions {
@@ -22,10 +25,17 @@ export interface AtenSourceOptions {
   kvmHost?: string;
   /** KVM port instead of the JNLP's, e.g. the plaintext 63630 of TLS-era firmware (mutual TLS is not supported). */
   kvmPort?: number;
+  /**
+   * `tcp` (default): JNLP tokens and the iKVM port. `html5`: the bootstrap page's ticket and the web
+   * port's WebSocket. `auto`: html5 first, and tcp when the BMC has no working HTML5 console.
+   */
+  transport?: AtenTransport | 'auto';
+  /** How the HTML5 ticket fills the two credential fields (protocols/aten/html5-ticket.ts); default `whole`. */
+  html5TicketLayout?: AtenHtml5TicketLayout;
   connectTimeoutMs: number;
   /** Reconnect attempts stop after this long. */
   reconnectBudgetMs: number;
-  /** 0x37 body length of this board's firmware (2: X9 WPCM450; 3: X9DRH-7F, X10 fw 4.00). */
+  /** 0x37 body length of this board's firmware (2: X9 WPCM450; 3: X9DRH-7F, X10 fw 4.00); default: the transport's (tcp 2, html5 3). */
   mouseInfoBodyBytes?: 2 | 3;
   headerByte1?: Ast2100HeaderByte1;
   /** Heartbeat period (ATENtion: 3 s) and no-signal polling period (about 1 s), overridable for tests. */
@@ -37,8 +47,9 @@ export interface AtenSourceOptions {
 
 
 /**
- * The `aten` source: Supermicro X8-X10 iKVM without Java. Per connection it logs in to the BMC's web
- * interface for fresh one-time KVM credentials (JNLP), runs the ATEN handshake, keeps one
+ * The `aten` source: Supermicro X8-X13 iKVM without Java. Per connection it logs in to the BMC's web
+ * interface for fresh one-time KVM credentials (a JNLP's tokens for the TCP iKVM port, or the HTML5
+ * page's ticket for the console's WebSocket: kvm-transports.ts), runs the ATEN handshake, keeps one
  * FramebufferUpdateRequest outstanding, decodes Hermon/AST2100 straight into the Session's
  * framebuffer, sends the 0x15 heartbeat every 3 s, polls about once a second while the host shows
  * "no signal", and maps viewer keys to USB HID usages. The web session is logged out only after the
@@ -49,8 +60,14 @@ export class AtenSource implements Source {
   readonly #opts: AtenSourceOptions;
   readonly #log: Logger;
   #sink: SourceSink | undefined;
-  #socket: Socket | undefined;
+  #link: KvmLink | undefined;
+  /** Stops the current connection's timers (heartbeat, watchdog, handshake deadline) without reporting a failure. */
+  #stopConnection: (() => void) | undefined;
+  /** The KVM link being opened (fresh credentials, connect), if any. */
+  #opening: Promise<void> | undefined;
   #web: AtenWebSession | undefined;
+  /** Transports to try, in order. `auto` starts as [html5, tcp] and keeps the first that connects. */
+  #transports: AtenTransport[];
   #closed = false;
   #connectedOnce = false;
   /** Backoff between reconnect attempts: 1 s, 2 s, 4 s, … capped at 10 s (each attempt logs in again). */
@@ -64,6 +81,8 @@ export class AtenSource implements Source {
     this.#opts = opts;
     this.#log = log.child({ source: 'aten', bmc: opts.web.host });
     this.#reconnect = new ReconnectPolicy({ budgetMs: opts.reconnectBudgetMs, firstDelayMs: 1000 });
+    const t = opts.transport ?? 'tcp';
+    this.#transports = t === 'auto' ? ['html5', 'tcp'] : [t];
   }
 
   start(sink: SourceSink): void {
@@ -72,8 +91,8 @@ export class AtenSource implements Source {
   }
 
   input(ev: InputEvent): void {
-    const s = this.#socket;
-    if (!s || !this.#ready || s.destroyed || !this.#kmEnabled) return;
+    const s = this.#link;
+    if (!s || !this.#ready || !this.#kmEnabled) return;
     switch (ev.type) {
       case 'key': {
         const usage = hidUsageForKey(ev.keysym, ev.scancode);
@@ -94,9 +113,18 @@ export class AtenSource implements Source {
     this.#closed = true;
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
-    this.#socket?.destroy();
-    this.#socket = undefined;
-    void this.#endWebSession();
+    const link = this.#link;
+    const opening = this.#opening;
+    this.#stopConnection?.();
+    this.#link = undefined;
+    this.#ready = false;
+    // Logging out kicks the KVM session, so only once the BMC has seen the link end (notes §6.1); a
+    // link still being opened is closed by #openKvm when it sees the source closed.
+    void (async () => {
+      await opening;
+      await link?.close();
+      await this.#endWebSession();
+    })();
   }
 
   #timer(fn: () => void, ms: number): NodeJS.Timeout {
@@ -117,40 +145,67 @@ export class AtenSource implements Source {
   }
 
   async #connect(): Promise<void> {
-    const o = this.#opts;
-    let creds;
+    let web: AtenWebSession;
     try {
-      const web = await AtenWebSession.login(o.web);
-      if (this.#closed) {
-        await web.close();
-        return;
-      }
-      this.#web = web;
-      creds = await web.fetchKvmCredentials();
+      web = await AtenWebSession.login(this.#opts.web);
     } catch (e) {
-      await this.#endWebSession();
       if (!this.#closed) this.#lost(e as Error);
       return;
     }
-    if (this.#closed) return;
-    if (creds.tls && o.kvmPort === undefined) {
-      await this.#endWebSession();
-      this.#lost(new GatewayError('GW_ERR_BMC_PROTOCOL', `the BMC at ${o.web.host} asks for mutual TLS on its KVM port (JNLP argument 8); configure the plaintext KVM port (usually 63630, "KVM SSL" off) as kvmPort`));
+    if (this.#closed) {
+      await web.close();
       return;
     }
-    const host = o.kvmHost ?? hostOf(o.web.host);
-    const port = o.kvmPort ?? creds.port;
-    this.#runKvm(host, port, creds.username, creds.password);
+    this.#web = web;
+    this.#opening = this.#openKvm(web, this.#transports);
+    await this.#opening;
   }
 
-  #runKvm(host: string, port: number, username: string, password: string): void {
-    const sink = this.#sink!;
+  /** Opens the KVM over the first of `order`; the rest are fallbacks for a BMC without a working HTML5 console. */
+  async #openKvm(web: AtenWebSession, order: AtenTransport[]): Promise<void> {
+    const [transport, ...fallbacks] = order as [AtenTransport, ...AtenTransport[]];
     const o = this.#opts;
-    const socket = connect({ host, port, noDelay: true });
-    this.#socket = socket;
+    const onFailed = (err: Error) => this.#kvmFailed(err, web, fallbacks);
+    let opened: OpenedKvm;
+    try {
+      opened = await openAtenKvm(transport, web, {
+        web: o.web, kvmHost: o.kvmHost ?? hostOf(o.web.host), ...(o.kvmPort !== undefined ? { kvmPort: o.kvmPort } : {}),
+        connectTimeoutMs: o.connectTimeoutMs, html5TicketLayout: o.html5TicketLayout ?? 'whole',
+      });
+    } catch (e) {
+      onFailed(e as Error);
+      return;
+    }
+    if (this.#closed || this.#web !== web) {
+      await opened.link.close();
+      return;
+    }
+    this.#runKvm(opened, () => {
+      // `auto` keeps what worked for this session's reconnects (no second wait on a silent HTML5 console).
+      if (this.#transports.length > 1) this.#transports = [transport];
+    }, onFailed);
+  }
+
+  #kvmFailed(err: Error, web: AtenWebSession, fallbacks: AtenTransport[]): void {
+    if (!this.#closed && this.#web === web && fallbacks.length > 0 && err instanceof Html5UnavailableError) {
+      this.#log.warn({ event: 'aten-html5-unavailable', code: err.code, next: fallbacks[0] }, `${err.message}; trying ${fallbacks[0]} (transport: auto)`);
+      this.#opening = this.#openKvm(web, fallbacks);
+      return;
+    }
+    // Logging out kicks the KVM session, so only now that it is gone (notes §6.1).
+    void this.#endWebSession().then(() => {
+      if (!this.#closed) this.#lost(classify(err, 'the KVM service'));
+    });
+  }
+
+  #runKvm(opened: OpenedKvm, onConnected: () => void, onFailed: (err: Error) => void): void {
+    const o = this.#opts;
+    const { link } = opened;
+    const target = link.target;
+    this.#link = link;
     this.#ready = false;
-    const handshake = new AtenClientHandshake({ username, password });
-    const reader = new AtenServerMessageReader({ mouseInfoBodyBytes: o.mouseInfoBodyBytes ?? 2 });
+    const handshake = new AtenClientHandshake({ username: opened.username, password: opened.password });
+    const reader = new AtenServerMessageReader({ mouseInfoBodyBytes: o.mouseInfoBodyBytes ?? opened.mouseInfoBodyBytes });
     const video = new AtenVideoDecoder({ ast2100: { headerByte1: o.headerByte1 ?? 'chroma' } });
     let failed = false;
     let lastInbound = Date.now();
@@ -160,52 +215,54 @@ export class AtenSource implements Source {
       connTimers.add(t);
     };
 
-    const timer = setTimeout(() => fail(new GatewayError('GW_ERR_BMC_TIMEOUT', `the BMC at ${host}:${port} did not complete the ATEN handshake within ${o.connectTimeoutMs} ms`)), o.connectTimeoutMs);
+    const timer = setTimeout(() => fail(handshakeTimeout(link, o.connectTimeoutMs)), o.connectTimeoutMs);
     connTimers.add(timer);
+    const stop = (): void => {
+      failed = true;
+      for (const t of connTimers) clearTimeout(t); // intervals too
+    };
+    this.#stopConnection = stop;
 
     const fail = (err: Error): void => {
       if (failed) return;
-      failed = true;
-      for (const t of connTimers) clearTimeout(t);
-      socket.destroy();
-      if (this.#socket === socket) this.#socket = undefined;
-      this.#ready = false;
-      // Logging out kicks the KVM session, so only now that it is gone (notes §6.1).
-      void this.#endWebSession().then(() => {
-        if (!this.#closed) this.#lost(classify(err, host, port));
-      });
+      stop();
+      if (this.#link === link) {
+        this.#link = undefined;
+        this.#ready = false;
+      }
+      void link.close().then(() => onFailed(classify(err, target)));
     };
 
     const onMessages = (msgs: AtenServerMessage[]) => {
-      for (const m of msgs) this.#handle(m, socket, video);
+      for (const m of msgs) this.#handle(m, link, video);
     };
 
-    socket.on('error', (err) => fail(err));
-    socket.on('close', () => fail(new GatewayError('GW_ERR_BMC_UNREACHABLE', `the BMC at ${host}:${port} closed the KVM connection`)));
-    socket.on('data', (chunk: Buffer) => {
+    link.onEnd((err) => fail(err));
+    link.onData((chunk: Buffer) => {
       if (failed) return;
       lastInbound = Date.now();
       try {
         if (!handshake.done) {
           const step = handshake.receive(chunk);
-          for (const b of step.send) socket.write(b);
+          for (const b of step.send) link.write(b);
           if (!step.serverInit) return;
           clearTimeout(timer);
           const init = step.serverInit;
           this.#kmEnabled = init.keyboardMouseEnabled;
-          if (!init.videoEnabled) throw new GatewayError('GW_ERR_BMC_PROTOCOL', `the BMC at ${host}:${port} gives this session no video (IKVMVideoEnable = 0; another KVM session holds it)`);
+          if (!init.videoEnabled) throw new GatewayError('GW_ERR_BMC_PROTOCOL', `the BMC at ${target} gives this session no video (IKVMVideoEnable = 0; another KVM session holds it)`);
           this.#ready = true;
           this.#reconnect.connected();
           this.#connectedOnce = false;
-          this.#log.info({ event: 'aten-connected', banner: init.banner.trim(), keyboardMouse: init.keyboardMouseEnabled }, 'ATEN handshake done');
+          onConnected();
+          this.#log.info({ event: 'aten-connected', transport: link.transport, target, banner: init.banner.trim(), keyboardMouse: init.keyboardMouseEnabled }, 'ATEN handshake done');
           // ServerInit's size is a placeholder: the first video rectangle brings the real one.
-          socket.write(Buffer.concat([encodeAtenMouseMode(), encodeAtenFramebufferUpdateRequest(false)]));
-          every(o.keepAliveMs ?? 3000, () => socket.write(encodeAtenKeepAlive()));
+          link.write(Buffer.concat([encodeAtenMouseMode(), encodeAtenFramebufferUpdateRequest(false)]));
+          every(o.keepAliveMs ?? 3000, () => link.write(encodeAtenKeepAlive()));
           const watchdog = o.watchdogMs ?? 4000;
           every(watchdog, () => {
             const silent = Date.now() - lastInbound;
-            if (silent >= 2 * watchdog) fail(new GatewayError('GW_ERR_BMC_TIMEOUT', `the BMC at ${host}:${port} sent nothing for ${silent} ms`));
-            else if (silent >= watchdog) socket.write(encodeAtenFramebufferUpdateRequest(false)); // a live BMC always answers
+            if (silent >= 2 * watchdog) fail(new GatewayError('GW_ERR_BMC_TIMEOUT', `the BMC at ${target} sent nothing for ${silent} ms`));
+            else if (silent >= watchdog) link.write(encodeAtenFramebufferUpdateRequest(false)); // a live BMC always answers
           });
           if (step.rest) onMessages(reader.push(step.rest));
           return;
@@ -217,7 +274,7 @@ export class AtenSource implements Source {
     });
   }
 
-  #handle(m: AtenServerMessage, socket: Socket, video: AtenVideoDecoder): void {
+  #handle(m: AtenServerMessage, link: KvmLink, video: AtenVideoDecoder): void {
     const sink = this.#sink!;
     switch (m.type) {
       case 'framebuffer-update': {
@@ -255,13 +312,13 @@ export class AtenSource implements Source {
           sink.updateEnd();
           // Keep asking, about once a second, for a full update until video returns (kelleyk, aten-proxy).
           this.#timer(() => {
-            if (this.#socket === socket && !socket.destroyed) socket.write(encodeAtenFramebufferUpdateRequest(false));
+            if (this.#link === link) link.write(encodeAtenFramebufferUpdateRequest(false));
           }, this.#opts.noSignalPollMs ?? 1000);
           return;
         }
         this.#reconnect.healthy();
         sink.updateEnd();
-        socket.write(encodeAtenFramebufferUpdateRequest(!full));
+        link.write(encodeAtenFramebufferUpdateRequest(!full));
         return;
       }
       case 'bell':
@@ -312,12 +369,25 @@ function drawNoSignal(sink: SourceSink): void {
   sink.damage({ x: 0, y: 0, width: fb.width, height: fb.height });
 }
 
-function classify(err: Error, host: string, port: number): Error {
+/**
+ * The handshake did not finish in time. On the HTML5 console a WebSocket that stayed silent is old
+ * firmware that serves the HTML5 page but not its console (a public client saw one that needs the
+ * Java-era navigation first, "accepts the WebSocket connection silently but never initiates the
+ * handshake"): under `auto` that is a reason to use the TCP iKVM port instead.
+ */
+function handshakeTimeout(link: KvmLink, ms: number): GatewayError {
+  if (link.transport === 'html5' && link.bytesReceived === 0) {
+    return new Html5UnavailableError('GW_ERR_BMC_TIMEOUT', `the BMC accepted the HTML5 console WebSocket at ${link.target} but sent nothing within ${ms} ms (firmware that serves the HTML5 page without its console; use transport: tcp, or auto to fall back to it)`);
+  }
+  return new GatewayError('GW_ERR_BMC_TIMEOUT', `the BMC at ${link.target} did not complete the ATEN handshake within ${ms} ms`);
+}
+
+function classify(err: Error, target: string): Error {
   if (err instanceof GatewayError) return err;
   if (err instanceof AtenError && err.code === 'ATEN_ERR_AUTH_FAILED') {
-    return new GatewayError('GW_ERR_BMC_AUTH_FAILED', `the BMC at ${host}:${port} refused the one-time KVM credentials (${err.message})`, { cause: err });
+    return new GatewayError('GW_ERR_BMC_AUTH_FAILED', `the BMC at ${target} refused the one-time KVM credentials (${err.message})`, { cause: err });
   }
-  if (err instanceof ProtocolError) return new GatewayError('GW_ERR_BMC_PROTOCOL', `the BMC at ${host}:${port} sent invalid ATEN data: ${err.message} [${err.code}]`, { cause: err });
+  if (err instanceof ProtocolError) return new GatewayError('GW_ERR_BMC_PROTOCOL', `the BMC at ${target} sent invalid ATEN data: ${err.message} [${err.code}]`, { cause: err });
   const code = (err as NodeJS.ErrnoException).code;
-  return new GatewayError('GW_ERR_BMC_UNREACHABLE', `cannot connect to the KVM port at ${host}:${port}: ${code ?? err.message}`, { cause: err });
+  return new GatewayError('GW_ERR_BMC_UNREACHABLE', `cannot connect to the KVM service at ${target}: ${code ?? err.message}`, { cause: err });
 }

@@ -9,7 +9,8 @@ const USAGE = 'usage: bmc-gateway convert-nojava [~/.nojava-ipmi-kvmrc.yaml]\n';
 /**
  * `bmc-gateway convert-nojava FILE` — prints the `servers:` entries (console type `aten`) for the
  * hosts of a nojava-ipmi-kvm configuration, on stdout, ready to paste into the gateway's config.
- * Notes (keys dropped, HTML5-only hosts left out) go to stderr. Passwords are not in that file
+ * Hosts with nojava-ipmi-kvm's `html5_endpoint` get `transport: html5`. Notes (keys dropped) go to
+ * stderr. Passwords are not in that file
  * (nojava-ipmi-kvm asks for them), so each entry has `password: null`: `check-config` refuses the
  * result until they are filled in, rather than letting a placeholder reach a BMC.
  * Exit code: 0 converted, 1 the file is not a valid nojava-ipmi-kvm config, 2 usage or I/O error.
@@ -44,11 +45,10 @@ export async function convertNojavaCommand(argv: string[], io: FrameToolIo = pro
   }
   const servers: Record<string, unknown>[] = [];
   for (const h of hosts) {
-    for (const d of h.dropped) io.stderr.write(`note: ${d} dropped (no Java runs in the gateway, and it always logs in)\n`);
-    if (h.html5) {
-      io.stderr.write(`note: hosts.${h.id} has an HTML5 console (html5_endpoint): not an ATEN iKVM board, left out\n`);
-      continue;
+    for (const d of h.dropped) {
+      io.stderr.write(`note: ${d} dropped (${d.endsWith('.rewrites') ? 'the gateway serves no BMC page to rewrite' : 'no Java runs in the gateway, and it always logs in'})\n`);
     }
+    if (h.html5) io.stderr.write(`note: hosts.${h.id} has an HTML5 console (html5_endpoint): transport: html5\n`);
     servers.push({ id: serverId(h.id), name: h.id, console: consoleEntry(h) });
   }
   io.stdout.write(
@@ -76,6 +76,7 @@ function consoleEntry(h: ConvertedNojavaHost): Record<string, unknown> {
   }
   return {
     type: 'aten',
+    ...(h.html5 ? { transport: 'html5' } : {}),
     host: host.replace(/^\[(.*)\]$/, '$1'),
     ...(webPort !== undefined ? { webPort } : {}),
     user: h.username,

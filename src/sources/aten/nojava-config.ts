@@ -13,8 +13,10 @@ import type { NojavaIpmiKvmKeys } from './web-login.js';
  *   session_cookie_key, extra_login_form_fields, send_post_data_as_json, allow_insecure_ssl
  *                                  → overrides, unchanged (same names, same meaning)
  *   java_version, format_jnlp      → dropped: no Java runs here (reported in `dropped`)
- *   html5_endpoint, rewrites       → the host is an HTML5-console board, not supported by the
- *                                    ATEN source yet (`html5: true`, reported)
+ *   html5_endpoint                 → the host is an HTML5-console board (`html5: true`, the console
+ *                                    gets `transport: html5`); the path is kept, same meaning
+ *   rewrites                       → dropped: nojava-ipmi-kvm rewrites the BMC's page for its
+ *                                    browser; the gateway serves no BMC page (reported)
  *   skip_login                     → reported: the gateway always logs in (the tokens are minted by the JNLP)
  * Passwords are never in that file (nojava-ipmi-kvm asks for them); the operator adds them.
  * Any other key is reported with its path rather than silently ignored.
@@ -36,9 +38,9 @@ export class NojavaConfigError extends Error {
   }
 }
 
-const STRING_KEYS = ['login_endpoint', 'download_endpoint', 'user_login_attribute_name', 'password_login_attribute_name', 'session_cookie_key', 'extra_login_form_fields'] as const;
+const STRING_KEYS = ['login_endpoint', 'download_endpoint', 'user_login_attribute_name', 'password_login_attribute_name', 'session_cookie_key', 'extra_login_form_fields', 'html5_endpoint'] as const;
 const BOOLEAN_KEYS = ['send_post_data_as_json', 'allow_insecure_ssl'] as const;
-const DROPPED_KEYS = new Set(['java_version', 'format_jnlp', 'skip_login', 'html5_endpoint', 'rewrites']);
+const DROPPED_KEYS = new Set(['java_version', 'format_jnlp', 'skip_login', 'rewrites']);
 
 export function convertNojavaConfig(yamlText: string): ConvertedNojavaHost[] {
   let doc: unknown;

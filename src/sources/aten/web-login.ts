@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request, type Dispatcher } from 'undici';
 import { GatewayError } from '../../errors.js';
+import { Html5UnavailableError, parseHtml5Bootstrap } from './html5-bootstrap.js';
 import { JnlpError, MAX_JNLP_BYTES, parseJnlp, type JnlpKvmArguments } from './jnlp.js';
 
 /**
@@ -8,6 +9,8 @@ import { JnlpError, MAX_JNLP_BYTES, parseJnlp, type JnlpKvmArguments } from './j
  *   POST /cgi/login.cgi (name, pwd) → SID cookie;
  *   GET /cgi/url_redirect.cgi?url_name=ikvm&url_type=jwsk (falling back to url_name=man_ikvm) → JNLP,
  *   whose arguments 1 and 2 are the KVM user/password tokens (single-use: fetch per connection);
+ *   or, for the HTML5 console, GET /cgi/url_redirect.cgi?url_name=man_ikvm_html5_bootstrap → a
+ *   one-time ticket (`entry_value`) and the address of the console's WebSocket;
  *   GET /cgi/logout.cgi — which also kicks the KVM session (0x39 code 3), so only once the console
  *   is closed.
  *
@@ -36,6 +39,8 @@ export interface NojavaIpmiKvmKeys {
   send_post_data_as_json?: boolean;
   /** Accept a certificate that cannot be verified (self-signed BMCs). */
   allow_insecure_ssl?: boolean;
+  /** HTML5 bootstrap page path (default `cgi/url_redirect.cgi?url_name=man_ikvm_html5_bootstrap`). */
+  html5_endpoint?: string;
 }
 
 export interface AtenWebLoginOptions {
@@ -66,12 +71,31 @@ export interface AtenKvmCredentials extends JnlpKvmArguments {
   jnlpHost: string;
 }
 
+/** Where and how to open the HTML5 console: everything but `url` is a secret. */
+export interface AtenHtml5Console {
+  /** The one-time ticket from the bootstrap page's `entry_value`. */
+  entryValue: string;
+  /** The console's WebSocket: the web interface's root, `wss://host[:port]/` (`ws://` over HTTP). */
+  url: string;
+  /** `Origin` as the BMC's own page sends it: the web interface's origin. */
+  origin: string;
+  /** `Cookie` for the upgrade: the web session (`SID=…`). */
+  cookie: string;
+}
+
+/** TLS settings for everything the gateway opens to this BMC's web port (undici and the HTML5 WebSocket). */
+export function bmcTlsOptions(opts: AtenWebLoginOptions): { rejectUnauthorized: boolean; minVersion?: 'TLSv1'; ciphers?: string } {
+  const insecure = opts.insecureTls === true || opts.overrides?.allow_insecure_ssl === true;
+  return { rejectUnauthorized: !insecure, ...(opts.legacyTls ? { minVersion: 'TLSv1' as const, ciphers: 'DEFAULT:@SECLEVEL=0' } : {}) };
+}
+
 const DEFAULTS = {
   login_endpoint: 'cgi/login.cgi',
   download_endpoint: 'cgi/url_redirect.cgi?url_name=ikvm&url_type=jwsk',
   user_login_attribute_name: 'name',
   password_login_attribute_name: 'pwd',
   session_cookie_key: 'SID',
+  html5_endpoint: 'cgi/url_redirect.cgi?url_name=man_ikvm_html5_bootstrap',
 };
 const FALLBACK_DOWNLOAD = 'cgi/url_redirect.cgi?url_name=man_ikvm&url_type=jwsk';
 const LOGOUT = 'cgi/logout.cgi';
@@ -84,6 +108,8 @@ export class AtenWebSession {
   readonly #cookie: string;
   readonly #agent: Agent;
   readonly #opts: AtenWebLoginOptions;
+  /** The HTML5 page's CSRF header, sent with the logout as the firmware's own page does. */
+  #csrf: { header: string; token: string } | undefined;
   #closed = false;
 
   private constructor(base: string, cookieName: string, cookie: string, agent: Agent, opts: AtenWebLoginOptions) {
@@ -102,13 +128,7 @@ export class AtenWebSession {
   /** Logs in. Throws GatewayError GW_ERR_BMC_UNREACHABLE / _TIMEOUT / _AUTH_FAILED / _PROTOCOL. */
   static async login(opts: AtenWebLoginOptions): Promise<AtenWebSession> {
     const keys = { ...DEFAULTS, ...opts.overrides };
-    const insecure = opts.insecureTls === true || opts.overrides?.allow_insecure_ssl === true;
-    const agent = new Agent({
-      connect: {
-        rejectUnauthorized: !insecure,
-        ...(opts.legacyTls ? { minVersion: 'TLSv1' as const, ciphers: 'DEFAULT:@SECLEVEL=0' } : {}),
-      },
-    });
+    const agent = new Agent({ connect: bmcTlsOptions(opts) });
     const schemes = opts.httpOnly ? ['http'] : opts.httpFallback ? ['https', 'http'] : ['https'];
     let lastError: unknown;
     try {
@@ -149,7 +169,7 @@ export class AtenWebSession {
       for (let attempt = 0; attempt < 2; attempt++) {
         const res = await send(this.#agent, this.#opts, new URL(path, this.#base), {
           method: 'GET',
-          headers: { cookie: `${this.#cookieName}=${this.#cookie}`, referer: new URL('cgi/url_redirect.cgi?url_name=man_ikvm', this.#base).href },
+          headers: { cookie: this.#cookieHeader(), referer: new URL('cgi/url_redirect.cgi?url_name=man_ikvm', this.#base).href },
         });
         if (res.status === 500 && attempt === 0) {
           await sleep(1000);
@@ -168,17 +188,47 @@ export class AtenWebSession {
         break;
       }
     }
-    throw new GatewayError('GW_ERR_BMC_PROTOCOL', `the BMC gave no iKVM JNLP (${last})`);
+    throw new GatewayError('GW_ERR_BMC_PROTOCOL', `the BMC gave no iKVM JNLP (${last}); for a board with the HTML5 console set transport: html5 (or auto)`);
+  }
+
+  /**
+   * Fetches the HTML5 bootstrap page, which mints a one-time console ticket, and says where the
+   * console's WebSocket is. Referer as the firmware's own navigation sends it (kookyleo/ikvmt web.rs).
+   * Throws Html5UnavailableError when the BMC has no such page or the page holds no ticket.
+   */
+  async fetchHtml5Console(): Promise<AtenHtml5Console> {
+    const path = this.#opts.overrides?.html5_endpoint ?? DEFAULTS.html5_endpoint;
+    const res = await send(this.#agent, this.#opts, new URL(path, this.#base), {
+      method: 'GET',
+      headers: { cookie: this.#cookieHeader(), referer: new URL('cgi/url_redirect.cgi?url_name=man_ikvm_html5', this.#base).href },
+    });
+    if (res.status !== 200) throw new Html5UnavailableError('GW_ERR_BMC_PROTOCOL', `the BMC serves no HTML5 iKVM page (${path}: HTTP ${res.status})`);
+    const page = parseHtml5Bootstrap(res.body);
+    if (!page) throw new Html5UnavailableError('GW_ERR_BMC_PROTOCOL', `the BMC's ${path} holds no HTML5 console ticket (entry_value): firmware without the HTML5 console`);
+    this.#csrf = page.csrf;
+    const base = new URL(this.#base);
+    return {
+      entryValue: page.entryValue,
+      url: `${base.protocol === 'https:' ? 'wss' : 'ws'}://${base.host}/`,
+      origin: base.origin,
+      cookie: this.#cookieHeader(),
+    };
   }
 
   /** Ends the web session. Best effort: returns false if the BMC could not be told. */
   async logout(): Promise<boolean> {
     try {
-      const res = await send(this.#agent, this.#opts, new URL(LOGOUT, this.#base), { method: 'GET', headers: { cookie: `${this.#cookieName}=${this.#cookie}` } });
+      const headers: Record<string, string> = { cookie: this.#cookieHeader() };
+      if (this.#csrf) headers[this.#csrf.header] = this.#csrf.token;
+      const res = await send(this.#agent, this.#opts, new URL(LOGOUT, this.#base), { method: 'GET', headers });
       return res.status < 400;
     } catch {
       return false;
     }
+  }
+
+  #cookieHeader(): string {
+    return `${this.#cookieName}=${this.#cookie}`;
   }
 
   async close(): Promise<void> {

@@ -6,7 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type ServerOptions } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
+import { AtenSimulatorHtml5, type Html5Mode } from './simulator-html5.js';
 import type { AtenSimulator } from './simulator.js';
 
 export interface SimulatorWebOptions {
@@ -24,15 +25,33 @@ export interface SimulatorWebOptions {
   tlsJnlp?: boolean;
   /** Set the session from JavaScript in the body instead of Set-Cookie (nojava-ipmi-kvm's case). */
   cookieInBody?: boolean;
+  /**
+   * The HTML5 console (simulator-html5.ts): the bootstrap page and the WebSocket on this port's root;
+   * `silent` = firmware whose WebSocket never sends a byte. Off: the bootstrap page is a 404, as on X9.
+   */
+  html5?: Html5Mode;
 }
 
 export class AtenSimulatorWeb {
   readonly requests: { method: string; url: string; body: string }[] = [];
   logouts = 0;
+  /** Logouts that came while a console WebSocket of the same web session was still open (the client's fault). */
+  logoutsWithOpenConsole = 0;
+  /** Logouts that carried the CSRF header of a bootstrap page (as the firmware's own page sends it). */
+  logoutsWithCsrf = 0;
+  /** The HTML5 front, when `html5` is set. */
+  readonly html5: AtenSimulatorHtml5 | undefined;
   #server: Server | undefined;
   #sids = new Set<string>();
 
-  constructor(readonly kvm: AtenSimulator, readonly options: SimulatorWebOptions) {}
+  constructor(readonly kvm: AtenSimulator, readonly options: SimulatorWebOptions) {
+    if (options.html5) {
+      this.html5 = new AtenSimulatorHtml5(kvm, options.html5, {
+        origin: () => `${options.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`,
+        isSession: (sid) => this.#sids.has(sid),
+      });
+    }
+  }
 
   get port(): number {
     return (this.#server!.address() as AddressInfo).port;
@@ -42,6 +61,11 @@ export class AtenSimulatorWeb {
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.#handle(req, res);
     this.#server = this.options.tls ? createHttpsServer(this.options.tls, handler) : createHttpServer(handler);
     this.#server.on('tlsClientError', () => {});
+    this.#server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+      this.requests.push({ method: 'UPGRADE', url: req.url ?? '', body: '' });
+      if (this.html5) this.html5.handleUpgrade(req, socket, head);
+      else socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    });
     await new Promise<void>((resolve, reject) => {
       this.#server!.once('error', reject);
       this.#server!.listen(0, '127.0.0.1', () => resolve());
@@ -50,6 +74,7 @@ export class AtenSimulatorWeb {
 
   async close(): Promise<void> {
     if (!this.#server) return;
+    this.html5?.close();
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server!.close(() => resolve()));
   }
@@ -90,6 +115,10 @@ export class AtenSimulatorWeb {
         res.writeHead(200, { 'content-type': 'text/html' }).end('<html>session expired</html>');
         return;
       }
+      if (name === 'man_ikvm_html5_bootstrap' && this.html5) {
+        res.writeHead(200, { 'content-type': 'text/html' }).end(this.html5.bootstrapPage());
+        return;
+      }
       if (!(this.options.jnlpUrlNames ?? ['ikvm', 'man_ikvm']).includes(name) || url.searchParams.get('url_type') !== 'jwsk') {
         res.writeHead(404).end('File Not Found');
         return;
@@ -112,6 +141,9 @@ ${args.map((a) => `    <argument>${a.replace(/&/g, '&amp;').replace(/</g, '&lt;'
       return;
     }
     if (req.method === 'GET' && url.pathname === '/cgi/logout.cgi') {
+      if (sid && this.html5 && this.html5.openConsoles(sid) > 0) this.logoutsWithOpenConsole++;
+      const csrf = req.headers.csrf_token;
+      if (typeof csrf === 'string' && this.html5?.csrfTokens.has(csrf)) this.logoutsWithCsrf++;
       if (sid) this.#sids.delete(sid);
       this.logouts++;
       // Real boards drop the KVM session on web logout: 0x39 with code 3 (kelleyk 8aabcfe).

@@ -5,11 +5,18 @@
  * the no-signal sentinel when the "host" is off, and records the keys, pointer events, keep-alives
  * and other client messages it receives.
  *
+ * The same KVM service also runs behind the HTML5 front (simulator-html5.ts): `serve(stream, 'html5')`
+ * speaks it on a WebSocket's byte stream the way late X10 to X13 firmware does (banner 055.008,
+ * the bootstrap page's one-time ticket instead of JNLP tokens, 0x37 with 3 bytes, 0x16, AST2100 only,
+ * SetEncodings ignored).
+ *
  * It is built from the public descriptions, like the client, so it is never the only evidence:
- * the decoders are also checked against captured data (ast2100-frame4.hex).
+ * the decoders are also checked against captured data (ast2100-frame4.hex), the handshake against
+ * real X9-X11 captures (test/unit/protocols/aten/handshake-captures.test.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { Ast2100Encoder } from './ast2100-encoder.js';
 import { encodeHermonTiles } from './hermon-encoder.js';
 
@@ -28,18 +35,24 @@ export interface AtenSimulatorOptions {
   mouseInfoBodyBytes?: 2 | 3;
   width?: number;
   height?: number;
+  /** Where the HTML5 front expects the ticket in the 48 credential bytes (protocols/aten/html5-ticket.ts). */
+  html5TicketLayout?: 'whole' | 'split';
 }
+
+/** The two ways in: the TCP iKVM port (JNLP tokens) or the HTML5 console's WebSocket (bootstrap ticket). */
+export type SimulatorFront = 'tcp' | 'html5';
+const HTML5_BANNER = 'RFB 055.008\n';
 
 export interface SimulatorKeyEvent { usage: number; down: boolean }
 export interface SimulatorPointerEvent { x: number; y: number; buttons: number }
 
-interface Session { socket: Socket; buf: Buffer; state: 'version' | 'type' | 'creds' | 'init' | 'messages'; sentFrame?: Uint8Array; pending: boolean; encoder: Ast2100Encoder }
+interface Session { socket: Duplex; front: SimulatorFront; buf: Buffer; state: 'version' | 'type' | 'creds' | 'init' | 'messages'; sentFrame?: Uint8Array; pending: boolean; encoder: Ast2100Encoder }
 
-/** Bytes a client message occupies, by type (ATEN client messages, notes §4). */
+/** Bytes a client message occupies, by type (ATEN client messages, notes §4). SetEncodings (0x02) has its own length. */
 const CLIENT_MESSAGE_BYTES: Record<number, number> = { 0x03: 10, 0x04: 18, 0x05: 18, 0x15: 9, 0x32: 5, 0x36: 3, 0x37: 1, 0x07: 3 };
 
 export class AtenSimulator {
-  readonly options: Required<Omit<AtenSimulatorOptions, 'mouseInfoBodyBytes'>> & { mouseInfoBodyBytes?: 2 | 3 };
+  readonly options: Required<Omit<AtenSimulatorOptions, 'mouseInfoBodyBytes' | 'html5TicketLayout'>> & { mouseInfoBodyBytes?: 2 | 3; html5TicketLayout?: 'whole' | 'split' };
   readonly keys: SimulatorKeyEvent[] = [];
   readonly pointer: SimulatorPointerEvent[] = [];
   readonly mouseModes: number[] = [];
@@ -47,9 +60,12 @@ export class AtenSimulator {
   keepAlives = 0;
   framesSent = 0;
   framebufferUpdateRequests = 0;
+  /** SetEncodings messages received (the HTML5 firmware ignores them and sends AST2100 whatever they say). */
+  setEncodingsIgnored = 0;
   /** Credentials presented, and whether they were accepted. */
-  readonly logins: { user: string; accepted: boolean }[] = [];
+  readonly logins: { user: string; accepted: boolean; front: SimulatorFront }[] = [];
   #tokens = new Map<string, string>();
+  #tickets = new Set<string>();
   #server: Server | undefined;
   #sessions = new Set<Session>();
   #width: number;
@@ -68,6 +84,7 @@ export class AtenSimulator {
       width: options.width ?? 800,
       height: options.height ?? 600,
       ...(options.mouseInfoBodyBytes ? { mouseInfoBodyBytes: options.mouseInfoBodyBytes } : {}),
+      ...(options.html5TicketLayout ? { html5TicketLayout: options.html5TicketLayout } : {}),
     };
     this.#width = this.options.width;
     this.#height = this.options.height;
@@ -90,8 +107,21 @@ export class AtenSimulator {
     return { user, password };
   }
 
+  /**
+   * Mints a single-use HTML5 console ticket, as serving the bootstrap page does: 24 base64 characters
+   * (16 random bytes), the form public clients saw in `entry_value`.
+   */
+  issueHtml5Ticket(): string {
+    const ticket = randomBytes(16).toString('base64');
+    this.#tickets.add(ticket);
+    return ticket;
+  }
+
   async listen(): Promise<void> {
-    this.#server = createServer((s) => this.#accept(s));
+    this.#server = createServer((s) => {
+      s.setNoDelay(true);
+      this.serve(s, 'tcp');
+    });
     await new Promise<void>((resolve, reject) => {
       this.#server!.once('error', reject);
       this.#server!.listen(0, '127.0.0.1', () => resolve());
@@ -131,9 +161,9 @@ export class AtenSimulator {
     for (const s of this.#sessions) if (s.state === 'messages') s.socket.write(bytes);
   }
 
-  #accept(socket: Socket): void {
-    socket.setNoDelay(true);
-    const s: Session = { socket, buf: Buffer.alloc(0), state: 'version', pending: false, encoder: new Ast2100Encoder() };
+  /** Runs the KVM service on a byte stream: a TCP connection, or the HTML5 front's WebSocket stream. */
+  serve(socket: Duplex, front: SimulatorFront): void {
+    const s: Session = { socket, front, buf: Buffer.alloc(0), state: 'version', pending: false, encoder: new Ast2100Encoder() };
     socket.on('data', (d) => {
       s.buf = Buffer.concat([s.buf, d]);
       try {
@@ -144,7 +174,11 @@ export class AtenSimulator {
     });
     socket.on('error', () => {});
     socket.on('close', () => this.#sessions.delete(s));
-    socket.write(this.options.banner);
+    socket.write(this.#banner(s));
+  }
+
+  #banner(s: Session): string {
+    return s.front === 'html5' ? HTML5_BANNER : this.options.banner;
   }
 
   #take(s: Session, n: number): Buffer | undefined {
@@ -160,7 +194,8 @@ export class AtenSimulator {
         case 'version': {
           const v = this.#take(s, 12);
           if (!v) return;
-          if (v.toString('latin1') !== this.options.banner) throw new Error('banner not echoed verbatim');
+          // Anything but the banner echoed verbatim is dropped (on the HTML5 console even 003.008: ikvm-gw M0 §2.3).
+          if (v.toString('latin1') !== this.#banner(s)) throw new Error('banner not echoed verbatim');
           s.socket.write(Buffer.from([1, 16]));
           s.state = 'type';
           break;
@@ -178,13 +213,17 @@ export class AtenSimulator {
           if (!c) return;
           const user = cstr(c.subarray(0, 24));
           const pass = cstr(c.subarray(24));
-          const ok = this.#tokens.get(user) === pass && this.#sessions.size < this.options.maxSessions;
-          this.logins.push({ user, accepted: ok });
+          const ticket = s.front === 'html5' ? this.#html5Ticket(c) : undefined;
+          const valid = s.front === 'html5' ? ticket !== undefined : this.#tokens.get(user) === pass;
+          const ok = valid && this.#sessions.size < this.options.maxSessions;
+          this.logins.push({ user: ticket ?? user, accepted: ok, front: s.front });
           if (!ok) {
             s.socket.end(Buffer.from([0, 0, 0, 1]));
             return;
           }
-          this.#tokens.delete(user); // single-use
+          // single-use
+          if (ticket !== undefined) this.#tickets.delete(ticket);
+          else this.#tokens.delete(user);
           s.socket.write(Buffer.from([0, 0, 0, 0]));
           s.state = 'init';
           break;
@@ -208,12 +247,26 @@ export class AtenSimulator {
           session.writeUInt32BE(1, 5);
           session.write('0 Administrator 127.0.0.1', 9, 'latin1');
           s.socket.write(session);
-          if (this.options.mouseInfoBodyBytes) s.socket.write(Buffer.alloc(1 + this.options.mouseInfoBodyBytes, 0).fill(0x37, 0, 1));
+          if (s.front === 'html5') {
+            // The HTML5 firmware's extra messages (kookyleo/ikvmt protocol.rs): 55 = 0x37 with 3 bytes
+            // (mouse mode: absolute), 22 = 0x16 with 1 byte.
+            s.socket.write(Buffer.from([0x37, 0, 0, 1]));
+            s.socket.write(Buffer.from([0x16, 1]));
+          } else if (this.options.mouseInfoBodyBytes) {
+            s.socket.write(Buffer.alloc(1 + this.options.mouseInfoBodyBytes, 0).fill(0x37, 0, 1));
+          }
           s.state = 'messages';
           break;
         }
         case 'messages': {
           if (s.buf.length === 0) return;
+          if (s.buf[0] === 0x02) {
+            // SetEncodings: u8 type, pad, u16 count, count × s32. Accepted and ignored: ATEN sends what it sends.
+            if (s.buf.length < 4) return;
+            if (!this.#take(s, 4 + 4 * s.buf.readUInt16BE(2))) return;
+            this.setEncodingsIgnored++;
+            continue;
+          }
           const len = CLIENT_MESSAGE_BYTES[s.buf[0]!];
           if (len === undefined) throw new Error(`unknown client message 0x${s.buf[0]!.toString(16)}`);
           const m = this.#take(s, len);
@@ -222,6 +275,25 @@ export class AtenSimulator {
         }
       }
     }
+  }
+
+  /**
+   * The ticket the 48 credential bytes carry, if it is one this BMC issued, laid out as configured and
+   * with every unused byte zero: `whole` = ticket ‖ NULs, then 24 NULs; `split` = ticket[0..15) ‖ NULs,
+   * ticket[15..24) ‖ NULs (protocols/aten/html5-ticket.ts).
+   */
+  #html5Ticket(c: Buffer): string | undefined {
+    for (const ticket of this.#tickets) {
+      const t = Buffer.from(ticket, 'latin1');
+      const want = Buffer.alloc(48);
+      if ((this.options.html5TicketLayout ?? 'whole') === 'whole') t.copy(want);
+      else {
+        t.copy(want, 0, 0, 15);
+        t.copy(want, 24, 15, 24);
+      }
+      if (want.equals(c)) return ticket;
+    }
+    return undefined;
   }
 
   #message(s: Session, m: Buffer): void {
@@ -255,7 +327,7 @@ export class AtenSimulator {
     if (!s.pending) return;
     if (this.#noSignal) {
       s.pending = false;
-      s.socket.write(rect(0xfd80, 0xfe20, this.options.video === 'hermon' ? 0x59 : 0x57, Buffer.alloc(10)));
+      s.socket.write(rect(0xfd80, 0xfe20, this.options.video === 'hermon' && s.front === 'tcp' ? 0x59 : 0x57, Buffer.alloc(10)));
       return;
     }
     const w = this.#width;
@@ -264,7 +336,7 @@ export class AtenSimulator {
     if (prev && !changed && Buffer.from(prev).equals(Buffer.from(this.#screen))) return; // wait for a change
     let data: Buffer;
     let encoding: number;
-    if (this.options.video === 'hermon') {
+    if (this.options.video === 'hermon' && s.front === 'tcp') {
       encoding = this.options.hermonAsEncoding0 ? 0 : 0x59;
       data = encodeHermonTiles(this.#screen, w, h, prev ? changedTiles(prev, this.#screen, w, h) : undefined);
     } else {

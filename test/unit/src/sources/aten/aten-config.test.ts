@@ -26,15 +26,17 @@ servers:
     const c = cfg.servers[0]!.console!;
     expect(c).toEqual({
       type: 'aten', host: 'bmc1.example', webPort: undefined, scheme: 'https', httpFallback: false, insecureTls: false, legacyTls: false,
-      base64Credentials: false, user: 'ADMIN', password: 's3cret', kvmPort: undefined, connectTimeoutMs: 10_000, webTimeoutMs: 10_000,
-      mouseInfoBytes: 2, ast2100HeaderByte1: 'chroma', webLogin: {},
+      base64Credentials: false, user: 'ADMIN', password: 's3cret', transport: 'tcp', html5TicketLayout: 'whole', kvmPort: undefined,
+      connectTimeoutMs: 10_000, webTimeoutMs: 10_000, mouseInfoBytes: undefined, ast2100HeaderByte1: 'chroma', webLogin: {},
     });
     expect(Object.isFrozen(c)).toBe(true);
     if (c.type !== 'aten') throw new Error('not aten');
     const o = atenSourceOptions(c, { reconnectBudgetMs: 5000 });
     expect(o.web).toMatchObject({ host: 'bmc1.example', username: 'ADMIN', password: 's3cret', httpOnly: false, httpFallback: false, insecureTls: false });
-    expect(o).toMatchObject({ kvmHost: 'bmc1.example', connectTimeoutMs: 10_000, reconnectBudgetMs: 5000, mouseInfoBodyBytes: 2, headerByte1: 'chroma' });
+    expect(o).toMatchObject({ kvmHost: 'bmc1.example', connectTimeoutMs: 10_000, reconnectBudgetMs: 5000, transport: 'tcp', html5TicketLayout: 'whole', headerByte1: 'chroma' });
     expect(o.kvmPort).toBeUndefined();
+    // The 0x37 length follows the transport unless configured (tcp 2, html5 3).
+    expect(o.mouseInfoBodyBytes).toBeUndefined();
   });
 
   it('merges a template under the console keys (nojava-ipmi-kvm based_on), the console winning', () => {
@@ -91,6 +93,36 @@ servers:
     expect(p).toMatch(/servers\[1\]\.console\.kvmport: unknown key \(allowed here: type, host, template, webPort/);
     expect(p).toMatch(/servers\[1\]\.console\.password: is required/);
     expect(p).toMatch(/servers\[2\]\.console\.httpFallback: only means something with scheme https/);
+  });
+
+  it('transport, html5TicketLayout and html5_endpoint: read, passed on, checked', () => {
+    const cfg = parseConfig(
+      `
+atenTemplates:
+  x11: { transport: html5, html5TicketLayout: split, mouseInfoBytes: 2, html5_endpoint: "cgi/url_redirect.cgi?url_name=man_ikvm_html5_bootstrap" }
+servers:
+  - { id: a, console: { type: aten, host: bmc-a, user: u, password: p, template: x11 } }
+  - { id: b, console: { type: aten, host: bmc-b, user: u, password: p, transport: auto, kvmPort: 63630 } }
+`,
+      't',
+    );
+    const [a, b] = cfg.servers.map((s) => s.console!);
+    if (a?.type !== 'aten' || b?.type !== 'aten') throw new Error('not aten');
+    expect(a).toMatchObject({ transport: 'html5', html5TicketLayout: 'split', mouseInfoBytes: 2, webLogin: { html5_endpoint: 'cgi/url_redirect.cgi?url_name=man_ikvm_html5_bootstrap' } });
+    expect(atenSourceOptions(a, { reconnectBudgetMs: 1 })).toMatchObject({ transport: 'html5', html5TicketLayout: 'split', mouseInfoBodyBytes: 2 });
+    // auto keeps kvmPort for its TCP fallback.
+    expect(atenSourceOptions(b, { reconnectBudgetMs: 1 })).toMatchObject({ transport: 'auto', kvmPort: 63630 });
+
+    const p = problems(`
+servers:
+  - { id: a, console: { type: aten, host: h, user: u, password: p, transport: websocket, html5TicketLayout: halves } }
+  - { id: b, console: { type: aten, host: h, user: u, password: p, transport: html5, kvmPort: 5900 } }
+  - { id: c, console: { type: aten, host: h, user: u, password: p, html5_endpoint: "https://elsewhere/page" } }
+`).join('\n');
+    expect(p).toMatch(/servers\[0\]\.console\.transport: must be one of tcp, html5, auto, got "websocket"/);
+    expect(p).toMatch(/servers\[0\]\.console\.html5TicketLayout: must be one of whole, split, got "halves"/);
+    expect(p).toMatch(/servers\[1\]\.console\.kvmPort: is the TCP iKVM port: it means nothing with transport html5/);
+    expect(p).toMatch(/servers\[2\]\.console\.html5_endpoint: must be a path on the BMC/);
   });
 
   it('a vnc console still rejects aten-only keys', () => {

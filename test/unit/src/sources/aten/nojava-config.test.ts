@@ -45,7 +45,9 @@ describe('convertNojavaConfig', () => {
       },
     });
     expect(hosts[1]).toMatchObject({ username: 'operator', overrides: { extra_login_form_fields: 'method:login,check:00', send_post_data_as_json: false } });
-    expect(hosts[2]).toMatchObject({ id: 'x11', html5: true, dropped: ['templates.html5.html5_endpoint'] });
+    expect(hosts[2]).toMatchObject({ id: 'x11', html5: true, dropped: [], overrides: { html5_endpoint: 'cgi/url_redirect.cgi?url_name=man_ikvm_html5_bootstrap', allow_insecure_ssl: true } });
+    // nojava-ipmi-kvm's page rewriting for its own browser has no counterpart here.
+    expect(convertNojavaConfig('hosts:\n  a: { full_hostname: h, html5_endpoint: p, rewrites: [] }\n')[0]).toMatchObject({ html5: true, dropped: ['hosts.a.rewrites'] });
   });
 
   it('reports errors with the key path', () => {

@@ -3,6 +3,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AtenClientHandshake } from '../../../../../protocols/aten/handshake.js';
 import { AtenServerMessageReader } from '../../../../../protocols/aten/server-messages.js';
 import { GatewayError } from '../../../../../src/errors.js';
+import { Html5UnavailableError } from '../../../../../src/sources/aten/html5-bootstrap.js';
 import { AtenWebSession } from '../../../../../src/sources/aten/web-login.js';
 import { selfSignedCertificate } from '../../../../helpers/aten/self-signed.js';
 import { AtenSimulator } from '../../../../helpers/aten/simulator.js';
@@ -133,5 +134,39 @@ describe('AtenWebSession against the simulator over HTTPS with a self-signed cer
     await expect(AtenWebSession.login({ host: `127.0.0.1:${web.port}`, username: 'ADMIN', password: 'p@ss&word', insecureTls: true })).rejects.toMatchObject({ code: 'GW_ERR_BMC_UNREACHABLE' });
     const s = await AtenWebSession.login({ host: `127.0.0.1:${web.port}`, username: 'ADMIN', password: 'p@ss&word', insecureTls: true, legacyTls: true });
     started.push(s);
+  });
+});
+
+describe('AtenWebSession.fetchHtml5Console (the HTML5 bootstrap page)', () => {
+  it('mints a ticket per fetch and names the console: wss:// on the web port\'s root, the web origin, the SID cookie; the CSRF header goes with the logout', async () => {
+    const { web } = await bmc({ html5: true });
+    const s = await AtenWebSession.login({ host: `127.0.0.1:${web.port}`, username: 'ADMIN', password: 'p@ss&word', insecureTls: true });
+    started.push(s);
+    const a = await s.fetchHtml5Console();
+    expect(a).toEqual({ entryValue: expect.stringMatching(/^[A-Za-z0-9+/]{22}==$/), url: `wss://127.0.0.1:${web.port}/`, origin: `https://127.0.0.1:${web.port}`, cookie: expect.stringMatching(/^SID=[0-9a-f]{32}$/) });
+    expect((await s.fetchHtml5Console()).entryValue).not.toBe(a.entryValue);
+    expect(web.requests[1]!.url).toBe('/cgi/url_redirect.cgi?url_name=man_ikvm_html5_bootstrap');
+    expect(await s.logout()).toBe(true);
+    expect(web.logoutsWithCsrf).toBe(1);
+  });
+
+  it('html5_endpoint moves the page', async () => {
+    const { web } = await bmc({ html5: true });
+    const s = await AtenWebSession.login({ host: `127.0.0.1:${web.port}`, username: 'ADMIN', password: 'p@ss&word', insecureTls: true, overrides: { html5_endpoint: 'cgi/url_redirect.cgi?url_name=man_ikvm_html5_bootstrap&x=1' } });
+    started.push(s);
+    await s.fetchHtml5Console();
+    expect(web.requests[1]!.url).toBe('/cgi/url_redirect.cgi?url_name=man_ikvm_html5_bootstrap&x=1');
+  });
+
+  it('a BMC without the page (X9: 404) or with a page holding no ticket → Html5UnavailableError, GW_ERR_BMC_PROTOCOL', async () => {
+    const { web } = await bmc();
+    const s = await AtenWebSession.login({ host: `127.0.0.1:${web.port}`, username: 'ADMIN', password: 'p@ss&word', insecureTls: true });
+    started.push(s);
+    const err = await s.fetchHtml5Console().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Html5UnavailableError);
+    expect(err).toMatchObject({ code: 'GW_ERR_BMC_PROTOCOL', message: expect.stringMatching(/serves no HTML5 iKVM page \(.*HTTP 404\)/) });
+    const other = await AtenWebSession.login({ host: `127.0.0.1:${web.port}`, username: 'ADMIN', password: 'p@ss&word', insecureTls: true, overrides: { html5_endpoint: 'cgi/logout.cgi' } });
+    started.push(other);
+    await expect(other.fetchHtml5Console()).rejects.toMatchObject({ code: 'GW_ERR_BMC_PROTOCOL', message: expect.stringMatching(/holds no HTML5 console ticket/) });
   });
 });
