@@ -1,8 +1,8 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, readCanvasRgba } from '../helpers/browser.js';
+import { launchChromium } from '../helpers/browser.js';
 import { eqPhp, startTestGateway, TEST_TOKEN, type TestGateway } from '../helpers/gateway.js';
-import { atenConsole, BMC_PASSWORD, meanAbsError, startAtenBmc, until, type AtenBmc } from '../integration/aten/helpers.js';
+import { atenConsole, BMC_PASSWORD, startAtenBmc, until, waitForCanvasToShow, type AtenBmc } from '../integration/aten/helpers.js';
 
 // The simulator sends AST2100 (JPEG-like DCT, 4:2:0, quality selector 7): colour edges blur a little.
 const JPEG_TOLERANCE = 8;
@@ -49,18 +49,7 @@ describe('aten console in Chromium: stock noVNC on the scope URL, ATEN BMC simul
       await page.waitForSelector('body[data-state="connected"]', { timeout: 20_000 });
       expect(await page.title()).toContain('x10-board');
 
-      // noVNC draws the framebuffer 1:1 into its canvas's backing store (scaling is CSS only).
-      let last = '';
-      const deadline = Date.now() + 20_000;
-      for (;;) {
-        const canvas = await readCanvasRgba(page, '#screen canvas');
-        const screen = bmc.kvm.screen;
-        const err = canvas.width === screen.width && canvas.height === screen.height ? meanAbsError(canvas.rgba, screen.rgbx) : Infinity;
-        if (err < JPEG_TOLERANCE) break;
-        last = `canvas ${canvas.width}x${canvas.height}, screen ${screen.width}x${screen.height}, mean error ${err.toFixed(2)}`;
-        if (Date.now() > deadline) throw new Error(`the canvas never showed the simulator's screen: ${last}`);
-        await new Promise((r) => setTimeout(r, 300));
-      }
+      await waitForCanvasToShow(page, () => bmc.kvm.screen, JPEG_TOLERANCE);
 
       // Keys by physical key: noVNC got the -258 confirmation and sends scancodes, which map to HID usages.
       await page.click('#screen canvas');

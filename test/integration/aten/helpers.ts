@@ -1,4 +1,6 @@
 import type { ServerOptions } from 'node:https';
+import type { Page } from 'playwright-core';
+import { readCanvasRgba } from '../../helpers/browser.js';
 import { selfSignedCertificate } from '../../helpers/aten/self-signed.js';
 import { AtenSimulator, type AtenSimulatorOptions } from '../../helpers/aten/simulator.js';
 import { AtenSimulatorWeb, type SimulatorWebOptions } from '../../helpers/aten/simulator-web.js';
@@ -55,5 +57,21 @@ export async function until(cond: () => boolean, what: string, timeoutMs = 10_00
   while (!cond()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/**
+ * Polls the console page's canvas until it shows `screen()` (mean error under `tolerance`). noVNC
+ * draws the framebuffer 1:1 into its canvas's backing store (scaling is CSS only).
+ */
+export async function waitForCanvasToShow(page: Page, screen: () => { width: number; height: number; rgbx: Uint8Array }, tolerance: number, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const canvas = await readCanvasRgba(page, '#screen canvas');
+    const s = screen();
+    const err = canvas.width === s.width && canvas.height === s.height ? meanAbsError(canvas.rgba, s.rgbx) : Infinity;
+    if (err < tolerance) return;
+    if (Date.now() > deadline) throw new Error(`the canvas never showed the simulator's screen: canvas ${canvas.width}x${canvas.height}, screen ${s.width}x${s.height}, mean error ${err.toFixed(2)}`);
+    await new Promise((r) => setTimeout(r, 300));
   }
 }
