@@ -26,7 +26,8 @@ export { ZrleEncoder, type ZrleEncoderOptions } from './zrle-encoder.js';
  * pseudo-encodings). Why this order:
  * - ZRLE first: lossless, one zlib stream, 64x64 tiles with palette/RLE — the best ratio for
  *   consoles (text, flat colour) and what TigerVNC and QEMU do best; BMC links are often slow.
- * - Tight next (lossless only: we never send quality levels, so no JPEG): as good on flat areas,
+ * - Tight next (lossless: we never send quality levels, so conforming servers send no JPEG; the
+ *   decoder still takes JPEG, which obmc-ikvm sends regardless): as good on flat areas,
  *   the preferred encoding of libvncserver-based BMC firmwares.
  * - Hextile: the best choice without zlib, for old servers that have neither ZRLE nor Tight.
  * - Zlib, RRE: rarely better, but some embedded servers offer only these.

@@ -4,6 +4,7 @@ import type { Framebuffer } from '../framebuffer.js';
 import { compressedLengthLimit } from './compressed-length.js';
 import { Inflater } from './inflater.js';
 import { rgbxWords } from './pixel-view.js';
+import { decodeTightJpeg, jpegLengthLimit } from './tight-jpeg.js';
 import type { RectDecoder, RectHeader } from './types.js';
 
 export { TightEncoder, type TightEncoderOptions } from './tight-encoder.js';
@@ -29,11 +30,13 @@ interface TightLayout {
   /** Bytes on the wire for the data: compressed length, or dataLength when sent as is. */
   wireLength: number;
   compressed: boolean;
+  /** JpegCompression: the data is a JPEG image (tight-jpeg.ts). */
+  jpeg?: boolean;
 }
 
 /**
- * Tight (rfbproto "Tight Encoding") for our 32-bpp depth-24 format, where a TPIXEL is 3 bytes R,G,B.
- * One instance per connection keeps the four zlib streams. A rectangle is decoded in one go once all
+ * Tight (rfbproto "Tight Encoding") for our 32-bpp depth-24 format, where a TPIXEL is 3 bytes R,G,B,
+ * including JpegCompression (tight-jpeg.ts). One instance per connection keeps the four zlib streams. A rectangle is decoded in one go once all
  * its bytes are buffered; until then nothing is consumed and the stream-reset bits are not acted on,
  * so the next call simply looks again from the start (the peek costs a handful of byte reads).
  */
@@ -51,6 +54,10 @@ export class TightDecoder implements RectDecoder {
       return true;
     }
     let data = b.subarray(l.dataOffset, l.dataOffset + l.wireLength);
+    if (l.jpeg) {
+      decodeTightJpeg(data, rect, fb);
+      return true;
+    }
     if (l.compressed) {
       const stream = (l.ctl >> 4) & 3;
       data = this.#streams[stream]!.inflate(data, l.dataLength, `tight.stream${stream}`);
@@ -80,8 +87,14 @@ function tightLayout(q: ByteQueue, w: number, h: number): TightLayout | null {
   const comp = ctl >> 4;
   if (comp === TIGHT_FILL) return q.has(4) ? { total: 4, ctl, filter: -1, paletteOffset: 0, colours: 0, dataOffset: 1, dataLength: 3, wireLength: 3, compressed: false } : null;
   if (comp === TIGHT_JPEG) {
-    // We never send quality-level pseudo-encodings, so a conforming server never sends JPEG.
-    throw new RfbError('RFB_ERR_TIGHT_JPEG_UNSUPPORTED', 'JPEG compression received but no quality level was requested', 'tight.compression-control');
+    // We never list a quality-level pseudo-encoding, but obmc-ikvm sends JPEG regardless (tight-jpeg.ts).
+    const len = peekCompactLength(q, 1);
+    if (!len) return null;
+    const limit = jpegLengthLimit(w * h);
+    if (len.length > limit) throw new RfbError('RFB_ERR_COMPRESSED_LENGTH', `${len.length} bytes of JPEG for ${w}x${h} pixels (limit ${limit})`, 'tight.length');
+    const dataOffset = 1 + len.bytes;
+    const total = dataOffset + len.length;
+    return q.has(total) ? { total, ctl, filter: -1, paletteOffset: 0, colours: 0, dataOffset, dataLength: len.length, wireLength: len.length, compressed: false, jpeg: true } : null;
   }
   if (comp > TIGHT_JPEG) {
     throw new RfbError('RFB_ERR_TIGHT_COMPRESSION', `undefined compression type 0x${comp.toString(16)}`, 'tight.compression-control');
@@ -117,29 +130,30 @@ function tightLayout(q: ByteQueue, w: number, h: number): TightLayout | null {
     const total = off + dataLength;
     return q.has(total) ? { total, ctl, filter, paletteOffset, colours, dataOffset: off, dataLength, wireLength: dataLength, compressed: false } : null;
   }
-  // Compact length: 7 bits, 7 bits, 8 bits, each of the first two with a continuation bit.
-  if (!q.has(off + 1)) return null;
-  const b0 = q.peekUint8(off);
-  let length = b0 & 0x7f;
-  let lenBytes = 1;
-  if (b0 & 0x80) {
-    if (!q.has(off + 2)) return null;
-    const b1 = q.peekUint8(off + 1);
-    length |= (b1 & 0x7f) << 7;
-    lenBytes = 2;
-    if (b1 & 0x80) {
-      if (!q.has(off + 3)) return null;
-      length |= q.peekUint8(off + 2) << 14;
-      lenBytes = 3;
-    }
-  }
+  const len = peekCompactLength(q, off);
+  if (!len) return null;
+  const length = len.length;
   const limit = compressedLengthLimit(dataLength);
   if (length > limit) {
     throw new RfbError('RFB_ERR_COMPRESSED_LENGTH', `${length} compressed bytes for ${dataLength} bytes of data (limit ${limit})`, 'tight.length');
   }
-  const dataOffset = off + lenBytes;
+  const dataOffset = off + len.bytes;
   const total = dataOffset + length;
   return q.has(total) ? { total, ctl, filter, paletteOffset, colours, dataOffset, dataLength, wireLength: length, compressed: true } : null;
+}
+
+/** Tight's compact length at `off`: 7 bits, 7 bits, 8 bits, the first two with a continuation bit. Null until buffered. */
+function peekCompactLength(q: ByteQueue, off: number): { length: number; bytes: number } | null {
+  if (!q.has(off + 1)) return null;
+  const b0 = q.peekUint8(off);
+  let length = b0 & 0x7f;
+  if (!(b0 & 0x80)) return { length, bytes: 1 };
+  if (!q.has(off + 2)) return null;
+  const b1 = q.peekUint8(off + 1);
+  length |= (b1 & 0x7f) << 7;
+  if (!(b1 & 0x80)) return { length, bytes: 2 };
+  if (!q.has(off + 3)) return null;
+  return { length: length | (q.peekUint8(off + 2) << 14), bytes: 3 };
 }
 
 function drawPalette(fb: Framebuffer, rect: RectHeader, palette: Buffer, colours: number, data: Buffer): void {

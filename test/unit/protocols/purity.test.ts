@@ -5,11 +5,12 @@ import { describe, expect, it } from 'vitest';
 
 /**
  * STYLE habit 1: everything under protocols/ is pure — bytes in, messages out. It may import only
- * its own modules and computation-only libraries (hashes, ciphers, zlib, DES); no sockets, HTTP,
+ * its own modules and computation-only libraries (hashes, ciphers, zlib, DES, jpeg-js's JPEG decoder);
+ * no sockets, HTTP,
  * WebSocket, files, processes, timers, logging or console.
  */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../protocols');
-const ALLOWED = new Set(['node:crypto', 'node:zlib', 'node-forge']);
+const ALLOWED = new Set(['node:crypto', 'node:zlib', 'node-forge', 'jpeg-js']);
 
 function tsFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {

@@ -45,8 +45,8 @@ describe('TightDecoder', () => {
     expectErrorEverySplit(make, [rect(0, 0, 2, 2, T), rect(0, 2, 2, 2, T)], bytes, 'RFB_ERR_ZLIB_DATA');
   });
 
-  it('JPEG → RFB_ERR_TIGHT_JPEG_UNSUPPORTED', () => {
-    expectErrorEverySplit(make, [rect(0, 0, 2, 2, T)], Buffer.from([0x90, 4, 1, 2, 3, 4]), 'RFB_ERR_TIGHT_JPEG_UNSUPPORTED');
+  it('JPEG data that is not a JPEG → RFB_ERR_TIGHT_JPEG (JPEG itself: tight-jpeg.test.ts)', () => {
+    expectErrorEverySplit(make, [rect(0, 0, 2, 2, T)], Buffer.from([0x90, 4, 1, 2, 3, 4]), 'RFB_ERR_TIGHT_JPEG');
   });
 
   it('PNG and undefined compression types → RFB_ERR_TIGHT_COMPRESSION', () => {
