@@ -5,6 +5,7 @@ import { ENCODING_NAMES } from '../sources/vnc/encoding-names.js';
 import { readDispatchConfig } from '../dispatch/dispatch-config.js';
 import { readRecordingConfig } from '../recording/recording-config.js';
 import { readAtenConsole, readAtenTemplates, type AtenTemplates } from '../sources/aten/aten-config.js';
+import { readOpenBmcConsole } from '../sources/openbmc/openbmc-config.js';
 import type { ConsoleConfig, GatewayConfig, IpmiConfig, OperatorConfig, ServerConfig, TokenConfig } from './types.js';
 
 export const DEFAULTS = Object.freeze({
@@ -170,9 +171,10 @@ function server(r: ConfigReader, path: Path, raw: unknown, atenTemplates: AtenTe
 
 function consoleCfg(r: ConfigReader, path: Path, raw: unknown, atenTemplates: AtenTemplates): ConsoleConfig | undefined {
   if (raw !== null && typeof raw === 'object' && (raw as { type?: unknown }).type === 'aten') return readAtenConsole(r, path, raw as Record<string, unknown>, atenTemplates);
+  if (raw !== null && typeof raw === 'object' && (raw as { type?: unknown }).type === 'openbmc') return readOpenBmcConsole(r, path, raw as Record<string, unknown>);
   const c = r.object(path, raw, ['type', 'host', 'port', 'password', 'shared', 'connectTimeout', 'encodings']);
   if (!c) return undefined;
-  const type = r.oneOf([...path, 'type'], c.type ?? 'vnc', ['vnc', 'aten'] as const);
+  const type = r.oneOf([...path, 'type'], c.type ?? 'vnc', ['vnc', 'aten', 'openbmc'] as const);
   const host = r.string([...path, 'host'], c.host, { required: true });
   const port = r.integer([...path, 'port'], c.port, { min: 1, max: 65535 }) ?? DEFAULTS.vncPort;
   const password = r.string([...path, 'password'], c.password, { nonEmpty: false });

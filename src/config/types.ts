@@ -1,5 +1,6 @@
 /** The validated, frozen configuration the rest of the gateway reads. See docs/config.md. */
 import type { AtenConsoleConfig } from '../sources/aten/aten-config.js';
+import type { OpenBmcConsoleConfig } from '../sources/openbmc/openbmc-config.js';
 import type { RecordingConfig } from '../recording/recording-config.js';
 
 export interface TokenConfig {
@@ -28,7 +29,7 @@ export interface VncConsoleConfig {
   encodings: readonly string[];
 }
 
-export type ConsoleConfig = VncConsoleConfig | AtenConsoleConfig;
+export type ConsoleConfig = VncConsoleConfig | AtenConsoleConfig | OpenBmcConsoleConfig;
 
 export interface IpmiConfig {
   host: string;

@@ -3,6 +3,7 @@ import type { Logger } from '../log.js';
 import type { Source } from './types.js';
 import { AtenSource } from './aten/aten-source.js';
 import { atenSourceOptions } from './aten/aten-config.js';
+import { OpenBmcSource } from './openbmc/openbmc-source.js';
 import { VncSource } from './vnc/vnc-source.js';
 
 /** One Source per console type; adding a vendor adds a case here and a folder beside vnc/. */
@@ -12,5 +13,7 @@ export function createSource(cfg: ConsoleConfig, log: Logger, sessions: Sessions
       return new VncSource(cfg, log, sessions);
     case 'aten':
       return new AtenSource(atenSourceOptions(cfg, sessions), log);
+    case 'openbmc':
+      return new OpenBmcSource(cfg, log, sessions);
   }
 }

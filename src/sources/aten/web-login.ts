@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request, type Dispatcher } from 'undici';
 import { GatewayError } from '../../errors.js';
+import { webTlsOptions } from '../../util/bmc-tls.js';
 import { Html5UnavailableError, parseHtml5Bootstrap } from './html5-bootstrap.js';
 import { JnlpError, MAX_JNLP_BYTES, parseJnlp, type JnlpKvmArguments } from './jnlp.js';
 
@@ -86,7 +87,7 @@ export interface AtenHtml5Console {
 /** TLS settings for everything the gateway opens to this BMC's web port (undici and the HTML5 WebSocket). */
 export function bmcTlsOptions(opts: AtenWebLoginOptions): { rejectUnauthorized: boolean; minVersion?: 'TLSv1'; ciphers?: string } {
   const insecure = opts.insecureTls === true || opts.overrides?.allow_insecure_ssl === true;
-  return { rejectUnauthorized: !insecure, ...(opts.legacyTls ? { minVersion: 'TLSv1' as const, ciphers: 'DEFAULT:@SECLEVEL=0' } : {}) };
+  return webTlsOptions({ insecureTls: insecure, legacyTls: opts.legacyTls });
 }
 
 const DEFAULTS = {

@@ -1,4 +1,4 @@
-import { connect, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { ProtocolError, RfbError } from '../../../protocols/errors.js';
 import { ClientHandshake } from '../../../protocols/rfb/client-handshake.js';
 import {
@@ -17,6 +17,7 @@ import type { SessionsConfig, VncConsoleConfig } from '../../config/types.js';
 import { GatewayError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { ReconnectPolicy } from '../reconnect-policy.js';
+import { tcpTransport, type RfbTransport } from './rfb-transport.js';
 import type { InputEvent, Source, SourceSink } from '../types.js';
 
 /** Pseudo-encodings we ask every VNC server for (rfbproto §7.8). */
@@ -37,14 +38,17 @@ export class VncSource implements Source {
   /** Backoff between reconnect attempts: 0.5 s, 1 s, 2 s, … capped at 10 s. */
   readonly #reconnect: ReconnectPolicy;
   #sink: SourceSink | undefined;
-  #socket: Socket | undefined;
+  #socket: Duplex | undefined;
+  /** The byte pipe to the RFB server: TCP unless the console type says otherwise (openbmc). */
+  readonly #transport: RfbTransport;
   #closed = false;
   #retryTimer: NodeJS.Timeout | undefined;
   #ready = false;
   #size = { width: 0, height: 0 };
 
-  constructor(cfg: VncConsoleConfig, log: Logger, sessions: Pick<SessionsConfig, 'reconnectBudgetMs'>) {
+  constructor(cfg: VncConsoleConfig, log: Logger, sessions: Pick<SessionsConfig, 'reconnectBudgetMs'>, transport: RfbTransport = tcpTransport(cfg.host, cfg.port)) {
     this.#cfg = cfg;
+    this.#transport = transport;
     this.#log = log.child({ source: 'vnc', bmc: `${cfg.host}:${cfg.port}` });
     this.#reconnect = new ReconnectPolicy({ budgetMs: sessions.reconnectBudgetMs, firstDelayMs: 500 });
   }
@@ -80,7 +84,7 @@ export class VncSource implements Source {
   #connect(): void {
     const sink = this.#sink!;
     const cfg = this.#cfg;
-    const socket = connect({ host: cfg.host, port: cfg.port, noDelay: true });
+    const socket = this.#transport.open();
     this.#socket = socket;
     this.#ready = false;
     const handshake = new ClientHandshake({ password: cfg.password, shared: cfg.shared });
@@ -136,7 +140,7 @@ export class VncSource implements Source {
     });
   }
 
-  #handle(messages: ServerMessage[], socket: Socket): void {
+  #handle(messages: ServerMessage[], socket: Duplex): void {
     const sink = this.#sink!;
     for (const m of messages) {
       switch (m.type) {
