@@ -137,6 +137,32 @@ export function parseXwd(data: Buffer): RgbImage {
   return { width, height, rgb };
 }
 
+/**
+ * The reverse of parseXwd, for showing a picture on an X server with `xwud`: a ZPixmap XWD of a
+ * TrueColor visual, depth 24, 32 bits a pixel, most significant byte first (X11 XWDFile.h).
+ */
+export function encodeXwd(image: RgbImage, name = 'bmcgw'): Buffer {
+  const nameBytes = Buffer.from(`${name}\0`, 'latin1');
+  const headerSize = XWD_HEADER_FIELDS * 4 + nameBytes.length;
+  const { width, height } = image;
+  const fields = [
+    headerSize, XWD_FILE_VERSION, Z_PIXMAP, 24, width, height, 0,
+    1, 32, 1, 32, 32, width * 4, // byte_order MSBFirst, bitmap unit/bit order/pad, bits_per_pixel, bytes_per_line
+    4, 0xff0000, 0xff00, 0xff, 8, 0, 0, // TrueColor, masks, bits_per_rgb, colormap_entries, ncolors
+    width, height, 0, 0, 0, // window size, position, border
+  ];
+  const out = Buffer.alloc(headerSize + width * height * 4);
+  fields.forEach((v, i) => out.writeUInt32BE(v, i * 4));
+  nameBytes.copy(out, XWD_HEADER_FIELDS * 4);
+  for (let i = 0; i < width * height; i++) {
+    const o = headerSize + i * 4;
+    out[o + 1] = image.rgb[i * 3]!;
+    out[o + 2] = image.rgb[i * 3 + 1]!;
+    out[o + 3] = image.rgb[i * 3 + 2]!;
+  }
+  return out;
+}
+
 function readPixel(data: Buffer, at: number, bytes: number, little: boolean): number {
   switch (bytes) {
     case 2:
