@@ -40,8 +40,7 @@ export class IpmiApi {
 
   /** The server, checked: known, allowed for this principal, with an `ipmi` block. */
   server(p: Principal, serverId: string): ServerConfig & { ipmi: NonNullable<ServerConfig['ipmi']> } {
-    const server = this.#ctx.registry.server(serverId);
-    if (!p.mayOpen(server.id)) throw new GatewayError('GW_ERR_FORBIDDEN_SERVER', `this token may not use server "${server.id}"`);
+    const server = this.#allowed(p, serverId);
     if (!server.ipmi) throw new GatewayError('GW_ERR_NO_IPMI', `server "${server.id}" has no ipmi configured`);
     return server as ServerConfig & { ipmi: NonNullable<ServerConfig['ipmi']> };
   }
@@ -65,11 +64,25 @@ export class IpmiApi {
       this.service.setBootDevice(target, req.device, req.persistent, p.name));
   }
 
+  /** The server, checked: known and allowed for this principal. */
+  #allowed(p: Principal, serverId: string): ServerConfig {
+    const server = this.#ctx.registry.server(serverId);
+    if (!p.mayOpen(server.id)) throw new GatewayError('GW_ERR_FORBIDDEN_SERVER', `this token may not use server "${server.id}"`);
+    return server;
+  }
+
   /** Runs `fn` on the server's IPMI target and writes the audit line, whatever the outcome. */
-  async audited<T>(p: Principal, serverId: string, action: string, fn: (target: IpmiTarget, server: ServerConfig) => Promise<T>): Promise<T> {
+  audited<T>(p: Principal, serverId: string, action: string, fn: (target: IpmiTarget, server: ServerConfig) => Promise<T>): Promise<T> {
+    return this.auditedServer(p, serverId, action, (server) => {
+      if (!server.ipmi) throw new GatewayError('GW_ERR_NO_IPMI', `server "${server.id}" has no ipmi configured`);
+      return fn(ipmiTargetOf(server.ipmi), server);
+    });
+  }
+
+  /** Runs `fn` on a server this principal may use (IPMI or not: a serial console) and writes the audit line. */
+  async auditedServer<T>(p: Principal, serverId: string, action: string, fn: (server: ServerConfig) => Promise<T>): Promise<T> {
     try {
-      const server = this.server(p, serverId);
-      const result = await fn(ipmiTargetOf(server.ipmi), server);
+      const result = await fn(this.#allowed(p, serverId));
       this.#audit.info({ event: 'audit', who: p.name, kind: p.kind, server: serverId, action, result: 'ok' }, `${action} on ${serverId}`);
       return result;
     } catch (err) {
@@ -138,7 +151,6 @@ export async function ipmiRoutes(app: FastifyInstance, ctx: GatewayContext): Pro
   const sols = new SolSessionRegistry({
     config: ctx.config,
     log: ctx.log.child({ component: 'sol' }),
-    service,
     closeNotifier: ctx.registry.closeNotifier,
     onEnded: (s, code, reason) => {
       solTickets.revokeSession(s.id);

@@ -9,6 +9,7 @@ import { WEB_DIR } from '../paths.js';
 import type { TicketStore } from '../session/tickets.js';
 import type { SolSessionRegistry } from '../sol/sol-registry.js';
 import type { SolSession } from '../sol/sol-session.js';
+import { serialTransportFor } from '../sol/serial-transports.js';
 import { attachSolViewer } from '../sol/sol-viewer.js';
 import { CloseCode } from '../viewer/viewer.js';
 import type { Principal } from './auth.js';
@@ -61,13 +62,15 @@ export async function solRoutes(app: FastifyInstance, ctx: GatewayContext, deps:
   await app.register(fastifyStatic, { root: join(XTERM_DIR, 'lib'), prefix: '/xterm/lib/', decorateReply: false, index: false });
   await app.register(fastifyStatic, { root: join(XTERM_DIR, 'css'), prefix: '/xterm/css/', decorateReply: false, index: false });
 
+  const solLog = ctx.log.child({ component: 'sol' });
   const open = (p: Principal, serverId: string, closeUrlRaw: string | undefined): Promise<OpenSolResult> =>
-    api.audited(p, serverId, 'sol.open', async (target, server) => {
+    api.auditedServer(p, serverId, 'sol.open', async (server) => {
       const closeUrl = closeUrlRaw === undefined || closeUrlRaw === '' ? undefined : checkCloseUrl(closeUrlRaw);
-      // Ask the BMC now (Get Chassis Status on the shared session), so a wrong password or a dead BMC
-      // reaches the caller, not a customer looking at an empty terminal.
-      await api.service.status(target);
-      const { session, joined } = sols.open(server, { closeUrl, actor: p.name });
+      const transport = serialTransportFor(server, api.service, solLog);
+      // Ask the BMC now (IPMI: Get Chassis Status on the shared session; OpenBMC: a Redfish login),
+      // so a wrong password or a dead BMC reaches the caller, not a customer looking at an empty terminal.
+      await transport.check();
+      const { session, joined } = sols.open(server, { transport, closeUrl, actor: p.name });
       const max = ctx.config.sessions.maxViewers;
       if (session.viewers.size + tickets.pendingFor(session.id) >= max) {
         throw new GatewayError('GW_ERR_TOO_MANY_VIEWERS', `the serial console of "${server.id}" already has ${max} viewers (sessions.maxViewers)`);

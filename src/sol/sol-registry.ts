@@ -1,10 +1,9 @@
 import type { GatewayConfig, ServerConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
-import { ipmiTargetOf } from '../ipmi/config-target.js';
-import type { IpmiService } from '../ipmi/ipmi-service.js';
 import type { Logger } from '../log.js';
 import type { CloseNotifier } from '../session/close-notifier.js';
 import type { EndCode } from '../session/session.js';
+import type { SerialTransport } from './serial-port.js';
 import { SolSession } from './sol-session.js';
 
 /**
@@ -19,21 +18,21 @@ export class SolSessionRegistry {
   static readonly ENDED_MAX = 10_000;
   readonly #config: GatewayConfig;
   readonly #log: Logger;
-  readonly #service: IpmiService;
   readonly #notifier: CloseNotifier;
   readonly #onEnded: (s: SolSession, code: EndCode, reason: string) => void;
 
-  constructor(o: { config: GatewayConfig; log: Logger; service: IpmiService; closeNotifier: CloseNotifier; onEnded?: (s: SolSession, code: EndCode, reason: string) => void }) {
+  constructor(o: { config: GatewayConfig; log: Logger; closeNotifier: CloseNotifier; onEnded?: (s: SolSession, code: EndCode, reason: string) => void }) {
     this.#config = o.config;
     this.#log = o.log;
-    this.#service = o.service;
     this.#notifier = o.closeNotifier;
     this.#onEnded = o.onEnded ?? (() => {});
   }
 
-  /** The server's live serial console, or a new one (SOL is activated by its first viewer). */
-  open(server: ServerConfig, o: { closeUrl?: string | undefined; actor: string }): { session: SolSession; joined: boolean } {
-    if (!server.ipmi) throw new GatewayError('GW_ERR_NO_IPMI', `server "${server.id}" has no ipmi configured`);
+  /**
+   * The server's live serial console, or a new one over `transport` (serial-transports.ts; the port
+   * is opened by its first viewer).
+   */
+  open(server: ServerConfig, o: { transport: SerialTransport; closeUrl?: string | undefined; actor: string }): { session: SolSession; joined: boolean } {
     const existing = this.#byServer.get(server.id);
     if (existing && existing.state !== 'ended') {
       if (o.closeUrl) existing.addCloseUrl(o.closeUrl);
@@ -45,8 +44,7 @@ export class SolSessionRegistry {
     const s = this.#config.sessions;
     const session = new SolSession({
       server,
-      target: ipmiTargetOf(server.ipmi),
-      service: this.#service,
+      transport: o.transport,
       log: this.#log,
       limits: { idleTimeoutMs: s.idleTimeoutMs, maxLifetimeMs: s.maxLifetimeMs },
       closeUrl: o.closeUrl,

@@ -1,18 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerConfig } from '../config/types.js';
-import type { IpmiService } from '../ipmi/ipmi-service.js';
-import type { SolCloseReason, SolConnection } from '../ipmi/sol-connection.js';
-import type { IpmiTarget } from '../ipmi/types.js';
 import type { Logger } from '../log.js';
 import { formatMs, type EndCode } from '../session/session.js';
+import type { SerialPort, SerialPortEnd, SerialTransport } from './serial-port.js';
 
 /** What a SolSession needs of one browser tab (implemented over a WebSocket by sol-viewer.ts). */
 export interface SolViewerPort {
   readonly id: string;
   /** Characters from the serial port. */
   send(bytes: Buffer): void;
-  /** A control message (JSON text frame): state changes the page shows. */
-  notify(message: { type: 'state'; state: SolSessionState; detail?: string }): void;
+  /** A control message (JSON text frame): state changes the page shows, and notices for the viewer. */
+  notify(message: { type: 'state'; state: SolSessionState; detail?: string } | { type: 'notice'; text: string }): void;
   /** Stop / restart reading input from this viewer (backpressure towards the BMC). */
   pause(): void;
   resume(): void;
@@ -30,12 +28,12 @@ export interface SolSessionLimits {
 
 export interface SolSessionOptions {
   readonly server: ServerConfig;
-  readonly target: IpmiTarget;
-  readonly service: IpmiService;
+  /** How this server's serial console is reached (IPMI SOL, bmcweb's console WebSocket, …). */
+  readonly transport: SerialTransport;
   readonly log: Logger;
   readonly limits: SolSessionLimits;
   readonly closeUrl?: string | undefined;
-  /** Who opened it (for the IPMI audit of the activation). */
+  /** Who opened it (for the audit of the activation). */
   readonly actor: string;
   readonly ended: (s: SolSession, code: EndCode, reason: string) => void;
 }
@@ -45,15 +43,15 @@ const PENDING_INPUT_MAX = 256 * 1024;
 
 /**
  * One serial console per server, shared by every viewer of it (a BMC has one SOL payload per
- * instance). SOL is activated when the first viewer arrives and deactivated when the last one
- * leaves, so a console nobody watches does not hold the payload another tool may want; the session
- * itself stays for `idleTimeoutMs` (a reload of the page reactivates), then ends and its close URLs
- * are called, like a KVM session (src/session/session.ts).
+ * instance). The serial port (a SerialTransport's: IPMI SOL, bmcweb's console WebSocket) is opened
+ * when the first viewer arrives and closed when the last one leaves, so a console nobody watches
+ * does not hold the payload another tool may want; the session itself stays for `idleTimeoutMs` (a
+ * reload of the page reopens), then ends and its close URLs are called, like a KVM session
+ * (src/session/session.ts).
  */
 export class SolSession {
   readonly id = randomBytes(12).toString('base64url');
   readonly server: ServerConfig;
-  readonly target: IpmiTarget;
   readonly createdAt = Date.now();
   readonly viewers = new Set<SolViewerPort>();
   readonly closeUrls = new Set<string>();
@@ -61,8 +59,8 @@ export class SolSession {
   #state: SolSessionState = 'idle';
   #endReason: string | undefined;
   readonly #o: SolSessionOptions;
-  #sol: SolConnection | null = null;
-  /** The Deactivate Payload of the previous activation, still in flight (a page reload re-attaches at once). */
+  #sol: SerialPort | null = null;
+  /** The close of the previous port (IPMI: its Deactivate Payload), still in flight (a page reload re-attaches at once). */
   #deactivating: Promise<void> | null = null;
   #activating: Promise<void> | null = null;
   #pending: Buffer[] = [];
@@ -74,7 +72,6 @@ export class SolSession {
   constructor(o: SolSessionOptions) {
     this.#o = o;
     this.server = o.server;
-    this.target = o.target;
     if (o.closeUrl) this.closeUrls.add(o.closeUrl);
     this.#lifetimeTimer = o.limits.maxLifetimeMs > 0 ? setTimeout(() => this.end(`reached the maximum session lifetime of ${formatMs(o.limits.maxLifetimeMs)}`, 'lifetime'), o.limits.maxLifetimeMs) : null;
     this.#lifetimeTimer?.unref();
@@ -133,7 +130,8 @@ export class SolSession {
   }
 
   sendBreak(viewer: SolViewerPort): void {
-    if (this.viewers.has(viewer)) this.#sol?.sendBreak();
+    if (!this.viewers.has(viewer) || !this.#sol) return;
+    if (!this.#sol.sendBreak()) viewer.notify({ type: 'notice', text: `${this.#o.transport.kind} has no serial BREAK` });
   }
 
   /** Ends the session: SOL deactivated, viewers closed with the reason, close URLs called. Idempotent. */
@@ -156,15 +154,15 @@ export class SolSession {
     if (this.#activating) return this.#activating;
     this.#state = 'activating';
     this.#activating = (async () => {
-      let sol: SolConnection;
+      let sol: SerialPort;
       try {
-        // SolConnection.open refuses a session whose previous console has not finished closing.
+        // IPMI refuses a session whose previous console has not finished closing: wait for it.
         if (this.#deactivating) await this.#deactivating;
-        sol = await this.#o.service.openSol(this.target, { actor: this.#o.actor });
+        sol = await this.#o.transport.open({ actor: this.#o.actor });
       } catch (err) {
         const message = describe(err);
-        this.#o.log.warn({ event: 'sol-activate-failed', server: this.server.id, session: this.id, err: message }, 'SOL activation failed');
-        this.end(`SOL activation failed: ${message}`, 'bmc-unreachable');
+        this.#o.log.warn({ event: 'sol-activate-failed', server: this.server.id, session: this.id, via: this.#o.transport.kind, err: message }, 'serial console activation failed');
+        this.end(`${this.#o.transport.kind} activation failed: ${message}`, 'bmc-unreachable');
         return;
       } finally {
         this.#activating = null;
@@ -194,7 +192,7 @@ export class SolSession {
     const sol = this.#sol;
     if (!sol) return;
     this.stats.bytesToBmc += bytes.length;
-    // Backpressure (STYLE.md habit 8): above SolConnection's high-water mark stop reading the
+    // Backpressure (STYLE.md habit 8): above the serial port's high-water mark stop reading the
     // viewers' sockets until the BMC has taken the queue; a paste never grows memory without bound.
     if (!sol.write(bytes) && !this.#paused) {
       this.#paused = true;
@@ -213,16 +211,13 @@ export class SolSession {
     for (const v of this.viewers) v.send(bytes);
   }
 
-  #onSolClosed(sol: SolConnection, reason: SolCloseReason): void {
+  #onSolClosed(sol: SerialPort, end: SerialPortEnd): void {
     if (this.#sol !== sol) return;
     this.#sol = null;
     this.#resumeAll();
-    if (reason.type === 'closed' || this.#state === 'ended') return;
-    // The BMC or the network ended SOL under us: the viewers cannot type anywhere, so the session ends.
-    const why = reason.type === 'bmc-deactivated'
-      ? 'the BMC deactivated SOL (another session may have taken it over)'
-      : `the IPMI session was lost${'error' in reason && reason.error ? `: ${describe(reason.error)}` : ''}`;
-    this.end(why, 'bmc-unreachable');
+    if (end.type === 'closed' || this.#state === 'ended') return;
+    // The BMC or the network ended the console under us: the viewers cannot type anywhere, so the session ends.
+    this.end(end.why, 'bmc-unreachable');
   }
 
   #deactivate(): void {
@@ -233,7 +228,7 @@ export class SolSession {
     if (sol) this.#closeSol(sol);
   }
 
-  #closeSol(sol: SolConnection): void {
+  #closeSol(sol: SerialPort): void {
     const done: Promise<void> = sol.close().finally(() => {
       if (this.#deactivating === done) this.#deactivating = null;
     });
@@ -252,9 +247,12 @@ export class SolSession {
   }
 }
 
-/** An error's code and message, for viewers and logs (never a stack, never secrets: IPMI messages carry none). */
+/**
+ * An error's code and message, for viewers and logs (never a stack; never secrets: IPMI and bmcweb
+ * errors carry none).
+ */
 export function describe(err: unknown): string {
   const e = err as { code?: unknown; message?: unknown };
   const message = typeof e?.message === 'string' ? e.message : String(err);
-  return typeof e?.code === 'string' && e.code.startsWith('IPMI_ERR_') ? `${e.code}: ${message}` : message;
+  return typeof e?.code === 'string' && /^(IPMI|GW)_ERR_/.test(e.code) ? `${e.code}: ${message}` : message;
 }

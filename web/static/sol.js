@@ -1,6 +1,7 @@
 // The serial console page: xterm.js (loaded unmodified from the @xterm/xterm package at /xterm/)
 // over the gateway's WebSocket /sol-ws/KEY. Binary frames are the serial bytes both ways; text frames
-// are JSON control messages ({"type":"state",…} from the gateway, {"type":"break"} to it).
+// are JSON control messages ({"type":"state",…} and {"type":"notice","text":…} from the gateway,
+// {"type":"break"} to it).
 import { Terminal } from '/xterm/lib/xterm.mjs';
 import { $, KEY, fetchStatus as fetchStatusAt, setStatus, showMessage } from '/static/page-common.js';
 const encoder = new TextEncoder();
@@ -76,6 +77,8 @@ function connect() {
         });
       } else if (msg.type === 'state' && msg.state === 'activating') {
         setStatus('activating', 'Activating SOL…');
+      } else if (msg.type === 'notice' && typeof msg.text === 'string') {
+        showMessage(msg.text); // e.g. a BREAK on a console that has none (OpenBMC's console0)
       }
       return;
     }

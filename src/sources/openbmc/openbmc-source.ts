@@ -47,7 +47,7 @@ export class OpenBmcSource implements Source {
 }
 
 /** Opens `path` on the BMC after a Redfish login, as a byte pipe; the session is deleted when the pipe closes. */
-export function bmcwebTransport(cfg: OpenBmcConsoleConfig, path: string, what: string, log: Logger): RfbTransport & { open(): WebSocketBytePipe } {
+export function bmcwebTransport(cfg: OpenBmcConsoleConfig, path: string, what: string, log: Logger): { open(): WebSocketBytePipe } {
   return {
     open(): WebSocketBytePipe {
       const pipe = new WebSocketBytePipe(`${what} (${path})`);

@@ -53,6 +53,7 @@ export class WebSocketBytePipe extends Duplex {
     const waiting = this.#waiting;
     this.#waiting = undefined;
     if (waiting) this.#send(waiting.chunk, waiting.callback);
+    this.emit('connect'); // like net.Socket: the pipe carries bytes from now on
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {

@@ -4,9 +4,10 @@ import type { IpmiService } from '../../../../src/ipmi/ipmi-service.js';
 import type { SolCloseReason, SolConnection } from '../../../../src/ipmi/sol-connection.js';
 import { createLogger } from '../../../../src/log.js';
 import type { EndCode } from '../../../../src/session/session.js';
+import { ipmiSerialTransport } from '../../../../src/sol/ipmi-serial.js';
 import { SolSession, type SolViewerPort } from '../../../../src/sol/sol-session.js';
 
-// SolSession's lifecycle with a fake IpmiService / SolConnection: who activates, who deactivates,
+// SolSession's lifecycle over the IPMI serial transport with a fake IpmiService / SolConnection: who activates, who deactivates,
 // what happens to input before activation, backpressure, and every way it ends.
 
 class FakeSol {
@@ -52,7 +53,7 @@ function viewer(id = 'v'): SolViewerPort & { got: string; states: string[]; clos
   const v = {
     id, got: '', states: [] as string[], closedWith: null as string | null, paused: false,
     send(b: Buffer) { v.got += b.toString(); },
-    notify(m: { state: string }) { v.states.push(m.state); },
+    notify(m: { type: string; state?: string; text?: string }) { v.states.push(m.state ?? `notice: ${m.text}`); },
     pause() { v.paused = true; },
     resume() { v.paused = false; },
     close(reason: string) { v.closedWith = reason; },
@@ -66,8 +67,9 @@ const sessions: SolSession[] = [];
 function make(service: FakeService, limits = { idleTimeoutMs: 60_000, maxLifetimeMs: 0 }) {
   const ended: { code: EndCode; reason: string }[] = [];
   const s = new SolSession({
-    server, target: { host: 'h', port: 623, user: 'u', password: 'p', cipherSuites: [3], privilege: 'ADMINISTRATOR' },
-    service: service as unknown as IpmiService, log: createLogger('silent'), limits, actor: 'tester',
+    server,
+    transport: ipmiSerialTransport(service as unknown as IpmiService, { host: 'h', port: 623, user: 'u', password: 'p', cipherSuites: [3], privilege: 'ADMINISTRATOR' }),
+    log: createLogger('silent'), limits, actor: 'tester',
     ended: (_s, code, reason) => ended.push({ code, reason }),
   });
   sessions.push(s);
