@@ -111,6 +111,19 @@ sessions: { idleTimeout: "5 minutes" }
     expect(() => loadConfigFile(join(dir, 'missing.yaml'))).toThrow(/cannot read the file/);
   });
 
+  it('reads an openbmc console, with defaults, and names what is wrong in one', () => {
+    const obmc = GOOD.replace('console: { type: vnc, host: "127.0.0.1", port: 5901, password: "secret" }', 'console: { type: openbmc, host: "[fd00::5]", user: root, password: "obmc-pw" }');
+    expect(parseConfig(obmc, 'test.yaml').servers[0]!.console).toEqual({
+      type: 'openbmc', host: 'fd00::5', port: 443, user: 'root', password: 'obmc-pw', insecureTls: false, legacyTls: false, connectTimeoutMs: 10_000, webTimeoutMs: 10_000,
+    });
+    const p = problems(GOOD.replace('console: { type: vnc, host: "127.0.0.1", port: 5901, password: "secret" }', 'console: { type: openbmc, host: "10.0.0.5:443", encodings: [tight], insecureTls: "yes" }'));
+    expect(p.join('\n')).toMatch(/console\.host: give the address alone and the port as port/);
+    expect(p.join('\n')).toMatch(/console\.encodings: unknown key/);
+    expect(p.join('\n')).toMatch(/console\.insecureTls: must be true or false/);
+    expect(p.join('\n')).toMatch(/console\.user: .*required/);
+    expect(p.join('\n')).toMatch(/console\.password: .*required/);
+  });
+
   it('parses listen addresses', () => {
     expect(parseListen('[::1]:8080')).toEqual({ host: '::1', port: 8080 });
     expect(parseListen(':8080')).toEqual({ host: '0.0.0.0', port: 8080 });
