@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { GatewayError } from '../../errors.js';
+import { bmcRequest } from '../../util/bmc-http.js';
 import { webTlsOptions } from '../../util/bmc-tls.js';
 import { Html5UnavailableError, parseHtml5Bootstrap } from './html5-bootstrap.js';
 import { JnlpError, MAX_JNLP_BYTES, parseJnlp, type JnlpKvmArguments } from './jnlp.js';
@@ -266,40 +267,9 @@ function loginRequest(opts: AtenWebLoginOptions, keys: typeof DEFAULTS & NojavaI
 }
 
 async function send(agent: Dispatcher, opts: AtenWebLoginOptions, url: URL, init: RequestInit): Promise<HttpResult> {
-  const timeout = opts.timeoutMs ?? 10_000;
-  let res: Dispatcher.ResponseData;
-  try {
-    res = await request(url, {
-      dispatcher: agent,
-      method: init.method,
-      headers: init.headers,
-      ...(init.body !== undefined ? { body: init.body } : {}),
-      headersTimeout: timeout,
-      bodyTimeout: timeout,
-      signal: AbortSignal.timeout(timeout),
-    });
-  } catch (e) {
-    const code = (e as { code?: string; name?: string }).code ?? (e as { name?: string }).name ?? '';
-    if (/TIMEOUT|AbortError|TimeoutError/i.test(code)) throw new GatewayError('GW_ERR_BMC_TIMEOUT', `${url.origin} did not answer within ${timeout} ms`, { cause: e });
-    throw new GatewayError('GW_ERR_BMC_UNREACHABLE', `cannot reach ${url.origin}: ${(e as Error).message}`, { cause: e });
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const c of res.body) {
-      size += (c as Buffer).length;
-      if (size > Math.max(MAX_BODY_BYTES, MAX_JNLP_BYTES)) {
-        res.body.destroy();
-        throw new GatewayError('GW_ERR_BMC_PROTOCOL', `${url.pathname}: reply body over ${MAX_BODY_BYTES} bytes`);
-      }
-      chunks.push(c as Buffer);
-    }
-  } catch (e) {
-    if (e instanceof GatewayError) throw e;
-    throw new GatewayError('GW_ERR_BMC_TIMEOUT', `${url.origin} stopped sending: ${(e as Error).message}`, { cause: e });
-  }
+  const res = await bmcRequest(agent, url, init, { timeoutMs: opts.timeoutMs ?? 10_000, maxBodyBytes: Math.max(MAX_BODY_BYTES, MAX_JNLP_BYTES) });
   const sc = res.headers['set-cookie'];
-  return { status: res.statusCode, setCookies: sc === undefined ? [] : Array.isArray(sc) ? sc : [sc], body: Buffer.concat(chunks).toString('utf8') };
+  return { status: res.status, setCookies: sc === undefined ? [] : Array.isArray(sc) ? sc : [sc], body: res.body };
 }
 
 /**

@@ -1,7 +1,8 @@
 import type { ClientRequest, IncomingMessage } from 'node:http';
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { WebSocket } from 'ws';
 import { GatewayError } from '../../errors.js';
+import { bmcRequest, type BmcHttpRequest, type BmcHttpResult } from '../../util/bmc-http.js';
 import { webTlsOptions } from '../../util/bmc-tls.js';
 
 /**
@@ -153,45 +154,10 @@ export class BmcwebSession {
   }
 }
 
-interface HttpResult {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
+type HttpResult = BmcHttpResult;
 
-async function send(agent: Dispatcher, timeoutMs: number, url: URL, init: { method: 'POST' | 'DELETE'; headers: Record<string, string>; body?: string }): Promise<HttpResult> {
-  let res: Dispatcher.ResponseData;
-  try {
-    res = await request(url, {
-      dispatcher: agent,
-      method: init.method,
-      headers: init.headers,
-      ...(init.body !== undefined ? { body: init.body } : {}),
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-  } catch (e) {
-    const code = (e as { code?: string }).code ?? (e as { name?: string }).name ?? '';
-    if (/TIMEOUT|AbortError|TimeoutError/i.test(code)) throw new GatewayError('GW_ERR_BMC_TIMEOUT', `${url.origin} did not answer within ${timeoutMs} ms`, { cause: e });
-    throw new GatewayError('GW_ERR_BMC_UNREACHABLE', `cannot reach ${url.origin}: ${(e as Error).message}`, { cause: e });
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const c of res.body) {
-      size += (c as Buffer).length;
-      if (size > MAX_BODY_BYTES) {
-        res.body.destroy();
-        throw new GatewayError('GW_ERR_BMC_PROTOCOL', `${url.pathname}: answer over ${MAX_BODY_BYTES} bytes`);
-      }
-      chunks.push(c as Buffer);
-    }
-  } catch (e) {
-    if (e instanceof GatewayError) throw e;
-    throw new GatewayError('GW_ERR_BMC_TIMEOUT', `${url.origin} stopped sending: ${(e as Error).message}`, { cause: e });
-  }
-  return { status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') };
+function send(agent: Dispatcher, timeoutMs: number, url: URL, init: BmcHttpRequest): Promise<HttpResult> {
+  return bmcRequest(agent, url, init, { timeoutMs, maxBodyBytes: MAX_BODY_BYTES });
 }
 
 function header(res: HttpResult, name: string): string | undefined {
