@@ -27,6 +27,8 @@ import { connect, type AddressInfo, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { selfSignedCertificate } from '../aten/self-signed.js';
+import type { RgbImage } from '../images.js';
+import { IkvmLikeServer } from './ikvm-like.js';
 import { SetEncodingsRewriter, TightJpegCounter } from './rfb-forcer.js';
 
 export interface OpenBmcUser {
@@ -42,6 +44,8 @@ export interface OpenBmcSimulatorOptions {
   /** TigerVNC JPEG quality level forced on the RFB server (0..9), default 8; and a subsampling pseudo-encoding. */
   jpegQuality?: number;
   jpegSubsampling?: number;
+  /** Instead of rfbPort: speak obmc-ikvm's own wire format on /kvm/0, showing this picture (ikvm-like.ts). */
+  ikvmScreen?: RgbImage;
 }
 
 interface RedfishSession {
@@ -74,6 +78,8 @@ export class OpenBmcSimulator {
   /** One per KVM connection: what went over the wire from the RFB server. */
   readonly jpegCounters: TightJpegCounter[] = [];
   readonly rewriters: SetEncodingsRewriter[] = [];
+  /** The obmc-ikvm stand-ins, one per KVM connection (ikvmScreen mode). */
+  readonly ikvms: IkvmLikeServer[] = [];
   readonly #server: Server;
   readonly #wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   readonly #kvm = new Set<WebSocket>();
@@ -225,14 +231,25 @@ export class OpenBmcSimulator {
   }
 
   #kvmOpened(ws: WebSocket): void {
-    if (this.#kvm.size >= MAX_KVM_SESSIONS || this.#o.rfbPort === undefined) {
-      ws.close(1000, this.#o.rfbPort === undefined ? 'Error in connecting to KVM port' : 'Max sessions are already connected');
+    if (this.#kvm.size >= MAX_KVM_SESSIONS || (this.#o.rfbPort === undefined && !this.#o.ikvmScreen)) {
+      ws.close(1000, this.#kvm.size >= MAX_KVM_SESSIONS ? 'Max sessions are already connected' : 'Error in connecting to KVM port');
       return;
     }
     this.#kvm.add(ws);
+    ws.on('close', () => this.#kvm.delete(ws));
+    ws.on('error', () => {});
+    if (this.#o.ikvmScreen) {
+      const ikvm = new IkvmLikeServer(ws, this.ikvms.at(-1)?.screen ?? this.#o.ikvmScreen);
+      this.ikvms.push(ikvm);
+      ws.on('message', (data) => {
+        const bytes = this.#fits(ws, data);
+        if (bytes) ikvm.receive(bytes);
+      });
+      return;
+    }
     const rewriter = new SetEncodingsRewriter(this.#o.jpegQuality ?? 8, this.#o.jpegSubsampling);
     this.rewriters.push(rewriter);
-    const host: Socket = connect({ host: '127.0.0.1', port: this.#o.rfbPort });
+    const host: Socket = connect({ host: '127.0.0.1', port: this.#o.rfbPort! });
     const pending: Buffer[] = [];
     host.on('connect', () => {
       for (const b of pending.splice(0)) host.write(b);
@@ -252,11 +269,7 @@ export class OpenBmcSimulator {
       if (host.connecting) pending.push(out);
       else host.write(out);
     });
-    ws.on('close', () => {
-      this.#kvm.delete(ws);
-      host.destroy();
-    });
-    ws.on('error', () => {});
+    ws.on('close', () => host.destroy());
   }
 
   #consoleOpened(ws: WebSocket): void {
