@@ -13,11 +13,12 @@ import { startLoggedGateway } from '../integration/ipmi/gateway-helpers.js';
 // /console0 (which echoes). Nothing secret reaches the browser or the log.
 
 /**
- * The canvas against the X screen. JPEG is lossy: over the photo-like area TigerVNC's quality 8
- * (JPEG 92, no chroma subsampling) leaves a mean error of about 1 level a channel; a wrong decode
- * (swapped chroma, a shifted block grid, a wrong colour transform or place) is tens of levels off.
- * 6 tells the two apart with room to spare. What Xvnc sends losslessly (the xterm, the root) must be
- * within 1: the browser side stays lossless.
+ * The canvas against the X screen. JPEG is lossy: over the photo-like area TigerVNC's JPEG (quality
+ * level 8, JPEG 92 without chroma subsampling, then its high-quality refresh once the screen is
+ * still) leaves a mean error of about 1 level a channel; a wrong decode (swapped chroma, a shifted
+ * block grid, a wrong colour transform or place) is tens of levels off. 6 tells the two apart with
+ * room to spare. What Xvnc sends losslessly (the xterm, the root) must be within 1: the browser side
+ * stays lossless.
  */
 const JPEG_MEAN_TOLERANCE = 6;
 
