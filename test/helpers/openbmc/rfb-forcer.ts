@@ -87,6 +87,8 @@ export class SetEncodingsRewriter {
 export class TightJpegCounter {
   jpegRects = 0;
   otherTightRects = 0;
+  /** The first JPEG rectangles: where they went and their JPEG data. */
+  readonly jpegSamples: { x: number; y: number; width: number; height: number; jpeg: Buffer }[] = [];
   error: string | undefined;
   #handshake = new ClientHandshake({ shared: true });
   #reader: ServerMessageReader | undefined;
@@ -113,13 +115,32 @@ export class TightJpegCounter {
     return {
       decodeRect: (q, rect, fb) => {
         const ctl = q.has(1) ? q.peekUint8(0) : -1;
+        // A JPEG rectangle's bytes, kept (the first few) for tests to decode and compare themselves.
+        const all = q.has(1) ? q.peek(q.length) : Buffer.alloc(0);
         const done = inner.decodeRect(q, rect, fb);
         if (done) {
-          if (ctl >> 4 === 0x9) this.jpegRects++;
-          else this.otherTightRects++;
+          if (ctl >> 4 === 0x9) {
+            this.jpegRects++;
+            if (this.jpegSamples.length < 64) this.jpegSamples.push({ x: rect.x, y: rect.y, width: rect.width, height: rect.height, jpeg: Buffer.from(jpegOf(all)) });
+          } else this.otherTightRects++;
         }
         return done;
       },
     };
   }
+}
+
+/** The JPEG data of a Tight JPEG rectangle: control byte, compact length, data. */
+function jpegOf(b: Buffer): Buffer {
+  let len = b[1]! & 0x7f;
+  let off = 2;
+  if (b[1]! & 0x80) {
+    len |= (b[2]! & 0x7f) << 7;
+    off = 3;
+    if (b[2]! & 0x80) {
+      len |= b[3]! << 14;
+      off = 4;
+    }
+  }
+  return b.subarray(off, off + len);
 }
