@@ -19,7 +19,7 @@ export interface OpenBmcConsoleConfig {
   insecureTls: boolean;
   /** Allow TLS 1.0/1.1 and legacy ciphers for this BMC. */
   legacyTls: boolean;
-  /** Upper bound of the RFB handshake once the KVM WebSocket is open. */
+  /** Time for the RFB handshake; the source's one timer runs this + 2 × webTimeoutMs (login and WebSocket first). */
   connectTimeoutMs: number;
   /** Upper bound of each web request (login, logout) and of a WebSocket's opening handshake. */
   webTimeoutMs: number;
