@@ -1,7 +1,7 @@
 /**
  * Errors raised by the pure codecs in protocols/.
  *
- * Every error carries a stable `code` (RFB_ERR_*, ATEN_ERR_*, IPMI_ERR_*, FBS_ERR_*) and, where one
+ * Every error carries a stable `code` (RFB_ERR_*, ATEN_ERR_*, IPMI_ERR_*, FBS_ERR_*, PCAP_ERR_*) and, where one
  * piece of input was at fault, the protocol `field` that was wrong. Bad bytes from a peer are always
  * one of these; anything else escaping a parser is a bug (a fuzz test checks this).
  * The mapping to HTTP status / WebSocket close code happens in src/errors.ts, not here.
@@ -43,5 +43,12 @@ export class FbsError extends ProtocolError {
   constructor(code: `FBS_ERR_${string}`, message: string, field?: string) {
     super(code, message, field);
     this.name = 'FbsError';
+  }
+}
+
+export class PcapError extends ProtocolError {
+  constructor(code: `PCAP_ERR_${string}`, message: string, field?: string) {
+    super(code, message, field);
+    this.name = 'PcapError';
   }
 }

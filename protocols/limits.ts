@@ -67,3 +67,23 @@ export const FBS_LIMITS = Object.freeze({
   /** Our writer splits longer data into blocks of this size (same timestamp), so any reader copes. */
   writeBlockBytes: 1024 * 1024,
 });
+
+/** Packet captures (protocols/pcap): libpcap and pcapng files, TCP reassembly. */
+export const PCAP_LIMITS = Object.freeze({
+  /**
+   * Captured length of one packet. libpcap's and Wireshark's largest snap length is 262144
+   * (MAXIMUM_SNAPLEN, WTAP_MAX_PACKET_SIZE_STANDARD); a record claiming more is a corrupt file.
+   */
+  maxPacketBytes: 262144,
+  /** One pcapng block of any type (packet blocks are also held to maxPacketBytes of data). */
+  maxBlockBytes: 16 * 1024 * 1024,
+  /** pcapng interfaces in one section. */
+  maxInterfaces: 1024,
+  /**
+   * TCP payload kept for reassembly, all connections together. A KVM session is a few MB a minute;
+   * a capture of everything a host did is what this stops (capture the BMC only: see README).
+   */
+  maxReassembledBytes: 512 * 1024 * 1024,
+  /** TCP connections followed at once. */
+  maxTcpFlows: 65536,
+});

@@ -24,7 +24,7 @@ describe('protocols/ purity', () => {
 
   it('finds every codec family', () => {
     const dirs = new Set(files.map((f) => relative(ROOT, f).split('/')[0]));
-    for (const d of ['rfb', 'aten', 'ipmi', 'fbs']) expect(dirs).toContain(d);
+    for (const d of ['rfb', 'aten', 'ipmi', 'fbs', 'pcap']) expect(dirs).toContain(d);
   });
 
   for (const f of files) {
