@@ -7,6 +7,7 @@ import { ipmiCommand, IPMI_USAGE } from './ipmi/ipmi-cli.js';
 import { startGateway } from './main.js';
 import { convertNojavaCommand } from './sources/aten/convert-nojava-command.js';
 import { atenFrameCommand } from './sources/aten/frame-tool.js';
+import { atenReplayCommand } from './sources/aten/replay-tool.js';
 
 const USAGE = `bmc-gateway — BMC consoles (KVM), power and serial console in a browser tab
 
@@ -17,6 +18,8 @@ Usage:
       Validate a configuration file and exit (0 = valid).
   bmc-gateway aten-frame FILE [--width W --height H] --out frame.png
       Decode one captured ATEN AST2100/Hermon frame to PNG (bug reports from the field).
+  bmc-gateway aten-replay FILE --out final.png [--frames DIR] [--speed max|original]
+      Replay a captured ATEN session (pcap/pcapng or raw BMC stream): every update decoded, per-update counts.
   bmc-gateway convert-nojava [~/.nojava-ipmi-kvmrc.yaml]
       Print nojava-ipmi-kvm hosts as aten servers for the gateway's config.
 ${IPMI_USAGE}  bmc-gateway help
@@ -28,6 +31,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number> | number> = {
   'check-config': checkConfig,
   ipmi: (args) => ipmiCommand(args),
   'aten-frame': (args) => atenFrameCommand(args),
+  'aten-replay': (args) => atenReplayCommand(args),
   'convert-nojava': (args) => convertNojavaCommand(args),
   help: () => {
     process.stdout.write(USAGE);

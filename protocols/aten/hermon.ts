@@ -25,8 +25,15 @@ const TILE = 16;
 export interface HermonResult {
   subType: 'tiles' | 'raw';
   tiles: number;
-  /** Tiles wholly outside the screen (not an error: 800x600 is 37.5 tile rows, ATENtion warns). */
+  /**
+   * Tiles wholly outside the screen, skipped, and tiles partly outside it, cut at its edge. Neither
+   * is an error: 800x600 is 37.5 tile rows (ATENtion warns against treating the overhang as one), and
+   * old firmware sends tiles beyond the rectangle. A tile's place is (column, row) × 16 on the
+   * screen, whatever the rectangle's x/y (kelleyk and aten-proxy draw it there; every board sends
+   * 0, 0 and the screen size as the rectangle), so the screen is what tiles are clipped to.
+   */
   tilesOutside: number;
+  tilesClipped: number;
   /** Areas written, one rectangle per tile row touched (or the whole screen for raw frames). */
   changed: Rect[];
 }
@@ -45,7 +52,7 @@ export function decodeHermon(data: Uint8Array, fb: Framebuffer): HermonResult {
       throw new AtenError('ATEN_ERR_HERMON_TRUNCATED', `raw frame has ${body.length} of ${need} bytes for ${fb.width}x${fb.height}`, 'hermon.raw');
     }
     putRgb555(fb, 0, 0, fb.width, fb.height, body, 0, fb.width);
-    return { subType: 'raw', tiles: 0, tilesOutside: 0, changed: [{ x: 0, y: 0, width: fb.width, height: fb.height }] };
+    return { subType: 'raw', tiles: 0, tilesOutside: 0, tilesClipped: 0, changed: [{ x: 0, y: 0, width: fb.width, height: fb.height }] };
   }
   if (subType !== 0) {
     throw new AtenError('ATEN_ERR_HERMON_SUBTYPE', `sub-type ${subType} is neither 0 (tiles) nor 1 (raw)`, 'hermon.header.sub-type');
@@ -61,6 +68,7 @@ export function decodeHermon(data: Uint8Array, fb: Framebuffer): HermonResult {
   const rowMin = new Int32Array(rows).fill(-1);
   const rowMax = new Int32Array(rows).fill(-1);
   let outside = 0;
+  let clipped = 0;
   for (let i = 0; i < count; i++) {
     const o = i * HERMON_TILE_BYTES;
     const row = body[o + 4]!;
@@ -73,6 +81,7 @@ export function decodeHermon(data: Uint8Array, fb: Framebuffer): HermonResult {
     }
     const w = Math.min(TILE, fb.width - x);
     const h = Math.min(TILE, fb.height - y);
+    if (w < TILE || h < TILE) clipped++;
     putRgb555(fb, x, y, w, h, body, o + 6, TILE);
     if (rowMin[row] === -1 || col < rowMin[row]!) rowMin[row] = col;
     if (col > rowMax[row]!) rowMax[row] = col;
@@ -84,7 +93,7 @@ export function decodeHermon(data: Uint8Array, fb: Framebuffer): HermonResult {
     const y = r * TILE;
     changed.push({ x, y, width: Math.min(fb.width, (rowMax[r]! + 1) * TILE) - x, height: Math.min(fb.height, y + TILE) - y });
   }
-  return { subType: 'tiles', tiles: count, tilesOutside: outside, changed };
+  return { subType: 'tiles', tiles: count, tilesOutside: outside, tilesClipped: clipped, changed };
 }
 
 /** Writes a w×h area from RGB555 LE pixels laid out `srcWidth` pixels a row. Caller checked bounds. */

@@ -32,6 +32,8 @@ export type AtenServerMessage =
        * full updates about once a second, never resize to it.
        */
       noSignal: boolean;
+      /** The whole message's length on the wire (header, every rectangle header and payload). */
+      bytes: number;
     }
   | { type: 'bell' }
   /**
@@ -92,6 +94,7 @@ export class AtenServerMessageReader {
   #fbuRemaining = -1;
   #fbuRects: AtenVideoRect[] = [];
   #fbuNoSignal = false;
+  #fbuBytes = 0;
 
   constructor(options: AtenServerMessageReaderOptions = {}) {
     this.#mouseInfoBody = options.mouseInfoBodyBytes ?? 2;
@@ -104,15 +107,26 @@ export class AtenServerMessageReader {
 
   /** Keeps a reference to `chunk` until consumed; the caller must not modify it. */
   push(chunk: Uint8Array): AtenServerMessage[] {
+    this.write(chunk);
+    const out: AtenServerMessage[] = [];
+    for (let m = this.next(); m; m = this.next()) out.push(m);
+    return out;
+  }
+
+  /** Appends a chunk without reading from it (then call `next()`). Keeps a reference to `chunk`. */
+  write(chunk: Uint8Array): void {
     if (this.#failed) throw this.#failed;
     this.#q.push(chunk);
-    const out: AtenServerMessage[] = [];
+  }
+
+  /**
+   * The next complete message, or undefined until more bytes arrive. One at a time, so a caller
+   * keeps every message before a malformed one (`push` throws them away with the error).
+   */
+  next(): AtenServerMessage | undefined {
+    if (this.#failed) throw this.#failed;
     try {
-      for (;;) {
-        const msg = this.#next();
-        if (!msg) return out;
-        out.push(msg);
-      }
+      return this.#next();
     } catch (err) {
       if (err instanceof AtenError) this.#failed = err;
       throw err;
@@ -135,6 +149,7 @@ export class AtenServerMessageReader {
         this.#fbuRemaining = n;
         this.#fbuRects = [];
         this.#fbuNoSignal = false;
+        this.#fbuBytes = 4;
         return this.#continueUpdate();
       }
       case T.Cursor:
@@ -193,6 +208,7 @@ export class AtenServerMessageReader {
       // The whole payload is always consumed here, so a decoder failing on it cannot misalign the stream.
       const data = Buffer.from(q.consume(dataLen));
       this.#fbuRemaining--;
+      this.#fbuBytes += RECT_HEADER_BYTES + dataLen;
       if (width === ATEN_NO_SIGNAL_WIDTH && height === ATEN_NO_SIGNAL_HEIGHT) {
         this.#fbuNoSignal = true;
         continue;
@@ -209,7 +225,7 @@ export class AtenServerMessageReader {
       this.#fbuRects.push({ x, y, width, height, encoding, mode, data });
     }
     this.#fbuRemaining = -1;
-    const msg: AtenServerMessage = { type: 'framebuffer-update', rects: this.#fbuRects, noSignal: this.#fbuNoSignal };
+    const msg: AtenServerMessage = { type: 'framebuffer-update', rects: this.#fbuRects, noSignal: this.#fbuNoSignal, bytes: this.#fbuBytes };
     this.#fbuRects = [];
     return msg;
   }

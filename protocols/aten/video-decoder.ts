@@ -26,6 +26,11 @@ export class AtenVideoDecoder {
     this.#ast = new Ast2100Decoder(options.ast2100);
   }
 
+  /** The AST2100 decoder's counts for its last frame, also after an error (the replay tool prints them). */
+  get lastAst2100Result(): Ast2100FrameResult | undefined {
+    return this.#ast.lastResult;
+  }
+
   decodeRect(rect: AtenVideoRect, fb: Framebuffer): AtenVideoResult {
     // x and y are 0 on every board seen; the size is the screen's, so they are not used.
     const resized = fb.width !== rect.width || fb.height !== rect.height;

@@ -24,7 +24,7 @@ export function pcapFile(packets: TestPacket[], o: { linkType?: number; nanos?: 
     else b.writeUInt16LE(v);
     return b;
   };
-  const parts = [u32(o.nanos ? 0xa1b23c4d : 0xa1b2c3d4), u16(2), u16(4), u32(0), u32(0), u32(262144), u32(o.linkType ?? 1)];
+  const parts: Buffer[] = [u32(o.nanos ? 0xa1b23c4d : 0xa1b2c3d4), u16(2), u16(4), u32(0), u32(0), u32(262144), u32(o.linkType ?? 1)];
   for (const p of packets) {
     const sec = Math.floor(p.timeUs / 1e6);
     const frac = o.nanos ? Math.round((p.timeUs - sec * 1e6) * 1000) : Math.round(p.timeUs - sec * 1e6);

@@ -125,6 +125,12 @@ export class Ast2100Decoder {
     this.#byte1 = options.headerByte1 ?? 'chroma';
   }
 
+  /** The VQ codebook's four YCbCr colours now (a copy; it carries over from frame to frame). */
+  get vqCodebook(): [number, number, number][] {
+    const b = this.#codebook;
+    return [0, 1, 2, 3].map((i) => [b[i * 3]!, b[i * 3 + 1]!, b[i * 3 + 2]!]);
+  }
+
   /** Decodes one frame into `fb` (whose size is the screen size from the rectangle header). Does not keep `data`. */
   decodeFrame(data: Uint8Array, fb: Framebuffer): Ast2100FrameResult {
     const header = parseAst2100Header(data);

@@ -356,8 +356,8 @@ function hostOf(hostPort: string): string {
   return i > 0 && hostPort.indexOf(':') === i ? hostPort.slice(0, i) : hostPort;
 }
 
-/** "NO SIGNAL" in the middle of a black screen, as the BMC's own viewer shows it. */
-function drawNoSignal(sink: SourceSink): void {
+/** "NO SIGNAL" in the middle of a black screen, as the BMC's own viewer shows it (also drawn by aten-replay). */
+export function drawNoSignal(sink: Pick<SourceSink, 'fb' | 'damage'>): void {
   const fb = sink.fb;
   fb.fillRect(0, 0, fb.width, fb.height, 0, 0, 0);
   const text = 'NO SIGNAL';

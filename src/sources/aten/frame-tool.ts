@@ -25,7 +25,7 @@ export const USUAL_MODES: readonly (readonly [number, number])[] = [
   [1366, 768], [1440, 900], [1600, 1200], [1680, 1050], [1920, 1080], [1920, 1200],
 ];
 
-const USAGE = 'usage: bmc-gateway aten-frame FILE [--width W --height H] --out frame.png [--encoding auto|ast2100|hermon] [--header-byte1 chroma|advance]\n';
+const USAGE = 'usage: bmc-gateway aten-frame FILE [--width W --height H] --out frame.png [--encoding auto|ast2100|hermon] [--header-byte1 chroma|advance] [--ast2100-header HEX]\n';
 
 export interface FrameToolIo {
   stdout: { write(s: string): unknown };
@@ -49,6 +49,8 @@ export async function atenFrameCommand(argv: string[], io: FrameToolIo = process
         out: { type: 'string' },
         encoding: { type: 'string', default: 'auto' },
         'header-byte1': { type: 'string', default: 'chroma' },
+        // A raw video-engine dump (e.g. OpenBMC's test frames) has no ATEN header: give its 4 bytes.
+        'ast2100-header': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -80,6 +82,11 @@ export async function atenFrameCommand(argv: string[], io: FrameToolIo = process
     }
     sizes = [[w, h]];
   }
+  const header = values['ast2100-header'];
+  if (header !== undefined && !/^[0-9a-fA-F]{8}$/.test(header)) {
+    io.stderr.write(`--ast2100-header takes the 4 header bytes as 8 hex digits (e.g. 000001bc: selectors 0/0, 4:4:4)\n${USAGE}`);
+    return 2;
+  }
   let data: Buffer;
   try {
     data = parseFrameFile(await readFile(positionals[0]!));
@@ -87,6 +94,7 @@ export async function atenFrameCommand(argv: string[], io: FrameToolIo = process
     io.stderr.write(`cannot read ${positionals[0]}: ${(e as Error).message}\n`);
     return 2;
   }
+  if (header !== undefined) data = Buffer.concat([Buffer.from(header, 'hex'), data]);
   // A capture may include the FramebufferUpdate / rectangle header: then it gives size and encoding.
   const wrapped = unwrapRect(data);
   if (wrapped) {

@@ -31,7 +31,7 @@ describe('decodeHermon', () => {
     for (const [lo, hi, rgb] of [[0x00, 0x7c, [255, 0, 0]], [0xe0, 0x03, [0, 255, 0]], [0x1f, 0x00, [0, 0, 255]], [0x10, 0x42, [132, 132, 132]]] as const) {
       const fb = new Framebuffer(48, 32);
       const r = decodeHermon(oneTile(1, 2, lo, hi), fb);
-      expect(r).toEqual({ subType: 'tiles', tiles: 1, tilesOutside: 0, changed: [{ x: 32, y: 16, width: 16, height: 16 }] });
+      expect(r).toEqual({ subType: 'tiles', tiles: 1, tilesOutside: 0, tilesClipped: 0, changed: [{ x: 32, y: 16, width: 16, height: 16 }] });
       expect(px(fb, 32, 16)).toEqual(rgb);
       expect(px(fb, 47, 31)).toEqual(rgb);
       expect(px(fb, 31, 16)).toEqual([0, 0, 0]);

@@ -35,19 +35,19 @@ const VECTORS: { name: string; bytes: Buffer; expected: AtenServerMessage[]; opt
     // GW M0 first rect: 1024x768, enc 0x57, mode 0, then a short payload starting with the AST header.
     name: 'framebuffer update, one AST2100 rect',
     bytes: hex('00 00 0001  0000 0000 0400 0300 00000057 00000000 00000008  040701a6 90000000'),
-    expected: [{ type: 'framebuffer-update', noSignal: false, rects: [{ x: 0, y: 0, width: 1024, height: 768, encoding: 0x57, mode: 0, data: hex('040701a6 90000000') }] }],
+    expected: [{ type: 'framebuffer-update', noSignal: false, bytes: 32, rects: [{ x: 0, y: 0, width: 1024, height: 768, encoding: 0x57, mode: 0, data: hex('040701a6 90000000') }] }],
   },
   {
     name: 'framebuffer update, no-signal sentinel with 10 data bytes',
     bytes: hex('00 00 0001  0000 0000 fd80 fe20 00000059 00000000 0000000a  00000000000000000000'),
-    expected: [{ type: 'framebuffer-update', noSignal: true, rects: [] }],
+    expected: [{ type: 'framebuffer-update', noSignal: true, bytes: 34, rects: [] }],
   },
   {
     name: 'framebuffer update, AST rect with no data (host off), then a Hermon rect in encoding 0',
     bytes: hex('00 00 0002  0000 0000 0320 0258 00000057 00000001 00000000  0000 0000 0320 0258 00000000 00000000 00000002 abcd'),
-    expected: [{ type: 'framebuffer-update', noSignal: true, rects: [{ x: 0, y: 0, width: 800, height: 600, encoding: 0, mode: 0, data: hex('abcd') }] }],
+    expected: [{ type: 'framebuffer-update', noSignal: true, bytes: 46, rects: [{ x: 0, y: 0, width: 800, height: 600, encoding: 0, mode: 0, data: hex('abcd') }] }],
   },
-  { name: 'framebuffer update with zero rectangles', bytes: hex('00 00 0000'), expected: [{ type: 'framebuffer-update', noSignal: false, rects: [] }] },
+  { name: 'framebuffer update with zero rectangles', bytes: hex('00 00 0000'), expected: [{ type: 'framebuffer-update', noSignal: false, bytes: 4, rects: [] }] },
 ];
 
 function feed(chunks: Buffer[], options?: { mouseInfoBodyBytes: 2 | 3 }): AtenServerMessage[] {

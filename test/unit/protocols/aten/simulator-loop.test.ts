@@ -129,7 +129,7 @@ describe('ATEN codecs against the simulator over loopback', () => {
     sim.setNoSignal(true);
     c.socket.write(encodeAtenFramebufferUpdateRequest(false));
     await c.until(() => c.updates().length === 4);
-    expect(c.updates()[3]).toEqual({ type: 'framebuffer-update', rects: [], noSignal: true });
+    expect(c.updates()[3]).toEqual({ type: 'framebuffer-update', rects: [], noSignal: true, bytes: 34 });
     expect([c.fb.width, c.fb.height]).toEqual([1024, 768]);
 
     c.socket.write(Buffer.concat([encodeAtenKeyEvent(0x04, true), encodeAtenKeyEvent(0x04, false), encodeAtenPointerEvent(100, 200, 1)]));

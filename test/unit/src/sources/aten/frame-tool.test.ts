@@ -2,10 +2,9 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { atenFrameCommand, parseFrameFile, unwrapRect } from '../../../../../src/sources/aten/frame-tool.js';
-import { crc32 } from '../../../../../src/util/png.js';
+import { readPng } from '../../../../helpers/png.js';
 import { Ast2100Encoder } from '../../../../helpers/aten/ast2100-encoder.js';
 import { encodeHermonTiles } from '../../../../helpers/aten/hermon-encoder.js';
 
@@ -16,28 +15,6 @@ function capture() {
   let out = '';
   let err = '';
   return { io: { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } }, out: () => out, err: () => err };
-}
-
-/** Reads back our own PNG: checks signature, chunk CRCs, and returns size + RGB rows. */
-function readPng(file: string): { width: number; height: number; rgb: Buffer } {
-  const b = readFileSync(file);
-  expect(b.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
-  let o = 8;
-  let width = 0;
-  let height = 0;
-  const idat: Buffer[] = [];
-  while (o < b.length) {
-    const len = b.readUInt32BE(o);
-    const type = b.toString('latin1', o + 4, o + 8);
-    expect(b.readUInt32BE(o + 8 + len)).toBe(crc32(b.subarray(o + 4, o + 8 + len)));
-    if (type === 'IHDR') {
-      width = b.readUInt32BE(o + 8);
-      height = b.readUInt32BE(o + 12);
-    }
-    if (type === 'IDAT') idat.push(b.subarray(o + 8, o + 8 + len));
-    o += 12 + len;
-  }
-  return { width, height, rgb: inflateSync(Buffer.concat(idat)) };
 }
 
 describe('aten-frame command', () => {
@@ -106,6 +83,19 @@ describe('aten-frame command', () => {
     expect(c.out()).toContain('rectangle header 1024x768, encoding 0x57');
     expect(c.out()).not.toContain('640x480');
     expect(unwrapRect(payload)).toBeUndefined();
+  });
+
+  it('raw ASPEED engine dumps (no ATEN header) decode with --ast2100-header and find their size', async () => {
+    for (const [name, size] of [['aspeedblackscreen.bin', '1024x768'], ['aspeedbluescreen.bin', '1024x768'], ['ubuntu_444_800x600_0chrom_0lum.bin', '800x600']] as const) {
+      const c = capture();
+      const out = join(dir, `${name}.png`);
+      expect(await atenFrameCommand([resolve(here, '../../../../../../shared/fixtures/aten/aspeed', name), '--ast2100-header', '000001bc', '--out', out], c.io)).toBe(0);
+      expect(c.out()).toContain('AST2100 header 000001bc: selectors 0 and 0, 4:4:4');
+      expect(c.out()).toMatch(new RegExp(`${size}: \\d+ blocks \\(dct \\d+\\); ended exactly.*CLEAN`));
+      expect(`${readPng(out).width}x${readPng(out).height}`).toBe(size);
+    }
+    const c = capture();
+    expect(await atenFrameCommand([FRAME4, '--ast2100-header', '0001bc', '--out', join(dir, 'x.png')], c.io)).toBe(2);
   });
 
   it('usage errors exit 2', async () => {
