@@ -40,10 +40,11 @@ export interface AtenUpdateReport {
   clean: boolean;
 }
 
+/** `end`: the stream position just after the handshake or message (see `position`). */
 export type AtenStreamEvent =
-  | { type: 'server-init'; serverInit: AtenServerInit }
-  | { type: 'update'; update: AtenUpdateReport }
-  | { type: 'message'; message: Exclude<AtenServerMessage, { type: 'framebuffer-update' }> }
+  | { type: 'server-init'; serverInit: AtenServerInit; end: number }
+  | { type: 'update'; update: AtenUpdateReport; end: number }
+  | { type: 'message'; message: Exclude<AtenServerMessage, { type: 'framebuffer-update' }>; end: number }
   /**
    * A malformed handshake or message at `position` (see `position`). Always the last event of a
    * push; the stream reads nothing more until `restart()`.
@@ -126,11 +127,11 @@ export class AtenServerStream {
         this.#handshake = undefined;
         // The placeholder size (often portrait 480x640) until the first rectangle brings the screen's.
         this.fb.resize(Math.max(1, step.serverInit.width), Math.max(1, step.serverInit.height));
-        events.push({ type: 'server-init', serverInit: step.serverInit });
+        events.push({ type: 'server-init', serverInit: step.serverInit, end: this.#pushed - (step.rest?.length ?? 0) });
         rest = step.rest;
       }
       if (rest?.length) this.#reader.write(rest);
-      for (let m = this.#reader.next(); m; m = this.#reader.next()) events.push(this.#handle(m));
+      for (let m = this.#reader.next(); m; m = this.#reader.next()) events.push(this.#handle(m, this.position));
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;
       this.#failed = true;
@@ -149,8 +150,8 @@ export class AtenServerStream {
     this.#reader = new AtenServerMessageReader({ mouseInfoBodyBytes: this.#mouseInfo });
   }
 
-  #handle(m: AtenServerMessage): AtenStreamEvent {
-    if (m.type !== 'framebuffer-update') return { type: 'message', message: m };
+  #handle(m: AtenServerMessage, end: number): AtenStreamEvent {
+    if (m.type !== 'framebuffer-update') return { type: 'message', message: m, end };
     const rects: AtenRectReport[] = [];
     let resized = false;
     let changed: Rect[] = [];
@@ -183,6 +184,7 @@ export class AtenServerStream {
     this.#updates++;
     return {
       type: 'update',
+      end,
       update: {
         index: this.#updates, bytes: m.bytes, rects, noSignal: m.noSignal, resized, width: this.fb.width, height: this.fb.height, changed,
         clean: rects.every((r) => r.clean),

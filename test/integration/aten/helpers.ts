@@ -1,6 +1,11 @@
+import { mkdtempSync } from 'node:fs';
 import type { ServerOptions } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import { atenReplayCommand } from '../../../src/sources/aten/replay-tool.js';
 import { readCanvasRgba } from '../../helpers/browser.js';
+import { readPngRgbx } from '../../helpers/png.js';
 import { selfSignedCertificate } from '../../helpers/aten/self-signed.js';
 import { AtenSimulator, type AtenSimulatorOptions } from '../../helpers/aten/simulator.js';
 import { AtenSimulatorWeb, type SimulatorWebOptions } from '../../helpers/aten/simulator-web.js';
@@ -74,4 +79,13 @@ export async function waitForCanvasToShow(page: Page, screen: () => { width: num
     if (Date.now() > deadline) throw new Error(`the canvas never showed the simulator's screen: canvas ${canvas.width}x${canvas.height}, screen ${s.width}x${s.height}, mean error ${err.toFixed(2)}`);
     await new Promise((r) => setTimeout(r, 300));
   }
+}
+
+/** The final picture of a capture as `bmc-gateway aten-replay` writes it (throws unless it exits 0). */
+export async function atenReplayFinalPicture(capture: string): Promise<{ width: number; height: number; rgbx: Buffer }> {
+  const out = join(mkdtempSync(join(tmpdir(), 'aten-replay-final-')), 'final.png');
+  const quiet = { write: () => true };
+  const code = await atenReplayCommand([capture, '--out', out], { stdout: quiet, stderr: quiet });
+  if (code !== 0) throw new Error(`aten-replay ${capture} exited ${code}`);
+  return readPngRgbx(out);
 }

@@ -115,7 +115,7 @@ describe('AtenServerStream: AST2100 state, no signal, resizes, errors', () => {
     expect(u.map((x) => [x.index, x.resized, x.noSignal, x.clean, x.width])).toEqual([[1, true, false, true, 32], [2, false, true, true, 32], [3, true, false, true, 48], [4, false, false, false, 48], [5, false, false, true, 48]]);
     expect(u[3]!.rects[0]!.error).toMatchObject({ code: 'ATEN_ERR_AST2100_HUFFMAN' });
     expect(u[3]!.rects[0]!.ast2100?.totalBlocks).toBe(0);
-    expect(evs.at(-1)).toEqual({ type: 'message', message: { type: 'keep-alive', value: 1 } });
+    expect(evs.at(-1)).toEqual({ type: 'message', message: { type: 'keep-alive', value: 1 }, end: evs.reduce((n, e) => (e.type === 'update' ? n + e.update.bytes : n), 0) + 2 });
   });
 
   it('a malformed message ends the push with an error event, after every message before it; restart() reads on', () => {
