@@ -31,6 +31,14 @@ export interface AtenReplayBmcOptions {
   webPassword: string;
   /** A connection has sent its last update. */
   onDone?: (connection: number) => void;
+  /** Each FramebufferUpdateRequest, with the connection's count so far (the benchmark's "decoded all" clock). */
+  onRequest?: (count: number) => void;
+  /**
+   * Updates after the first wait for this (so viewers can join before the rest is played). Meanwhile
+   * a 0x16 keep-alive goes out every second, as BMCs send them, so the client's watchdog does not
+   * take the silence for a dead link.
+   */
+  gate?: Promise<void>;
   /**
    * Send the captured stream as it is, at once, without waiting for the client, then close: for
    * captures that are corrupt on purpose (fuzzing the source), which cannot be split into steps.
@@ -160,7 +168,7 @@ export class AtenReplayBmc {
     let requests = 0;
     const player = new Player(socket, ses.messages, this.#o.loops ?? 1, this.#o.speed, () => {
       this.updatesSent++;
-    }, () => this.#o.onDone?.(id));
+    }, () => this.#o.onDone?.(id), this.#o.gate);
     socket.write(ses.banner);
     socket.on('data', (d: Buffer) => {
       buf = buf.length ? Buffer.concat([buf, d]) : d;
@@ -197,6 +205,7 @@ export class AtenReplayBmc {
           requests++;
           this.framebufferUpdateRequests++;
           player.requested(requests);
+          this.#o.onRequest?.(requests);
         }
         buf = buf.subarray(len);
       }
@@ -245,8 +254,17 @@ class Player {
   #loopStarted = 0;
   #timer: NodeJS.Timeout | undefined;
   #done = false;
+  #gateOpen: boolean;
 
-  constructor(socket: Socket, items: Item[], loops: number, speed: 'max' | 'original', onUpdate: () => void, onDone: () => void) {
+  constructor(socket: Socket, items: Item[], loops: number, speed: 'max' | 'original', onUpdate: () => void, onDone: () => void, gate?: Promise<void>) {
+    this.#gateOpen = !gate;
+    const keepAlive = gate ? setInterval(() => socket.writable && socket.write(Buffer.from([0x16, 0x00])), 1000) : undefined;
+    socket.on('close', () => clearInterval(keepAlive));
+    void gate?.then(() => {
+      clearInterval(keepAlive);
+      this.#gateOpen = true;
+      this.#pump();
+    });
     this.#socket = socket;
     this.#items = items;
     this.#loops = loops;
@@ -273,7 +291,7 @@ class Player {
     while (!this.#done) {
       const item = this.#items[this.#next]!;
       if (item.update) {
-        if (this.#sentUpdates >= this.#granted) return;
+        if (this.#sentUpdates >= this.#granted || (this.#sentUpdates >= 1 && !this.#gateOpen)) return;
         const due = this.#speed === 'original' ? (item.timeUs - this.#firstUpdateUs) / 1000 - (performance.now() - this.#loopStarted) : 0;
         if (due > 1) {
           this.#timer = setTimeout(() => {

@@ -15,6 +15,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { atenCaptureRows } from './aten-bench.js';
 import { summarizeRecording, type RecordingSummary } from './fbs-screen.js';
 import { Measured, startBareRelay, startGateway, startWebsockify, waitForPort } from './processes.js';
 import { ReplayServer } from './replay-server.js';
@@ -43,7 +44,7 @@ const PROFILE = args.includes('--profile');
 const outIdx = args.indexOf('--out');
 const OUT = outIdx >= 0 ? args[outIdx + 1]! : join(ROOT, 'bench/results');
 const onlyIdx = args.indexOf('--only');
-/** `--only ttff|throughput|latency|fanout|memory` (comma-separated): run just those groups (profiling). */
+/** `--only ttff|throughput|latency|fanout|memory|aten` (comma-separated): run just those groups (profiling). */
 const ONLY = onlyIdx >= 0 ? new Set(args[onlyIdx + 1]!.split(',')) : undefined;
 const runs = (group: string): boolean => !ONLY || ONLY.has(group);
 const work = mkdtempSync(join(tmpdir(), 'bmcgw-bench-'));
@@ -440,6 +441,10 @@ async function main(): Promise<void> {
   if (runs('latency')) for (const n of QUICK ? [1] : [1, 10, 100]) await latency(busybox, n);
   if (runs('fanout')) for (const v of QUICK ? [2] : [1, 10, 50]) await fanOut(xterm, xtermSummary, v, QUICK ? 1 : 5);
   if (runs('memory')) await memory(QUICK ? [2] : [1, 100, 500]);
+  if (runs('aten')) {
+    const ctx = { capture: join(ROOT, '../shared/fixtures/aten/sessions/X10SRi-F_1.89.pcap'), work, token: TOKEN, port, until, ...(PROFILE ? { cpuProfDir: join(OUT, 'profiles') } : {}) };
+    for (const n of QUICK ? [1] : [1, 10, 100]) rows.push(...(await atenCaptureRows(ctx, n, QUICK ? 1 : 10)));
+  }
 
   const result = {
     date: new Date().toISOString(),
