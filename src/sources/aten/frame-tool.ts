@@ -1,10 +1,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { Ast2100Decoder, type Ast2100FrameResult, type Ast2100HeaderByte1 } from '../../../protocols/aten/ast2100/decoder.js';
 import { decodeHermon, HERMON_SUBHEADER_BYTES, HERMON_TILE_BYTES, type HermonResult } from '../../../protocols/aten/hermon.js';
 import { ProtocolError } from '../../../protocols/errors.js';
 import { Framebuffer } from '../../../protocols/rfb/framebuffer.js';
 import { encodePng } from '../../util/png.js';
+import { parseToolArgs, type ToolIo } from './tool-args.js';
 
 /**
  * `bmc-gateway aten-frame FILE [--width W --height H] --out frame.png` — decodes one captured
@@ -27,42 +27,24 @@ export const USUAL_MODES: readonly (readonly [number, number])[] = [
 
 const USAGE = 'usage: bmc-gateway aten-frame FILE [--width W --height H] --out frame.png [--encoding auto|ast2100|hermon] [--header-byte1 chroma|advance] [--ast2100-header HEX]\n';
 
-export interface FrameToolIo {
-  stdout: { write(s: string): unknown };
-  stderr: { write(s: string): unknown };
-}
+export type FrameToolIo = ToolIo;
 
 type Attempt =
   | { width: number; height: number; clean: boolean; full?: boolean; error?: ProtocolError; kind: 'ast2100'; result?: Ast2100FrameResult; fb: Framebuffer }
   | { width: number; height: number; clean: boolean; full?: boolean; error?: ProtocolError; kind: 'hermon'; result?: HermonResult; fb: Framebuffer };
 
 export async function atenFrameCommand(argv: string[], io: FrameToolIo = process): Promise<number> {
-  const args = argv[0] === 'aten-frame' ? argv.slice(1) : argv;
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        width: { type: 'string' },
-        height: { type: 'string' },
-        out: { type: 'string' },
-        encoding: { type: 'string', default: 'auto' },
-        'header-byte1': { type: 'string', default: 'chroma' },
-        // A raw video-engine dump (e.g. OpenBMC's test frames) has no ATEN header: give its 4 bytes.
-        'ast2100-header': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    io.stderr.write(`${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
+  const parsed = parseToolArgs(argv, 'aten-frame', USAGE, {
+    width: { type: 'string' },
+    height: { type: 'string' },
+    out: { type: 'string' },
+    encoding: { type: 'string', default: 'auto' },
+    'header-byte1': { type: 'string', default: 'chroma' },
+    // A raw video-engine dump (e.g. OpenBMC's test frames) has no ATEN header: give its 4 bytes.
+    'ast2100-header': { type: 'string' },
+  }, io);
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    io.stdout.write(USAGE);
-    return 0;
-  }
   if (positionals.length !== 1 || !values.out) {
     io.stderr.write(USAGE);
     return 2;

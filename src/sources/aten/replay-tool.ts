@@ -1,12 +1,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { AtenRectReport, AtenUpdateReport } from '../../../protocols/aten/server-stream.js';
 import { ProtocolError } from '../../../protocols/errors.js';
 import type { Framebuffer } from '../../../protocols/rfb/framebuffer.js';
 import { encodePng } from '../../util/png.js';
 import { readBmcStream, type BmcStream } from './capture-stream.js';
-import type { FrameToolIo } from './frame-tool.js';
+import { parseToolArgs, type ToolIo } from './tool-args.js';
 import { replayBmcStream, type ReplayEvent } from './replay-session.js';
 
 /**
@@ -21,31 +20,16 @@ import { replayBmcStream, type ReplayEvent } from './replay-session.js';
  */
 const USAGE = 'usage: bmc-gateway aten-replay FILE --out final.png [--frames DIR] [--speed max|original] [--mouse-info-bytes 2|3] [--header-byte1 chroma|advance]\n';
 
-export async function atenReplayCommand(argv: string[], io: FrameToolIo = process): Promise<number> {
-  const args = argv[0] === 'aten-replay' ? argv.slice(1) : argv;
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        out: { type: 'string' },
-        frames: { type: 'string' },
-        speed: { type: 'string', default: 'max' },
-        'mouse-info-bytes': { type: 'string', default: '2' },
-        'header-byte1': { type: 'string', default: 'chroma' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    io.stderr.write(`${(e as Error).message}\n${USAGE}`);
-    return 2;
-  }
+export async function atenReplayCommand(argv: string[], io: ToolIo = process): Promise<number> {
+  const parsed = parseToolArgs(argv, 'aten-replay', USAGE, {
+    out: { type: 'string' },
+    frames: { type: 'string' },
+    speed: { type: 'string', default: 'max' },
+    'mouse-info-bytes': { type: 'string', default: '2' },
+    'header-byte1': { type: 'string', default: 'chroma' },
+  }, io);
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    io.stdout.write(USAGE);
-    return 0;
-  }
   const speed = values.speed;
   const mib = values['mouse-info-bytes'];
   const byte1 = values['header-byte1'];

@@ -7,6 +7,7 @@ import { Framebuffer } from '../../../../protocols/rfb/framebuffer.js';
 import { Ast2100Encoder } from '../../../helpers/aten/ast2100-encoder.js';
 import { encodeHermonRaw, encodeHermonTiles } from '../../../helpers/aten/hermon-encoder.js';
 import { prng, splits } from '../../../helpers/aten/feed.js';
+import { atenUpdate } from '../../../helpers/aten/framebuffer-update.js';
 
 const px = (fb: Framebuffer, x: number, y: number) => [...fb.data.subarray((y * fb.width + x) * 4, (y * fb.width + x) * 4 + 3)];
 
@@ -95,15 +96,7 @@ describe('decodeHermon fuzz', () => {
 });
 
 describe('AtenVideoDecoder with the message reader', () => {
-  function fbu(w: number, h: number, encoding: number, data: Buffer): Buffer {
-    const hdr = Buffer.alloc(24);
-    hdr.writeUInt16BE(1, 2);
-    hdr.writeUInt16BE(w, 8);
-    hdr.writeUInt16BE(h, 10);
-    hdr.writeInt32BE(encoding, 12);
-    hdr.writeUInt32BE(data.length, 20);
-    return Buffer.concat([hdr, data]);
-  }
+  const fbu = atenUpdate;
 
   it('resizes to the size in the rect header, decodes Hermon sent as encoding 0, and stays aligned after a bad rect', () => {
     const src = new Uint8Array(64 * 32 * 4).fill(0xf8);

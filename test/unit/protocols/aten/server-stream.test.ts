@@ -3,20 +3,12 @@ import { findAtenUpdate } from '../../../../protocols/aten/resync.js';
 import { AtenServerStream, type AtenStreamEvent, type AtenUpdateReport } from '../../../../protocols/aten/server-stream.js';
 import { ProtocolError } from '../../../../protocols/errors.js';
 import { Ast2100Encoder } from '../../../helpers/aten/ast2100-encoder.js';
+import { atenUpdate } from '../../../helpers/aten/framebuffer-update.js';
 import { encodeHermonTiles } from '../../../helpers/aten/hermon-encoder.js';
 import { testPattern } from '../../../helpers/aten/simulator.js';
 import { prng } from '../../../helpers/prng.js';
 
-/** A FramebufferUpdate with one ATEN rectangle (notes §3.1). */
-function update(w: number, h: number, encoding: number, data: Buffer): Buffer {
-  const b = Buffer.alloc(24);
-  b.writeUInt16BE(1, 2);
-  b.writeUInt16BE(w, 8);
-  b.writeUInt16BE(h, 10);
-  b.writeInt32BE(encoding, 12);
-  b.writeUInt32BE(data.length, 20);
-  return Buffer.concat([b, data]);
-}
+const update = atenUpdate;
 
 /** A Hermon tile payload: each tile one RGB555 colour, at any (row, col), even off the screen. */
 function tiles(list: { row: number; col: number; lo: number; hi: number }[]): Buffer {

@@ -1,42 +1,11 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Framebuffer, type Rect } from '../../../../../protocols/rfb/framebuffer.js';
 import { AtenSource, type AtenSourceOptions } from '../../../../../src/sources/aten/aten-source.js';
-import type { SourceSink } from '../../../../../src/sources/types.js';
 import { selfSignedCertificate } from '../../../../helpers/aten/self-signed.js';
 import { AtenSimulator, testPattern } from '../../../../helpers/aten/simulator.js';
 import { AtenSimulatorWeb } from '../../../../helpers/aten/simulator-web.js';
+import { FakeSink } from '../../../../helpers/aten/fake-sink.js';
 
-class FakeSink implements SourceSink {
-  readonly fb = new Framebuffer(640, 480);
-  readonly events: string[] = [];
-  damaged: Rect[] = [];
-  updates = 0;
-  error: Error | undefined;
-  connected(info: { width: number; height: number }): void {
-    this.events.push(`connected ${info.width}x${info.height}`);
-  }
-  resized(w: number, h: number): void {
-    this.events.push(`resized ${w}x${h}`);
-  }
-  damage(r: Rect): void {
-    this.damaged.push(r);
-  }
-  copy(): void {}
-  updateEnd(): void {
-    this.updates++;
-  }
-  cursor(): void {}
-  bell(): void {}
-  clipboard(): void {}
-  reconnecting(err: Error): void {
-    this.events.push(`reconnecting ${err.message}`);
-  }
-  failed(err: Error): void {
-    this.error = err;
-    this.events.push(`failed ${(err as { code?: string }).code}`);
-  }
-}
 
 async function until(cond: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 8000;
