@@ -95,6 +95,17 @@ describe('aten-replay on the X10SRi-F capture', () => {
     for (const f of ['b.png', 'c.png']) expect(readPngRgbx(join(dir, f)).rgbx.equals(finalPicture)).toBe(true);
   });
 
+  it('--speed original decodes each update when the capture saw it: the same lines as at max speed', async () => {
+    // The first 1.4 s of the session: the handshake, the full frame and a few empty updates.
+    const start = packets[0]!.timeUs;
+    const slice = writeCapture('first-1.4s.pcap', packets.filter((p) => p.timeUs - start < 1_400_000));
+    const original = await run([slice, '--out', join(dir, 'o.png'), '--speed', 'original']);
+    const max = await run([slice, '--out', join(dir, 'm.png')]);
+    expect(original.code).toBe(0);
+    expect(original.out).toEqual(max.out.replaceAll('m.png', 'o.png'));
+    expect(original.out).toMatch(/^5 updates: 5 clean/m);
+  });
+
   it('retransmitted, duplicated and reordered packets change nothing', async () => {
     const rnd = prng(12);
     const pkts = [...packets];
