@@ -3,6 +3,7 @@ import { RfbError } from '../errors.js';
 import { LIMITS, RFB_LIMITS } from '../limits.js';
 import { Encoding, ServerMessageType } from './constants.js';
 import type { Framebuffer } from './framebuffer.js';
+import { PixelReader, storeWord } from './encodings/pixel-reader.js';
 import type { RectDecoder, RectHeader } from './encodings/types.js';
 import { decodeDisplayString, decodeLatin1, peekLengthPrefixed } from './rfb-strings.js';
 import { SCREEN_BYTES, readScreens, type Screen } from './screen-layout.js';
@@ -47,6 +48,11 @@ export interface ServerMessageReaderOptions {
   fb: Framebuffer;
   /** One decoder per real encoding we asked for (encodings/index.ts createDecoders()). */
   decoders: Map<number, RectDecoder>;
+  /**
+   * The agreed pixel format, shared with the decoders (createDecoders(pixels)); default our RGBX.
+   * Cursor pixels are read with it, and SetColourMapEntries fills its table for colour-map formats.
+   */
+  pixels?: PixelReader;
 }
 
 type State =
@@ -74,8 +80,8 @@ const ENCODING_NAMES = new Map<number, string>(Object.entries(Encoding).map(([na
  * Decodes the server-to-client message stream (the client role: what a BMC sends us) incrementally,
  * applying framebuffer changes to `fb` and returning one event per thing that happened.
  *
- * Pixel data is assumed to be in RGBX_PIXEL_FORMAT (32 bpp): the gateway sends SetPixelFormat for it
- * before its first FramebufferUpdateRequest; the Cursor pseudo-encoding's pixels are read at 4 bytes.
+ * Pixel data is in the format of `pixels` (the one the client agreed with SetPixelFormat before its
+ * first FramebufferUpdateRequest; RGBX_PIXEL_FORMAT by default), the Cursor pseudo-encoding's too.
  *
  * Every real rectangle's header is bounds-checked against fb (RFB_ERR_RECT_OUT_OF_BOUNDS) before its
  * decoder runs. CopyRect is handled here, not by a decoder from the map (any entry for 1 is ignored):
@@ -89,12 +95,14 @@ export class ServerMessageReader {
   readonly #q = new ByteQueue();
   readonly #fb: Framebuffer;
   readonly #decoders: Map<number, RectDecoder>;
+  readonly #px: PixelReader;
   #state: State = { kind: 'message' };
   #error: unknown;
 
   constructor(options: ServerMessageReaderOptions) {
     this.#fb = options.fb;
     this.#decoders = options.decoders;
+    this.#px = options.pixels ?? new PixelReader();
   }
 
   /** True between a FramebufferUpdate header and its end. */
@@ -160,6 +168,7 @@ export class ServerMessageReader {
         for (let i = 0, o = 6; i < count; i++, o += 6) {
           colours.push({ red: b.readUInt16BE(o), green: b.readUInt16BE(o + 2), blue: b.readUInt16BE(o + 4) });
         }
+        this.#px.setColourMap(first, colours);
         out.push({ type: 'colour-map', first, colours });
         return true;
       }
@@ -256,11 +265,11 @@ export class ServerMessageReader {
       this.#fb.copyRect(srcX, srcY, h.x, h.y, h.width, h.height);
       out.push({ type: 'rect', encoding: h.encoding, x: h.x, y: h.y, width: h.width, height: h.height, srcX, srcY });
     } else if (h.encoding === Encoding.Cursor) {
-      // §7.8.1: width*height pixels (4 bytes each in our format), then ceil(width/8)*height mask bytes.
-      const pixelBytes = h.width * h.height * 4;
+      // §7.8.1: width*height PIXELs, then ceil(width/8)*height mask bytes.
+      const pixelBytes = h.width * h.height * this.#px.bytesPerPixel;
       const maskBytes = Math.floor((h.width + 7) / 8) * h.height;
       if (!q.has(pixelBytes + maskBytes)) return false;
-      const rgbx = Buffer.from(q.consume(pixelBytes));
+      const rgbx = this.#cursorPixels(q.consume(pixelBytes), h.width * h.height);
       const mask = Buffer.from(q.consume(maskBytes));
       out.push({ type: 'cursor', x: h.x, y: h.y, width: h.width, height: h.height, rgbx, mask });
     } else if (h.encoding === Encoding.QemuLedState) {
@@ -301,6 +310,15 @@ export class ServerMessageReader {
     this.#fb.resize(h.width, h.height);
     out.push({ type: 'desktop-size', width: h.width, height: h.height, extended: { reason, status, screens: readScreens(b, 4, count) } });
     return true;
+  }
+
+  /** Cursor PIXELs as a fresh RGBX buffer (the event outlives the chunk). */
+  #cursorPixels(data: Buffer, count: number): Buffer {
+    const px = this.#px;
+    if (px.rgbx) return Buffer.from(data);
+    const out = Buffer.alloc(count * 4);
+    for (let i = 0; i < count; i++) storeWord(out, i * 4, px.pixel(data, i * px.bytesPerPixel));
+    return out;
   }
 
   #rectDone(left: number, out: ServerMessage[]): void {

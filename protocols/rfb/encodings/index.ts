@@ -1,6 +1,7 @@
 import { Encoding } from '../constants.js';
 import { CopyRectDecoder } from './copy-rect.js';
 import { HextileDecoder } from './hextile.js';
+import { PixelReader } from './pixel-reader.js';
 import { RawDecoder } from './raw.js';
 import { RREDecoder } from './rre.js';
 import { TightDecoder } from './tight.js';
@@ -12,6 +13,7 @@ export { CopyRectDecoder } from './copy-rect.js';
 export { HextileDecoder } from './hextile.js';
 export { Deflater, deflateFresh } from './deflater.js';
 export { Inflater } from './inflater.js';
+export { checkUpstreamPixelFormat, PixelReader, type ColourMapEntry } from './pixel-reader.js';
 export { RawDecoder, RawEncoder, encodeRawRect, checkRawPixelFormat } from './raw.js';
 export { RECT_HEADER_BYTES, writeRectHeader } from './rect-header.js';
 export { RREDecoder } from './rre.js';
@@ -45,15 +47,18 @@ export const UPSTREAM_ENCODINGS: readonly number[] = Object.freeze([
   Encoding.Raw,
 ]);
 
-/** Fresh decoders for one upstream connection, keyed by encoding number. */
-export function createDecoders(): Map<number, RectDecoder> {
+/**
+ * Fresh decoders for one upstream connection, keyed by encoding number, all reading pixels through
+ * `pixels` (the connection's agreed pixel format; default our own RGBX).
+ */
+export function createDecoders(pixels: PixelReader = new PixelReader()): Map<number, RectDecoder> {
   return new Map<number, RectDecoder>([
-    [Encoding.Raw, new RawDecoder()],
+    [Encoding.Raw, new RawDecoder(pixels)],
     [Encoding.CopyRect, new CopyRectDecoder()],
-    [Encoding.RRE, new RREDecoder()],
-    [Encoding.Hextile, new HextileDecoder()],
-    [Encoding.Zlib, new ZlibDecoder()],
-    [Encoding.Tight, new TightDecoder()],
-    [Encoding.ZRLE, new ZrleDecoder()],
+    [Encoding.RRE, new RREDecoder(pixels)],
+    [Encoding.Hextile, new HextileDecoder(pixels)],
+    [Encoding.Zlib, new ZlibDecoder(pixels)],
+    [Encoding.Tight, new TightDecoder(pixels)],
+    [Encoding.ZRLE, new ZrleDecoder(pixels)],
   ]);
 }

@@ -2,25 +2,31 @@ import type { ByteQueue } from '../../byte-queue.js';
 import { RfbError } from '../../errors.js';
 import { Encoding, isRgbxFormat, type PixelFormat } from '../constants.js';
 import type { Framebuffer, Rect } from '../framebuffer.js';
+import { checkUpstreamPixelFormat, PixelReader } from './pixel-reader.js';
 import { RECT_HEADER_BYTES, writeRectHeader } from './rect-header.js';
 import type { EncodedRect, RectDecoder, RectEncoder, RectHeader } from './types.js';
 
 /**
- * Raw (§7.7.1): width*height pixels, 4 bytes each in our format, rows top to bottom.
+ * Raw (§7.7.1): width*height PIXELs in the agreed pixel format, rows top to bottom.
  * Decoded a whole row at a time as rows arrive, so a large rectangle never has to sit in the input
  * queue whole (an 8K frame is 256 MiB raw).
  */
 export class RawDecoder implements RectDecoder {
+  readonly #px: PixelReader;
   #row = 0;
 
+  constructor(pixels: PixelReader = new PixelReader()) {
+    this.#px = pixels;
+  }
+
   decodeRect(q: ByteQueue, rect: RectHeader, fb: Framebuffer): boolean {
-    const rowBytes = rect.width * 4;
+    const rowBytes = rect.width * this.#px.bytesPerPixel;
     if (rowBytes === 0 || rect.height === 0) return true;
     while (this.#row < rect.height) {
       const rows = Math.min(rect.height - this.#row, Math.floor(q.length / rowBytes));
       if (rows === 0) return false;
       const data = q.consume(rows * rowBytes);
-      fb.putRgbx(rect.x, rect.y + this.#row, rect.width, rows, data);
+      this.#px.putPixels(fb, rect.x, rect.y + this.#row, rect.width, rows, data);
       this.#row += rows;
     }
     this.#row = 0;
@@ -52,15 +58,8 @@ export class RawEncoder implements RectEncoder {
  * (§7.4: colour-map formats are legal RFB, but no viewer we serve asks for one.)
  */
 export function checkRawPixelFormat(pf: PixelFormat): void {
-  const fail = (why: string): never => {
-    throw new RfbError('RFB_ERR_PIXEL_FORMAT_UNSUPPORTED', why, 'pixel-format');
-  };
-  if (!pf.trueColour) fail('colour-map pixel formats are not supported');
-  if (pf.bitsPerPixel !== 8 && pf.bitsPerPixel !== 16 && pf.bitsPerPixel !== 32) fail(`bits-per-pixel ${pf.bitsPerPixel}`);
-  for (const [max, shift] of [[pf.redMax, pf.redShift], [pf.greenMax, pf.greenShift], [pf.blueMax, pf.blueShift]] as const) {
-    if (!Number.isInteger(max) || max < 1 || max > 0xffff || (max & (max + 1)) !== 0) fail(`channel max ${max} is not 2^n-1`);
-    if (!Number.isInteger(shift) || shift < 0 || shift + Math.log2(max + 1) > pf.bitsPerPixel) fail(`channel shift ${shift} does not fit`);
-  }
+  if (!pf.trueColour) throw new RfbError('RFB_ERR_PIXEL_FORMAT_UNSUPPORTED', 'colour-map pixel formats are not supported', 'pixel-format');
+  checkUpstreamPixelFormat(pf);
 }
 
 /** 256-entry table taking an 8-bit intensity to its value in a channel of `max`, rounded. */

@@ -3,6 +3,7 @@ import { RfbError } from '../../errors.js';
 import type { Framebuffer } from '../framebuffer.js';
 import { compressedLengthLimit } from './compressed-length.js';
 import { Inflater } from './inflater.js';
+import { fillWord, PixelReader, storeWord } from './pixel-reader.js';
 import { rgbxWords } from './pixel-view.js';
 import { decodeTightJpeg, jpegLengthLimit } from './tight-jpeg.js';
 import type { RectDecoder, RectHeader } from './types.js';
@@ -35,22 +36,30 @@ interface TightLayout {
 }
 
 /**
- * Tight (rfbproto "Tight Encoding") for our 32-bpp depth-24 format, where a TPIXEL is 3 bytes R,G,B,
- * including JpegCompression (tight-jpeg.ts). One instance per connection keeps the four zlib streams. A rectangle is decoded in one go once all
+ * Tight (rfbproto "Tight Encoding") in the agreed pixel format: TPIXELs are 3 bytes R, G, B for
+ * 32-bpp depth-24 formats (ours), else whole PIXELs (PixelReader.tpixelBytes); including
+ * JpegCompression (tight-jpeg.ts). One instance per connection keeps the four zlib streams. A rectangle is decoded in one go once all
  * its bytes are buffered; until then nothing is consumed and the stream-reset bits are not acted on,
  * so the next call simply looks again from the start (the peek costs a handful of byte reads).
  */
 export class TightDecoder implements RectDecoder {
   readonly #streams = [new Inflater(), new Inflater(), new Inflater(), new Inflater()];
+  readonly #px: PixelReader;
+
+  constructor(pixels: PixelReader = new PixelReader()) {
+    this.#px = pixels;
+  }
 
   decodeRect(q: ByteQueue, rect: RectHeader, fb: Framebuffer): boolean {
-    const l = tightLayout(q, rect.width, rect.height);
+    const px = this.#px;
+    const tp = px.tpixelBytes;
+    const l = tightLayout(q, rect.width, rect.height, tp);
     if (!l) return false;
     const b = q.consume(l.total);
     for (let i = 0; i < 4; i++) if ((l.ctl >> i) & 1) this.#streams[i]!.reset();
     const { x, y, width: w, height: h } = rect;
     if (l.ctl >> 4 === TIGHT_FILL) {
-      fb.fillRect(x, y, w, h, b[1]!, b[2]!, b[3]!);
+      fillWord(fb, x, y, w, h, px.tpixel(b, 1));
       return true;
     }
     let data = b.subarray(l.dataOffset, l.dataOffset + l.wireLength);
@@ -67,13 +76,19 @@ export class TightDecoder implements RectDecoder {
     }
     switch (l.filter) {
       case TightFilter.Copy:
-        fb.putRgb(x, y, w, h, data);
+        if (tp === 3) fb.putRgb(x, y, w, h, data);
+        else px.putPixels(fb, x, y, w, h, data);
         break;
-      case TightFilter.Palette:
-        drawPalette(fb, rect, b.subarray(l.paletteOffset, l.paletteOffset + l.colours * 3), l.colours, data);
+      case TightFilter.Palette: {
+        // The palette as RGBX words (X = 0), so each pixel is one store when the framebuffer allows it.
+        const pal = new Uint32Array(256);
+        for (let i = 0; i < l.colours; i++) pal[i] = px.tpixel(b, l.paletteOffset + i * tp);
+        drawPalette(fb, rect, pal, l.colours, data);
         break;
+      }
       case TightFilter.Gradient:
-        fb.putRgb(x, y, w, h, undoGradient(l.compressed ? data : Buffer.from(data), w, h));
+        if (tp === 3) fb.putRgb(x, y, w, h, undoGradient(l.compressed ? data : Buffer.from(data), w, h));
+        else undoGradientPixels(fb, rect, data, px);
         break;
     }
     return true;
@@ -81,11 +96,11 @@ export class TightDecoder implements RectDecoder {
 }
 
 /** Peeks at the rectangle's header bytes; null when more bytes are needed. Throws on malformed headers. */
-function tightLayout(q: ByteQueue, w: number, h: number): TightLayout | null {
+function tightLayout(q: ByteQueue, w: number, h: number, tp: number): TightLayout | null {
   if (!q.has(1)) return null;
   const ctl = q.peekUint8(0);
   const comp = ctl >> 4;
-  if (comp === TIGHT_FILL) return q.has(4) ? { total: 4, ctl, filter: -1, paletteOffset: 0, colours: 0, dataOffset: 1, dataLength: 3, wireLength: 3, compressed: false } : null;
+  if (comp === TIGHT_FILL) return q.has(1 + tp) ? { total: 1 + tp, ctl, filter: -1, paletteOffset: 0, colours: 0, dataOffset: 1, dataLength: tp, wireLength: tp, compressed: false } : null;
   if (comp === TIGHT_JPEG) {
     // We never list a quality-level pseudo-encoding, but obmc-ikvm sends JPEG regardless (tight-jpeg.ts).
     const len = peekCompactLength(q, 1);
@@ -112,14 +127,14 @@ function tightLayout(q: ByteQueue, w: number, h: number): TightLayout | null {
   switch (filter) {
     case TightFilter.Copy:
     case TightFilter.Gradient:
-      dataLength = w * h * 3;
+      dataLength = w * h * tp;
       break;
     case TightFilter.Palette:
       if (!q.has(off + 1)) return null;
       colours = q.peekUint8(off) + 1;
       // The spec's palette holds 2..256 colours; one colour would be a fill, so it is malformed.
       if (colours < 2) throw new RfbError('RFB_ERR_TIGHT_PALETTE_SIZE', `palette of ${colours} colour`, 'tight.palette-size');
-      off += 1 + colours * 3;
+      off += 1 + colours * tp;
       // Two colours: one bit a pixel, each row padded to a whole byte; more: one byte a pixel.
       dataLength = colours === 2 ? Math.ceil(w / 8) * h : w * h;
       break;
@@ -156,11 +171,8 @@ function peekCompactLength(q: ByteQueue, off: number): { length: number; bytes: 
   return { length: length | (q.peekUint8(off + 2) << 14), bytes: 3 };
 }
 
-function drawPalette(fb: Framebuffer, rect: RectHeader, palette: Buffer, colours: number, data: Buffer): void {
+function drawPalette(fb: Framebuffer, rect: RectHeader, pal: Uint32Array, colours: number, data: Buffer): void {
   const { width: w, height: h } = rect;
-  // Palette as RGBX words (X = 0), so each pixel is one store when the framebuffer allows it.
-  const pal = new Uint32Array(256);
-  for (let i = 0; i < colours; i++) pal[i] = palette[i * 3]! | (palette[i * 3 + 1]! << 8) | (palette[i * 3 + 2]! << 16);
   const words = rgbxWords(fb.data);
   const d = fb.data;
   const rowBytes = colours === 2 ? Math.ceil(w / 8) : w;
@@ -183,13 +195,8 @@ function drawPalette(fb: Framebuffer, rect: RectHeader, palette: Buffer, colours
         index = data[s + col]!;
         if (index >= colours) throw new RfbError('RFB_ERR_TIGHT_PALETTE_INDEX', `index ${index} into a ${colours}-colour palette`, 'tight.palette-data');
       }
-      const v = pal[index]!;
       // Byte stores: a framebuffer that cannot be viewed as 32-bit words (big-endian host, odd offset).
-      const o = (p0 + col) * 4;
-      d[o] = v & 0xff;
-      d[o + 1] = (v >> 8) & 0xff;
-      d[o + 2] = v >> 16;
-      d[o + 3] = 0;
+      storeWord(d, (p0 + col) * 4, pal[index]!);
     }
   }
 }
@@ -262,4 +269,45 @@ function undoGradient(data: Buffer, w: number, h: number): Buffer {
     }
   }
   return data;
+}
+
+/**
+ * Gradient filter for TPIXELs that are whole PIXELs (16 bpp, or 32 bpp not depth 24): the same
+ * prediction per colour component, with MAX the component's max and the difference sent modulo
+ * MAX + 1 inside the component's bits ("GradientFilter": "may only be used when bits-per-pixel is
+ * either 16 or 32", so 8-bpp and colour-map formats cannot carry it). Draws into fb.
+ */
+function undoGradientPixels(fb: Framebuffer, rect: RectHeader, data: Buffer, px: PixelReader): void {
+  const f = px.format;
+  if (!f.trueColour || f.bitsPerPixel === 8) {
+    throw new RfbError('RFB_ERR_TIGHT_FILTER', `gradient filter in a ${f.bitsPerPixel}-bpp ${f.trueColour ? 'true-colour' : 'colour-map'} format`, 'tight.filter-id');
+  }
+  const { width: w, height: h } = rect;
+  const bpp = px.bytesPerPixel;
+  const max = [f.redMax, f.greenMax, f.blueMax];
+  const shift = [f.redShift, f.greenShift, f.blueShift];
+  // Component values of the previous row (and of this row as it is decoded), 3 per pixel.
+  let above = new Int32Array(w * 3);
+  let current = new Int32Array(w * 3);
+  const out = Buffer.allocUnsafe(w * 4);
+  for (let row = 0; row < h; row++) {
+    for (let col = 0; col < w; col++) {
+      const diff = px.value(data, (row * w + col) * bpp);
+      let v = 0;
+      for (let c = 0; c < 3; c++) {
+        const m = max[c]!;
+        const left = col > 0 ? current[(col - 1) * 3 + c]! : 0;
+        const up = row > 0 ? above[col * 3 + c]! : 0;
+        const upLeft = row > 0 && col > 0 ? above[(col - 1) * 3 + c]! : 0;
+        let p = left + up - upLeft;
+        p = p < 0 ? 0 : p > m ? m : p;
+        const value = (p + ((diff >>> shift[c]!) & m)) & m;
+        current[col * 3 + c] = value;
+        v |= value << shift[c]!;
+      }
+      storeWord(out, col * 4, px.word(v >>> 0));
+    }
+    fb.putRgbx(rect.x, rect.y + row, w, 1, out);
+    [above, current] = [current, above];
+  }
 }

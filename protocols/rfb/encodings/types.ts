@@ -13,8 +13,9 @@ export interface RectHeader extends Rect {
  * `decodeRect` is resumable in the noVNC way: it is called with the rectangle's header whenever more
  * bytes have arrived, and returns false (having consumed nothing it cannot pick up from again) until
  * the whole rectangle has been decoded into `fb`; then it returns true. Input split at any byte
- * boundary must decode exactly as whole input. All pixel data is in RGBX_PIXEL_FORMAT (the gateway
- * always sends SetPixelFormat for it upstream). Malformed data throws RfbError naming the field.
+ * boundary must decode exactly as whole input. Pixel data is in the connection's agreed pixel format,
+ * read through the PixelReader the decoder was made with (RGBX_PIXEL_FORMAT unless told otherwise);
+ * fb always holds RGBX. Malformed data throws RfbError naming the field.
  * The header has been bounds-checked against `fb` by the caller.
  */
 export interface RectDecoder {

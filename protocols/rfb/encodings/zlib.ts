@@ -3,6 +3,7 @@ import { RfbError } from '../../errors.js';
 import type { Framebuffer } from '../framebuffer.js';
 import { compressedLengthLimit } from './compressed-length.js';
 import { Inflater } from './inflater.js';
+import { PixelReader } from './pixel-reader.js';
 import type { RectDecoder, RectHeader } from './types.js';
 
 /**
@@ -12,10 +13,15 @@ import type { RectDecoder, RectHeader } from './types.js';
  */
 export class ZlibDecoder implements RectDecoder {
   readonly #inflater = new Inflater();
+  readonly #px: PixelReader;
+
+  constructor(pixels: PixelReader = new PixelReader()) {
+    this.#px = pixels;
+  }
 
   decodeRect(q: ByteQueue, rect: RectHeader, fb: Framebuffer): boolean {
     if (!q.has(4)) return false;
-    const expected = rect.width * rect.height * 4;
+    const expected = rect.width * rect.height * this.#px.bytesPerPixel;
     const length = q.peekUint32BE(0);
     const limit = compressedLengthLimit(expected);
     if (length > limit) {
@@ -27,7 +33,7 @@ export class ZlibDecoder implements RectDecoder {
     if (pixels.length !== expected) {
       throw new RfbError('RFB_ERR_ZLIB_TRUNCATED', `compressed data inflated to ${pixels.length} of ${expected} bytes`, 'zlib.data');
     }
-    fb.putRgbx(rect.x, rect.y, rect.width, rect.height, pixels);
+    this.#px.putPixels(fb, rect.x, rect.y, rect.width, rect.height, pixels);
     return true;
   }
 }

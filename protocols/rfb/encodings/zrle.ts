@@ -3,35 +3,40 @@ import { RfbError } from '../../errors.js';
 import type { Framebuffer } from '../framebuffer.js';
 import { compressedLengthLimit } from './compressed-length.js';
 import { Inflater } from './inflater.js';
+import { fillWord, PixelReader, storeWord } from './pixel-reader.js';
 import type { RectDecoder, RectHeader } from './types.js';
 
 export const ZRLE_TILE = 64;
-/** CPIXEL of our 32-bpp depth-24 format: the 3 low bytes, i.e. R, G, B (RFC 6143 §7.7.6 ZRLE). */
-const CPIXEL = 3;
-/** Most palette bytes a tile can carry (palette RLE with 127 colours). */
-const MAX_PALETTE_BYTES = 127 * CPIXEL;
 
 /**
- * Most bytes the inflated data of a w x h rectangle can honestly hold: per pixel at most 4 (plain RLE
- * runs of one: CPIXEL + a length byte), per tile a subencoding byte and a palette.
+ * Most bytes the inflated data of a w x h rectangle can honestly hold with `cpixel`-byte CPIXELs:
+ * per pixel at most cpixel + 1 (plain RLE runs of one: CPIXEL + a length byte), per tile a
+ * subencoding byte and a palette of up to 127 CPIXELs.
  */
-export function zrleMaxInflated(w: number, h: number): number {
+export function zrleMaxInflated(w: number, h: number, cpixel = 3): number {
   const tiles = Math.ceil(w / ZRLE_TILE) * Math.ceil(h / ZRLE_TILE);
-  return w * h * 4 + tiles * (1 + MAX_PALETTE_BYTES);
+  return w * h * (cpixel + 1) + tiles * (1 + 127 * cpixel);
 }
 
 /**
  * ZRLE (RFC 6143 §7.7.6): a U32 length, then zlib data from the connection's one stream which
- * inflates to 64x64 tiles, left to right, top to bottom. The rectangle is decoded once all its
- * compressed bytes are buffered; the inflated data must be used up exactly by its tiles.
+ * inflates to 64x64 tiles, left to right, top to bottom, of CPIXELs (3 bytes R, G, B in our own
+ * format; PixelReader.cpixelBytes in general). The rectangle is decoded once all its compressed
+ * bytes are buffered; the inflated data must be used up exactly by its tiles.
  */
 export class ZrleDecoder implements RectDecoder {
   readonly #inflater = new Inflater();
-  readonly #palette = new Uint8Array(128 * CPIXEL);
+  readonly #px: PixelReader;
+  /** The tile's palette as RGBX words. */
+  readonly #palette = new Uint32Array(128);
+
+  constructor(pixels: PixelReader = new PixelReader()) {
+    this.#px = pixels;
+  }
 
   decodeRect(q: ByteQueue, rect: RectHeader, fb: Framebuffer): boolean {
     if (!q.has(4)) return false;
-    const maxInflated = zrleMaxInflated(rect.width, rect.height);
+    const maxInflated = zrleMaxInflated(rect.width, rect.height, this.#px.cpixelBytes);
     const length = q.peekUint32BE(0);
     const limit = compressedLengthLimit(maxInflated);
     if (length > limit) {
@@ -56,28 +61,30 @@ export class ZrleDecoder implements RectDecoder {
 
   /** Decodes one tile starting at `o` of `d`; returns the offset after it. */
   #tile(d: Buffer, o: number, fb: Framebuffer, x: number, y: number, tw: number, th: number): number {
+    const px = this.#px;
+    const cp = px.cpixelBytes;
     need(d, o, 1);
     const sub = d[o++]!;
     const f = fb.data;
     const stride = fb.width * 4;
     if (sub === 0) {
-      need(d, o, tw * th * CPIXEL);
-      fb.putRgb(x, y, tw, th, d, o);
-      return o + tw * th * CPIXEL;
+      need(d, o, tw * th * cp);
+      if (px.rgbx) fb.putRgb(x, y, tw, th, d, o);
+      else drawCpixels(fb, x, y, tw, th, d, o, px);
+      return o + tw * th * cp;
     }
     if (sub === 1) {
-      need(d, o, CPIXEL);
-      fb.fillRect(x, y, tw, th, d[o]!, d[o + 1]!, d[o + 2]!);
-      return o + CPIXEL;
+      need(d, o, cp);
+      fillWord(fb, x, y, tw, th, px.cpixel(d, o));
+      return o + cp;
     }
     if ((sub > 16 && sub < 128) || sub === 129) {
       throw new RfbError('RFB_ERR_ZRLE_SUBENCODING', `undefined tile subencoding ${sub}`, 'zrle.subencoding');
     }
     const pal = this.#palette;
     const colours = sub === 128 ? 0 : sub & 0x7f;
-    need(d, o, colours * CPIXEL);
-    pal.set(d.subarray(o, o + colours * CPIXEL));
-    o += colours * CPIXEL;
+    need(d, o, colours * cp);
+    for (let i = 0; i < colours; i++, o += cp) pal[i] = px.cpixel(d, o);
     if (sub <= 16) {
       // Packed palette: 1, 2 or 4 bits an index, most significant first, rows padded to a byte.
       const bits = colours <= 2 ? 1 : colours <= 4 ? 2 : 4;
@@ -91,10 +98,7 @@ export class ZrleDecoder implements RectDecoder {
           const bit = col * bits;
           const index = (d[r0 + (bit >> 3)]! >> (8 - bits - (bit & 7))) & mask;
           if (index >= colours) throw new RfbError('RFB_ERR_ZRLE_PALETTE_INDEX', `index ${index} into a ${colours}-colour palette`, 'zrle.packed-palette');
-          f[p] = pal[index * 3]!;
-          f[p + 1] = pal[index * 3 + 1]!;
-          f[p + 2] = pal[index * 3 + 2]!;
-          f[p + 3] = 0;
+          storeWord(f, p, pal[index]!);
         }
       }
       return o + rowBytes * th;
@@ -105,23 +109,17 @@ export class ZrleDecoder implements RectDecoder {
     let col = 0;
     let p = y * stride + x * 4;
     while (done < pixels) {
-      let r: number;
-      let g: number;
-      let b: number;
+      let colour: number;
       let hasRun = true;
       if (colours === 0) {
-        need(d, o, CPIXEL);
-        r = d[o]!;
-        g = d[o + 1]!;
-        b = d[o + 2]!;
-        o += CPIXEL;
+        need(d, o, cp);
+        colour = px.cpixel(d, o);
+        o += cp;
       } else {
         need(d, o, 1);
         const index = d[o]! & 0x7f;
         if (index >= colours) throw new RfbError('RFB_ERR_ZRLE_PALETTE_INDEX', `index ${index} into a ${colours}-colour palette`, 'zrle.palette-rle');
-        r = pal[index * 3]!;
-        g = pal[index * 3 + 1]!;
-        b = pal[index * 3 + 2]!;
+        colour = pal[index]!;
         hasRun = (d[o++]! & 0x80) !== 0;
       }
       // Run length: bytes summed while they are 255, plus one.
@@ -137,10 +135,7 @@ export class ZrleDecoder implements RectDecoder {
         hasRun = v === 255;
       }
       for (let i = 0; i < run; i++) {
-        f[p] = r;
-        f[p + 1] = g;
-        f[p + 2] = b;
-        f[p + 3] = 0;
+        storeWord(f, p, colour);
         p += 4;
         if (++col === tw) {
           col = 0;
@@ -150,6 +145,15 @@ export class ZrleDecoder implements RectDecoder {
       done += run;
     }
     return o;
+  }
+}
+
+/** A raw tile of CPIXELs in a format other than ours. */
+function drawCpixels(fb: Framebuffer, x: number, y: number, w: number, h: number, d: Buffer, o: number, px: PixelReader): void {
+  const cp = px.cpixelBytes;
+  for (let row = 0; row < h; row++) {
+    let p = ((y + row) * fb.width + x) * 4;
+    for (let col = 0; col < w; col++, p += 4, o += cp) storeWord(fb.data, p, px.cpixel(d, o));
   }
 }
 
