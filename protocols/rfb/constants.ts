@@ -52,6 +52,23 @@ export const SecurityType = Object.freeze({
   Invalid: 0,
   None: 1,
   VncAuthentication: 2,
+  /** Anonymous TLS, then a second security-type list inside it (vino, gtk-vnc; registered, not described, in rfbproto). */
+  TLS: 18,
+  /** rfbproto "VeNCrypt". */
+  VeNCrypt: 19,
+});
+
+/** rfbproto "VeNCrypt": the subtypes (U32) we know by name. */
+export const VeNCryptSubtype = Object.freeze({
+  Plain: 256,
+  TLSNone: 257,
+  TLSVnc: 258,
+  TLSPlain: 259,
+  X509None: 260,
+  X509Vnc: 261,
+  X509Plain: 262,
+  TLSSASL: 263,
+  X509SASL: 264,
 });
 
 /** §7.4 PIXEL_FORMAT. */
