@@ -23,6 +23,7 @@ export const GatewayErrorCodes = {
   GW_ERR_BMC_AUTH_FAILED: { status: 502, summary: 'the BMC refused the configured password' },
   GW_ERR_BMC_TIMEOUT: { status: 504, summary: 'the BMC stopped answering during the handshake' },
   GW_ERR_BMC_PROTOCOL: { status: 502, summary: 'the BMC sent bytes the gateway could not understand' },
+  GW_ERR_BMC_TLS: { status: 502, summary: 'TLS with the BMC failed: handshake refused, certificate not accepted, or no TLS offered where it is required' },
   GW_ERR_SESSION_ENDED: { status: 410, summary: 'the session has ended' },
   GW_ERR_INTERNAL: { status: 500, summary: 'an unexpected error inside the gateway' },
   GW_ERR_DISPATCH_UNAVAILABLE: { status: 503, summary: 'the server is in a remote location and the message broker is not reachable' },

@@ -172,7 +172,7 @@ function server(r: ConfigReader, path: Path, raw: unknown, atenTemplates: AtenTe
 function consoleCfg(r: ConfigReader, path: Path, raw: unknown, atenTemplates: AtenTemplates): ConsoleConfig | undefined {
   if (raw !== null && typeof raw === 'object' && (raw as { type?: unknown }).type === 'aten') return readAtenConsole(r, path, raw as Record<string, unknown>, atenTemplates);
   if (raw !== null && typeof raw === 'object' && (raw as { type?: unknown }).type === 'openbmc') return readOpenBmcConsole(r, path, raw as Record<string, unknown>);
-  const c = r.object(path, raw, ['type', 'host', 'port', 'password', 'shared', 'connectTimeout', 'encodings']);
+  const c = r.object(path, raw, ['type', 'host', 'port', 'password', 'shared', 'connectTimeout', 'encodings', 'tls', 'insecureTls', 'legacyTls', 'ca', 'user']);
   if (!c) return undefined;
   const type = r.oneOf([...path, 'type'], c.type ?? 'vnc', ['vnc', 'aten', 'openbmc'] as const);
   const host = r.string([...path, 'host'], c.host, { required: true });
@@ -183,8 +183,31 @@ function consoleCfg(r: ConfigReader, path: Path, raw: unknown, atenTemplates: At
   const encodings = (c.encodings === undefined ? [] : r.array([...path, 'encodings'], c.encodings) ?? []).map((e, i) =>
     r.oneOf([...path, 'encodings', i], e, Object.keys(ENCODING_NAMES)),
   );
+  const tls = r.oneOf([...path, 'tls'], c.tls, ['prefer', 'require', 'off'] as const) ?? 'prefer';
+  const insecureTls = r.boolean([...path, 'insecureTls'], c.insecureTls) ?? false;
+  const legacyTls = r.boolean([...path, 'legacyTls'], c.legacyTls) ?? false;
+  const user = r.string([...path, 'user'], c.user);
+  const caPath = r.string([...path, 'ca'], c.ca);
+  const ca = caPath === undefined ? undefined : readCaFile(r, [...path, 'ca'], caPath);
+  if (tls === 'off' && (insecureTls || caPath !== undefined)) r.problem([...path, 'tls'], 'is "off", so insecureTls and ca would never be used');
   if (type !== 'vnc' || !host) return undefined;
-  return { type, host, port, password, shared, connectTimeoutMs, encodings: encodings.filter((e): e is string => !!e) };
+  return { type, host, port, password, shared, connectTimeoutMs, encodings: encodings.filter((e): e is string => !!e), tls, insecureTls, legacyTls, ca, user };
+}
+
+/** Reads a `ca:` PEM file at load time (relative paths from the working directory, like recording.dir). */
+function readCaFile(r: ConfigReader, path: Path, file: string): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    r.problem(path, `cannot read the CA file "${file}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    return undefined;
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) {
+    r.problem(path, `"${file}" holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+    return undefined;
+  }
+  return text;
 }
 
 function ipmiCfg(r: ConfigReader, path: Path, raw: unknown): IpmiConfig | undefined {

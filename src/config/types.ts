@@ -27,6 +27,16 @@ export interface VncConsoleConfig {
   connectTimeoutMs: number;
   /** Encodings to ask the BMC for, by name, in preference order; empty = the gateway's default list. */
   encodings: readonly string[];
+  /** TLS security types (18, VeNCrypt 19): take when offered (prefer), insist (require), never (off). */
+  tls: 'prefer' | 'require' | 'off';
+  /** Accept an X509 certificate that does not verify. */
+  insecureTls: boolean;
+  /** Allow TLS 1.0/1.1 and legacy ciphers for this BMC. */
+  legacyTls: boolean;
+  /** PEM text of the CA certificate(s) X509 certificates are verified against (read from `ca:` at load). */
+  ca: string | undefined;
+  /** User name for VeNCrypt's Plain subtypes. */
+  user: string | undefined;
 }
 
 export type ConsoleConfig = VncConsoleConfig | AtenConsoleConfig | OpenBmcConsoleConfig;

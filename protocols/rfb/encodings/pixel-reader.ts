@@ -195,3 +195,27 @@ function channelTable(max: number): Uint8Array {
   for (let v = 0; v <= max; v++) t[v] = Math.round((v * 255) / max);
   return t;
 }
+
+/**
+ * The pixel format the client asks a server for with SetPixelFormat, given the server's own from
+ * ServerInit: the server's own when it is narrower than 32 bpp and PixelReader can read it (16-bpp
+ * or 8-bpp true colour, 8/16-bpp colour maps), else RGBX_PIXEL_FORMAT.
+ *
+ * A narrow framebuffer has no more colour to give than its own format carries, so asking for it
+ * loses nothing, halves (or quarters) the bytes on a slow BMC link, and is what arrives anyway from
+ * servers that ignore SetPixelFormat: Dell iDRAC's "OpenVNC" announces 16 bpp depth 15 (noVNC issue
+ * #385) and clients asking it for 32 bpp are reported to show nothing (noVNC issue #712); embedded
+ * 8-bpp colour-map servers refuse other formats (noVNC issue #2000). 32-bpp servers get asked for our
+ * own format, so their pixels copy straight into the framebuffer.
+ */
+export function upstreamPixelFormat(server: Readonly<PixelFormat>): PixelFormat {
+  if (server.bitsPerPixel < 32) {
+    try {
+      checkUpstreamPixelFormat(server);
+      return { ...server };
+    } catch {
+      // Not one we can read: ask for ours and hope the server honours SetPixelFormat.
+    }
+  }
+  return { ...RGBX_PIXEL_FORMAT };
+}

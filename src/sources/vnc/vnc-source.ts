@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { ProtocolError, RfbError } from '../../../protocols/errors.js';
-import { ClientHandshake } from '../../../protocols/rfb/client-handshake.js';
+import { ClientHandshake, type ClientHandshakeResult, type StartTls } from '../../../protocols/rfb/client-handshake.js';
 import {
   encodeClientCutText,
   encodeFramebufferUpdateRequest,
@@ -9,8 +9,8 @@ import {
   encodeSetEncodings,
   encodeSetPixelFormat,
 } from '../../../protocols/rfb/client-messages.js';
-import { Encoding, RGBX_PIXEL_FORMAT } from '../../../protocols/rfb/constants.js';
-import { createDecoders, UPSTREAM_ENCODINGS } from '../../../protocols/rfb/encodings/index.js';
+import { Encoding, type PixelFormat } from '../../../protocols/rfb/constants.js';
+import { createDecoders, PixelReader, UPSTREAM_ENCODINGS, upstreamPixelFormat } from '../../../protocols/rfb/encodings/index.js';
 import { ServerMessageReader, type ServerMessage } from '../../../protocols/rfb/server-messages.js';
 import { ENCODING_NAMES } from './encoding-names.js';
 import type { SessionsConfig, VncConsoleConfig } from '../../config/types.js';
@@ -19,6 +19,7 @@ import type { Logger } from '../../log.js';
 import { ReconnectPolicy } from '../reconnect-policy.js';
 import { tcpTransport, type RfbTransport } from './rfb-transport.js';
 import type { InputEvent, Source, SourceSink } from '../types.js';
+import { tlsFailure, upgradeToTls } from './tls-upgrade.js';
 
 /** Pseudo-encodings we ask every VNC server for (rfbproto §7.8). */
 const UPSTREAM_PSEUDO = [Encoding.DesktopSize, Encoding.ExtendedDesktopSize, Encoding.Cursor, Encoding.LastRect, Encoding.DesktopName];
@@ -38,6 +39,7 @@ export class VncSource implements Source {
   /** Backoff between reconnect attempts: 0.5 s, 1 s, 2 s, … capped at 10 s. */
   readonly #reconnect: ReconnectPolicy;
   #sink: SourceSink | undefined;
+  /** The BMC connection: the transport's stream, or the TLS socket over it once a TLS security type started. */
   #socket: Duplex | undefined;
   /** The byte pipe to the RFB server: TCP unless the console type says otherwise (openbmc). */
   readonly #transport: RfbTransport;
@@ -87,9 +89,12 @@ export class VncSource implements Source {
     const socket = this.#transport.open();
     this.#socket = socket;
     this.#ready = false;
-    const handshake = new ClientHandshake({ password: cfg.password, shared: cfg.shared });
+    const handshake = new ClientHandshake({ password: cfg.password, user: cfg.user, shared: cfg.shared, tls: cfg.tls });
     let reader: ServerMessageReader | undefined;
     let failed = false;
+    /** Where RFB bytes go: the socket, then the TLS socket once TLS is up. */
+    let io: Duplex = socket;
+    let upgrading = false;
 
     // One timer covers connect + handshake: a BMC that accepts the TCP connection and then says
     // nothing (a hung BMC) must give an error promptly, not hang the API call.
@@ -101,43 +106,92 @@ export class VncSource implements Source {
       if (failed) return;
       failed = true;
       clearTimeout(timer);
+      io.destroy();
       socket.destroy();
-      if (this.#socket === socket) this.#socket = undefined;
+      if (this.#socket === io || this.#socket === socket) this.#socket = undefined;
       this.#ready = false;
       if (this.#closed) return;
       this.#lost(classify(err, cfg));
     };
 
-    socket.on('error', (err) => fail(err));
-    socket.on('close', () => fail(new GatewayError('GW_ERR_BMC_UNREACHABLE', `the BMC at ${cfg.host}:${cfg.port} closed the connection`)));
-    socket.on('data', (chunk: Buffer) => {
+    const handshakeStep = (step: ClientHandshakeResult): void => {
+      for (const out of step.send) io.write(out);
+      if (step.startTls) {
+        startTls(step.startTls);
+        return;
+      }
+      if (!step.serverInit) return;
+      clearTimeout(timer);
+      const init = step.serverInit;
+      this.#size = { width: init.width, height: init.height };
+      // The format to ask for: ours, or the server's own when it is narrower (upstreamPixelFormat).
+      const format = upstreamPixelFormat(init.pixelFormat);
+      const pixels = new PixelReader(format);
+      reader = new ServerMessageReader({ fb: sink.fb, decoders: createDecoders(pixels), pixels });
+      io.write(encodeSetPixelFormat(format));
+      const encodings = cfg.encodings.length > 0 ? cfg.encodings.map((n) => ENCODING_NAMES[n]!) : UPSTREAM_ENCODINGS;
+      io.write(encodeSetEncodings([...encodings, ...UPSTREAM_PSEUDO]));
+      io.write(encodeFramebufferUpdateRequest({ incremental: false, x: 0, y: 0, width: init.width, height: init.height }));
+      sink.fullRequest?.();
+      this.#ready = true;
+      this.#reconnect.connected();
+      this.#log.info(
+        { event: 'rfb-connected', version: init.version, width: init.width, height: init.height, tls: tlsInfo, serverPixelFormat: describeFormat(init.pixelFormat), pixelFormat: describeFormat(format) },
+        'RFB handshake done',
+      );
+      sink.connected({ width: init.width, height: init.height, name: init.name });
+      if (step.rest && step.rest.length > 0) this.#handle(reader.push(step.rest), io);
+    };
+
+    const onData = (chunk: Buffer): void => {
       if (failed) return;
       try {
-        if (!reader) {
-          const step = handshake.receive(chunk);
-          for (const out of step.send) socket.write(out);
-          if (!step.serverInit) return;
-          clearTimeout(timer);
-          const init = step.serverInit;
-          this.#size = { width: init.width, height: init.height };
-          reader = new ServerMessageReader({ fb: sink.fb, decoders: createDecoders() });
-          socket.write(encodeSetPixelFormat(RGBX_PIXEL_FORMAT));
-          const encodings = cfg.encodings.length > 0 ? cfg.encodings.map((n) => ENCODING_NAMES[n]!) : UPSTREAM_ENCODINGS;
-          socket.write(encodeSetEncodings([...encodings, ...UPSTREAM_PSEUDO]));
-          socket.write(encodeFramebufferUpdateRequest({ incremental: false, x: 0, y: 0, width: init.width, height: init.height }));
-          sink.fullRequest?.();
-          this.#ready = true;
-          this.#reconnect.connected();
-          this.#log.info({ event: 'rfb-connected', version: init.version, width: init.width, height: init.height }, 'RFB handshake done');
-          sink.connected({ width: init.width, height: init.height, name: init.name });
-          if (step.rest && step.rest.length > 0) this.#handle(reader.push(step.rest), socket);
-          return;
-        }
-        this.#handle(reader.push(chunk), socket);
+        if (!reader) handshakeStep(handshake.receive(chunk));
+        else this.#handle(reader.push(chunk), io);
       } catch (err) {
         fail(err as Error);
       }
+    };
+
+    let tlsInfo: { protocol: string | null; cipher: string; securityType: number; subtype: number | undefined } | undefined;
+    // The handshake asked for TLS (security type 18 or a VeNCrypt subtype): the transport's stream is
+    // handed to node:tls and the handshake goes on over the TLS socket.
+    const startTls = (start: StartTls): void => {
+      socket.removeListener('data', onData);
+      upgrading = true;
+      upgradeToTls(socket, start, { host: cfg.host, insecureTls: cfg.insecureTls, legacyTls: cfg.legacyTls, ca: cfg.ca })
+        .then((tls) => {
+          upgrading = false;
+          if (failed) {
+            tls.destroy();
+            return;
+          }
+          io = tls;
+          this.#socket = tls;
+          tlsInfo = { protocol: tls.getProtocol(), cipher: tls.getCipher().name, securityType: start.securityType, subtype: start.subtype };
+          tls.on('data', onData);
+          tls.on('error', (err) => fail(err));
+          tls.on('close', () => fail(new GatewayError('GW_ERR_BMC_UNREACHABLE', `the BMC at ${cfg.host}:${cfg.port} closed the connection`)));
+          try {
+            handshakeStep(handshake.tlsEstablished());
+          } catch (err) {
+            fail(err as Error);
+          }
+        })
+        .catch((err: Error) => {
+          upgrading = false;
+          fail(tlsFailure(err, start, cfg));
+        });
+    };
+
+    socket.on('error', (err) => {
+      // During the TLS handshake the TLS socket reports the failure (with the TLS reason).
+      if (!upgrading) fail(err);
     });
+    socket.on('close', () => {
+      if (!upgrading) fail(new GatewayError('GW_ERR_BMC_UNREACHABLE', `the BMC at ${cfg.host}:${cfg.port} closed the connection`));
+    });
+    socket.on('data', onData);
   }
 
   #handle(messages: ServerMessage[], socket: Duplex): void {
@@ -208,10 +262,17 @@ export class VncSource implements Source {
 function classify(err: Error, cfg: VncConsoleConfig): Error {
   if (err instanceof GatewayError) return err;
   if (err instanceof RfbError) {
+    if (err.code === 'RFB_ERR_TLS_REQUIRED') return new GatewayError('GW_ERR_BMC_TLS', `the BMC at ${cfg.host}:${cfg.port} cannot be reached over TLS: ${err.message}`, { cause: err });
     if (err.code === 'RFB_ERR_AUTH_FAILED') return new GatewayError('GW_ERR_BMC_AUTH_FAILED', `the BMC at ${cfg.host}:${cfg.port} refused the configured password (${err.message})`, { cause: err });
-    if (err.code === 'RFB_ERR_PASSWORD_REQUIRED') return new GatewayError('GW_ERR_BMC_AUTH_FAILED', `the BMC at ${cfg.host}:${cfg.port} requires a password and none is configured`, { cause: err });
+    if (err.code === 'RFB_ERR_PASSWORD_REQUIRED') return new GatewayError('GW_ERR_BMC_AUTH_FAILED', `the BMC at ${cfg.host}:${cfg.port} requires credentials that are not configured (${err.message})`, { cause: err });
   }
   if (err instanceof ProtocolError) return new GatewayError('GW_ERR_BMC_PROTOCOL', `the BMC at ${cfg.host}:${cfg.port} sent invalid RFB data: ${err.message} [${err.code}]`, { cause: err });
   const code = (err as NodeJS.ErrnoException).code;
   return new GatewayError('GW_ERR_BMC_UNREACHABLE', `cannot connect to the BMC at ${cfg.host}:${cfg.port}: ${code ?? err.message}`, { cause: err });
+}
+
+/** "16 bpp depth 15 LE true colour 31/31/31 shifts 10/5/0" for the log. */
+function describeFormat(pf: PixelFormat): string {
+  const colour = pf.trueColour ? `true colour ${pf.redMax}/${pf.greenMax}/${pf.blueMax} shifts ${pf.redShift}/${pf.greenShift}/${pf.blueShift}` : 'colour map';
+  return `${pf.bitsPerPixel} bpp depth ${pf.depth} ${pf.bigEndian ? 'BE' : 'LE'} ${colour}`;
 }

@@ -34,7 +34,7 @@ describe('config', () => {
     expect(c.listen).toEqual({ host: '127.0.0.1', port: 8080 });
     expect(c.publicUrl).toBe('http://127.0.0.1:8080');
     expect(c.tokens[0]).toMatchObject({ token: 'panel-secret', pin: '0000', servers: ['*'] });
-    expect(c.servers[0]!.console).toMatchObject({ type: 'vnc', host: '127.0.0.1', port: 5901, password: 'secret', shared: true, encodings: [] });
+    expect(c.servers[0]!.console).toMatchObject({ type: 'vnc', host: '127.0.0.1', port: 5901, password: 'secret', shared: true, encodings: [], tls: 'prefer', insecureTls: false, legacyTls: false, ca: undefined, user: undefined });
     expect(c.sessions).toEqual({
       idleTimeoutMs: 300_000,
       inputIdleTimeoutMs: 1_800_000,
@@ -49,6 +49,22 @@ describe('config', () => {
       pingIntervalMs: 20_000,
     });
     expect(Object.isFrozen(c.servers[0]!.console)).toBe(true);
+  });
+
+  it('vnc TLS keys: tls, insecureTls, legacyTls, ca (read at load), user', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bmcgw-ca-'));
+    const ca = join(dir, 'ca.pem');
+    writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    const c = parseConfig(GOOD.replace('password: "secret" }', `password: "secret", tls: require, legacyTls: true, ca: "${ca}", user: admin }`), 't');
+    expect(c.servers[0]!.console).toMatchObject({ tls: 'require', insecureTls: false, legacyTls: true, user: 'admin' });
+    expect((c.servers[0]!.console as { ca?: string }).ca).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    const notPem = join(dir, 'key.txt');
+    writeFileSync(notPem, 'hello');
+    const p = problems(GOOD.replace('password: "secret" }', `tls: sometimes, ca: "${notPem}" }`)).join('\n');
+    expect(p).toMatch(/servers\[0\]\.console\.tls: .*prefer.*require.*off/);
+    expect(p).toMatch(/servers\[0\]\.console\.ca: .*holds no PEM certificate/);
+    expect(problems(GOOD.replace('password: "secret" }', `ca: "${join(dir, 'missing.pem')}" }`)).join()).toMatch(/cannot read the CA file .*ENOENT/);
+    expect(problems(GOOD.replace('password: "secret" }', 'tls: off, insecureTls: true }')).join()).toMatch(/console\.tls: is "off"/);
   });
 
   it('takes ids and PINs written as numbers as text', () => {

@@ -126,6 +126,6 @@ servers:
   });
 
   it('a vnc console still rejects aten-only keys', () => {
-    expect(problems(`servers:\n  - id: a\n    console: { type: vnc, host: h, user: ADMIN }\n`).join()).toMatch(/servers\[0\]\.console\.user: unknown key/);
+    expect(problems(`servers:\n  - id: a\n    console: { type: vnc, host: h, webPort: 443 }\n`).join()).toMatch(/servers\[0\]\.console\.webPort: unknown key/);
   });
 });
