@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isRunning, killHard, spawnTracked, terminate, type TrackedChild } from './child-processes.js';
 import { parseXwd, saveForDebugging, type RgbImage } from './images.js';
+import { pamWrapperEnv } from './pam-wrapper.js';
 import { freePort } from './ports.js';
 import { requirePeer } from './require-peer.js';
 
@@ -17,6 +18,15 @@ import { requirePeer } from './require-peer.js';
 export interface XvncOptions {
   /** With a password: SecurityTypes VncAuth. Without: SecurityTypes None. */
   password?: string;
+  /**
+   * Xvnc's -SecurityTypes list instead of the default above (e.g. ['TLSVnc'] or
+   * ['VeNCrypt', 'X509Vnc']); a password, if given, is still set up for the Vnc ones.
+   */
+  securityTypes?: readonly string[];
+  /** PEM certificate and key for the X509* types (written to files only this process reads). */
+  x509?: { cert: string; key: string };
+  /** Users (name: password) for the Plain types, checked through PAM by pam_wrapper (pam-wrapper.ts). */
+  plainUsers?: Record<string, string>;
   /** WIDTHxHEIGHT, default 1024x768. */
   geometry?: string;
   /** Default 24. */
@@ -47,6 +57,12 @@ export async function startXvnc(options: XvncOptions = {}): Promise<XvncServer> 
       await writeFile(passwordFile, await run(vncpasswd, ['-f'], `${options.password}\n`), { mode: 0o600 });
       security = ['-SecurityTypes', 'VncAuth', '-PasswordFile', passwordFile];
     }
+    if (options.securityTypes !== undefined) security.splice(0, 2, '-SecurityTypes', options.securityTypes.join(','));
+    if (options.x509 !== undefined) {
+      await writeFile(join(dir, 'cert.pem'), options.x509.cert, { mode: 0o600 });
+      await writeFile(join(dir, 'key.pem'), options.x509.key, { mode: 0o600 });
+      security.push('-X509Cert', join(dir, 'cert.pem'), '-X509Key', join(dir, 'key.pem'));
+    }
     const args = [
       '-localhost',
       '-nolisten', 'tcp',
@@ -56,7 +72,12 @@ export async function startXvnc(options: XvncOptions = {}): Promise<XvncServer> 
       ...security,
       ...(options.extraArgs ?? []),
     ];
-    const server = new XvncServer(dir, { xvnc, xwd, xterm }, args);
+    let env: NodeJS.ProcessEnv | undefined;
+    if (options.plainUsers !== undefined) {
+      env = await pamWrapperEnv(dir, 'vnc', options.plainUsers);
+      args.push('-PAMService', 'vnc', '-PlainUsers', Object.keys(options.plainUsers).join(','));
+    }
+    const server = new XvncServer(dir, { xvnc, xwd, xterm }, args, env);
     for (let attempt = 0; ; attempt++) {
       try {
         await server.launch(await freePort());
@@ -82,15 +103,17 @@ export class XvncServer {
   readonly #dir: string;
   readonly #bin: Binaries;
   readonly #args: readonly string[];
+  readonly #env: NodeJS.ProcessEnv | undefined;
   readonly #xterms = new Set<XtermHandle>();
   #proc: TrackedChild | undefined;
   #port = 0;
   #display = -1;
 
-  constructor(dir: string, bin: Binaries, args: readonly string[]) {
+  constructor(dir: string, bin: Binaries, args: readonly string[], env?: NodeJS.ProcessEnv) {
     this.#dir = dir;
     this.#bin = bin;
     this.#args = args;
+    this.#env = env;
   }
 
   /** The RFB port on 127.0.0.1; kept across restart(). */
@@ -106,7 +129,7 @@ export class XvncServer {
   /** Starts Xvnc on `port`. Used by startXvnc and restart(); throws PortInUseError if it is taken. */
   async launch(port: number): Promise<void> {
     const args = ['-displayfd', '3', '-rfbport', String(port), ...this.#args];
-    const proc = spawnTracked(this.#bin.xvnc, args, { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+    const proc = spawnTracked(this.#bin.xvnc, args, { stdio: ['ignore', 'pipe', 'pipe', 'pipe'], ...(this.#env ? { env: this.#env } : {}) });
     const display = await readDisplay(proc);
     if (display === undefined) {
       await terminate(proc);
