@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selfSignedCertificate } from '../../helpers/aten/self-signed.js';
 import { expectConverges, fbImage } from '../../helpers/converge.js';
 import { eqPhp, startTestGateway, TEST_TOKEN, type TestGateway } from '../../helpers/gateway.js';
+import { startX11vncAnonTls, type X11vncServer } from '../../helpers/x11vnc.js';
 import { startXvnc, type XvncOptions, type XvncServer } from '../../helpers/xvnc.js';
 
 const PASSWORD = 'tls-pw';
@@ -22,6 +23,7 @@ const COMPARED = { x: 0, y: 0, width: 560, height: 360 };
  */
 describe('vnc source over TLS against TigerVNC Xvnc', () => {
   const servers: Record<string, XvncServer> = {};
+  let anonTls: X11vncServer | undefined;
   const log: string[] = [];
   let gw: TestGateway;
   let dir: string;
@@ -51,6 +53,8 @@ describe('vnc source over TLS against TigerVNC Xvnc', () => {
     const tigerDefault = await start('tigerDefault', { password: PASSWORD, securityTypes: ['TLSVnc', 'VncAuth'] });
     const noneOnly = await start('noneOnly', {});
     const wrongNameX509 = await start('wrongName', { securityTypes: ['X509None'], x509: wrongName });
+    // Type 18 comes from x11vnc serving the TLSNone server's X display.
+    anonTls = await startX11vncAnonTls(servers['tlsNone']!.display, cert);
 
     const vnc = (port: number, extra: Record<string, unknown> = {}) => ({ type: 'vnc', host: '127.0.0.1', port, connectTimeout: '20s', ...extra });
     const out = new PassThrough();
@@ -76,6 +80,7 @@ describe('vnc source over TLS against TigerVNC Xvnc', () => {
           { id: 'tls-only-off', console: vnc(tlsVnc, { password: PASSWORD, tls: 'off' }) },
           { id: 'none-require', console: vnc(noneOnly, { tls: 'require' }) },
           { id: 'none-prefer', console: vnc(noneOnly) },
+          { id: 'anon-tls-18', console: vnc(anonTls.port, { tls: 'require' }) },
         ],
       },
       { log: { level: 'trace', stream: out } },
@@ -84,6 +89,7 @@ describe('vnc source over TLS against TigerVNC Xvnc', () => {
 
   afterAll(async () => {
     await gw?.close();
+    await anonTls?.stop();
     for (const x of Object.values(servers)) await x.stop();
     rmSync(dir, { recursive: true, force: true });
     // Whatever happened above, no password was logged.
@@ -92,7 +98,7 @@ describe('vnc source over TLS against TigerVNC Xvnc', () => {
   });
 
   /** Opens the console; returns the connection's log line (TLS parameters, pixel formats). */
-  async function open(id: string, server: string): Promise<Record<string, any>> {
+  async function open(id: string, server: string, port = servers[server]!.port): Promise<Record<string, any>> {
     const { body } = await eqPhp(gw, { action: 'novnc', token: TEST_TOKEN, id });
     expect(body.result, JSON.stringify(body)).toBe('OK');
     const session = gw.registry.get(body.key)!;
@@ -101,7 +107,7 @@ describe('vnc source over TLS against TigerVNC Xvnc', () => {
     const line = log
       .join('')
       .split('\n')
-      .filter((l) => l.includes('"rfb-connected"') && l.includes(`:${x.port}"`))
+      .filter((l) => l.includes('"rfb-connected"') && l.includes(`:${port}"`))
       .pop();
     expect(line, `rfb-connected log line for ${id}`).toBeDefined();
     session.end('test done');
@@ -117,6 +123,12 @@ describe('vnc source over TLS against TigerVNC Xvnc', () => {
   it('TLSNone: anonymous TLS 1.2 with an anonymous ECDH/DH suite, pixels equal the X screen', async () => {
     const l = await open('tls-none', 'tlsNone');
     expect(l.tls).toMatchObject({ protocol: 'TLSv1.2', securityType: 19, subtype: 257 });
+    expect(l.tls.cipher).toMatch(/^A(EC)?DH-/);
+  });
+
+  it('TLS (18), anonymous, from x11vnc: a second security-type list inside TLS, pixels equal the X screen', async () => {
+    const l = await open('anon-tls-18', 'tlsNone', anonTls!.port);
+    expect(l.tls).toMatchObject({ protocol: 'TLSv1.2', securityType: 18 });
     expect(l.tls.cipher).toMatch(/^A(EC)?DH-/);
   });
 
