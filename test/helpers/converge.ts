@@ -6,7 +6,8 @@ export function fbImage(fb: { width: number; height: number; data: Uint8Array })
 }
 
 /**
- * Polls until `actual()` equals `expected()` pixel for pixel (optionally only inside `region`), or
+ * Polls until `actual()` equals `expected()` pixel for pixel (optionally only inside `region`, and
+ * each channel within `tolerance`), or
  * throws after `timeoutMs` with the last difference. Both sides are read fresh each round: a screen
  * that is still changing (a blinking cursor, a reconnect) converges or fails, never races.
  */
@@ -14,14 +15,14 @@ export async function expectConverges(
   actual: () => RgbImage | Promise<RgbImage>,
   expected: () => RgbImage | Promise<RgbImage>,
   what: string,
-  opts: { timeoutMs?: number; region?: Region } = {},
+  opts: { timeoutMs?: number; region?: Region; tolerance?: number } = {},
 ): Promise<void> {
   const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
   let last = '';
   for (;;) {
     const [a, b] = await Promise.all([actual(), expected()]);
     const sameSize = a.width === b.width && a.height === b.height;
-    const c = compareImages(a, b, sameSize && opts.region ? { region: opts.region } : {});
+    const c = compareImages(a, b, { ...(sameSize && opts.region ? { region: opts.region } : {}), ...(opts.tolerance ? { tolerance: opts.tolerance } : {}) });
     if (c.sameSize && c.differing === 0) return;
     last = c.sameSize ? describeComparison(c) : `${a.width}x${a.height} vs ${b.width}x${b.height}`;
     if (Date.now() > deadline) throw new Error(`${what} never matched: ${last}`);

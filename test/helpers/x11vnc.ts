@@ -8,11 +8,12 @@ import { freePort } from './ports.js';
 import { requirePeer } from './require-peer.js';
 
 /**
- * x11vnc serving an existing X display with its ANONTLS mode: RFB security type 18 (the anonymous
- * TLS of vino and gtk-vnc; TigerVNC's server does not have it), then a second security-type list
- * inside TLS. x11vnc 0.9.16 predates OpenSSL 3 and asks for anonymous DH suites without lowering
- * OpenSSL's security level, so this one process gets an OpenSSL configuration that sets level 0
- * (OPENSSL_CONF); nothing else on the machine is affected.
+ * x11vnc (libvncserver, a third RFB server codebase; it has the Zlib encoding TigerVNC lacks)
+ * serving an existing X display, security None. With `anonTls`, in its ANONTLS mode: RFB security
+ * type 18 (the anonymous TLS of vino and gtk-vnc; TigerVNC's server does not have it), then a second
+ * security-type list inside TLS. x11vnc 0.9.16 predates OpenSSL 3 and asks for anonymous DH suites
+ * without lowering OpenSSL's security level, so that process gets an OpenSSL configuration that
+ * sets level 0 (OPENSSL_CONF); nothing else on the machine is affected.
  */
 export interface X11vncServer {
   port: number;
@@ -28,15 +29,21 @@ system_default = system_default_sect
 CipherString = ALL:@SECLEVEL=0
 `;
 
-export async function startX11vncAnonTls(display: number, tls: { key: string; cert: string }): Promise<X11vncServer> {
+export async function startX11vnc(display: number, opts: { anonTls?: { key: string; cert: string } } = {}): Promise<X11vncServer> {
   const x11vnc = requirePeer('x11vnc', 'x11vnc');
   const dir = await mkdtemp(join(tmpdir(), 'bmcgw-x11vnc-'));
-  await writeFile(join(dir, 'server.pem'), tls.key + tls.cert, { mode: 0o600 });
-  await writeFile(join(dir, 'openssl.cnf'), OPENSSL_CONF);
   const port = await freePort();
-  // -anontls only: type 18 alone (no VeNCrypt, no plain SSL); -nopw: None inside TLS.
-  const args = ['-display', `:${display}`, '-rfbport', String(port), '-localhost', '-ssl', join(dir, 'server.pem'), '-anontls', 'only', '-nopw', '-forever', '-shared'];
-  const child: TrackedChild = spawnTracked(x11vnc, args, { env: { ...process.env, OPENSSL_CONF: join(dir, 'openssl.cnf') } });
+  // -nopw: security None (inside TLS with anonTls).
+  const args = ['-display', `:${display}`, '-rfbport', String(port), '-localhost', '-nopw', '-forever', '-shared'];
+  let env: NodeJS.ProcessEnv | undefined;
+  if (opts.anonTls) {
+    await writeFile(join(dir, 'server.pem'), opts.anonTls.key + opts.anonTls.cert, { mode: 0o600 });
+    await writeFile(join(dir, 'openssl.cnf'), OPENSSL_CONF);
+    // -anontls only: type 18 alone (no VeNCrypt, no plain SSL).
+    args.push('-ssl', join(dir, 'server.pem'), '-anontls', 'only');
+    env = { ...process.env, OPENSSL_CONF: join(dir, 'openssl.cnf') };
+  }
+  const child: TrackedChild = spawnTracked(x11vnc, args, env ? { env } : {});
   const stop = async (): Promise<void> => {
     await terminate(child);
     await rm(dir, { recursive: true, force: true });

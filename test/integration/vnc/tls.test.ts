@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selfSignedCertificate } from '../../helpers/aten/self-signed.js';
 import { expectConverges, fbImage } from '../../helpers/converge.js';
 import { eqPhp, startTestGateway, TEST_TOKEN, type TestGateway } from '../../helpers/gateway.js';
-import { startX11vncAnonTls, type X11vncServer } from '../../helpers/x11vnc.js';
+import { startX11vnc, type X11vncServer } from '../../helpers/x11vnc.js';
 import { startXvnc, type XvncOptions, type XvncServer } from '../../helpers/xvnc.js';
 
 const PASSWORD = 'tls-pw';
@@ -54,7 +54,7 @@ describe('vnc source over TLS against TigerVNC Xvnc', () => {
     const noneOnly = await start('noneOnly', {});
     const wrongNameX509 = await start('wrongName', { securityTypes: ['X509None'], x509: wrongName });
     // Type 18 comes from x11vnc serving the TLSNone server's X display.
-    anonTls = await startX11vncAnonTls(servers['tlsNone']!.display, cert);
+    anonTls = await startX11vnc(servers['tlsNone']!.display, { anonTls: cert });
 
     const vnc = (port: number, extra: Record<string, unknown> = {}) => ({ type: 'vnc', host: '127.0.0.1', port, connectTimeout: '20s', ...extra });
     const out = new PassThrough();
