@@ -212,17 +212,8 @@ export class ClientHandshake {
       case 'security-types': {
         // §7.1.2, 3.7 onwards: U8 number-of-security-types, then that many U8 types.
         if (!q.has(1)) return false;
-        const count = q.peekUint8(0);
-        if (count === 0) return this.#refused(1, 'security-types');
-        if (count > LIMITS.maxSecurityTypes) {
-          throw new RfbError('RFB_ERR_TOO_LARGE', `${count} security types is over the limit of ${LIMITS.maxSecurityTypes}`, 'number-of-security-types');
-        }
-        if (!q.has(1 + count)) return false;
-        const types = [...q.consume(1 + count).subarray(1)];
-        const chosen = chooseTlsType(types, this.#tls) ?? this.#choose(types);
-        send.push(Buffer.from([chosen]));
-        this.#afterSecurityChoice(chosen, send);
-        return true;
+        if (q.peekUint8(0) === 0) return this.#refused(1, 'security-types');
+        return this.#securityTypeList(send, 'number-of-security-types', (types) => chooseTlsType(types, this.#tls) ?? this.#choose(types));
       }
       case 'vencrypt-version': {
         // rfbproto "VeNCrypt": U8 major, U8 minor of the highest version the server speaks; we speak
@@ -280,21 +271,12 @@ export class ClientHandshake {
         // Type 18 (vino, gtk-vnc's vnc_connection_perform_auth_tls): inside TLS a second U8 count
         // and U8 list; zero types means "straight to SecurityResult".
         if (!q.has(1)) return false;
-        const count = q.peekUint8(0);
-        if (count === 0) {
+        if (q.peekUint8(0) === 0) {
           q.skip(1);
           this.#state = 'security-result';
           return true;
         }
-        if (count > LIMITS.maxSecurityTypes) {
-          throw new RfbError('RFB_ERR_TOO_LARGE', `${count} security types is over the limit of ${LIMITS.maxSecurityTypes}`, 'TLS.number-of-security-types');
-        }
-        if (!q.has(1 + count)) return false;
-        const types = [...q.consume(1 + count).subarray(1)];
-        const chosen = this.#choose(types);
-        send.push(Buffer.from([chosen]));
-        this.#afterSecurityChoice(chosen, send);
-        return true;
+        return this.#securityTypeList(send, 'TLS.number-of-security-types', (types) => this.#choose(types));
       }
       case 'security-type-3.3': {
         // §7.1.2, version 3.3: the server decides, one U32 that "may only take the value 0, 1 or 2".
@@ -340,6 +322,22 @@ export class ClientHandshake {
       case 'failed':
         return false;
     }
+  }
+
+  /**
+   * A non-empty U8 count + U8 types list at the head of the queue (§7.1.2): bounded, then answered
+   * with the type `choose` picks, whose exchange follows.
+   */
+  #securityTypeList(send: Buffer[], field: string, choose: (types: number[]) => number): boolean {
+    const count = this.#q.peekUint8(0);
+    if (count > LIMITS.maxSecurityTypes) {
+      throw new RfbError('RFB_ERR_TOO_LARGE', `${count} security types is over the limit of ${LIMITS.maxSecurityTypes}`, field);
+    }
+    if (!this.#q.has(1 + count)) return false;
+    const chosen = choose([...this.#q.consume(1 + count).subarray(1)]);
+    send.push(Buffer.from([chosen]));
+    this.#afterSecurityChoice(chosen, send);
+    return true;
   }
 
   /** Picks None when offered (nothing to get wrong), else VNC Authentication if we have a password. */

@@ -1,13 +1,12 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selfSignedCertificate } from '../helpers/aten/self-signed.js';
 import { launchChromium, readCanvasRgb } from '../helpers/browser.js';
 import { expectConverges } from '../helpers/converge.js';
-import { eqPhp, startTestGateway, TEST_TOKEN, type TestGateway } from '../helpers/gateway.js';
+import { logCollector, eqPhp, startTestGateway, TEST_TOKEN, type TestGateway } from '../helpers/gateway.js';
 import { startXvnc, type XvncServer } from '../helpers/xvnc.js';
 
 const USER = 'operator';
@@ -25,7 +24,7 @@ describe('vnc console over VeNCrypt X509Plain in Chromium', () => {
   let gw: TestGateway;
   let browser: Browser;
   let dir: string;
-  const log: string[] = [];
+  const log = logCollector();
   const marker = `/tmp/bmcgw-e2e-tls-${process.pid}-`;
 
   beforeAll(async () => {
@@ -37,14 +36,12 @@ describe('vnc console over VeNCrypt X509Plain in Chromium', () => {
       launchChromium(),
     ]);
     x.startXterm(['-geometry', '80x24+0+0', '-e', '/bin/sh']);
-    const out = new PassThrough();
-    out.on('data', (d: Buffer) => log.push(d.toString('utf8')));
     gw = await startTestGateway(
       {
         tokens: [{ token: TEST_TOKEN, servers: ['*'] }],
         servers: [{ id: 'idrac-like', name: 'tls-console', console: { type: 'vnc', host: '127.0.0.1', port: x.port, user: USER, password: PLAIN_PASSWORD, tls: 'require', ca: join(dir, 'ca.pem') } }],
       },
-      { logTo: out },
+      { log: { level: 'trace', stream: log.stream } },
     );
   }, 120_000);
 
@@ -91,7 +88,7 @@ describe('vnc console over VeNCrypt X509Plain in Chromium', () => {
     expect(received.length).toBeGreaterThan(0);
     expect(received.some((b) => b.includes(secret)), 'password in a WebSocket frame').toBe(false);
     expect(html.some((t) => t.includes(PLAIN_PASSWORD)), 'password in a page or script').toBe(false);
-    const all = log.join('');
+    const all = log.text();
     expect(all).toContain('"rfb-connected"');
     expect(all).toContain('"subtype":262');
     expect(all.includes(PLAIN_PASSWORD), 'password in the log').toBe(false);

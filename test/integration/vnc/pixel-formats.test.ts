@@ -1,5 +1,4 @@
 import { connect, type Socket } from 'node:net';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClientHandshake } from '../../../protocols/rfb/client-handshake.js';
 import { encodeFramebufferUpdateRequest, encodePointerEvent, encodeSetEncodings, encodeSetPixelFormat } from '../../../protocols/rfb/client-messages.js';
@@ -8,7 +7,7 @@ import { createDecoders, PixelReader } from '../../../protocols/rfb/encodings/in
 import { Framebuffer } from '../../../protocols/rfb/framebuffer.js';
 import { ServerMessageReader } from '../../../protocols/rfb/server-messages.js';
 import { expectConverges, fbImage } from '../../helpers/converge.js';
-import { eqPhp, startTestGateway, TEST_TOKEN, type TestGateway } from '../../helpers/gateway.js';
+import { logCollector, eqPhp, startTestGateway, TEST_TOKEN, type TestGateway } from '../../helpers/gateway.js';
 import type { RgbImage } from '../../helpers/images.js';
 import { startX11vnc, type X11vncServer } from '../../helpers/x11vnc.js';
 import { startXvnc, type XvncServer } from '../../helpers/xvnc.js';
@@ -35,7 +34,7 @@ describe('pixel formats other than RGBX against a 16-bpp Xvnc', () => {
   let x: XvncServer;
   let x11: X11vncServer;
   let gw: TestGateway;
-  const log: string[] = [];
+  const log = logCollector();
 
   beforeAll(async () => {
     x = await startXvnc({ password: PASSWORD, geometry: '640x400', depth: 16 });
@@ -46,8 +45,6 @@ describe('pixel formats other than RGBX against a 16-bpp Xvnc', () => {
     await new Promise<void>((resolve) => parker.socket.write(encodePointerEvent({ x: 639, y: 399, buttonMask: 0 }), () => resolve()));
     parker.close();
     x11 = await startX11vnc(x.display);
-    const out = new PassThrough();
-    out.on('data', (d: Buffer) => log.push(d.toString('utf8')));
     gw = await startTestGateway(
       {
         tokens: [{ token: TEST_TOKEN, servers: ['*'] }],
@@ -57,7 +54,7 @@ describe('pixel formats other than RGBX against a 16-bpp Xvnc', () => {
           { id: 'd16-copyrect', console: { type: 'vnc', host: '127.0.0.1', port: x.port, password: PASSWORD, encodings: ['raw', 'copyrect'] } },
         ],
       },
-      { logTo: out },
+      { log: { level: 'trace', stream: log.stream } },
     );
   }, 60_000);
 
@@ -74,7 +71,7 @@ describe('pixel formats other than RGBX against a 16-bpp Xvnc', () => {
     const session = gw.registry.get(body.key)!;
     await expectConverges(() => fbImage(session.fb), () => x.screenshot(), `${enc}: shadow framebuffer vs xwd`, { region: COMPARED });
     expect(session.stats.upstreamRects[NUMBERS[enc]] ?? 0).toBeGreaterThan(0);
-    const line = log.join('').split('\n').filter((l) => l.includes('"rfb-connected"')).pop()!;
+    const line = log.text().split('\n').filter((l) => l.includes('"rfb-connected"')).pop()!;
     expect(JSON.parse(line)).toMatchObject({ serverPixelFormat: '16 bpp depth 16 LE true colour 31/63/31 shifts 11/5/0', pixelFormat: '16 bpp depth 16 LE true colour 31/63/31 shifts 11/5/0' });
     session.end('test done');
   });

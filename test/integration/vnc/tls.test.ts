@@ -1,11 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selfSignedCertificate } from '../../helpers/aten/self-signed.js';
 import { expectConverges, fbImage } from '../../helpers/converge.js';
-import { eqPhp, startTestGateway, TEST_TOKEN, type TestGateway } from '../../helpers/gateway.js';
+import { logCollector, eqPhp, startTestGateway, TEST_TOKEN, type TestGateway } from '../../helpers/gateway.js';
 import { startX11vnc, type X11vncServer } from '../../helpers/x11vnc.js';
 import { startXvnc, type XvncOptions, type XvncServer } from '../../helpers/xvnc.js';
 
@@ -27,7 +26,7 @@ const COMPARED = { x: 0, y: 0, width: 640, height: 180 };
 describe('vnc source over TLS against TigerVNC Xvnc', () => {
   const servers: Record<string, XvncServer> = {};
   let anonTls: X11vncServer | undefined;
-  const log: string[] = [];
+  const log = logCollector();
   let gw: TestGateway;
   let dir: string;
   const cert = selfSignedCertificate({ commonName: 'xvnc-test', names: ['127.0.0.1', 'localhost'] });
@@ -60,8 +59,6 @@ describe('vnc source over TLS against TigerVNC Xvnc', () => {
     anonTls = await startX11vnc(servers['tlsNone']!.display, { anonTls: cert });
 
     const vnc = (port: number, extra: Record<string, unknown> = {}) => ({ type: 'vnc', host: '127.0.0.1', port, connectTimeout: '20s', ...extra });
-    const out = new PassThrough();
-    out.on('data', (d: Buffer) => log.push(d.toString('utf8')));
     gw = await startTestGateway(
       {
         tokens: [{ token: TEST_TOKEN, servers: ['*'] }],
@@ -86,7 +83,7 @@ describe('vnc source over TLS against TigerVNC Xvnc', () => {
           { id: 'anon-tls-18', console: vnc(anonTls.port, { tls: 'require' }) },
         ],
       },
-      { log: { level: 'trace', stream: out } },
+      { log: { level: 'trace', stream: log.stream } },
     );
   }, 180_000);
 
@@ -96,7 +93,7 @@ describe('vnc source over TLS against TigerVNC Xvnc', () => {
     for (const x of Object.values(servers)) await x.stop();
     rmSync(dir, { recursive: true, force: true });
     // Whatever happened above, no password was logged.
-    const all = log.join('');
+    const all = log.text();
     for (const secret of [PASSWORD, PLAIN_PASSWORD, 'nope']) expect(all.includes(secret), `"${secret}" in the log`).toBe(false);
   });
 
@@ -108,7 +105,7 @@ describe('vnc source over TLS against TigerVNC Xvnc', () => {
     const x = servers[server]!;
     await expectConverges(() => fbImage(session.fb), () => x.screenshot(), `${id}: shadow framebuffer vs Xvnc's screen`, { region: COMPARED });
     const line = log
-      .join('')
+      .text()
       .split('\n')
       .filter((l) => l.includes('"rfb-connected"') && l.includes(`:${port}"`))
       .pop();
