@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ByteQueue } from '../../../../../protocols/byte-queue.js';
 import { ProtocolError } from '../../../../../protocols/errors.js';
-import { Encoding } from '../../../../../protocols/rfb/constants.js';
-import { createDecoders } from '../../../../../protocols/rfb/encodings/index.js';
+import { Encoding, type PixelFormat } from '../../../../../protocols/rfb/constants.js';
+import { createDecoders, PixelReader } from '../../../../../protocols/rfb/encodings/index.js';
 import { TightEncoder } from '../../../../../protocols/rfb/encodings/tight.js';
 import { ZrleEncoder } from '../../../../../protocols/rfb/encodings/zrle-encoder.js';
 import type { RectDecoder, RectHeader } from '../../../../../protocols/rfb/encodings/types.js';
@@ -74,6 +74,34 @@ describe('decoder fuzz', () => {
           bytes[5] = 0x01;
         }
         feed(e, [{ x: 0, y: 0, width: w, height: h, encoding: e }, { x: 0, y: 0, width: w, height: h, encoding: e }], bytes, 80, 80, 1 + Math.floor(r() * 100));
+      }
+    });
+  }
+
+  // The same in pixel formats other than ours: 16 bpp big-endian, an 8-bpp colour map, 32-bpp depth 30.
+  const formats: PixelFormat[] = [
+    { bitsPerPixel: 16, depth: 16, bigEndian: true, trueColour: true, redMax: 31, greenMax: 63, blueMax: 31, redShift: 11, greenShift: 5, blueShift: 0 },
+    { bitsPerPixel: 8, depth: 8, bigEndian: false, trueColour: false, redMax: 0, greenMax: 0, blueMax: 0, redShift: 0, greenShift: 0, blueShift: 0 },
+    { bitsPerPixel: 32, depth: 30, bigEndian: false, trueColour: true, redMax: 1023, greenMax: 1023, blueMax: 1023, redShift: 20, greenShift: 10, blueShift: 0 },
+  ];
+  for (const pf of formats) {
+    it(`random and mutated bytes at ${pf.bitsPerPixel} bpp depth ${pf.depth}${pf.trueColour ? '' : ' colour map'}: only ProtocolError escapes`, () => {
+      const r = rng(pf.bitsPerPixel * 7 + pf.depth);
+      for (const e of [Encoding.Raw, Encoding.RRE, Encoding.Hextile, Encoding.Zlib, Encoding.Tight, Encoding.ZRLE]) {
+        for (let n = 0; n < 150; n++) {
+          const w = 1 + Math.floor(r() * 70), h = 1 + Math.floor(r() * 70);
+          const bytes = Buffer.from(Array.from({ length: Math.floor(r() * 500) }, () => Math.floor(r() * 256)));
+          if ((e === Encoding.Zlib || e === Encoding.ZRLE) && bytes.length > 6 && r() < 0.7) {
+            bytes.writeUInt32BE(bytes.length - 4, 0);
+            bytes[4] = 0x78;
+            bytes[5] = 0x01;
+          }
+          const dec = createDecoders(new PixelReader(pf)).get(e)!;
+          feed(e, [{ x: 0, y: 0, width: w, height: h, encoding: e }], bytes, 80, 80, 1 + Math.floor(r() * 100), dec);
+        }
+      }
+      for (const v of [tightVector(), zrleVector(), hextileVectors()[0]!]) {
+        for (let n = 0; n < 100; n++) feed(v.encoding, v.rects, mutate(v.bytes, r), v.fbW, v.fbH, 1 + Math.floor(r() * 64), createDecoders(new PixelReader(pf)).get(v.encoding)!);
       }
     });
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Encoding, type PixelFormat } from '../../../../../protocols/rfb/constants.js';
-import { createDecoders, PixelReader } from '../../../../../protocols/rfb/encodings/index.js';
+import { Encoding, RGBX_PIXEL_FORMAT, type PixelFormat } from '../../../../../protocols/rfb/constants.js';
+import { createDecoders, PixelReader, upstreamPixelFormat } from '../../../../../protocols/rfb/encodings/index.js';
 import type { RectHeader } from '../../../../../protocols/rfb/encodings/types.js';
 import { ServerMessageReader, type ServerMessage } from '../../../../../protocols/rfb/server-messages.js';
 import { Framebuffer } from '../../../../../protocols/rfb/framebuffer.js';
@@ -332,5 +332,16 @@ describe('colour-map formats', () => {
   it('a Tight gradient in an 8-bpp format is refused (the spec allows it at 16 and 32 bpp only)', () => {
     const px = new PixelReader({ ...pf, trueColour: true, redMax: 7, greenMax: 7, blueMax: 3, greenShift: 3, blueShift: 6 });
     expectErrorEverySplit(() => createDecoders(px).get(Encoding.Tight)!, [rect(0, 0, 2, 2, Encoding.Tight)], Buffer.from([0x40, 2, 1, 2, 3, 4]), 'RFB_ERR_TIGHT_FILTER');
+  });
+});
+
+describe('upstreamPixelFormat: what the client asks a server for', () => {
+  it('16- and 8-bpp servers (iDRAC: 16 bpp depth 15) are asked for their own format, colour maps included', () => {
+    for (const c of CASES.filter((x) => x.pf.bitsPerPixel < 32)) expect(upstreamPixelFormat(c.pf)).toEqual(c.pf);
+  });
+
+  it('32-bpp servers, and narrow formats we cannot read, are asked for RGBX', () => {
+    for (const c of CASES.filter((x) => x.pf.bitsPerPixel === 32)) expect(upstreamPixelFormat(c.pf)).toEqual(RGBX_PIXEL_FORMAT);
+    expect(upstreamPixelFormat(tc(16, 16, false, [30, 63, 31], [11, 5, 0]))).toEqual(RGBX_PIXEL_FORMAT);
   });
 });
