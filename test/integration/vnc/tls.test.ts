@@ -54,6 +54,7 @@ describe('vnc source over TLS against TigerVNC Xvnc', () => {
     const vencrypt = await start('vencrypt', { password: PASSWORD, securityTypes: ['VeNCrypt', 'X509Plain', 'TLSVnc', 'VncAuth'], x509: cert, plainUsers: { [PLAIN_USER]: PLAIN_PASSWORD } });
     const tigerDefault = await start('tigerDefault', { password: PASSWORD, securityTypes: ['TLSVnc', 'VncAuth'] });
     const noneOnly = await start('noneOnly', {});
+    const tlsOrNone = await start('tlsOrNone', { securityTypes: ['None', 'TLSNone'] });
     const wrongNameX509 = await start('wrongName', { securityTypes: ['X509None'], x509: wrongName });
     // Type 18 comes from x11vnc serving the TLSNone server's X display.
     anonTls = await startX11vnc(servers['tlsNone']!.display, { anonTls: cert });
@@ -80,6 +81,7 @@ describe('vnc source over TLS against TigerVNC Xvnc', () => {
           { id: 'tls-only-off', console: vnc(tlsVnc, { password: PASSWORD, tls: 'off' }) },
           { id: 'none-require', console: vnc(noneOnly, { tls: 'require' }) },
           { id: 'none-prefer', console: vnc(noneOnly) },
+          { id: 'tls-or-none', console: vnc(tlsOrNone) },
           { id: 'anon-tls-18', console: vnc(anonTls.port, { tls: 'require' }) },
         ],
       },
@@ -169,6 +171,10 @@ describe('vnc source over TLS against TigerVNC Xvnc', () => {
     const e = await refused('tls-only-off');
     expect(e.code).toBe('GW_ERR_BMC_PROTOCOL');
     expect(e.message).toMatch(/RFB_ERR_NO_SECURITY_TYPE/);
+  });
+
+  it('tls prefer takes TLS from a server that also offers None', async () => {
+    expect((await open('tls-or-none', 'tlsOrNone')).tls).toMatchObject({ securityType: 19, subtype: 257 });
   });
 
   it('tls require refuses a server without TLS types with a clear error; prefer connects to it without TLS', async () => {

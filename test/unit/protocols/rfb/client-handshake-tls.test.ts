@@ -159,6 +159,11 @@ describe('tls modes', () => {
     expect(e.message).toMatch(/offers \[1, 2\]/);
   });
 
+  it('prefer: TLS over None when a server offers both, in either order', () => {
+    expect(phase1({ shared: true, tls: 'prefer' }, [bytes(V38, [2, 1, 19])]).sent).toBe(hex(V38) + '13');
+    expect(phase1({ shared: true, tls: 'prefer' }, [bytes(V38, [2, 18, 1])]).sent).toBe(hex(V38) + '12');
+  });
+
   it('prefer: a server without TLS types gets None / VNC Authentication as before', () => {
     const r = phase1({ shared: true, password: 'p', tls: 'prefer' }, [bytes(V38, [1, 2])]);
     expect(r.sent).toBe(hex(V38) + '02');
