@@ -41,6 +41,19 @@ function mutate(b: Buffer, r: () => number): Buffer {
   return out;
 }
 
+/** A random rectangle of up to `side` x `side` and up to `maxBytes` random bytes for encoding `e`. */
+function randomRect(r: () => number, e: number, side: number, maxBytes: number): { rect: RectHeader; bytes: Buffer } {
+  const w = 1 + Math.floor(r() * side), h = 1 + Math.floor(r() * side);
+  const bytes = Buffer.from(Array.from({ length: Math.floor(r() * maxBytes) }, () => Math.floor(r() * 256)));
+  // Make the compressed encodings' inputs start plausibly so the fuzz reaches past the length check.
+  if ((e === Encoding.Zlib || e === Encoding.ZRLE) && bytes.length > 6 && r() < 0.7) {
+    bytes.writeUInt32BE(bytes.length - 4, 0);
+    bytes[4] = 0x78;
+    bytes[5] = 0x01;
+  }
+  return { rect: { x: 0, y: 0, width: w, height: h, encoding: e }, bytes };
+}
+
 function encoderVector(kind: 'tight' | 'zrle'): Vector {
   const fb = new Framebuffer(40, 30);
   const r = rng(77);
@@ -65,15 +78,8 @@ describe('decoder fuzz', () => {
     it(`random bytes into encoding ${e}: only ProtocolError escapes`, () => {
       const r = rng(1000 + e);
       for (let n = 0; n < 300; n++) {
-        const w = 1 + Math.floor(r() * 80), h = 1 + Math.floor(r() * 80);
-        const bytes = Buffer.from(Array.from({ length: Math.floor(r() * 600) }, () => Math.floor(r() * 256)));
-        // Make the compressed encodings' inputs start plausibly so the fuzz reaches past the length check.
-        if ((e === Encoding.Zlib || e === Encoding.ZRLE) && bytes.length > 6 && r() < 0.7) {
-          bytes.writeUInt32BE(bytes.length - 4, 0);
-          bytes[4] = 0x78;
-          bytes[5] = 0x01;
-        }
-        feed(e, [{ x: 0, y: 0, width: w, height: h, encoding: e }, { x: 0, y: 0, width: w, height: h, encoding: e }], bytes, 80, 80, 1 + Math.floor(r() * 100));
+        const { rect: rc, bytes } = randomRect(r, e, 80, 600);
+        feed(e, [rc, rc], bytes, 80, 80, 1 + Math.floor(r() * 100));
       }
     });
   }
@@ -89,15 +95,8 @@ describe('decoder fuzz', () => {
       const r = rng(pf.bitsPerPixel * 7 + pf.depth);
       for (const e of [Encoding.Raw, Encoding.RRE, Encoding.Hextile, Encoding.Zlib, Encoding.Tight, Encoding.ZRLE]) {
         for (let n = 0; n < 150; n++) {
-          const w = 1 + Math.floor(r() * 70), h = 1 + Math.floor(r() * 70);
-          const bytes = Buffer.from(Array.from({ length: Math.floor(r() * 500) }, () => Math.floor(r() * 256)));
-          if ((e === Encoding.Zlib || e === Encoding.ZRLE) && bytes.length > 6 && r() < 0.7) {
-            bytes.writeUInt32BE(bytes.length - 4, 0);
-            bytes[4] = 0x78;
-            bytes[5] = 0x01;
-          }
-          const dec = createDecoders(new PixelReader(pf)).get(e)!;
-          feed(e, [{ x: 0, y: 0, width: w, height: h, encoding: e }], bytes, 80, 80, 1 + Math.floor(r() * 100), dec);
+          const { rect: rc, bytes } = randomRect(r, e, 70, 500);
+          feed(e, [rc], bytes, 80, 80, 1 + Math.floor(r() * 100), createDecoders(new PixelReader(pf)).get(e)!);
         }
       }
       for (const v of [tightVector(), zrleVector(), hextileVectors()[0]!]) {
