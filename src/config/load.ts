@@ -4,6 +4,7 @@ import { ConfigError, ConfigReader, type Path } from './reader.js';
 import { ENCODING_NAMES } from '../sources/vnc/encoding-names.js';
 import { readDispatchConfig } from '../dispatch/dispatch-config.js';
 import { readRecordingConfig } from '../recording/recording-config.js';
+import { readMediaConfig, readPowerProtocol, readRedfishConfig } from '../redfish/redfish-config.js';
 import { readAtenConsole, readAtenTemplates, type AtenTemplates } from '../sources/aten/aten-config.js';
 import { readOpenBmcConsole } from '../sources/openbmc/openbmc-config.js';
 import type { ConsoleConfig, GatewayConfig, IpmiConfig, OperatorConfig, ServerConfig, TokenConfig } from './types.js';
@@ -60,7 +61,7 @@ export function parseConfig(text: string, source: string, overrides: { listen?: 
 const TOP_KEYS = ['listen', 'publicUrl', 'tokens', 'operators', 'servers', 'sessions', 'log', 'atenTemplates'] as const;
 
 export function validate(r: ConfigReader, raw: unknown, source: string | undefined, overrides: { listen?: string } = {}): GatewayConfig | undefined {
-  const top = r.object([], raw, [...TOP_KEYS, 'dispatch', 'recording']);
+  const top = r.object([], raw, [...TOP_KEYS, 'dispatch', 'recording', 'media']);
   if (!top) return undefined;
 
   const listenText = overrides.listen ?? r.string(['listen'], top.listen) ?? DEFAULTS.listen;
@@ -122,6 +123,7 @@ export function validate(r: ConfigReader, raw: unknown, source: string | undefin
 
   const dispatch = top.dispatch === undefined ? undefined : readDispatchConfig(r, ['dispatch'], top.dispatch);
   const recording = readRecordingConfig(r, ['recording'], top.recording);
+  const media = readMediaConfig(r, ['media'], top.media);
 
   if (r.problems.length > 0 || !listen || !publicUrl) return undefined;
   return deepFreeze({
@@ -133,6 +135,7 @@ export function validate(r: ConfigReader, raw: unknown, source: string | undefin
     sessions,
     ...(dispatch ? { dispatch } : {}),
     ...(recording ? { recording } : {}),
+    ...(media ? { media } : {}),
     log: { level },
     source,
   });
@@ -159,14 +162,17 @@ function operator(r: ConfigReader, path: Path, raw: unknown): OperatorConfig | u
 }
 
 function server(r: ConfigReader, path: Path, raw: unknown, atenTemplates: AtenTemplates): ServerConfig | undefined {
-  const s = r.object(path, raw, ['id', 'name', 'location', 'console', 'ipmi']);
+  const s = r.object(path, raw, ['id', 'name', 'location', 'console', 'ipmi', 'redfish', 'power']);
   if (!s) return undefined;
   const id = r.string([...path, 'id'], s.id, { required: true });
   if (id !== undefined && !/^[A-Za-z0-9._:-]{1,128}$/.test(id)) r.problem([...path, 'id'], 'may only hold letters, digits, ".", "_", ":" and "-" (1 to 128 of them)');
   const cons = s.console === undefined ? undefined : consoleCfg(r, [...path, 'console'], s.console, atenTemplates);
   const ipmi = s.ipmi === undefined ? undefined : ipmiCfg(r, [...path, 'ipmi'], s.ipmi);
+  const redfish = s.redfish === undefined ? undefined : readRedfishConfig(r, [...path, 'redfish'], s.redfish);
+  const location = r.string([...path, 'location'], s.location);
+  const power = readPowerProtocol(r, [...path, 'power'], s.power, { ipmi: s.ipmi !== undefined, redfish: s.redfish !== undefined, location: location !== undefined });
   if (id === undefined) return undefined;
-  return { id, name: r.string([...path, 'name'], s.name), location: r.string([...path, 'location'], s.location), console: cons, ipmi };
+  return { id, name: r.string([...path, 'name'], s.name), location, console: cons, ipmi, redfish, power };
 }
 
 function consoleCfg(r: ConfigReader, path: Path, raw: unknown, atenTemplates: AtenTemplates): ConsoleConfig | undefined {

@@ -2,6 +2,7 @@
 import type { AtenConsoleConfig } from '../sources/aten/aten-config.js';
 import type { OpenBmcConsoleConfig } from '../sources/openbmc/openbmc-config.js';
 import type { RecordingConfig } from '../recording/recording-config.js';
+import type { MediaConfig, PowerProtocol, RedfishConfig } from '../redfish/redfish-config.js';
 
 export interface TokenConfig {
   token: string;
@@ -59,6 +60,10 @@ export interface ServerConfig {
   location: string | undefined;
   console: ConsoleConfig | undefined;
   ipmi: IpmiConfig | undefined;
+  /** Redfish access (power, boot override, virtual media); src/redfish/. */
+  redfish: RedfishConfig | undefined;
+  /** Which protocol power and boot actions use (the default is resolved: ipmi, else redfish, else none). */
+  power: PowerProtocol | undefined;
 }
 
 export interface SessionsConfig {
@@ -112,6 +117,8 @@ export interface GatewayConfig {
   /** Session recording (src/recording); undefined = nothing is recorded. */
   recording?: RecordingConfig | undefined;
   dispatch?: DispatchConfig | undefined;
+  /** Virtual media: the hosts an inserted image URL may name; undefined = no URL is accepted. */
+  media?: MediaConfig | undefined;
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
   /** The path the config was read from, or undefined for the built-in demo config. */
   source: string | undefined;

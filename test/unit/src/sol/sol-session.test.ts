@@ -61,7 +61,7 @@ function viewer(id = 'v'): SolViewerPort & { got: string; states: string[]; clos
   return v;
 }
 
-const server: ServerConfig = { id: 'srv', name: undefined, location: undefined, console: undefined, ipmi: undefined };
+const server: ServerConfig = { id: 'srv', name: undefined, location: undefined, console: undefined, ipmi: undefined, redfish: undefined, power: undefined };
 const sessions: SolSession[] = [];
 
 function make(service: FakeService, limits = { idleTimeoutMs: 60_000, maxLifetimeMs: 0 }) {
