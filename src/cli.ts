@@ -5,6 +5,7 @@ import { ConfigError } from './config/reader.js';
 import { createLogger } from './log.js';
 import { ipmiCommand, IPMI_USAGE } from './ipmi/ipmi-cli.js';
 import { startGateway } from './main.js';
+import { mediaCommand, powerCommand, POWER_USAGE } from './power/power-cli.js';
 import { convertNojavaCommand } from './sources/aten/convert-nojava-command.js';
 import { atenFrameCommand } from './sources/aten/frame-tool.js';
 import { atenReplayCommand } from './sources/aten/replay-tool.js';
@@ -22,13 +23,15 @@ Usage:
       Replay a captured ATEN session (pcap/pcapng or raw BMC stream): every update decoded, per-update counts.
   bmc-gateway convert-nojava [~/.nojava-ipmi-kvmrc.yaml]
       Print nojava-ipmi-kvm hosts as aten servers for the gateway's config.
-${IPMI_USAGE}  bmc-gateway help
+${POWER_USAGE}${IPMI_USAGE}  bmc-gateway help
 `;
 
 /** Commands by name: each returns an exit code, or -1 to keep the process running (serve). */
 const COMMANDS: Record<string, (args: string[]) => Promise<number> | number> = {
   serve,
   'check-config': checkConfig,
+  power: (args) => powerCommand(args),
+  media: (args) => mediaCommand(args),
   ipmi: (args) => ipmiCommand(args),
   'aten-frame': (args) => atenFrameCommand(args),
   'aten-replay': (args) => atenReplayCommand(args),

@@ -3,7 +3,12 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { Authenticator } from './api/auth.js';
 import { ConsoleService } from './api/console-service.js';
 import { dashboardRoutes } from './api/dashboard-routes.js';
+import { ApiAudit } from './api/api-audit.js';
 import { ipmiRoutes } from './api/ipmi-routes.js';
+import { powerRoutes } from './api/power-routes.js';
+import { IpmiService } from './ipmi/ipmi-service.js';
+import { PowerService } from './power/power-service.js';
+import { RedfishService } from './redfish/redfish-service.js';
 import { dispatchRoutes } from './dispatch/dispatch-routes.js';
 import { InProcessDispatcher } from './dispatch/in-process-dispatcher.js';
 import { eqPhpRoutes } from './api/eq-php.js';
@@ -68,7 +73,13 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
   restV1Routes(app, ctx);
   await app.register(async (scope) => viewerRoutes(scope, ctx));
   await app.register(async (scope) => dashboardRoutes(scope, ctx));
-  await app.register(async (scope) => ipmiRoutes(scope, ctx));
+  // One IpmiService and one RedfishService per gateway, behind the PowerService that picks per server.
+  const power = new PowerService({ ipmi: new IpmiService({ logger: log.child({ component: 'ipmi' }) }), redfish: new RedfishService({ logger: log.child({ component: 'redfish' }) }) });
+  const audit = new ApiAudit(ctx);
+  await app.register(async (scope) => ipmiRoutes(scope, ctx, { service: power.ipmi, audit }));
+  await app.register(async (scope) => powerRoutes(scope, ctx, { power, audit }));
+  // After the SOL consoles (ipmiRoutes' close): Close Session on IPMI BMCs, DELETE of Redfish sessions.
+  ctx.onClose.push(() => power.close());
   await app.register(async (scope) => recordingRoutes(scope, ctx));
   await app.register(async (scope) => dispatchRoutes(scope, ctx));
   if (opts.demo) {

@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import type { DispatchCall } from './types.js';
+
 /**
  * Remembers the answer to each request id for a while, so a request delivered twice (a redelivery
  * after a broker restart, or a client retrying with the same Idempotency-Key) is answered with the
@@ -34,6 +37,11 @@ export class IdempotencyCache<T> {
     return { value, duplicate: false };
   }
 
+  /** Forgets `key`: the next call with it runs (for answers that only said "not known yet"). */
+  delete(key: string): void {
+    this.#entries.delete(key);
+  }
+
   #evict(now: number): void {
     // Insertion order is expiry order (one TTL for all), so stop at the first live entry.
     for (const [k, e] of this.#entries) {
@@ -41,4 +49,15 @@ export class IdempotencyCache<T> {
       this.#entries.delete(k);
     }
   }
+}
+
+/**
+ * The idempotency key of a call: who asked, the request id, and the call itself (eq.php fields in
+ * name order, so the same call built by another front, or with its fields in another order, has
+ * the same key). A request id reused by a client for another call is therefore a new request, not
+ * a wrong answer from the cache.
+ */
+export function idempotencyKey(principalName: string, requestId: string, call: DispatchCall): string {
+  const canonical = call.type === 'eq' ? { ...call, fields: Object.fromEntries(Object.entries(call.fields).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) } : call;
+  return createHash('sha256').update(JSON.stringify([principalName, requestId, canonical])).digest('base64url');
 }

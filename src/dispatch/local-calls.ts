@@ -6,6 +6,20 @@ import { GatewayError } from '../errors.js';
 import type { DispatchCall } from './types.js';
 
 /**
+ * An eq.php call as it travels and as it is keyed for idempotency: every field but the secrets
+ * (the agent trusts the front's authentication; token and pin never leave it).
+ */
+export function eqCall(action: string, body: Record<string, unknown>, fields: EqFields): DispatchCall & { type: 'eq' } {
+  const forwarded: Record<string, string> = {};
+  for (const k of Object.keys(body)) {
+    if (k === 'token' || k === 'pin') continue;
+    const v = fields.get(k);
+    if (v !== undefined) forwarded[k] = v;
+  }
+  return { type: 'eq', action, fields: forwarded };
+}
+
+/**
  * Runs a call in this gateway: the one implementation of every API call, whether it came from this
  * gateway's own routes or from a front over the broker. `fields` is the caller's own view of an eq.php
  * body when it has one (a forwarded call rebuilds it from the message).

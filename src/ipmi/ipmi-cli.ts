@@ -1,35 +1,26 @@
-import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { loadConfigFile } from '../config/load.js';
-import { ConfigError } from '../config/reader.js';
-import type { GatewayConfig } from '../config/types.js';
-import { createLogger } from '../log.js';
-import { BOOT_DEVICES, POWER_COMMANDS, type BootDeviceChoice, type PowerCommand } from './chassis-commands.js';
+import { cliActor, cliPowerService, describeError, fail, loadCliServer, PROCESS_IO, type CliIo } from '../power/cli-common.js';
+import { runPowerVerb } from '../power/power-cli.js';
 import { ipmiTargetOf } from './config-target.js';
-import { IpmiService } from './ipmi-service.js';
+import type { IpmiService } from './ipmi-service.js';
 import type { SolCloseReason, SolConnection } from './sol-connection.js';
 import type { IpmiTarget } from './types.js';
+
+export type { CliIo } from '../power/cli-common.js';
 
 export const IPMI_USAGE = `  bmc-gateway ipmi SERVER power status|on|off|soft|cycle|reset --config FILE
   bmc-gateway ipmi SERVER bootdev pxe|disk|cdrom|bios [--persistent] --config FILE
   bmc-gateway ipmi SERVER sol --config FILE
       Power, boot device or the serial console of a configured server, straight from this host.
+      Power and bootdev use the server's power: protocol (ipmi, or redfish), like "bmc-gateway power".
       In sol: "~." at the start of a line quits, "~B" sends a BREAK, "~~" sends "~", "~?" helps.
 `;
 
-/** What the command reads and writes; the process's own streams unless a test passes others. */
-export interface CliIo {
-  readonly stdin: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
-  readonly stdout: NodeJS.WritableStream;
-  readonly stderr: NodeJS.WritableStream;
-}
-
-const PROCESS_IO: CliIo = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
-
 /**
  * `bmc-gateway ipmi …`: the operator's tool (issue 5, "CLI for operators"). Uses the same config
- * file, IpmiService and audit as the gateway; audit lines (JSON, event "audit") go to stderr.
- * Exit codes: 0 done, 1 the BMC or the config failed, 2 usage.
+ * file, services and audit as the gateway; audit lines (JSON, event "audit") go to stderr. Power and
+ * boot device go through the PowerService, so a server whose `power:` is redfish is driven over
+ * Redfish here too; SOL is IPMI only. Exit codes: 0 done, 1 the BMC or the config failed, 2 usage.
  */
 export async function ipmiCommand(args: string[], io: CliIo = PROCESS_IO): Promise<number> {
   let parsed: { values: { config?: string | undefined; persistent?: boolean | undefined }; positionals: string[] };
@@ -47,71 +38,22 @@ export async function ipmiCommand(args: string[], io: CliIo = PROCESS_IO): Promi
   if (!serverId || !what) return usage('ipmi needs a SERVER and a command (power, bootdev, sol)');
   if (extra.length > 0) return usage(`unexpected arguments: ${extra.join(' ')}`);
   if (!parsed.values.config) return usage('ipmi needs --config FILE (the gateway configuration that lists the server)');
+  if (what !== 'power' && what !== 'bootdev' && what !== 'sol') return usage(`unknown ipmi command "${what}"`);
+  if (what === 'sol' && arg !== undefined) return usage('sol takes no argument');
 
-  let config: GatewayConfig;
+  const loaded = loadCliServer(io, parsed.values.config, serverId);
+  if (typeof loaded === 'number') return loaded;
+  const { config, server } = loaded;
+  if (what === 'sol' && !server.ipmi) return fail(io, `server "${serverId}" has no ipmi configured`);
+  const actor = cliActor();
+  const power = cliPowerService(io, config, serverId, actor);
   try {
-    config = loadConfigFile(parsed.values.config);
+    if (what === 'sol') return await runSol(power.ipmi, ipmiTargetOf(server.ipmi!), actor, io);
+    return await runPowerVerb(power, server, what, arg, parsed.values.persistent === true, actor, io, usage);
   } catch (err) {
-    if (err instanceof ConfigError) {
-      io.stderr.write(`${err.message}\n`);
-      return 1;
-    }
-    throw err;
-  }
-  const server = config.servers.find((s) => s.id === serverId);
-  if (!server) return fail(io, `no server "${serverId}" in ${parsed.values.config}`);
-  if (!server.ipmi) return fail(io, `server "${serverId}" has no ipmi configured`);
-  const target = ipmiTargetOf(server.ipmi);
-  const actor = `cli:${safeUserName()}`;
-  const audit = createLogger(config.log.level === 'silent' ? 'silent' : 'info', io.stderr).child({ component: 'audit' });
-  const service = new IpmiService({
-    audit: (e) => audit.info({ event: 'audit', who: actor, server: serverId, action: e.type, detail: e.detail, result: e.outcome, ...(e.error ? { code: e.error.code } : {}) }, `${e.type} on ${serverId}`),
-  });
-
-  try {
-    switch (what) {
-      case 'power': {
-        if (arg === 'status') {
-          const st = await service.status(target);
-          io.stdout.write(`Chassis Power is ${st.power}\n`);
-          return 0;
-        }
-        if (!arg || !(POWER_COMMANDS as readonly string[]).includes(arg)) return usage(`power needs one of status, ${POWER_COMMANDS.join(', ')}`);
-        await service.power(target, arg as PowerCommand, { actor });
-        io.stdout.write(`Chassis Power Control: ${arg}\n`);
-        return 0;
-      }
-      case 'bootdev': {
-        if (!arg || !(BOOT_DEVICES as readonly string[]).includes(arg)) return usage(`bootdev needs one of ${BOOT_DEVICES.join(', ')}`);
-        const persistent = parsed.values.persistent === true;
-        await service.setBootDevice(target, arg as BootDeviceChoice, persistent, actor);
-        io.stdout.write(`Boot device set to ${arg}${persistent ? ' (persistent)' : ' (next boot only)'}\n`);
-        return 0;
-      }
-      case 'sol':
-        if (arg !== undefined) return usage('sol takes no argument');
-        return await runSol(service, target, actor, io);
-      default:
-        return usage(`unknown ipmi command "${what}"`);
-    }
-  } catch (err) {
-    const e = err as { code?: unknown; message?: unknown };
-    return fail(io, typeof e.code === 'string' ? `${e.code}: ${String(e.message)}` : String(e.message ?? err));
+    return fail(io, describeError(err));
   } finally {
-    await service.close();
-  }
-}
-
-function fail(io: CliIo, message: string): number {
-  io.stderr.write(`error: ${message}\n`);
-  return 1;
-}
-
-function safeUserName(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return 'unknown';
+    await power.close();
   }
 }
 

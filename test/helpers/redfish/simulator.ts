@@ -95,6 +95,8 @@ export class RedfishSimulator {
   readonly bootChanges: string[] = [];
   /** Every InsertMedia image and `eject`, in order. */
   readonly mediaChanges: string[] = [];
+  /** Every X-Auth-Token handed out (tests check none reaches a log). */
+  readonly issuedTokens: string[] = [];
   hook: SimHook | undefined;
   readonly ids: SimIds;
   readonly #o: Required<Omit<RedfishSimulatorOptions, 'systemId' | 'managerId'>>;
@@ -347,6 +349,7 @@ export class RedfishSimulator {
     const id = String(this.#nextSession++);
     const token = randomBytes(24).toString('hex');
     this.#sessions.set(token, { id, token, user: u.name, role: u.role ?? 'Administrator', lastUsed: Date.now() });
+    this.issuedTokens.push(token);
     send(res, 201, session(this.ids, id, u.name), { 'x-auth-token': token, location: `${this.paths.sessions}/${id}` });
   }
 
