@@ -1,13 +1,13 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Channel, ConsumeMessage } from 'amqplib';
+import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import type { Principal } from '../api/auth.js';
 import type { DispatchConfig } from '../config/types.js';
 import type { GatewayContext } from '../context.js';
 import { toPublicError } from '../errors.js';
 import { PROJECT_ROOT } from '../paths.js';
-import { IdempotencyCache } from './idempotency-cache.js';
+import { BrokerClaims } from './broker-claims.js';
+import { IdempotencyCache, idempotencyKey } from './idempotency-cache.js';
 import { runLocally } from './local-calls.js';
 import { brokerNames, LOCATION_QUEUE_OPTIONS } from './names.js';
 import { OWNER_SEPARATOR, type AgentAnnouncement, type AgentIdentity, type DispatchCall, type WirePrincipal, type WireReply, type WireRequest } from './types.js';
@@ -32,7 +32,8 @@ export class AmqpAgent {
   readonly #ctx: GatewayContext;
   readonly #cfg: DispatchConfig;
   readonly #names: ReturnType<typeof brokerNames>;
-  readonly #cache = new IdempotencyCache<WireReply>({ max: IDEMPOTENCY_MAX, ttlMs: IDEMPOTENCY_TTL_MS });
+  readonly #cache = new IdempotencyCache<{ reply: WireReply; claimedElsewhere: boolean }>({ max: IDEMPOTENCY_MAX, ttlMs: IDEMPOTENCY_TTL_MS });
+  readonly #claims: BrokerClaims;
   #channel: Channel | undefined;
 
   constructor(ctx: GatewayContext, cfg: DispatchConfig, identity: AgentIdentity) {
@@ -40,10 +41,12 @@ export class AmqpAgent {
     this.#cfg = cfg;
     this.identity = identity;
     this.#names = brokerNames(cfg.exchange);
+    this.#claims = new BrokerClaims({ exchange: cfg.exchange, log: ctx.log, agent: identity });
   }
 
   /** Declares and consumes on a fresh channel (every reconnect). */
-  async setup(ch: Channel): Promise<void> {
+  async setup(ch: Channel, conn: ChannelModel): Promise<void> {
+    this.#claims.setup(conn);
     const n = this.#names;
     await ch.assertExchange(n.requests, 'direct', { durable: true });
     await ch.assertExchange(n.announcements, 'fanout', { durable: false });
@@ -93,13 +96,20 @@ export class AmqpAgent {
       return;
     }
     const principal = rebuildPrincipal(req.principal);
-    // The key holds the call too: an id reused by a client for another call is a new request, not
-    // a wrong answer from the cache.
-    const key = createHash('sha256').update(JSON.stringify([req.principal.name, req.id, req.call])).digest('base64url');
-    const { value, duplicate } = this.#cache.run(key, () => this.#execute(principal, req.call));
-    const reply = await value;
-    metrics.dispatchHandled.inc({ outcome: duplicate ? 'duplicate' : reply.ok ? 'ok' : 'error' });
-    this.#ctx.log.info({ event: 'dispatch-handled', request: req.id, call: req.call.type === 'eq' ? `eq:${req.call.action}` : req.call.type, requester: principal.name, ok: reply.ok, duplicate, redelivered: msg.fields.redelivered }, 'dispatched request answered');
+    // This agent's memory first (a duplicate delivered here shares the first run's answer); a
+    // claimed request is then claimed through the broker, so a duplicate on another agent does not
+    // run it either (broker-claims.ts).
+    const key = idempotencyKey(req.principal.name, req.id, req.call);
+    const { value, duplicate } = this.#cache.run(key, () =>
+      req.claim ? this.#claims.once(key, req.deadline, () => this.#execute(principal, req.call)).then((r) => ({ reply: r.reply, claimedElsewhere: r.duplicate })) : this.#execute(principal, req.call).then((reply) => ({ reply, claimedElsewhere: false })),
+    );
+    const { reply, claimedElsewhere } = await value;
+    // "Not known yet" (the claiming agent's answer had not come, or the broker failed) is not an
+    // answer to remember: a later retry asks the broker again.
+    if (!duplicate && !reply.ok && (reply.error.code === 'GW_ERR_REQUEST_IN_PROGRESS' || (reply.error.code === 'GW_ERR_DISPATCH_UNAVAILABLE' && req.claim))) this.#cache.delete(key);
+    const dup = duplicate || claimedElsewhere;
+    metrics.dispatchHandled.inc({ outcome: dup ? 'duplicate' : reply.ok ? 'ok' : 'error' });
+    this.#ctx.log.info({ event: 'dispatch-handled', request: req.id, call: req.call.type === 'eq' ? `eq:${req.call.action}` : req.call.type, requester: principal.name, ok: reply.ok, duplicate, claimedElsewhere, redelivered: msg.fields.redelivered }, 'dispatched request answered');
     const replyTo = msg.properties.replyTo as string | undefined;
     try {
       if (replyTo) ch.sendToQueue(replyTo, Buffer.from(JSON.stringify(reply)), { correlationId: msg.properties.correlationId as string | undefined, type: 'bmcgw.reply', expiration: String(Math.max(1, req.deadline - Date.now())) });
@@ -163,7 +173,7 @@ export function parseRequest(content: Buffer): WireRequest {
     r && r.v === 1 && typeof r.id === 'string' && typeof r.deadline === 'number' &&
     r.principal && (r.principal.kind === 'token' || r.principal.kind === 'operator') && typeof r.principal.name === 'string' &&
     (r.principal.servers === '*' || (Array.isArray(r.principal.servers) && r.principal.servers.every((s) => typeof s === 'string'))) &&
-    r.call && typeof r.call.type === 'string';
+    r.call && typeof r.call.type === 'string' && (r.claim === undefined || typeof r.claim === 'boolean');
   if (!ok) throw new Error('request message has the wrong shape');
   const c = r.call;
   switch (c.type) {

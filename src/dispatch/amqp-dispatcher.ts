@@ -7,9 +7,10 @@ import { ForwardedError, GatewayError, toPublicError } from '../errors.js';
 import type { AgentDirectory } from './agent-directory.js';
 import type { AmqpLink } from './amqp-link.js';
 import { stripOwner, tagSession } from './amqp-agent.js';
-import { runLocally } from './local-calls.js';
+import { InProcessDispatcher } from './in-process-dispatcher.js';
+import { eqCall, runLocally } from './local-calls.js';
 import { brokerNames, LOCATION_QUEUE_OPTIONS } from './names.js';
-import { OWNER_SEPARATOR, type DispatchCall, type Dispatcher, type RestCall, type WirePrincipal, type WireReply, type WireRequest } from './types.js';
+import { isTakeoverCall, OWNER_SEPARATOR, type DispatchCall, type Dispatcher, type RestCall, type WirePrincipal, type WireReply, type WireRequest } from './types.js';
 
 /** Listing sessions asks every agent; one that does not answer within this is left out. */
 const LIST_TIMEOUT_MS = 5_000;
@@ -36,6 +37,8 @@ export class AmqpDispatcher implements Dispatcher {
   readonly #directory: AgentDirectory;
   readonly #names: ReturnType<typeof brokerNames>;
   readonly #pending = new Map<string, Pending>();
+  /** Calls for servers served here: run in this process, with the same request-id memory as without dispatch. */
+  readonly #local: InProcessDispatcher;
   /** Role both: this process's own agent id; its sessions are listed and reached here, not over the broker. */
   readonly #selfAgentId: string | undefined;
   #replyQueue: string | undefined;
@@ -47,6 +50,7 @@ export class AmqpDispatcher implements Dispatcher {
     this.#link = o.link;
     this.#directory = o.directory;
     this.#names = brokerNames(o.cfg.exchange);
+    this.#local = new InProcessDispatcher(o.ctx);
   }
 
   /** Declares the exchanges, the reply queue and the announcement queue on a fresh channel. */
@@ -74,23 +78,16 @@ export class AmqpDispatcher implements Dispatcher {
 
   async eq(principal: Principal, action: string, body: Record<string, unknown>, fields: EqFields): Promise<Record<string, unknown>> {
     const location = this.#remoteLocation(fields.get('id'));
-    if (location === undefined) return runLocally(this.#ctx, principal, { type: 'eq', action, fields: {} }, fields);
+    if (location === undefined) return this.#local.eq(principal, action, body, fields);
     // Everything but the secrets travels; the agent trusts the front's authentication.
-    const forwarded: Record<string, string> = {};
-    for (const k of Object.keys(body)) {
-      if (k === 'token' || k === 'pin') continue;
-      const v = fields.get(k);
-      if (v !== undefined) forwarded[k] = v;
-    }
-    const requestId = fields.get('request_id');
-    return this.#send({ kind: 'location', location }, principal, { type: 'eq', action, fields: forwarded }, requestId);
+    return this.#send({ kind: 'location', location }, principal, eqCall(action, body, fields), fields.get('request_id'));
   }
 
   async rest(principal: Principal, call: RestCall, requestId?: string): Promise<Record<string, unknown>> {
     switch (call.type) {
       case 'open': {
         const location = this.#remoteLocation(call.serverId);
-        if (location === undefined) return runLocally(this.#ctx, principal, call);
+        if (location === undefined) return this.#local.rest(principal, call, requestId);
         return this.#send({ kind: 'location', location }, principal, call, requestId);
       }
       case 'list':
@@ -168,7 +165,10 @@ export class AmqpDispatcher implements Dispatcher {
       routingKey = this.#names.agentKey(target.agentId);
     }
     const deadline = Date.now() + timeoutMs;
-    const req: WireRequest = { v: 1, id: requestId ?? randomUUID(), deadline, principal: this.#wirePrincipal(principal, location), call };
+    // `claim`: the caller gave the id, so agents make sure the call runs once across all of them
+    // (broker-claims.ts) — except console opens, which a twin may take over (ARCHITECTURE.md).
+    const claim = requestId !== undefined && requestId !== '' && !isTakeoverCall(call);
+    const req: WireRequest = { v: 1, id: requestId || randomUUID(), deadline, principal: this.#wirePrincipal(principal, location), call, ...(claim ? { claim } : {}) };
     const correlationId = randomUUID();
     const answer = new Promise<Record<string, unknown>>((resolve, reject) => {
       const timer = setTimeout(() => {

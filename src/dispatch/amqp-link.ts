@@ -8,14 +8,15 @@ const SETUP_TIMEOUT_MS = 10_000;
 
 /**
  * One broker connection and channel that come back by themselves. `setup` runs on every fresh
- * channel (declare exchanges and queues, start consumers): after a broker restart everything is
+ * channel (declare exchanges and queues, start consumers; it also gets the connection, for a
+ * second channel of its own such as the agents' claims): after a broker restart everything is
  * declared again, and nothing has to restart the gateway. While the link is down `channel` is
  * undefined, and callers answer "dispatch unavailable" rather than queue work for later.
  */
 export class AmqpLink {
   readonly #url: string;
   readonly #log: Logger;
-  readonly #setup: (ch: Channel) => Promise<void>;
+  readonly #setup: (ch: Channel, conn: ChannelModel) => Promise<void>;
   readonly #onDown: (err: Error) => void;
   #conn: ChannelModel | undefined;
   #channel: Channel | undefined;
@@ -25,7 +26,7 @@ export class AmqpLink {
   #connecting = false;
   #upWaiters: (() => void)[] = [];
 
-  constructor(o: { url: string; log: Logger; setup: (ch: Channel) => Promise<void>; onDown: (err: Error) => void }) {
+  constructor(o: { url: string; log: Logger; setup: (ch: Channel, conn: ChannelModel) => Promise<void>; onDown: (err: Error) => void }) {
     this.#url = o.url;
     this.#log = o.log;
     this.#setup = o.setup;
@@ -80,7 +81,7 @@ export class AmqpLink {
             closedEarly = true;
             this.#down(c, new Error('the broker channel closed'));
           });
-          await this.#setup(ch);
+          await this.#setup(ch, c);
           return ch;
         })(),
         SETUP_TIMEOUT_MS,

@@ -38,9 +38,9 @@ export async function dispatchRoutes(app: FastifyInstance, ctx: GatewayContext):
   link = new AmqpLink({
     url: cfg.amqp,
     log: ctx.log,
-    async setup(ch) {
+    async setup(ch, conn) {
       if (front) await front.setup(ch);
-      if (agent) await agent.setup(ch);
+      if (agent) await agent.setup(ch, conn);
     },
     onDown: () => front?.onDown(),
   });

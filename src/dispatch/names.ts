@@ -14,6 +14,10 @@ export function brokerNames(exchange: string) {
     /** One agent's own queue (exclusive, gone with the agent): calls for its sessions. */
     agentQueue: (agentId: string) => `${exchange}.agent.${agentId}`,
     agentKey: (agentId: string) => `agent.${agentId}`,
+    /** Holds at most one message: whoever published it first claimed the request (broker-claims.ts). */
+    claimQueue: (key: string) => `${exchange}.claim.${key}`,
+    /** The claimed request's answer, for the agents that lost the claim. */
+    answerQueue: (key: string) => `${exchange}.answer.${key}`,
   };
 }
 

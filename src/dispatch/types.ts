@@ -43,6 +43,12 @@ export interface WireRequest {
   deadline: number;
   principal: WirePrincipal;
   call: DispatchCall;
+  /**
+   * The caller gave the request id (`request_id` / `Idempotency-Key`) and the call is not one a
+   * twin may take over: the agent claims the id through the broker before running it, so the call
+   * runs once across every agent of the location (src/dispatch/broker-claims.ts). Absent in older fronts' messages.
+   */
+  claim?: boolean;
 }
 
 /** Who answered: shown to operators, and lets the front tag session ids with their owner. */
@@ -73,3 +79,13 @@ export interface AgentAnnouncement extends AgentIdentity {
  * go to the agent that holds the session (two agents of one location have different sessions).
  */
 export const OWNER_SEPARATOR = '~';
+
+/**
+ * Calls that a twin agent may run again when the agent that took them died (the broker redelivers
+ * them): opening a console or a serial console, and the REST session calls. Opening twice is
+ * harmless — the dead agent's session died with it — and is what "another agent takes over" needs.
+ * Every other call with a caller-given request id is claimed and runs at most once.
+ */
+export function isTakeoverCall(call: DispatchCall): boolean {
+  return call.type !== 'eq' || call.action === 'novnc' || call.action === 'sol';
+}
