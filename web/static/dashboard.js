@@ -1,5 +1,8 @@
-// Operators' dashboard: live sessions with thumbnails, refreshed every few seconds. The operator
-// token stays in this tab's sessionStorage and is sent as a Bearer token to the REST API.
+// Operators' dashboard: live sessions with thumbnails, refreshed every few seconds, and the power
+// of servers with IPMI or Redfish (dashboard-power.js). The operator token stays in this tab's
+// sessionStorage and is sent as a Bearer token to the REST API.
+import { loadPower } from './dashboard-power.js';
+
 const $ = (id) => document.getElementById(id);
 const KEY = 'bmcgw.operatorToken';
 let token = sessionStorage.getItem(KEY);
@@ -108,6 +111,7 @@ async function start() {
   $('main').hidden = false;
   $('signout').hidden = false;
   await refresh();
+  loadPower(api, cell, $);
   timer = setInterval(refresh, 3000);
 }
 
