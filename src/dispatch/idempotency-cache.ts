@@ -6,8 +6,8 @@ import type { DispatchCall } from './types.js';
  * after a broker restart, or a client retrying with the same Idempotency-Key) is answered with the
  * first result instead of running again — a repeated "power cycle" is harmful. A request still
  * running shares its promise with the duplicate. Bounded: at most `max` ids, each for `ttlMs`; the
- * oldest go first. The cache lives in one agent's memory: see docs/ARCHITECTURE.md for what that
- * does and does not promise.
+ * oldest go first. The cache lives in one process (an agent, or a gateway without dispatch); across
+ * agents, broker-claims.ts. docs/ARCHITECTURE.md says what each does and does not promise.
  */
 export class IdempotencyCache<T> {
   readonly #entries = new Map<string, { value: Promise<T>; expires: number }>();

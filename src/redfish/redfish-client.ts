@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GatewayError } from '../errors.js';
-import { redfishError } from './redfish-errors.js';
+import { errorMessages, messageKey, redfishError } from './redfish-errors.js';
 import type { RedfishRequest, RedfishResponse } from './redfish-http.js';
 import type { RedfishSession } from './redfish-session.js';
 import {
@@ -143,9 +143,19 @@ export class RedfishClient {
     throw new GatewayError('GW_ERR_NO_VIRTUAL_MEDIA', `no CD/DVD virtual media found for ${sys.path} (looked at ${collections.join(', ') || 'no VirtualMedia collection: the system has no Links.ManagedBy manager with one'})`);
   }
 
+  /**
+   * InsertMedia with Image, Inserted, WriteProtected and TransferProtocolType. Firmware that refuses
+   * Inserted/WriteProtected as unknown parameters (Supermicro X11/X12, as sushy's virtual_media.py
+   * notes) gets the action once more without them: the schema's defaults for both are true.
+   */
   async insertMedia(vm: VirtualMedia, image: string, transferProtocolType: string): Promise<void> {
     const target = vm.insertTarget ?? `${vm.path}/Actions/VirtualMedia.InsertMedia`;
-    await this.#act({ method: 'POST', path: target, body: { Image: image, Inserted: true, WriteProtected: true, TransferProtocolType: transferProtocolType } }, `VirtualMedia.InsertMedia on ${vm.path}`);
+    const doing = `VirtualMedia.InsertMedia on ${vm.path}`;
+    let res = await this.session.request({ method: 'POST', path: target, body: { Image: image, Inserted: true, WriteProtected: true, TransferProtocolType: transferProtocolType } });
+    if (res.status === 400 && refusesInsertFlags(res)) {
+      res = await this.session.request({ method: 'POST', path: target, body: { Image: image, TransferProtocolType: transferProtocolType } });
+    }
+    await this.#finish(res, doing);
   }
 
   async ejectMedia(vm: VirtualMedia): Promise<void> {
@@ -165,4 +175,8 @@ export class RedfishClient {
   async close(): Promise<void> {
     await this.session.close();
   }
+}
+
+function refusesInsertFlags(res: RedfishResponse): boolean {
+  return errorMessages(res.body).some((m) => ['ActionParameterUnknown', 'ActionParameterNotSupported', 'PropertyUnknown'].includes(messageKey(m.id)) && /\b(Inserted|WriteProtected)\b/.test(m.message));
 }

@@ -124,7 +124,8 @@ function patchBoot(ctx: ActionContext): Result | (() => Result) {
 function insertMedia(ctx: ActionContext): Result | (() => Result) {
   const b = (ctx.body ?? {}) as Record<string, unknown>;
   const known = ['Image', 'Inserted', 'WriteProtected', 'TransferProtocolType', 'TransferMethod', 'UserName', 'Password'];
-  const extra = Object.keys(b).find((k) => !known.includes(k));
+  const unknown = ctx.sim.options.insertFlagsUnknown ? known.filter((k) => k !== 'Inserted' && k !== 'WriteProtected') : known;
+  const extra = Object.keys(b).find((k) => !unknown.includes(k));
   if (extra) return { status: 400, body: errorBody('ActionParameterUnknown', ['VirtualMedia.InsertMedia', extra]) };
   if (typeof b.Image !== 'string' || b.Image === '') return { status: 400, body: errorBody('ActionParameterMissing', ['VirtualMedia.InsertMedia', 'Image']) };
   if (b.TransferProtocolType !== undefined && !TRANSFER_PROTOCOLS.includes(String(b.TransferProtocolType))) {

@@ -51,6 +51,8 @@ export interface RedfishSimulatorOptions {
   unreachableImageHosts?: readonly string[];
   /** Serve an HTML page for every path: a web server that is not Redfish. */
   notRedfish?: boolean;
+  /** InsertMedia refuses Inserted and WriteProtected as unknown parameters (what sushy says Supermicro X11/X12 do). */
+  insertFlagsUnknown?: boolean;
 }
 
 export interface SimRequest {
@@ -123,6 +125,7 @@ export class RedfishSimulator {
       requireIfMatch: o.requireIfMatch ?? false,
       unreachableImageHosts: o.unreachableImageHosts ?? [],
       notRedfish: o.notRedfish ?? false,
+      insertFlagsUnknown: o.insertFlagsUnknown ?? false,
     };
   }
 

@@ -187,6 +187,13 @@ describe('virtual media', () => {
     expect(ok.media.inserted).toBe(true);
   });
 
+  it('firmware that refuses Inserted/WriteProtected as unknown gets InsertMedia once more without them', async () => {
+    const s = await sim({ asyncActions: [], insertFlagsUnknown: true });
+    const svc = service();
+    expect((await svc.insertMedia(simTarget(s), 'https://images.example/a.iso', MEDIA)).media.inserted).toBe(true);
+    expect(s.requests.filter((x) => x.path === s.paths.insert).map((x) => Object.keys(x.body as object).sort().join(','))).toEqual(['Image,Inserted,TransferProtocolType,WriteProtected', 'Image,TransferProtocolType']);
+  });
+
   it('refuses hosts outside media.allow, credentials in the URL and odd schemes before the BMC hears of them', async () => {
     const s = await sim();
     const svc = service();
