@@ -7,22 +7,10 @@ import type { IpmiSession } from './ipmi-session.js';
 import { IpmiSessionRegistry, type IpmiSessionRegistryOptions } from './session-registry.js';
 import { SolConnection, type SolOptions } from './sol-connection.js';
 import { describeTarget, silentLogger, type IpmiLogger, type IpmiTarget } from './types.js';
+import { guardedAudit, type BmcAuditEvent } from '../util/audit-hook.js';
 
-/** One audit record per action (issue 5: "each action is written to the audit log with who asked"). */
-export interface IpmiAuditEvent {
-  readonly type: 'ipmi.power' | 'ipmi.bootdev' | 'ipmi.sol.open' | 'ipmi.sol.close';
-  /** ISO 8601 time the action finished. */
-  readonly at: string;
-  /** Who asked (API user, token id, CLI operator); free text from the caller. */
-  readonly actor: string | undefined;
-  readonly host: string;
-  readonly port: number;
-  readonly user: string;
-  /** Power action, boot device, or SOL close reason. */
-  readonly detail: string;
-  readonly outcome: 'ok' | 'error';
-  readonly error?: { readonly code: string; readonly message: string };
-}
+/** One audit record per action (issue 5: "each action is written to the audit log with who asked"); `detail` is the power action, boot device, or SOL close reason. */
+export type IpmiAuditEvent = BmcAuditEvent<'ipmi.power' | 'ipmi.bootdev' | 'ipmi.sol.open' | 'ipmi.sol.close'>;
 
 export type IpmiAudit = (event: IpmiAuditEvent) => void;
 
@@ -63,15 +51,7 @@ export class IpmiService {
   constructor(o: IpmiServiceOptions = {}) {
     this.registry = new IpmiSessionRegistry(o);
     this.#logger = o.logger ?? silentLogger;
-    const audit = o.audit ?? (() => {});
-    // An audit sink that throws must not turn a done power action into a reported failure.
-    this.#audit = (e) => {
-      try {
-        audit(e);
-      } catch (err) {
-        this.#logger.error({ err: (err as Error).message, event: e.type }, 'ipmi: audit hook failed');
-      }
-    };
+    this.#audit = guardedAudit(o.audit, this.#logger, 'ipmi');
   }
 
   status(target: IpmiTarget): Promise<PowerStatus> {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { toPublicError } from '../errors.js';
 import type { BootDeviceChoice, PowerCommand } from '../ipmi/chassis-commands.js';
 import { silentLogger, type IpmiLogger } from '../ipmi/types.js';
+import { guardedAudit, type BmcAuditEvent } from '../util/audit-hook.js';
 import { RedfishClient } from './redfish-client.js';
 import type { MediaConfig, RedfishConfig } from './redfish-config.js';
 import { RedfishSession } from './redfish-session.js';
@@ -9,20 +10,8 @@ import { checkMediaUrl } from './media-url.js';
 import { bootOverride, planReset } from './reset-plan.js';
 import type { VirtualMedia } from './resources.js';
 
-/** One audit record per action: the same shape as IpmiAuditEvent, so one hook can take both. */
-export interface RedfishAuditEvent {
-  readonly type: 'redfish.power' | 'redfish.bootdev' | 'redfish.media';
-  /** ISO 8601 time the action finished. */
-  readonly at: string;
-  readonly actor: string | undefined;
-  readonly host: string;
-  readonly port: number;
-  readonly user: string;
-  /** What was asked and, for power, what was sent ("cycle → ForceOff, On"). Image URLs without query. */
-  readonly detail: string;
-  readonly outcome: 'ok' | 'error';
-  readonly error?: { readonly code: string; readonly message: string };
-}
+/** One audit record per action, the same shape as IpmiAuditEvent (one hook takes both). `detail`: what was asked and, for power, what was sent ("cycle → ForceOff, On"); image URLs without query. */
+export type RedfishAuditEvent = BmcAuditEvent<'redfish.power' | 'redfish.bootdev' | 'redfish.media'>;
 
 export type RedfishAudit = (event: RedfishAuditEvent) => void;
 
@@ -76,15 +65,7 @@ export class RedfishService {
 
   constructor(o: RedfishServiceOptions = {}) {
     this.#logger = o.logger ?? silentLogger;
-    const audit = o.audit ?? (() => {});
-    // An audit sink that throws must not turn a done power action into a reported failure.
-    this.#audit = (e) => {
-      try {
-        audit(e);
-      } catch (err) {
-        this.#logger.error({ err: (err as Error).message, event: e.type }, 'redfish: audit hook failed');
-      }
-    };
+    this.#audit = guardedAudit(o.audit, this.#logger, 'redfish');
     this.#idleCloseMs = o.idleCloseMs ?? 60_000;
     this.#sweeper = setInterval(() => this.#sweep(), Math.max(100, Math.floor(this.#idleCloseMs / 2)));
     this.#sweeper.unref();

@@ -1,9 +1,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EscapeReader, ipmiCommand, type CliIo } from '../../../src/ipmi/ipmi-cli.js';
+import { EscapeReader, ipmiCommand } from '../../../src/ipmi/ipmi-cli.js';
+import { captureIo } from '../../helpers/cli-io.js';
 import { SIM_USERS, startIpmiSim, type IpmiSim } from '../../helpers/ipmi-sim.js';
 import { waitFor } from './gateway-helpers.js';
 
@@ -14,15 +14,7 @@ let sim: IpmiSim;
 let dir: string;
 let configFile: string;
 
-function io(input = new PassThrough()): CliIo & { out: () => string; err: () => string; input: PassThrough } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => { out += d.toString('latin1'); });
-  stderr.on('data', (d: Buffer) => { err += d.toString('latin1'); });
-  return { stdin: input, stdout, stderr, out: () => out, err: () => err, input };
-}
+const io = captureIo;
 
 beforeAll(async () => {
   sim = await startIpmiSim();

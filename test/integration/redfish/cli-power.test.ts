@@ -1,11 +1,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ipmiCommand } from '../../../src/ipmi/ipmi-cli.js';
 import { mediaCommand, powerCommand } from '../../../src/power/power-cli.js';
-import type { CliIo } from '../../../src/power/cli-common.js';
+import { captureIo } from '../../helpers/cli-io.js';
 import { RedfishSimulator, SIM_ADMIN } from '../../helpers/redfish/simulator.js';
 
 // `bmc-gateway power …`, `bmc-gateway media …` and `bmc-gateway ipmi … power|bootdev` (the functions
@@ -16,15 +15,7 @@ let narrow: RedfishSimulator;
 let dir: string;
 let config: string;
 
-function io(): CliIo & { out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => { out += d.toString('utf8'); });
-  stderr.on('data', (d: Buffer) => { err += d.toString('utf8'); });
-  return { stdin: new PassThrough(), stdout, stderr, out: () => out, err: () => err };
-}
+const io = () => captureIo(undefined, 'utf8');
 
 const audit = (t: { err: () => string }) => t.err().split('\n').filter((l) => l.includes('"audit"')).map((l) => JSON.parse(l) as Record<string, unknown>);
 

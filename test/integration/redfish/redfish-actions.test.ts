@@ -1,39 +1,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { GatewayError } from '../../../src/errors.js';
-import { RedfishService, type RedfishAuditEvent } from '../../../src/redfish/redfish-service.js';
+import type { RedfishAuditEvent } from '../../../src/redfish/redfish-service.js';
 import { RedfishSimulator, SIM_ADMIN, type RedfishSimulatorOptions } from '../../helpers/redfish/simulator.js';
+import { failure, RedfishTestPool } from '../../helpers/redfish/pool.js';
 import { simTarget } from '../../helpers/redfish/target.js';
 
 // RedfishService (what the API and the CLI call) against our simulator: the power commands and
 // their nearest allowed equivalents, the boot override with ETags, virtual media, 202 + task, and
 // one audit record per action. What the BMC did is read from the simulator's records.
 
-const sims: RedfishSimulator[] = [];
-const services: RedfishService[] = [];
-async function sim(o: RedfishSimulatorOptions = {}): Promise<RedfishSimulator> {
-  const s = await RedfishSimulator.start(o);
-  sims.push(s);
-  return s;
-}
-function service(audit?: (e: RedfishAuditEvent) => void): RedfishService {
-  const s = new RedfishService(audit ? { audit } : {});
-  services.push(s);
-  return s;
-}
-
-afterEach(async () => {
-  await Promise.all(services.splice(0).map((s) => s.close()));
-  await Promise.all(sims.splice(0).map((s) => s.stop()));
-});
-
-async function failure(p: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as GatewayError;
-  }
-  throw new Error('expected a failure');
-}
+const pool = new RedfishTestPool();
+const sim = (o: RedfishSimulatorOptions = {}) => pool.sim(o);
+const service = (audit?: (e: RedfishAuditEvent) => void) => pool.service(audit ? { audit } : {});
+afterEach(() => pool.cleanup());
 
 const MEDIA = { allow: ['images.example', '*.mirror.example'] };
 

@@ -1,42 +1,20 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { GatewayError } from '../../../src/errors.js';
 import { REDFISH_LIMITS } from '../../../src/redfish/redfish-json.js';
-import { RedfishService } from '../../../src/redfish/redfish-service.js';
+import type { RedfishServiceOptions } from '../../../src/redfish/redfish-service.js';
 import { RedfishSession } from '../../../src/redfish/redfish-session.js';
 import { RedfishSimulator, SIM_ADMIN, SIM_READONLY, type RedfishSimulatorOptions } from '../../helpers/redfish/simulator.js';
+import { failure, RedfishTestPool } from '../../helpers/redfish/pool.js';
 import { simTarget } from '../../helpers/redfish/target.js';
 
 // The gateway's Redfish session and client (src/redfish/) against our simulator, which redfishtool,
 // sushy and fence_redfish accepted first (reference-clients.test.ts): login, token reuse and
 // refresh, logout, Basic fallback, and every way a BMC can be wrong — each its own clear error.
 
-const sims: RedfishSimulator[] = [];
-const services: RedfishService[] = [];
-async function sim(o: RedfishSimulatorOptions = {}): Promise<RedfishSimulator> {
-  const s = await RedfishSimulator.start(o);
-  sims.push(s);
-  return s;
-}
-function service(o: ConstructorParameters<typeof RedfishService>[0] = {}): RedfishService {
-  const s = new RedfishService(o);
-  services.push(s);
-  return s;
-}
-
-afterEach(async () => {
-  await Promise.all(services.splice(0).map((s) => s.close()));
-  await Promise.all(sims.splice(0).map((s) => s.stop()));
-});
-
-async function failure(p: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as GatewayError;
-  }
-  throw new Error('expected a failure');
-}
+const pool = new RedfishTestPool();
+const sim = (o: RedfishSimulatorOptions = {}) => pool.sim(o);
+const service = (o: RedfishServiceOptions = {}) => pool.service(o);
+afterEach(() => pool.cleanup());
 
 describe('RedfishSession', () => {
   it('logs in through the SessionService, reuses the token, logs in again after a 401, DELETEs at logout', async () => {
@@ -106,8 +84,7 @@ describe('RedfishSession', () => {
     expect(cert.message).toContain('insecureTls: true');
 
     const gone = simTarget(s);
-    await s.stop();
-    sims.splice(sims.indexOf(s), 1);
+    await pool.stop(s);
     const down = await failure(new RedfishSession(gone).login());
     expect(down.code).toBe('GW_ERR_BMC_UNREACHABLE');
     expect(down.message).toMatch(/ECONNREFUSED/);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfigFile, parseConfig, parseListen } from '../../../../src/config/load.js';
-import { ConfigError } from '../../../../src/config/reader.js';
+import { configProblems } from '../../../helpers/config-problems.js';
 
 const GOOD = `
 listen: "127.0.0.1:8080"
@@ -18,15 +18,7 @@ servers:
     console: { type: vnc, host: "127.0.0.1", port: 5901, password: "secret" }
 `;
 
-function problems(text: string): string[] {
-  try {
-    parseConfig(text, 'test.yaml');
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return [...(err as ConfigError).problems];
-  }
-  throw new Error('config was accepted');
-}
+const problems = (text: string): string[] => configProblems(text, 'test.yaml');
 
 describe('config', () => {
   it('reads the documented example, with defaults', () => {

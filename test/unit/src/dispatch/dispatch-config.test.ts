@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../../src/config/load.js';
-import { ConfigError } from '../../../../src/config/reader.js';
+import { configProblems } from '../../../helpers/config-problems.js';
 
 const base = (dispatch: string) => `
 tokens: [{ token: "panel-secret", servers: ["*"] }]
@@ -9,15 +9,7 @@ dispatch:
 ${dispatch}
 `;
 
-function problems(text: string): string[] {
-  try {
-    parseConfig(text, 't.yaml');
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return [...(err as ConfigError).problems];
-  }
-  throw new Error('accepted');
-}
+const problems = (text: string): string[] => configProblems(text, 't.yaml');
 
 describe('config: dispatch', () => {
   it('fills defaults; no dispatch key keeps the in-process dispatcher', () => {

@@ -1,17 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../../src/config/load.js';
-import { ConfigError } from '../../../../src/config/reader.js';
+import { configProblems } from '../../../helpers/config-problems.js';
 
-function problems(text: string): string[] {
-  try {
-    parseConfig(text, 't.yaml');
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return [...(err as ConfigError).problems];
-  }
-  throw new Error('config was accepted');
-}
+const problems = (text: string): string[] => configProblems(text, 't.yaml');
 
 describe('servers[].redfish, servers[].power, media', () => {
   it('reads the issue\'s example with defaults; power picks redfish over ipmi when told', () => {

@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../../../src/config/load.js';
-import { ConfigError } from '../../../../../src/config/reader.js';
 import { atenSourceOptions } from '../../../../../src/sources/aten/aten-config.js';
+import { configProblems } from '../../../../helpers/config-problems.js';
 
-function problems(text: string): string[] {
-  try {
-    parseConfig(text, 'test.yaml');
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return [...(err as ConfigError).problems];
-  }
-  throw new Error('config was accepted');
-}
+const problems = (text: string): string[] => configProblems(text, 'test.yaml');
 
 describe('console type aten in the config file', () => {
   it('reads the keys with their defaults and maps them onto AtenSource options', () => {
