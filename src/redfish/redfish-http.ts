@@ -1,5 +1,6 @@
-import { Agent, request, type Dispatcher } from 'undici';
-import { GatewayError } from '../errors.js';
+import { Agent, type Dispatcher } from 'undici';
+import { bmcRequest } from '../util/bmc-http.js';
+import { webTlsOptions } from '../util/bmc-tls.js';
 import { cleanText, REDFISH_LIMITS } from './redfish-json.js';
 
 /** One answer from a Redfish service: status, the headers we use, and the parsed JSON body. */
@@ -22,16 +23,16 @@ export interface RedfishRequest {
 
 const KEPT_HEADERS = ['x-auth-token', 'location', 'etag', 'retry-after', 'content-type', 'www-authenticate'] as const;
 
-/** An undici Agent for one BMC: its own TLS rule (insecureTls), connect bounded like a request, keep-alive between requests. */
+/** An undici Agent for one BMC: its TLS rule (insecureTls, as for every BMC web login), connect bounded like a request, keep-alive between requests. */
 export function redfishAgent(insecureTls: boolean, timeoutMs: number): Agent {
-  return new Agent({ connect: { rejectUnauthorized: !insecureTls, timeout: timeoutMs }, keepAliveTimeout: 10_000, connections: 4 });
+  return new Agent({ connect: { ...webTlsOptions({ insecureTls }), timeout: timeoutMs }, keepAliveTimeout: 10_000, connections: 4 });
 }
 
 /**
- * Sends one request and reads the answer within `timeoutMs`. The body is bounded
- * (`REDFISH_LIMITS.maxBodyBytes`, checked on Content-Length first and while reading). Connection
- * problems become GW_ERR_BMC_UNREACHABLE (a refused certificate says how to accept it), silence
- * GW_ERR_BMC_TIMEOUT. HTTP error statuses are answers, not exceptions: redfish-errors.ts reads them.
+ * Sends one request (DSP0266: `Accept: application/json`, `OData-Version: 4.0`, JSON bodies) through
+ * the BMC web transport (util/bmc-http.ts: the timeout, connection and certificate failures, the
+ * body bound `REDFISH_LIMITS.maxBodyBytes`), and parses the answer. HTTP error statuses are answers,
+ * not exceptions: redfish-errors.ts reads them.
  */
 export async function sendRedfish(dispatcher: Dispatcher, origin: string, req: RedfishRequest, timeoutMs: number): Promise<RedfishResponse> {
   const headers: Record<string, string> = { accept: 'application/json', 'odata-version': '4.0', ...req.headers };
@@ -40,62 +41,17 @@ export async function sendRedfish(dispatcher: Dispatcher, origin: string, req: R
     payload = JSON.stringify(req.body);
     headers['content-type'] = 'application/json';
   }
-  let res: Dispatcher.ResponseData;
-  try {
-    res = await request(new URL(req.path, origin), {
-      dispatcher,
-      method: req.method,
-      headers,
-      ...(payload !== undefined ? { body: payload } : {}),
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-  } catch (e) {
-    throw connectionError(e, origin, timeoutMs);
-  }
-  const length = Number(res.headers['content-length'] ?? '0');
-  if (length > REDFISH_LIMITS.maxBodyBytes) {
-    res.body.destroy();
-    throw new GatewayError('GW_ERR_BMC_PROTOCOL', `${req.method} ${req.path}: the BMC announced a ${length}-byte body (limit ${REDFISH_LIMITS.maxBodyBytes})`);
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const c of res.body) {
-      size += (c as Buffer).length;
-      if (size > REDFISH_LIMITS.maxBodyBytes) {
-        res.body.destroy();
-        throw new GatewayError('GW_ERR_BMC_PROTOCOL', `${req.method} ${req.path}: the BMC's answer is longer than ${REDFISH_LIMITS.maxBodyBytes} bytes`);
-      }
-      chunks.push(c as Buffer);
-    }
-  } catch (e) {
-    if (e instanceof GatewayError) throw e;
-    throw connectionError(e, origin, timeoutMs);
-  }
+  const res = await bmcRequest(dispatcher, new URL(req.path, origin), { method: req.method, headers, ...(payload !== undefined ? { body: payload } : {}) }, { timeoutMs, maxBodyBytes: REDFISH_LIMITS.maxBodyBytes });
   const kept: Record<string, string | undefined> = {};
   for (const name of KEPT_HEADERS) {
     const v = res.headers[name];
     const first = Array.isArray(v) ? v[0] : v;
     if (first !== undefined && first.length <= REDFISH_LIMITS.maxHeaderChars) kept[name] = first;
   }
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (text.trim() === '') return { status: res.statusCode, headers: kept, body: undefined };
+  if (res.body.trim() === '') return { status: res.status, headers: kept, body: undefined };
   try {
-    return { status: res.statusCode, headers: kept, body: JSON.parse(text) as unknown };
+    return { status: res.status, headers: kept, body: JSON.parse(res.body) as unknown };
   } catch {
-    return { status: res.statusCode, headers: kept, body: undefined, notJson: cleanText(text, 120) };
+    return { status: res.status, headers: kept, body: undefined, notJson: cleanText(res.body, 120) };
   }
-}
-
-function connectionError(e: unknown, origin: string, timeoutMs: number): GatewayError {
-  const err = e as { code?: string; name?: string; message?: string; cause?: { code?: string; message?: string } };
-  const code = err.code ?? err.cause?.code ?? err.name ?? '';
-  if (/TIMEOUT|AbortError|TimeoutError/i.test(code) || /TIMEOUT|AbortError|TimeoutError/i.test(err.name ?? '')) {
-    return new GatewayError('GW_ERR_BMC_TIMEOUT', `${origin} did not answer within ${timeoutMs} ms`, { cause: e });
-  }
-  const message = err.cause?.message ?? err.message ?? String(e);
-  const hint = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/i.test(code) ? ' (set insecureTls: true to accept this BMC\'s certificate)' : '';
-  return new GatewayError('GW_ERR_BMC_UNREACHABLE', `cannot reach ${origin}: ${message}${hint}`, { cause: e });
 }

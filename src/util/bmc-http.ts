@@ -8,7 +8,7 @@ export interface BmcHttpResult {
 }
 
 export interface BmcHttpRequest {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   headers: Record<string, string>;
   body?: string;
 }
@@ -16,8 +16,9 @@ export interface BmcHttpRequest {
 /**
  * One request to a BMC's web interface (the ATEN web login, bmcweb's Redfish sessions), with the
  * failures an operator can act on told apart: no answer within `timeoutMs` (headers, body, or the
- * whole) → GW_ERR_BMC_TIMEOUT; no connection or a refused certificate → GW_ERR_BMC_UNREACHABLE; a body
- * over `maxBodyBytes` → GW_ERR_BMC_PROTOCOL (read no further).
+ * whole) → GW_ERR_BMC_TIMEOUT; no connection or a refused certificate → GW_ERR_BMC_UNREACHABLE (a
+ * certificate problem says how to accept it); a body over `maxBodyBytes`, announced or read →
+ * GW_ERR_BMC_PROTOCOL (read no further). Also Redfish's transport (src/redfish/redfish-http.ts).
  */
 export async function bmcRequest(agent: Dispatcher, url: URL, init: BmcHttpRequest, o: { timeoutMs: number; maxBodyBytes: number }): Promise<BmcHttpResult> {
   const timeout = o.timeoutMs;
@@ -35,7 +36,13 @@ export async function bmcRequest(agent: Dispatcher, url: URL, init: BmcHttpReque
   } catch (e) {
     const code = (e as { code?: string; name?: string }).code ?? (e as { name?: string }).name ?? '';
     if (/TIMEOUT|AbortError|TimeoutError/i.test(code)) throw new GatewayError('GW_ERR_BMC_TIMEOUT', `${url.origin} did not answer within ${timeout} ms`, { cause: e });
-    throw new GatewayError('GW_ERR_BMC_UNREACHABLE', `cannot reach ${url.origin}: ${(e as Error).message}`, { cause: e });
+    const hint = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/i.test(code) ? ' (set insecureTls: true to accept this BMC\'s certificate)' : '';
+    throw new GatewayError('GW_ERR_BMC_UNREACHABLE', `cannot reach ${url.origin}: ${(e as Error).message}${hint}`, { cause: e });
+  }
+  const announced = Number(res.headers['content-length'] ?? '0');
+  if (announced > o.maxBodyBytes) {
+    res.body.destroy();
+    throw new GatewayError('GW_ERR_BMC_PROTOCOL', `${url.pathname}: the BMC announced a ${announced}-byte reply body (limit ${o.maxBodyBytes})`);
   }
   const chunks: Buffer[] = [];
   let size = 0;

@@ -108,7 +108,7 @@ describe('RedfishSession', () => {
 
 describe('untrusted JSON from the BMC', () => {
   const cases: { name: string; hook: (s: RedfishSimulator) => RedfishSimulator['hook']; code: string; message: RegExp }[] = [
-    { name: 'a body over the limit', hook: (s) => (r) => (r.path === s.paths.system ? { status: 200, raw: `{"x":"${'a'.repeat(REDFISH_LIMITS.maxBodyBytes)}"}` } : undefined), code: 'GW_ERR_BMC_PROTOCOL', message: /longer than 1048576 bytes|announced a \d+-byte body/ },
+    { name: 'a body over the limit', hook: (s) => (r) => (r.path === s.paths.system ? { status: 200, raw: `{"x":"${'a'.repeat(REDFISH_LIMITS.maxBodyBytes)}"}` } : undefined), code: 'GW_ERR_BMC_PROTOCOL', message: /reply body over 1048576 bytes|announced a \d+-byte reply body/ },
     { name: 'PowerState of the wrong type', hook: (s) => (r) => (r.path === s.paths.system ? { status: 200, body: { '@odata.id': s.paths.system, PowerState: 7 } } : undefined), code: 'GW_ERR_BMC_PROTOCOL', message: /PowerState is not a string/ },
     { name: 'Members that is not a list', hook: (s) => (r) => (r.path === s.paths.systems ? { status: 200, body: { Members: 'all' } } : undefined), code: 'GW_ERR_BMC_PROTOCOL', message: /Members is not a list/ },
     { name: 'a member path outside /redfish/v1', hook: (s) => (r) => (r.path === s.paths.systems ? { status: 200, body: { Members: [{ '@odata.id': '/etc/passwd' }] } } : undefined), code: 'GW_ERR_BMC_PROTOCOL', message: /not a Redfish path/ },
