@@ -103,6 +103,11 @@ async function serve(args: string[]): Promise<number> {
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
+  // SIGHUP: new TLS certificate (open connections and sessions stay), fresh audit file after rotation.
+  process.on('SIGHUP', () => {
+    gateway.log.info({ event: 'reload', signal: 'SIGHUP' }, 'reloading the TLS certificate and reopening the audit file');
+    void gateway.reload();
+  });
   return -1; // keep running
 }
 

@@ -1,4 +1,6 @@
 import type { Authenticator, Principal } from './api/auth.js';
+import type { PageHeaders } from './api/embedding.js';
+import type { AuditSink } from './audit/audit-trail.js';
 import type { ConsoleService } from './api/console-service.js';
 import type { GatewayConfig } from './config/types.js';
 import type { Dispatcher } from './dispatch/types.js';
@@ -30,6 +32,10 @@ export interface GatewayContext {
   tickets: TicketStore;
   auth: Authenticator;
   consoles: ConsoleService;
+  /** The audit trail (src/audit/): every service records its actions and refusals here. */
+  audit: AuditSink;
+  /** Headers of the framable pages and the viewer WebSockets' Origin check (`web.frameAncestors`). */
+  pages: PageHeaders;
   /** eq.php actions by name; features add theirs when their routes are registered. */
   eqActions: Map<string, EqAction>;
   /** Runs eq.php actions and REST session calls here or, for a remote location, on its agents (src/dispatch/). */

@@ -45,6 +45,9 @@ export const GatewayErrorCodes = {
   GW_ERR_NO_VIRTUAL_MEDIA: { status: 409, summary: 'the BMC has no CD/DVD virtual media' },
   GW_ERR_MEDIA_URL_NOT_ALLOWED: { status: 403, summary: 'the image URL is not on the media.allow list' },
   GW_ERR_MEDIA_FETCH_FAILED: { status: 502, summary: 'the BMC could not fetch the image' },
+  GW_ERR_CLOSE_URL_REFUSED: { status: 400, summary: 'the close URL points where sessions.closeUrlAllow does not allow' },
+  GW_ERR_RATE_LIMITED: { status: 429, summary: 'too many failed authentications from this address or for this token; retry later' },
+  GW_ERR_ORIGIN_REFUSED: { status: 403, summary: 'a browser page of another origin may not use this WebSocket' },
 } as const;
 
 export type GatewayErrorCode = keyof typeof GatewayErrorCodes;
@@ -53,13 +56,16 @@ export class GatewayError extends Error {
   readonly code: GatewayErrorCode;
   readonly status: number;
   readonly details: Record<string, unknown> | undefined;
+  /** HTTP headers the answer carries (e.g. Retry-After with GW_ERR_RATE_LIMITED). */
+  readonly headers: Readonly<Record<string, string>> | undefined;
 
-  constructor(code: GatewayErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+  constructor(code: GatewayErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown>; headers?: Record<string, string> }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'GatewayError';
     this.code = code;
     this.status = GatewayErrorCodes[code].status;
     this.details = options?.details;
+    this.headers = options?.headers;
   }
 }
 
@@ -76,10 +82,10 @@ export class ForwardedError extends Error {
   }
 }
 
-/** The one place where anything thrown becomes an API-facing `{ code, message, status }`. */
-export function toPublicError(err: unknown): { code: string; message: string; status: number } {
+/** The one place where anything thrown becomes an API-facing `{ code, message, status }` (and the headers it needs). */
+export function toPublicError(err: unknown): { code: string; message: string; status: number; headers?: Readonly<Record<string, string>> } {
   if (err instanceof ForwardedError) return { ...err.publicError };
-  if (err instanceof GatewayError) return { code: err.code, message: err.message, status: err.status };
+  if (err instanceof GatewayError) return { code: err.code, message: err.message, status: err.status, ...(err.headers ? { headers: err.headers } : {}) };
   if (err instanceof ProtocolError) return { code: err.code, message: err.message, status: 502 };
   const e = err as { statusCode?: number; code?: string; message?: string };
   if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {

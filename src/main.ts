@@ -46,6 +46,14 @@ export async function startGateway(opts: { configPath?: string | undefined; list
   const port = typeof addr === 'object' && addr ? addr.port : config.listen.port;
   const url = config.publicUrl.replace(/:\d+$/, `:${port}`);
   log.info({ event: 'listening', url, servers: config.servers.length, config: config.source ?? 'built-in demo' }, 'bmc-gateway listening');
+  if (gw.tls) {
+    log.info({ event: 'tls', certificate: gw.tls.source, fingerprint: gw.tls.fingerprint, created: gw.tls.created }, 'serving HTTPS');
+    // On stdout too: whoever starts a self-signed gateway compares this with what the browser shows.
+    process.stdout.write(`bmc-gateway TLS certificate ${gw.tls.created ? 'created' : 'loaded'}: ${gw.tls.source}\n  SHA-256 fingerprint ${gw.tls.fingerprint}\n`);
+  }
+  if (opts.configPath && !config.stateDir) {
+    log.warn({ event: 'no-state-dir' }, 'stateDir is not set: no crash journal, so sessions open when the gateway is killed never get their close URL called');
+  }
   if (demo) {
     process.stdout.write(
       `\n  bmc-gateway demo console: open ${url}/demo in a browser\n` +

@@ -22,6 +22,10 @@ import { redactUrl, type Logger } from './log.js';
 import { Metrics } from './metrics/metrics.js';
 import { SessionRegistry } from './session/registry.js';
 import { TicketStore } from './session/tickets.js';
+import { AuditTrail } from './audit/audit-trail.js';
+import { PageHeaders } from './api/embedding.js';
+import { loadTls, type TlsMaterial } from './net/tls.js';
+import { startCrashJournal } from './session/crash-journal.js';
 
 export interface Gateway {
   app: FastifyInstance;
@@ -29,15 +33,33 @@ export interface Gateway {
   registry: SessionRegistry;
   tickets: TicketStore;
   config: GatewayConfig;
+  /** The certificate served (with `tls:`), undefined for plain HTTP. */
+  readonly tls: (TlsMaterial & { created: boolean }) | undefined;
+  /**
+   * SIGHUP: reads the certificate and key again and serves them to new connections (open ones, and
+   * the sessions behind them, are untouched); starts a fresh audit file after log rotation. A bad
+   * certificate is reported and the old one kept.
+   */
+  reload(): Promise<{ tls?: TlsMaterial; error?: string }>;
   close(): Promise<void>;
+}
+
+/** Names the self-signed certificate is made for: publicUrl's host, the listen address, loopback. */
+function certificateNames(config: GatewayConfig): string[] {
+  const names = [new URL(config.publicUrl).hostname.replace(/^\[|\]$/g, ''), 'localhost', '127.0.0.1', '::1'];
+  if (config.listen.host !== '0.0.0.0' && config.listen.host !== '::') names.push(config.listen.host);
+  return names;
 }
 
 /** The composition root, without listen(): tests use inject / a port of their choosing. */
 export async function buildGateway(config: GatewayConfig, log: Logger, opts: { demo?: boolean } = {}): Promise<Gateway> {
+  let tls = config.tls ? loadTls(config.tls, { stateDir: config.stateDir, names: certificateNames(config) }) : undefined;
   const app = Fastify({
     loggerInstance: log,
     bodyLimit: 64 * 1024,
-    trustProxy: false,
+    // Only the listed proxies' X-Forwarded-For is believed (the rate limits and the audit trail key on req.ip).
+    trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
+    ...(tls ? { https: { cert: tls.cert, key: tls.key } } : {}),
   }) as unknown as FastifyInstance;
 
   // Form bodies (eq.php): parsed with URLSearchParams; repeated fields keep the last value.
@@ -48,6 +70,7 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
   app.setErrorHandler((err, req, reply) => {
     const e = toPublicError(err);
     if (e.status >= 500 && e.code === 'GW_ERR_INTERNAL') req.log.error({ err }, 'request failed');
+    if (e.headers) reply.headers(e.headers);
     void reply.code(e.status).send({ error: { code: e.code, message: e.message } });
   });
   app.setNotFoundHandler((req, reply) => {
@@ -57,12 +80,23 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
   await app.register(fastifyWebsocket, { options: { maxPayload: 4 * 1024 * 1024, perMessageDeflate: false } });
 
   const metrics = new Metrics();
+  const audit = new AuditTrail({ file: config.audit.file, log });
   const registry = new SessionRegistry(config, log, metrics);
   const tickets = new TicketStore(config.sessions.urlTtlMs);
-  const auth = new Authenticator(config);
-  const consoles = new ConsoleService({ config, registry, tickets, log, metrics });
-  const ctx: GatewayContext = { config, log, metrics, registry, tickets, auth, consoles, eqActions: new Map(), onClose: [], dispatch: undefined as never };
+  const auth = new Authenticator(config, { metrics, audit });
+  const consoles = new ConsoleService({ config, registry, tickets, log, metrics, audit });
+  const pages = new PageHeaders(config.web);
+  const ctx: GatewayContext = { config, log, metrics, registry, tickets, auth, consoles, audit, pages, eqActions: new Map(), onClose: [], dispatch: undefined as never };
   ctx.dispatch = new InProcessDispatcher(ctx);
+  const journal = config.stateDir ? startCrashJournal(ctx, config.stateDir) : undefined;
+  registry.observe({
+    hooks: {
+      // An end by the API is recorded by the API call, with who asked.
+      ended: (s, code, reason) => {
+        if (code !== 'api') audit.record({ action: 'console.end', who: 'gateway', kind: 'gateway', server: s.server.id, session: s.id, outcome: 'ok', detail: { endCode: code, reason } });
+      },
+    },
+  });
 
   app.get('/healthz', async () => ({ status: 'ok', sessions: registry.list().length }));
   app.get('/metrics', async (_req, reply) => {
@@ -75,9 +109,10 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
   await app.register(async (scope) => dashboardRoutes(scope, ctx));
   // One IpmiService and one RedfishService per gateway, behind the PowerService that picks per server.
   const power = new PowerService({ ipmi: new IpmiService({ logger: log.child({ component: 'ipmi' }) }), redfish: new RedfishService({ logger: log.child({ component: 'redfish' }) }) });
-  const audit = new ApiAudit(ctx);
-  await app.register(async (scope) => ipmiRoutes(scope, ctx, { service: power.ipmi, audit }));
-  await app.register(async (scope) => powerRoutes(scope, ctx, { power, audit }));
+  // BMC actions (IPMI and Redfish) record into the audit trail through one ApiAudit.
+  const apiAudit = new ApiAudit(ctx);
+  await app.register(async (scope) => ipmiRoutes(scope, ctx, { service: power.ipmi, audit: apiAudit }));
+  await app.register(async (scope) => powerRoutes(scope, ctx, { power, audit: apiAudit }));
   // After the SOL consoles (ipmiRoutes' close): Close Session on IPMI BMCs, DELETE of Redfish sessions.
   ctx.onClose.push(() => power.close());
   await app.register(async (scope) => recordingRoutes(scope, ctx));
@@ -96,13 +131,32 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
     registry,
     tickets,
     config,
+    get tls() {
+      return tls;
+    },
+    async reload() {
+      await audit.reopen();
+      if (!config.tls) return {};
+      try {
+        const next = loadTls(config.tls, { stateDir: config.stateDir, names: certificateNames(config) });
+        (app.server as import('node:https').Server).setSecureContext({ cert: next.cert, key: next.key });
+        tls = next;
+        log.info({ event: 'tls-reloaded', certificate: next.source, fingerprint: next.fingerprint }, 'TLS certificate reloaded');
+        return { tls: next };
+      } catch (err) {
+        log.error({ event: 'tls-reload-failed', err: (err as Error).message }, 'TLS certificate not reloaded; serving the previous one');
+        return { error: (err as Error).message };
+      }
+    },
     async close() {
       registry.closeAll('the gateway is shutting down');
       for (const c of ctx.onClose) await c();
       // After every kind of session (consoles, SOL) has ended: give their close URL calls up to 3 s.
       await registry.closeNotifier.drain(3000);
+      journal?.close();
       tickets.close();
       await app.close();
+      await audit.close();
     },
   };
 }

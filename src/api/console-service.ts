@@ -1,5 +1,6 @@
+import { outcomeOf, type AuditSink } from '../audit/audit-trail.js';
 import type { GatewayConfig } from '../config/types.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError, toPublicError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { SessionRegistry } from '../session/registry.js';
@@ -27,19 +28,35 @@ export class ConsoleService {
   readonly #tickets: TicketStore;
   readonly #log: Logger;
   readonly #metrics: Metrics;
+  readonly #audit: AuditSink;
 
-  constructor(o: { config: GatewayConfig; registry: SessionRegistry; tickets: TicketStore; log: Logger; metrics: Metrics }) {
+  constructor(o: { config: GatewayConfig; registry: SessionRegistry; tickets: TicketStore; log: Logger; metrics: Metrics; audit: AuditSink }) {
     this.#config = o.config;
     this.#registry = o.registry;
     this.#tickets = o.tickets;
     this.#log = o.log;
     this.#metrics = o.metrics;
+    this.#audit = o.audit;
   }
 
+  /** Opens (or joins) the server's console; one audit record whatever the outcome. */
   async open(principal: Principal, req: OpenConsoleRequest): Promise<OpenConsoleResult> {
+    const who = { who: principal.name, kind: principal.kind, from: principal.from, server: req.serverId };
+    try {
+      const res = await this.#open(principal, req);
+      this.#audit.record({ action: res.joined ? 'console.join' : 'console.open', ...who, outcome: 'ok', session: res.session.id, detail: { viewOnly: req.viewOnly, closeUrl: req.closeUrl !== undefined } });
+      return res;
+    } catch (err) {
+      const e = toPublicError(err);
+      this.#audit.record({ action: 'console.open', ...who, outcome: outcomeOf(e.code), code: e.code, message: e.message });
+      throw err;
+    }
+  }
+
+  async #open(principal: Principal, req: OpenConsoleRequest): Promise<OpenConsoleResult> {
     const server = this.#registry.server(req.serverId);
     if (!principal.mayOpen(server.id)) throw new GatewayError('GW_ERR_FORBIDDEN_SERVER', `this token may not open server "${server.id}"`);
-    const closeUrl = req.closeUrl === undefined ? undefined : checkCloseUrl(req.closeUrl);
+    const closeUrl = req.closeUrl === undefined ? undefined : await this.#registry.closeUrlPolicy.check(req.closeUrl);
     const { session, joined } = this.#registry.open(server.id, { closeUrl });
     // Viewers already attached plus URLs issued and not yet used count against the limit.
     const max = this.#config.sessions.maxViewers;
@@ -49,23 +66,11 @@ export class ConsoleService {
     // Wait for the BMC: the caller must learn now whether the console works (unreachable, wrong
     // password, hung BMC each give their own error), not after the customer opened a blank page.
     await session.ready();
-    const key = this.#tickets.issue({ sessionId: session.id, viewOnly: req.viewOnly, requester: principal.name });
+    const key = this.#tickets.issue({ sessionId: session.id, viewOnly: req.viewOnly, requester: principal.name, requesterKind: principal.kind });
     this.#metrics.consoleOpens.inc({ joined: String(joined) });
     this.#log.info({ event: 'console-open', server: server.id, session: session.id, joined, viewOnly: req.viewOnly, requester: principal.name }, 'console URL issued');
     return { session, joined, url: `${this.#config.publicUrl}/console/${key}` };
   }
-}
-
-/** A close URL must be an absolute http(s) URL: the gateway will call it when the session ends. */
-export function checkCloseUrl(value: string): string {
-  let u: URL;
-  try {
-    u = new URL(value);
-  } catch {
-    throw new GatewayError('GW_ERR_BAD_REQUEST', 'the close URL is not an absolute URL');
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new GatewayError('GW_ERR_BAD_REQUEST', 'the close URL must be http:// or https://');
-  return u.toString();
 }
 
 export function sessionView(s: Session): Record<string, unknown> {

@@ -5,7 +5,7 @@ import type { GatewayContext } from '../context.js';
 import { GatewayError } from '../errors.js';
 import { WEB_DIR } from '../paths.js';
 import { thumbnailPng } from '../session/thumbnail.js';
-import { PAGE_HEADERS } from './viewer-routes.js';
+import { PageHeaders, WEB_DEFAULTS } from './embedding.js';
 import { bearer, pinHeader } from './rest-v1.js';
 
 /**
@@ -15,19 +15,21 @@ import { bearer, pinHeader } from './rest-v1.js';
  */
 export async function dashboardRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
   const html = readFileSync(join(WEB_DIR, 'dashboard.html'), 'utf8');
+  // The dashboard holds an operator token: it is never framed by anyone but the gateway itself.
+  const headers = new PageHeaders(WEB_DEFAULTS).for(undefined);
 
   app.get('/dashboard', async (_req, reply) => {
-    reply.headers(PAGE_HEADERS).type('text/html; charset=utf-8');
+    reply.headers(headers).type('text/html; charset=utf-8');
     return html;
   });
 
   app.get('/api/v1/whoami', async (req) => {
-    const p = ctx.auth.authenticate(bearer(req), pinHeader(req));
+    const p = ctx.auth.authenticate(bearer(req), pinHeader(req), req.ip);
     return { kind: p.kind, name: p.name };
   });
 
   app.get<{ Params: { id: string }; Querystring: { width?: string } }>('/api/v1/sessions/:id/thumbnail.png', async (req, reply) => {
-    const p = ctx.auth.authenticate(bearer(req), pinHeader(req));
+    const p = ctx.auth.authenticate(bearer(req), pinHeader(req), req.ip);
     const s = ctx.registry.get(req.params.id);
     if (!s || !p.mayOpen(s.server.id)) throw new GatewayError('GW_ERR_UNKNOWN_SESSION', `no live session "${req.params.id}"`);
     const width = req.query.width === undefined ? 320 : Number(req.query.width);

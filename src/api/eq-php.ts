@@ -48,7 +48,7 @@ export function eqPhpRoutes(app: FastifyInstance, ctx: GatewayContext): void {
       }
       const f = eqFields(body as Record<string, unknown>);
       const action = f.require('action');
-      const principal = ctx.auth.authenticate(f.get('token'), f.get('pin'));
+      const principal = ctx.auth.authenticate(f.get('token'), f.get('pin'), req.ip);
       if (!ctx.eqActions.has(action)) throw new GatewayError('GW_ERR_UNKNOWN_ACTION', `action "${action}" is not supported (supported: ${[...ctx.eqActions.keys()].join(', ')})`);
       // Here, or on an agent of the server's location (src/dispatch/).
       return { result: 'OK', ...(await ctx.dispatch.eq(principal, action, body as Record<string, unknown>, f)) };

@@ -70,9 +70,11 @@ export async function ipmiRoutes(app: FastifyInstance, ctx: GatewayContext, o: {
     config: ctx.config,
     log: ctx.log.child({ component: 'sol' }),
     closeNotifier: ctx.registry.closeNotifier,
+    journal: ctx.registry.journal,
     onEnded: (s, code, reason) => {
       solTickets.revokeSession(s.id);
-      api.note({ who: 'gateway', server: s.server.id, action: 'sol.end', result: code, session: s.id, reason });
+      // An end by the API is recorded by its route, with who asked.
+      if (code !== 'api') api.note({ who: 'gateway', server: s.server.id, action: 'sol.end', result: code, session: s.id, reason });
     },
   });
   // The IpmiService itself is closed with the PowerService that owns it, after this (server.ts).
@@ -81,7 +83,7 @@ export async function ipmiRoutes(app: FastifyInstance, ctx: GatewayContext, o: {
     solTickets.close();
   });
 
-  const principalOf = (req: FastifyRequest): Principal => ctx.auth.authenticate(bearer(req), pinHeader(req));
+  const principalOf = (req: FastifyRequest): Principal => ctx.auth.authenticate(bearer(req), pinHeader(req), req.ip);
 
   app.post<{ Params: { id: string } }>('/api/v1/servers/:id/sol', async (req, reply) => {
     const p = principalOf(req);

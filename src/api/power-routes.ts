@@ -75,7 +75,7 @@ export async function powerRoutes(app: FastifyInstance, ctx: GatewayContext, o: 
     return { context: { action: 'media', id, cmd }, ...res };
   });
 
-  const principalOf = (req: FastifyRequest): Principal => ctx.auth.authenticate(bearer(req), pinHeader(req));
+  const principalOf = (req: FastifyRequest): Principal => ctx.auth.authenticate(bearer(req), pinHeader(req), req.ip);
 
   app.get('/api/v1/servers', async (req) => {
     const p = principalOf(req);

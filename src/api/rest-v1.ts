@@ -23,7 +23,7 @@ export function pinHeader(req: FastifyRequest): string | undefined {
 
 /** REST v1. Every call carries `Authorization: Bearer TOKEN` (and `X-Pin` when the token has a PIN). */
 export function restV1Routes(app: FastifyInstance, deps: GatewayContext): void {
-  const principalOf = (req: FastifyRequest): Principal => deps.auth.authenticate(bearer(req), pinHeader(req));
+  const principalOf = (req: FastifyRequest): Principal => deps.auth.authenticate(bearer(req), pinHeader(req), req.ip);
 
   app.post('/api/v1/sessions', async (req, reply) => {
     const p = principalOf(req);
@@ -63,7 +63,7 @@ export function restV1Routes(app: FastifyInstance, deps: GatewayContext): void {
     '/api/v1/server/:ip/skey/:key/:id/closeurl/:closeurl',
     async (req) => {
       const { ip, key, id, closeurl } = req.params;
-      const p = deps.auth.authenticate(key, pinHeader(req));
+      const p = deps.auth.authenticate(key, pinHeader(req), req.ip);
       const server = deps.registry.server(id);
       const hosts = [server.console?.host, server.ipmi?.host].filter(Boolean);
       if (!hosts.includes(ip)) throw new GatewayError('GW_ERR_BAD_REQUEST', `server "${id}" does not have the BMC address ${ip}`);

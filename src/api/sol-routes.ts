@@ -13,9 +13,8 @@ import { serialTransportFor } from '../sol/serial-transports.js';
 import { attachSolViewer } from '../sol/sol-viewer.js';
 import { CloseCode } from '../viewer/viewer.js';
 import type { Principal } from './auth.js';
-import { checkCloseUrl } from './console-service.js';
 import type { IpmiApi } from './ipmi-routes.js';
-import { PAGE_HEADERS } from './viewer-routes.js';
+import { originCheck } from './viewer-routes.js';
 
 /** The @xterm/xterm package folder (its `main` is lib/xterm.js). */
 const XTERM_DIR = dirname(dirname(fileURLToPath(import.meta.resolve('@xterm/xterm'))));
@@ -65,7 +64,7 @@ export async function solRoutes(app: FastifyInstance, ctx: GatewayContext, deps:
   const solLog = ctx.log.child({ component: 'sol' });
   const open = (p: Principal, serverId: string, closeUrlRaw: string | undefined): Promise<OpenSolResult> =>
     api.auditedServer(p, serverId, 'sol.open', async (server) => {
-      const closeUrl = closeUrlRaw === undefined || closeUrlRaw === '' ? undefined : checkCloseUrl(closeUrlRaw);
+      const closeUrl = closeUrlRaw === undefined || closeUrlRaw === '' ? undefined : await ctx.registry.closeUrlPolicy.check(closeUrlRaw);
       const transport = serialTransportFor(server, api.service, solLog);
       // Ask the BMC now (IPMI: Get Chassis Status on the shared session; OpenBMC: a Redfish login),
       // so a wrong password or a dead BMC reaches the caller, not a customer looking at an empty terminal.
@@ -75,7 +74,7 @@ export async function solRoutes(app: FastifyInstance, ctx: GatewayContext, deps:
       if (session.viewers.size + tickets.pendingFor(session.id) >= max) {
         throw new GatewayError('GW_ERR_TOO_MANY_VIEWERS', `the serial console of "${server.id}" already has ${max} viewers (sessions.maxViewers)`);
       }
-      const key = tickets.issue({ sessionId: session.id, viewOnly: false, requester: p.name });
+      const key = tickets.issue({ sessionId: session.id, viewOnly: false, requester: p.name, requesterKind: p.kind });
       return { session, joined, url: `${ctx.config.publicUrl}/sol/${key}` };
     });
 
@@ -94,12 +93,14 @@ export async function solRoutes(app: FastifyInstance, ctx: GatewayContext, deps:
     const p = deps.principalOf(req);
     const s = sols.get(req.params.id);
     if (!s || !p.mayOpen(s.server.id)) throw new GatewayError('GW_ERR_UNKNOWN_SESSION', `no live serial console "${req.params.id}"`);
+    ctx.audit.record({ action: 'sol.end', who: p.name, kind: p.kind, from: p.from, server: s.server.id, session: s.id, outcome: 'ok', detail: { endCode: 'api' } });
     s.end(`ended by the API (${p.name})`, 'api');
     return reply.code(204).send();
   });
 
   app.get<{ Params: { key: string } }>('/sol/:key', async (req, reply) => {
-    reply.headers(PAGE_HEADERS).type('text/html; charset=utf-8');
+    ctx.pages.apply(req, reply);
+    reply.type('text/html; charset=utf-8');
     // Same page for every key; an unknown key still gets it, and the page says why (404 for tools).
     if (!tickets.peek(req.params.key)) reply.code(404);
     return solHtml;
@@ -114,7 +115,7 @@ export async function solRoutes(app: FastifyInstance, ctx: GatewayContext, deps:
     return { state: 'ended', reason: sols.endedReason(sessionId) ?? 'the serial console has ended' };
   });
 
-  app.get<{ Params: { key: string } }>('/sol-ws/:key', { websocket: true }, (socket, req) => {
+  app.get<{ Params: { key: string } }>('/sol-ws/:key', { websocket: true, preValidation: originCheck(ctx, 'sol.viewer') }, (socket, req) => {
     const ticket = tickets.consume(req.params.key);
     const session = ticket ? sols.get(ticket.sessionId) : undefined;
     if (!ticket || !session || session.state === 'ended') {
@@ -126,7 +127,7 @@ export async function solRoutes(app: FastifyInstance, ctx: GatewayContext, deps:
       socket.close(CloseCode.SessionEnded, `this serial console already has ${ctx.config.sessions.maxViewers} viewers`);
       return;
     }
-    api.note({ who: ticket.requester ?? 'unknown', server: session.server.id, action: 'sol.viewer', result: 'connected', session: session.id });
+    ctx.audit.record({ action: 'sol.viewer', who: ticket.requester ?? 'unknown', kind: ticket.requesterKind ?? 'token', from: req.ip, server: session.server.id, session: session.id, outcome: 'ok' });
     attachSolViewer(socket, session, ctx.log, ctx.config.sessions.pingIntervalMs);
   });
 }

@@ -7,17 +7,13 @@ import type { GatewayContext } from '../context.js';
 import { NOVNC_DIR, WEB_DIR } from '../paths.js';
 import { CloseCode, Viewer } from '../viewer/viewer.js';
 
-/**
- * Headers for pages that carry a one-time key in their URL: no caching, and no Referer to anyone
- * (the key must not leak to another origin). Scripts only from us.
- */
-export const PAGE_HEADERS = {
-  'cache-control': 'no-store',
-  'referrer-policy': 'no-referrer',
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'SAMEORIGIN',
-  'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self' ws: wss:; frame-ancestors 'self'",
-};
+/** The viewer WebSockets' Origin check (preValidation: refused before the one-time key is used). */
+export function originCheck(deps: GatewayContext, what: string) {
+  return deps.pages.webSocketOriginCheck(deps.config.publicUrl, (req, origin) => {
+    deps.metrics.originRefused.inc();
+    deps.audit.record({ action: `${what}.refused`, who: 'unknown', kind: 'token', from: req.ip, outcome: 'refused', code: 'GW_ERR_ORIGIN_REFUSED', detail: { origin: origin.slice(0, 200) } });
+  });
+}
 
 export async function viewerRoutes(app: FastifyInstance, deps: GatewayContext): Promise<void> {
   const consoleHtml = readFileSync(join(WEB_DIR, 'console.html'), 'utf8');
@@ -28,7 +24,8 @@ export async function viewerRoutes(app: FastifyInstance, deps: GatewayContext): 
   await app.register(fastifyStatic, { root: join(WEB_DIR, 'static'), prefix: '/static/', decorateReply: false, index: false });
 
   app.get<{ Params: { key: string } }>('/console/:key', async (req, reply) => {
-    reply.headers(PAGE_HEADERS).type('text/html; charset=utf-8');
+    deps.pages.apply(req, reply);
+    reply.type('text/html; charset=utf-8');
     // The page is the same for every key; it reads the key from its own URL. An unknown key still
     // gets the page, which then shows why the console cannot open (404 status for tools).
     if (!deps.tickets.peek(req.params.key)) reply.code(404);
@@ -46,7 +43,7 @@ export async function viewerRoutes(app: FastifyInstance, deps: GatewayContext): 
     return { state: 'ended', viewOnly, warning: null, reason: deps.registry.endedReason(sessionId) ?? 'the session has ended' };
   });
 
-  app.get<{ Params: { key: string } }>('/ws/:key', { websocket: true }, (socket, req) => {
+  app.get<{ Params: { key: string } }>('/ws/:key', { websocket: true, preValidation: originCheck(deps, 'console.viewer') }, (socket, req) => {
     const ticket = deps.tickets.consume(req.params.key);
     const session = ticket ? deps.registry.get(ticket.sessionId) : undefined;
     if (!ticket || !session || session.state === 'ended') {
@@ -62,6 +59,7 @@ export async function viewerRoutes(app: FastifyInstance, deps: GatewayContext): 
       socket.close(CloseCode.SessionEnded, `this console already has ${deps.config.sessions.maxViewers} viewers`);
       return;
     }
+    deps.audit.record({ action: 'console.viewer', who: ticket.requester ?? 'unknown', kind: ticket.requesterKind ?? 'token', from: req.ip, server: session.server.id, session: session.id, outcome: 'ok', detail: { viewOnly: ticket.viewOnly } });
     new Viewer({ ws: socket, session, viewOnly: ticket.viewOnly, log: deps.log, metrics: deps.metrics, pingIntervalMs: deps.config.sessions.pingIntervalMs });
   });
 }

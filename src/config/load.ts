@@ -7,6 +7,11 @@ import { readRecordingConfig } from '../recording/recording-config.js';
 import { readMediaConfig, readPowerProtocol, readRedfishConfig } from '../redfish/redfish-config.js';
 import { readAtenConsole, readAtenTemplates, type AtenTemplates } from '../sources/aten/aten-config.js';
 import { readOpenBmcConsole } from '../sources/openbmc/openbmc-config.js';
+import { readRateLimitConfig } from '../api/rate-limit.js';
+import { readWebConfig } from '../api/embedding.js';
+import { readTlsConfig } from '../net/tls.js';
+import { parseCidr } from '../net/address-ranges.js';
+import { DEFAULT_CLOSE_URL_ALLOW, parseCloseUrlAllowEntry } from '../session/close-url-policy.js';
 import type { ConsoleConfig, GatewayConfig, IpmiConfig, OperatorConfig, ServerConfig, TokenConfig } from './types.js';
 
 export const DEFAULTS = Object.freeze({
@@ -58,7 +63,10 @@ export function parseConfig(text: string, source: string, overrides: { listen?: 
   return cfg;
 }
 
-const TOP_KEYS = ['listen', 'publicUrl', 'tokens', 'operators', 'servers', 'sessions', 'log', 'atenTemplates'] as const;
+const TOP_KEYS = ['listen', 'publicUrl', 'tokens', 'operators', 'servers', 'sessions', 'log', 'atenTemplates', 'trustProxy', 'rateLimit', 'web', 'tls', 'audit', 'stateDir'] as const;
+
+/** Names proxy-addr (fastify's trustProxy) knows besides addresses and CIDRs. */
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
 
 export function validate(r: ConfigReader, raw: unknown, source: string | undefined, overrides: { listen?: string } = {}): GatewayConfig | undefined {
   const top = r.object([], raw, [...TOP_KEYS, 'dispatch', 'recording', 'media']);
@@ -68,19 +76,34 @@ export function validate(r: ConfigReader, raw: unknown, source: string | undefin
   const listen = parseListen(listenText);
   if (!listen) r.problem(overrides.listen ? ['--listen'] : ['listen'], `must be "host:port", got "${listenText}"`);
 
+  const tls = readTlsConfig(r, ['tls'], top.tls);
+  const stateDir = r.string(['stateDir'], top.stateDir);
+  if (tls?.kind === 'self-signed' && stateDir === undefined) r.problem(['tls'], '"self-signed" needs stateDir: the certificate is made once and kept there');
   let publicUrl = r.string(['publicUrl'], top.publicUrl);
   if (publicUrl !== undefined) {
     try {
       const u = new URL(publicUrl);
       if (u.protocol !== 'http:' && u.protocol !== 'https:') r.problem(['publicUrl'], 'must be an http:// or https:// URL');
+      else if (tls && u.protocol !== 'https:') r.problem(['publicUrl'], 'must be an https:// URL when tls is set (browsers reach the gateway over TLS)');
       publicUrl = publicUrl.replace(/\/+$/, '');
     } catch {
       r.problem(['publicUrl'], `is not a URL: "${publicUrl}"`);
     }
   } else if (listen) {
     const host = listen.host === '0.0.0.0' || listen.host === '::' ? '127.0.0.1' : listen.host;
-    publicUrl = `http://${host.includes(':') ? `[${host}]` : host}:${listen.port}`;
+    publicUrl = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${listen.port}`;
   }
+  const trustProxy = (top.trustProxy === undefined ? [] : r.array(['trustProxy'], top.trustProxy) ?? [])
+    .map((v, i) => {
+      const s = r.string(['trustProxy', i], v, { required: true });
+      if (s !== undefined && !PROXY_NAMES.includes(s) && !parseCidr(s)) r.problem(['trustProxy', i], `must be an address, a CIDR (10.0.0.0/8) or one of ${PROXY_NAMES.join(', ')}, got "${s}"`);
+      return s;
+    })
+    .filter((s): s is string => s !== undefined);
+  const rateLimit = readRateLimitConfig(r, ['rateLimit'], top.rateLimit);
+  const web = readWebConfig(r, ['web'], top.web);
+  const auditRaw = top.audit === undefined ? {} : r.object(['audit'], top.audit, ['file']);
+  const audit = { file: r.string(['audit', 'file'], auditRaw?.file) };
 
   const tokens = (r.array(['tokens'], top.tokens ?? []) ?? []).map((t, i) => token(r, ['tokens', i], t));
   const operators = (r.array(['operators'], top.operators ?? []) ?? []).map((o, i) => operator(r, ['operators', i], o));
@@ -103,7 +126,7 @@ export function validate(r: ConfigReader, raw: unknown, source: string | undefin
   const sessRaw =
     top.sessions === undefined
       ? {}
-      : r.object(['sessions'], top.sessions, ['idleTimeout', 'inputIdleTimeout', 'inputIdleWarning', 'maxLifetime', 'maxViewers', 'maxSessions', 'urlTtl', 'reconnectBudget', 'closeUrlAttempts', 'closeUrlTimeout', 'pingInterval']);
+      : r.object(['sessions'], top.sessions, ['idleTimeout', 'inputIdleTimeout', 'inputIdleWarning', 'maxLifetime', 'maxViewers', 'maxSessions', 'urlTtl', 'reconnectBudget', 'closeUrlAttempts', 'closeUrlTimeout', 'pingInterval', 'closeUrlAllow']);
   const sessions = {
     idleTimeoutMs: r.duration(['sessions', 'idleTimeout'], sessRaw?.idleTimeout) ?? DEFAULTS.idleTimeoutMs,
     inputIdleTimeoutMs: r.duration(['sessions', 'inputIdleTimeout'], sessRaw?.inputIdleTimeout) ?? DEFAULTS.inputIdleTimeoutMs,
@@ -116,12 +139,14 @@ export function validate(r: ConfigReader, raw: unknown, source: string | undefin
     pingIntervalMs: r.duration(['sessions', 'pingInterval'], sessRaw?.pingInterval) ?? DEFAULTS.pingIntervalMs,
     urlTtlMs: r.duration(['sessions', 'urlTtl'], sessRaw?.urlTtl) ?? DEFAULTS.urlTtlMs,
     reconnectBudgetMs: r.duration(['sessions', 'reconnectBudget'], sessRaw?.reconnectBudget) ?? DEFAULTS.reconnectBudgetMs,
+    closeUrlAllow: sessRaw?.closeUrlAllow === undefined ? DEFAULT_CLOSE_URL_ALLOW : readCloseUrlAllow(r, ['sessions', 'closeUrlAllow'], sessRaw.closeUrlAllow),
   };
 
   const logRaw = top.log === undefined ? {} : r.object(['log'], top.log, ['level']);
   const level = r.oneOf(['log', 'level'], logRaw?.level, ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const) ?? 'info';
 
-  const dispatch = top.dispatch === undefined ? undefined : readDispatchConfig(r, ['dispatch'], top.dispatch);
+  const locations = servers.map((s) => s?.location).filter((l): l is string => l !== undefined);
+  const dispatch = top.dispatch === undefined ? undefined : readDispatchConfig(r, ['dispatch'], top.dispatch, locations);
   const recording = readRecordingConfig(r, ['recording'], top.recording);
   const media = readMediaConfig(r, ['media'], top.media);
 
@@ -137,8 +162,25 @@ export function validate(r: ConfigReader, raw: unknown, source: string | undefin
     ...(recording ? { recording } : {}),
     ...(media ? { media } : {}),
     log: { level },
+    trustProxy,
+    rateLimit,
+    web,
+    tls,
+    audit,
+    stateDir,
     source,
   });
+}
+
+function readCloseUrlAllow(r: ConfigReader, path: Path, raw: unknown): string[] {
+  const list = r.array(path, raw) ?? [];
+  return list
+    .map((v, i) => {
+      const s = r.string([...path, i], v, { required: true });
+      if (s !== undefined && !parseCloseUrlAllowEntry(s)) r.problem([...path, i], `must be "public", a network (10.0.0.0/8), an address, a host name (*.example.com for subdomains), each with an optional :port — got "${s}"`);
+      return s;
+    })
+    .filter((s): s is string => s !== undefined);
 }
 
 function token(r: ConfigReader, path: Path, raw: unknown): TokenConfig | undefined {

@@ -3,6 +3,10 @@ import type { AtenConsoleConfig } from '../sources/aten/aten-config.js';
 import type { OpenBmcConsoleConfig } from '../sources/openbmc/openbmc-config.js';
 import type { RecordingConfig } from '../recording/recording-config.js';
 import type { MediaConfig, PowerProtocol, RedfishConfig } from '../redfish/redfish-config.js';
+import type { RateLimitConfig } from '../api/rate-limit.js';
+import type { WebConfig } from '../api/embedding.js';
+import type { TlsConfig } from '../net/tls.js';
+import type { DispatchKeysConfig } from '../dispatch/message-auth.js';
 
 export interface TokenConfig {
   token: string;
@@ -88,6 +92,8 @@ export interface SessionsConfig {
   urlTtlMs: number;
   /** Reconnect attempts to a BMC that dropped stop after this long; the session then ends. */
   reconnectBudgetMs: number;
+  /** Where close URLs may point (`public`, networks, hosts; see CloseUrlPolicy). */
+  closeUrlAllow: readonly string[];
 }
 
 /** `dispatch:` — requests for servers in other locations go through RabbitMQ to agents there. */
@@ -105,6 +111,10 @@ export interface DispatchConfig {
   announceIntervalMs: number;
   /** Stable name of this agent (defaults to location + host name + a random suffix). */
   agentId: string | undefined;
+  /** HMAC keys every request, reply and announcement is signed with. */
+  keys: DispatchKeysConfig;
+  /** How far apart the clocks of fronts and agents may be. */
+  clockSkewMs: number;
 }
 
 export interface GatewayConfig {
@@ -120,6 +130,18 @@ export interface GatewayConfig {
   /** Virtual media: the hosts an inserted image URL may name; undefined = no URL is accepted. */
   media?: MediaConfig | undefined;
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+  /** Proxies whose X-Forwarded-For is believed (addresses, CIDRs, or proxy-addr's names); empty = none. */
+  trustProxy: readonly string[];
+  /** Limits on failed authentications. */
+  rateLimit: RateLimitConfig;
+  /** Which panel origins may frame the pages. */
+  web: WebConfig;
+  /** HTTPS on the gateway's own listener; undefined = plain HTTP (behind a TLS proxy). */
+  tls: TlsConfig | undefined;
+  /** The audit trail's file; undefined = audit records go to the log only. */
+  audit: { file: string | undefined };
+  /** Where the gateway keeps state across restarts (crash journal, self-signed certificate). */
+  stateDir: string | undefined;
   /** The path the config was read from, or undefined for the built-in demo config. */
   source: string | undefined;
 }

@@ -1,3 +1,4 @@
+import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
@@ -8,6 +9,7 @@ import { toPublicError } from '../errors.js';
 import { PROJECT_ROOT } from '../paths.js';
 import { BrokerClaims } from './broker-claims.js';
 import { IdempotencyCache, idempotencyKey } from './idempotency-cache.js';
+import { delivered, DispatchKeys, MessageVerifier, RejectionReporter, signHeaders } from './message-auth.js';
 import { runLocally } from './local-calls.js';
 import { brokerNames, LOCATION_QUEUE_OPTIONS } from './names.js';
 import { OWNER_SEPARATOR, type AgentAnnouncement, type AgentIdentity, type DispatchCall, type WirePrincipal, type WireReply, type WireRequest } from './types.js';
@@ -24,8 +26,10 @@ const IDEMPOTENCY_MAX = 10_000;
  * runs each call with the very code the local API uses, answers on the front's reply queue and acks
  * only then — so a request whose agent dies before answering goes back to the queue for its twin.
  *
- * Trust: the agent believes the principal in the message (name, kind, allowed servers). The broker
- * is the trust boundary: only fronts may publish to the request exchange (RabbitMQ permissions).
+ * Trust: the agent believes the principal in the message (name, kind, allowed servers) only when
+ * the message carries a valid HMAC of its location's key (`dispatch.keys` / `locationKeys`), is recent
+ * and was not seen before (MessageVerifier); anything else is dropped and counted. A broker account
+ * that may publish but has no key can do nothing.
  */
 export class AmqpAgent {
   readonly identity: AgentIdentity;
@@ -34,14 +38,21 @@ export class AmqpAgent {
   readonly #names: ReturnType<typeof brokerNames>;
   readonly #cache = new IdempotencyCache<{ reply: WireReply; claimedElsewhere: boolean }>({ max: IDEMPOTENCY_MAX, ttlMs: IDEMPOTENCY_TTL_MS });
   readonly #claims: BrokerClaims;
+  readonly #keys: DispatchKeys;
+  readonly #verifier: MessageVerifier;
+  readonly #rejections: RejectionReporter;
   #channel: Channel | undefined;
 
-  constructor(ctx: GatewayContext, cfg: DispatchConfig, identity: AgentIdentity) {
+  constructor(ctx: GatewayContext, cfg: DispatchConfig, identity: AgentIdentity, rejections: RejectionReporter) {
     this.#ctx = ctx;
     this.#cfg = cfg;
     this.identity = identity;
     this.#names = brokerNames(cfg.exchange);
-    this.#claims = new BrokerClaims({ exchange: cfg.exchange, log: ctx.log, agent: identity });
+    this.#keys = new DispatchKeys(cfg.keys);
+    this.#claims = new BrokerClaims({ exchange: cfg.exchange, log: ctx.log, agent: identity, keys: this.#keys.of(identity.location), clockSkewMs: cfg.clockSkewMs, rejected: (reason) => rejections.rejected('claim-answer', reason) });
+    // A request may wait in its queue up to its expiration (the front's request timeout).
+    this.#verifier = new MessageVerifier({ maxAgeMs: cfg.requestTimeoutMs, clockSkewMs: cfg.clockSkewMs });
+    this.#rejections = rejections;
   }
 
   /** Declares and consumes on a fresh channel (every reconnect). */
@@ -70,8 +81,11 @@ export class AmqpAgent {
     const ch = this.#channel;
     if (!ch) return;
     const a: AgentAnnouncement = { ...this.identity, version: VERSION, load: this.#ctx.registry.list().length, at: Date.now(), ...(leaving ? { leaving } : {}) };
+    const body = Buffer.from(JSON.stringify(a));
+    const messageId = randomUUID();
+    const headers = signHeaders(this.#keys.of(this.identity.location), { type: 'bmcgw.announce', exchange: this.#names.announcements, routingKey: '', messageId, correlationId: '', replyTo: '' }, body);
     try {
-      ch.publish(this.#names.announcements, '', Buffer.from(JSON.stringify(a)), { type: 'bmcgw.announce', expiration: String(this.#cfg.announceIntervalMs * 3) });
+      ch.publish(this.#names.announcements, '', body, { type: 'bmcgw.announce', messageId, headers, expiration: String(this.#cfg.announceIntervalMs * 3) });
     } catch {
       // the channel is closing; the link reconnects and announces again
     }
@@ -79,6 +93,13 @@ export class AmqpAgent {
 
   async #handle(ch: Channel, msg: ConsumeMessage): Promise<void> {
     const metrics = this.#ctx.metrics;
+    const rejection = this.#verifier.verify(this.#keys.of(this.identity.location), delivered(msg), msg.content);
+    if (rejection) {
+      // No reply: the reply address is as untrusted as the rest.
+      this.#rejections.rejected('request', rejection);
+      safeAck(ch, msg);
+      return;
+    }
     let req: WireRequest;
     try {
       req = parseRequest(msg.content);
@@ -112,7 +133,12 @@ export class AmqpAgent {
     this.#ctx.log.info({ event: 'dispatch-handled', request: req.id, call: req.call.type === 'eq' ? `eq:${req.call.action}` : req.call.type, requester: principal.name, ok: reply.ok, duplicate, claimedElsewhere, redelivered: msg.fields.redelivered }, 'dispatched request answered');
     const replyTo = msg.properties.replyTo as string | undefined;
     try {
-      if (replyTo) ch.sendToQueue(replyTo, Buffer.from(JSON.stringify(reply)), { correlationId: msg.properties.correlationId as string | undefined, type: 'bmcgw.reply', expiration: String(Math.max(1, req.deadline - Date.now())) });
+      if (replyTo) {
+        const body = Buffer.from(JSON.stringify(reply));
+        const correlationId = (msg.properties.correlationId as string | undefined) ?? '';
+        const headers = signHeaders(this.#keys.of(this.identity.location), { type: 'bmcgw.reply', exchange: '', routingKey: replyTo, messageId: req.id, correlationId, replyTo: '' }, body);
+        ch.sendToQueue(replyTo, body, { correlationId, messageId: req.id, headers, type: 'bmcgw.reply', expiration: String(Math.max(1, req.deadline - Date.now())) });
+      }
     } catch {
       // channel closing: no ack either, so the request is redelivered and answered from the cache
       return;
@@ -162,7 +188,7 @@ function safeAck(ch: Channel, msg: ConsumeMessage): void {
 export function rebuildPrincipal(p: WirePrincipal): Principal {
   const all = p.servers === '*';
   const set = new Set(all ? [] : p.servers);
-  return { kind: p.kind, name: p.name, mayOpen: (id) => all || set.has(id) };
+  return { kind: p.kind, name: p.name, mayOpen: (id) => all || set.has(id), from: p.from };
 }
 
 /** Checks the shape of a request message; throws on anything else. */
@@ -173,6 +199,7 @@ export function parseRequest(content: Buffer): WireRequest {
     r && r.v === 1 && typeof r.id === 'string' && typeof r.deadline === 'number' &&
     r.principal && (r.principal.kind === 'token' || r.principal.kind === 'operator') && typeof r.principal.name === 'string' &&
     (r.principal.servers === '*' || (Array.isArray(r.principal.servers) && r.principal.servers.every((s) => typeof s === 'string'))) &&
+    (r.principal.from === undefined || typeof r.principal.from === 'string') &&
     r.call && typeof r.call.type === 'string' && (r.claim === undefined || typeof r.claim === 'boolean');
   if (!ok) throw new Error('request message has the wrong shape');
   const c = r.call;

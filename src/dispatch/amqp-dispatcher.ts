@@ -9,6 +9,7 @@ import type { AmqpLink } from './amqp-link.js';
 import { stripOwner, tagSession } from './amqp-agent.js';
 import { InProcessDispatcher } from './in-process-dispatcher.js';
 import { eqCall, runLocally } from './local-calls.js';
+import { delivered, DispatchKeys, MessageVerifier, type RejectionReporter, signHeaders } from './message-auth.js';
 import { brokerNames, LOCATION_QUEUE_OPTIONS } from './names.js';
 import { isTakeoverCall, OWNER_SEPARATOR, type DispatchCall, type Dispatcher, type RestCall, type WirePrincipal, type WireReply, type WireRequest } from './types.js';
 
@@ -20,6 +21,7 @@ const MAX_PENDING = 10_000;
 type Target = { kind: 'location'; location: string } | { kind: 'agent'; agentId: string; location: string };
 
 interface Pending {
+  location: string;
   resolve(v: Record<string, unknown>): void;
   reject(e: Error): void;
   timer: NodeJS.Timeout;
@@ -41,10 +43,18 @@ export class AmqpDispatcher implements Dispatcher {
   readonly #local: InProcessDispatcher;
   /** Role both: this process's own agent id; its sessions are listed and reached here, not over the broker. */
   readonly #selfAgentId: string | undefined;
+  readonly #keys: DispatchKeys;
+  readonly #replies: MessageVerifier;
+  readonly #announcements: MessageVerifier;
+  readonly #rejections: RejectionReporter;
   #replyQueue: string | undefined;
 
-  constructor(o: { ctx: GatewayContext; cfg: DispatchConfig; link: AmqpLink; directory: AgentDirectory; selfAgentId?: string | undefined }) {
+  constructor(o: { ctx: GatewayContext; cfg: DispatchConfig; link: AmqpLink; directory: AgentDirectory; rejections: RejectionReporter; selfAgentId?: string | undefined }) {
     this.#selfAgentId = o.selfAgentId;
+    this.#keys = new DispatchKeys(o.cfg.keys);
+    this.#replies = new MessageVerifier({ maxAgeMs: o.cfg.requestTimeoutMs, clockSkewMs: o.cfg.clockSkewMs });
+    this.#announcements = new MessageVerifier({ maxAgeMs: o.cfg.announceIntervalMs * 3, clockSkewMs: o.cfg.clockSkewMs });
+    this.#rejections = o.rejections;
     this.#ctx = o.ctx;
     this.#cfg = o.cfg;
     this.#link = o.link;
@@ -62,7 +72,7 @@ export class AmqpDispatcher implements Dispatcher {
     await ch.consume(reply.queue, (m) => m && this.#onReply(m), { noAck: true });
     const ann = await ch.assertQueue('', { exclusive: true, autoDelete: true });
     await ch.bindQueue(ann.queue, n.announcements, '');
-    await ch.consume(ann.queue, (m) => m && this.#directory.update(m.content), { noAck: true });
+    await ch.consume(ann.queue, (m) => m && this.#onAnnouncement(m), { noAck: true });
     this.#replyQueue = reply.queue;
   }
 
@@ -128,10 +138,28 @@ export class AmqpDispatcher implements Dispatcher {
   }
 
   #wirePrincipal(p: Principal, location: string): WirePrincipal {
-    if (p.kind === 'operator') return { kind: p.kind, name: p.name, servers: '*' };
+    const from = p.from === undefined ? {} : { from: p.from };
+    if (p.kind === 'operator') return { kind: p.kind, name: p.name, servers: '*', ...from };
     // Only the ids of the target location travel (bounded by the config, not by the token's "*").
     const servers = this.#ctx.config.servers.filter((s) => s.location === location && p.mayOpen(s.id)).map((s) => s.id);
-    return { kind: p.kind, name: p.name, servers };
+    return { kind: p.kind, name: p.name, servers, ...from };
+  }
+
+  /** An agent's announcement, believed only when signed with its location's key. */
+  #onAnnouncement(m: ConsumeMessage): void {
+    let location: unknown;
+    try {
+      location = (JSON.parse(m.content.toString('utf8')) as { location?: unknown }).location;
+    } catch {
+      location = undefined;
+    }
+    if (typeof location !== 'string') return;
+    const rejection = this.#announcements.verify(this.#keys.of(location), delivered(m), m.content);
+    if (rejection) {
+      this.#rejections.rejected('announcement', rejection);
+      return;
+    }
+    this.#directory.update(m.content);
   }
 
   async #send(target: Target, principal: Principal, call: DispatchCall, requestId: string | undefined, timeoutMs = this.#cfg.requestTimeoutMs): Promise<Record<string, unknown>> {
@@ -176,16 +204,19 @@ export class AmqpDispatcher implements Dispatcher {
         reject(new GatewayError('GW_ERR_DISPATCH_TIMEOUT', `no agent of location "${location}" answered within ${timeoutMs} ms`));
       }, timeoutMs);
       timer.unref();
-      this.#pending.set(correlationId, { resolve, reject, timer });
+      this.#pending.set(correlationId, { location, resolve, reject, timer });
     });
     try {
       // The expiration is the deadline: a request still queued when nobody waits is dropped by the
       // broker instead of opening a console for no one. Not persistent for the same reason.
-      ch.publish(this.#names.requests, routingKey, Buffer.from(JSON.stringify(req)), {
+      const body = Buffer.from(JSON.stringify(req));
+      const headers = signHeaders(this.#keys.of(location), { type: 'bmcgw.request', exchange: this.#names.requests, routingKey, messageId: req.id, correlationId, replyTo }, body);
+      ch.publish(this.#names.requests, routingKey, body, {
         correlationId,
         replyTo,
         messageId: req.id,
         type: 'bmcgw.request',
+        headers,
         expiration: String(timeoutMs),
         contentType: 'application/json',
       });
@@ -213,6 +244,12 @@ export class AmqpDispatcher implements Dispatcher {
     const id = m.properties.correlationId as string | undefined;
     const p = id === undefined ? undefined : this.#pending.get(id);
     if (!p || id === undefined) return; // late answer after a timeout: nobody waits
+    // Only an answer signed with the location's key counts; a forged one leaves the request waiting.
+    const rejection = this.#replies.verify(this.#keys.of(p.location), delivered(m), m.content);
+    if (rejection) {
+      this.#rejections.rejected('reply', rejection);
+      return;
+    }
     this.#pending.delete(id);
     clearTimeout(p.timer);
     let reply: WireReply;

@@ -1,11 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChannelModel, ConfirmChannel } from 'amqplib';
 import type { Logger } from '../log.js';
+import { delivered, MessageVerifier, signHeaders, type HmacKey, type Rejection } from './message-auth.js';
 import { brokerNames } from './names.js';
 import type { AgentIdentity, WireReply } from './types.js';
 
 /** A claim and its answer stay this long after their last use (RabbitMQ `x-expires`). */
 export const CLAIM_TTL_MS = 10 * 60_000;
+/** The `type` of a stored answer (part of what its signature covers). */
+const ANSWER_TYPE = 'bmcgw.claim-answer';
 /** How often an agent that lost a claim looks for the answer. */
 const ANSWER_POLL_MS = 200;
 /** The loser answers this long before the request's deadline, so the front still gets its answer. */
@@ -31,13 +34,24 @@ export class BrokerClaims {
   readonly #names: ReturnType<typeof brokerNames>;
   readonly #log: Logger;
   readonly #agent: AgentIdentity;
+  readonly #keys: readonly HmacKey[];
+  readonly #verifier: MessageVerifier;
+  readonly #rejected: (reason: Rejection) => void;
   #conn: ChannelModel | undefined;
   #ch: Promise<ConfirmChannel> | undefined;
 
-  constructor(o: { exchange: string; log: Logger; agent: AgentIdentity }) {
+  /**
+   * `keys` are the location's dispatch keys: a stored answer is signed with them and checked when it
+   * is read, because whoever may publish to the broker could otherwise put an answer of their own
+   * there — which the agent that reads it would sign and hand to the front as its own.
+   */
+  constructor(o: { exchange: string; log: Logger; agent: AgentIdentity; keys: readonly HmacKey[]; clockSkewMs: number; rejected: (reason: Rejection) => void }) {
     this.#names = brokerNames(o.exchange);
     this.#log = o.log;
     this.#agent = o.agent;
+    this.#keys = o.keys;
+    this.#verifier = new MessageVerifier({ maxAgeMs: CLAIM_TTL_MS, clockSkewMs: o.clockSkewMs });
+    this.#rejected = o.rejected;
   }
 
   /** A fresh broker connection (every reconnect): claims open their own confirm channel on it when needed. */
@@ -55,7 +69,7 @@ export class BrokerClaims {
       const args = { 'x-expires': CLAIM_TTL_MS };
       await ch.assertQueue(this.#names.claimQueue(key), { durable: true, arguments: { ...args, 'x-max-length': 1, 'x-overflow': 'reject-publish' } });
       await ch.assertQueue(this.#names.answerQueue(key), { durable: true, arguments: { ...args, 'x-max-length': 1 } });
-      claimed = await publishConfirmed(ch, this.#names.claimQueue(key), { agent: this.#agent.id, at: Date.now() });
+      claimed = await publishConfirmed(ch, this.#names.claimQueue(key), Buffer.from(JSON.stringify({ agent: this.#agent.id, at: Date.now() })));
     } catch (err) {
       this.#ch = undefined;
       this.#log.warn({ event: 'dispatch-claim-failed', err: (err as Error).message }, 'could not claim a request id through the broker');
@@ -64,7 +78,10 @@ export class BrokerClaims {
     if (claimed) {
       const reply = await run();
       try {
-        await publishConfirmed(ch, this.#names.answerQueue(key), reply);
+        const queue = this.#names.answerQueue(key);
+        const body = Buffer.from(JSON.stringify(reply));
+        const headers = signHeaders(this.#keys, { type: ANSWER_TYPE, exchange: '', routingKey: queue, messageId: key, correlationId: '', replyTo: '' }, body);
+        await publishConfirmed(ch, queue, body, { headers, type: ANSWER_TYPE, messageId: key });
       } catch (err) {
         this.#log.warn({ event: 'dispatch-claim-answer-lost', err: (err as Error).message }, 'the answer of a claimed request could not be stored; its duplicates will report it as unknown');
       }
@@ -81,7 +98,10 @@ export class BrokerClaims {
         if (m) {
           // Put it back for the next duplicate; the answer stays until the queue expires.
           ch.nack(m, false, true);
-          return JSON.parse(m.content.toString('utf8')) as WireReply;
+          const why = this.#verifier.verify(this.#keys, delivered(m), m.content, { remember: false });
+          if (why === undefined) return JSON.parse(m.content.toString('utf8')) as WireReply;
+          // Not an answer of an agent of this location: ignored, as if none had come yet.
+          this.#rejected(why);
         }
       } catch (err) {
         this.#ch = undefined;
@@ -121,10 +141,10 @@ export class BrokerClaims {
  * the claim queue is full). A channel that closes before the confirm is an error, not a nack: the
  * claim's fate is unknown, so the caller must not take it for "someone else has it".
  */
-function publishConfirmed(ch: ConfirmChannel, queue: string, body: unknown): Promise<boolean> {
+function publishConfirmed(ch: ConfirmChannel, queue: string, body: Buffer, props: { headers?: Record<string, string | number>; type?: string; messageId?: string } = {}): Promise<boolean> {
   return new Promise((resolve, reject) => {
     try {
-      ch.publish('', queue, Buffer.from(JSON.stringify(body)), { persistent: true, contentType: 'application/json' }, (err) => {
+      ch.publish('', queue, body, { persistent: true, contentType: 'application/json', ...props }, (err) => {
         if (err == null) resolve(true);
         else if ((err as Error).message === 'message nacked') resolve(false);
         else reject(err as Error);

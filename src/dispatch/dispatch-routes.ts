@@ -8,6 +8,7 @@ import { AgentDirectory } from './agent-directory.js';
 import { AmqpAgent } from './amqp-agent.js';
 import { AmqpDispatcher } from './amqp-dispatcher.js';
 import { AmqpLink } from './amqp-link.js';
+import { RejectionReporter } from './message-auth.js';
 
 /** How long startup waits for the broker before serving anyway (dispatch then answers 503 until it is up). */
 const STARTUP_WAIT_MS = 3_000;
@@ -24,7 +25,7 @@ export async function dispatchRoutes(app: FastifyInstance, ctx: GatewayContext):
   let link: AmqpLink | undefined;
 
   app.get('/api/v1/agents', async (req) => {
-    const p = ctx.auth.authenticate(bearer(req), pinHeader(req));
+    const p = ctx.auth.authenticate(bearer(req), pinHeader(req), req.ip);
     if (p.kind !== 'operator') throw new GatewayError('GW_ERR_OPERATOR_ONLY', 'the agents list is for operator tokens');
     if (!cfg) return { dispatch: 'in-process', broker: null, agents: [] };
     return { dispatch: cfg.role, broker: link?.channel ? 'up' : 'down', agents: cfg.role === 'agent' ? [] : directory!.list() };
@@ -33,7 +34,14 @@ export async function dispatchRoutes(app: FastifyInstance, ctx: GatewayContext):
   if (!cfg) return;
   const location = cfg.location;
   const agentId = cfg.agentId ?? `${location ?? 'front'}-${hostname().replace(/[^A-Za-z0-9.-]/g, '-').slice(0, 32)}-${randomBytes(3).toString('hex')}`;
-  const agent = (cfg.role === 'agent' || cfg.role === 'both') && location ? new AmqpAgent(ctx, cfg, { id: agentId, location, url: ctx.config.publicUrl }) : undefined;
+  const rejections = new RejectionReporter({
+    count: (kind, reason) => ctx.metrics.dispatchRejected.inc({ kind, reason }),
+    report: (kind, reason, count) => {
+      ctx.log.warn({ event: 'dispatch-message-rejected', kind, reason, count }, `dropped ${count} ${reason} dispatch ${kind} message(s)`);
+      ctx.audit.record({ action: `dispatch.${kind}`, who: 'broker', kind: 'gateway', outcome: 'refused', code: `dispatch-${reason}`, detail: { count } });
+    },
+  });
+  const agent = (cfg.role === 'agent' || cfg.role === 'both') && location ? new AmqpAgent(ctx, cfg, { id: agentId, location, url: ctx.config.publicUrl }, rejections) : undefined;
   let front: AmqpDispatcher | undefined;
   link = new AmqpLink({
     url: cfg.amqp,
@@ -45,7 +53,7 @@ export async function dispatchRoutes(app: FastifyInstance, ctx: GatewayContext):
     onDown: () => front?.onDown(),
   });
   if (cfg.role === 'front' || cfg.role === 'both') {
-    front = new AmqpDispatcher({ ctx, cfg, link, directory: directory!, selfAgentId: agent?.identity.id });
+    front = new AmqpDispatcher({ ctx, cfg, link, directory: directory!, rejections, selfAgentId: agent?.identity.id });
     ctx.dispatch = front;
   }
   const announcer = agent ? setInterval(() => agent.announce(), cfg.announceIntervalMs) : undefined;

@@ -41,6 +41,7 @@ export async function runLocally(ctx: GatewayContext, principal: Principal, call
       return sessionView(visibleSession(ctx, principal, call.sessionId));
     case 'end': {
       const s = visibleSession(ctx, principal, call.sessionId);
+      ctx.audit.record({ action: 'console.end', who: principal.name, kind: principal.kind, from: principal.from, server: s.server.id, session: s.id, outcome: 'ok', detail: { endCode: 'api' } });
       s.end(`ended by the API (${principal.name})`, 'api');
       ctx.tickets.revokeSession(s.id);
       return {};

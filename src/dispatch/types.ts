@@ -32,6 +32,8 @@ export interface WirePrincipal {
   name: string;
   /** "*" = every server (operators); otherwise the allowed ids of the target location. */
   servers: '*' | string[];
+  /** The client's address at the front, for the agent's audit trail. */
+  from?: string | undefined;
 }
 
 /** `bmcgw.request` message body (JSON), published to the location's (or one agent's) queue. */

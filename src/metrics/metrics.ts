@@ -33,6 +33,11 @@ export class Metrics {
   });
   readonly dispatchHandled = new Counter({ name: 'bmcgw_dispatch_handled_total', help: 'Requests this agent took from the broker, by outcome (ok, error, duplicate, expired)', labelNames: ['outcome'] as const, registers: [this.registry] });
 
+  readonly authFailures = new Counter({ name: 'bmcgw_auth_failures_total', help: 'Failed authentications, by reason (bad_token, bad_pin)', labelNames: ['reason'] as const, registers: [this.registry] });
+  readonly authRateLimited = new Counter({ name: 'bmcgw_auth_rate_limited_total', help: 'Requests refused with GW_ERR_RATE_LIMITED, by what was blocked (address, token)', labelNames: ['scope'] as const, registers: [this.registry] });
+  readonly dispatchRejected = new Counter({ name: 'bmcgw_dispatch_rejected_total', help: 'Dispatch messages dropped, by message kind (request, reply, announcement) and reason (unsigned, forged, replayed, stale)', labelNames: ['kind', 'reason'] as const, registers: [this.registry] });
+  readonly originRefused = new Counter({ name: 'bmcgw_websocket_origin_refused_total', help: 'Viewer WebSockets refused for their Origin', registers: [this.registry] });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'bmcgw_' });
   }

@@ -3,6 +3,7 @@ import { loadConfigFile } from '../config/load.js';
 import { ConfigError } from '../config/reader.js';
 import type { GatewayConfig, ServerConfig } from '../config/types.js';
 import { IpmiService } from '../ipmi/ipmi-service.js';
+import { AuditTrail, serviceAuditHook } from '../audit/audit-trail.js';
 import { createLogger } from '../log.js';
 import { RedfishService } from '../redfish/redfish-service.js';
 import { PowerService } from './power-service.js';
@@ -53,12 +54,18 @@ export function loadCliServer(io: CliIo, configPath: string, serverId: string): 
 }
 
 /**
- * The CLI's PowerService: the same services and audit hooks as the gateway's, with the audit lines
- * (JSON, event "audit", one per action, IPMI and Redfish alike) on stderr.
+ * The CLI's PowerService: the same services as the gateway's, their audit hooks routed into the
+ * same audit trail (`audit.file` when configured) with the log lines (JSON, event "audit", one per
+ * action, IPMI and Redfish alike) on stderr. Its close() also flushes and closes the audit file.
  */
 export function cliPowerService(io: CliIo, config: GatewayConfig, serverId: string, actor: string): PowerService {
-  const audit = createLogger(config.log.level === 'silent' ? 'silent' : 'info', io.stderr).child({ component: 'audit' });
-  const write = (e: { type: string; detail: string; outcome: string; error?: { code: string } | undefined }) =>
-    audit.info({ event: 'audit', who: actor, server: serverId, action: e.type, detail: e.detail, result: e.outcome, ...(e.error ? { code: e.error.code } : {}) }, `${e.type} on ${serverId}`);
-  return new PowerService({ ipmi: new IpmiService({ audit: write }), redfish: new RedfishService({ audit: write }) });
+  const trail = new AuditTrail({ file: config.audit.file, log: createLogger(config.log.level === 'silent' ? 'silent' : 'info', io.stderr) });
+  const write = serviceAuditHook(trail, { who: actor, kind: 'cli', server: serverId });
+  const power = new PowerService({ ipmi: new IpmiService({ audit: write }), redfish: new RedfishService({ audit: write }) });
+  const close = power.close.bind(power);
+  power.close = async () => {
+    await close();
+    await trail.close();
+  };
+  return power;
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FBS_SIGNATURE, encodeFbsBlocks, encodeRfb33ServerPreamble } from '../../protocols/fbs/index.js';
@@ -24,6 +25,10 @@ export function newRecordingId(serverId: string, now: Date): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   return `${serverId}_${stamp}_${randomBytes(4).toString('hex')}`;
 }
+
+/** `<id>.live` while a recording runs; renamed to `<id>.cut` when the gateway died before it stopped. */
+export const LIVE_MARKER = '.live';
+export const CUT_MARKER = '.cut';
 
 /** Recording ids as file names: what newRecordingId makes (server ids are [A-Za-z0-9._:-]). */
 export const RECORDING_ID = /^[A-Za-z0-9._:-]{1,128}_\d{8}T\d{6}Z_[0-9a-f]{8}$/;
@@ -54,6 +59,7 @@ export class Recorder implements SessionViewer {
   #resizePending = false;
   #cursorPending: CursorShape | undefined;
   #removed = false;
+  #liveMarker: string | undefined;
 
   /** `openFile` is for tests (e.g. a file on /dev/full); by default a new file in `dir`. */
   constructor(opts: { session: Session; dir: string; log: Logger; openFile?: (path: string, onError: (err: Error) => void) => AppendFile }) {
@@ -65,6 +71,14 @@ export class Recorder implements SessionViewer {
     this.#fbs = open(join(opts.dir, `${this.id}.fbs`), onError('fbs'));
     this.#input = open(join(opts.dir, `${this.id}.input.jsonl`), onError('input'));
     this.#fbs.onDrain = () => this.#pump();
+    // Present while the recording runs, removed when it stops: one left at the next start means the
+    // gateway died with the recording open (see recoverCutShort).
+    this.#liveMarker = join(opts.dir, `${this.id}${LIVE_MARKER}`);
+    try {
+      writeFileSync(this.#liveMarker, JSON.stringify({ session: opts.session.id, startedAt: new Date(this.startedAt).toISOString() }), { mode: 0o600 });
+    } catch {
+      this.#liveMarker = undefined; // e.g. a test's /dev/full; the recording itself decides
+    }
     this.#log.info({ event: 'recording-start', file: this.#fbs.path }, 'recording started');
   }
 
@@ -124,6 +138,7 @@ export class Recorder implements SessionViewer {
       this.#log.info({ event: 'recording-stop', reason, bytes: this.#fbs.bytesWritten }, 'recording stopped');
     }
     await Promise.all([this.#fbs.close(), this.#input.close()]);
+    if (this.#liveMarker) await rm(this.#liveMarker, { force: true }).catch(() => undefined);
     // A session that never had a picture (BMC unreachable) leaves no empty recording behind.
     if (!this.#started && this.#fbs.bytesWritten === 0 && this.#input.bytesWritten === 0 && !this.#removed) {
       this.#removed = true;

@@ -1,11 +1,11 @@
-import { createReadStream, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { createReadStream, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { bearer, pinHeader } from '../api/rest-v1.js';
 import type { GatewayContext } from '../context.js';
 import { GatewayError } from '../errors.js';
 import type { Session } from '../session/session.js';
-import { RECORDING_ID, Recorder } from './recorder.js';
+import { CUT_MARKER, LIVE_MARKER, RECORDING_ID, Recorder } from './recorder.js';
 import { recordsServer, type RecordingConfig } from './recording-config.js';
 import { replayRoutes } from './replay-routes.js';
 
@@ -17,6 +17,44 @@ export interface RecordingInfo {
   inputBytes: number;
   /** Still being written by a live session. */
   live: boolean;
+  /** Set when the gateway died while this recording was open: the file ends where the crash cut it. */
+  cutShort: string | null;
+}
+
+/**
+ * At start, before any session: a recording whose live marker is still there was open when the
+ * gateway died (SIGKILL, OOM killer, power). Its file is readable up to the crash (FBS blocks are
+ * written whole and fdatasync'ed every second); it is marked cut short so the list and the replay
+ * page say so.
+ */
+export function recoverCutShort(dir: string, ctx: Pick<GatewayContext, 'log'>): string[] {
+  const found: string[] = [];
+  for (const name of readdirSync(dir)) {
+    if (!name.endsWith(LIVE_MARKER)) continue;
+    const id = name.slice(0, -LIVE_MARKER.length);
+    if (!RECORDING_ID.test(id)) continue;
+    const detectedAt = new Date().toISOString();
+    try {
+      writeFileSync(join(dir, `${id}${CUT_MARKER}.tmp`), JSON.stringify({ reason: 'crash', detectedAt }), { mode: 0o600 });
+      renameSync(join(dir, `${id}${CUT_MARKER}.tmp`), join(dir, `${id}${CUT_MARKER}`));
+      rmSync(join(dir, name), { force: true });
+    } catch (err) {
+      ctx.log.error({ event: 'recording-recover-failed', recording: id, err: (err as Error).message }, 'cannot mark a recording cut short');
+      continue;
+    }
+    ctx.log.warn({ event: 'recording-cut-short', recording: id }, 'a recording was open when the gateway stopped unexpectedly; it ends there');
+    found.push(id);
+  }
+  return found;
+}
+
+function cutShortOf(dir: string, id: string): string | null {
+  try {
+    const m = JSON.parse(readFileSync(join(dir, `${id}${CUT_MARKER}`), 'utf8')) as { detectedAt?: string };
+    return `the gateway stopped unexpectedly (killed or crashed) while recording; noticed at its restart ${m.detectedAt ?? ''}`.trim();
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -46,9 +84,14 @@ export async function recordingRoutes(app: FastifyInstance, ctx: GatewayContext)
     await Promise.all([...live.values()].map((r) => r.stop('gateway shutdown')));
   });
 
-  const operator = (req: FastifyRequest): void => {
-    const p = ctx.auth.authenticate(bearer(req), pinHeader(req));
-    if (p.kind !== 'operator') throw new GatewayError('GW_ERR_OPERATOR_ONLY', 'recordings are for operator tokens only');
+  /** The operator behind the request; with `action`, one audit record (recordings show what customers typed). */
+  const operator = (req: FastifyRequest, action?: string, recording?: string): void => {
+    const p = ctx.auth.authenticate(bearer(req), pinHeader(req), req.ip);
+    if (p.kind !== 'operator') {
+      ctx.audit.record({ action: action ?? 'recording.list', who: p.name, kind: p.kind, from: p.from, outcome: 'refused', code: 'GW_ERR_OPERATOR_ONLY', ...(recording ? { detail: { recording } } : {}) });
+      throw new GatewayError('GW_ERR_OPERATOR_ONLY', 'recordings are for operator tokens only');
+    }
+    if (action) ctx.audit.record({ action, who: p.name, kind: p.kind, from: p.from, outcome: 'ok', ...(recording ? { detail: { recording } } : {}) });
   };
 
   app.get('/api/v1/recordings', async (req) => {
@@ -58,20 +101,21 @@ export async function recordingRoutes(app: FastifyInstance, ctx: GatewayContext)
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/recordings/:id/input.jsonl', async (req, reply) => {
-    operator(req);
+    operator(req, 'recording.download', req.params.id);
     const path = recordingPath(cfg, req.params.id, '.input.jsonl');
     reply.header('cache-control', 'no-store').type('application/x-ndjson');
     return reply.send(createReadStream(path));
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/recordings/:id/fbs', async (req, reply) => {
-    operator(req);
+    operator(req, 'recording.download', req.params.id);
     const path = recordingPath(cfg, req.params.id, '.fbs');
     reply.header('cache-control', 'no-store').header('content-disposition', `attachment; filename="${req.params.id}.fbs"`).type('application/octet-stream');
     return reply.send(createReadStream(path));
   });
 
   await replayRoutes(app, ctx, cfg, operator);
+  recoverCutShort(cfg.dir, ctx);
 }
 
 function startRecorder(ctx: GatewayContext, cfg: RecordingConfig, session: Session, live: Map<string, Recorder>): void {
@@ -114,7 +158,7 @@ export function listRecordings(dir: string, liveIds: ReadonlySet<string> = new S
       // no input file: nobody typed, or it was removed
     }
     const startedAt = `${stamp!.slice(0, 4)}-${stamp!.slice(4, 6)}-${stamp!.slice(6, 8)}T${stamp!.slice(9, 11)}:${stamp!.slice(11, 13)}:${stamp!.slice(13, 15)}Z`;
-    out.push({ id, serverId: serverId!, startedAt, bytes: statSync(join(dir, name)).size, inputBytes, live: liveIds.has(id) });
+    out.push({ id, serverId: serverId!, startedAt, bytes: statSync(join(dir, name)).size, inputBytes, live: liveIds.has(id), cutShort: cutShortOf(dir, id) });
   }
   return out.sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));
 }

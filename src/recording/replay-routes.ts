@@ -6,7 +6,7 @@ import type { WebSocket } from 'ws';
 import type { GatewayContext } from '../context.js';
 import { GatewayError } from '../errors.js';
 import { WEB_DIR } from '../paths.js';
-import { PAGE_HEADERS } from '../api/viewer-routes.js';
+import { originCheck } from '../api/viewer-routes.js';
 import { playFbs, scanFbs } from './fbs-player.js';
 import { recordingPath, type RecordingInfo, listRecordings } from './recording-routes.js';
 import type { RecordingConfig } from './recording-config.js';
@@ -28,12 +28,13 @@ const SPEEDS: Record<string, number> = { '1': 1, '4': 4, max: Infinity };
  * `POST /api/v1/recordings/:id/replay` with its operator token (a browser cannot put a bearer
  * token on a WebSocket).
  */
-export async function replayRoutes(app: FastifyInstance, ctx: GatewayContext, cfg: RecordingConfig, operator: (req: FastifyRequest) => void): Promise<void> {
+export async function replayRoutes(app: FastifyInstance, ctx: GatewayContext, cfg: RecordingConfig, operator: (req: FastifyRequest, action?: string, recording?: string) => void): Promise<void> {
   const html = readFileSync(join(WEB_DIR, 'replay.html'), 'utf8');
   const tickets = new Map<string, { id: string; at: number; speed: number; expires: number }>();
 
-  app.get('/replay/:id', async (_req, reply) => {
-    reply.headers(PAGE_HEADERS).type('text/html; charset=utf-8');
+  app.get('/replay/:id', async (req, reply) => {
+    ctx.pages.apply(req, reply);
+    reply.type('text/html; charset=utf-8');
     return html;
   });
 
@@ -46,7 +47,7 @@ export async function replayRoutes(app: FastifyInstance, ctx: GatewayContext, cf
   });
 
   app.post<{ Params: { id: string } }>('/api/v1/recordings/:id/replay', async (req) => {
-    operator(req);
+    operator(req, 'recording.replay', req.params.id);
     recordingPath(cfg, req.params.id, '.fbs');
     const b = (req.body ?? {}) as Record<string, unknown>;
     const at = b.at === undefined ? 0 : Number(b.at);
@@ -61,7 +62,7 @@ export async function replayRoutes(app: FastifyInstance, ctx: GatewayContext, cf
     return { ws: `/replay/ws/${key}` };
   });
 
-  app.get<{ Params: { key: string } }>('/replay/ws/:key', { websocket: true }, (socket, req) => {
+  app.get<{ Params: { key: string } }>('/replay/ws/:key', { websocket: true, preValidation: originCheck(ctx, 'replay.viewer') }, (socket, req) => {
     const t = tickets.get(req.params.key);
     tickets.delete(req.params.key);
     if (!t || t.expires < Date.now()) {

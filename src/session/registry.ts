@@ -4,6 +4,8 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { createSource } from '../sources/index.js';
 import { CloseNotifier } from './close-notifier.js';
+import { CloseUrlPolicy } from './close-url-policy.js';
+import type { SessionJournal } from './crash-journal.js';
 import { Session, type SessionHooks } from './session.js';
 
 /**
@@ -20,6 +22,10 @@ export class SessionRegistry {
   readonly #log: Logger;
   readonly #metrics: Metrics;
   readonly closeNotifier: CloseNotifier;
+  /** Where close URLs may point (`sessions.closeUrlAllow`); shared with the serial consoles. */
+  readonly closeUrlPolicy: CloseUrlPolicy;
+  /** The crash journal (with `stateDir`), told of every open, close URL and end. */
+  journal: SessionJournal | undefined;
   readonly #extraHooks: SessionHooks[] = [];
   readonly #created: ((s: Session) => void)[] = [];
 
@@ -27,7 +33,8 @@ export class SessionRegistry {
     this.#config = config;
     this.#log = log;
     this.#metrics = metrics;
-    this.closeNotifier = new CloseNotifier({ log, attempts: config.sessions.closeUrlAttempts, timeoutMs: config.sessions.closeUrlTimeoutMs });
+    this.closeUrlPolicy = CloseUrlPolicy.fromText(config.sessions.closeUrlAllow);
+    this.closeNotifier = new CloseNotifier({ log, attempts: config.sessions.closeUrlAttempts, timeoutMs: config.sessions.closeUrlTimeoutMs, policy: this.closeUrlPolicy });
   }
 
   /** Lets a feature (recording, …) see every new session and its events without touching Session. */
@@ -47,7 +54,10 @@ export class SessionRegistry {
     const server = this.server(serverId);
     const existing = this.#byServer.get(server.id);
     if (existing && existing.state !== 'ended') {
-      if (opts.closeUrl) existing.addCloseUrl(opts.closeUrl);
+      if (opts.closeUrl) {
+        existing.addCloseUrl(opts.closeUrl);
+        this.journal?.closeUrlAdded(existing.id, opts.closeUrl);
+      }
       return { session: existing, joined: true };
     }
     if (!server.console) throw new GatewayError('GW_ERR_NO_CONSOLE', `server "${server.id}" has no console configured`);
@@ -69,6 +79,7 @@ export class SessionRegistry {
           this.#byId.delete(sess.id);
           this.#metrics.sessions.set(this.#byId.size);
           this.#metrics.sessionsEnded.inc({ reason: code });
+          this.journal?.ended(sess.id, code, reason);
           for (const url of sess.closeUrls) {
             this.closeNotifier.notify(url, { sessionId: sess.id, serverId: server.id, code, reason, endedAt: new Date().toISOString() });
           }
@@ -85,6 +96,7 @@ export class SessionRegistry {
     });
     this.#byServer.set(server.id, session);
     this.#byId.set(session.id, session);
+    this.journal?.opened(session.id, 'console', server.id, session.closeUrls);
     this.#metrics.sessions.set(this.#byId.size);
     for (const c of this.#created) c(session);
     session.start();

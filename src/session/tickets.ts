@@ -5,6 +5,8 @@ export interface Ticket {
   viewOnly: boolean;
   /** Who asked for it (token name), for the logs. */
   requester: string | undefined;
+  /** Whether the requester was an API token or an operator (for the audit trail). */
+  requesterKind?: 'token' | 'operator' | undefined;
   expiresAt: number;
 }
 

@@ -2,6 +2,7 @@ import type { GatewayConfig, ServerConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { CloseNotifier } from '../session/close-notifier.js';
+import type { SessionJournal } from '../session/crash-journal.js';
 import type { EndCode } from '../session/session.js';
 import type { SerialTransport } from './serial-port.js';
 import { SolSession } from './sol-session.js';
@@ -20,8 +21,10 @@ export class SolSessionRegistry {
   readonly #log: Logger;
   readonly #notifier: CloseNotifier;
   readonly #onEnded: (s: SolSession, code: EndCode, reason: string) => void;
+  readonly #journal: SessionJournal | undefined;
 
-  constructor(o: { config: GatewayConfig; log: Logger; closeNotifier: CloseNotifier; onEnded?: (s: SolSession, code: EndCode, reason: string) => void }) {
+  constructor(o: { config: GatewayConfig; log: Logger; closeNotifier: CloseNotifier; journal?: SessionJournal | undefined; onEnded?: (s: SolSession, code: EndCode, reason: string) => void }) {
+    this.#journal = o.journal;
     this.#config = o.config;
     this.#log = o.log;
     this.#notifier = o.closeNotifier;
@@ -35,7 +38,10 @@ export class SolSessionRegistry {
   open(server: ServerConfig, o: { transport: SerialTransport; closeUrl?: string | undefined; actor: string }): { session: SolSession; joined: boolean } {
     const existing = this.#byServer.get(server.id);
     if (existing && existing.state !== 'ended') {
-      if (o.closeUrl) existing.addCloseUrl(o.closeUrl);
+      if (o.closeUrl) {
+        existing.addCloseUrl(o.closeUrl);
+        this.#journal?.closeUrlAdded(existing.id, o.closeUrl);
+      }
       return { session: existing, joined: true };
     }
     if (this.#byId.size >= this.#config.sessions.maxSessions) {
@@ -54,6 +60,7 @@ export class SolSessionRegistry {
         this.#ended.set(sess.id, reason);
         if (this.#byServer.get(server.id) === sess) this.#byServer.delete(server.id);
         this.#byId.delete(sess.id);
+        this.#journal?.ended(sess.id, code, reason);
         for (const url of sess.closeUrls) {
           this.#notifier.notify(url, { sessionId: sess.id, serverId: server.id, code, reason, endedAt: new Date().toISOString() });
         }
@@ -62,6 +69,7 @@ export class SolSessionRegistry {
     });
     this.#byServer.set(server.id, session);
     this.#byId.set(session.id, session);
+    this.#journal?.opened(session.id, 'sol', server.id, session.closeUrls);
     return { session, joined: false };
   }
 

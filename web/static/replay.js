@@ -87,8 +87,10 @@ async function start() {
   $('controls').hidden = false;
   $('title').textContent = `Replay: ${info.serverId}, ${info.startedAt}`;
   $('seek').max = String(info.durationMs);
-  if (info.truncated) $('message').textContent = `This recording ends early: ${info.truncated}`;
-  $('message').hidden = !info.truncated;
+  const early = [info.cutShort && `cut short: ${info.cutShort}`, info.truncated && `its last block is incomplete (${info.truncated})`].filter(Boolean);
+  if (early.length > 0) $('message').textContent = `This recording was ${early.join('; ')}. It plays up to that point.`;
+  $('message').hidden = early.length === 0;
+  document.body.dataset.cutShort = info.cutShort ? 'yes' : 'no';
   clearInterval(tick);
   tick = setInterval(showClock, 250);
   await play(0);

@@ -11,6 +11,8 @@ import { RabbitVhost, requireRabbit } from '../../helpers/amqp.js';
 
 let vhost: RabbitVhost;
 const conns: ChannelModel[] = [];
+const KEY = { id: 'nl-1', secret: 'claims-test-secret-0123456789-abcdef' };
+const rejected: string[] = [];
 
 beforeAll(async () => {
   await requireRabbit();
@@ -26,7 +28,7 @@ async function agent(id: string): Promise<{ claims: BrokerClaims; conn: ChannelM
   const conn = await connect(vhost.url);
   conn.on('error', () => undefined);
   conns.push(conn);
-  const claims = new BrokerClaims({ exchange: 'bmcgw-c', log: createLogger('silent'), agent: { id, location: 'NL', url: `http://${id}` } });
+  const claims = new BrokerClaims({ exchange: 'bmcgw-c', log: createLogger('silent'), agent: { id, location: 'NL', url: `http://${id}` }, keys: [KEY], clockSkewMs: 30_000, rejected: (r) => rejected.push(r) });
   claims.setup(conn);
   return { claims, conn };
 }
@@ -67,6 +69,27 @@ describe('BrokerClaims', () => {
     expect(bRan).toBe(false);
     expect(Date.now()).toBeLessThan(deadline);
     expect(r).toMatchObject({ duplicate: true, reply: { ok: false, error: { code: 'GW_ERR_REQUEST_IN_PROGRESS', status: 409 } } });
+  });
+
+  it('an answer put in the answer queue by someone without the key is never taken for the real one', async () => {
+    const [a, b] = await Promise.all([agent('a5'), agent('b5')]);
+    // A broker account that can publish plants a claim and an answer of its own for a request id
+    // (declaring the queues as the agents do, so they keep the messages).
+    const ch = await a.conn.createChannel();
+    await ch.assertQueue('bmcgw-c.claim.k5', { durable: true, arguments: { 'x-expires': 600_000, 'x-max-length': 1, 'x-overflow': 'reject-publish' } });
+    await ch.assertQueue('bmcgw-c.answer.k5', { durable: true, arguments: { 'x-expires': 600_000, 'x-max-length': 1 } });
+    await ch.close();
+    await vhost.publish('', 'bmcgw-c.claim.k5', { agent: 'mallory' }, {});
+    const forged: WireReply = { ok: true, result: { scope: 'http://evil.example/console/x' }, agent: { id: 'nl-a', location: 'NL', url: '' } };
+    await vhost.publish('', 'bmcgw-c.answer.k5', forged, { type: 'bmcgw.claim-answer', messageId: 'k5', headers: { 'x-bmcgw-key': 'nl-1', 'x-bmcgw-ts': Date.now(), 'x-bmcgw-sig': 'A'.repeat(43) } });
+    let ran = false;
+    const r = await b.claims.once('k5', Date.now() + 2_000, async () => {
+      ran = true;
+      return ok('b5');
+    });
+    expect(ran).toBe(false);
+    expect(r.reply).toMatchObject({ ok: false, error: { code: 'GW_ERR_REQUEST_IN_PROGRESS' } });
+    expect(rejected).toContain('forged');
   });
 
   it('no usable broker connection: the call is refused, not run unclaimed', async () => {

@@ -39,6 +39,7 @@ describe('config', () => {
       closeUrlAttempts: 4,
       closeUrlTimeoutMs: 5_000,
       pingIntervalMs: 20_000,
+      closeUrlAllow: ['public'],
     });
     expect(Object.isFrozen(c.servers[0]!.console)).toBe(true);
   });
