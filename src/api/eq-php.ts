@@ -55,6 +55,7 @@ export function eqPhpRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     } catch (err) {
       const e = toPublicError(err);
       if (e.code === 'GW_ERR_INTERNAL') req.log.error({ err }, 'eq.php failed');
+      if (e.headers) reply.headers(e.headers);
       return reply.code(e.status).send({ result: 'ERROR', error: { code: e.code, message: e.message } });
     }
   });

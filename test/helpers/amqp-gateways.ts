@@ -10,16 +10,17 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BUNDLE_DIR = join(ROOT, 'node_modules', '.cache', 'bmcgw-dispatch-test');
 
 /**
- * Bundles test/helpers/amqp-gateway-process.ts with rolldown (vite's bundler, already installed for
- * vitest) into one .mjs file that plain `node` runs: the gateway processes of the dispatch tests are
- * real OS processes (SIGKILL must be real), built from the sources under test without `npm run build`.
+ * Bundles test/helpers/amqp-gateway-process.ts (or `entry`, e.g. src/cli.ts) with rolldown (vite's
+ * bundler, already installed for vitest) into one .mjs file that plain `node` runs: the gateway
+ * processes of these tests are real OS processes (SIGKILL and SIGHUP must be real), built from the
+ * sources under test without `npm run build`.
  */
-export async function bundleGatewayProcess(): Promise<string> {
+export async function bundleGatewayProcess(entry = 'test/helpers/amqp-gateway-process.ts'): Promise<string> {
   const { build } = await import('rolldown');
   await mkdir(BUNDLE_DIR, { recursive: true });
-  const file = join(BUNDLE_DIR, `gateway-${process.pid}.mjs`);
+  const file = join(BUNDLE_DIR, `${entry.replace(/\W+/g, '-')}-${process.pid}.mjs`);
   await build({
-    input: join(ROOT, 'test/helpers/amqp-gateway-process.ts'),
+    input: join(ROOT, entry),
     platform: 'node',
     external: (id: string) => !id.startsWith('.') && !id.startsWith('/') && !id.startsWith('\0'),
     output: { file, format: 'esm' },

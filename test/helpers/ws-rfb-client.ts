@@ -1,4 +1,4 @@
-import WebSocket from 'ws';
+import WebSocket, { type ClientOptions } from 'ws';
 import { ClientHandshake } from '../../protocols/rfb/client-handshake.js';
 import { encodeFramebufferUpdateRequest, encodeKeyEvent, encodePointerEvent, encodeSetEncodings } from '../../protocols/rfb/client-messages.js';
 import { Encoding } from '../../protocols/rfb/constants.js';
@@ -28,8 +28,9 @@ export class WsRfbClient {
   #autoRequest: boolean;
   #waiters: (() => void)[] = [];
 
-  constructor(url: string, opts: { encodings?: number[]; autoRequest?: boolean; autoPong?: boolean } = {}) {
-    this.ws = new WebSocket(url, { autoPong: opts.autoPong ?? true });
+  /** `ws` adds WebSocket options (an Origin header, a CA for wss://). */
+  constructor(url: string, opts: { encodings?: number[]; autoRequest?: boolean; autoPong?: boolean; ws?: ClientOptions } = {}) {
+    this.ws = new WebSocket(url, { autoPong: opts.autoPong ?? true, ...opts.ws });
     this.ws.binaryType = 'nodebuffer';
     this.#autoRequest = opts.autoRequest ?? true;
     const encodings = opts.encodings ?? [Encoding.Tight, Encoding.CopyRect, Encoding.Raw, Encoding.DesktopSize, Encoding.Cursor, Encoding.LastRect];

@@ -41,6 +41,8 @@ describe('API (eq.php, REST v1, closeurl route) against the demo RFB server as t
           { id: 'other', location: 'US', console: { type: 'vnc', host: demo.host, port: demo.port, password: BMC_PASSWORD } },
           { id: 'noconsole' },
         ],
+        // The route's close URL below is on loopback, which only a listed entry allows.
+        sessions: { closeUrlAllow: ['127.0.0.1:9'] },
       },
       'test',
     );
@@ -144,7 +146,7 @@ describe('API (eq.php, REST v1, closeurl route) against the demo RFB server as t
   });
 
   it("the agents' closeurl route opens a console when the BMC address matches", async () => {
-    const closeurl = encodeURIComponent('https://panel.example/closed?id=25250');
+    const closeurl = encodeURIComponent('http://127.0.0.1:9/closed?id=25250');
     const ok = await gw.app.inject({ method: 'GET', url: `/api/v1/server/${demo.host}/skey/${TOKEN}/25250/closeurl/${closeurl}`, headers: { 'x-pin': PIN } });
     expect(ok.statusCode).toBe(200);
     expect(ok.json()).toMatchObject({ result: 'OK', context: { id: '25250', location: 'NL' } });

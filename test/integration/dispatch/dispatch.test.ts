@@ -11,6 +11,7 @@ import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
 import { SIM_USERS, startIpmiSim, type IpmiSim } from '../../helpers/ipmi-sim.js';
 import { startQemu, type QemuVm } from '../../helpers/qemu.js';
 import { WsRfbClient } from '../../helpers/ws-rfb-client.js';
+import { signHeaders } from '../../../src/dispatch/message-auth.js';
 
 /**
  * Issue 7 against the machine's RabbitMQ: one front and three agents (two in NL, one in US), each a
@@ -22,6 +23,10 @@ const TOKEN = 'panel-token-dispatch-1';
 const US_ONLY = 'us-only-token-2222';
 const OPERATOR = 'operator-token-dispatch';
 const REQUEST_TIMEOUT_MS = 5_000;
+/** NL has a key of its own; every other location uses the shared one. */
+const SHARED_KEY = { id: 'shared-1', secret: 'shared-secret-0123456789-abcdefghijkl' };
+const NL_KEY = { id: 'nl-1', secret: 'nl-only-secret-0123456789-abcdefghijkl' };
+const KEYS = { keys: [SHARED_KEY], locationKeys: { NL: [NL_KEY] } };
 
 type Json = Record<string, any>;
 
@@ -38,6 +43,18 @@ async function rest(gw: { url: string }, method: string, path: string, token: st
   });
   const text = await res.text();
   return { status: res.status, body: text ? (JSON.parse(text) as Json) : {} };
+}
+
+async function metricsOf(gw: { url: string }): Promise<string> {
+  return (await fetch(`${gw.url}/metrics`)).text();
+}
+
+/** The AMQP properties a front publishes a request with, signed with `keys` for `routingKey`. */
+function signedProps(request: { id: string }, routingKey: string, keys: { id: string; secret: string }[], at = Date.now()): Record<string, unknown> {
+  const body = Buffer.from(JSON.stringify(request));
+  const correlationId = `corr-${request.id}`;
+  const replyTo = 'amq.gen-nobody';
+  return { messageId: request.id, correlationId, replyTo, type: 'bmcgw.request', expiration: '10000', headers: signHeaders(keys, { type: 'bmcgw.request', exchange: 'bmcgw-t', routingKey, messageId: request.id, correlationId, replyTo }, body, at) };
 }
 
 async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, everyMs = 200): Promise<T> {
@@ -107,7 +124,7 @@ describe('dispatch through RabbitMQ: a front and agents in two locations', () =>
       operators: [{ token: OPERATOR, name: 'ops' }],
       servers,
     };
-    const dispatch = (extra: Record<string, unknown>) => ({ amqp: vhost.url, exchange: 'bmcgw-t', requestTimeout: `${REQUEST_TIMEOUT_MS}ms`, announceInterval: '300ms', ...extra });
+    const dispatch = (extra: Record<string, unknown>) => ({ amqp: vhost.url, exchange: 'bmcgw-t', requestTimeout: `${REQUEST_TIMEOUT_MS}ms`, announceInterval: '300ms', ...KEYS, ...extra });
     const started = await Promise.all([
       spawnGatewayProcess(entry, 'front', { ...base, dispatch: dispatch({ role: 'front' }) }, journal),
       spawnGatewayProcess(entry, 'nl-a', { ...base, dispatch: dispatch({ role: 'agent', location: 'NL', agentId: 'nl-a' }) }, journal),
@@ -227,8 +244,8 @@ describe('dispatch through RabbitMQ: a front and agents in two locations', () =>
     expect(other.body.op).toBe('other-op');
     expect(journalLines().filter((l) => l.endsWith(' power us-1 other-op'))).toHaveLength(1);
 
-    // 2. The broker hands the same message over twice (as after a lost ack): the agent answers the
-    // second from its cache. Published raw, as a front would, to US's queue.
+    // 2. The same signed message published twice (a captured message replayed): the second copy is
+    // dropped as a replay. Published raw, signed as a front would, to US's queue.
     const request = {
       v: 1,
       id: 'req-power-raw',
@@ -236,13 +253,10 @@ describe('dispatch through RabbitMQ: a front and agents in two locations', () =>
       principal: { kind: 'token', name: 'panel', servers: ['us-1'] },
       call: { type: 'eq', action: 'test_power', fields: { action: 'test_power', id: 'us-1', op: 'cycle-raw' } },
     };
-    await vhost.publish('bmcgw-t', 'location.US', request, { messageId: request.id, expiration: '10000' });
-    await vhost.publish('bmcgw-t', 'location.US', request, { messageId: request.id, expiration: '10000' });
-    await until(
-      'the agent to take both copies',
-      async () => ((await (await fetch(`${agents['us-a']!.url}/metrics`)).text()).match(/bmcgw_dispatch_handled_total\{outcome="duplicate"\} ([1-9])/) ? true : undefined),
-      10_000,
-    );
+    const props = signedProps(request, 'location.US', [SHARED_KEY]);
+    await vhost.publish('bmcgw-t', 'location.US', request, props);
+    await vhost.publish('bmcgw-t', 'location.US', request, props);
+    await until('the agent to drop the copy as a replay', async () => (/bmcgw_dispatch_rejected_total\{kind="request",reason="replayed"\} 1/.test(await metricsOf(agents['us-a']!)) ? true : undefined), 10_000);
     expect(journalLines().filter((l) => l.endsWith(' power us-1 cycle-raw'))).toHaveLength(1);
     // 3. The real IPMI power action on the agent, retried with the same request id: ipmi_sim's
     // chassis_control hook records one "set power 1", not two.
@@ -258,6 +272,37 @@ describe('dispatch through RabbitMQ: a front and agents in two locations', () =>
     const c = await eq(front, { action: 'test_power', token: TOKEN, id: 'us-1', op: 'cycle-api', request_id: 'req-power-2' });
     expect(c.status).toBe(200);
     expect(journalLines().filter((l) => l.endsWith(' power us-1 cycle-api'))).toHaveLength(2);
+  }, 30_000);
+
+  it('a broker account without the key can do nothing: unsigned, forged, re-routed and stale requests are dropped and counted', async () => {
+    const forge = (op: string) => ({
+      v: 1, id: `req-${op}`, deadline: Date.now() + 10_000,
+      principal: { kind: 'operator', name: 'mallory', servers: '*' },
+      call: { type: 'eq', action: 'test_power', fields: { action: 'test_power', id: 'us-1', op } },
+    });
+    const attacker = { id: SHARED_KEY.id, secret: 'not-the-real-secret-0123456789-abcdef' };
+    await vhost.publish('bmcgw-t', 'location.US', forge('unsigned'), { messageId: 'req-unsigned', type: 'bmcgw.request', expiration: '10000' });
+    await vhost.publish('bmcgw-t', 'location.US', forge('forged'), signedProps(forge('forged'), 'location.US', [attacker]));
+    // NL's key does not open US (per-location keys), and a message signed for NL cannot be re-routed to US.
+    await vhost.publish('bmcgw-t', 'location.US', forge('nl-key'), signedProps(forge('nl-key'), 'location.US', [NL_KEY]));
+    await vhost.publish('bmcgw-t', 'location.US', forge('rerouted'), signedProps(forge('rerouted'), 'location.NL', [SHARED_KEY]));
+    await vhost.publish('bmcgw-t', 'location.US', forge('stale'), signedProps(forge('stale'), 'location.US', [SHARED_KEY], Date.now() - 120_000));
+    await until(
+      'the agent to drop all five',
+      async () => {
+        const m = await metricsOf(agents['us-a']!);
+        const n = (reason: string) => Number(new RegExp(`bmcgw_dispatch_rejected_total\\{kind="request",reason="${reason}"\\} (\\d+)`).exec(m)?.[1] ?? 0);
+        return n('unsigned') >= 1 && n('forged') >= 3 && n('stale') >= 1 ? true : undefined;
+      },
+      10_000,
+    );
+    expect(journalLines().filter((l) => /power us-1 (unsigned|forged|nl-key|rerouted|stale)$/.test(l))).toEqual([]);
+    // A forged announcement does not add an agent to the front's list.
+    const ann = { id: 'evil-agent', location: 'US', url: 'http://127.0.0.1:1', version: 'x', load: 0, at: Date.now() };
+    await vhost.publish('bmcgw-t.agents', '', ann, { type: 'bmcgw.announce', messageId: 'a1', expiration: '3000' });
+    await until('the front to drop the forged announcement', async () => (/bmcgw_dispatch_rejected_total\{kind="announcement",reason="unsigned"\} [1-9]/.test(await metricsOf(front)) ? true : undefined), 10_000);
+    const listed = await rest(front, 'GET', '/api/v1/agents', OPERATOR);
+    expect(listed.body.agents.map((a: Json) => a.id)).not.toContain('evil-agent');
   }, 30_000);
 
   it('an agent killed with SIGKILL mid-request is covered by its twin (a call without a request_id)', async () => {
@@ -298,7 +343,7 @@ describe('dispatch through RabbitMQ: a front and agents in two locations', () =>
         tokens: [{ token: TOKEN, servers: ['*'] }],
         operators: [{ token: OPERATOR }],
         servers: [{ id: 'l2-1', location: 'L2', console: { type: 'vnc', host: demo.host, port: demo.port, password: demo.password } }],
-        dispatch: { amqp: vhost.url, exchange: 'bmcgw-t', role: 'both', location: 'L2', agentId: 'l2-both', announceInterval: '300ms', requestTimeout: '5s' },
+        dispatch: { amqp: vhost.url, exchange: 'bmcgw-t', role: 'both', location: 'L2', agentId: 'l2-both', announceInterval: '300ms', requestTimeout: '5s', ...KEYS },
       });
       const opened = await rest(gw, 'POST', '/api/v1/sessions', TOKEN, { serverId: 'l2-1' });
       expect(opened.status, JSON.stringify(opened.body)).toBe(201);
@@ -364,7 +409,7 @@ describe('dispatch through RabbitMQ: a front and agents in two locations', () =>
           { id: 'local-1', console: { type: 'vnc', host: demo.host, port: demo.port, password: demo.password } },
         ],
         // Port 1: nothing listens there.
-        dispatch: { amqp: 'amqp://guest:guest@127.0.0.1:1/', role: 'front' },
+        dispatch: { amqp: 'amqp://guest:guest@127.0.0.1:1/', role: 'front', ...KEYS },
       });
       const remote = await eq(gw, { action: 'novnc', token: TOKEN, id: 'us-1' });
       expect(remote.status).toBe(503);

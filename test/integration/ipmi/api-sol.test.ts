@@ -77,7 +77,7 @@ beforeAll(async () => {
       { id: 'badpw', ipmi: { host: '127.0.0.1', port: sim.port, user: 'admin', password: 'wrong-one', cipherSuite: 3 } },
       { id: 'kvm-only', console: { type: 'vnc', host: '127.0.0.1', port: 5999 } },
     ],
-    sessions: { idleTimeout: '2500ms', pingInterval: '300ms' },
+    sessions: { idleTimeout: '2500ms', pingInterval: '300ms', closeUrlAllow: ['127.0.0.1'] },
   });
 }, 30_000);
 
