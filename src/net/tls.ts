@@ -91,7 +91,7 @@ function writeAtomically(path: string, data: string, mode: number): void {
  * valid ten years, built and signed with node-forge; the RSA-2048 key comes from Node's crypto (much
  * faster than forge's JavaScript key generation) and is handed to forge as PEM.
  */
-export function makeSelfSigned(names: readonly string[]): { cert: string; key: string } {
+export function makeSelfSigned(names: readonly string[], o: { commonName?: string } = {}): { cert: string; key: string } {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const pubPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
@@ -100,7 +100,7 @@ export function makeSelfSigned(names: readonly string[]): { cert: string; key: s
   cert.serialNumber = `01${randomBytes(15).toString('hex')}`;
   cert.validity.notBefore = new Date(Date.now() - 60_000);
   cert.validity.notAfter = new Date(Date.now() + 10 * 365 * 86_400_000);
-  const cn = names.find((n) => !isIP(n)) ?? names[0] ?? 'bmc-gateway';
+  const cn = o.commonName ?? names.find((n) => !isIP(n)) ?? names[0] ?? 'bmc-gateway';
   const attrs = [{ name: 'commonName', value: cn }, { name: 'organizationName', value: 'bmc-gateway (self-signed)' }];
   cert.setSubject(attrs);
   cert.setIssuer(attrs);

@@ -1,0 +1,125 @@
+import { execFile } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent, request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeSelfSigned } from '../../../src/net/tls.js';
+import { startDemoServer, type DemoServer } from '../../../src/sources/demo/demo-server.js';
+import { bundleCli, startCliGateway, type CliGateway } from '../../helpers/cli-process.js';
+import { requirePeer } from '../../helpers/require-peer.js';
+import { WsRfbClient } from '../../helpers/ws-rfb-client.js';
+
+const TOKEN = 'tls-test-token-0001';
+
+/** What `openssl s_client` is served on 127.0.0.1:port: the certificate's SHA-256 fingerprint. */
+function sClientFingerprint(port: number): Promise<string> {
+  const openssl = requirePeer('openssl', 'openssl');
+  return new Promise((resolve, reject) => {
+    const child = execFile(openssl, ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'localhost'], { timeout: 20_000 }, (err, stdout) => {
+      const pem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(stdout)?.[0];
+      if (!pem) return reject(new Error(`openssl s_client got no certificate: ${err?.message ?? stdout.slice(0, 500)}`));
+      resolve(new X509Certificate(pem).fingerprint256);
+    });
+    child.stdin?.end('Q\n');
+  });
+}
+
+async function eqOver(url: string, ca: string, fields: Record<string, string>): Promise<Record<string, any>> {
+  const dispatcher = new Agent({ connect: { ca, servername: 'localhost' } });
+  try {
+    const res = await request(`${url}/eq.php`, { method: 'POST', dispatcher, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
+    return (await res.body.json()) as Record<string, any>;
+  } finally {
+    await dispatcher.close();
+  }
+}
+
+/** TLS on the gateway's own listener, against `openssl s_client` and real wss:// viewers; SIGHUP to a real process. */
+describe('TLS listener', () => {
+  let entry: string;
+  let demo: DemoServer;
+  let dir: string;
+  const running: CliGateway[] = [];
+
+  beforeAll(async () => {
+    [entry, demo, dir] = await Promise.all([bundleCli(), startDemoServer({ host: '127.0.0.1', port: 0 }), mkdtemp(join(tmpdir(), 'bmcgw-tls-'))]);
+  }, 60_000);
+  afterAll(async () => {
+    for (const g of running) await g.stop();
+    await demo?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const base = () => ({
+    tokens: [{ token: TOKEN, servers: ['*'] }],
+    servers: [{ id: 'demo', console: { type: 'vnc', host: demo.host, port: demo.port, password: demo.password } }],
+  });
+
+  it('self-signed: made with node-forge at first start, kept in stateDir, its fingerprint printed; the same after a restart', async () => {
+    const stateDir = join(dir, 'state');
+    const first = await startCliGateway(entry, { ...base(), tls: 'self-signed', stateDir }, { scheme: 'https' });
+    running.push(first);
+    const printed = /SHA-256 fingerprint ([0-9A-F:]{95})/.exec(first.output())?.[1];
+    expect(printed, first.output()).toBeDefined();
+    expect(first.output()).toContain('certificate created');
+    expect(await sClientFingerprint(first.port)).toBe(printed);
+    const cert = await readFile(join(stateDir, 'tls', 'self-signed.crt'), 'utf8');
+    expect(new X509Certificate(cert).subjectAltName).toContain('IP Address:127.0.0.1');
+    await first.stop();
+    running.pop();
+    const second = await startCliGateway(entry, { ...base(), tls: 'self-signed', stateDir }, { scheme: 'https', port: first.port });
+    running.push(second);
+    expect(second.output()).toContain('certificate loaded');
+    expect(await sClientFingerprint(second.port)).toBe(printed);
+    // The API and a viewer work over it.
+    const opened = await eqOver(second.url, cert, { action: 'novnc', token: TOKEN, id: 'demo' });
+    expect(opened.scope).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/console\//);
+    await second.stop();
+    running.pop();
+  }, 90_000);
+
+  it('PEM files, reloaded on SIGHUP: new connections get the new certificate, an open console keeps running', async () => {
+    const a = makeSelfSigned(['localhost', '127.0.0.1']);
+    const b = makeSelfSigned(['localhost', '127.0.0.1']);
+    const certPath = join(dir, 'gw.crt');
+    const keyPath = join(dir, 'gw.key');
+    await writeFile(certPath, a.cert);
+    await writeFile(keyPath, a.key);
+    const gw = await startCliGateway(entry, { ...base(), tls: { cert: certPath, key: keyPath } }, { scheme: 'https' });
+    running.push(gw);
+    const fpA = new X509Certificate(a.cert).fingerprint256;
+    const fpB = new X509Certificate(b.cert).fingerprint256;
+    expect(await sClientFingerprint(gw.port)).toBe(fpA);
+
+    const opened = await eqOver(gw.url, a.cert, { action: 'novnc', token: TOKEN, id: 'demo' });
+    const key = new URL(opened.scope).pathname.split('/').pop()!;
+    const viewer = new WsRfbClient(`wss://127.0.0.1:${gw.port}/ws/${key}`, { ws: { ca: a.cert } });
+    await viewer.ready();
+    await viewer.waitFor(() => viewer.updates > 0, 15_000);
+
+    await writeFile(certPath, b.cert);
+    await writeFile(keyPath, b.key);
+    gw.signal('SIGHUP');
+    await expect.poll(() => gw.output().includes('"event":"tls-reloaded"'), { timeout: 10_000 }).toBe(true);
+    expect(await sClientFingerprint(gw.port)).toBe(fpB);
+
+    // The viewer that connected before the reload still gets its console: type, see the screen change.
+    const before = viewer.updates;
+    viewer.key(0x61, true);
+    viewer.key(0x61, false);
+    await viewer.waitFor(() => viewer.updates > before, 15_000);
+    expect(viewer.closeCode).toBeUndefined();
+    // A new client trusts only the new certificate now.
+    const again = await eqOver(gw.url, b.cert, { action: 'novnc', token: TOKEN, id: 'demo' });
+    expect(again.joined).toBe(true);
+
+    // A broken certificate on SIGHUP is reported and the current one kept.
+    await writeFile(certPath, 'not a certificate');
+    gw.signal('SIGHUP');
+    await expect.poll(() => gw.output().includes('"event":"tls-reload-failed"'), { timeout: 10_000 }).toBe(true);
+    expect(await sClientFingerprint(gw.port)).toBe(fpB);
+    viewer.close();
+  }, 90_000);
+});
