@@ -26,6 +26,7 @@ import { AuditTrail } from './audit/audit-trail.js';
 import { PageHeaders } from './api/embedding.js';
 import { loadTls, type TlsMaterial } from './net/tls.js';
 import { startCrashJournal } from './session/crash-journal.js';
+import type { Resolver } from './session/close-url-policy.js';
 
 export interface Gateway {
   app: FastifyInstance;
@@ -52,7 +53,7 @@ function certificateNames(config: GatewayConfig): string[] {
 }
 
 /** The composition root, without listen(): tests use inject / a port of their choosing. */
-export async function buildGateway(config: GatewayConfig, log: Logger, opts: { demo?: boolean } = {}): Promise<Gateway> {
+export async function buildGateway(config: GatewayConfig, log: Logger, opts: { demo?: boolean; resolve?: Resolver } = {}): Promise<Gateway> {
   let tls = config.tls ? loadTls(config.tls, { stateDir: config.stateDir, names: certificateNames(config) }) : undefined;
   const app = Fastify({
     loggerInstance: log,
@@ -81,7 +82,7 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
 
   const metrics = new Metrics();
   const audit = new AuditTrail({ file: config.audit.file, log });
-  const registry = new SessionRegistry(config, log, metrics);
+  const registry = new SessionRegistry(config, log, metrics, opts.resolve ? { resolve: opts.resolve } : {});
   const tickets = new TicketStore(config.sessions.urlTtlMs);
   const auth = new Authenticator(config, { metrics, audit });
   const consoles = new ConsoleService({ config, registry, tickets, log, metrics, audit });

@@ -57,8 +57,15 @@ export function parseConfig(text: string, source: string, overrides: { listen?: 
   if (doc.errors.length > 0) {
     throw new ConfigError(source, doc.errors.map((e) => `YAML syntax: ${e.message.split('\n')[0]}`));
   }
+  let raw: unknown;
+  try {
+    // toJS() resolves aliases; an alias whose anchor comes later (or never) throws here, not in parsing.
+    raw = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (err) {
+    throw new ConfigError(source, [`YAML: ${(err as Error).message.split('\n')[0]}`]);
+  }
   const r = new ConfigReader(doc, lineCounter);
-  const cfg = validate(r, doc.toJS() ?? {}, source, overrides);
+  const cfg = validate(r, raw, source, overrides);
   if (r.problems.length > 0 || !cfg) throw new ConfigError(source, r.problems);
   return cfg;
 }

@@ -252,19 +252,30 @@ export class AmqpDispatcher implements Dispatcher {
     }
     this.#pending.delete(id);
     clearTimeout(p.timer);
-    let reply: WireReply;
     try {
-      reply = JSON.parse(m.content.toString('utf8')) as WireReply;
-    } catch {
-      p.reject(new GatewayError('GW_ERR_INTERNAL', 'an agent sent an answer that is not JSON'));
-      return;
+      p.resolve(parseReply(m.content));
+    } catch (err) {
+      p.reject(err as Error);
     }
-    if (reply.ok === true && reply.result && typeof reply.result === 'object') p.resolve(reply.result);
-    else if (reply.ok === false && reply.error && typeof reply.error.code === 'string' && typeof reply.error.status === 'number') p.reject(new ForwardedError(reply.error));
-    else p.reject(new GatewayError('GW_ERR_INTERNAL', 'an agent sent an answer of the wrong shape'));
   }
 
   async close(): Promise<void> {
     this.onDown();
   }
+}
+
+/**
+ * An agent's answer (`bmcgw.reply`): the result, or throws the agent's error (ForwardedError) or
+ * GW_ERR_INTERNAL for an answer that is not JSON or of the wrong shape.
+ */
+export function parseReply(content: Buffer): Record<string, unknown> {
+  let reply: WireReply;
+  try {
+    reply = JSON.parse(content.toString('utf8')) as WireReply;
+  } catch {
+    throw new GatewayError('GW_ERR_INTERNAL', 'an agent sent an answer that is not JSON');
+  }
+  if (reply && reply.ok === true && reply.result && typeof reply.result === 'object') return reply.result;
+  if (reply && reply.ok === false && reply.error && typeof reply.error.code === 'string' && typeof reply.error.message === 'string' && typeof reply.error.status === 'number') throw new ForwardedError(reply.error);
+  throw new GatewayError('GW_ERR_INTERNAL', 'an agent sent an answer of the wrong shape');
 }

@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { createSource } from '../sources/index.js';
 import { CloseNotifier } from './close-notifier.js';
-import { CloseUrlPolicy } from './close-url-policy.js';
+import { CloseUrlPolicy, type Resolver } from './close-url-policy.js';
 import type { SessionJournal } from './crash-journal.js';
 import { Session, type SessionHooks } from './session.js';
 
@@ -29,11 +29,12 @@ export class SessionRegistry {
   readonly #extraHooks: SessionHooks[] = [];
   readonly #created: ((s: Session) => void)[] = [];
 
-  constructor(config: GatewayConfig, log: Logger, metrics: Metrics) {
+  /** `resolve` replaces DNS for close URL host names (tests, the fuzz campaign). */
+  constructor(config: GatewayConfig, log: Logger, metrics: Metrics, o: { resolve?: Resolver } = {}) {
     this.#config = config;
     this.#log = log;
     this.#metrics = metrics;
-    this.closeUrlPolicy = CloseUrlPolicy.fromText(config.sessions.closeUrlAllow);
+    this.closeUrlPolicy = CloseUrlPolicy.fromText(config.sessions.closeUrlAllow, o.resolve ? { resolve: o.resolve } : {});
     this.closeNotifier = new CloseNotifier({ log, attempts: config.sessions.closeUrlAttempts, timeoutMs: config.sessions.closeUrlTimeoutMs, policy: this.closeUrlPolicy });
   }
 

@@ -140,3 +140,10 @@ sessions: { idleTimeout: "5 minutes" }
     expect(parseListen('host')).toBeUndefined();
   });
 });
+
+describe('config: YAML the parser accepts but cannot resolve', () => {
+  it('an alias without its anchor is a config error, not a crash (found by the fuzz campaign)', () => {
+    expect(() => parseConfig('listen: *nope\n', 'a.yaml')).toThrow(expect.objectContaining({ code: 'GW_ERR_CONFIG', problems: [expect.stringMatching(/^YAML: Unresolved alias/)] }));
+    expect(() => parseConfig('a: &a [*a, *a]\nlisten: *a\n', 'b.yaml')).toThrow(expect.objectContaining({ code: 'GW_ERR_CONFIG' }));
+  });
+});

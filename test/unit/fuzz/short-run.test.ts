@@ -1,0 +1,62 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCampaign } from '../../../fuzz/engine.js';
+import { TARGETS } from '../../../fuzz/targets/index.js';
+import type { FuzzTarget } from '../../../fuzz/types.js';
+
+/**
+ * The suite keeps a short fuzz run of every target (a bounded number of inputs, never a time: the
+ * result must not depend on how loaded the machine is), and replays every input a campaign saved
+ * as escaping (fuzz/regressions/<target>/*.bin). The long campaign is `npm run fuzz` (docs/fuzzing.md).
+ */
+describe('fuzz targets', () => {
+  for (const t of TARGETS) {
+    it(`${t.name}: 400 mutated inputs, none escapes as anything but its typed error`, async () => {
+      const r = await runCampaign(t, { maxInputs: 400, seed: 15, coverage: false });
+      expect(r.escapes.map((e) => e.error)).toEqual([]);
+      expect(r.inputs).toBeGreaterThanOrEqual(400);
+      // The seeds reach past the first check: more than one way through the target.
+      expect(r.outcomes).toBeGreaterThan(1);
+    }, 120_000);
+  }
+
+  it('every escaping input saved by a campaign now gets a typed error or an answer', async () => {
+    const root = join(import.meta.dirname, '../../../fuzz/regressions');
+    for (const dir of existsSync(root) ? readdirSync(root) : []) {
+      const target = TARGETS.find((t) => t.name === dir);
+      expect(target, `fuzz/regressions/${dir} names no target`).toBeDefined();
+      await target!.setup?.();
+      try {
+        for (const f of readdirSync(join(root, dir)).filter((n) => n.endsWith('.bin'))) {
+          try {
+            await target!.run(readFileSync(join(root, dir, f)));
+          } catch (err) {
+            expect(target!.expected(err), `${dir}/${f}: ${String(err)}`).toBe(true);
+          }
+        }
+      } finally {
+        await target!.teardown?.();
+      }
+    }
+  }, 120_000);
+
+  it('the engine reports what escapes, shrunk, and with coverage counts blocks', async () => {
+    const buggy: FuzzTarget = {
+      name: 'buggy',
+      description: 'throws a TypeError on a 0x42 byte',
+      coverage: ['/test/unit/fuzz/'],
+      seeds: () => [Buffer.from('hello world, no bug here at all')],
+      run: (b) => {
+        if (b.includes(0x42)) throw new TypeError('a bug');
+        return String(b.length % 3);
+      },
+      expected: () => false,
+    };
+    const r = await runCampaign(buggy, { maxInputs: 3000, seed: 7, coverage: true });
+    expect(r.escapes).toHaveLength(1);
+    expect(r.escapes[0]!.error).toMatch(/^TypeError: a bug/);
+    expect(r.escapes[0]!.input).toEqual(Buffer.from([0x42]));
+    expect(r.blocks).toBeGreaterThan(0);
+  }, 60_000);
+});
