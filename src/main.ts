@@ -4,6 +4,7 @@ import type { GatewayConfig } from './config/types.js';
 import { createLogger, type Logger } from './log.js';
 import { buildGateway, type Gateway } from './server.js';
 import { startDemoServer } from './sources/demo/demo-server.js';
+import { enableTimerCount } from './metrics/diagnostics.js';
 
 export const DEMO_TOKEN = 'demo-token';
 
@@ -41,6 +42,7 @@ export async function startGateway(opts: { configPath?: string | undefined; list
   }
   const log = opts.log ?? createLogger(config.log.level);
   const gw = await buildGateway(config, log, { demo: demo !== undefined });
+  if (process.env.BMCGW_DIAGNOSTICS === '1') enableTimerCount(gw.ctx.metrics);
   await gw.app.listen({ host: config.listen.host, port: config.listen.port });
   const addr = gw.app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.listen.port;
