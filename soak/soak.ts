@@ -120,6 +120,7 @@ async function main(argv: string[]): Promise<number> {
   const sampler = setInterval(() => void sample(), SAMPLE_MS);
   const load = new SoakLoad({ gatewayUrl, token: TOKEN, closeUrl, servers }, prng(Number(values.seed ?? 1)));
   await load.run(workers, started + minutes * 60_000);
+  const loadEndS = (Date.now() - started) / 1000;
   // Let the idle timeout reap what the last users left, then one more sample of the quiet gateway.
   await new Promise((r) => setTimeout(r, 12_000));
   await sample();
@@ -131,9 +132,12 @@ async function main(argv: string[]): Promise<number> {
   const c = load.counters;
   const unreported = [...c.sessionKeys].filter((k) => !closeCalls.has(k));
   const warm = Math.min(120, (minutes * 60) / 5);
-  const steady = samples.filter((s) => s.t >= warm);
+  // Trends over the loaded time after warm-up; the quiet samples after it say what the load left behind.
+  const steady = samples.filter((s) => s.t >= warm && s.t <= loadEndS);
   const trends = Object.fromEntries(SERIES.map((s) => [s.key, trend(steady, s.key)]));
-  const report = { minutes, consoles, workers, bmcs: bmcCount, warmupSeconds: warm, counters: { ...c, sessionKeys: c.sessionKeys.size }, sessionsWithoutCloseCall: unreported.length, closeCallCodes: countCodes(closeCalls), trends, samples };
+  const before = samples[0]!;
+  const after = samples[samples.length - 1]!;
+  const report = { minutes, consoles, workers, bmcs: bmcCount, warmupSeconds: warm, before, after, counters: { ...c, sessionKeys: c.sessionKeys.size }, sessionsWithoutCloseCall: unreported.length, closeCallCodes: countCodes(closeCalls), trends, samples };
   writeFileSync(join(outDir, 'report.json'), JSON.stringify(report, null, 2));
   writeFileSync(join(outDir, 'plot.svg'), plotSvg(samples, warm, `bmc-gateway soak: ${minutes} min, ${consoles} consoles, ${workers} users`));
   const md = markdown(report);
@@ -151,7 +155,7 @@ function countCodes(calls: Map<string, string[]>): Record<string, number> {
   return out;
 }
 
-function markdown(r: { minutes: number; consoles: number; workers: number; bmcs: number; warmupSeconds: number; counters: Record<string, unknown>; sessionsWithoutCloseCall: number; closeCallCodes: Record<string, number>; trends: Record<string, ReturnType<typeof trend>> }): string {
+function markdown(r: { minutes: number; consoles: number; workers: number; bmcs: number; warmupSeconds: number; before: Sample; after: Sample; counters: Record<string, unknown>; sessionsWithoutCloseCall: number; closeCallCodes: Record<string, number>; trends: Record<string, ReturnType<typeof trend>> }): string {
   const c = r.counters as Record<string, number> & { lostDetails: string[] };
   const lines = [
     `# Soak: ${r.minutes} min, ${r.consoles} consoles on ${r.bmcs} BMCs, ${r.workers} concurrent users`,
@@ -159,7 +163,9 @@ function markdown(r: { minutes: number; consoles: number; workers: number; bmcs:
     `Consoles opened ${c.opens}, joined ${c.joins}; viewers served ${c.viewersServed}, stalled ${c.stalledViewers}; BMC drops ${c.bmcDrops}; session lists ${c.lists}.`,
     `Refused by a limit ${c.refusedByLimit}; failed while their BMC was down ${c.failedBmcAtFault}; **lost (nobody at fault) ${c.lost}**; sessions whose close URL was never called **${r.sessionsWithoutCloseCall}** (close calls by code: ${Object.entries(r.closeCallCodes).map(([k, v]) => `${k} ${v}`).join(', ')}).`,
     '',
-    `After a ${r.warmupSeconds} s warm-up:`,
+    `Before the load and after it (every session reaped): RSS ${r.before.rssMb.toFixed(1)} → ${r.after.rssMb.toFixed(1)} MiB, heap ${r.before.heapMb.toFixed(1)} → ${r.after.heapMb.toFixed(1)} MiB, fds ${r.before.fds} → ${r.after.fds}, timers ${r.before.timers} → ${r.after.timers}, handles ${r.before.handles} → ${r.after.handles}, sessions ${r.before.sessions} → ${r.after.sessions}.`,
+    '',
+    `Under load, after a ${r.warmupSeconds} s warm-up:`,
     '',
     '| Series | first third | last third | min | max | slope per hour |',
     '| --- | --- | --- | --- | --- | --- |',

@@ -47,7 +47,7 @@ export const rfbBmcStream: FuzzTarget = {
   name: 'rfb-bmc-stream',
   description: 'RFB client role: ClientHandshake (3.3/3.7/3.8, None, VNC auth) then ServerMessageReader with every decoder (Raw, CopyRect, RRE, Hextile, Zlib, Tight, ZRLE, pseudo-encodings)',
   coverage: ['/protocols/rfb/', '/protocols/byte-queue'],
-  seeds: () => [...filesIn(RECORDINGS, '.fbs').map((f) => fbsStream(f, 24 * 1024)), Buffer.concat([serverPreamble(32, 32), everyEncodingUpdate()])],
+  seeds: () => [...filesIn(RECORDINGS, '.fbs').map((f) => fbsStream(f, 8 * 1024)), Buffer.concat([serverPreamble(32, 32), everyEncodingUpdate()])],
   run(input) {
     const hs = new ClientHandshake({ shared: true, password: 'fuzz-pw' });
     let reader: ServerMessageReader | undefined;
