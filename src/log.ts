@@ -18,6 +18,8 @@ export const REDACT_PATHS = [
   '*.kg',
   'ticket',
   '*.ticket',
+  'secret',
+  '*.secret',
   'req.headers.authorization',
   'req.headers["x-pin"]',
   'req.headers.cookie',
