@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseToolArgs } from '../src/util/tool-args.js';
 import { PROJECT_ROOT } from '../src/paths.js';
 import { runCampaign, type CampaignResult } from './engine.js';
 import { TARGETS } from './targets/index.js';
@@ -16,17 +16,9 @@ the report goes to fuzz/results/<time>.json.`;
 
 /** The fuzz campaign: every target (or the chosen ones) for a share of the time; see docs/fuzzing.md. */
 async function main(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: { seconds: { type: 'string' }, target: { type: 'string', multiple: true }, seed: { type: 'string' }, 'no-coverage': { type: 'boolean' }, list: { type: 'boolean' }, help: { type: 'boolean' } }, strict: true }));
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n\n${USAGE}\n`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  const parsed = parseToolArgs(argv, { seconds: { type: 'string' }, target: { type: 'string', multiple: true }, seed: { type: 'string' }, 'no-coverage': { type: 'boolean' }, list: { type: 'boolean' } }, USAGE);
+  if (typeof parsed === 'number') return parsed;
+  const values = parsed as { seconds?: string; target?: string[]; seed?: string; 'no-coverage'?: boolean; list?: boolean };
   if (values.list) {
     for (const t of TARGETS) process.stdout.write(`${t.name.padEnd(20)} ${t.description}\n`);
     return 0;

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseToolArgs } from '../src/util/tool-args.js';
 import { startGateway } from '../bench/processes.js';
 import { startDemoServer, type DemoServer } from '../src/sources/demo/demo-server.js';
 import { PROJECT_ROOT } from '../src/paths.js';
@@ -27,17 +27,9 @@ const TOKEN = 'soak-token-0123456789';
  * Goal: flat after warm-up, and nothing lost that was not at fault (docs/soak.md).
  */
 async function main(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: { minutes: { type: 'string' }, consoles: { type: 'string' }, workers: { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean' } }, strict: true }));
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n\n${USAGE}\n`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
+  const parsed = parseToolArgs(argv, { minutes: { type: 'string' }, consoles: { type: 'string' }, workers: { type: 'string' }, seed: { type: 'string' } }, USAGE);
+  if (typeof parsed === 'number') return parsed;
+  const values = parsed as { minutes?: string; consoles?: string; workers?: string; seed?: string };
   const minutes = Number(values.minutes ?? 30);
   const consoles = Number(values.consoles ?? 300);
   const workers = Number(values.workers ?? Math.max(4, Math.round(consoles / 10)));
