@@ -59,14 +59,16 @@ export class CloseNotifier {
   }
 
   notify(closeUrl: string, notice: CloseNotice): void {
-    const p = this.#run(closeUrl, notice).finally(() => {
+    const p = this.#run(closeUrl, notice).then((finished) => {
       this.#pending.delete(p);
-      this.onSettled?.(closeUrl, notice);
+      // A call cut off by shutdown is not finished: the crash journal keeps it for the next start.
+      if (finished) this.onSettled?.(closeUrl, notice);
     });
     this.#pending.add(p);
   }
 
-  async #run(closeUrl: string, notice: CloseNotice): Promise<void> {
+  /** True once the call is done with: answered, refused, redirected, or out of attempts. */
+  async #run(closeUrl: string, notice: CloseNotice): Promise<boolean> {
     const url = new URL(closeUrl);
     url.searchParams.set('session', notice.sessionId);
     url.searchParams.set('server', notice.serverId);
@@ -79,7 +81,7 @@ export class CloseNotifier {
         await this.#policy.resolveAllowed(url.hostname, portOf(url));
       } catch (err) {
         this.#log.warn({ event: 'close-url-refused-policy', url: where, session: notice.sessionId, err: (err as Error).message }, 'close URL not called: sessions.closeUrlAllow refuses it');
-        return;
+        return true;
       }
       try {
         const res = await request(url, {
@@ -94,24 +96,25 @@ export class CloseNotifier {
         await res.body.dump();
         if (res.statusCode >= 300 && res.statusCode < 400) {
           this.#log.warn({ event: 'close-url-redirect', url: where, status: res.statusCode, session: notice.sessionId }, 'close URL answered with a redirect, which is not followed');
-          return;
+          return true;
         }
         if (res.statusCode < 500) {
           if (res.statusCode >= 400) this.#log.warn({ event: 'close-url-refused', url: where, status: res.statusCode, session: notice.sessionId }, 'close URL refused the notice');
           else this.#log.info({ event: 'close-url-called', url: where, status: res.statusCode, session: notice.sessionId, attempt }, 'close URL called');
-          return;
+          return true;
         }
         this.#log.warn({ event: 'close-url-failed', url: where, status: res.statusCode, attempt }, 'close URL answered with a server error');
       } catch (err) {
         const e = err as Error & { code?: string };
         if (e.code === 'GW_ERR_CLOSE_URL_REFUSED') {
           this.#log.warn({ event: 'close-url-refused-policy', url: where, session: notice.sessionId, err: e.message }, 'close URL not called: sessions.closeUrlAllow refuses it');
-          return;
+          return true;
         }
         this.#log.warn({ event: 'close-url-failed', url: where, err: e.message, attempt }, 'close URL call failed');
       }
       if (attempt < this.#attempts) await this.#sleep(1000 * 4 ** (attempt - 1));
     }
+    return !this.#closed;
   }
 
   #sleep(ms: number): Promise<void> {

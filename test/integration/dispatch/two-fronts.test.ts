@@ -11,6 +11,9 @@ import { WsRfbClient } from '../../helpers/ws-rfb-client.js';
 const TOKEN = 'panel-token-two-fronts';
 const OPERATOR = 'operator-token-two-fronts';
 const KEYS = { keys: [{ id: 'k1', secret: 'two-fronts-secret-0123456789-abcdefgh' }] };
+/** Location RG's real key, and a rogue agent that verifies with it but signs its answers with a key of its own. */
+const RG_KEY = { id: 'rg-1', secret: 'rg-real-secret-0123456789-abcdefghijk' };
+const ROGUE_KEY = { id: 'rogue', secret: 'rogue-secret-0123456789-abcdefghijklm' };
 
 type Json = Record<string, any>;
 
@@ -46,14 +49,18 @@ describe('two API fronts behind a load balancer', () => {
     const base = {
       tokens: [{ token: TOKEN, name: 'panel', servers: ['*'] }],
       operators: [{ token: OPERATOR, name: 'ops' }],
-      servers: bmcs.map((b, i) => ({ id: `${i === 0 ? 'nl' : 'us'}-1`, location: i === 0 ? 'NL' : 'US', console: { type: 'vnc', host: b.host, port: b.port, password: b.password } })),
+      servers: [
+        ...bmcs.map((b, i) => ({ id: `${i === 0 ? 'nl' : 'us'}-1`, location: i === 0 ? 'NL' : 'US', console: { type: 'vnc', host: b.host, port: b.port, password: b.password } })),
+        { id: 'rg-1', location: 'RG', console: { type: 'vnc', host: bmcs[0]!.host, port: bmcs[0]!.port, password: bmcs[0]!.password } },
+      ],
     };
-    const dispatch = (extra: Record<string, unknown>) => ({ dispatch: { amqp: vhost.url, exchange: 'bmcgw-2f', requestTimeout: '5s', announceInterval: '300ms', ...KEYS, ...extra } });
+    const dispatch = (extra: Record<string, unknown>) => ({ dispatch: { amqp: vhost.url, exchange: 'bmcgw-2f', requestTimeout: '5s', announceInterval: '300ms', ...KEYS, locationKeys: { RG: [RG_KEY] }, ...extra } });
     const started = await Promise.all([
       spawnGatewayProcess(bundle, 'front-a', { ...base, ...dispatch({ role: 'front' }) }, journal),
       spawnGatewayProcess(bundle, 'front-b', { ...base, ...dispatch({ role: 'front' }) }, journal),
       spawnGatewayProcess(bundle, 'nl-a', { ...base, ...dispatch({ role: 'agent', location: 'NL', agentId: 'nl-a' }) }, journal),
       spawnGatewayProcess(bundle, 'us-a', { ...base, ...dispatch({ role: 'agent', location: 'US', agentId: 'us-a' }) }, journal),
+      spawnGatewayProcess(bundle, 'rg-rogue', { ...base, ...dispatch({ role: 'agent', location: 'RG', agentId: 'rg-rogue', locationKeys: { RG: [ROGUE_KEY, RG_KEY] } }) }, journal),
     ]);
     for (const p of started) procs[p.name] = p;
     lb = await startTcpBalancer([new URL(procs['front-a']!.url).port, new URL(procs['front-b']!.url).port].map(Number));
@@ -69,6 +76,7 @@ describe('two API fronts behind a load balancer', () => {
     // Both fronts have heard both agents (announcements) before the panel starts.
     for (const f of ['front-a', 'front-b']) {
       const agents = async () => ((await (await fetch(`${procs[f]!.url}/api/v1/agents`, { headers: { authorization: `Bearer ${OPERATOR}` } })).json()) as Json).agents?.length;
+      // The rogue agent's announcements are signed with its own key: the fronts never list it.
       await expect.poll(agents, { timeout: 10_000 }).toBe(2);
     }
     const opened: Json[] = [];
@@ -110,4 +118,14 @@ describe('two API fronts behind a load balancer', () => {
     expect(viewer.closeCode).toBe(4000);
     expect((await sessions(lb.url)).sessions.map((s: Json) => s.serverId)).toEqual(['us-1']);
   }, 60_000);
+
+  it("an answer not signed with the location's key is dropped: the front answers a timeout, never the forged result", async () => {
+    const front = procs['front-b']!;
+    const r = await eq(front.url, { action: 'novnc', token: TOKEN, id: 'rg-1' });
+    expect(r.status).toBe(504);
+    expect(r.body.error.code).toBe('GW_ERR_DISPATCH_TIMEOUT');
+    const metrics = await (await fetch(`${front.url}/metrics`)).text();
+    expect(metrics).toMatch(/bmcgw_dispatch_rejected_total\{kind="reply",reason="forged"\} 1/);
+    expect(metrics).toMatch(/bmcgw_dispatch_rejected_total\{kind="announcement",reason="forged"\} [1-9]/);
+  }, 30_000);
 });
