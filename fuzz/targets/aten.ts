@@ -7,7 +7,7 @@ import { AtenServerMessageReader } from '../../protocols/aten/server-messages.js
 import { AtenVideoDecoder } from '../../protocols/aten/video-decoder.js';
 import { ProtocolError } from '../../protocols/errors.js';
 import { Framebuffer } from '../../protocols/rfb/framebuffer.js';
-import { filesIn, hexFile, SHARED_FIXTURES, tcpStreams } from '../seeds.js';
+import { bmcStreamOfFile, filesIn, hexFile, SHARED_FIXTURES } from '../seeds.js';
 import { chunks, type FuzzTarget } from '../types.js';
 
 const ATEN = join(SHARED_FIXTURES, 'aten');
@@ -18,7 +18,7 @@ export const atenBmcStream: FuzzTarget = {
   name: 'aten-bmc-stream',
   description: 'ATEN iKVM client role: AtenClientHandshake, AtenServerMessageReader (both 0x37 lengths), AtenVideoDecoder (AST2100, Hermon) — seeds: captured sessions of real boards',
   coverage: ['/protocols/aten/', '/protocols/byte-queue'],
-  seeds: () => [...filesIn(join(ATEN, 'handshakes'), '.pcap'), ...filesIn(join(ATEN, 'sessions'), '.pcap')].map((f) => tcpStreams(f).server),
+  seeds: () => [...filesIn(join(ATEN, 'handshakes'), '.pcap'), ...filesIn(join(ATEN, 'sessions'), '.pcap')].map(bmcStreamOfFile),
   run(input) {
     const hs = new AtenClientHandshake({ username: 'fuzz', password: 'fuzz' });
     // The 0x37 body length is per board: let the input's length choose, so both are fuzzed.

@@ -45,17 +45,23 @@ function everyEncodingUpdate(): Buffer {
 /** What a BMC sends the gateway (RFB client role): the handshake, then every message and encoding into a framebuffer. */
 export const rfbBmcStream: FuzzTarget = {
   name: 'rfb-bmc-stream',
-  description: 'RFB client role: ClientHandshake (3.3/3.7/3.8, None, VNC auth) then ServerMessageReader with every decoder (Raw, CopyRect, RRE, Hextile, Zlib, Tight, ZRLE, pseudo-encodings)',
+  description: 'RFB client role: ClientHandshake (3.3/3.7/3.8, None, VNC auth, TLS and VeNCrypt up to the TLS start) then ServerMessageReader with every decoder (Raw, CopyRect, RRE, Hextile, Zlib, Tight, ZRLE, pseudo-encodings)',
   coverage: ['/protocols/rfb/', '/protocols/byte-queue'],
-  seeds: () => [...filesIn(RECORDINGS, '.fbs').map((f) => fbsStream(f, 8 * 1024)), Buffer.concat([serverPreamble(32, 32), everyEncodingUpdate()])],
+  seeds: () => [
+    ...filesIn(RECORDINGS, '.fbs').map((f) => fbsStream(f, 8 * 1024)),
+    Buffer.concat([serverPreamble(32, 32), everyEncodingUpdate()]),
+    // VeNCrypt 0.2 offering X509None and TLSNone (the handshake then asks for TLS: an outcome here).
+    Buffer.concat([Buffer.from('RFB 003.008\n'), Buffer.from([2, 19, 18, 0, 2, 0, 2, 0, 0, 1, 4, 0, 0, 1, 3, 1])]),
+  ],
   run(input) {
-    const hs = new ClientHandshake({ shared: true, password: 'fuzz-pw' });
+    const hs = new ClientHandshake({ shared: true, password: 'fuzz-pw', user: 'fuzz', tls: 'prefer' });
     let reader: ServerMessageReader | undefined;
     const types = new Set<string>();
     let version = '';
     for (const chunk of chunks(input)) {
       if (!reader) {
         const r = hs.receive(chunk);
+        if (r.startTls) return `starttls:${r.startTls.kind}`;
         if (!r.serverInit) continue;
         version = r.serverInit.version;
         reader = new ServerMessageReader({ fb: new Framebuffer(r.serverInit.width, r.serverInit.height), decoders: createDecoders() });
