@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signHeaders } from '../../../src/dispatch/message-auth.js';
 import { RabbitVhost, requireRabbit } from '../../helpers/amqp.js';
 import { bundleGatewayProcess, spawnGatewayProcess, type GatewayProcess } from '../../helpers/amqp-gateways.js';
 import { RedfishSimulator } from '../../helpers/redfish/simulator.js';
@@ -21,6 +22,7 @@ const TOKEN = 'panel-token-rf-dispatch';
 const OPERATOR = 'operator-token-rf-dispatch';
 const REQUEST_TIMEOUT_MS = 6_000;
 const EXCHANGE = 'bmcgw-rf';
+const KEY = { id: 'rf-1', secret: 'rf-dispatch-secret-0123456789-abcdef' };
 
 type Json = Record<string, any>;
 
@@ -57,7 +59,7 @@ describe('Redfish through dispatch: a front and two agents of one location', () 
     writeFileSync(journal, '');
     const tokens = [{ token: TOKEN, name: 'panel', servers: ['*'] }];
     const operators = [{ token: OPERATOR, name: 'ops' }];
-    const dispatch = (extra: Record<string, unknown>) => ({ amqp: vhost.url, exchange: EXCHANGE, requestTimeout: `${REQUEST_TIMEOUT_MS}ms`, announceInterval: '300ms', ...extra });
+    const dispatch = (extra: Record<string, unknown>) => ({ amqp: vhost.url, exchange: EXCHANGE, requestTimeout: `${REQUEST_TIMEOUT_MS}ms`, announceInterval: '300ms', keys: [KEY], ...extra });
     // The front holds no BMC credentials: only that nl-rf is in NL and uses Redfish.
     const frontServers = [{ id: 'nl-rf', location: 'NL', power: 'redfish' }, { id: 'nl-x', location: 'NL' }];
     const agentServers = [{ id: 'nl-rf', location: 'NL', redfish: simRedfishBlock(sim) }, { id: 'nl-x', location: 'NL' }];
@@ -120,7 +122,12 @@ describe('Redfish through dispatch: a front and two agents of one location', () 
       await ch.consume(replies.queue, (m) => m && got.set(m.properties.correlationId as string, JSON.parse(m.content.toString('utf8')) as Json), { noAck: true });
       const request = (id: string, claim: boolean) => ({ v: 1, id, deadline: Date.now() + REQUEST_TIMEOUT_MS, principal: { kind: 'token', name: 'panel', servers: ['nl-rf', 'nl-x'] }, call: { type: 'eq', action: 'ipmi_power', fields: { action: 'ipmi_power', id: 'nl-rf', cmd: 'reset', request_id: id } }, ...(claim ? { claim } : {}) });
       const deliverToBoth = (id: string, claim: boolean) => {
-        for (const agent of ['nl-a', 'nl-b']) ch.publish(EXCHANGE, `agent.${agent}`, Buffer.from(JSON.stringify(request(id, claim))), { correlationId: `${id}/${agent}`, replyTo: replies.queue, expiration: String(REQUEST_TIMEOUT_MS) });
+        for (const agent of ['nl-a', 'nl-b']) {
+          // Signed as a front signs (dispatch messages without the location's key are dropped).
+          const body = Buffer.from(JSON.stringify(request(id, claim)));
+          const env = { type: 'bmcgw.request', exchange: EXCHANGE, routingKey: `agent.${agent}`, messageId: id, correlationId: `${id}/${agent}`, replyTo: replies.queue };
+          ch.publish(EXCHANGE, env.routingKey, body, { type: env.type, messageId: id, correlationId: env.correlationId, replyTo: replies.queue, expiration: String(REQUEST_TIMEOUT_MS), headers: signHeaders([KEY], env, body) });
+        }
       };
       let before = sim.resets.length;
       deliverToBoth('rf-raw-claimed', true);
