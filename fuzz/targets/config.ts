@@ -43,8 +43,13 @@ export const config: FuzzTarget = {
       return 'valid';
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
-      // Which key was wrong (indexes dropped) is the path this input took through the reader.
-      return `invalid:${(err.problems[0] ?? '').split(':')[0]!.replace(/\[\d+\]/g, '[]')}`;
+      // Which key was wrong and how (indexes, mutated key names and values dropped) is the path this
+      // input took through the reader.
+      const [path = '', message = ''] = (err.problems[0] ?? '').split(': ');
+      const unknownKey = message.startsWith('unknown key');
+      const parent = path.lastIndexOf('.') < 0 ? '(top level)' : path.slice(0, path.lastIndexOf('.'));
+      const where = (unknownKey ? parent : path).replace(/\[\d+\]/g, '[]');
+      return `invalid:${where}:${unknownKey ? 'unknown key' : message.split(' ').slice(0, 3).join(' ')}`;
     }
   },
   expected: (err) => err instanceof ConfigError,
