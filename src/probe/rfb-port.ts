@@ -1,0 +1,160 @@
+import { ATEN_BANNERS, ATEN_SECURITY_TYPE } from '../../protocols/aten/constants.js';
+import { AtenClientHandshake, looksLikeTightCapabilities } from '../../protocols/aten/handshake.js';
+import { ProtocolError } from '../../protocols/errors.js';
+import { ClientHandshake } from '../../protocols/rfb/client-handshake.js';
+import { converse, describeAbsence, type TcpOutcome } from './tcp-conversation.js';
+import { describeTls, lookAtTls, type TlsFacts } from './tls-look.js';
+import type { Finding, ProbeOptions } from './types.js';
+
+/**
+ * One TCP port where a console may answer: standard RFB (QEMU, TigerVNC, iDRAC's and iBMC's VNC
+ * service, OpenBMC's obmc-ikvm when exposed), Supermicro's ATEN iKVM (X8-X11 Java consoles), or a
+ * TLS wrapper in front of ATEN (Supermicro "KVM SSL", stunnel with a client certificate).
+ *
+ * What is sent, and nothing else:
+ *  1. RFB: our ProtocolVersion answer, then, when the server offers None, the None choice and a
+ *     shared ClientInit (the server's ServerInit says name and size); when it offers VNC
+ *     Authentication and a password was given, that choice and the DES response. Without a
+ *     password the connection is closed once the security types are read.
+ *  2. Only when the answer looks like ATEN (banner `RFB 055.008`, or type 16 alone): a second
+ *     connection that echoes the banner, chooses 16, reads the 24-byte block and closes: no
+ *     credentials (the real X9-X11 captures in shared/fixtures stop at the same point).
+ *  3. Only when the port stays silent: a TLS handshake with no client certificate, then a wait
+ *     for the first bytes or the server's alert.
+ */
+
+/** rfbproto §7.1.2 "Security Types", the registered numbers, for reports. */
+const SECURITY_TYPE_NAMES: Readonly<Record<number, string>> = Object.freeze({
+  1: 'None', 2: 'VNC Authentication', 5: 'RA2', 6: 'RA2ne', 16: 'Tight', 17: 'Ultra', 18: 'TLS', 19: 'VeNCrypt',
+  20: 'SASL', 21: 'MD5 hash', 22: 'xvp', 30: 'Apple ARD',
+});
+
+export function securityTypeName(n: number): string {
+  const name = SECURITY_TYPE_NAMES[n];
+  return name ? `${name} (${n})` : `${n}`;
+}
+
+export type RfbPortFacts =
+  | { kind: 'rfb'; port: number; version: string; securityTypes: readonly number[]; auth?: 'none' | 'vnc'; passwordAccepted?: boolean; passwordRefused?: boolean; name?: string; width?: number; height?: number; bitsPerPixel?: number; depth?: number }
+  | { kind: 'aten'; port: number; banner: string; securityTypes: readonly number[]; challengeBytes: number }
+  | { kind: 'tls-wrapped'; port: number; tls: TlsFacts; clientCertificateRequired: boolean; banner?: string }
+  | { kind: 'none'; port: number; reason: string };
+
+export async function probeRfbPort(o: ProbeOptions, port: number, signal: AbortSignal): Promise<Finding> {
+  const where = `tcp/${port}`;
+  const requests: string[] = [`TCP connect to ${where}, read the RFB ProtocolVersion`];
+  const password = o.vncPassword ?? o.password;
+  const hs = new ClientHandshake({ shared: true, ...(password ? { password } : {}) });
+  const a = await converse(o.host, port, { timeoutMs: o.timeoutMs, signal }, (chunk) => {
+    const step = hs.receive(chunk);
+    return { send: step.send, ...(step.serverInit ? { done: step.serverInit } : {}) };
+  });
+  const version = hs.serverVersion ? `${hs.serverVersion.major}.${hs.serverVersion.minor}` : undefined;
+  const offered = hs.securityTypes;
+  if (version) requests.push('sent our ProtocolVersion, read the security types');
+  const finding = (outcome: Finding['outcome'], summary: string, facts: RfbPortFacts): Finding => ({ probe: 'rfb', where, outcome, summary, facts, requests });
+  const rfbFacts = (extra: Partial<Extract<RfbPortFacts, { kind: 'rfb' }>> = {}): RfbPortFacts => ({ kind: 'rfb', port, version: version ?? '?', securityTypes: offered ?? [], ...extra });
+  const types = offered ? offered.map(securityTypeName).join(', ') : '';
+
+  if (a.kind === 'done') {
+    const init = a.value;
+    const auth = offered?.includes(1) ? 'none' : 'vnc';
+    requests.push(auth === 'none' ? 'chose None, sent a shared ClientInit, read ServerInit, closed' : 'chose VNC Authentication, answered the challenge with the given password, sent a shared ClientInit, read ServerInit, closed');
+    return finding('found', `RFB ${version}: ${types}; ${auth === 'none' ? 'no password needed' : 'the password was accepted'}; desktop "${init.name}" ${init.width}x${init.height}, ${init.pixelFormat.bitsPerPixel} bpp`, rfbFacts({
+      auth,
+      ...(auth === 'vnc' ? { passwordAccepted: true } : {}),
+      name: init.name, width: init.width, height: init.height, bitsPerPixel: init.pixelFormat.bitsPerPixel, depth: init.pixelFormat.depth,
+    }));
+  }
+
+  if (looksLikeAten(hs, a)) return probeAten(o, port, signal, requests);
+
+  if (a.kind === 'error' && a.error instanceof ProtocolError) {
+    const e = a.error;
+    switch (e.code) {
+      case 'RFB_ERR_PASSWORD_REQUIRED':
+        requests.push('closed without choosing (no password given)');
+        return finding('found', `RFB ${version}: ${types}; a VNC password is needed (rerun with one to check it)`, rfbFacts({ auth: 'vnc' }));
+      case 'RFB_ERR_AUTH_FAILED':
+        requests.push('chose VNC Authentication, answered the challenge with the given password');
+        return finding('problem', `RFB ${version}: ${types}; the password was refused (${e.message})`, rfbFacts({ auth: 'vnc', passwordRefused: true }));
+      case 'RFB_ERR_NO_SECURITY_TYPE':
+        requests.push('closed without choosing');
+        return finding('problem', `RFB ${version}: offers ${types}, none of which the gateway speaks`, rfbFacts());
+      case 'RFB_ERR_BAD_VERSION':
+        return finding('absent', `not RFB: ${e.message}`, { kind: 'none', port, reason: e.message });
+      default:
+        return finding('problem', `RFB ${version ?? ''}: ${e.code}: ${e.message}`, rfbFacts());
+    }
+  }
+  if (a.kind === 'silent') return probeTlsWrapped(o, port, signal, requests);
+  const absent = describeAbsence(a, o.timeoutMs);
+  if (absent) return finding('absent', absent, { kind: 'none', port, reason: absent });
+  if (a.kind === 'closed' && version) {
+    const why = hs.closed().message;
+    return finding('problem', `RFB ${version}${types ? `: ${types}` : ''}; the server closed the connection (${why})`, rfbFacts());
+  }
+  const what = a.kind === 'error' ? `unexpected error: ${(a.error as Error).message}` : a.kind === 'closed' ? `closed after ${a.received} bytes, before a whole ProtocolVersion` : a.kind === 'stalled' ? `stalled after ${a.received} bytes` : a.kind;
+  return finding('absent', `not RFB: ${what}`, { kind: 'none', port, reason: what });
+}
+
+/**
+ * ATEN's banners are RFB 3.8 and its 055.008 (an RFB client answering 3.8 to the latter is closed
+ * on: notes §2.1), and it offers type 16 alone (every capture and public client).
+ */
+function looksLikeAten(hs: ClientHandshake, a: TcpOutcome<unknown>): boolean {
+  const v = hs.serverVersion;
+  if (!v) return false;
+  if (v.major === 55 && v.minor === 8) return true;
+  const t = hs.securityTypes;
+  return v.major === 3 && v.minor === 8 && t !== undefined && t.length === 1 && t[0] === ATEN_SECURITY_TYPE && a.kind !== 'done';
+}
+
+async function probeAten(o: ProbeOptions, port: number, signal: AbortSignal, requests: string[]): Promise<Finding> {
+  const where = `tcp/${port}`;
+  requests.push('closed; second connection: echoed the banner verbatim, chose type 16, read the 24-byte block, closed (no credentials sent)');
+  let banner = '';
+  const hs = new AtenClientHandshake({ username: '', password: '', stopAtChallenge: true });
+  const b = await converse(o.host, port, { timeoutMs: o.timeoutMs, signal }, (chunk) => {
+    if (!banner) banner = chunk.subarray(0, 12).toString('latin1');
+    const step = hs.receive(chunk);
+    return { send: step.send, ...(step.challenge ? { done: step.challenge } : {}) };
+  });
+  const shownBanner = JSON.stringify(banner.trimEnd());
+  if (b.kind === 'done') {
+    if (looksLikeTightCapabilities(b.value)) {
+      return { probe: 'aten-tcp', where, outcome: 'problem', summary: `banner ${shownBanner}, type 16 is TightVNC's security type here (a capability list followed), not ATEN's: not supported`, facts: { kind: 'none', port, reason: 'TightVNC security type 16' }, requests };
+    }
+    const facts: RfbPortFacts = { kind: 'aten', port, banner: banner.trimEnd(), securityTypes: [ATEN_SECURITY_TYPE], challengeBytes: b.value.length };
+    return { probe: 'aten-tcp', where, outcome: 'found', summary: `Supermicro ATEN iKVM: banner ${shownBanner}, security type 16 only, a 24-byte challenge`, facts, requests };
+  }
+  const why = b.kind === 'error' ? `${(b.error as ProtocolError).code ?? ''} ${(b.error as Error).message}` : describeAbsence(b, o.timeoutMs) ?? b.kind;
+  const reason = `looked like ATEN (banner ${shownBanner}), but the handshake did not reach the 24-byte challenge: ${why}`;
+  return { probe: 'aten-tcp', where, outcome: 'problem', summary: reason, facts: { kind: 'none', port, reason }, requests };
+}
+
+/**
+ * A port that accepts the connection and waits for the client to speak: on a Supermicro with "KVM
+ * SSL" on, 5900 is stunnel asking for the Java viewer's client certificate (notes §6.2, variant B).
+ */
+async function probeTlsWrapped(o: ProbeOptions, port: number, signal: AbortSignal, requests: string[]): Promise<Finding> {
+  const where = `tcp/${port}`;
+  requests.push(`nothing was sent within ${o.timeoutMs} ms; a TLS handshake without a client certificate, then waited for the first bytes`);
+  const t = await lookAtTls(o.host, port, { timeoutMs: o.timeoutMs, signal, readFirstBytes: true });
+  if (t.kind !== 'tls') {
+    const reason = `connected, but nothing was sent within ${o.timeoutMs} ms, and no TLS either (${t.message})`;
+    return { probe: 'rfb', where, outcome: 'absent', summary: reason, facts: { kind: 'none', port, reason }, requests };
+  }
+  const banner = t.firstBytes?.subarray(0, 12).toString('latin1');
+  const clientCertificateRequired = t.laterError !== undefined && /CERTIFICATE_REQUIRED|HANDSHAKE_FAILURE|BAD_CERTIFICATE|UNKNOWN_CA/i.test(t.laterError);
+  const facts: RfbPortFacts = { kind: 'tls-wrapped', port, tls: t.facts, clientCertificateRequired, ...(banner ? { banner: banner.trimEnd() } : {}) };
+  const inner = banner && (ATEN_BANNERS as readonly string[]).includes(banner) ? `an RFB/ATEN banner ${JSON.stringify(banner.trimEnd())} inside TLS` : banner ? `${JSON.stringify(banner)} inside TLS` : clientCertificateRequired ? `the server wants a client certificate (${t.laterError})` : t.laterError ? `then ${t.laterError}` : 'then nothing';
+  return {
+    probe: 'rfb',
+    where,
+    outcome: 'problem',
+    summary: `TLS only (${describeTls(t.facts)}); ${inner}: Supermicro "KVM SSL" (mutual TLS with the Java viewer's certificate) is not supported — turn KVM SSL off and use the plaintext iKVM port (usually 63630) as kvmPort, or transport: html5`,
+    facts,
+    requests,
+  };
+}

@@ -1,0 +1,109 @@
+import { connect } from 'node:net';
+
+/**
+ * One bounded TCP exchange with a BMC port, for the probes: connect, hand every chunk to `feed`
+ * (a pure handshake's `receive`), write what it returns, stop when it says done. Every way it can
+ * go is an outcome, never a throw, so a probe reports what happened in words:
+ *
+ * - `refused`: nothing listens (RST); `unreachable`: no route, no such host;
+ * - `no-connect`: no answer to the connection attempt within the timeout (a filtered port);
+ * - `silent`: connected, and the peer said nothing within the timeout (a server that waits for the
+ *   client to speak first: TLS, HTTP…);
+ * - `stalled`: the peer sent something, then nothing more within the timeout;
+ * - `closed`: the peer closed before `feed` was done;
+ * - `error`: `feed` threw (the bytes were not what it expects: usually a ProtocolError);
+ * - `done`: `feed` returned a value.
+ *
+ * The timeout bounds the connect and each wait for bytes; `signal` ends everything at once.
+ */
+export type TcpOutcome<T> =
+  | { kind: 'done'; value: T; received: number }
+  | { kind: 'refused' | 'unreachable'; message: string }
+  | { kind: 'no-connect' | 'silent' }
+  | { kind: 'stalled' | 'closed'; received: number }
+  | { kind: 'error'; error: unknown; received: number }
+  | { kind: 'aborted' };
+
+export interface FeedResult<T> {
+  send: readonly Uint8Array[];
+  done?: T;
+}
+
+export function converse<T>(
+  host: string,
+  port: number,
+  o: { timeoutMs: number; signal: AbortSignal },
+  feed: (chunk: Buffer) => FeedResult<T>,
+): Promise<TcpOutcome<T>> {
+  return new Promise((resolve) => {
+    if (o.signal.aborted) {
+      resolve({ kind: 'aborted' });
+      return;
+    }
+    let connected = false;
+    let received = 0;
+    let settled = false;
+    const socket = connect({ host, port, noDelay: true });
+    const finish = (outcome: TcpOutcome<T>) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      o.signal.removeEventListener('abort', onAbort);
+      socket.destroy();
+      resolve(outcome);
+    };
+    const onAbort = () => finish({ kind: 'aborted' });
+    o.signal.addEventListener('abort', onAbort, { once: true });
+    let timer = setTimeout(() => finish({ kind: 'no-connect' }), o.timeoutMs);
+    const rearm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => finish(received === 0 ? { kind: 'silent' } : { kind: 'stalled', received }), o.timeoutMs);
+    };
+    socket.once('connect', () => {
+      connected = true;
+      rearm();
+    });
+    socket.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      received += chunk.length;
+      rearm();
+      let step: FeedResult<T>;
+      try {
+        step = feed(chunk);
+      } catch (error) {
+        finish({ kind: 'error', error, received });
+        return;
+      }
+      for (const b of step.send) socket.write(b);
+      if (step.done !== undefined) finish({ kind: 'done', value: step.done, received });
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (connected) {
+        finish({ kind: 'closed', received });
+        return;
+      }
+      const code = err.code ?? '';
+      if (code === 'ECONNREFUSED') finish({ kind: 'refused', message: 'connection refused' });
+      else finish({ kind: 'unreachable', message: `${code || 'error'}: ${err.message}` });
+    });
+    socket.on('close', () => finish({ kind: 'closed', received }));
+  });
+}
+
+/** The outcomes that mean "nothing of this protocol here", in words. */
+export function describeAbsence(o: TcpOutcome<unknown>, timeoutMs: number): string | undefined {
+  switch (o.kind) {
+    case 'refused':
+      return 'closed (connection refused)';
+    case 'unreachable':
+      return `unreachable (${o.message})`;
+    case 'no-connect':
+      return `no answer to the connection attempt within ${timeoutMs} ms (filtered?)`;
+    case 'silent':
+      return `connected, but nothing was sent within ${timeoutMs} ms`;
+    case 'aborted':
+      return 'stopped (the probe ran out of time)';
+    default:
+      return undefined;
+  }
+}
