@@ -24,11 +24,11 @@ export interface RedfishRootFacts {
   readonly bmcweb: boolean;
 }
 
-export async function probeRedfishRoot(o: ProbeOptions, web: WebLooker, signal: AbortSignal): Promise<Finding> {
+export async function probeRedfishRoot(o: ProbeOptions, web: WebLooker): Promise<Finding> {
   const where = `https/${o.webPort}`;
   const url = new URL('redfish/v1/', webBase(o.host, o.webPort));
   const requests = [`GET ${url.pathname} (no credentials)`];
-  const r = await web.get(url, signal, { accept: 'application/json' });
+  const r = await web.get(url, { accept: 'application/json' });
   if (!r.ok) return { probe: 'redfish', where, outcome: 'absent', summary: `no Redfish service root (${r.message})`, facts: { kind: 'none' }, requests };
   const a = r.answer;
   let root: unknown;

@@ -1,3 +1,4 @@
+import { probeBmcwebKvm } from './bmcweb-kvm.js';
 import { probeIpmi, type IpmiFacts } from './ipmi.js';
 import { probeRedfishRoot, type RedfishRootFacts } from './redfish-root.js';
 import { probeRfbPort } from './rfb-port.js';
@@ -13,8 +14,9 @@ import { WebLooker } from './web-get.js';
  *  1. what needs no credentials, all at once: each RFB/ATEN port, IPMI, the web port's TLS, its
  *     `/` page and the Redfish service root. (RFB's VNC Authentication and IPMI's session, when
  *     credentials were given, happen inside their probe: they need nothing from the others.)
- *  2. with credentials, what phase 1 pointed at: the Supermicro web login when anything said
- *     Supermicro (the `/` page, an ATEN port, Redfish, IPMI's manufacturer).
+ *  2. what phase 1 pointed at, concurrently: the Supermicro web login when anything said
+ *     Supermicro (the `/` page, an ATEN port, Redfish, IPMI's manufacturer); bmcweb's KVM when the
+ *     Redfish service root looks like bmcweb. Both only with credentials.
  *
  * A probe that overruns its deadline is stopped (its sockets closed through the AbortSignal) and
  * reported as such; the others are unaffected. Nothing here writes to the BMC (docs: "Probe").
@@ -37,8 +39,8 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeReport> {
       const looker = tls.legacyNeeded ? (legacyWeb = new WebLooker({ legacyTls: true, timeoutMs: o.timeoutMs })) : web;
       const tlsFinding: Finding = { probe: 'web-tls', where: `https/${o.webPort}`, outcome: 'found', summary: describeTls(tls), facts: { kind: 'web-tls', ...tls }, requests: ['TLS handshake (no client certificate)'] };
       const [root, redfish] = await Promise.all([
-        bounded('supermicro-web', '', deadlineMs, (signal) => lookAtSupermicroRoot(o, looker, signal)),
-        boundedFinding('redfish', `https/${o.webPort}`, deadlineMs, (signal) => probeRedfishRoot(o, looker, signal)),
+        bounded('supermicro-web', '', deadlineMs, () => lookAtSupermicroRoot(o, looker)),
+        boundedFinding('redfish', `https/${o.webPort}`, deadlineMs, () => probeRedfishRoot(o, looker)),
       ]);
       return { tls, findings: [tlsFinding, redfish], rootHint: root.hint === true };
     });
@@ -50,10 +52,12 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeReport> {
     const findings: Finding[] = [...phase1, ...w.findings];
 
     const why = supermicroHint(findings, w.rootHint);
-    if (why && w.tls) {
-      const tls = w.tls;
-      findings.push(await boundedFinding('supermicro-web', `https/${o.webPort}`, deadlineMs, (signal) => probeSupermicroWeb(o, tls, { page: w.rootHint, why }, signal)));
-    }
+    const tls = w.tls;
+    const phase2: Promise<Finding>[] = [];
+    if (why && tls) phase2.push(boundedFinding('supermicro-web', `https/${o.webPort}`, deadlineMs, (signal) => probeSupermicroWeb(o, tls, { page: w.rootHint, why }, signal)));
+    const bmcweb = findings.some((f) => (f.facts as Partial<RedfishRootFacts>).bmcweb === true);
+    if (bmcweb && tls && o.user !== undefined && o.password !== undefined) phase2.push(boundedFinding('bmcweb-kvm', `https/${o.webPort}`, deadlineMs, (signal) => probeBmcwebKvm(o, tls, signal)));
+    findings.push(...(await Promise.all(phase2)));
     const { chosen, alternatives } = suggest(o, findings, { ...(w.tls ? { tls: w.tls } : {}) });
     return {
       host: o.host,

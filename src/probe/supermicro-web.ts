@@ -29,8 +29,8 @@ export interface SupermicroWebFacts {
 }
 
 /** Phase 1: the page, no credentials. */
-export async function lookAtSupermicroRoot(o: ProbeOptions, web: WebLooker, signal: AbortSignal): Promise<{ hint: boolean; status?: number; error?: string }> {
-  const r = await web.get(webBase(o.host, o.webPort), signal);
+export async function lookAtSupermicroRoot(o: ProbeOptions, web: WebLooker): Promise<{ hint: boolean; status?: number; error?: string }> {
+  const r = await web.get(webBase(o.host, o.webPort));
   if (!r.ok) return { hint: false, error: r.message };
   return { hint: /cgi\/login\.cgi/i.test(r.answer.body), status: r.answer.status };
 }
@@ -90,15 +90,15 @@ export async function probeSupermicroWeb(o: ProbeOptions, tls: TlsFacts, hint: {
 
 /** The bootstrap page and, with its ticket found, the console WebSocket's first 12 bytes. */
 async function lookAtHtml5(session: AtenWebSession, opts: AtenWebLoginOptions, timeoutMs: number, requests: string[]): Promise<NonNullable<SupermicroWebFacts['html5']>> {
-  let console;
+  let hc;
   try {
-    console = await session.fetchHtml5Console();
+    hc = await session.fetchHtml5Console();
   } catch (e) {
     return { ticket: false, error: (e as Error).message };
   }
-  requests.push(`WebSocket upgrade at ${console.url} with the session cookie, read 12 bytes, close (no handshake, the ticket is not sent)`);
+  requests.push(`WebSocket upgrade at ${hc.url} with the session cookie, read 12 bytes, close (no handshake, the ticket is not sent)`);
   try {
-    const link = await connectWebSocketLink(console.url, { origin: console.origin, cookie: console.cookie, tls: bmcTlsOptions(opts), timeoutMs });
+    const link = await connectWebSocketLink(hc.url, { origin: hc.origin, cookie: hc.cookie, tls: bmcTlsOptions(opts), timeoutMs });
     const banner = await new Promise<string | undefined>((resolve) => {
       let got = Buffer.alloc(0);
       const timer = setTimeout(() => resolve(undefined), timeoutMs);

@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 /**
  * One bounded TCP exchange with a BMC port, for the probes: connect, hand every chunk to `feed`
@@ -35,35 +36,51 @@ export function converse<T>(
   o: { timeoutMs: number; signal: AbortSignal },
   feed: (chunk: Buffer) => FeedResult<T>,
 ): Promise<TcpOutcome<T>> {
+  return converseOn(connect({ host, port, noDelay: true }), false, o, feed);
+}
+
+/**
+ * The same over any byte stream: a TCP socket still connecting (`connected` false: it emits
+ * `connect`), or one already open, such as bmcweb's KVM WebSocket as a WebSocketBytePipe.
+ */
+export function converseOn<T>(
+  stream: Duplex,
+  connected: boolean,
+  o: { timeoutMs: number; signal: AbortSignal },
+  feed: (chunk: Buffer) => FeedResult<T>,
+): Promise<TcpOutcome<T>> {
   return new Promise((resolve) => {
     if (o.signal.aborted) {
+      stream.destroy();
       resolve({ kind: 'aborted' });
       return;
     }
-    let connected = false;
     let received = 0;
     let settled = false;
-    const socket = connect({ host, port, noDelay: true });
     const finish = (outcome: TcpOutcome<T>) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       o.signal.removeEventListener('abort', onAbort);
-      socket.destroy();
+      stream.destroy();
       resolve(outcome);
     };
     const onAbort = () => finish({ kind: 'aborted' });
     o.signal.addEventListener('abort', onAbort, { once: true });
-    let timer = setTimeout(() => finish({ kind: 'no-connect' }), o.timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
     const rearm = () => {
       clearTimeout(timer);
       timer = setTimeout(() => finish(received === 0 ? { kind: 'silent' } : { kind: 'stalled', received }), o.timeoutMs);
     };
-    socket.once('connect', () => {
-      connected = true;
-      rearm();
-    });
-    socket.on('data', (chunk: Buffer) => {
+    if (connected) rearm();
+    else {
+      timer = setTimeout(() => finish({ kind: 'no-connect' }), o.timeoutMs);
+      stream.once('connect', () => {
+        connected = true;
+        rearm();
+      });
+    }
+    stream.on('data', (chunk: Buffer) => {
       if (settled) return;
       received += chunk.length;
       rearm();
@@ -74,10 +91,10 @@ export function converse<T>(
         finish({ kind: 'error', error, received });
         return;
       }
-      for (const b of step.send) socket.write(b);
+      for (const b of step.send) stream.write(b);
       if (step.done !== undefined) finish({ kind: 'done', value: step.done, received });
     });
-    socket.on('error', (err: NodeJS.ErrnoException) => {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
       if (connected) {
         finish({ kind: 'closed', received });
         return;
@@ -86,7 +103,7 @@ export function converse<T>(
       if (code === 'ECONNREFUSED') finish({ kind: 'refused', message: 'connection refused' });
       else finish({ kind: 'unreachable', message: `${code || 'error'}: ${err.message}` });
     });
-    socket.on('close', () => finish({ kind: 'closed', received }));
+    stream.on('close', () => finish({ kind: 'closed', received }));
   });
 }
 

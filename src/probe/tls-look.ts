@@ -1,12 +1,13 @@
 import { isIP } from 'node:net';
 import { connect, type ConnectionOptions, type TLSSocket } from 'node:tls';
+import { webTlsOptions } from '../util/bmc-tls.js';
 
 /**
  * A look at a TLS port: does it speak TLS, which version, does its certificate verify for this host
  * (what the config's `insecureTls` is about), and does it need TLS 1.0/1.1 or legacy ciphers
  * (`legacyTls`: X8/X9 firmware). The certificate is never required to verify here: looking sends no
- * secret. The legacy settings are the ones the gateway uses for such a BMC (web-login.ts
- * bmcTlsOptions), so "works with legacy" here means "works with legacyTls: true" there.
+ * secret. The legacy settings are the ones the gateway uses for such a BMC (src/util/bmc-tls.ts),
+ * so "works with legacy" here means "works with legacyTls: true" there.
  */
 export interface TlsFacts {
   readonly protocol: string;
@@ -28,8 +29,6 @@ export type TlsLook =
   | { kind: 'failed'; message: string }
   | { kind: 'refused' | 'unreachable' | 'timeout' | 'aborted'; message: string };
 
-export const LEGACY_TLS: Pick<ConnectionOptions, 'minVersion' | 'ciphers'> = Object.freeze({ minVersion: 'TLSv1', ciphers: 'DEFAULT:@SECLEVEL=0' });
-
 export interface TlsLookOptions {
   timeoutMs: number;
   signal: AbortSignal;
@@ -41,12 +40,12 @@ export interface TlsLookOptions {
 export async function lookAtTls(host: string, port: number, o: TlsLookOptions): Promise<TlsLook> {
   const modern = await attempt(host, port, {}, o);
   if (modern.kind !== 'failed') return modern;
-  const legacy = await attempt(host, port, LEGACY_TLS, o);
+  const legacy = await attempt(host, port, webTlsOptions({ insecureTls: true, legacyTls: true }), o);
   if (legacy.kind === 'tls') return { ...legacy, facts: { ...legacy.facts, legacyNeeded: true } };
   return modern;
 }
 
-function attempt(host: string, port: number, extra: Pick<ConnectionOptions, 'minVersion' | 'ciphers'>, o: TlsLookOptions): Promise<TlsLook> {
+function attempt(host: string, port: number, extra: Pick<ConnectionOptions, 'minVersion' | 'ciphers' | 'rejectUnauthorized'>, o: TlsLookOptions): Promise<TlsLook> {
   return new Promise((resolve) => {
     if (o.signal.aborted) {
       resolve({ kind: 'aborted', message: 'stopped' });

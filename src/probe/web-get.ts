@@ -1,59 +1,33 @@
-import { Agent, request, type Dispatcher } from 'undici';
-import { LEGACY_TLS } from './tls-look.js';
+import { Agent } from 'undici';
+import { GatewayError } from '../errors.js';
+import { bmcRequest, type BmcHttpResult } from '../util/bmc-http.js';
+import { webTlsOptions } from '../util/bmc-tls.js';
 
 /**
- * The probes' HTTP requests to a BMC's web port: bounded in time and size, TLS as the look at the
- * port found it (legacy settings when needed; the certificate is not checked, which is why no
- * request made through here carries a secret — logins go through the gateway's own clients).
+ * The probes' unauthenticated HTTP requests to a BMC's web port (src/util/bmc-http.ts: bounded in
+ * time and size), with TLS as the look at the port found it: legacy settings when needed, the
+ * certificate not checked — which is why no request made through here carries a secret (logins go
+ * through the gateway's own clients, with the certificate rules of the config).
  */
-export interface WebAnswer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
+export type WebResult = { ok: true; answer: BmcHttpResult } | { ok: false; message: string };
 
-export type WebResult = { ok: true; answer: WebAnswer } | { ok: false; message: string };
-
-const MAX_BODY_BYTES = 256 * 1024;
+const MAX_BODY_BYTES = 1 << 20;
 
 export class WebLooker {
   readonly #agent: Agent;
   readonly #timeoutMs: number;
 
   constructor(o: { legacyTls: boolean; timeoutMs: number }) {
-    this.#agent = new Agent({ connect: { rejectUnauthorized: false, ...(o.legacyTls ? LEGACY_TLS : {}) } });
+    this.#agent = new Agent({ connect: webTlsOptions({ insecureTls: true, legacyTls: o.legacyTls }) });
     this.#timeoutMs = o.timeoutMs;
   }
 
-  async get(url: URL, signal: AbortSignal, headers: Record<string, string> = {}): Promise<WebResult> {
-    let res: Dispatcher.ResponseData;
+  async get(url: URL, headers: Record<string, string> = {}): Promise<WebResult> {
     try {
-      res = await request(url, {
-        dispatcher: this.#agent,
-        method: 'GET',
-        headers: { accept: '*/*', ...headers },
-        headersTimeout: this.#timeoutMs,
-        bodyTimeout: this.#timeoutMs,
-        signal: AbortSignal.any([signal, AbortSignal.timeout(this.#timeoutMs)]),
-      });
+      return { ok: true, answer: await bmcRequest(this.#agent, url, { method: 'GET', headers: { accept: '*/*', ...headers } }, { timeoutMs: this.#timeoutMs, maxBodyBytes: MAX_BODY_BYTES }) };
     } catch (e) {
-      return { ok: false, message: describeError(e, this.#timeoutMs) };
+      return { ok: false, message: e instanceof GatewayError ? e.message : String(e) };
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    try {
-      for await (const c of res.body) {
-        size += (c as Buffer).length;
-        if (size > MAX_BODY_BYTES) {
-          res.body.destroy();
-          break; // the start of a big page is enough to look at
-        }
-        chunks.push(c as Buffer);
-      }
-    } catch (e) {
-      return { ok: false, message: describeError(e, this.#timeoutMs) };
-    }
-    return { ok: true, answer: { status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') } };
   }
 
   close(): Promise<void> {
@@ -61,14 +35,7 @@ export class WebLooker {
   }
 }
 
-function describeError(e: unknown, timeoutMs: number): string {
-  const err = e as { code?: string; name?: string; message?: string };
-  if (/TIMEOUT|AbortError|TimeoutError/i.test(`${err.code ?? ''} ${err.name ?? ''}`)) return `no answer within ${timeoutMs} ms`;
-  return `${err.code ? `${err.code}: ` : ''}${err.message ?? String(e)}`;
-}
-
 /** `https://host:port/` with IPv6 in brackets. */
-export function webBase(host: string, port: number, scheme: 'https' | 'http' = 'https'): URL {
-  const h = host.includes(':') ? `[${host}]` : host;
-  return new URL(`${scheme}://${h}:${port}/`);
+export function webBase(host: string, port: number): URL {
+  return new URL(`https://${host.includes(':') ? `[${host}]` : host}:${port}/`);
 }
