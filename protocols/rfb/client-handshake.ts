@@ -99,6 +99,7 @@ export class ClientHandshake {
   #serverVersion: VersionNumber | undefined;
   #securityTypes: readonly number[] | undefined;
   #vencryptSubtypes: readonly number[] | undefined;
+  #tlsSecurityTypes: readonly number[] | undefined;
 
   constructor(options: ClientHandshakeOptions) {
     this.#password = options.password;
@@ -130,6 +131,11 @@ export class ClientHandshake {
   /** The VeNCrypt subtypes the server offered, once read (same use). */
   get vencryptSubtypes(): readonly number[] | undefined {
     return this.#vencryptSubtypes;
+  }
+
+  /** Type 18: the second list, inside TLS, once read (empty: straight to SecurityResult). */
+  get tlsSecurityTypes(): readonly number[] | undefined {
+    return this.#tlsSecurityTypes;
   }
 
   /** Takes the next chunk from the server. Keeps a reference to `chunk` until it is consumed. */
@@ -300,10 +306,14 @@ export class ClientHandshake {
         if (!q.has(1)) return false;
         if (q.peekUint8(0) === 0) {
           q.skip(1);
+          this.#tlsSecurityTypes = [];
           this.#state = 'security-result';
           return true;
         }
-        return this.#securityTypeList(send, 'TLS.number-of-security-types', (types) => this.#choose(types));
+        return this.#securityTypeList(send, 'TLS.number-of-security-types', (types) => {
+          this.#tlsSecurityTypes = types;
+          return this.#choose(types);
+        });
       }
       case 'security-type-3.3': {
         // §7.1.2, version 3.3: the server decides, one U32 that "may only take the value 0, 1 or 2".

@@ -192,7 +192,7 @@ function consoleCfg(r: ConfigReader, path: Path, raw: unknown, atenTemplates: At
   const tls = r.oneOf([...path, 'tls'], c.tls, ['prefer', 'require', 'off'] as const) ?? 'prefer';
   const insecureTls = r.boolean([...path, 'insecureTls'], c.insecureTls) ?? false;
   const legacyTls = r.boolean([...path, 'legacyTls'], c.legacyTls) ?? false;
-  const user = r.string([...path, 'user'], c.user);
+  const user = r.string([...path, 'user'], c.user, { unfilled: 'write the user name for VeNCrypt\'s Plain subtypes, or leave the key out' });
   const caPath = r.string([...path, 'ca'], c.ca);
   const ca = caPath === undefined ? undefined : readCaFile(r, [...path, 'ca'], caPath);
   if (tls === 'off' && (insecureTls || caPath !== undefined)) r.problem([...path, 'tls'], 'is "off", so insecureTls and ca would never be used');

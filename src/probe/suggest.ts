@@ -1,3 +1,4 @@
+import { subtypeName } from '../../protocols/rfb/tls-security.js';
 import type { BmcwebKvmFacts } from './bmcweb-kvm.js';
 import type { IpmiFacts } from './ipmi.js';
 import type { RedfishRootFacts } from './redfish-root.js';
@@ -59,16 +60,23 @@ function openBmcConsoles(o: ProbeOptions, findings: readonly Finding[], web: Web
 function vncConsoles(o: ProbeOptions, findings: readonly Finding[]): Suggestion[] {
   const out: Suggestion[] = [];
   for (const f of factsOf<Extract<RfbPortFacts, { kind: 'rfb' }>>(findings, 'rfb')) {
-    if (f.passwordRefused || !(f.securityTypes.includes(1) || f.securityTypes.includes(2))) continue;
-    const verified = f.auth === 'none' || f.passwordAccepted === true;
+    // Something the gateway can speak was offered and chosen; a refused password or a failed TLS is not a suggestion.
+    if (f.passwordRefused || f.auth === undefined || f.tls?.error) continue;
+    const verified = f.auth === 'none' ? f.name !== undefined : f.passwordAccepted === true;
+    const cert = f.tls?.certificate;
+    const how = f.tls ? (f.tls.securityType === 18 ? 'TLS (18)' : `VeNCrypt ${subtypeName(f.tls.subtype ?? 0)}`) : f.auth === 'none' ? 'None' : 'VNC Authentication';
     out.push({
       block: 'console',
       confidence: verified ? 'verified' : 'seen',
-      config: { type: 'vnc', host: o.host, ...(f.port !== 5900 ? { port: f.port } : {}), ...(f.auth === 'vnc' ? { password: null } : {}) },
-      because: `RFB ${f.version} on tcp/${f.port}: ${f.auth === 'none' ? 'no password needed' : verified ? 'VNC Authentication, the password was accepted' : 'VNC Authentication (the password was not checked)'}${f.name !== undefined ? `, desktop "${f.name}"` : ''}`,
+      config: {
+        type: 'vnc', host: o.host, ...(f.port !== 5900 ? { port: f.port } : {}),
+        ...(f.auth === 'plain' ? { user: o.user ?? null } : {}),
+        ...(f.auth !== 'none' ? { password: null } : {}),
+        ...(cert && !cert.verified ? { insecureTls: true } : {}),
+      },
+      because: `RFB ${f.version} on tcp/${f.port}, ${how}: ${verified ? (f.auth === 'none' ? 'no password needed' : 'the credentials were accepted') : 'the credentials were not checked'}${cert ? `, certificate ${cert.verified ? 'verified' : `not verified (${cert.verifyError}): insecureTls, or ca with its certificate`}` : ''}${f.name !== undefined ? `, desktop "${f.name}"` : ''}`,
     });
   }
-  // Ports in the order given (5900 before 5901) within one confidence.
   return out;
 }
 

@@ -18,7 +18,7 @@ import type { Duplex } from 'node:stream';
  * The timeout bounds the connect and each wait for bytes; `signal` ends everything at once.
  */
 export type TcpOutcome<T> =
-  | { kind: 'done'; value: T; received: number }
+  | { kind: 'done'; value: T; received: number; stream?: Duplex }
   | { kind: 'refused' | 'unreachable'; message: string }
   | { kind: 'no-connect' | 'silent' }
   | { kind: 'stalled' | 'closed'; received: number }
@@ -33,22 +33,27 @@ export interface FeedResult<T> {
 export function converse<T>(
   host: string,
   port: number,
-  o: { timeoutMs: number; signal: AbortSignal },
+  o: ConverseOptions<T>,
   feed: (chunk: Buffer) => FeedResult<T>,
 ): Promise<TcpOutcome<T>> {
   return converseOn(connect({ host, port, noDelay: true }), false, o, feed);
 }
 
+export interface ConverseOptions<T> {
+  timeoutMs: number;
+  signal: AbortSignal;
+  /**
+   * For a `done` value this says true to: hand the stream over open (`done.stream`, our listeners
+   * removed) instead of closing it — the RFB handshake that continues inside TLS.
+   */
+  keep?: (value: T) => boolean;
+}
+
 /**
  * The same over any byte stream: a TCP socket still connecting (`connected` false: it emits
- * `connect`), or one already open, such as bmcweb's KVM WebSocket as a WebSocketBytePipe.
+ * `connect`), or one already open (a TLS socket, bmcweb's KVM WebSocket as a WebSocketBytePipe).
  */
-export function converseOn<T>(
-  stream: Duplex,
-  connected: boolean,
-  o: { timeoutMs: number; signal: AbortSignal },
-  feed: (chunk: Buffer) => FeedResult<T>,
-): Promise<TcpOutcome<T>> {
+export function converseOn<T>(stream: Duplex, connected: boolean, o: ConverseOptions<T>, feed: (chunk: Buffer) => FeedResult<T>): Promise<TcpOutcome<T>> {
   return new Promise((resolve) => {
     if (o.signal.aborted) {
       stream.destroy();
@@ -57,30 +62,37 @@ export function converseOn<T>(
     }
     let received = 0;
     let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    const detach = () => {
+      clearTimeout(timer);
+      o.signal.removeEventListener('abort', onAbort);
+      stream.off('connect', onConnect);
+      stream.off('data', onData);
+      stream.off('error', onError);
+      stream.off('close', onClose);
+    };
     const finish = (outcome: TcpOutcome<T>) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
-      o.signal.removeEventListener('abort', onAbort);
+      detach();
+      if (outcome.kind === 'done' && o.keep?.(outcome.value)) {
+        stream.on('error', () => {}); // until the next owner listens
+        resolve({ ...outcome, stream });
+        return;
+      }
       stream.destroy();
       resolve(outcome);
     };
     const onAbort = () => finish({ kind: 'aborted' });
-    o.signal.addEventListener('abort', onAbort, { once: true });
-    let timer: NodeJS.Timeout | undefined;
     const rearm = () => {
       clearTimeout(timer);
       timer = setTimeout(() => finish(received === 0 ? { kind: 'silent' } : { kind: 'stalled', received }), o.timeoutMs);
     };
-    if (connected) rearm();
-    else {
-      timer = setTimeout(() => finish({ kind: 'no-connect' }), o.timeoutMs);
-      stream.once('connect', () => {
-        connected = true;
-        rearm();
-      });
-    }
-    stream.on('data', (chunk: Buffer) => {
+    const onConnect = () => {
+      connected = true;
+      rearm();
+    };
+    const onData = (chunk: Buffer) => {
       if (settled) return;
       received += chunk.length;
       rearm();
@@ -93,8 +105,8 @@ export function converseOn<T>(
       }
       for (const b of step.send) stream.write(b);
       if (step.done !== undefined) finish({ kind: 'done', value: step.done, received });
-    });
-    stream.on('error', (err: NodeJS.ErrnoException) => {
+    };
+    const onError = (err: NodeJS.ErrnoException) => {
       if (connected) {
         finish({ kind: 'closed', received });
         return;
@@ -102,8 +114,17 @@ export function converseOn<T>(
       const code = err.code ?? '';
       if (code === 'ECONNREFUSED') finish({ kind: 'refused', message: 'connection refused' });
       else finish({ kind: 'unreachable', message: `${code || 'error'}: ${err.message}` });
-    });
-    stream.on('close', () => finish({ kind: 'closed', received }));
+    };
+    const onClose = () => finish({ kind: 'closed', received });
+    o.signal.addEventListener('abort', onAbort, { once: true });
+    if (connected) rearm();
+    else {
+      timer = setTimeout(() => finish({ kind: 'no-connect' }), o.timeoutMs);
+      stream.once('connect', onConnect);
+    }
+    stream.on('data', onData);
+    stream.on('error', onError);
+    stream.on('close', onClose);
   });
 }
 

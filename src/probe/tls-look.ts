@@ -105,7 +105,7 @@ function attempt(host: string, port: number, extra: Pick<ConnectionOptions, 'min
   });
 }
 
-function certificateFacts(socket: TLSSocket): TlsFacts {
+export function certificateFacts(socket: TLSSocket): TlsFacts {
   const cert = socket.getPeerCertificate(true);
   const cipher = socket.getCipher();
   const name = (dn: unknown): string | undefined => {

@@ -316,6 +316,23 @@ describe('ClientHandshake: what the server offered, kept after a refusal (for bm
     expect(sameForEverySplit(bytes(V38, [1, 19], [0, 2], [0], [2], u32(258), u32(261)), observeVencrypt)).toEqual({ types: [19], subtypes: [258, 261] });
   });
 
+  it('type 18: the list inside TLS (empty: straight to SecurityResult)', () => {
+    const inner = (list: number[]) => {
+      const hs = new ClientHandshake({ shared: true, tls: 'prefer' });
+      expect(hs.receive(bytes(V38, [1, 18])).startTls).toMatchObject({ securityType: 18 });
+      hs.tlsEstablished();
+      try {
+        hs.receive(bytes(list));
+      } catch (err) {
+        if (!(err instanceof RfbError)) throw err;
+      }
+      return hs.tlsSecurityTypes;
+    };
+    expect(inner([0])).toEqual([]);
+    expect(inner([2, 1, 2])).toEqual([1, 2]);
+    expect(inner([1, 2])).toEqual([2]);
+  });
+
   it('3.3: the type the server decided on', () => {
     expect(sameForEverySplit(bytes(V33, u32(2)), observe({ shared: true }))).toEqual({ version: { major: 3, minor: 3 }, types: [2] });
   });
