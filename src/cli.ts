@@ -37,7 +37,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number> | number> = {
   'aten-frame': (args) => atenFrameCommand(args),
   'aten-replay': (args) => atenReplayCommand(args),
   'convert-nojava': (args) => convertNojavaCommand(args),
-  probe: (args) => probeCommand(args, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }),
+  probe: (args) => probeCommand(args),
   help: () => {
     process.stdout.write(USAGE);
     return 0;

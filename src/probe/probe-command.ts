@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../config/duration.js';
-import type { CliIo } from '../ipmi/ipmi-cli.js';
+import { PROCESS_IO, type CliIo } from '../power/cli-common.js';
 import { renderJson, renderText, usable } from './report.js';
 import { runProbe } from './run-probe.js';
 import type { ProbeOptions } from './types.js';
@@ -21,9 +21,9 @@ const DEFAULT_RFB_PORTS = [5900, 5901, 63630];
 /**
  * `bmc-gateway probe HOST`: parses the options, gets the password without putting it on the
  * command line (`ps` shows argv to every user), runs the probes, prints the report.
- * Exit codes: 0 a console or IPMI was found, 1 nothing usable answered, 2 usage.
+ * Exit codes: 0 a console, IPMI or Redfish block is suggested, 1 nothing usable answered, 2 usage.
  */
-export async function probeCommand(args: string[], io: CliIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function probeCommand(args: string[], io: CliIo = PROCESS_IO, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({

@@ -1,13 +1,15 @@
+import { GatewayError } from '../errors.js';
+import { parseServiceRoot } from '../redfish/resources.js';
 import type { Finding, ProbeOptions } from './types.js';
 import { webBase, type WebLooker } from './web-get.js';
 
 /**
  * The Redfish service root, `GET /redfish/v1/`, which DSP0266 ("Service root request") requires a
- * service to answer without authentication. It says whether there is a Redfish service at all (for
- * the `redfish:` power block), who made it (`Vendor` since ServiceRoot 1.5, else the `Oem` keys),
- * and whether it is OpenBMC's bmcweb: bmcweb names its manager `bmc`
- * (`Links.ManagerProvidingService` = `/redfish/v1/Managers/bmc`, redfish-core/lib/service_root.hpp),
- * and newer builds say `Vendor: "OpenBMC"`. bmcweb's KVM (`/kvm/0`) needs a login to tell anything:
+ * service to answer without authentication, read by the gateway's own parser (src/redfish/
+ * resources.ts). It says whether there is a Redfish service at all (for the `redfish:` power block),
+ * who made it (`Vendor`, else the `Oem` keys), and whether it is OpenBMC's bmcweb: bmcweb names its
+ * manager `bmc` (`Links.ManagerProvidingService` = `/redfish/v1/Managers/bmc`,
+ * redfish-core/lib/service_root.hpp). bmcweb's KVM (`/kvm/0`) needs a login to tell anything:
  * bmcweb answers 401 to every unauthenticated path outside its allow-list, existing or not.
  */
 export interface RedfishRootFacts {
@@ -19,7 +21,7 @@ export interface RedfishRootFacts {
   readonly oem: readonly string[];
   readonly managerProvidingService?: string;
   readonly systems?: string;
-  readonly sessionService?: string;
+  readonly sessions?: string;
   /** Looks like OpenBMC's bmcweb. */
   readonly bmcweb: boolean;
 }
@@ -30,43 +32,40 @@ export async function probeRedfishRoot(o: ProbeOptions, web: WebLooker): Promise
   const requests = [`GET ${url.pathname} (no credentials)`];
   const r = await web.get(url, { accept: 'application/json' });
   if (!r.ok) return { probe: 'redfish', where, outcome: 'absent', summary: `no Redfish service root (${r.message})`, facts: { kind: 'none' }, requests };
-  const a = r.answer;
-  let root: unknown;
+  let body: unknown;
   try {
-    root = JSON.parse(a.body);
+    body = JSON.parse(r.answer.body);
   } catch {
-    root = undefined;
+    body = undefined;
   }
-  if (a.status !== 200 || !isObject(root) || (typeof root['RedfishVersion'] !== 'string' && !String(root['@odata.id'] ?? '').startsWith('/redfish/v1'))) {
-    return { probe: 'redfish', where, outcome: 'absent', summary: `no Redfish service root (HTTP ${a.status}${a.status === 200 ? ', not a ServiceRoot' : ''})`, facts: { kind: 'none' }, requests };
+  if (r.answer.status !== 200) {
+    return { probe: 'redfish', where, outcome: 'absent', summary: `no Redfish service root (HTTP ${r.answer.status})`, facts: { kind: 'none' }, requests };
   }
-  const link = (v: unknown): string | undefined => (isObject(v) && typeof v['@odata.id'] === 'string' ? v['@odata.id'] : undefined);
-  const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length <= 200 ? v : undefined);
-  const links = isObject(root['Links']) ? root['Links'] : {};
-  const oem = isObject(root['Oem']) ? Object.keys(root['Oem']).filter((k) => !k.startsWith('@')).slice(0, 10) : [];
-  const manager = link(links['ManagerProvidingService']);
-  const vendor = str(root['Vendor']);
+  let root;
+  try {
+    root = parseServiceRoot(body, url.origin);
+  } catch (e) {
+    const err = e as GatewayError;
+    const absent = err.code === 'GW_ERR_NOT_REDFISH';
+    return { probe: 'redfish', where, outcome: absent ? 'absent' : 'problem', summary: absent ? 'no Redfish service root (HTTP 200, not a ServiceRoot)' : `a Redfish service root the gateway cannot read: ${err.message}`, facts: { kind: 'none' }, requests };
+  }
   const facts: RedfishRootFacts = {
     kind: 'redfish',
     port: o.webPort,
-    ...def('redfishVersion', str(root['RedfishVersion'])),
-    ...def('vendor', vendor),
-    ...def('product', str(root['Product'])),
-    oem,
-    ...def('managerProvidingService', manager),
-    ...def('systems', link(root['Systems'])),
-    ...def('sessionService', link(root['SessionService'])),
-    bmcweb: vendor === 'OpenBMC' || manager === '/redfish/v1/Managers/bmc',
+    ...def('redfishVersion', root.redfishVersion),
+    ...def('vendor', root.vendor),
+    ...def('product', root.product),
+    oem: root.oem,
+    ...def('managerProvidingService', root.managerProvidingService),
+    ...def('systems', root.systems),
+    ...def('sessions', root.sessions),
+    bmcweb: root.vendor === 'OpenBMC' || root.managerProvidingService === '/redfish/v1/Managers/bmc',
   };
-  const who = facts.bmcweb ? 'OpenBMC bmcweb' : vendor ?? (oem.length > 0 ? `Oem ${oem.join(', ')}` : 'vendor not named');
-  const parts = [`Redfish ${facts.redfishVersion ?? '(no version)'} (${who})`];
-  if (!facts.systems) parts.push('no Systems collection (no power control there)');
-  if (facts.bmcweb) parts.push(o.user ? 'KVM at /kvm/0: see bmcweb-kvm' : 'its KVM (/kvm/0) needs a login to check: rerun with --user');
+  const who = facts.bmcweb ? 'OpenBMC bmcweb' : root.vendor ?? (root.oem.length > 0 ? `Oem ${root.oem.join(', ')}` : 'vendor not named');
+  const parts = [`Redfish ${root.redfishVersion ?? '(no version)'} (${who})`];
+  if (!root.systems) parts.push('no Systems collection (no power control there)');
+  if (facts.bmcweb && o.user === undefined) parts.push('its KVM (/kvm/0) needs a login to check: rerun with --user');
   return { probe: 'redfish', where, outcome: 'found', summary: parts.join('; '), facts, requests };
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function def<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

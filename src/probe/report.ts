@@ -1,5 +1,5 @@
 import { Document, isMap, isScalar, stringify } from 'yaml';
-import type { Finding, ProbeReport, Suggestion } from './types.js';
+import type { Finding, ProbeReport } from './types.js';
 
 /**
  * What `bmc-gateway probe` prints: for people, one line per thing probed with the requests it made,
@@ -56,6 +56,7 @@ export function renderJson(r: ProbeReport): string {
   return `${JSON.stringify({ ...r, yaml: r.chosen.length > 0 ? renderYaml(r) : null }, null, 2)}\n`;
 }
 
+/** Something the gateway can use answered: a console, IPMI or Redfish block is suggested. */
 export function usable(r: ProbeReport): boolean {
-  return r.chosen.some((s: Suggestion) => s.block === 'console' || s.block === 'ipmi');
+  return r.chosen.length > 0;
 }

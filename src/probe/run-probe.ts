@@ -1,6 +1,7 @@
 import { probeBmcwebKvm } from './bmcweb-kvm.js';
 import { probeIpmi, type IpmiFacts } from './ipmi.js';
 import { probeRedfishRoot, type RedfishRootFacts } from './redfish-root.js';
+import { probeRedfishSystem } from './redfish-system.js';
 import { probeRfbPort } from './rfb-port.js';
 import { suggest } from './suggest.js';
 import { lookAtSupermicroRoot, probeSupermicroWeb } from './supermicro-web.js';
@@ -16,7 +17,8 @@ import { WebLooker } from './web-get.js';
  *     credentials were given, happen inside their probe: they need nothing from the others.)
  *  2. what phase 1 pointed at, concurrently: the Supermicro web login when anything said
  *     Supermicro (the `/` page, an ATEN port, Redfish, IPMI's manufacturer); bmcweb's KVM when the
- *     Redfish service root looks like bmcweb. Both only with credentials.
+ *     Redfish service root looks like bmcweb; the Redfish system when the root lists Systems. All
+ *     only with credentials.
  *
  * A probe that overruns its deadline is stopped (its sockets closed through the AbortSignal) and
  * reported as such; the others are unaffected. Nothing here writes to the BMC (docs: "Probe").
@@ -57,6 +59,8 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeReport> {
     if (why && tls) phase2.push(boundedFinding('supermicro-web', `https/${o.webPort}`, deadlineMs, (signal) => probeSupermicroWeb(o, tls, { page: w.rootHint, why }, signal)));
     const bmcweb = findings.some((f) => (f.facts as Partial<RedfishRootFacts>).bmcweb === true);
     if (bmcweb && tls && o.user !== undefined && o.password !== undefined) phase2.push(boundedFinding('bmcweb-kvm', `https/${o.webPort}`, deadlineMs, (signal) => probeBmcwebKvm(o, tls, signal)));
+    const systems = findings.map((f) => (f.facts as Partial<RedfishRootFacts>).systems).find((p) => p !== undefined);
+    if (systems && tls && o.user !== undefined && o.password !== undefined) phase2.push(boundedFinding('redfish-system', `https/${o.webPort}`, deadlineMs, () => probeRedfishSystem(o, tls, systems)));
     findings.push(...(await Promise.all(phase2)));
     const { chosen, alternatives } = suggest(o, findings, { ...(w.tls ? { tls: w.tls } : {}) });
     return {

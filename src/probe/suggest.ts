@@ -2,6 +2,7 @@ import { subtypeName } from '../../protocols/rfb/tls-security.js';
 import type { BmcwebKvmFacts } from './bmcweb-kvm.js';
 import type { IpmiFacts } from './ipmi.js';
 import type { RedfishRootFacts } from './redfish-root.js';
+import type { RedfishSystemFacts } from './redfish-system.js';
 import type { RfbPortFacts } from './rfb-port.js';
 import type { SupermicroWebFacts } from './supermicro-web.js';
 import type { TlsFacts } from './tls-look.js';
@@ -29,12 +30,10 @@ export function suggest(o: ProbeOptions, findings: readonly Finding[], web: WebT
   const redfish = redfishBlocks(o, findings, web);
   const chosen: Suggestion[] = [];
   const alternatives: Suggestion[] = [];
-  for (const list of [consoles, ipmi]) {
+  for (const list of [consoles, ipmi, redfish]) {
     if (list.length > 0) chosen.push(list[0]!);
     alternatives.push(...list.slice(1));
   }
-  // `servers[].redfish` is not in this build's config yet (another branch adds it): shown, not chosen.
-  alternatives.push(...redfish);
   return { chosen, alternatives };
 }
 
@@ -147,12 +146,23 @@ function ipmiBlocks(o: ProbeOptions, findings: readonly Finding[]): Suggestion[]
 }
 
 function redfishBlocks(o: ProbeOptions, findings: readonly Finding[], web: WebTls): Suggestion[] {
-  const f = factsOf<RedfishRootFacts>(findings, 'redfish')[0];
-  if (!f?.systems) return [];
+  const root = factsOf<RedfishRootFacts>(findings, 'redfish')[0];
+  if (!root?.systems) return [];
+  const sys = factsOf<RedfishSystemFacts>(findings, 'redfish-system')[0];
+  // A refused login, a system that cannot be read or has no Reset action: nothing to suggest (the finding says why).
+  if (sys && (sys.login !== 'ok' || sys.error !== undefined || sys.canReset === false)) return [];
+  const verified = sys?.login === 'ok' && sys.canReset === true;
+  const many = sys?.systems && sys.systems.length > 1;
   return [{
     block: 'redfish',
-    confidence: 'seen',
-    config: { host: o.host, ...(o.webPort !== 443 ? { port: o.webPort } : {}), user: o.user ?? null, password: null, ...(web.tls && !web.tls.verified ? { insecureTls: true } : {}) },
-    because: `Redfish ${f.redfishVersion ?? ''} service root with a Systems collection${f.vendor ? ` (${f.vendor})` : ''}; the credentials were not checked`,
+    confidence: verified ? 'verified' : 'seen',
+    config: {
+      host: o.host, ...(o.webPort !== 443 ? { port: o.webPort } : {}), user: o.user ?? null, password: null,
+      ...(web.tls && !web.tls.verified ? { insecureTls: true } : {}),
+      ...(many ? { system: sys.systems![0] } : {}),
+    },
+    because: verified
+      ? `Redfish ${root.redfishVersion ?? ''} (${root.vendor ?? (root.bmcweb ? 'bmcweb' : 'vendor not named')}): logged in (${sys.auth}), ${sys.systems![0]} has ComputerSystem.Reset${many ? `; ${sys.systems!.length} systems: choose with system` : ''}`
+      : `Redfish ${root.redfishVersion ?? ''} service root with a Systems collection${root.vendor ? ` (${root.vendor})` : ''}; the credentials were not checked`,
   }];
 }

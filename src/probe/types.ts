@@ -28,7 +28,7 @@ export interface ProbeOptions {
 }
 
 /** Which probe a finding comes from. */
-export type ProbeName = 'rfb' | 'aten-tcp' | 'web-tls' | 'supermicro-web' | 'redfish' | 'bmcweb-kvm' | 'ipmi';
+export type ProbeName = 'rfb' | 'aten-tcp' | 'web-tls' | 'supermicro-web' | 'redfish' | 'redfish-system' | 'bmcweb-kvm' | 'ipmi';
 
 /**
  * - `found`: the protocol answered (with credentials: and accepted them, unless `problem` says otherwise);

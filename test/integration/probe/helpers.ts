@@ -6,23 +6,17 @@ import { PassThrough } from 'node:stream';
 import { parse } from 'yaml';
 import { loadConfigFile } from '../../../src/config/load.js';
 import type { GatewayConfig } from '../../../src/config/types.js';
-import type { CliIo } from '../../../src/ipmi/ipmi-cli.js';
 import { probeCommand } from '../../../src/probe/probe-command.js';
 import type { ProbeReport } from '../../../src/probe/types.js';
+import { captureIo } from '../../helpers/cli-io.js';
 
 /** `bmc-gateway probe …` as src/cli.ts runs it, with its output captured. */
 export async function runProbeCli(args: string[], o: { env?: NodeJS.ProcessEnv; stdin?: string } = {}): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
   const stdin = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
-  stderr.on('data', (d: Buffer) => (err += d.toString('utf8')));
   stdin.end(o.stdin ?? '');
-  const io: CliIo = { stdin, stdout, stderr };
+  const io = captureIo(stdin, 'utf8');
   const code = await probeCommand(args, io, o.env ?? {});
-  return { code, out, err };
+  return { code, out: io.out(), err: io.err() };
 }
 
 /** The same with --json, parsed. */

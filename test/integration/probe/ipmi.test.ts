@@ -1,9 +1,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ipmiCommand } from '../../../src/ipmi/ipmi-cli.js';
+import { captureIo } from '../../helpers/cli-io.js';
 import { startIpmiResponder } from '../../helpers/ipmi-responder.js';
 import { SIM_USERS, startIpmiSim, type IpmiSim } from '../../helpers/ipmi-sim.js';
 import { closedPort, fillAndCheck, findingAt, probeJson, secretFile } from './helpers.js';
@@ -62,11 +62,9 @@ describe('probe: IPMI against ipmi_sim', () => {
     try {
       const file = join(dir, 'gw.yaml');
       await writeFile(file, report.yaml!.replace('password: null', `password: ${SIM_USERS.admin.password}`));
-      const out = new PassThrough();
-      let text = '';
-      out.on('data', (d: Buffer) => (text += d.toString()));
-      expect(await ipmiCommand(['127.0.0.1', 'power', 'status', '--config', file], { stdin: new PassThrough(), stdout: out, stderr: new PassThrough() })).toBe(0);
-      expect(text).toBe('Chassis Power is off\n');
+      const t = captureIo(undefined, 'utf8');
+      expect(await ipmiCommand(['127.0.0.1', 'power', 'status', '--config', file], t)).toBe(0);
+      expect(t.out()).toBe('Chassis Power is off\n');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

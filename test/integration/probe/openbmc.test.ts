@@ -44,8 +44,12 @@ describe('probe: an OpenBMC board (simulator with Xvnc behind /kvm/0)', () => {
     const { report } = await probeJson(['127.0.0.1', '--user', u.name, '--password-file', await pw(u.password), '--insecure-tls', ...common]);
     const kvm = findingAt(report, `https/${bmc.sim.port}`, 'bmcweb-kvm');
     expect(kvm).toMatchObject({ outcome: 'found', facts: { login: 'ok', rfb: { version: '3.8', securityTypes: [1], name: 'OpenBMC IKVM', width: 800, height: 600 } } });
-    expect(bmc.sim.deleted.length).toBe(deletedBefore + 1);
+    // Two Redfish sessions, both deleted: the KVM check's and the Redfish system check's (the
+    // simulator has no Systems collection behind its root's link: that check fails, no redfish block).
+    expect(bmc.sim.deleted.length).toBe(deletedBefore + 2);
     expect(bmc.sim.sessions.size).toBe(0);
+    expect(findingAt(report, `https/${bmc.sim.port}`, 'redfish-system')).toMatchObject({ outcome: 'problem', facts: { login: 'ok' } });
+    expect(report.chosen.map((c) => c.block)).toEqual(['console']);
     expect(bmc.sim.overruns).toBe(0);
     const text = JSON.stringify(report);
     expect(text).not.toContain(u.password);
