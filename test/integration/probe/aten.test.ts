@@ -1,10 +1,8 @@
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selfSignedCertificate } from '../../helpers/aten/self-signed.js';
-import { eqPhp, startTestGateway, TEST_TOKEN } from '../../helpers/gateway.js';
-import { WsRfbClient } from '../../helpers/ws-rfb-client.js';
-import { BMC_PASSWORD, BMC_USER, meanAbsError, startAtenBmc, wsUrl, type AtenBmc } from '../aten/helpers.js';
-import { closedPort, fillAndCheck, findingAt, probeJson, secretFile } from './helpers.js';
+import { BMC_PASSWORD, BMC_USER, meanAbsError, startAtenBmc, type AtenBmc } from '../aten/helpers.js';
+import { fillAndCheck, findingAt, openConsoleOf, ports, probeJson, secretFiles } from './helpers.js';
 
 // `bmc-gateway probe` against our ATEN BMC simulator (TCP iKVM port, web login, JNLP, HTML5 front):
 // what it sees without and with credentials, what it never does (log in to the KVM, send a ticket),
@@ -12,41 +10,29 @@ import { closedPort, fillAndCheck, findingAt, probeJson, secretFile } from './he
 
 const JPEG_TOLERANCE = 12;
 
-async function openConsole(server: Record<string, unknown>, bmc: AtenBmc): Promise<void> {
-  const gw = await startTestGateway({ tokens: [{ token: TEST_TOKEN, servers: ['*'] }], servers: [server] });
-  try {
-    const { body } = await eqPhp(gw, { action: 'novnc', token: TEST_TOKEN, id: '127.0.0.1' });
-    expect(body.result, JSON.stringify(body)).toBe('OK');
-    const v = new WsRfbClient(wsUrl(body.scope));
-    try {
-      await v.ready();
-      await v.waitFor(() => v.fb!.width === bmc.kvm.screen.width && meanAbsError(v.fb!.data, bmc.kvm.screen.rgbx) < JPEG_TOLERANCE);
-    } finally {
-      v.close();
-    }
-  } finally {
-    await gw.close();
-  }
-}
+/** The console a gateway opens from `server` shows the simulator's screen. */
+const openConsole = (server: Record<string, unknown>, bmc: AtenBmc) =>
+  openConsoleOf(server, (v) => v.waitFor(() => v.fb!.width === bmc.kvm.screen.width && meanAbsError(v.fb!.data, bmc.kvm.screen.rgbx) < JPEG_TOLERANCE));
 
 describe('probe: a Supermicro board (ATEN simulator: TCP iKVM, web login, JNLP and the HTML5 console)', () => {
   let bmc: AtenBmc;
-  let pw: { path: string; remove(): Promise<void> };
-  let ipmi: string[];
+  const secrets = secretFiles();
+  let pw: string;
+  let web: string[];
 
   beforeAll(async () => {
     bmc = await startAtenBmc({ kvm: { width: 800, height: 600 }, web: { html5: true } });
-    pw = await secretFile(BMC_PASSWORD);
-    ipmi = ['--ipmi-port', String(await closedPort()), '--timeout', '2s'];
+    pw = await secrets.file(BMC_PASSWORD);
+    web = await ports({ rfb: [bmc.kvm.port], web: bmc.web.port });
   }, 30_000);
   afterAll(async () => {
     await bmc?.close();
-    await pw?.remove();
+    await secrets.remove();
   });
 
   it('without credentials: the ATEN port (banner, type 16, 24-byte block; no credentials sent), the login page hint, a self-signed certificate', async () => {
     const requestsBefore = bmc.web.requests.length;
-    const { code, report } = await probeJson(['127.0.0.1', '--rfb-ports', String(bmc.kvm.port), '--web-port', String(bmc.web.port), ...ipmi]);
+    const { code, report } = await probeJson(['127.0.0.1', ...web]);
     expect(code).toBe(0);
     const aten = findingAt(report, `tcp/${bmc.kvm.port}`);
     expect(aten).toMatchObject({ probe: 'aten-tcp', outcome: 'found', facts: { kind: 'aten', banner: 'RFB 003.008', securityTypes: [16], challengeBytes: 24 } });
@@ -66,7 +52,7 @@ describe('probe: a Supermicro board (ATEN simulator: TCP iKVM, web login, JNLP a
 
   it('with credentials but without --insecure-tls: the password is not sent to the unverified certificate', async () => {
     const requestsBefore = bmc.web.requests.length;
-    const { report } = await probeJson(['127.0.0.1', '--user', BMC_USER, '--password-file', pw.path, '--rfb-ports', String(bmc.kvm.port), '--web-port', String(bmc.web.port), ...ipmi]);
+    const { report } = await probeJson(['127.0.0.1', '--user', BMC_USER, '--password-file', pw, ...web]);
     expect(findingAt(report, `https/${bmc.web.port}`, 'supermicro-web').summary).toContain('rerun with --insecure-tls');
     expect(bmc.web.requests.slice(requestsBefore).some((r) => r.method === 'POST')).toBe(false);
   });
@@ -74,7 +60,7 @@ describe('probe: a Supermicro board (ATEN simulator: TCP iKVM, web login, JNLP a
   it('with credentials: web login, the HTML5 console answers 055.008, the JNLP names the KVM port, logout; the YAML opens the console', async () => {
     const requestsBefore = bmc.web.requests.length;
     const logoutsBefore = bmc.web.logouts;
-    const { code, report, err } = await probeJson(['127.0.0.1', '--user', BMC_USER, '--password-file', pw.path, '--insecure-tls', '--rfb-ports', String(bmc.kvm.port), '--web-port', String(bmc.web.port), ...ipmi]);
+    const { code, report, err } = await probeJson(['127.0.0.1', '--user', BMC_USER, '--password-file', pw, '--insecure-tls', ...web]);
     expect(code, err).toBe(0);
     const sm = findingAt(report, `https/${bmc.web.port}`, 'supermicro-web');
     expect(sm).toMatchObject({ outcome: 'found', facts: { login: 'ok', loggedOut: true, html5: { ticket: true, banner: 'RFB 055.008' }, jnlp: { kvmPort: bmc.kvm.port, tls: false } } });
@@ -98,19 +84,20 @@ describe('probe: a Supermicro board (ATEN simulator: TCP iKVM, web login, JNLP a
 
 describe('probe: other Supermicro generations', () => {
   const cleanups: (() => Promise<void>)[] = [];
-  let pw: { path: string; remove(): Promise<void> };
+  const secrets = secretFiles();
+  let pw: string;
   afterAll(async () => {
     for (const c of cleanups.reverse()) await c();
+    await secrets.remove();
   });
   beforeAll(async () => {
-    pw = await secretFile(BMC_PASSWORD);
-    cleanups.push(() => pw.remove());
+    pw = await secrets.file(BMC_PASSWORD);
   });
 
   it('an HTML5-only board (no JNLP, no TCP port): transport html5, verified, and the YAML opens the console', async () => {
     const bmc = await startAtenBmc({ kvm: { width: 800, height: 600 }, web: { html5: true, jnlpUrlNames: [] } });
     cleanups.push(() => bmc.close());
-    const { report } = await probeJson(['127.0.0.1', '--user', BMC_USER, '--password-file', pw.path, '--insecure-tls', '--rfb-ports', String(await closedPort()), '--web-port', String(bmc.web.port), '--ipmi-port', String(await closedPort()), '--timeout', '2s']);
+    const { report } = await probeJson(['127.0.0.1', '--user', BMC_USER, '--password-file', pw, '--insecure-tls', ...(await ports({ web: bmc.web.port }))]);
     const sm = findingAt(report, `https/${bmc.web.port}`, 'supermicro-web');
     expect(sm.facts).toMatchObject({ login: 'ok', html5: { banner: 'RFB 055.008' }, jnlp: { error: expect.stringContaining('gave no iKVM JNLP') } });
     expect(report.chosen[0]).toMatchObject({ block: 'console', confidence: 'verified', config: { type: 'aten', transport: 'html5' } });
@@ -121,7 +108,7 @@ describe('probe: other Supermicro generations', () => {
   it('firmware whose HTML5 WebSocket stays silent: reported, and the Java port is chosen', async () => {
     const bmc = await startAtenBmc({ web: { html5: 'silent' } });
     cleanups.push(() => bmc.close());
-    const { report } = await probeJson(['127.0.0.1', '--user', BMC_USER, '--password-file', pw.path, '--insecure-tls', '--rfb-ports', String(bmc.kvm.port), '--web-port', String(bmc.web.port), '--ipmi-port', String(await closedPort()), '--timeout', '1s']);
+    const { report } = await probeJson(['127.0.0.1', '--user', BMC_USER, '--password-file', pw, '--insecure-tls', ...(await ports({ rfb: [bmc.kvm.port], web: bmc.web.port, timeout: '1s' }))]);
     const sm = findingAt(report, `https/${bmc.web.port}`, 'supermicro-web');
     expect(sm.facts).toMatchObject({ html5: { ticket: true, error: expect.stringContaining('nothing within 1000 ms') } });
     expect(report.chosen[0]).toMatchObject({ config: { type: 'aten', transport: 'tcp' } });
@@ -139,7 +126,7 @@ describe('probe: other Supermicro generations', () => {
     cleanups.push(() => bmc.close());
     // The JNLP's plaintext port is the simulator's KVM port (known only once it listens).
     (bmc.web.options.tlsJnlp as { plainPort: number }).plainPort = bmc.kvm.port;
-    const common = ['--rfb-ports', `${sslPort},${bmc.kvm.port}`, '--web-port', String(bmc.web.port), '--ipmi-port', String(await closedPort()), '--timeout', '2s'];
+    const common = await ports({ rfb: [sslPort, bmc.kvm.port], web: bmc.web.port });
 
     const look = await probeJson(['127.0.0.1', ...common]);
     const wrapped = findingAt(look.report, `tcp/${sslPort}`);
@@ -147,7 +134,7 @@ describe('probe: other Supermicro generations', () => {
     expect(wrapped.summary).toContain('KVM SSL');
     expect(look.report.chosen[0]).toMatchObject({ confidence: 'seen', config: { transport: 'tcp', kvmPort: bmc.kvm.port } });
 
-    const { report } = await probeJson(['127.0.0.1', '--user', BMC_USER, '--password-file', pw.path, '--insecure-tls', ...common]);
+    const { report } = await probeJson(['127.0.0.1', '--user', BMC_USER, '--password-file', pw, '--insecure-tls', ...common]);
     expect(findingAt(report, `https/${bmc.web.port}`, 'supermicro-web').facts).toMatchObject({ jnlp: { kvmPort: sslPort, tls: true, plaintextPort: bmc.kvm.port } });
     expect(report.chosen[0]).toMatchObject({ confidence: 'verified', config: { type: 'aten', transport: 'tcp', kvmPort: bmc.kvm.port } });
     const { server } = await fillAndCheck(report.yaml!, { password: BMC_PASSWORD });

@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readBmcStream } from '../../../src/sources/aten/capture-stream.js';
-import { closedPort, findingAt, probeJson } from './helpers.js';
+import { findingAt, ports, probeJson } from './helpers.js';
 
 /**
  * The probe's ATEN verdict against real boards' bytes: ../shared/fixtures/aten/handshakes/ holds the
@@ -51,7 +51,7 @@ describe('probe: real X9-X11 iKVM handshakes (captures replayed)', () => {
     it(`${file}: ATEN iKVM, and the probe sent no credentials`, async () => {
       const r = await replayServer(file);
       servers.push(r.server);
-      const { report } = await probeJson(['127.0.0.1', '--rfb-ports', String(r.port), '--web-port', String(await closedPort()), '--ipmi-port', String(await closedPort()), '--timeout', '2s']);
+      const { report } = await probeJson(['127.0.0.1', ...(await ports({ rfb: [r.port] }))]);
       expect(findingAt(report, `tcp/${r.port}`)).toMatchObject({ probe: 'aten-tcp', outcome: 'found', facts: { kind: 'aten', banner: 'RFB 003.008', securityTypes: [16], challengeBytes: 24 } });
       // What the board received over both connections: banners and one type byte (16), nothing else.
       const all = Buffer.concat(r.clientBytes);

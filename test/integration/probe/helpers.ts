@@ -9,6 +9,9 @@ import type { GatewayConfig } from '../../../src/config/types.js';
 import { probeCommand } from '../../../src/probe/probe-command.js';
 import type { ProbeReport } from '../../../src/probe/types.js';
 import { captureIo } from '../../helpers/cli-io.js';
+import { eqPhp, startTestGateway, TEST_TOKEN } from '../../helpers/gateway.js';
+import { closedPort } from '../../helpers/ports.js';
+import { WsRfbClient } from '../../helpers/ws-rfb-client.js';
 
 /** `bmc-gateway probe …` as src/cli.ts runs it, with its output captured. */
 export async function runProbeCli(args: string[], o: { env?: NodeJS.ProcessEnv; stdin?: string } = {}): Promise<{ code: number; out: string; err: string }> {
@@ -17,6 +20,19 @@ export async function runProbeCli(args: string[], o: { env?: NodeJS.ProcessEnv; 
   const io = captureIo(stdin, 'utf8');
   const code = await probeCommand(args, io, o.env ?? {});
   return { code, out: io.out(), err: io.err() };
+}
+
+/**
+ * The port options of a probe of 127.0.0.1: the ports given, and for every kind not given a port
+ * nothing listens on, so nothing else on this machine answers the probe.
+ */
+export async function ports(o: { rfb?: readonly number[]; web?: number; ipmi?: number; timeout?: string }): Promise<string[]> {
+  return [
+    '--rfb-ports', (o.rfb ?? [await closedPort()]).join(','),
+    '--web-port', String(o.web ?? (await closedPort())),
+    '--ipmi-port', String(o.ipmi ?? (await closedPort())),
+    '--timeout', o.timeout ?? '2s',
+  ];
 }
 
 /** The same with --json, parsed. */
@@ -52,12 +68,45 @@ export async function fillAndCheck(yamlText: string, fill: Record<string, string
   }
 }
 
-/** A file holding one secret line (mode 0600), removed by the returned cleanup. */
-export async function secretFile(secret: string): Promise<{ path: string; remove(): Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'bmcgw-probe-secret-'));
-  const path = join(dir, 'pw');
-  await writeFile(path, `${secret}\n`, { mode: 0o600 });
-  return { path, remove: () => rm(dir, { recursive: true, force: true }) };
+/**
+ * Password files for `--password-file` (one secret line each, mode 0600, in one temp dir): `file()`
+ * writes one and gives its path, `remove()` deletes them all.
+ */
+export function secretFiles(): { file(secret: string): Promise<string>; remove(): Promise<void> } {
+  let dir: Promise<string> | undefined;
+  let n = 0;
+  return {
+    async file(secret) {
+      dir ??= mkdtemp(join(tmpdir(), 'bmcgw-probe-secret-'));
+      const path = join(await dir, `pw${++n}`);
+      await writeFile(path, `${secret}\n`, { mode: 0o600 });
+      return path;
+    },
+    async remove() {
+      if (dir) await rm(await dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A gateway serving `server` (an entry the probe printed, nulls filled in): opens its console the way
+ * a panel does and hands the connected viewer to `check`.
+ */
+export async function openConsoleOf(server: Record<string, unknown>, check: (v: WsRfbClient) => Promise<void> | void): Promise<void> {
+  const gw = await startTestGateway({ tokens: [{ token: TEST_TOKEN, servers: ['*'] }], servers: [server] });
+  try {
+    const { body } = await eqPhp(gw, { action: 'novnc', token: TEST_TOKEN, id: String(server['id']) });
+    if (body.result !== 'OK') throw new Error(`the gateway did not open the console: ${JSON.stringify(body)}`);
+    const v = new WsRfbClient((body.scope as string).replace(/^http/, 'ws').replace('/console/', '/ws/'));
+    try {
+      await v.ready();
+      await check(v);
+    } finally {
+      v.close();
+    }
+  } finally {
+    await gw.close();
+  }
 }
 
 /** A TCP port that accepts connections and never says anything (also not to a TLS ClientHello). */
@@ -88,4 +137,4 @@ export async function talkingPort(bytes: string): Promise<{ port: number; close(
   return { port: (server.address() as { port: number }).port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
-export { closedPort } from '../../helpers/ports.js';
+export { closedPort };

@@ -6,7 +6,7 @@ import { ipmiCommand } from '../../../src/ipmi/ipmi-cli.js';
 import { captureIo } from '../../helpers/cli-io.js';
 import { startIpmiResponder } from '../../helpers/ipmi-responder.js';
 import { SIM_USERS, startIpmiSim, type IpmiSim } from '../../helpers/ipmi-sim.js';
-import { closedPort, fillAndCheck, findingAt, probeJson, secretFile } from './helpers.js';
+import { fillAndCheck, findingAt, ports, probeJson, secretFiles } from './helpers.js';
 
 // `bmc-gateway probe`'s IPMI part against OpenIPMI's ipmi_sim: Get Channel Authentication
 // Capabilities without credentials (no session), a read-only session with them, the privilege the
@@ -15,20 +15,16 @@ import { closedPort, fillAndCheck, findingAt, probeJson, secretFile } from './he
 describe('probe: IPMI against ipmi_sim', () => {
   let sim: IpmiSim;
   let noTcp: string[];
-  const files: { path: string; remove(): Promise<void> }[] = [];
-  const pwFile = async (pw: string) => {
-    const f = await secretFile(pw);
-    files.push(f);
-    return f.path;
-  };
+  const secrets = secretFiles();
+  const pwFile = (pw: string) => secrets.file(pw);
 
   beforeAll(async () => {
     sim = await startIpmiSim();
-    noTcp = ['--rfb-ports', String(await closedPort()), '--web-port', String(await closedPort()), '--ipmi-port', String(sim.port), '--timeout', '2s'];
+    noTcp = await ports({ ipmi: sim.port });
   }, 30_000);
   afterAll(async () => {
     await sim?.stop();
-    for (const f of files) await f.remove();
+    await secrets.remove();
   });
 
   it('without credentials: RMCP+ and no Kg seen, no session opened (the chassis was never asked)', async () => {
@@ -85,15 +81,15 @@ describe('probe: IPMI against ipmi_sim', () => {
 
 describe('probe: IPMI against our responder (cipher suite 17, a user limited to OPERATOR, a Kg)', () => {
   const cleanups: (() => Promise<void>)[] = [];
+  const secrets = secretFiles();
   afterAll(async () => {
     for (const c of cleanups.reverse()) await c();
+    await secrets.remove();
   });
   const args = async (port: number, password?: string) => {
-    const common = ['--rfb-ports', String(await closedPort()), '--web-port', String(await closedPort()), '--ipmi-port', String(port), '--timeout', '2s'];
+    const common = await ports({ ipmi: port });
     if (password === undefined) return common;
-    const f = await secretFile(password);
-    cleanups.push(() => f.remove());
-    return ['--user', 'fence', '--password-file', f.path, ...common];
+    return ['--user', 'fence', '--password-file', await secrets.file(password), ...common];
   };
 
   it('suite 17 is used; ADMINISTRATOR refused (RAKP2 0x0A), OPERATOR taken, and the YAML says privilege: OPERATOR', async () => {

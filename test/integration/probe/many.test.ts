@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startIpmiResponder, type IpmiResponder } from '../../helpers/ipmi-responder.js';
 import { startXvnc, type XvncServer } from '../../helpers/xvnc.js';
 import { BMC_PASSWORD, BMC_USER, startAtenBmc, type AtenBmc } from '../aten/helpers.js';
-import { closedPort, fillAndCheck, findingAt, probeJson, runProbeCli, secretFile, silentPort } from './helpers.js';
+import { closedPort, fillAndCheck, findingAt, ports, probeJson, runProbeCli, secretFiles, silentPort } from './helpers.js';
 
 // One probe of a host where several things answer at once, all on 127.0.0.1: a VNC server with a
 // password (TigerVNC Xvnc), a Supermicro board (ATEN simulator: TCP iKVM port and web with the HTML5
@@ -23,12 +23,13 @@ describe('probe: a host where several things answer', () => {
     aten = await startAtenBmc({ kvm: { width: 800, height: 600 }, web: { html5: true } });
     ipmi = await startIpmiResponder({ user: BMC_USER, password: BMC_PASSWORD });
     silent = await silentPort();
-    const pw = await secretFile(BMC_PASSWORD);
-    const vncPw = await secretFile('vnc-only-pw');
-    cleanups.push(() => pw.remove(), () => vncPw.remove());
+    const secrets = secretFiles();
+    const pw = await secrets.file(BMC_PASSWORD);
+    const vncPw = await secrets.file('vnc-only-pw');
+    cleanups.push(() => secrets.remove());
     args = [
-      '127.0.0.1', '--user', BMC_USER, '--password-file', pw.path, '--vnc-password-file', vncPw.path, '--insecure-tls',
-      '--rfb-ports', [xvnc.port, aten.kvm.port, await closedPort(), silent.port].join(','), '--web-port', String(aten.web.port), '--ipmi-port', String(ipmi.port), '--timeout', '2s',
+      '127.0.0.1', '--user', BMC_USER, '--password-file', pw, '--vnc-password-file', vncPw, '--insecure-tls',
+      ...(await ports({ rfb: [xvnc.port, aten.kvm.port, await closedPort(), silent.port], web: aten.web.port, ipmi: ipmi.port })),
     ];
   }, 60_000);
 

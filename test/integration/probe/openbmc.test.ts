@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eqPhp, startTestGateway, TEST_TOKEN } from '../../helpers/gateway.js';
 import { OPENBMC_USERS, startOpenBmcBmc, type OpenBmcBmc } from '../../helpers/openbmc/openbmc-bmc.js';
-import { WsRfbClient } from '../../helpers/ws-rfb-client.js';
-import { closedPort, fillAndCheck, findingAt, probeJson, secretFile } from './helpers.js';
+import { fillAndCheck, findingAt, openConsoleOf, ports, probeJson, secretFiles } from './helpers.js';
 
 // `bmc-gateway probe` against the OpenBMC simulator (bmcweb's Redfish root and sessions, /kvm/0 piped
 // to TigerVNC Xvnc): the service root says bmcweb, the KVM is checked only with credentials, the
@@ -11,20 +9,16 @@ import { closedPort, fillAndCheck, findingAt, probeJson, secretFile } from './he
 describe('probe: an OpenBMC board (simulator with Xvnc behind /kvm/0)', () => {
   let bmc: OpenBmcBmc;
   let common: string[];
-  const files: { path: string; remove(): Promise<void> }[] = [];
-  const pw = async (p: string) => {
-    const f = await secretFile(p);
-    files.push(f);
-    return f.path;
-  };
+  const secrets = secretFiles();
+  const pw = (p: string) => secrets.file(p);
 
   beforeAll(async () => {
     bmc = await startOpenBmcBmc();
-    common = ['--rfb-ports', String(await closedPort()), '--web-port', String(bmc.sim.port), '--ipmi-port', String(await closedPort()), '--timeout', '3s'];
+    common = await ports({ web: bmc.sim.port, timeout: '3s' });
   }, 60_000);
   afterAll(async () => {
     await bmc?.close();
-    for (const f of files) await f.remove();
+    await secrets.remove();
   });
 
   it('without credentials: the service root looks like bmcweb; /kvm/0 is not touched; openbmc is suggested as seen', async () => {
@@ -57,20 +51,7 @@ describe('probe: an OpenBMC board (simulator with Xvnc behind /kvm/0)', () => {
     expect(report.chosen[0]).toMatchObject({ block: 'console', confidence: 'verified', config: { type: 'openbmc', user: u.name, password: null } });
 
     const { server } = await fillAndCheck(report.yaml!, { password: u.password });
-    const gw = await startTestGateway({ tokens: [{ token: TEST_TOKEN, servers: ['*'] }], servers: [server] });
-    try {
-      const { body } = await eqPhp(gw, { action: 'novnc', token: TEST_TOKEN, id: '127.0.0.1' });
-      expect(body.result, JSON.stringify(body)).toBe('OK');
-      const v = new WsRfbClient(body.scope.replace(/^http/, 'ws').replace('/console/', '/ws/'));
-      try {
-        await v.ready();
-        expect(v.fb!.width).toBe(800);
-      } finally {
-        v.close();
-      }
-    } finally {
-      await gw.close();
-    }
+    await openConsoleOf(server, (v) => expect(v.fb!.width).toBe(800));
   });
 
   it('a read-only user: logged in, /kvm/0 refused (403), no openbmc console suggested; a wrong password: refused', async () => {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { powerCommand } from '../../../src/power/power-cli.js';
 import { captureIo } from '../../helpers/cli-io.js';
 import { RedfishSimulator, SIM_ADMIN } from '../../helpers/redfish/simulator.js';
-import { closedPort, fillAndCheck, findingAt, probeJson, secretFile } from './helpers.js';
+import { fillAndCheck, findingAt, ports, probeJson, secretFiles } from './helpers.js';
 
 // `bmc-gateway probe`'s Redfish part against our Redfish simulator (itself checked against
 // redfishtool, sushy and fence_redfish): the service root without credentials, a read-only look at
@@ -16,21 +16,17 @@ describe('probe: a Redfish service (simulator)', () => {
   let sim: RedfishSimulator;
   let basicOnly: RedfishSimulator;
   let noTcp: (port: number) => Promise<string[]>;
-  const files: { path: string; remove(): Promise<void> }[] = [];
-  const pw = async (p: string) => {
-    const f = await secretFile(p);
-    files.push(f);
-    return f.path;
-  };
+  const secrets = secretFiles();
+  const pw = (p: string) => secrets.file(p);
 
   beforeAll(async () => {
     [sim, basicOnly] = await Promise.all([RedfishSimulator.start({ resetTypes: ['On', 'ForceOff', 'GracefulShutdown'], resetTypesVia: 'actionInfo' }), RedfishSimulator.start({ sessionService: false })]);
-    noTcp = async (port) => ['--rfb-ports', String(await closedPort()), '--web-port', String(port), '--ipmi-port', String(await closedPort()), '--timeout', '3s'];
+    noTcp = (port) => ports({ web: port, timeout: '3s' });
   }, 30_000);
   afterAll(async () => {
     await sim?.stop();
     await basicOnly?.stop();
-    for (const f of files) await f.remove();
+    await secrets.remove();
   });
 
   it('without credentials: the service root (GET only), a redfish block to fill in', async () => {

@@ -1,9 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Encoding } from '../../../protocols/rfb/constants.js';
-import { eqPhp, startTestGateway, TEST_TOKEN } from '../../helpers/gateway.js';
-import { WsRfbClient } from '../../helpers/ws-rfb-client.js';
 import { startXvnc, type XvncServer } from '../../helpers/xvnc.js';
-import { closedPort, fillAndCheck, findingAt, probeJson, runProbeCli, secretFile, silentPort, talkingPort } from './helpers.js';
+import { closedPort, fillAndCheck, findingAt, openConsoleOf, ports, probeJson, runProbeCli, secretFiles, silentPort, talkingPort } from './helpers.js';
 
 // `bmc-gateway probe` against TigerVNC's Xvnc (VncAuth and None), a closed port, a silent port and
 // a port speaking another protocol; the YAML it prints passes check-config and opens the console.
@@ -14,24 +11,24 @@ describe('probe: RFB ports against TigerVNC Xvnc', () => {
   let withAuth: XvncServer;
   let noAuth: XvncServer;
   let closed: number;
-  let pw: { path: string; remove(): Promise<void> };
-  let wrong: { path: string; remove(): Promise<void> };
+  const secrets = secretFiles();
+  let pw: string;
+  let wrong: string;
   /** Ports nothing listens on, for the probes this file is not about. */
   let others: string[];
 
   beforeAll(async () => {
     [withAuth, noAuth] = await Promise.all([startXvnc({ password: PASSWORD, geometry: '800x600', desktopName: 'probe-auth' }), startXvnc({ geometry: '640x480', desktopName: 'probe-none' })]);
     closed = await closedPort();
-    pw = await secretFile(PASSWORD);
-    wrong = await secretFile('not-it');
-    others = ['--web-port', String(await closedPort()), '--ipmi-port', String(await closedPort()), '--timeout', '2s'];
+    pw = await secrets.file(PASSWORD);
+    wrong = await secrets.file('not-it');
+    others = (await ports({})).slice(2);
   }, 60_000);
 
   afterAll(async () => {
     await withAuth?.stop();
     await noAuth?.stop();
-    await pw?.remove();
-    await wrong?.remove();
+    await secrets.remove();
   });
 
   it('without a password: VNC Authentication seen on one port, None verified on the other, the closed port is nothing; the None one is chosen', async () => {
@@ -52,7 +49,7 @@ describe('probe: RFB ports against TigerVNC Xvnc', () => {
   });
 
   it('with the password: verified (ServerInit read), the YAML opens the console in a gateway; the password is never printed', async () => {
-    const r = await runProbeCli(['127.0.0.1', '--user', 'ignored', '--password-file', pw.path, '--rfb-ports', String(withAuth.port), ...others]);
+    const r = await runProbeCli(['127.0.0.1', '--user', 'ignored', '--password-file', pw, '--rfb-ports', String(withAuth.port), ...others]);
     expect(r.code).toBe(0);
     expect(r.out).toContain('the password was accepted; desktop "probe-auth" 800x600');
     expect(r.out).toContain(`port: ${withAuth.port}`);
@@ -64,25 +61,14 @@ describe('probe: RFB ports against TigerVNC Xvnc', () => {
     // check-config refuses the null until it is filled in, then the entry opens the console.
     await expect(fillAndCheck(report.yaml!, {})).rejects.toThrow(/servers\[0\]\.console\.password/);
     const { server } = await fillAndCheck(report.yaml!, { password: PASSWORD });
-    const gw = await startTestGateway({ tokens: [{ token: TEST_TOKEN, servers: ['*'] }], servers: [server] });
-    try {
-      const { body } = await eqPhp(gw, { action: 'novnc', token: TEST_TOKEN, id: '127.0.0.1' });
-      expect(body.result, JSON.stringify(body)).toBe('OK');
-      const v = new WsRfbClient(body.scope.replace(/^http/, 'ws').replace('/console/', '/ws/'), { encodings: [Encoding.Raw] });
-      try {
-        await v.ready();
-        expect(v.name).toBe('probe-auth');
-        expect(v.fb!.width).toBe(800);
-      } finally {
-        v.close();
-      }
-    } finally {
-      await gw.close();
-    }
+    await openConsoleOf(server, (v) => {
+      expect(v.name).toBe('probe-auth');
+      expect(v.fb!.width).toBe(800);
+    });
   });
 
   it('a wrong VNC password is a problem, and nothing is suggested for it', async () => {
-    const { code, report } = await probeJson(['127.0.0.1', '--user', 'x', '--password-file', wrong.path, '--rfb-ports', String(withAuth.port), ...others]);
+    const { code, report } = await probeJson(['127.0.0.1', '--user', 'x', '--password-file', wrong, '--rfb-ports', String(withAuth.port), ...others]);
     expect(code).toBe(1);
     expect(findingAt(report, `tcp/${withAuth.port}`)).toMatchObject({ outcome: 'problem', facts: { passwordRefused: true } });
     expect(findingAt(report, `tcp/${withAuth.port}`).summary).toContain('the password was refused');
@@ -90,7 +76,7 @@ describe('probe: RFB ports against TigerVNC Xvnc', () => {
   });
 
   it('--vnc-password-file is used for VNC Authentication instead of the login password', async () => {
-    const { report } = await probeJson(['127.0.0.1', '--user', 'x', '--password-file', wrong.path, '--vnc-password-file', pw.path, '--rfb-ports', String(withAuth.port), ...others]);
+    const { report } = await probeJson(['127.0.0.1', '--user', 'x', '--password-file', wrong, '--vnc-password-file', pw, '--rfb-ports', String(withAuth.port), ...others]);
     expect(findingAt(report, `tcp/${withAuth.port}`)).toMatchObject({ outcome: 'found', facts: { passwordAccepted: true } });
   });
 });
@@ -100,7 +86,7 @@ describe('probe: ports where no RFB answers', () => {
     const silent = await silentPort();
     const http = await talkingPort('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n');
     try {
-      const { code, report } = await probeJson(['127.0.0.1', '--rfb-ports', `${silent.port},${http.port}`, '--web-port', String(await closedPort()), '--ipmi-port', String(await closedPort()), '--timeout', '500ms']);
+      const { code, report } = await probeJson(['127.0.0.1', ...(await ports({ rfb: [silent.port, http.port], timeout: '500ms' }))]);
       expect(code).toBe(1);
       const s = findingAt(report, `tcp/${silent.port}`);
       expect(s.outcome).toBe('absent');

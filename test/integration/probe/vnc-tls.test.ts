@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selfSignedCertificate } from '../../helpers/aten/self-signed.js';
-import { eqPhp, startTestGateway, TEST_TOKEN } from '../../helpers/gateway.js';
-import { WsRfbClient } from '../../helpers/ws-rfb-client.js';
 import { startX11vnc, type X11vncServer } from '../../helpers/x11vnc.js';
 import { startXvnc, type XvncOptions, type XvncServer } from '../../helpers/xvnc.js';
-import { closedPort, fillAndCheck, findingAt, probeJson, secretFile } from './helpers.js';
+import { fillAndCheck, findingAt, openConsoleOf, ports, probeJson, secretFiles } from './helpers.js';
 
 // `bmc-gateway probe` on RFB ports with TLS security types, against TigerVNC's Xvnc (TLSNone, TLSVnc,
 // X509Vnc with a self-signed certificate, VeNCrypt X509Plain through PAM) and x11vnc's type 18: the
@@ -15,34 +13,15 @@ const PASSWORD = 'probe-tls-pw';
 const PLAIN_USER = 'alice';
 const PLAIN_PASSWORD = 'wonder-land-pw';
 
-async function opens(server: Record<string, unknown>, width: number): Promise<void> {
-  const gw = await startTestGateway({ tokens: [{ token: TEST_TOKEN, servers: ['*'] }], servers: [server] });
-  try {
-    const { body } = await eqPhp(gw, { action: 'novnc', token: TEST_TOKEN, id: '127.0.0.1' });
-    expect(body.result, JSON.stringify(body)).toBe('OK');
-    const v = new WsRfbClient(body.scope.replace(/^http/, 'ws').replace('/console/', '/ws/'));
-    try {
-      await v.ready();
-      expect(v.fb!.width).toBe(width);
-    } finally {
-      v.close();
-    }
-  } finally {
-    await gw.close();
-  }
-}
+const opens = (server: Record<string, unknown>, width: number) => openConsoleOf(server, (v) => expect(v.fb!.width).toBe(width));
 
 describe('probe: RFB with TLS security types', () => {
   const x: Record<string, XvncServer> = {};
   let type18: X11vncServer | undefined;
   const cert = selfSignedCertificate({ commonName: 'probe-xvnc', names: ['127.0.0.1'] });
   let others: string[];
-  const files: { path: string; remove(): Promise<void> }[] = [];
-  const secret = async (s: string) => {
-    const f = await secretFile(s);
-    files.push(f);
-    return f.path;
-  };
+  const secrets = secretFiles();
+  const secret = (s: string) => secrets.file(s);
   const args = (port: number, ...more: string[]) => ['127.0.0.1', '--rfb-ports', String(port), ...others, ...more];
 
   beforeAll(async () => {
@@ -55,13 +34,13 @@ describe('probe: RFB with TLS security types', () => {
     await start('x509Vnc', { password: PASSWORD, securityTypes: ['X509Vnc'], x509: cert });
     await start('plain', { securityTypes: ['VeNCrypt', 'X509Plain'], x509: cert, plainUsers: { [PLAIN_USER]: PLAIN_PASSWORD } });
     type18 = await startX11vnc(x['tlsNone']!.display, { anonTls: cert });
-    others = ['--web-port', String(await closedPort()), '--ipmi-port', String(await closedPort()), '--timeout', '3s'];
+    others = (await ports({ timeout: '3s' })).slice(2);
   }, 120_000);
 
   afterAll(async () => {
     await type18?.stop();
     for (const s of Object.values(x)) await s.stop();
-    for (const f of files) await f.remove();
+    await secrets.remove();
   });
 
   it('TLSNone: VeNCrypt, anonymous TLS, no password; the YAML (no TLS keys: prefer is the default) opens the console', async () => {
