@@ -257,7 +257,7 @@ async function probeTlsWrapped(o: ProbeOptions, port: number, signal: AbortSigna
     probe: 'rfb',
     where,
     outcome: 'problem',
-    summary: `TLS only (${describeTls(t.facts)}); ${inner}: Supermicro "KVM SSL" (mutual TLS with the Java viewer's certificate) is not supported — turn KVM SSL off and use the plaintext iKVM port (usually 63630) as kvmPort, or transport: html5`,
+    summary: `TLS before any RFB (${describeTls(t.facts)}); ${inner}. The gateway speaks RFB's own TLS types, not RFB inside TLS: on a Supermicro this is "KVM SSL" (mutual TLS with the Java viewer's certificate), not supported — turn it off and use the plaintext iKVM port (usually 63630) as kvmPort, or transport: html5`,
     facts,
     requests,
   };

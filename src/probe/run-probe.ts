@@ -26,9 +26,11 @@ import { WebLooker } from './web-get.js';
 export async function runProbe(o: ProbeOptions): Promise<ProbeReport> {
   const started = Date.now();
   const startedAt = new Date(started).toISOString();
-  // A probe makes at most ~6 bounded steps one after the other (the web login's); a whole phase
-  // gets that many timeouts and is then cut.
+  // A probe makes at most ~6 bounded steps one after the other; a whole phase gets that many
+  // timeouts and is then cut. The Supermicro web login gets more: up to 8 requests and a WebSocket
+  // (the JNLP is tried at two paths, each retried once after 1 s), and it must reach its logout.
   const deadlineMs = 6 * o.timeoutMs + 1000;
+  const webLoginDeadlineMs = 10 * o.timeoutMs + 3000;
   const web = new WebLooker({ legacyTls: false, timeoutMs: o.timeoutMs });
   let legacyWeb: WebLooker | undefined;
   try {
@@ -56,7 +58,7 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeReport> {
     const why = supermicroHint(findings, w.rootHint);
     const tls = w.tls;
     const phase2: Promise<Finding>[] = [];
-    if (why && tls) phase2.push(boundedFinding('supermicro-web', `https/${o.webPort}`, deadlineMs, (signal) => probeSupermicroWeb(o, tls, { page: w.rootHint, why }, signal)));
+    if (why && tls) phase2.push(boundedFinding('supermicro-web', `https/${o.webPort}`, webLoginDeadlineMs, (signal) => probeSupermicroWeb(o, tls, { page: w.rootHint, why }, signal)));
     const bmcweb = findings.some((f) => (f.facts as Partial<RedfishRootFacts>).bmcweb === true);
     if (bmcweb && tls && o.user !== undefined && o.password !== undefined) phase2.push(boundedFinding('bmcweb-kvm', `https/${o.webPort}`, deadlineMs, (signal) => probeBmcwebKvm(o, tls, signal)));
     const systems = findings.map((f) => (f.facts as Partial<RedfishRootFacts>).systems).find((p) => p !== undefined);

@@ -60,7 +60,8 @@ export async function probeSupermicroWeb(o: ProbeOptions, tls: TlsFacts, hint: {
     const refused = err.code === 'GW_ERR_BMC_AUTH_FAILED';
     return found('problem', `Supermicro web login ${refused ? 'refused the credentials' : 'failed'}: ${err.message}`, { ...base, login: refused ? 'refused' : 'failed', loginError: `${err.code}: ${err.message}` });
   }
-  const onAbort = () => void session.close();
+  // Cut short by the run's deadline: still end the web session (the logout is bounded by the timeout).
+  const onAbort = () => void session.logout().finally(() => session.close());
   signal.addEventListener('abort', onAbort, { once: true });
   try {
     requests.push('GET the HTML5 bootstrap page (cgi/url_redirect.cgi?url_name=man_ikvm_html5_bootstrap)');
