@@ -97,7 +97,7 @@ export async function probeRfbPort(o: ProbeOptions, port: number, signal: AbortS
   if (a.kind === 'done' && 'init' in a.value) {
     const init = a.value.init;
     requests.push(auth === 'none' ? 'chose a type without password, sent a shared ClientInit, read ServerInit, closed' : `answered the ${auth === 'plain' ? 'Plain' : 'VNC Authentication'} step with the given ${auth === 'plain' ? 'user and password' : 'password'}, sent a shared ClientInit, read ServerInit, closed`);
-    return finding('found', `RFB ${version}: ${types}; ${auth === 'none' ? 'no password needed' : 'the password was accepted'}; desktop "${init.name}" ${init.width}x${init.height}, ${init.pixelFormat.bitsPerPixel} bpp`, rfbFacts({
+    return finding('found', `RFB ${version}: ${types}; ${auth === 'none' ? 'no password needed' : auth === 'plain' ? 'user and password accepted' : 'the password was accepted'}; desktop "${init.name}" ${init.width}x${init.height}, ${init.pixelFormat.bitsPerPixel} bpp`, rfbFacts({
       auth,
       ...(auth !== 'none' ? { passwordAccepted: true } : {}),
       name: init.name, width: init.width, height: init.height, bitsPerPixel: init.pixelFormat.bitsPerPixel, depth: init.pixelFormat.depth,
@@ -114,7 +114,7 @@ export async function probeRfbPort(o: ProbeOptions, port: number, signal: AbortS
     const e = a.error;
     switch (e.code) {
       case 'RFB_ERR_PASSWORD_REQUIRED': {
-        requests.push('closed without choosing (no credentials given)');
+        requests.push(hs.vencryptSubtypes ? 'chose VeNCrypt (version 0.2), read its subtypes, closed without choosing one (no credentials given)' : 'closed without choosing (no credentials given)');
         // What the gateway would take given credentials: VeNCrypt's choice, else VNC Authentication.
         const needs = hs.vencryptSubtypes ? SUBTYPES.get(chooseSubtype(hs.vencryptSubtypes, { password: 'x', user: 'x' }))!.auth : 'vnc';
         return finding('found', `RFB ${version}: ${types}; ${needs === 'plain' ? 'a user and password are' : 'a password is'} needed (rerun with them to check)`, rfbFacts({ auth: needs }));

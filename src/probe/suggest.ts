@@ -107,7 +107,8 @@ function atenConsoles(o: ProbeOptions, findings: readonly Finding[], web: WebTls
     if (out.length === 0 && j && !j.tls) {
       out.push({ block: 'console', confidence: 'seen', config: { ...base, transport: 'tcp' }, because: `web login OK and a JNLP naming KVM port ${j.kvmPort}, but ATEN was not seen answering there (was that port probed?)` });
     }
-    return out;
+    if (out.length > 0) return out;
+    // Logged in, but neither console proved itself: what the KVM ports showed, below.
   }
   for (const t of tcp) {
     // Another port of this BMC is TLS-only ("KVM SSL" on 5900): the JNLP will name that one, so the plain port must be given.
