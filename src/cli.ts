@@ -6,6 +6,7 @@ import { createLogger } from './log.js';
 import { ipmiCommand, IPMI_USAGE } from './ipmi/ipmi-cli.js';
 import { startGateway } from './main.js';
 import { mediaCommand, powerCommand, POWER_USAGE } from './power/power-cli.js';
+import { probeCommand, PROBE_USAGE } from './probe/probe-command.js';
 import { convertNojavaCommand } from './sources/aten/convert-nojava-command.js';
 import { atenFrameCommand } from './sources/aten/frame-tool.js';
 import { atenReplayCommand } from './sources/aten/replay-tool.js';
@@ -23,7 +24,7 @@ Usage:
       Replay a captured ATEN session (pcap/pcapng or raw BMC stream): every update decoded, per-update counts.
   bmc-gateway convert-nojava [~/.nojava-ipmi-kvmrc.yaml]
       Print nojava-ipmi-kvm hosts as aten servers for the gateway's config.
-${POWER_USAGE}${IPMI_USAGE}  bmc-gateway help
+${POWER_USAGE}${PROBE_USAGE}${IPMI_USAGE}  bmc-gateway help
 `;
 
 /** Commands by name: each returns an exit code, or -1 to keep the process running (serve). */
@@ -36,6 +37,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number> | number> = {
   'aten-frame': (args) => atenFrameCommand(args),
   'aten-replay': (args) => atenReplayCommand(args),
   'convert-nojava': (args) => convertNojavaCommand(args),
+  probe: (args) => probeCommand(args),
   help: () => {
     process.stdout.write(USAGE);
     return 0;

@@ -1,6 +1,7 @@
 import { IpmiError } from '../../protocols/errors.js';
 import { decodeChannelAuthCaps } from '../../protocols/ipmi/channel-auth-caps.js';
 import { decodeChassisStatus } from '../../protocols/ipmi/chassis.js';
+import { decodeDeviceId } from '../../protocols/ipmi/device-id.js';
 import { cipherSuite } from '../../protocols/ipmi/cipher-suites.js';
 import { ClientHandshake } from '../../protocols/ipmi/handshake.js';
 import { passwordKey, type SessionKeys } from '../../protocols/ipmi/keys.js';
@@ -31,7 +32,7 @@ export const IPMI_DECODERS: readonly ((b: Buffer) => unknown)[] = [
   (b) => decodeRmcpPacket(b),
   (b) => decodeRmcpPacket(b, 12),
   (b) => decodeRmcpPacket(b, 16),
-  decodeIpmiResponse, decodeIpmiRequest, decodeChannelAuthCaps, decodeChassisStatus,
+  decodeIpmiResponse, decodeIpmiRequest, decodeChannelAuthCaps, decodeChassisStatus, decodeDeviceId,
   decodeOpenSessionRequest, decodeOpenSessionResponse, decodeRakp1,
   (b) => decodeRakp2(b, 20), (b) => decodeRakp3(b, 32), (b) => decodeRakp4(b, 12),
   decodeSolPacket, decodeActivatePayloadResponse,

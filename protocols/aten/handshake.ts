@@ -47,6 +47,13 @@ export interface AtenHandshakeOptions {
    * the same `receive()` call is fast enough, so it is off by default.
    */
   pipelineClientInit?: boolean;
+  /**
+   * Stop once the 24-byte challenge has been read, sending no credentials: the step then carries
+   * `challenge` and the handshake is over. For `bmc-gateway probe`, which tells an ATEN KVM port
+   * from others without logging in (the real X9-X11 captures in shared/fixtures end at the same
+   * point: the capturing client hung up there too). `username`/`password` are then unused.
+   */
+  stopAtChallenge?: boolean;
 }
 
 export interface AtenHandshakeStep {
@@ -56,6 +63,8 @@ export interface AtenHandshakeStep {
   serverInit?: AtenServerInit;
   /** Bytes that arrived after the ServerInit: the first server messages (feed them to the reader). */
   rest?: Buffer;
+  /** With `stopAtChallenge`: the 24 opaque bytes (a copy); the handshake is over. */
+  challenge?: Buffer;
 }
 
 const enum State {
@@ -85,6 +94,7 @@ export class AtenClientHandshake {
   readonly #credentials: Buffer;
   readonly #clientInit: Buffer;
   readonly #pipeline: boolean;
+  readonly #stopAtChallenge: boolean;
 
   constructor(options: AtenHandshakeOptions) {
     this.#credentials = Buffer.concat([
@@ -93,6 +103,7 @@ export class AtenClientHandshake {
     ]);
     this.#clientInit = Buffer.from([options.shared === false ? 0 : 1]);
     this.#pipeline = options.pipelineClientInit === true;
+    this.#stopAtChallenge = options.stopAtChallenge === true;
   }
 
   get done(): boolean {
@@ -146,6 +157,10 @@ export class AtenClientHandshake {
         }
         case State.Challenge: {
           if (!this.#q.has(ATEN_CHALLENGE_BYTES)) return { send };
+          if (this.#stopAtChallenge) {
+            this.#state = State.Done;
+            return { send, challenge: Buffer.from(this.#q.consume(ATEN_CHALLENGE_BYTES)) };
+          }
           // Opaque and different on every connection (one capture looks like stack memory); unused.
           this.#q.skip(ATEN_CHALLENGE_BYTES);
           send.push(this.#credentials);
@@ -211,4 +226,25 @@ function credentialField(value: string | Uint8Array, field: string): Buffer {
   const out = Buffer.alloc(ATEN_CREDENTIAL_FIELD_BYTES);
   bytes.copy(out);
   return out;
+}
+
+/**
+ * Whether 24 bytes read after choosing security type 16 are a TightVNC capability list rather than
+ * ATEN's opaque challenge. Type 16 is "Tight" in rfbproto ("Tight Security Type"): a real TightVNC
+ * server sends U32 number-of-tunnels, then (with no tunnels) U32 number-of-auth-types and 16-byte
+ * capabilities (U32 code, 4-byte vendor such as "STDV"/"TGHT", 8-byte name such as "VNCAUTH_"). With
+ * one auth type that is also 24 bytes, so the content decides: no tunnels, 1..16 auth types, and a
+ * first capability whose vendor is four capital letters and whose name is printable. ATEN's block is
+ * not that: X9 ones start `abf95fbe`, and the X10/X11 ones that start with four zero bytes carry a
+ * large second word or zeros there (shared/fixtures/aten/handshakes; kelleyk/noVNC's detection
+ * heuristics in notes §2.2 rest on the same difference).
+ */
+export function looksLikeTightCapabilities(block: Uint8Array): boolean {
+  if (block.length < 24) return false;
+  const b = Buffer.from(block.buffer, block.byteOffset, block.length);
+  const authTypes = b.readUInt32BE(4);
+  if (b.readUInt32BE(0) !== 0 || authTypes < 1 || authTypes > 16) return false;
+  const vendor = b.subarray(12, 16).toString('latin1');
+  const name = b.subarray(16, 24).toString('latin1');
+  return /^[A-Z]{4}$/.test(vendor) && /^[\x21-\x7e]{8}$/.test(name);
 }

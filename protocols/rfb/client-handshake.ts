@@ -4,7 +4,7 @@ import { LIMITS } from '../limits.js';
 import { SecurityType } from './constants.js';
 import { decodeDisplayString, peekLengthPrefixed } from './rfb-strings.js';
 import { readServerInit, type ServerInitMessage } from './server-init.js';
-import { PROTOCOL_VERSION_BYTES, clientVersionFor, encodeProtocolVersion, parseProtocolVersion, type RfbVersion } from './version.js';
+import { PROTOCOL_VERSION_BYTES, clientVersionFor, encodeProtocolVersion, parseProtocolVersion, type RfbVersion, type VersionNumber } from './version.js';
 import { chooseSubtype, chooseTlsType, encodePlainCredentials, SUBTYPES, subtypeName, type StartTls, type SubAuth, type TlsMode } from './tls-security.js';
 import { VNC_AUTH_CHALLENGE_BYTES, vncAuthResponse } from './vnc-auth.js';
 
@@ -96,6 +96,10 @@ export class ClientHandshake {
   #startTls: StartTls | undefined;
   /** What follows the TLS handshake. */
   #afterTls: SubAuth | 'security-types' = 'none';
+  #serverVersion: VersionNumber | undefined;
+  #securityTypes: readonly number[] | undefined;
+  #vencryptSubtypes: readonly number[] | undefined;
+  #tlsSecurityTypes: readonly number[] | undefined;
 
   constructor(options: ClientHandshakeOptions) {
     this.#password = options.password;
@@ -108,6 +112,30 @@ export class ClientHandshake {
   /** The version agreed on, once the server's ProtocolVersion has been read. */
   get version(): RfbVersion | undefined {
     return this.#state === 'version' ? undefined : this.#version;
+  }
+
+  /** The version the server's ProtocolVersion offered (e.g. 3.889, or ATEN's 55.8), once read. */
+  get serverVersion(): VersionNumber | undefined {
+    return this.#serverVersion;
+  }
+
+  /**
+   * The security types the server offered (3.7+), or the one it decided on (3.3), once read; kept
+   * after a throw, so a caller that only looks (`bmc-gateway probe`) learns the offer even when none
+   * of it is one we speak.
+   */
+  get securityTypes(): readonly number[] | undefined {
+    return this.#securityTypes;
+  }
+
+  /** The VeNCrypt subtypes the server offered, once read (same use). */
+  get vencryptSubtypes(): readonly number[] | undefined {
+    return this.#vencryptSubtypes;
+  }
+
+  /** Type 18: the second list, inside TLS, once read (empty: straight to SecurityResult). */
+  get tlsSecurityTypes(): readonly number[] | undefined {
+    return this.#tlsSecurityTypes;
   }
 
   /** Takes the next chunk from the server. Keeps a reference to `chunk` until it is consumed. */
@@ -202,7 +230,8 @@ export class ClientHandshake {
     switch (this.#state) {
       case 'version': {
         if (!q.has(PROTOCOL_VERSION_BYTES)) return false;
-        const offered = clientVersionFor(parseProtocolVersion(q.consume(PROTOCOL_VERSION_BYTES)));
+        this.#serverVersion = parseProtocolVersion(q.consume(PROTOCOL_VERSION_BYTES));
+        const offered = clientVersionFor(this.#serverVersion);
         // '3.3' < '3.7' < '3.8' as strings too, so this picks the lower of the two.
         this.#version = offered > this.#maxVersion ? this.#maxVersion : offered;
         send.push(encodeProtocolVersion(this.#version));
@@ -213,7 +242,10 @@ export class ClientHandshake {
         // §7.1.2, 3.7 onwards: U8 number-of-security-types, then that many U8 types.
         if (!q.has(1)) return false;
         if (q.peekUint8(0) === 0) return this.#refused(1, 'security-types');
-        return this.#securityTypeList(send, 'number-of-security-types', (types) => chooseTlsType(types, this.#tls) ?? this.#choose(types));
+        return this.#securityTypeList(send, 'number-of-security-types', (types) => {
+          this.#securityTypes = types;
+          return chooseTlsType(types, this.#tls) ?? this.#choose(types);
+        });
       }
       case 'vencrypt-version': {
         // rfbproto "VeNCrypt": U8 major, U8 minor of the highest version the server speaks; we speak
@@ -247,6 +279,7 @@ export class ClientHandshake {
         if (!q.has(1 + 4 * count)) return false;
         const b = q.consume(1 + 4 * count);
         const offered = Array.from({ length: count }, (_, i) => b.readUInt32BE(1 + 4 * i));
+        this.#vencryptSubtypes = offered;
         const chosen = chooseSubtype(offered, { password: this.#password, user: this.#user });
         const out = Buffer.alloc(4);
         out.writeUInt32BE(chosen);
@@ -273,10 +306,14 @@ export class ClientHandshake {
         if (!q.has(1)) return false;
         if (q.peekUint8(0) === 0) {
           q.skip(1);
+          this.#tlsSecurityTypes = [];
           this.#state = 'security-result';
           return true;
         }
-        return this.#securityTypeList(send, 'TLS.number-of-security-types', (types) => this.#choose(types));
+        return this.#securityTypeList(send, 'TLS.number-of-security-types', (types) => {
+          this.#tlsSecurityTypes = types;
+          return this.#choose(types);
+        });
       }
       case 'security-type-3.3': {
         // §7.1.2, version 3.3: the server decides, one U32 that "may only take the value 0, 1 or 2".
@@ -284,6 +321,7 @@ export class ClientHandshake {
         const type = q.peekUint32BE(0);
         if (type === 0) return this.#refused(4, 'security-type');
         q.skip(4);
+        this.#securityTypes = [type];
         this.#afterSecurityChoice(this.#choose([type]), send);
         return true;
       }

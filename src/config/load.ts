@@ -232,7 +232,7 @@ function consoleCfg(r: ConfigReader, path: Path, raw: unknown, atenTemplates: At
   const type = r.oneOf([...path, 'type'], c.type ?? 'vnc', ['vnc', 'aten', 'openbmc'] as const);
   const host = r.string([...path, 'host'], c.host, { required: true });
   const port = r.integer([...path, 'port'], c.port, { min: 1, max: 65535 }) ?? DEFAULTS.vncPort;
-  const password = r.string([...path, 'password'], c.password, { nonEmpty: false });
+  const password = r.string([...path, 'password'], c.password, { nonEmpty: false, unfilled: 'write the VNC password, or leave the key out for a server without one' });
   const shared = r.boolean([...path, 'shared'], c.shared) ?? true;
   const connectTimeoutMs = r.duration([...path, 'connectTimeout'], c.connectTimeout) ?? DEFAULTS.connectTimeoutMs;
   const encodings = (c.encodings === undefined ? [] : r.array([...path, 'encodings'], c.encodings) ?? []).map((e, i) =>
@@ -241,7 +241,7 @@ function consoleCfg(r: ConfigReader, path: Path, raw: unknown, atenTemplates: At
   const tls = r.oneOf([...path, 'tls'], c.tls, ['prefer', 'require', 'off'] as const) ?? 'prefer';
   const insecureTls = r.boolean([...path, 'insecureTls'], c.insecureTls) ?? false;
   const legacyTls = r.boolean([...path, 'legacyTls'], c.legacyTls) ?? false;
-  const user = r.string([...path, 'user'], c.user);
+  const user = r.string([...path, 'user'], c.user, { unfilled: 'write the user name for VeNCrypt\'s Plain subtypes, or leave the key out' });
   const caPath = r.string([...path, 'ca'], c.ca);
   const ca = caPath === undefined ? undefined : readCaFile(r, [...path, 'ca'], caPath);
   if (tls === 'off' && (insecureTls || caPath !== undefined)) r.problem([...path, 'tls'], 'is "off", so insecureTls and ca would never be used');
@@ -270,7 +270,7 @@ function ipmiCfg(r: ConfigReader, path: Path, raw: unknown): IpmiConfig | undefi
   if (!c) return undefined;
   const host = r.string([...path, 'host'], c.host, { required: true });
   const port = r.integer([...path, 'port'], c.port, { min: 1, max: 65535 }) ?? DEFAULTS.ipmiPort;
-  const user = r.string([...path, 'user'], c.user, { nonEmpty: false }) ?? '';
+  const user = r.string([...path, 'user'], c.user, { nonEmpty: false, unfilled: 'write the IPMI user name ("" for the anonymous user)' }) ?? '';
   const password = r.string([...path, 'password'], c.password, { required: true, nonEmpty: false });
   const kg = r.string([...path, 'kg'], c.kg);
   let cipherSuites: number[] = [17, 3];

@@ -75,7 +75,16 @@ export class ConfigReader {
     return value;
   }
 
-  string(path: Path, value: unknown, opts: { required?: boolean; nonEmpty?: boolean } = {}): string | undefined {
+  /**
+   * `unfilled`: for an optional key whose explicit `null` must not read as "absent" — the value an
+   * operator has still to write (`bmc-gateway probe` and `convert-nojava` print null for every
+   * secret); the text says what to write.
+   */
+  string(path: Path, value: unknown, opts: { required?: boolean; nonEmpty?: boolean; unfilled?: string } = {}): string | undefined {
+    if (value === null && opts.unfilled !== undefined) {
+      this.problem(path, `is null: ${opts.unfilled}`);
+      return undefined;
+    }
     if (value === undefined || value === null) {
       if (opts.required) this.problem(path, 'is required');
       return undefined;

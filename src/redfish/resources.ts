@@ -16,6 +16,12 @@ export interface ServiceRoot {
   readonly sessionService: string | undefined;
   /** `Links.Sessions`: where POST /Sessions logs in (ServiceRoot schema: required when sessions exist). */
   readonly sessions: string | undefined;
+  /** Who made it: `Vendor` and `Product` (ServiceRoot v1_5+), the `Oem` keys; for `bmc-gateway probe`. */
+  readonly vendor: string | undefined;
+  readonly product: string | undefined;
+  readonly oem: readonly string[];
+  /** `Links.ManagerProvidingService` (v1_15+; bmcweb sends it, always `/redfish/v1/Managers/bmc`). */
+  readonly managerProvidingService: string | undefined;
 }
 
 /**
@@ -35,6 +41,10 @@ export function parseServiceRoot(body: unknown, where: string): ServiceRoot {
     systems: optLink(body, 'Systems', what),
     sessionService: optLink(body, 'SessionService', what),
     sessions: links ? optLink(links, 'Sessions', `${what}.Links`) : undefined,
+    vendor: optString(body, 'Vendor', what),
+    product: optString(body, 'Product', what),
+    oem: Object.keys(optObject(body, 'Oem', what) ?? {}).filter((k) => !k.startsWith('@')).slice(0, 16).map((k) => k.slice(0, 64)),
+    managerProvidingService: links ? optLink(links, 'ManagerProvidingService', `${what}.Links`) : undefined,
   };
 }
 

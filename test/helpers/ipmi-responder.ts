@@ -28,6 +28,12 @@ export interface ResponderOptions {
   readonly suites?: readonly number[];
   /** A BMC key: announced in auth caps, keys SIK instead of the password (IPMI v2.0 §13.31). */
   readonly kg?: Buffer;
+  /**
+   * The user's highest privilege (2 USER, 3 OPERATOR, 4 ADMINISTRATOR; default 4): a RAKP1 asking for
+   * more gets RAKP2 status 0x0A "unauthorized role or privilege level requested" (§13.20, table
+   * 13-15), as real BMCs answer. ipmi_sim grants whatever is asked.
+   */
+  readonly maxPrivilege?: number;
 }
 
 /** Fault injection for session-behaviour tests; change the fields while the responder runs. */
@@ -242,6 +248,7 @@ export async function startIpmiResponder(o: ResponderOptions): Promise<IpmiRespo
           const rakp2 = (status: number, code: Buffer = Buffer.alloc(0), rc: Buffer = Buffer.alloc(16)) =>
             setup(PayloadType.RAKP2, encodeRakp2({ tag: m.tag, status, consoleSessionId: p.sidm, rc, bmcGuid: GUID, keyExchangeAuthCode: code }), rinfo);
           if (m.userName.toString() !== o.user) return rakp2(0x0d);
+          if ((m.role & 0x0f) > (o.maxPrivilege ?? 4)) return rakp2(0x0a);
           Object.assign(p, { rm: Buffer.from(m.rm), rc: randomBytes(16), role: m.role, userName: Buffer.from(m.userName) });
           const ctx = contextOf(p);
           return rakp2(0, rakp2AuthCode(ctx, kuid), p.rc);

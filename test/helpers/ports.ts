@@ -56,3 +56,11 @@ export async function freeVncDisplay(exclude: ReadonlySet<number> = new Set()): 
   }
   throw new Error(`no free VNC display in ${MIN_TEST_VNC_DISPLAY}..${MAX_TEST_VNC_DISPLAY} on 127.0.0.1`);
 }
+
+/**
+ * A loopback port nothing listens on right now (bound by the kernel, then closed): for a probe or a
+ * client that must meet "connection refused". Another process may take it meanwhile, rarely.
+ */
+export async function closedPort(host = '127.0.0.1'): Promise<number> {
+  return freePort(host);
+}

@@ -21,8 +21,11 @@ export interface SimulatorWebOptions {
   requiredExtraFields?: Record<string, string>;
   /** Which JNLP URL names answer (default both ikvm and man_ikvm). */
   jnlpUrlNames?: string[];
-  /** Emit the TLS-era 10-argument JNLP (argument 8 = "1", port in argument 9). */
-  tlsJnlp?: boolean;
+  /**
+   * Emit the TLS-era 10-argument JNLP (argument 8 = "1", the TLS port in argument 9, the plaintext
+   * port in argument 4): `true` names 63630 and the KVM port, or give both ports.
+   */
+  tlsJnlp?: boolean | { tlsPort: number; plainPort: number };
   /** Set the session from JavaScript in the body instead of Set-Cookie (nojava-ipmi-kvm's case). */
   cookieInBody?: boolean;
   /**
@@ -124,8 +127,9 @@ export class AtenSimulatorWeb {
         return;
       }
       const c = this.kvm.issueCredentials();
-      const args = this.options.tlsJnlp
-        ? ['127.0.0.1', c.user, c.password, 'null', '63630', '623', '2', '0', '1', String(this.kvm.port)]
+      const tlsPorts = this.options.tlsJnlp === true ? { plainPort: 63630, tlsPort: this.kvm.port } : this.options.tlsJnlp || undefined;
+      const args = tlsPorts
+        ? ['127.0.0.1', c.user, c.password, 'null', String(tlsPorts.plainPort), '623', '2', '0', '1', String(tlsPorts.tlsPort)]
         : ['127.0.0.1', c.user, c.password, 'null', String(this.kvm.port), '623', '2', '0'];
       const xml = `<?xml version="1.0" encoding="UTF-8"?>
 <jnlp spec="1.0+" codebase="https://127.0.0.1:${this.port}/">
@@ -138,6 +142,12 @@ ${args.map((a) => `    <argument>${a.replace(/&/g, '&amp;').replace(/</g, '&lt;'
 </jnlp>
 `;
       res.writeHead(200, { 'content-type': 'application/x-java-jnlp-file' }).end(xml);
+      return;
+    }
+    if (req.method === 'GET' && url.pathname === '/') {
+      // The login page: a form posting name/pwd to /cgi/login.cgi, the endpoint every public client
+      // logs in at (notes §6.1). Its look differs between firmware generations; the form is what matters.
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<html><head><title>IPMI login</title></head><body><form name="form1" action="/cgi/login.cgi" method="post"><input type="text" name="name"><input type="password" name="pwd"><input type="submit" value="login"></form></body></html>');
       return;
     }
     if (req.method === 'GET' && url.pathname === '/cgi/logout.cgi') {

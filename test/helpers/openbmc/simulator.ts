@@ -157,7 +157,13 @@ export class OpenBmcSimulator {
     const json = (status: number, body: unknown, headers: Record<string, string | string[]> = {}) =>
       res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
     if (req.method === 'GET' && (path === '/redfish/v1' || path === '/redfish')) {
-      json(200, { '@odata.id': '/redfish/v1', '@odata.type': '#ServiceRoot.v1_15_0.ServiceRoot', Id: 'RootService', Name: 'Root Service', RedfishVersion: '1.17.0', SessionService: { '@odata.id': '/redfish/v1/SessionService' }, Links: { Sessions: { '@odata.id': '/redfish/v1/SessionService/Sessions' } } });
+      // The links bmcweb's root carries (redfish-core/lib/service_root.hpp): its manager is always "bmc".
+      json(200, {
+        '@odata.id': '/redfish/v1', '@odata.type': '#ServiceRoot.v1_15_0.ServiceRoot', Id: 'RootService', Name: 'Root Service', RedfishVersion: '1.17.0',
+        SessionService: { '@odata.id': '/redfish/v1/SessionService' }, Systems: { '@odata.id': '/redfish/v1/Systems' }, Managers: { '@odata.id': '/redfish/v1/Managers' },
+        Chassis: { '@odata.id': '/redfish/v1/Chassis' },
+        Links: { Sessions: { '@odata.id': '/redfish/v1/SessionService/Sessions' }, ManagerProvidingService: { '@odata.id': '/redfish/v1/Managers/bmc' } },
+      });
       return;
     }
     if (req.method === 'POST' && path === '/redfish/v1/SessionService/Sessions') {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AtenClientHandshake, type AtenHandshakeStep } from '../../../../protocols/aten/handshake.js';
+import { AtenClientHandshake, looksLikeTightCapabilities, type AtenHandshakeStep } from '../../../../protocols/aten/handshake.js';
 import { AtenError, ProtocolError } from '../../../../protocols/errors.js';
 import { prng, splits } from '../../../helpers/aten/feed.js';
 
@@ -126,5 +126,50 @@ describe('AtenClientHandshake', () => {
         expect(e).toBeInstanceOf(ProtocolError);
       }
     }
+  });
+});
+
+describe('AtenClientHandshake with stopAtChallenge (bmc-gateway probe: no credentials sent)', () => {
+  for (const banner of ['RFB 003.008\n', 'RFB 055.008\n']) {
+    it(`${JSON.stringify(banner)}: echoes the banner, chooses 16, hands over the 24-byte block, sends nothing more (every split)`, () => {
+      const bytes = serverBytes(banner);
+      for (const { name, chunks } of splits(bytes)) {
+        const hs = new AtenClientHandshake({ username: '', password: '', stopAtChallenge: true });
+        const sent: Buffer[] = [];
+        let got: Buffer | undefined;
+        for (const c of chunks) {
+          const step = hs.receive(c);
+          sent.push(...step.send);
+          if (step.challenge) {
+            got = step.challenge;
+            break;
+          }
+        }
+        expect(Buffer.concat(sent).equals(Buffer.concat([Buffer.from(banner, 'latin1'), Buffer.from([16])])), name).toBe(true);
+        expect(got?.equals(challenge), name).toBe(true);
+        expect(hs.done).toBe(true);
+        expect(() => hs.receive(Buffer.from([0]))).toThrow(AtenError);
+      }
+    });
+  }
+});
+
+describe('looksLikeTightCapabilities: a TightVNC capability list after type 16, not ATEN\'s block', () => {
+  /** rfbproto "Tight Security Type": U32 tunnels, U32 auth types, then 16-byte capabilities (code, vendor, name). */
+  const tight = (authTypes: number, vendor: string, name: string) =>
+    Buffer.concat([Buffer.from([0, 0, 0, 0, 0, 0, 0, authTypes]), Buffer.from([0, 0, 0, 2]), Buffer.from(vendor, 'latin1'), Buffer.from(name, 'latin1')]);
+
+  it('TightVNC: no tunnels, one auth type STDV VNCAUTH_ (or TGHT ULGNAUTH)', () => {
+    expect(looksLikeTightCapabilities(tight(1, 'STDV', 'VNCAUTH_'))).toBe(true);
+    expect(looksLikeTightCapabilities(tight(2, 'TGHT', 'ULGNAUTH'))).toBe(true);
+  });
+
+  it("ATEN's blocks are not: the live HTML5 capture, X9 (abf95fbe…), X10 (00000000 1c3e0100…), X10SLL (all zero)", () => {
+    expect(looksLikeTightCapabilities(challenge)).toBe(false);
+    for (const hex of ['abf95fbe301e0200e0a50000846cdabe00004b40d82d0100', '000000001c3e010040000000100bf04160ed0100100bf041', '0'.repeat(48)]) {
+      expect(looksLikeTightCapabilities(Buffer.from(hex, 'hex')), hex).toBe(false);
+    }
+    expect(looksLikeTightCapabilities(tight(1, 'STDV', 'VNCAUTH_').subarray(0, 23))).toBe(false);
+    expect(looksLikeTightCapabilities(tight(1, 'st1v', 'VNCAUTH_'))).toBe(false);
   });
 });

@@ -278,3 +278,62 @@ describe('ClientHandshake fuzz', () => {
     }
   });
 });
+
+describe('ClientHandshake: what the server offered, kept after a refusal (for bmc-gateway probe)', () => {
+  /** Feeds `data` in `chunks` (any split) and returns the handshake, whether it finished or threw. */
+  const observe = (options: ClientHandshakeOptions) => (chunks: Buffer[]) => {
+    const hs = new ClientHandshake(options);
+    try {
+      for (const c of chunks) if (hs.receive(c).serverInit) break;
+    } catch (err) {
+      if (!(err instanceof RfbError)) throw err;
+    }
+    return { version: hs.serverVersion, types: hs.securityTypes };
+  };
+
+  it('nothing before the banner is whole; the banner as offered (3.889, ATEN 55.8), then the list', () => {
+    expect(observe({ shared: true })([Buffer.from(V38.slice(0, 11), 'latin1')])).toEqual({ version: undefined, types: undefined });
+    expect(sameForEverySplit(bytes('RFB 003.889\n', [2, 1, 2]), observe({ shared: true }))).toEqual({ version: { major: 3, minor: 889 }, types: [1, 2] });
+    expect(sameForEverySplit(bytes('RFB 055.008\n'), observe({ shared: true }))).toEqual({ version: { major: 55, minor: 8 }, types: undefined });
+  });
+
+  it('the list survives the throw when none of it is ours (ATEN [16]) or a password is missing', () => {
+    expect(sameForEverySplit(bytes(V38, [1, 16]), observe({ shared: true }))).toEqual({ version: { major: 3, minor: 8 }, types: [16] });
+    expect(sameForEverySplit(bytes(V38, [2, 2, 19]), observe({ shared: true }))).toEqual({ version: { major: 3, minor: 8 }, types: [2, 19] });
+  });
+
+  it('VeNCrypt (tls prefer): the subtypes survive the refusal for want of a password', () => {
+    const observeVencrypt = (chunks: Buffer[]) => {
+      const hs = new ClientHandshake({ shared: true, tls: 'prefer' });
+      try {
+        for (const c of chunks) hs.receive(c);
+      } catch (err) {
+        if (!(err instanceof RfbError)) throw err;
+      }
+      return { types: hs.securityTypes, subtypes: hs.vencryptSubtypes };
+    };
+    // rfbproto "VeNCrypt": version 0.2, ack 0, U8 count, U32 subtypes (TLSVnc 258, X509Vnc 261).
+    expect(sameForEverySplit(bytes(V38, [1, 19], [0, 2], [0], [2], u32(258), u32(261)), observeVencrypt)).toEqual({ types: [19], subtypes: [258, 261] });
+  });
+
+  it('type 18: the list inside TLS (empty: straight to SecurityResult)', () => {
+    const inner = (list: number[]) => {
+      const hs = new ClientHandshake({ shared: true, tls: 'prefer' });
+      expect(hs.receive(bytes(V38, [1, 18])).startTls).toMatchObject({ securityType: 18 });
+      hs.tlsEstablished();
+      try {
+        hs.receive(bytes(list));
+      } catch (err) {
+        if (!(err instanceof RfbError)) throw err;
+      }
+      return hs.tlsSecurityTypes;
+    };
+    expect(inner([0])).toEqual([]);
+    expect(inner([2, 1, 2])).toEqual([1, 2]);
+    expect(inner([1, 2])).toEqual([2]);
+  });
+
+  it('3.3: the type the server decided on', () => {
+    expect(sameForEverySplit(bytes(V33, u32(2)), observe({ shared: true }))).toEqual({ version: { major: 3, minor: 3 }, types: [2] });
+  });
+});

@@ -101,6 +101,15 @@ sessions: { idleTimeout: "5 minutes" }
     expect(c.servers[0]!.ipmi!.cipherSuites).toEqual([2]);
   });
 
+  it('an explicit null is a value left to fill in (what probe and convert-nojava print), not "absent", for the VNC password and user and the IPMI user', () => {
+    expect(problems(GOOD.replace('password: "secret"', 'password: null'))).toEqual([expect.stringMatching(/^servers\[0\]\.console\.password: is null: write the VNC password, or leave the key out/)]);
+    expect(parseConfig(GOOD.replace(', password: "secret"', ''), 't').servers[0]!.console).toMatchObject({ password: undefined });
+    expect(problems(GOOD.replace('password: "secret"', 'password: "secret", user: null'))).toEqual([expect.stringMatching(/console\.user: is null: write the user name for VeNCrypt's Plain subtypes/)]);
+    const ipmi = `servers:\n  - id: a\n    ipmi: { host: h, user: null, password: p }\n`;
+    expect(problems(ipmi)).toEqual([expect.stringMatching(/^servers\[0\]\.ipmi\.user: is null: write the IPMI user name \(\"\" for the anonymous user\)/)]);
+    expect(parseConfig(ipmi.replace('user: null, ', ''), 't').servers[0]!.ipmi!.user).toBe('');
+  });
+
   it('reports YAML syntax errors and duplicate keys', () => {
     expect(problems('listen: [')[0]).toMatch(/YAML syntax/);
     expect(problems('listen: "a:1"\nlisten: "b:2"\n')[0]).toMatch(/YAML syntax.*unique/i);

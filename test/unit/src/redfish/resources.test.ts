@@ -13,7 +13,11 @@ describe('Redfish resources', () => {
   it('the service root: Links.Sessions, Systems; not Redfish → GW_ERR_NOT_REDFISH', () => {
     expect(parseServiceRoot({ RedfishVersion: '1.6.0', Systems: { '@odata.id': '/redfish/v1/Systems' }, Links: { Sessions: { '@odata.id': '/redfish/v1/SessionService/Sessions' } } }, 'https://bmc')).toEqual({
       redfishVersion: '1.6.0', systems: '/redfish/v1/Systems', sessionService: undefined, sessions: '/redfish/v1/SessionService/Sessions',
+      vendor: undefined, product: undefined, oem: [], managerProvidingService: undefined,
     });
+    // bmcweb's root (redfish-core/lib/service_root.hpp) and a vendor's, for the probe.
+    expect(parseServiceRoot({ RedfishVersion: '1.17.0', Links: { ManagerProvidingService: { '@odata.id': '/redfish/v1/Managers/bmc' } } }, 'x').managerProvidingService).toBe('/redfish/v1/Managers/bmc');
+    expect(parseServiceRoot({ RedfishVersion: '1.11.0', Vendor: 'Dell', Product: 'Integrated Dell Remote Access Controller', Oem: { '@odata.type': 'x', Dell: {} } }, 'x')).toMatchObject({ vendor: 'Dell', product: 'Integrated Dell Remote Access Controller', oem: ['Dell'] });
     expect(parseServiceRoot({ '@odata.type': '#ServiceRoot.v1_0_0.ServiceRoot' }, 'x').systems).toBeUndefined();
     for (const notRoot of [null, [], 'html', { hello: 'world' }, { '@odata.type': '#Manager.v1_0_0.Manager' }]) {
       expect(() => parseServiceRoot(notRoot, 'https://bmc')).toThrow(expect.objectContaining({ code: 'GW_ERR_NOT_REDFISH' }));
