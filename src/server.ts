@@ -22,6 +22,7 @@ import { redactUrl, type Logger } from './log.js';
 import { Metrics } from './metrics/metrics.js';
 import { SessionRegistry } from './session/registry.js';
 import { TicketStore } from './session/tickets.js';
+import { defaultJavaConfig, JavaViewers, needsJava } from './sources/jnlp/java-viewers.js';
 
 export interface Gateway {
   app: FastifyInstance;
@@ -57,7 +58,10 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
   await app.register(fastifyWebsocket, { options: { maxPayload: 4 * 1024 * 1024, perMessageDeflate: false } });
 
   const metrics = new Metrics();
-  const registry = new SessionRegistry(config, log, metrics);
+  // Java viewers only when some console needs them; at start they clear what a crashed run left.
+  const java = needsJava(config) ? new JavaViewers(config.java ?? defaultJavaConfig(), config.listen, log) : undefined;
+  await java?.start();
+  const registry = new SessionRegistry(config, log, metrics, { java });
   const tickets = new TicketStore(config.sessions.urlTtlMs);
   const auth = new Authenticator(config);
   const consoles = new ConsoleService({ config, registry, tickets, log, metrics });
@@ -99,6 +103,7 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
     async close() {
       registry.closeAll('the gateway is shutting down');
       for (const c of ctx.onClose) await c();
+      await java?.close(); // every sandbox is removed before the process goes
       // After every kind of session (consoles, SOL) has ended: give their close URL calls up to 3 s.
       await registry.closeNotifier.drain(3000);
       tickets.close();

@@ -7,6 +7,8 @@ import { readRecordingConfig } from '../recording/recording-config.js';
 import { readMediaConfig, readPowerProtocol, readRedfishConfig } from '../redfish/redfish-config.js';
 import { readAtenConsole, readAtenTemplates, type AtenTemplates } from '../sources/aten/aten-config.js';
 import { readOpenBmcConsole } from '../sources/openbmc/openbmc-config.js';
+import { readJavaConfig } from '../sources/jnlp/java-config.js';
+import { readJnlpConsole } from '../sources/jnlp/jnlp-config.js';
 import type { ConsoleConfig, GatewayConfig, IpmiConfig, OperatorConfig, ServerConfig, TokenConfig } from './types.js';
 
 export const DEFAULTS = Object.freeze({
@@ -61,7 +63,7 @@ export function parseConfig(text: string, source: string, overrides: { listen?: 
 const TOP_KEYS = ['listen', 'publicUrl', 'tokens', 'operators', 'servers', 'sessions', 'log', 'atenTemplates'] as const;
 
 export function validate(r: ConfigReader, raw: unknown, source: string | undefined, overrides: { listen?: string } = {}): GatewayConfig | undefined {
-  const top = r.object([], raw, [...TOP_KEYS, 'dispatch', 'recording', 'media']);
+  const top = r.object([], raw, [...TOP_KEYS, 'dispatch', 'recording', 'media', 'java']);
   if (!top) return undefined;
 
   const listenText = overrides.listen ?? r.string(['listen'], top.listen) ?? DEFAULTS.listen;
@@ -124,6 +126,7 @@ export function validate(r: ConfigReader, raw: unknown, source: string | undefin
   const dispatch = top.dispatch === undefined ? undefined : readDispatchConfig(r, ['dispatch'], top.dispatch);
   const recording = readRecordingConfig(r, ['recording'], top.recording);
   const media = readMediaConfig(r, ['media'], top.media);
+  const java = readJavaConfig(r, ['java'], top.java);
 
   if (r.problems.length > 0 || !listen || !publicUrl) return undefined;
   return deepFreeze({
@@ -136,6 +139,7 @@ export function validate(r: ConfigReader, raw: unknown, source: string | undefin
     ...(dispatch ? { dispatch } : {}),
     ...(recording ? { recording } : {}),
     ...(media ? { media } : {}),
+    java,
     log: { level },
     source,
   });
@@ -178,9 +182,10 @@ function server(r: ConfigReader, path: Path, raw: unknown, atenTemplates: AtenTe
 function consoleCfg(r: ConfigReader, path: Path, raw: unknown, atenTemplates: AtenTemplates): ConsoleConfig | undefined {
   if (raw !== null && typeof raw === 'object' && (raw as { type?: unknown }).type === 'aten') return readAtenConsole(r, path, raw as Record<string, unknown>, atenTemplates);
   if (raw !== null && typeof raw === 'object' && (raw as { type?: unknown }).type === 'openbmc') return readOpenBmcConsole(r, path, raw as Record<string, unknown>);
+  if (raw !== null && typeof raw === 'object' && (raw as { type?: unknown }).type === 'jnlp') return readJnlpConsole(r, path, raw as Record<string, unknown>, atenTemplates);
   const c = r.object(path, raw, ['type', 'host', 'port', 'password', 'shared', 'connectTimeout', 'encodings', 'tls', 'insecureTls', 'legacyTls', 'ca', 'user']);
   if (!c) return undefined;
-  const type = r.oneOf([...path, 'type'], c.type ?? 'vnc', ['vnc', 'aten', 'openbmc'] as const);
+  const type = r.oneOf([...path, 'type'], c.type ?? 'vnc', ['vnc', 'aten', 'openbmc', 'jnlp'] as const);
   const host = r.string([...path, 'host'], c.host, { required: true });
   const port = r.integer([...path, 'port'], c.port, { min: 1, max: 65535 }) ?? DEFAULTS.vncPort;
   const password = r.string([...path, 'password'], c.password, { nonEmpty: false });

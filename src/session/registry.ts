@@ -3,6 +3,7 @@ import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { createSource } from '../sources/index.js';
+import type { JavaViewers } from '../sources/jnlp/java-viewers.js';
 import { CloseNotifier } from './close-notifier.js';
 import { Session, type SessionHooks } from './session.js';
 
@@ -22,9 +23,12 @@ export class SessionRegistry {
   readonly closeNotifier: CloseNotifier;
   readonly #extraHooks: SessionHooks[] = [];
   readonly #created: ((s: Session) => void)[] = [];
+  /** Java viewers (`jnlp` consoles, `fallback: jnlp`), when the configuration has any. */
+  readonly java: JavaViewers | undefined;
 
-  constructor(config: GatewayConfig, log: Logger, metrics: Metrics) {
+  constructor(config: GatewayConfig, log: Logger, metrics: Metrics, opts: { java?: JavaViewers | undefined } = {}) {
     this.#config = config;
+    this.java = opts.java;
     this.#log = log;
     this.#metrics = metrics;
     this.closeNotifier = new CloseNotifier({ log, attempts: config.sessions.closeUrlAttempts, timeoutMs: config.sessions.closeUrlTimeoutMs });
@@ -57,7 +61,7 @@ export class SessionRegistry {
     const s = this.#config.sessions;
     const session = new Session({
       server,
-      source: createSource(server.console, this.#log, s),
+      source: createSource(server.console, this.#log, s, { serverId: server.id, java: this.java }),
       log: this.#log,
       limits: { idleTimeoutMs: s.idleTimeoutMs, inputIdleTimeoutMs: s.inputIdleTimeoutMs, inputIdleWarningMs: s.inputIdleWarningMs, maxLifetimeMs: s.maxLifetimeMs },
       closeUrl: opts.closeUrl,
