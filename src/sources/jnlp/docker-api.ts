@@ -133,6 +133,12 @@ export class DockerApi {
     return json ?? [];
   }
 
+  /** `docker inspect`: the container's settings and state. */
+  async inspect(id: string): Promise<Record<string, unknown>> {
+    const { json } = await this.#call<Record<string, unknown>>('GET', `/containers/${id}/json`);
+    return json ?? {};
+  }
+
   /** The container's memory use (cgroup), for the benchmark. */
   async memoryUsage(id: string): Promise<number | undefined> {
     const { json } = await this.#call<{ memory_stats?: { usage?: number; stats?: { inactive_file?: number; total_inactive_file?: number } } }>('GET', `/containers/${id}/stats?stream=false`);

@@ -9,8 +9,8 @@ import { selfSignedCertificate } from '../aten/self-signed.js';
  */
 export class JnlpWebServer {
   readonly requests: { path: string; authorized: boolean }[] = [];
-  /** The JNLP is made per request (`codebase` is this server's base URL). */
-  jnlp: (base: string) => string = () => '';
+  /** JNLPs by name (`/app/<name>.jnlp`), made per request from this server's base URL. */
+  readonly jnlps = new Map<string, (base: string) => string>();
   readonly files = new Map<string, Buffer>();
   #server: Server | undefined;
 
@@ -20,8 +20,8 @@ export class JnlpWebServer {
     return `https://127.0.0.1:${(this.#server!.address() as AddressInfo).port}/`;
   }
 
-  get jnlpUrl(): string {
-    return `${this.base}app/viewer.jnlp`;
+  jnlpUrl(name = 'viewer'): string {
+    return `${this.base}app/${name}.jnlp`;
   }
 
   /** How often `path` was fetched with good credentials. */
@@ -40,8 +40,10 @@ export class JnlpWebServer {
         res.writeHead(401, { 'www-authenticate': 'Basic realm="BMC"' }).end('authorization required');
         return;
       }
-      if (path === '/app/viewer.jnlp') {
-        res.writeHead(200, { 'content-type': 'application/x-java-jnlp-file' }).end(this.jnlp(this.base));
+      const jnlp = /^\/app\/([a-z0-9-]+)\.jnlp$/.exec(path);
+      const make = jnlp ? this.jnlps.get(jnlp[1]!) : undefined;
+      if (make) {
+        res.writeHead(200, { 'content-type': 'application/x-java-jnlp-file' }).end(make(this.base));
         return;
       }
       const file = this.files.get(path);
