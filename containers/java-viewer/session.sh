@@ -29,9 +29,12 @@ if [ "$mode" = stdin ]; then
   mkdir -p "$dir" && tar -x -f - -C "$dir" --no-same-owner || { say "error cannot unpack the session files from stdin"; exit 65; }
 fi
 
-# Children die with this script even when it is SIGKILLed (prctl PR_SET_PDEATHSIG through setpriv,
-# util-linux): a gateway killed hard leaves no viewer behind in the process runtime.
-if command -v setpriv >/dev/null 2>&1; then run() { setpriv --pdeathsig KILL -- "$@"; }; else run() { "$@"; }; fi
+# `run PROGRAM … &` starts a child that dies with this script even when the script is SIGKILLed
+# (prctl PR_SET_PDEATHSIG through setpriv, util-linux): a gateway killed hard leaves no viewer
+# behind in the process runtime. The background subshell execs it, so the program is this script's
+# own child ($! is its pid) and no subshell without the death signal stands in between. Only ever
+# call it with `&`.
+if command -v setpriv >/dev/null 2>&1; then run() { exec setpriv --pdeathsig KILL -- "$@"; }; else run() { exec "$@"; }; fi
 export XAUTHORITY="$dir/Xauthority" HOME="$dir/home" LANG=C.UTF-8
 mkdir -p "$HOME"
 pids=''

@@ -44,6 +44,11 @@ export class JavaViewers {
     } catch (e) {
       this.#log.warn({ event: 'java-unavailable', err: (e as Error).message, runtime: this.runtime.kind }, 'cannot look for Java sandboxes of an earlier run');
     }
+    try {
+      await this.runtime.check();
+    } catch (e) {
+      this.#log.warn({ event: 'java-unavailable', err: (e as Error).message, runtime: this.runtime.kind }, 'Java consoles cannot open until this is fixed');
+    }
   }
 
   /** Takes one of java.maxSessions places; call the returned function once the sandbox is gone. */

@@ -68,8 +68,9 @@ interface Element {
 export function readJnlpDocument(text: string, documentUrl: URL): JnlpDocument {
   const root = parseXml(text);
   if (root.name !== 'jnlp') throw new JnlpDocumentError(`the root element is <${root.name}>, not <jnlp>`, 'malformed');
-  const codebase = resolve(root.attributes.codebase ?? '', documentUrl, 'jnlp codebase');
-  // A codebase names a directory: "http://h/app" and "http://h/app/" mean the same (JSR-56 §3.2.1).
+  // No codebase: hrefs are relative to the JNLP's own folder. A codebase names a folder:
+  // "http://h/app" and "http://h/app/" mean the same (JSR-56 §3.2.1).
+  const codebase = resolve(root.attributes.codebase ?? '.', documentUrl, 'jnlp codebase');
   if (!codebase.pathname.endsWith('/')) codebase.pathname += '/';
 
   for (const unsupported of ['applet-desc', 'installer-desc', 'component-desc'] as const) {

@@ -70,6 +70,8 @@ async function fetchBytes(dispatcher: Dispatcher, url: URL, headers: Record<stri
     if (/TIMEOUT|AbortError|TimeoutError/i.test(code)) throw new GatewayError('GW_ERR_BMC_TIMEOUT', `${url.origin} did not answer within ${timeoutMs} ms`, { cause: e });
     throw new GatewayError('GW_ERR_BMC_UNREACHABLE', `cannot reach ${url.origin}: ${(e as Error).message}`, { cause: e });
   }
+  // A body we stop reading must not become an unhandled 'error' (undici's BodyReadable emits AbortError on destroy).
+  res.body.on('error', () => {});
   if (res.statusCode !== 200) {
     res.body.destroy();
     if (res.statusCode === 401 || res.statusCode === 403) throw new GatewayError('GW_ERR_BMC_AUTH_FAILED', `${url.origin}${url.pathname} refused the configured credentials (HTTP ${res.statusCode})`);

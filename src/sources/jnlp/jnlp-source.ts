@@ -163,13 +163,13 @@ export class JnlpSource implements Source {
     this.#sandbox = undefined;
     this.#origin = undefined;
     this.#release = undefined;
-    // Remove the sandbox first, then end the web session (a web logout can end the viewer's KVM
-    // session on the BMC), then give back the java.maxSessions place.
+    // Remove the sandbox first and give back its java.maxSessions place, then end the web session
+    // (a web logout can end the viewer's KVM session on the BMC).
     void (async () => {
       const sb = sandbox ?? (await starting?.catch(() => undefined));
       if (sb) await this.#o.java.stop(sb);
-      await origin?.close().catch(() => {});
       release?.();
+      await origin?.close().catch(() => {});
     })();
   }
 

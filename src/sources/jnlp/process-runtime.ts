@@ -100,7 +100,6 @@ export class ProcessRuntime implements SandboxRuntime {
       env: { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8' },
     });
     const pid = child.pid;
-    const pidFile = join(this.#root, `${spec.id}.pid`);
     const kill = () => {
       if (pid !== undefined && child.exitCode === null && child.signalCode === null) {
         try {
@@ -115,7 +114,6 @@ export class ProcessRuntime implements SandboxRuntime {
       kill();
       await gone;
       await rm(dir, { recursive: true, force: true });
-      await rm(pidFile, { force: true });
     });
     child.stdout!.on('data', (c: Buffer) => sandbox.stdout(c));
     child.stderr!.on('data', (c: Buffer) => sandbox.stderr(c));
@@ -129,9 +127,7 @@ export class ProcessRuntime implements SandboxRuntime {
       }
       sandbox.exited(code ?? (signal ? 128 + (osConstants.signals[signal] ?? 0) : undefined));
       void rm(dir, { recursive: true, force: true });
-      void rm(pidFile, { force: true });
     });
-    if (pid !== undefined) await writeFile(pidFile, `${pid}\n`, { mode: 0o600 });
     this.#log.info({ event: 'java-process-started', pid, sandbox: spec.id, server: spec.serverId, user: account ? this.#user : undefined }, 'Java sandbox processes started');
     return sandbox;
   }
@@ -143,27 +139,24 @@ export class ProcessRuntime implements SandboxRuntime {
     } catch {
       return 0;
     }
-    let removed = 0;
-    for (const name of entries) {
-      const path = join(this.#root, name);
-      if (name.endsWith('.pid')) {
-        const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-        const dir = join(this.#root, name.slice(0, -4));
-        // Only a process group whose leader still runs session.sh for that folder (pids are reused).
-        const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
-        if (Number.isInteger(pid) && pid > 1 && cmdline.includes(dir)) {
-          try {
-            process.kill(-pid, 'SIGKILL');
-          } catch {
-            // gone meanwhile
-          }
-        }
-        removed++;
-        this.#log.warn({ event: 'java-process-leftover', pid, dir }, 'removed a Java sandbox left by an earlier run');
-      }
-      await rm(path, { recursive: true, force: true });
+    const dirs = entries.map((n) => join(this.#root, n));
+    // Whatever still runs for one of those folders (pids are reused: matched by command line, not pid file).
+    const pids: number[] = [];
+    for (const pid of await readdir('/proc')) {
+      if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+      const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
+      if (cmdline.some((arg) => dirs.some((d) => arg === d || arg.startsWith(`${d}/`) || arg.startsWith(`@${d}/`)))) pids.push(Number(pid));
     }
-    return removed;
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
+    if (dirs.length > 0) this.#log.warn({ event: 'java-process-leftover', dirs: dirs.length, processes: pids.length }, 'removed Java sandboxes left by an earlier run');
+    return dirs.length;
   }
 }
 

@@ -53,6 +53,40 @@ export interface JavaSceneOptions {
   recording?: Record<string, unknown>;
 }
 
+export const VIEWER_JAR_PATH = '/app/jars/test-viewer.jar';
+
+/**
+ * The HTTPS server with Basic auth that serves the test viewer's JNLPs and jars: `viewer` (reporting
+ * to `reports`), `hidden` (never shows a window), `applet`, `broken` (not XML), `not-a-jar`.
+ */
+export async function startViewerWeb(reports: ViewerReportServer, size = '640x480'): Promise<JnlpWebServer> {
+  const jars = await testViewerJars();
+  const web = new JnlpWebServer(JNLP_USER, JNLP_PASSWORD);
+  await web.listen();
+  web.files.set(VIEWER_JAR_PATH, jars.viewer);
+  web.files.set('/app/jars/natives-linux.jar', jars.natives);
+  const viewerJnlp = (props: Record<string, string> = {}) => (base: string) =>
+    testViewerJnlp({
+      // The codebase names another host, as a BMC behind NAT does: jars still come from the JNLP's origin.
+      codebase: `${base.replace('127.0.0.1', '10.255.255.1')}app/`,
+      jars: ['jars/test-viewer.jar'],
+      nativeJars: ['jars/natives-linux.jar'],
+      args: ['first argument', 'with "quotes" and \\ backslash', ARG_SECRET, '@not-an-argfile'],
+      properties: { 'bmcgw.test.report': reports.address, 'bmcgw.test.size': size, 'bmcgw.test.secret': PROP_SECRET, ...props },
+    });
+  web.jnlps.set('viewer', viewerJnlp());
+  web.jnlps.set('hidden', viewerJnlp({ 'bmcgw.test.hideWindow': 'true' }));
+  web.jnlps.set('applet', () => '<jnlp><resources><jar href="jars/test-viewer.jar"/></resources><applet-desc main-class="A" name="a" width="1" height="1"/></jnlp>');
+  web.jnlps.set('broken', () => '<jnlp><resources><jar href="jars/test-viewer.jar"/></resources><application-desc>');
+  web.jnlps.set('not-a-jar', () => '<jnlp><resources><jar href="viewer.jnlp"/></resources><application-desc main-class="a.B"/></jnlp>');
+  return web;
+}
+
+/** A jnlpUrl console on `web` (JNLP `name`), with the right credentials unless `extra` says otherwise. */
+export function viewerConsole(web: JnlpWebServer, name = 'viewer', extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { type: 'jnlp', jnlpUrl: web.jnlpUrl(name), user: JNLP_USER, password: JNLP_PASSWORD, insecureTls: true, ...extra };
+}
+
 /**
  * The whole Java console setup: the test viewer's jars behind an HTTPS server with Basic auth, the
  * report server its windows connect to, and a gateway with jnlpUrl consoles: "j1" and "j2" (the
@@ -65,31 +99,14 @@ export async function startJavaScene(o: JavaSceneOptions): Promise<JavaScene> {
     if (o.runtime === 'process') requirePeer(bin, pkg);
   }
   if (o.runtime === 'docker') await requireJavaImage();
-  const jars = await testViewerJars();
-  const web = new JnlpWebServer(JNLP_USER, JNLP_PASSWORD);
   const reports = new ViewerReportServer();
-  await Promise.all([web.listen(), reports.listen()]);
-  const jarPath = '/app/jars/test-viewer.jar';
-  web.files.set(jarPath, jars.viewer);
-  web.files.set('/app/jars/natives-linux.jar', jars.natives);
-  const viewerJnlp = (props: Record<string, string> = {}) => (base: string) =>
-    testViewerJnlp({
-      // The codebase names another host, as a BMC behind NAT does: jars still come from the JNLP's origin.
-      codebase: `${base.replace('127.0.0.1', '10.255.255.1')}app/`,
-      jars: ['jars/test-viewer.jar'],
-      nativeJars: ['jars/natives-linux.jar'],
-      args: ['first argument', 'with "quotes" and \\ backslash', ARG_SECRET, '@not-an-argfile'],
-      properties: { 'bmcgw.test.report': reports.address, 'bmcgw.test.size': o.size ?? '640x480', 'bmcgw.test.secret': PROP_SECRET, ...props },
-    });
-  web.jnlps.set('viewer', viewerJnlp());
-  web.jnlps.set('hidden', viewerJnlp({ 'bmcgw.test.hideWindow': 'true' }));
-  web.jnlps.set('applet', () => '<jnlp><resources><jar href="jars/test-viewer.jar"/></resources><applet-desc main-class="A" name="a" width="1" height="1"/></jnlp>');
-  web.jnlps.set('broken', () => '<jnlp><resources><jar href="jars/test-viewer.jar"/></resources><application-desc>');
-  web.jnlps.set('not-a-jar', () => '<jnlp><resources><jar href="viewer.jnlp"/></resources><application-desc main-class="a.B"/></jnlp>');
+  await reports.listen();
+  const web = await startViewerWeb(reports, o.size);
+  const jarPath = VIEWER_JAR_PATH;
   const cacheDir = await mkdtemp(join(tmpdir(), 'bmcgw-jars-'));
   const instanceId = `test-${randomBytes(4).toString('hex')}`;
   const log = logCollector();
-  const console = (name = 'viewer', extra: Record<string, unknown> = {}) => ({ type: 'jnlp', jnlpUrl: web.jnlpUrl(name), user: JNLP_USER, password: JNLP_PASSWORD, insecureTls: true, ...extra });
+  const console = (name = 'viewer', extra: Record<string, unknown> = {}) => viewerConsole(web, name, extra);
   const gw = await startTestGateway({
     tokens: [{ token: TEST_TOKEN, servers: ['*'] }],
     servers: [
