@@ -1,14 +1,22 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer as createTlsServer } from 'node:tls';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerApi } from '../../../src/sources/jnlp/docker-api.js';
 import { LABEL_SERVER, LABEL_SESSION } from '../../../src/sources/jnlp/docker-runtime.js';
+import { RELAXED_JAVA_SECURITY } from '../../../src/sources/jnlp/launch-files.js';
+import { selfSignedCertificate } from '../../helpers/aten/self-signed.js';
+import { requirePeer } from '../../helpers/require-peer.js';
 import { startCloseUrlServer } from '../../helpers/close-url-server.js';
 import { expectConverges, fbImage, wsUrlOf } from '../../helpers/converge.js';
 import { TEST_TOKEN } from '../../helpers/gateway.js';
 import { compareImages, crop, describeComparison } from '../../helpers/images.js';
 import { DOCKER_SOCKET } from '../../helpers/java/java-image.js';
 import { ARG_SECRET, JNLP_PASSWORD, PROP_SECRET, startJavaScene, type JavaScene } from '../../helpers/java/scene.js';
-import { patternImage, TEXT_STRIP, type ViewerLink } from '../../helpers/java/test-viewer.js';
+import { patternImage, TEST_VIEWER_MAIN, testViewerJars, TEXT_STRIP, type ViewerLink } from '../../helpers/java/test-viewer.js';
 import { keyEventsFor } from '../../helpers/keysyms.js';
 import { WsRfbClient } from '../../helpers/ws-rfb-client.js';
 
@@ -96,6 +104,34 @@ export function javaConsoleSuite(runtime: 'docker' | 'process'): void {
       expect(scene.web.fetched('/app/viewer.jnlp')).toBe(2);
       expect(scene.web.fetched(scene.jarPath)).toBe(1);
       expect((await rest(scene, 'DELETE', `/api/v1/sessions/${second.body.id}`)).status).toBe(204);
+    });
+
+    it("relaxes the JDK's TLS rules inside the sandbox only: the viewer reaches a TLS 1.0 BMC, the host's Java does not", async () => {
+      const { key, cert } = selfSignedCertificate();
+      const old = createTlsServer({ key, cert, minVersion: 'TLSv1', maxVersion: 'TLSv1', ciphers: 'AES128-SHA:@SECLEVEL=0' }, (s) => s.end());
+      old.on('tlsClientError', () => {});
+      await new Promise<void>((r) => old.listen(0, '127.0.0.1', r));
+      const port = (old.address() as { port: number }).port;
+      const dir = await mkdtemp(join(tmpdir(), 'bmcgw-tls-'));
+      try {
+        const from = link.reports.length;
+        link.send(`tls 127.0.0.1 ${port}`);
+        const inside = await link.waitFor((r) => r.event === 'tls', 'the TLS probe', 30_000, from);
+        expect(inside.result).toMatch(/^ok TLSv1 TLS_RSA_WITH_AES_128_CBC_SHA$/);
+        // The same class on the host's JDK, as installed: TLS 1.0 is disabled there, and stays so.
+        const jar = join(dir, 'viewer.jar');
+        await writeFile(jar, (await testViewerJars()).viewer);
+        const java = requirePeer('java', 'openjdk-17-jre');
+        // (async: the TLS server answering it runs on this process's event loop)
+        const probe = async (...opts: string[]) => (await promisify(execFile)(java, [...opts, '-cp', jar, TEST_VIEWER_MAIN, '--tls-probe', '127.0.0.1', String(port)], { encoding: 'utf8', timeout: 60_000 })).stdout.trim();
+        expect(await probe()).toMatch(/^error javax\.net\.ssl\.SSLHandshakeException: No appropriate protocol/);
+        const security = join(dir, 'java.security');
+        await writeFile(security, RELAXED_JAVA_SECURITY);
+        expect(await probe(`-Djava.security.properties=${security}`)).toMatch(/^ok TLSv1 /);
+      } finally {
+        old.close();
+        await rm(dir, { recursive: true, force: true });
+      }
     });
 
     it('keeps the BMC password and the JNLP arguments and properties out of every command line, the container settings and the log', async () => {
