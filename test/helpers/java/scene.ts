@@ -51,6 +51,8 @@ export interface JavaSceneOptions {
   size?: string;
   sessions?: Record<string, unknown>;
   recording?: Record<string, unknown>;
+  /** Further top-level keys (dispatch, …). */
+  config?: Record<string, unknown>;
 }
 
 export const VIEWER_JAR_PATH = '/app/jars/test-viewer.jar';
@@ -123,6 +125,7 @@ export async function startJavaScene(o: JavaSceneOptions): Promise<JavaScene> {
     java: { runtime: o.runtime, instanceId, jarCache: { dir: cacheDir }, ...o.java },
     ...(o.sessions ? { sessions: o.sessions } : {}),
     ...(o.recording ? { recording: o.recording } : {}),
+    ...o.config,
   }, { log: { level: 'trace', stream: log.stream } });
   return {
     web,
