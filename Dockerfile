@@ -7,6 +7,7 @@ ARG BASE=node:20-bookworm-slim
 # the production dependencies.
 FROM ${BASE} AS build
 ARG PREBUILT=0
+LABEL org.bmc-gateway.stage=build
 WORKDIR /app
 COPY . .
 RUN if [ "$PREBUILT" = 1 ]; then test -f dist/src/cli.js && test -d node_modules; \
