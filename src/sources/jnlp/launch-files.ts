@@ -51,6 +51,7 @@ export function launchFiles(input: LaunchInput): LaunchFiles {
   const d = input.dir;
   const args: string[] = [
     '-XX:-UsePerfData', // no hsperfdata file: /tmp is small and the root file system read-only
+    '-XX:+UseSerialGC', // one person's viewer: the smallest, quickest-starting collector
     `-Djava.io.tmpdir=${d}/home`,
     `-Duser.home=${d}/home`,
   ];
