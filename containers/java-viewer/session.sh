@@ -45,7 +45,9 @@ trap 'stop_all; exit 143' TERM INT HUP
 # host-network container shares it with the host: with -displayfd it is what makes two servers pick
 # different displays (Xvfb takes over a socket file whose display is in use, and writes no lock
 # file). Every client must present the session's cookie (-auth), so being reachable is harmless.
-run Xvfb -displayfd 3 -nolisten tcp -auth "$XAUTHORITY" -screen 0 "$screen" 3>"$dir/display" >"$dir/xvfb.log" 2>&1 &
+# No GLX: viewers draw with Java2D (X11/XRender), and GLX's Mesa libraries cost ~55 MB per console.
+: >"$dir/display"
+run Xvfb -displayfd 3 -nolisten tcp -extension GLX -auth "$XAUTHORITY" -screen 0 "$screen" 3>"$dir/display" >"$dir/xvfb.log" 2>&1 &
 xvfb=$!
 pids="$xvfb"
 i=0
