@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { selfSignedCertificate } from '../aten/self-signed.js';
+import { listenOnLoopback } from '../listen.js';
 
 /**
  * A plain HTTPS server with HTTP Basic auth (a self-signed certificate, loopback) serving a JNLP and
@@ -54,10 +55,7 @@ export class JnlpWebServer {
       res.writeHead(404).end('not found');
     });
     this.#server.on('tlsClientError', () => {});
-    await new Promise<void>((resolve, reject) => {
-      this.#server!.once('error', reject);
-      this.#server!.listen(0, '127.0.0.1', () => resolve());
-    });
+    await listenOnLoopback(this.#server);
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,10 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
+import { expectConverges, fbImage, wsUrlOf } from '../converge.js';
 import type { RgbImage } from '../images.js';
+import { listenOnLoopback } from '../listen.js';
+import { WsRfbClient } from '../ws-rfb-client.js';
 import { requirePeer } from '../require-peer.js';
 import { zipFiles } from './zip-writer.js';
 
@@ -185,10 +188,7 @@ export class ViewerReportServer {
       this.links.push(new ViewerLink(s));
       for (const w of this.#waiters) w();
     });
-    await new Promise<void>((resolve, reject) => {
-      this.#server!.once('error', reject);
-      this.#server!.listen(0, '127.0.0.1', () => resolve());
-    });
+    await listenOnLoopback(this.#server);
   }
 
   get address(): string {
@@ -217,5 +217,16 @@ export class ViewerReportServer {
   async close(): Promise<void> {
     for (const l of this.links) l.socket.destroy();
     await new Promise<void>((resolve) => (this.#server ? this.#server.close(() => resolve()) : resolve()));
+  }
+}
+
+/** Opens the console `scope` URL with an RFB client and waits until it shows exactly the viewer's window. */
+export async function expectConsoleShowsWindow(scope: string, link: ViewerLink): Promise<void> {
+  const v = new WsRfbClient(wsUrlOf(scope));
+  try {
+    await v.ready();
+    await expectConverges(() => fbImage(v.fb!), () => link.capture(), "the console vs the Java viewer's window");
+  } finally {
+    v.close();
   }
 }

@@ -3,13 +3,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectConverges, fbImage, wsUrlOf } from '../../helpers/converge.js';
 import { eqPhp, startTestGateway, TEST_TOKEN, type TestGateway } from '../../helpers/gateway.js';
 import { requireJavaImage } from '../../helpers/java/java-image.js';
 import { LABEL_SERVER } from '../../../src/sources/jnlp/docker-runtime.js';
 import { sandboxTraces } from '../../helpers/java/scene.js';
-import { TEST_VIEWER_MAIN, testViewerJars, ViewerReportServer } from '../../helpers/java/test-viewer.js';
-import { WsRfbClient } from '../../helpers/ws-rfb-client.js';
+import { expectConsoleShowsWindow, TEST_VIEWER_MAIN, testViewerJars, ViewerReportServer } from '../../helpers/java/test-viewer.js';
 import { atenConsole, BMC_PASSWORD, startAtenBmc, type AtenBmc } from '../aten/helpers.js';
 import { eventually } from './java-console-suite.js';
 
@@ -84,13 +82,7 @@ describe('Java consoles behind a Supermicro web login (ATEN BMC simulator)', () 
     expect(args).toHaveLength(8);
     expect(args[0]).toBe('127.0.0.1');
     expect(args[4]).toBe(String(plain.kvm.port));
-    const v = new WsRfbClient(wsUrlOf(body.scope));
-    try {
-      await v.ready();
-      await expectConverges(() => fbImage(v.fb!), () => link.capture(), 'the console vs the Java window');
-    } finally {
-      v.close();
-    }
+    await expectConsoleShowsWindow(body.scope, link);
     expect(plain.web.logouts).toBe(0);
     session('template').end('test over', 'api');
     await eventually(() => plain.web.logouts === 1, 'the web logout');
@@ -110,13 +102,7 @@ describe('Java consoles behind a Supermicro web login (ATEN BMC simulator)', () 
       expect(view).toMatchObject({ serverId: id, source: 'jnlp', fallback: { from: 'aten', code: 'GW_ERR_BMC_UNSUPPORTED' } });
       expect(view.fallback.reason).toMatch(because);
       const link = await reports.link(n);
-      const v = new WsRfbClient(wsUrlOf(body.scope));
-      try {
-        await v.ready();
-        await expectConverges(() => fbImage(v.fb!), () => link.capture(), 'the console vs the Java window');
-      } finally {
-        v.close();
-      }
+      await expectConsoleShowsWindow(body.scope, link);
       session(id).end('test over', 'api');
     });
   }

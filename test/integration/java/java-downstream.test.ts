@@ -2,11 +2,10 @@ import { readdir, stat, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectConverges, fbImage, wsUrlOf } from '../../helpers/converge.js';
 import { RabbitVhost, requireRabbit } from '../../helpers/amqp.js';
 import { eqPhp, startTestGateway, TEST_TOKEN, type TestGateway } from '../../helpers/gateway.js';
 import { startJavaScene, type JavaScene } from '../../helpers/java/scene.js';
-import { WsRfbClient } from '../../helpers/ws-rfb-client.js';
+import { expectConsoleShowsWindow } from '../../helpers/java/test-viewer.js';
 import { eventually } from './java-console-suite.js';
 
 // A Java console is just another console downstream: opened through an API front and RabbitMQ on
@@ -50,11 +49,7 @@ describe('Java console behind dispatch, recorded, reaped when idle (process runt
     expect(body).toMatchObject({ result: 'OK', source: 'jnlp' });
     expect(body.scope.startsWith(agent.gw.url)).toBe(true);
     const link = await agent.reports.link(0);
-    const v = new WsRfbClient(wsUrlOf(body.scope));
-    await v.ready();
-    await expectConverges(() => fbImage(v.fb!), () => link.capture(), 'the console vs the Java window');
-    v.close();
-    await v.closed();
+    await expectConsoleShowsWindow(body.scope, link);
     const session = agent.gw.registry.list().find((s) => s.server.id === 'j1')!;
     await eventually(() => session.state === 'ended', 'the idle end', 30_000);
     expect(session.endCode).toBe('idle');

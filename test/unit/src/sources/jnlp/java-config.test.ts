@@ -1,18 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../../../src/config/load.js';
-import { ConfigError } from '../../../../../src/config/reader.js';
 import { JAVA_DEFAULTS } from '../../../../../src/sources/jnlp/java-config.js';
 import { needsJava, usesJava } from '../../../../../src/sources/jnlp/java-viewers.js';
+import { configProblems } from '../../../../helpers/config-problems.js';
 
-function problems(text: string): string[] {
-  try {
-    parseConfig(text, 'test.yaml');
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return [...(err as ConfigError).problems];
-  }
-  throw new Error('config was accepted');
-}
+const problems = configProblems;
 
 describe('java: and console type jnlp in the config file', () => {
   it('reads the documented example keys', () => {
