@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { Framebuffer } from '../../../../../protocols/rfb/framebuffer.js';
 import { GatewayError } from '../../../../../src/errors.js';
 import { createLogger } from '../../../../../src/log.js';
 import { FallbackSource } from '../../../../../src/sources/jnlp/fallback-source.js';
 import type { InputEvent, Source, SourceSink } from '../../../../../src/sources/types.js';
+import { recordingSink } from '../../../../helpers/source-sink.js';
 
 /** A source the test drives by hand: it reports what the test tells it to. */
 class FakeSource implements Source {
@@ -22,24 +22,7 @@ class FakeSource implements Source {
   }
 }
 
-function sessionSink(): SourceSink & { events: string[] } {
-  const events: string[] = [];
-  return {
-    events,
-    sessionId: 's1',
-    fb: new Framebuffer(1, 1),
-    connected: (i) => events.push(`connected ${i.name}`),
-    resized: () => {},
-    damage: () => {},
-    copy: () => {},
-    updateEnd: () => {},
-    cursor: () => {},
-    bell: () => {},
-    clipboard: () => {},
-    reconnecting: () => {},
-    failed: (e) => events.push(`failed ${(e as GatewayError).code ?? e.message}`),
-  };
-}
+const sessionSink = () => recordingSink(1, 1);
 
 const log = createLogger('silent');
 const key: InputEvent = { type: 'key', down: true, keysym: 0x61 };
@@ -60,7 +43,7 @@ describe('FallbackSource (aten with fallback: jnlp)', () => {
     f.input(key);
     expect(java.inputs).toEqual([key]);
     java.sink!.connected({ width: 1, height: 1, name: 'java' });
-    expect(sink.events).toEqual(['connected java']);
+    expect(sink.events).toEqual(['connected 1x1']);
     f.close();
     expect(java.closed).toBe(true);
   });
@@ -75,7 +58,7 @@ describe('FallbackSource (aten with fallback: jnlp)', () => {
       native.sink!.failed(err);
       expect(made).toBe(0);
       expect(f.kind).toBe('aten');
-      expect(sink.events).toEqual([`failed ${(err as GatewayError).code ?? 'boom'}`]);
+      expect(sink.events).toEqual([`failed ${(err as GatewayError).code}`]);
     }
     const native = new FakeSource('aten');
     let made = 0;
@@ -85,7 +68,7 @@ describe('FallbackSource (aten with fallback: jnlp)', () => {
     native.sink!.connected({ width: 1, height: 1, name: 'aten' });
     native.sink!.failed(new GatewayError('GW_ERR_BMC_UNSUPPORTED', 'later'));
     expect(made).toBe(0);
-    expect(sink.events).toEqual(['connected aten', 'failed GW_ERR_BMC_UNSUPPORTED']);
+    expect(sink.events).toEqual(['connected 1x1', 'failed GW_ERR_BMC_UNSUPPORTED']);
   });
 
   it('does nothing after close', () => {
