@@ -126,6 +126,10 @@ export class DockerRuntime implements SandboxRuntime {
     }
   }
 
+  async close(): Promise<void> {
+    await this.api.close();
+  }
+
   async removeLeftovers(): Promise<number> {
     const left = await this.api.list(`${LABEL_INSTANCE}=${this.#instanceId}`);
     for (const c of left) {

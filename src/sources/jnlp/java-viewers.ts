@@ -79,7 +79,7 @@ export class JavaViewers {
 
   async close(): Promise<void> {
     await Promise.all([...this.#stopping]);
-    if (this.runtime instanceof DockerRuntime) await this.runtime.api.close();
+    await this.runtime.close();
   }
 }
 

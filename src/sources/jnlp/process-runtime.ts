@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
-import { chown, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { GatewayError } from '../../errors.js';
@@ -130,6 +130,10 @@ export class ProcessRuntime implements SandboxRuntime {
     });
     this.#log.info({ event: 'java-process-started', pid, sandbox: spec.id, server: spec.serverId, user: account ? this.#user : undefined }, 'Java sandbox processes started');
     return sandbox;
+  }
+
+  async close(): Promise<void> {
+    await rmdir(this.#root).catch(() => {}); // only when empty: a sandbox still being removed keeps it
   }
 
   async removeLeftovers(): Promise<number> {

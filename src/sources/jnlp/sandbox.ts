@@ -45,6 +45,8 @@ export interface SandboxRuntime {
   start(spec: SandboxSpec): Promise<Sandbox>;
   /** Removes sandboxes an earlier run of this gateway instance left (after a crash); returns how many. */
   removeLeftovers(): Promise<number>;
+  /** After the last sandbox is gone: lets go of what the runtime holds (connections, its empty work folder). */
+  close(): Promise<void>;
 }
 
 /** The session script's status lines (`bmcgw-java: …` on stdout), turned into events. */
