@@ -10,6 +10,7 @@ import { probeCommand, PROBE_USAGE } from './probe/probe-command.js';
 import { convertNojavaCommand } from './sources/aten/convert-nojava-command.js';
 import { atenFrameCommand } from './sources/aten/frame-tool.js';
 import { atenReplayCommand } from './sources/aten/replay-tool.js';
+import { javaProblem } from './sources/jnlp/java-viewers.js';
 
 const USAGE = `bmc-gateway — BMC consoles (KVM), power and serial console in a browser tab
 
@@ -54,7 +55,7 @@ async function main(argv: string[]): Promise<number> {
   return run(rest);
 }
 
-function checkConfig(args: string[]): number {
+async function checkConfig(args: string[]): Promise<number> {
   const file = args[0];
   if (!file) {
     process.stderr.write('check-config needs a FILE\n');
@@ -63,6 +64,9 @@ function checkConfig(args: string[]): number {
   try {
     const cfg = loadConfigFile(file);
     process.stdout.write(`${file}: valid (${cfg.servers.length} servers, ${cfg.tokens.length} tokens, ${cfg.operators.length} operators)\n`);
+    // Valid, but consoles that need Java will not open here: say why (docker engine, image, programs).
+    const java = await javaProblem(cfg, createLogger('silent'));
+    if (java) process.stderr.write(`warning: ${java}\n`);
     return 0;
   } catch (err) {
     if (err instanceof ConfigError) {

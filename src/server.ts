@@ -27,6 +27,7 @@ import { PageHeaders } from './api/embedding.js';
 import { loadTls, type TlsMaterial } from './net/tls.js';
 import { startCrashJournal } from './session/crash-journal.js';
 import type { Resolver } from './session/close-url-policy.js';
+import { defaultJavaConfig, JavaViewers, needsJava } from './sources/jnlp/java-viewers.js';
 
 export interface Gateway {
   app: FastifyInstance;
@@ -82,7 +83,10 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
 
   const metrics = new Metrics();
   const audit = new AuditTrail({ file: config.audit.file, log });
-  const registry = new SessionRegistry(config, log, metrics, opts.resolve ? { resolve: opts.resolve } : {});
+  // Java viewers only when some console needs them; at start they clear what a crashed run left.
+  const java = needsJava(config) ? new JavaViewers(config.java ?? defaultJavaConfig(), config.listen, log) : undefined;
+  await java?.start();
+  const registry = new SessionRegistry(config, log, metrics, { java, ...(opts.resolve ? { resolve: opts.resolve } : {}) });
   const tickets = new TicketStore(config.sessions.urlTtlMs);
   const auth = new Authenticator(config, { metrics, audit });
   const consoles = new ConsoleService({ config, registry, tickets, log, metrics, audit });
@@ -152,6 +156,7 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
     async close() {
       registry.closeAll('the gateway is shutting down');
       for (const c of ctx.onClose) await c();
+      await java?.close(); // every sandbox is removed before the process goes
       // After every kind of session (consoles, SOL) has ended: give their close URL calls up to 3 s.
       await registry.closeNotifier.drain(3000);
       journal?.close();

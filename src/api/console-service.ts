@@ -79,6 +79,9 @@ export function sessionView(s: Session): Record<string, unknown> {
     serverId: s.server.id,
     location: s.server.location ?? null,
     state: s.state,
+    // Which path serves the console: vnc, aten, or jnlp (a Java viewer); `fallback` says why an aten console went to Java.
+    source: s.sourceInfo.kind,
+    fallback: s.sourceInfo.fallback ?? null,
     createdAt: new Date(s.createdAt).toISOString(),
     width: s.fb.width,
     height: s.fb.height,

@@ -37,7 +37,7 @@ export function eqPhpRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     const id = f.require('id');
     const closeUrl = f.get('closeurl');
     const res = await ctx.consoles.open(principal, { serverId: id, viewOnly: f.flag('view_only'), closeUrl: closeUrl === '' ? undefined : closeUrl });
-    return { scope: res.url, context: { action: 'novnc', id, location: res.session.server.location ?? null }, key: res.session.id, joined: res.joined };
+    return { scope: res.url, context: { action: 'novnc', id, location: res.session.server.location ?? null }, key: res.session.id, joined: res.joined, source: res.session.sourceInfo.kind };
   });
 
   app.post('/eq.php', async (req, reply) => {

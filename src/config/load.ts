@@ -12,6 +12,8 @@ import { readWebConfig } from '../api/embedding.js';
 import { readTlsConfig } from '../net/tls.js';
 import { parseCidr } from '../net/address-ranges.js';
 import { DEFAULT_CLOSE_URL_ALLOW, parseCloseUrlAllowEntry } from '../session/close-url-policy.js';
+import { readJavaConfig } from '../sources/jnlp/java-config.js';
+import { readJnlpConsole } from '../sources/jnlp/jnlp-config.js';
 import type { ConsoleConfig, GatewayConfig, IpmiConfig, OperatorConfig, ServerConfig, TokenConfig } from './types.js';
 
 export const DEFAULTS = Object.freeze({
@@ -76,7 +78,7 @@ const TOP_KEYS = ['listen', 'publicUrl', 'tokens', 'operators', 'servers', 'sess
 const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
 
 export function validate(r: ConfigReader, raw: unknown, source: string | undefined, overrides: { listen?: string } = {}): GatewayConfig | undefined {
-  const top = r.object([], raw, [...TOP_KEYS, 'dispatch', 'recording', 'media']);
+  const top = r.object([], raw, [...TOP_KEYS, 'dispatch', 'recording', 'media', 'java']);
   if (!top) return undefined;
 
   const listenText = overrides.listen ?? r.string(['listen'], top.listen) ?? DEFAULTS.listen;
@@ -156,6 +158,7 @@ export function validate(r: ConfigReader, raw: unknown, source: string | undefin
   const dispatch = top.dispatch === undefined ? undefined : readDispatchConfig(r, ['dispatch'], top.dispatch, locations);
   const recording = readRecordingConfig(r, ['recording'], top.recording);
   const media = readMediaConfig(r, ['media'], top.media);
+  const java = readJavaConfig(r, ['java'], top.java);
 
   if (r.problems.length > 0 || !listen || !publicUrl) return undefined;
   return deepFreeze({
@@ -168,6 +171,7 @@ export function validate(r: ConfigReader, raw: unknown, source: string | undefin
     ...(dispatch ? { dispatch } : {}),
     ...(recording ? { recording } : {}),
     ...(media ? { media } : {}),
+    java,
     log: { level },
     trustProxy,
     rateLimit,
@@ -227,9 +231,10 @@ function server(r: ConfigReader, path: Path, raw: unknown, atenTemplates: AtenTe
 function consoleCfg(r: ConfigReader, path: Path, raw: unknown, atenTemplates: AtenTemplates): ConsoleConfig | undefined {
   if (raw !== null && typeof raw === 'object' && (raw as { type?: unknown }).type === 'aten') return readAtenConsole(r, path, raw as Record<string, unknown>, atenTemplates);
   if (raw !== null && typeof raw === 'object' && (raw as { type?: unknown }).type === 'openbmc') return readOpenBmcConsole(r, path, raw as Record<string, unknown>);
+  if (raw !== null && typeof raw === 'object' && (raw as { type?: unknown }).type === 'jnlp') return readJnlpConsole(r, path, raw as Record<string, unknown>, atenTemplates);
   const c = r.object(path, raw, ['type', 'host', 'port', 'password', 'shared', 'connectTimeout', 'encodings', 'tls', 'insecureTls', 'legacyTls', 'ca', 'user']);
   if (!c) return undefined;
-  const type = r.oneOf([...path, 'type'], c.type ?? 'vnc', ['vnc', 'aten', 'openbmc'] as const);
+  const type = r.oneOf([...path, 'type'], c.type ?? 'vnc', ['vnc', 'aten', 'openbmc', 'jnlp'] as const);
   const host = r.string([...path, 'host'], c.host, { required: true });
   const port = r.integer([...path, 'port'], c.port, { min: 1, max: 65535 }) ?? DEFAULTS.vncPort;
   const password = r.string([...path, 'password'], c.password, { nonEmpty: false, unfilled: 'write the VNC password, or leave the key out for a server without one' });

@@ -1,6 +1,8 @@
 /** The validated, frozen configuration the rest of the gateway reads. See docs/config.md. */
 import type { AtenConsoleConfig } from '../sources/aten/aten-config.js';
 import type { OpenBmcConsoleConfig } from '../sources/openbmc/openbmc-config.js';
+import type { JavaConfig } from '../sources/jnlp/java-config.js';
+import type { JnlpConsoleConfig } from '../sources/jnlp/jnlp-config.js';
 import type { RecordingConfig } from '../recording/recording-config.js';
 import type { MediaConfig, PowerProtocol, RedfishConfig } from '../redfish/redfish-config.js';
 import type { RateLimitConfig } from '../api/rate-limit.js';
@@ -44,7 +46,7 @@ export interface VncConsoleConfig {
   user: string | undefined;
 }
 
-export type ConsoleConfig = VncConsoleConfig | AtenConsoleConfig | OpenBmcConsoleConfig;
+export type ConsoleConfig = VncConsoleConfig | AtenConsoleConfig | OpenBmcConsoleConfig | JnlpConsoleConfig;
 
 export interface IpmiConfig {
   host: string;
@@ -129,6 +131,8 @@ export interface GatewayConfig {
   dispatch?: DispatchConfig | undefined;
   /** Virtual media: the hosts an inserted image URL may name; undefined = no URL is accepted. */
   media?: MediaConfig | undefined;
+  /** How Java viewers run (`jnlp` consoles, `fallback: jnlp`); defaults when the file has no `java:`. */
+  java?: JavaConfig | undefined;
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
   /** Proxies whose X-Forwarded-For is believed (addresses, CIDRs, or proxy-addr's names); empty = none. */
   trustProxy: readonly string[];

@@ -3,6 +3,7 @@ import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { createSource } from '../sources/index.js';
+import type { JavaViewers } from '../sources/jnlp/java-viewers.js';
 import { CloseNotifier } from './close-notifier.js';
 import { CloseUrlPolicy, type Resolver } from './close-url-policy.js';
 import type { SessionJournal } from './crash-journal.js';
@@ -28,10 +29,13 @@ export class SessionRegistry {
   journal: SessionJournal | undefined;
   readonly #extraHooks: SessionHooks[] = [];
   readonly #created: ((s: Session) => void)[] = [];
+  /** Java viewers (`jnlp` consoles, `fallback: jnlp`), when the configuration has any. */
+  readonly java: JavaViewers | undefined;
 
-  /** `resolve` replaces DNS for close URL host names (tests, the fuzz campaign). */
-  constructor(config: GatewayConfig, log: Logger, metrics: Metrics, o: { resolve?: Resolver } = {}) {
+  /** `resolve` replaces DNS for close URL host names (tests, the fuzz campaign); `java` runs jnlp consoles' viewers. */
+  constructor(config: GatewayConfig, log: Logger, metrics: Metrics, o: { resolve?: Resolver; java?: JavaViewers | undefined } = {}) {
     this.#config = config;
+    this.java = o.java;
     this.#log = log;
     this.#metrics = metrics;
     this.closeUrlPolicy = CloseUrlPolicy.fromText(config.sessions.closeUrlAllow, o.resolve ? { resolve: o.resolve } : {});
@@ -68,7 +72,7 @@ export class SessionRegistry {
     const s = this.#config.sessions;
     const session = new Session({
       server,
-      source: createSource(server.console, this.#log, s),
+      source: createSource(server.console, this.#log, s, { serverId: server.id, java: this.java }),
       log: this.#log,
       limits: { idleTimeoutMs: s.idleTimeoutMs, inputIdleTimeoutMs: s.inputIdleTimeoutMs, inputIdleWarningMs: s.inputIdleWarningMs, maxLifetimeMs: s.maxLifetimeMs },
       closeUrl: opts.closeUrl,

@@ -119,6 +119,11 @@ export class Session {
     this.closeUrls.add(url);
   }
 
+  /** What serves this console now (the Source's kind: `vnc`, `aten`, `jnlp`), and whether that is a fallback. */
+  get sourceInfo(): { kind: string; fallback: { from: string; code: string; reason: string } | undefined } {
+    return { kind: this.#source.kind, fallback: this.#source.fallback };
+  }
+
   /** Viewers that are people (not the recorder or other passive observers). */
   get viewers(): ReadonlySet<SessionViewer> {
     return this.#viewers;
@@ -228,6 +233,7 @@ export class Session {
     const fb = this.fb;
     const sink: SourceSink = {
       fb,
+      sessionId: this.id,
       connected: ({ width, height, name }) => {
         const first = !this.hasPicture;
         this.name = name;

@@ -5,7 +5,8 @@ export type ReconnectDecision = { kind: 'fail'; error: Error } | { kind: 'retry'
 
 /**
  * When a Source should try its BMC again, shared by every source:
- * - a link that never worked fails at once (the API caller learns the real error);
+ * - a link that never worked fails at once (the API caller learns the real error), and so does one
+ *   that failed with GW_ERR_BMC_UNSUPPORTED;
  * - a link that worked and dropped is retried with exponential backoff (`firstDelayMs`, doubling,
  *   capped at 10 s) until `budgetMs` after the drop, then fails with GW_ERR_BMC_UNREACHABLE;
  * - the attempt count is reset only when the new link proved healthy (`healthy()`, called on the
@@ -55,6 +56,8 @@ export class ReconnectPolicy {
 
   lost(err: Error, now = Date.now()): ReconnectDecision {
     if (!this.#everConnected) return { kind: 'fail', error: err };
+    // The board speaks something the gateway cannot: trying again cannot change that.
+    if (err instanceof GatewayError && err.code === 'GW_ERR_BMC_UNSUPPORTED') return { kind: 'fail', error: err };
     if (this.#attempt === 0) this.#lostAt = now;
     this.#attempt++;
     const delayMs = this.delayMs(this.#attempt);

@@ -23,6 +23,8 @@ export interface CursorShape {
  */
 export interface SourceSink {
   readonly fb: Framebuffer;
+  /** The Session's id, for sources that name what they create after it (a Java sandbox's label). */
+  readonly sessionId?: string;
   /** The BMC connection is up (first time or after a reconnect); fb has been resized to its size. */
   connected(info: { width: number; height: number; name: string }): void;
   /** fb has been resized (DesktopSize / ExtendedDesktopSize / ATEN resolution change). */
@@ -43,9 +45,12 @@ export interface SourceSink {
   failed(error: Error): void;
 }
 
-/** An upstream driver for one BMC console (vnc, aten, container). One per Session. */
+/** An upstream driver for one BMC console (vnc, aten, jnlp). One per Session. */
 export interface Source {
+  /** What serves the console now (`vnc`, `aten`, `jnlp`); an aten console that fell back to Java says `jnlp`. */
   readonly kind: string;
+  /** Set once an `aten` console with `fallback: jnlp` went over to its Java viewer: from what, and why. */
+  readonly fallback?: { from: string; code: string; reason: string } | undefined;
   start(sink: SourceSink): void;
   input(event: InputEvent): void;
   close(): void;

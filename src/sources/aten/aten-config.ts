@@ -50,6 +50,8 @@ export interface AtenConsoleConfig {
   ast2100HeaderByte1: 'chroma' | 'advance';
   /** nojava-ipmi-kvm overrides of the web login (endpoints, form fields, cookie name). */
   webLogin: NojavaIpmiKvmKeys;
+  /** `jnlp`: when the native path fails with GW_ERR_BMC_UNSUPPORTED, the session goes on through the board's Java viewer (src/sources/jnlp/). */
+  fallback?: 'jnlp' | undefined;
 }
 
 export type AtenTemplates = ReadonlyMap<string, Partial<Omit<AtenConsoleConfig, 'type' | 'host'>>>;
@@ -62,7 +64,7 @@ export const ATEN_TEMPLATE_KEYS = [
   'webPort', 'scheme', 'httpFallback', 'insecureTls', 'legacyTls', 'base64Credentials', 'user', 'password', 'transport', 'html5TicketLayout', 'kvmPort',
   'connectTimeout', 'webTimeout', 'mouseInfoBytes', 'ast2100HeaderByte1', ...NOJAVA_STRING_KEYS, ...NOJAVA_BOOLEAN_KEYS,
 ] as const;
-export const ATEN_CONSOLE_KEYS = ['type', 'host', 'template', ...ATEN_TEMPLATE_KEYS] as const;
+export const ATEN_CONSOLE_KEYS = ['type', 'host', 'template', ...ATEN_TEMPLATE_KEYS, 'fallback'] as const;
 
 /**
  * `transport: tcp` by default: an upgrade never changes how a console that works today connects
@@ -156,6 +158,7 @@ export function readAtenConsole(r: ConfigReader, path: Path, raw: Record<string,
   if (m.password === undefined) r.problem([...path, 'password'], `is required (here or in the template)`);
   if (m.scheme === 'http' && m.httpFallback) r.problem([...path, 'httpFallback'], 'only means something with scheme https');
   if (m.transport === 'html5' && m.kvmPort !== undefined) r.problem([...path, 'kvmPort'], 'is the TCP iKVM port: it means nothing with transport html5 (the HTML5 console is on the web port)');
+  const fallback = r.oneOf([...path, 'fallback'], c.fallback, ['jnlp'] as const);
   if (host === undefined || m.user === undefined || m.password === undefined) return undefined;
   return {
     type: 'aten',
@@ -176,6 +179,7 @@ export function readAtenConsole(r: ConfigReader, path: Path, raw: Record<string,
     mouseInfoBytes: m.mouseInfoBytes,
     ast2100HeaderByte1: m.ast2100HeaderByte1 ?? ATEN_DEFAULTS.ast2100HeaderByte1,
     webLogin: m.webLogin,
+    ...(fallback ? { fallback } : {}),
   };
 }
 

@@ -292,6 +292,11 @@ export class AtenSource implements Source {
             for (const c of r.changed) sink.damage(c, rect.encoding);
           } catch (e) {
             if (!(e instanceof AtenError)) throw e;
+            // Video we cannot draw before any picture: this board's console is beyond the native path
+            // (a Java viewer can still serve it, fallback: jnlp); asking again would loop forever.
+            if (e.code === 'ATEN_ERR_ENCODING' && !this.#connectedOnce) {
+              throw new GatewayError('GW_ERR_BMC_UNSUPPORTED', `the BMC sends video the gateway does not decode: ${e.message}`, { cause: e, details: { unsupported: 'video-encoding' } });
+            }
             // The rectangle's bytes were consumed whole, so the stream is aligned: redraw from scratch.
             this.#log.warn({ event: 'aten-video-error', code: e.code, field: e.field, encoding: rect.encoding }, e.message);
             full = true;

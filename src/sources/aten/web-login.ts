@@ -164,28 +164,30 @@ export class AtenWebSession {
    * on HTTP 500 (mkrasselt1 saw it right after login).
    */
   async fetchKvmCredentials(): Promise<AtenKvmCredentials> {
+    const { text, url } = await this.fetchJnlp();
+    try {
+      const args = parseJnlp(text);
+      return { ...args, jnlpHost: args.host };
+    } catch (e) {
+      if (e instanceof JnlpError) throw new GatewayError('GW_ERR_BMC_PROTOCOL', `the JNLP from ${url.pathname}${url.search}: ${e.message}`, { cause: e });
+      throw e;
+    }
+  }
+
+  /** The iKVM JNLP as the BMC sent it, and its URL (the Java fallback runs it: src/sources/jnlp/). */
+  async fetchJnlp(): Promise<{ text: string; url: URL }> {
     const keys = { ...DEFAULTS, ...this.#opts.overrides };
     const paths = [...new Set([keys.download_endpoint, FALLBACK_DOWNLOAD])];
     let last = '';
     for (const path of paths) {
+      const url = new URL(path, this.#base);
       for (let attempt = 0; attempt < 2; attempt++) {
-        const res = await send(this.#agent, this.#opts, new URL(path, this.#base), {
-          method: 'GET',
-          headers: { cookie: this.#cookieHeader(), referer: new URL('cgi/url_redirect.cgi?url_name=man_ikvm', this.#base).href },
-        });
+        const res = await send(this.#agent, this.#opts, url, { method: 'GET', headers: this.requestHeaders() });
         if (res.status === 500 && attempt === 0) {
           await sleep(1000);
           continue;
         }
-        if (res.status === 200 && res.body.includes('<jnlp')) {
-          try {
-            const args = parseJnlp(res.body);
-            return { ...args, jnlpHost: args.host };
-          } catch (e) {
-            if (e instanceof JnlpError) throw new GatewayError('GW_ERR_BMC_PROTOCOL', `the JNLP from ${path}: ${e.message}`, { cause: e });
-            throw e;
-          }
-        }
+        if (res.status === 200 && res.body.includes('<jnlp')) return { text: res.body, url };
         last = `${path}: HTTP ${res.status}${res.status === 200 ? ', not a JNLP (HTML5-only firmware?)' : ''}`;
         break;
       }
@@ -215,6 +217,15 @@ export class AtenWebSession {
       origin: base.origin,
       cookie: this.#cookieHeader(),
     };
+  }
+
+  /** What a further request in this web session needs (the JNLP's jars): the session cookie and this BMC's TLS settings. */
+  requestHeaders(): Record<string, string> {
+    return { cookie: this.#cookieHeader(), referer: new URL('cgi/url_redirect.cgi?url_name=man_ikvm', this.#base).href };
+  }
+
+  get dispatcher(): Dispatcher {
+    return this.#agent;
   }
 
   /** Ends the web session. Best effort: returns false if the BMC could not be told. */

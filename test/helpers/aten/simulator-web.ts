@@ -33,6 +33,10 @@ export interface SimulatorWebOptions {
    * `silent` = firmware whose WebSocket never sends a byte. Off: the bootstrap page is a 404, as on X9.
    */
   html5?: Html5Mode;
+  /** The JNLP names this jar, main class and properties instead of ATEN's iKVM viewer (the Java fallback's tests). */
+  javaViewer?: { jar: string; mainClass: string; properties?: Record<string, string> };
+  /** Files served at their path to a logged-in web session (the Java viewer's jars). */
+  files?: Record<string, Buffer>;
 }
 
 export class AtenSimulatorWeb {
@@ -131,12 +135,14 @@ export class AtenSimulatorWeb {
       const args = tlsPorts
         ? ['127.0.0.1', c.user, c.password, 'null', String(tlsPorts.plainPort), '623', '2', '0', '1', String(tlsPorts.tlsPort)]
         : ['127.0.0.1', c.user, c.password, 'null', String(this.kvm.port), '623', '2', '0'];
+      const java = this.options.javaViewer;
+      const props = Object.entries(java?.properties ?? {}).map(([k, v]) => `<property name="${k}" value="${v}"/>`).join('');
       const xml = `<?xml version="1.0" encoding="UTF-8"?>
 <jnlp spec="1.0+" codebase="https://127.0.0.1:${this.port}/">
   <information><title>ATEN Java iKVM Viewer</title><vendor>ATEN</vendor></information>
   <!-- <argument>not-this-one</argument> -->
-  <resources><j2se version="1.6.0+" initial-heap-size="128M" max-heap-size="128M"/><jar href="iKVM__V1.69.21.0x0.jar" download="eager" main="true"/></resources>
-  <application-desc main-class="tw.com.aten.ikvm.KVMMain">
+  <resources><j2se version="1.6.0+" initial-heap-size="128M" max-heap-size="128M"/><jar href="${java?.jar ?? 'iKVM__V1.69.21.0x0.jar'}" download="eager" main="true"/>${props}</resources>
+  <application-desc main-class="${java?.mainClass ?? 'tw.com.aten.ikvm.KVMMain'}">
 ${args.map((a) => `    <argument>${a.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</argument>`).join('\n')}
   </application-desc>
 </jnlp>
@@ -148,6 +154,12 @@ ${args.map((a) => `    <argument>${a.replace(/&/g, '&amp;').replace(/</g, '&lt;'
       // The login page: a form posting name/pwd to /cgi/login.cgi, the endpoint every public client
       // logs in at (notes §6.1). Its look differs between firmware generations; the form is what matters.
       res.writeHead(200, { 'content-type': 'text/html' }).end('<html><head><title>IPMI login</title></head><body><form name="form1" action="/cgi/login.cgi" method="post"><input type="text" name="name"><input type="password" name="pwd"><input type="submit" value="login"></form></body></html>');
+      return;
+    }
+    const file = this.options.files?.[url.pathname];
+    if (req.method === 'GET' && file) {
+      if (!authed) res.writeHead(403).end('session expired');
+      else res.writeHead(200, { 'content-type': 'application/java-archive' }).end(file);
       return;
     }
     if (req.method === 'GET' && url.pathname === '/cgi/logout.cgi') {

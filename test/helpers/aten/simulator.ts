@@ -37,6 +37,8 @@ export interface AtenSimulatorOptions {
   height?: number;
   /** Where the HTML5 front expects the ticket in the 48 credential bytes (protocols/aten/html5-ticket.ts). */
   html5TicketLayout?: 'whole' | 'split';
+  /** Put this number in every video rectangle's encoding field (e.g. 0x58, which no decoder here knows). */
+  videoEncoding?: number;
 }
 
 /** The two ways in: the TCP iKVM port (JNLP tokens) or the HTML5 console's WebSocket (bootstrap ticket). */
@@ -52,7 +54,7 @@ interface Session { socket: Duplex; front: SimulatorFront; buf: Buffer; state: '
 const CLIENT_MESSAGE_BYTES: Record<number, number> = { 0x03: 10, 0x04: 18, 0x05: 18, 0x15: 9, 0x32: 5, 0x36: 3, 0x37: 1, 0x07: 3 };
 
 export class AtenSimulator {
-  readonly options: Required<Omit<AtenSimulatorOptions, 'mouseInfoBodyBytes' | 'html5TicketLayout'>> & { mouseInfoBodyBytes?: 2 | 3; html5TicketLayout?: 'whole' | 'split' };
+  readonly options: Required<Omit<AtenSimulatorOptions, 'mouseInfoBodyBytes' | 'html5TicketLayout' | 'videoEncoding'>> & { mouseInfoBodyBytes?: 2 | 3; html5TicketLayout?: 'whole' | 'split'; videoEncoding?: number };
   readonly keys: SimulatorKeyEvent[] = [];
   readonly pointer: SimulatorPointerEvent[] = [];
   readonly mouseModes: number[] = [];
@@ -85,6 +87,7 @@ export class AtenSimulator {
       height: options.height ?? 600,
       ...(options.mouseInfoBodyBytes ? { mouseInfoBodyBytes: options.mouseInfoBodyBytes } : {}),
       ...(options.html5TicketLayout ? { html5TicketLayout: options.html5TicketLayout } : {}),
+      ...(options.videoEncoding !== undefined ? { videoEncoding: options.videoEncoding } : {}),
     };
     this.#width = this.options.width;
     this.#height = this.options.height;
@@ -347,7 +350,7 @@ export class AtenSimulator {
     s.pending = false;
     s.sentFrame = Uint8Array.from(this.#screen);
     this.framesSent++;
-    s.socket.write(rect(w, h, encoding, data));
+    s.socket.write(rect(w, h, this.options.videoEncoding ?? encoding, data));
   }
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { GatewayError } from '../../../../src/errors.js';
 import { ReconnectPolicy } from '../../../../src/sources/reconnect-policy.js';
 
 describe('ReconnectPolicy', () => {
@@ -6,6 +7,14 @@ describe('ReconnectPolicy', () => {
     const p = new ReconnectPolicy({ budgetMs: 60_000, firstDelayMs: 500 });
     const err = new Error('ECONNREFUSED');
     expect(p.lost(err)).toEqual({ kind: 'fail', error: err });
+  });
+
+  it('fails at once when the board speaks something the gateway cannot (GW_ERR_BMC_UNSUPPORTED), even after a working link', () => {
+    const p = new ReconnectPolicy({ budgetMs: 60_000, firstDelayMs: 500 });
+    p.connected();
+    const err = new GatewayError('GW_ERR_BMC_UNSUPPORTED', 'video in 0x58');
+    expect(p.lost(err)).toEqual({ kind: 'fail', error: err });
+    expect(p.lost(new Error('reset')).kind).toBe('retry');
   });
 
   it('backs off exponentially, capped at 10 s, until the budget is spent', () => {

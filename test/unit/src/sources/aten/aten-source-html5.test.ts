@@ -11,30 +11,9 @@ import type { Html5Mode } from '../../../../helpers/aten/simulator-html5.js';
 import { AtenSimulator, type AtenSimulatorOptions } from '../../../../helpers/aten/simulator.js';
 import { AtenSimulatorWeb } from '../../../../helpers/aten/simulator-web.js';
 import { meanAbsError, until } from '../../../../integration/aten/helpers.js';
+import { recordingSink } from '../../../../helpers/source-sink.js';
 
-/** A sink that records what the Session would be told. */
-function sink(): SourceSink & { events: string[]; error: Error | undefined } {
-  const events: string[] = [];
-  const s = {
-    fb: new Framebuffer(640, 480),
-    events,
-    error: undefined as Error | undefined,
-    connected: (i: { width: number; height: number }) => void events.push(`connected ${i.width}x${i.height}`),
-    resized: (w: number, h: number) => void events.push(`resized ${w}x${h}`),
-    damage: () => {},
-    copy: () => {},
-    updateEnd: () => {},
-    cursor: () => {},
-    bell: () => {},
-    clipboard: () => {},
-    reconnecting: (e: Error) => void events.push(`reconnecting ${e.message}`),
-    failed: (e: Error) => {
-      s.error = e;
-      events.push(`failed ${(e as { code?: string }).code}`);
-    },
-  };
-  return s;
-}
+const sink = recordingSink;
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

@@ -1,0 +1,3 @@
+import { javaConsoleSuite } from './java-console-suite.js';
+
+javaConsoleSuite('docker');
