@@ -128,8 +128,18 @@ export function certificateFacts(socket: TLSSocket): TlsFacts {
       validTo: cert.valid_to,
       fingerprint256: cert.fingerprint256,
     } : {}),
-    selfSigned: present ? cert.issuerCertificate === cert || cert.fingerprint256 === cert.issuerCertificate?.fingerprint256 : false,
+    // Self-signed = self-issued: the issuer name is the subject name. OpenSSL links the certificate to
+    // itself as its issuer only when it also qualifies as a CA for chain building, which a BMC's (or
+    // node-forge's) self-signed leaf often does not, so the names decide.
+    selfSigned: present ? cert.issuerCertificate === cert || sameName(cert.subject, cert.issuer) : false,
   };
+}
+
+function sameName(a: unknown, b: unknown): boolean {
+  if (typeof a !== 'object' || a === null || typeof b !== 'object' || b === null) return false;
+  const ka = Object.keys(a).sort();
+  const kb = Object.keys(b).sort();
+  return ka.length > 0 && JSON.stringify(ka.map((k) => [k, (a as Record<string, unknown>)[k]])) === JSON.stringify(kb.map((k) => [k, (b as Record<string, unknown>)[k]]));
 }
 
 /** In words, for a summary: "TLSv1.3, certificate CN=x (self-signed, not verified: …)". */

@@ -123,7 +123,8 @@ export async function startJavaScene(o: JavaSceneOptions): Promise<JavaScene> {
       ...(o.servers ?? []),
     ],
     java: { runtime: o.runtime, instanceId, jarCache: { dir: cacheDir }, ...o.java },
-    ...(o.sessions ? { sessions: o.sessions } : {}),
+    // The tests' close URL servers listen on loopback, which sessions.closeUrlAllow refuses unless listed.
+    sessions: { closeUrlAllow: ['127.0.0.1'], ...o.sessions },
     ...(o.recording ? { recording: o.recording } : {}),
     ...o.config,
   }, { log: { level: 'trace', stream: log.stream } });

@@ -11,6 +11,9 @@ import { eventually } from './java-console-suite.js';
 // A Java console is just another console downstream: opened through an API front and RabbitMQ on
 // the agent of its location, recorded, and reaped when nobody watches, its sandbox removed.
 
+/** Dispatch messages are signed (docs/ARCHITECTURE.md, Dispatch): front and agent share this key. */
+const DISPATCH_KEYS = [{ id: 'java-1', secret: 'java-dispatch-secret-0123456789-abcdef' }];
+
 describe('Java console behind dispatch, recorded, reaped when idle (process runtime)', () => {
   let vhost: RabbitVhost;
   let agent: JavaScene;
@@ -25,13 +28,13 @@ describe('Java console behind dispatch, recorded, reaped when idle (process runt
       runtime: 'process',
       sessions: { idleTimeout: '3s' },
       recording: { dir: recordings, servers: ['j1'] },
-      config: { dispatch: { amqp: vhost.url, role: 'agent', location: 'JV', requestTimeout: '60s' } },
+      config: { dispatch: { amqp: vhost.url, role: 'agent', location: 'JV', requestTimeout: '60s', keys: DISPATCH_KEYS } },
     });
     front = await startTestGateway({
       tokens: [{ token: TEST_TOKEN, servers: ['*'] }],
       // The front only knows the server and its location; the agent has its console.
       servers: [{ id: 'j1', location: 'JV' }],
-      dispatch: { amqp: vhost.url, role: 'front', requestTimeout: '60s' },
+      dispatch: { amqp: vhost.url, role: 'front', requestTimeout: '60s', keys: DISPATCH_KEYS },
     });
   });
   afterAll(async () => {
