@@ -26,7 +26,8 @@ export class ServerRow {
   readonly #thumb = el('img', { className: 'thumb', hidden: true });
   readonly #result = el('p', { className: 'result' });
   readonly #recordings = el('div', { className: 'recordings' });
-  readonly #endButtons = el('p', { className: 'end-buttons' });
+  readonly #endSession = el('button', { type: 'button', className: 'end-session', hidden: true, onclick: () => this.session && void endSession(this.server, this.session.id, false, (m, e) => this.say(m, e)) }, t('dash.endSession'));
+  readonly #endSol = el('button', { type: 'button', className: 'end-sol', hidden: true, onclick: () => this.sol && void endSession(this.server, this.sol.id, true, (m, e) => this.say(m, e)) }, t('dash.endSol'));
   #thumbUrl: string | undefined;
   #thumbOf = { session: '', updates: -1, at: 0 };
   #thumbTimer: ReturnType<typeof setTimeout> | undefined;
@@ -107,7 +108,7 @@ export class ServerRow {
         el('p', { className: 'boot' }, el('span', { className: 'label' }, t('dash.bootDevice')), select, el('label', {}, persistent, ` ${t('dash.boot.persistent')}`), set),
       );
     }
-    body.append(this.#result, this.#endButtons);
+    body.append(this.#result, el('p', { className: 'end-buttons' }, this.#endSession, this.#endSol));
     if (s.recorded) body.append(el('h3', {}, t('dash.recordings')), this.#recordings);
     return body;
   }
@@ -131,7 +132,9 @@ export class ServerRow {
           : el('ul', {}, ...recordings.map((r) => el('li', { dataset: { recording: r.id } },
             `${new Date(r.startedAt).toLocaleString()} · ${fmtBytes(r.bytes)} `,
             r.live ? el('span', { className: 'badge' }, t('dash.recordings.live')) : null, ' ',
-            el('a', { href: `/replay/${encodeURIComponent(r.id)}`, target: '_blank', rel: 'noopener', className: 'replay' }, t('dash.recordings.replay'))))),
+            // rel=opener: the replay page (same origin, operators only) gets this tab's sessionStorage, so the
+            // operator's sign-in, instead of asking for the token again.
+            el('a', { href: `/replay/${encodeURIComponent(r.id)}`, target: '_blank', rel: 'opener', className: 'replay' }, t('dash.recordings.replay'))))),
       );
     } catch (e) {
       this.#recordings.replaceChildren(el('p', { className: 'error' }, (e as Error).message));
@@ -182,11 +185,9 @@ export class ServerRow {
     }
     this.#sessionCell.replaceChildren(...parts);
     this.tr.dataset.session = s ? s.id : '';
-    const say = (text: string, error?: boolean) => this.say(text, error);
-    this.#endButtons.replaceChildren(
-      s ? el('button', { type: 'button', className: 'end-session', onclick: () => void endSession(this.server, s.id, false, say) }, t('dash.endSession')) : '',
-      this.sol ? el('button', { type: 'button', className: 'end-sol', onclick: () => void endSession(this.server, this.sol!.id, true, say) }, t('dash.endSol')) : '',
-    );
+    // Shown or hidden, never rebuilt: the feed redraws this row every few seconds while a session is busy.
+    this.#endSession.hidden = !s;
+    this.#endSol.hidden = !this.sol;
   }
 
   /** The thumbnail follows the screen: fetched again when the BMC sent something new, not more than every 2 s. */
