@@ -18,6 +18,11 @@ const KEEPALIVE_MS = 15_000;
  * token travels in the Authorization header, as on every other call, not in the URL.
  */
 export async function fleetRoutes(app: FastifyInstance, ctx: GatewayContext, monitor: FleetMonitor): Promise<void> {
+  // Open feeds end at shutdown: a dashboard left open must not keep the server from closing.
+  const feeds = new Set<() => void>();
+  ctx.onClose.push(() => {
+    for (const end of [...feeds]) end();
+  });
   app.get('/api/v1/fleet/events', async (req, reply) => {
     const p = ctx.auth.authenticate(bearer(req), pinHeader(req), req.ip);
     if (p.kind !== 'operator') throw new GatewayError('GW_ERR_OPERATOR_ONLY', 'the fleet feed is for operator tokens');
@@ -34,6 +39,7 @@ export async function fleetRoutes(app: FastifyInstance, ctx: GatewayContext, mon
     res.write(': bmc-gateway fleet feed\n\n');
     let unsubscribe = () => {};
     const end = () => {
+      feeds.delete(end);
       clearInterval(keepalive);
       unsubscribe();
       if (!res.destroyed) res.destroy();
@@ -49,6 +55,7 @@ export async function fleetRoutes(app: FastifyInstance, ctx: GatewayContext, mon
     };
     const keepalive = setInterval(() => write(': keepalive\n\n'), KEEPALIVE_MS);
     keepalive.unref();
+    feeds.add(end);
     res.on('close', end);
     res.on('error', end);
     unsubscribe = monitor.subscribe((e: FleetEvent) => {

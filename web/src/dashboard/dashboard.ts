@@ -35,9 +35,9 @@ function setServers(servers: ServerSummary[]): void {
   tbody.replaceChildren(...[...rows.values()].flatMap((r) => [r.tr, r.details]));
   const locations = [...new Set(servers.map((s) => s.location ?? ''))].sort();
   const select = $<HTMLSelectElement>('location');
-  const chosen = select.value;
+  const chosen = select.options.length > 0 ? select.value : '*';
   select.replaceChildren(new Option(t('dash.allLocations'), '*'), ...locations.map((l) => new Option(l || t('dash.noLocation'), l)));
-  select.value = locations.includes(chosen) ? chosen : '*';
+  select.value = chosen === '*' || locations.includes(chosen) ? chosen : '*';
   applyFilter();
 }
 
