@@ -27,6 +27,16 @@ export class ApiError extends Error {
   }
 }
 
+/** The sign-in form (`#signin` with `#token`): keeps what was typed as the token, clears the field, calls `then`. */
+export function onSignin(form: HTMLFormElement, input: HTMLInputElement, then: () => void): void {
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    storeToken(input.value.trim());
+    input.value = '';
+    then();
+  });
+}
+
 export function authHeaders(): Record<string, string> {
   return { authorization: `Bearer ${storedToken() ?? ''}` };
 }

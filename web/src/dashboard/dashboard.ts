@@ -4,7 +4,7 @@
 import type { ActivityEntry, AgentsAnswer, FleetEvent, ServerSummary, WhoAmI } from '../../../src/api/api-types.js';
 import { $, el } from '../common/dom.js';
 import { t, translatePage } from '../common/i18n.js';
-import { api, type ApiError, storedToken, storeToken } from '../common/operator-api.js';
+import { api, type ApiError, onSignin, storedToken, storeToken } from '../common/operator-api.js';
 import { startFeed } from './feed.js';
 import { serverLabel } from './format.js';
 import { drawActivity, drawAgents } from './panels.js';
@@ -142,13 +142,7 @@ function init(): void {
     state.append(new Option(t(key), value));
   }
   for (const id of ['search', 'location', 'state']) $(id).addEventListener('input', applyFilter);
-  $('signin').addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    const input = $<HTMLInputElement>('token');
-    storeToken(input.value.trim());
-    input.value = '';
-    void start();
-  });
+  onSignin($<HTMLFormElement>('signin'), $<HTMLInputElement>('token'), () => void start());
   $('signout').addEventListener('click', () => {
     storeToken(null);
     showSignin();

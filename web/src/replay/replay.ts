@@ -6,7 +6,7 @@ import type { RecordingDetail, ReplayAnswer } from '../../../src/api/api-types.j
 import { $, setStatus } from '../common/dom.js';
 import { wsUrl } from '../common/location.js';
 import { t, translatePage } from '../common/i18n.js';
-import { api, isAuthError, storedToken, storeToken } from '../common/operator-api.js';
+import { api, isAuthError, onSignin, storedToken, storeToken } from '../common/operator-api.js';
 import '../console/console.css';
 import './replay.css';
 
@@ -96,13 +96,7 @@ function showSignin(error = ''): void {
   setStatus('ended', t('replay.signIn'));
 }
 
-$('signin').addEventListener('submit', (ev) => {
-  ev.preventDefault();
-  const input = $<HTMLInputElement>('token');
-  storeToken(input.value.trim());
-  input.value = '';
-  void start();
-});
+onSignin($<HTMLFormElement>('signin'), $<HTMLInputElement>('token'), () => void start());
 $('speed').addEventListener('change', () => void play(position()));
 $('restart').addEventListener('click', () => void play(0));
 seek().addEventListener('change', () => void play(Number(seek().value)));
