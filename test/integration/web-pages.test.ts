@@ -84,7 +84,7 @@ describe('built pages and their assets', () => {
 
   it('the console page preloads the noVNC chunk its first script imports', async () => {
     const html = (await get(`${gw.url}/console/k`)).body.toString('utf8');
-    const entry = /<script type="module" src="(\/assets\/console-[A-Z0-9]{8}\.js)"/.exec(html)?.[1];
+    const entry = /<script type="module" async src="(\/assets\/console-[A-Z0-9]{8}\.js)"/.exec(html)?.[1];
     const chunk = /<link rel="modulepreload" href="(\/assets\/chunk-[A-Z0-9]{8}\.js)"/.exec(html)?.[1];
     expect(entry).toBeDefined();
     expect(chunk).toBeDefined();
