@@ -177,7 +177,7 @@ describe('fleet dashboard (QEMU VNC, ipmi_sim, a server with neither)', () => {
     await replay.close();
   }, 60_000);
 
-  it('speaks Russian to a Russian browser: dashboard, console page and its end reason', async () => {
+  it('speaks Russian to a Russian browser: dashboard, console and serial console pages, their end reasons', async () => {
     const ru = await browser.newContext({ locale: 'ru-RU', viewport: { width: 1400, height: 900 } });
     try {
       const p = await ru.newPage();
@@ -201,6 +201,18 @@ describe('fleet dashboard (QEMU VNC, ipmi_sim, a server with neither)', () => {
       await p.click('#confirm-ok');
       await tab.waitForSelector('body[data-state="ended"]', { timeout: 15_000 });
       expect(await tab.textContent('#message')).toBe('Консоль закрыта: сеанс завершён через API');
+      // …and the serial console page
+      const [sol] = await Promise.all([ru.waitForEvent('page'), p.locator('#fleet tr[data-server="ipmi-1"] button.open-sol').click()]);
+      await sol.waitForSelector('body[data-state="connected"]', { timeout: 30_000 });
+      expect(await sol.textContent('#status')).toBe('Подключено');
+      expect(await sol.textContent('#break')).toBe('Отправить BREAK');
+      expect(await sol.title()).toBe('Storage 7 — последовательная консоль');
+      await p.locator('#fleet tr[data-server="ipmi-1"] button.more').click();
+      await p.locator('#fleet tr[data-details="ipmi-1"] button.end-sol').click();
+      await p.waitForSelector('#confirm[open]');
+      await p.click('#confirm-ok');
+      await sol.waitForSelector('body[data-state="ended"]', { timeout: 15_000 });
+      expect(await sol.textContent('#message')).toBe('Последовательная консоль закрыта: сеанс завершён через API');
     } finally {
       await ru.close();
     }

@@ -98,6 +98,11 @@ describe('fleet feed (ipmi_sim)', () => {
       // A failed action is activity too, with its code.
       await eqPhp(gw, { action: 'ipmi_power', token: TEST_TOKEN, id: 'bare-1', cmd: 'on' });
       await expect.poll(() => activity().at(-1), { timeout: 10_000 }).toMatchObject({ who: 'panel', serverId: 'bare-1', result: 'error', code: 'GW_ERR_NO_IPMI' });
+      // Nothing of the BMC's access reaches the feed: no address, user or password.
+      const all = JSON.stringify(feed.events);
+      expect(all).not.toContain(SIM_USERS.admin.password);
+      expect(all).not.toContain(`"${SIM_USERS.admin.user}"`);
+      expect(all).not.toContain(String(sim.port));
     } finally {
       feed.close();
     }
