@@ -20,6 +20,7 @@ export const GatewayErrorCodes = {
   GW_ERR_VIEWER_URL_INVALID: { status: 404, summary: 'the viewer URL is unknown, expired or already used' },
   GW_ERR_TOO_MANY_VIEWERS: { status: 409, summary: 'the session has its maximum number of viewers' },
   GW_ERR_TOO_MANY_SESSIONS: { status: 503, summary: 'the gateway has its maximum number of sessions' },
+  GW_ERR_TOO_MANY_FEEDS: { status: 503, summary: 'the gateway serves its maximum number of live dashboard feeds' },
   GW_ERR_BMC_UNREACHABLE: { status: 502, summary: 'the BMC did not accept a connection' },
   GW_ERR_BMC_AUTH_FAILED: { status: 502, summary: 'the BMC refused the configured password' },
   GW_ERR_BMC_TIMEOUT: { status: 504, summary: 'the BMC stopped answering during the handshake' },

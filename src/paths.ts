@@ -16,6 +16,5 @@ function findRoot(): string {
 }
 
 export const PROJECT_ROOT = findRoot();
-export const WEB_DIR = join(PROJECT_ROOT, 'web');
-/** The @novnc/novnc package folder (its exports map only names core/rfb.js, so resolve that). */
-export const NOVNC_DIR = dirname(dirname(fileURLToPath(import.meta.resolve('@novnc/novnc'))));
+/** The built browser pages and their assets (web/build.ts writes them; `npm run build`). */
+export const PUBLIC_DIR = join(PROJECT_ROOT, 'dist', 'public');

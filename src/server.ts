@@ -4,7 +4,12 @@ import { Authenticator } from './api/auth.js';
 import { ConsoleService } from './api/console-service.js';
 import { dashboardRoutes } from './api/dashboard-routes.js';
 import { ApiAudit } from './api/api-audit.js';
+import type { AgentsAnswer } from './api/api-types.js';
+import { fleetRoutes } from './api/fleet/fleet-routes.js';
+import { FleetMonitor } from './api/fleet/fleet-monitor.js';
 import { ipmiRoutes } from './api/ipmi-routes.js';
+import { solView } from './api/sol-routes.js';
+import type { SolSessionRegistry } from './sol/sol-registry.js';
 import { powerRoutes } from './api/power-routes.js';
 import { IpmiService } from './ipmi/ipmi-service.js';
 import { PowerService } from './power/power-service.js';
@@ -14,6 +19,7 @@ import { InProcessDispatcher } from './dispatch/in-process-dispatcher.js';
 import { eqPhpRoutes } from './api/eq-php.js';
 import { restV1Routes } from './api/rest-v1.js';
 import { viewerRoutes } from './api/viewer-routes.js';
+import { webAssetRoutes } from './api/web-assets.js';
 import { recordingRoutes } from './recording/recording-routes.js';
 import type { GatewayConfig } from './config/types.js';
 import type { GatewayContext } from './context.js';
@@ -110,18 +116,30 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
   });
   eqPhpRoutes(app, ctx);
   restV1Routes(app, ctx);
+  await app.register(async (scope) => webAssetRoutes(scope));
   await app.register(async (scope) => viewerRoutes(scope, ctx));
   await app.register(async (scope) => dashboardRoutes(scope, ctx));
   // One IpmiService and one RedfishService per gateway, behind the PowerService that picks per server.
   const power = new PowerService({ ipmi: new IpmiService({ logger: log.child({ component: 'ipmi' }) }), redfish: new RedfishService({ logger: log.child({ component: 'redfish' }) }) });
   // BMC actions (IPMI and Redfish) record into the audit trail through one ApiAudit.
   const apiAudit = new ApiAudit(ctx);
-  await app.register(async (scope) => ipmiRoutes(scope, ctx, { service: power.ipmi, audit: apiAudit }));
+  let sols: SolSessionRegistry | undefined;
+  await app.register(async (scope) => {
+    sols = await ipmiRoutes(scope, ctx, { service: power.ipmi, audit: apiAudit });
+  });
   await app.register(async (scope) => powerRoutes(scope, ctx, { power, audit: apiAudit }));
   // After the SOL consoles (ipmiRoutes' close): Close Session on IPMI BMCs, DELETE of Redfish sessions.
   ctx.onClose.push(() => power.close());
   await app.register(async (scope) => recordingRoutes(scope, ctx));
-  await app.register(async (scope) => dispatchRoutes(scope, ctx));
+  let agents: (() => AgentsAnswer) | undefined;
+  await app.register(async (scope) => {
+    agents = await dispatchRoutes(scope, ctx);
+  });
+  // The operators' dashboard feed; it sees every API call through the final Dispatcher (set by dispatchRoutes).
+  const fleet = new FleetMonitor(ctx, { solSessions: () => sols?.list().map(solView) ?? [], agents: () => agents!() });
+  ctx.dispatch = fleet.observe(ctx.dispatch);
+  ctx.onClose.unshift(() => fleet.close());
+  await app.register(async (scope) => fleetRoutes(scope, ctx, fleet));
   if (opts.demo) {
     // Demo only: each visit mints a fresh one-time URL for the built-in console.
     app.get('/demo', async (_req, reply) => {

@@ -6,6 +6,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { SessionRegistry } from '../session/registry.js';
 import type { Session } from '../session/session.js';
 import type { TicketStore } from '../session/tickets.js';
+import type { SessionView } from './api-types.js';
 import type { Principal } from './auth.js';
 
 export interface OpenConsoleRequest {
@@ -73,10 +74,11 @@ export class ConsoleService {
   }
 }
 
-export function sessionView(s: Session): Record<string, unknown> {
+export function sessionView(s: Session): SessionView {
   return {
     id: s.id,
     serverId: s.server.id,
+    serverName: s.server.name ?? null,
     location: s.server.location ?? null,
     state: s.state,
     // Which path serves the console: vnc, aten, or jnlp (a Java viewer); `fallback` says why an aten console went to Java.
@@ -90,6 +92,7 @@ export function sessionView(s: Session): Record<string, unknown> {
     closeUrls: [...s.closeUrls].map((u) => new URL(u).origin),
     bytesIn: s.stats.bytesIn,
     bytesOut: s.stats.bytesOut,
+    screenUpdates: Object.values(s.stats.upstreamRects).reduce((a, b) => a + b, 0),
     lastInputAt: s.stats.lastInputAt ? new Date(s.stats.lastInputAt).toISOString() : null,
     reconnects: s.stats.reconnects,
     warning: s.warning ?? null,

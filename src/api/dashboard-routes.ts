@@ -1,11 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayContext } from '../context.js';
 import { GatewayError } from '../errors.js';
-import { WEB_DIR } from '../paths.js';
 import { thumbnailPng } from '../session/thumbnail.js';
 import { PageHeaders, WEB_DEFAULTS } from './embedding.js';
+import { pageHtml } from './web-assets.js';
 import { bearer, pinHeader } from './rest-v1.js';
 
 /**
@@ -14,7 +12,7 @@ import { bearer, pinHeader } from './rest-v1.js';
  * and console thumbnails rendered from the shadow framebuffer.
  */
 export async function dashboardRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
-  const html = readFileSync(join(WEB_DIR, 'dashboard.html'), 'utf8');
+  const html = pageHtml('dashboard');
   // The dashboard holds an operator token: it is never framed by anyone but the gateway itself.
   const headers = new PageHeaders(WEB_DEFAULTS).for(undefined);
 

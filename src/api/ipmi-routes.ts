@@ -62,7 +62,8 @@ export class IpmiApi {
   }
 }
 
-export async function ipmiRoutes(app: FastifyInstance, ctx: GatewayContext, o: { service: IpmiService; audit: ApiAudit }): Promise<void> {
+/** Registers the serial console routes; returns the serial consoles' registry (the dashboard's feed lists them). */
+export async function ipmiRoutes(app: FastifyInstance, ctx: GatewayContext, o: { service: IpmiService; audit: ApiAudit }): Promise<SolSessionRegistry> {
   const service = o.service;
   const api = new IpmiApi(ctx, service, o.audit);
   const solTickets = new TicketStore(ctx.config.sessions.urlTtlMs);
@@ -96,4 +97,5 @@ export async function ipmiRoutes(app: FastifyInstance, ctx: GatewayContext, o: {
   });
 
   await solRoutes(app, ctx, { api, sols, tickets: solTickets, principalOf });
+  return sols;
 }

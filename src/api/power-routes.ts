@@ -3,6 +3,7 @@ import type { ServerConfig } from '../config/types.js';
 import type { GatewayContext } from '../context.js';
 import { GatewayError } from '../errors.js';
 import type { PowerService } from '../power/power-service.js';
+import type { ServersAnswer } from './api-types.js';
 import type { ApiAudit } from './api-audit.js';
 import type { Principal } from './auth.js';
 import {
@@ -10,6 +11,7 @@ import {
   redfishExtras, restBootDevice, statusFields, viaEq, type PowerCmd,
 } from './power-requests.js';
 import { bearer, pinHeader } from './rest-v1.js';
+import { serverSummary } from './server-summary.js';
 
 /**
  * Power, boot device and virtual media (issues 5 and 13), whichever protocol the server's `power:`
@@ -79,16 +81,7 @@ export async function powerRoutes(app: FastifyInstance, ctx: GatewayContext, o: 
 
   app.get('/api/v1/servers', async (req) => {
     const p = principalOf(req);
-    return {
-      servers: ctx.config.servers.filter((s) => p.mayOpen(s.id)).map((s) => ({
-        id: s.id,
-        name: s.name ?? null,
-        location: s.location ?? null,
-        console: s.console !== undefined,
-        power: s.power ?? null,
-        media: s.redfish !== undefined || s.power === 'redfish',
-      })),
-    };
+    return { servers: ctx.config.servers.filter((s) => p.mayOpen(s.id)).map((s) => serverSummary(s, ctx.config)) } satisfies ServersAnswer;
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/servers/:id/power', async (req) => {

@@ -1,11 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { GatewayContext } from '../context.js';
+import type { SolSessionView, SolViewerStatus } from './api-types.js';
 import { GatewayError } from '../errors.js';
-import { WEB_DIR } from '../paths.js';
 import type { TicketStore } from '../session/tickets.js';
 import type { SolSessionRegistry } from '../sol/sol-registry.js';
 import type { SolSession } from '../sol/sol-session.js';
@@ -15,9 +11,7 @@ import { CloseCode } from '../viewer/viewer.js';
 import type { Principal } from './auth.js';
 import type { IpmiApi } from './ipmi-routes.js';
 import { originCheck } from './viewer-routes.js';
-
-/** The @xterm/xterm package folder (its `main` is lib/xterm.js). */
-const XTERM_DIR = dirname(dirname(fileURLToPath(import.meta.resolve('@xterm/xterm'))));
+import { pageHtml } from './web-assets.js';
 
 export interface SolRouteDeps {
   readonly api: IpmiApi;
@@ -33,10 +27,11 @@ export interface OpenSolResult {
   url: string;
 }
 
-export function solView(s: SolSession): Record<string, unknown> {
+export function solView(s: SolSession): SolSessionView {
   return {
     id: s.id,
     serverId: s.server.id,
+    serverName: s.server.name ?? null,
     location: s.server.location ?? null,
     type: 'sol',
     state: s.state,
@@ -55,11 +50,8 @@ export function solView(s: SolSession): Record<string, unknown> {
  */
 export async function solRoutes(app: FastifyInstance, ctx: GatewayContext, deps: SolRouteDeps): Promise<void> {
   const { api, sols, tickets } = deps;
-  const solHtml = readFileSync(join(WEB_DIR, 'sol.html'), 'utf8');
-
-  // xterm.js, unmodified, from the @xterm/xterm package (like noVNC in viewer-routes.ts).
-  await app.register(fastifyStatic, { root: join(XTERM_DIR, 'lib'), prefix: '/xterm/lib/', decorateReply: false, index: false });
-  await app.register(fastifyStatic, { root: join(XTERM_DIR, 'css'), prefix: '/xterm/css/', decorateReply: false, index: false });
+  // xterm.js is bundled into the page's script (web/build.ts), served from /assets/.
+  const solHtml = pageHtml('sol');
 
   const solLog = ctx.log.child({ component: 'sol' });
   const open = (p: Principal, serverId: string, closeUrlRaw: string | undefined): Promise<OpenSolResult> =>
@@ -111,8 +103,8 @@ export async function solRoutes(app: FastifyInstance, ctx: GatewayContext, deps:
     const sessionId = tickets.sessionOf(req.params.key);
     if (!sessionId) throw new GatewayError('GW_ERR_VIEWER_URL_INVALID', 'this serial console URL is unknown or has expired');
     const s = sols.get(sessionId);
-    if (s) return { state: s.state, server: s.server.name ?? s.server.id, reason: s.endReason ?? null };
-    return { state: 'ended', reason: sols.endedReason(sessionId) ?? 'the serial console has ended' };
+    if (s) return { state: s.state, server: s.server.name ?? s.server.id, reason: s.endReason ?? null, code: s.state === 'ended' ? (sols.endedCode(s.id) ?? null) : null } satisfies SolViewerStatus;
+    return { state: 'ended', reason: sols.endedReason(sessionId) ?? 'the serial console has ended', code: sols.endedCode(sessionId) ?? null } satisfies SolViewerStatus;
   });
 
   app.get<{ Params: { key: string } }>('/sol-ws/:key', { websocket: true, preValidation: originCheck(ctx, 'sol.viewer') }, (socket, req) => {

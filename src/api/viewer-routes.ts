@@ -1,11 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import { GatewayError } from '../errors.js';
 import type { GatewayContext } from '../context.js';
-import { NOVNC_DIR, WEB_DIR } from '../paths.js';
+import { SessionRegistry } from '../session/registry.js';
+import type { EndCode } from '../session/session.js';
 import { CloseCode, Viewer } from '../viewer/viewer.js';
+import type { ViewerStatus } from './api-types.js';
+import { pageHtml } from './web-assets.js';
 
 /** The viewer WebSockets' Origin check (preValidation: refused before the one-time key is used). */
 export function originCheck(deps: GatewayContext, what: string) {
@@ -16,12 +16,18 @@ export function originCheck(deps: GatewayContext, what: string) {
 }
 
 export async function viewerRoutes(app: FastifyInstance, deps: GatewayContext): Promise<void> {
-  const consoleHtml = readFileSync(join(WEB_DIR, 'console.html'), 'utf8');
-
-  // noVNC, unmodified, straight from the @novnc/novnc package: its core/ and the vendor/ it imports.
-  await app.register(fastifyStatic, { root: join(NOVNC_DIR, 'core'), prefix: '/novnc/core/', decorateReply: false, index: false });
-  await app.register(fastifyStatic, { root: join(NOVNC_DIR, 'vendor'), prefix: '/novnc/vendor/', decorateReply: false, index: false });
-  await app.register(fastifyStatic, { root: join(WEB_DIR, 'static'), prefix: '/static/', decorateReply: false, index: false });
+  // The page's script (noVNC bundled in it) is served from /assets/ (web-assets.ts).
+  const consoleHtml = pageHtml('console');
+  // Why recently ended sessions ended, as codes the page translates (the registry keeps the sentences).
+  const endedCodes = new Map<string, EndCode>();
+  deps.registry.observe({
+    hooks: {
+      ended: (s, code) => {
+        if (endedCodes.size >= SessionRegistry.ENDED_MAX) endedCodes.delete(endedCodes.keys().next().value!);
+        endedCodes.set(s.id, code);
+      },
+    },
+  });
 
   app.get<{ Params: { key: string } }>('/console/:key', async (req, reply) => {
     deps.pages.apply(req, reply);
@@ -39,8 +45,10 @@ export async function viewerRoutes(app: FastifyInstance, deps: GatewayContext): 
     if (!sessionId) throw new GatewayError('GW_ERR_VIEWER_URL_INVALID', 'this console URL is unknown or has expired');
     const s = deps.registry.get(sessionId);
     const viewOnly = deps.tickets.viewOnlyOf(req.params.key) ?? false;
-    if (s) return { state: s.state, server: s.server.name ?? s.server.id, viewOnly, warning: s.warning ?? null, reason: s.endReason ?? null };
-    return { state: 'ended', viewOnly, warning: null, reason: deps.registry.endedReason(sessionId) ?? 'the session has ended' };
+    if (s) {
+      return { state: s.state, server: s.server.name ?? s.server.id, viewOnly, warning: s.warning ?? null, warningCode: s.warning ? 'input-idle' : null, reason: s.endReason ?? null, code: s.endCode ?? null } satisfies ViewerStatus;
+    }
+    return { state: 'ended', viewOnly, warning: null, warningCode: null, reason: deps.registry.endedReason(sessionId) ?? 'the session has ended', code: endedCodes.get(sessionId) ?? null } satisfies ViewerStatus;
   });
 
   app.get<{ Params: { key: string } }>('/ws/:key', { websocket: true, preValidation: originCheck(deps, 'console.viewer') }, (socket, req) => {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
+import type { AgentsAnswer } from '../api/api-types.js';
 import { bearer, pinHeader } from '../api/rest-v1.js';
 import type { GatewayContext } from '../context.js';
 import { GatewayError } from '../errors.js';
@@ -19,19 +20,24 @@ const STARTUP_WAIT_MS = 3_000;
  * agent (consumes its location's queue and announces itself). `GET /api/v1/agents` (operators) lists
  * the agents this front has heard from.
  */
-export async function dispatchRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<void> {
+export async function dispatchRoutes(app: FastifyInstance, ctx: GatewayContext): Promise<() => AgentsAnswer> {
   const cfg = ctx.config.dispatch;
   const directory = cfg ? new AgentDirectory({ announceIntervalMs: cfg.announceIntervalMs }) : undefined;
   let link: AmqpLink | undefined;
 
+  /** What `GET /api/v1/agents` answers (also the dashboard's feed). */
+  const agents = (): AgentsAnswer => {
+    if (!cfg) return { dispatch: 'in-process', broker: null, agents: [] };
+    return { dispatch: cfg.role, broker: link?.channel ? 'up' : 'down', agents: cfg.role === 'agent' ? [] : directory!.list() };
+  };
+
   app.get('/api/v1/agents', async (req) => {
     const p = ctx.auth.authenticate(bearer(req), pinHeader(req), req.ip);
     if (p.kind !== 'operator') throw new GatewayError('GW_ERR_OPERATOR_ONLY', 'the agents list is for operator tokens');
-    if (!cfg) return { dispatch: 'in-process', broker: null, agents: [] };
-    return { dispatch: cfg.role, broker: link?.channel ? 'up' : 'down', agents: cfg.role === 'agent' ? [] : directory!.list() };
+    return agents();
   });
 
-  if (!cfg) return;
+  if (!cfg) return agents;
   const location = cfg.location;
   const agentId = cfg.agentId ?? `${location ?? 'front'}-${hostname().replace(/[^A-Za-z0-9.-]/g, '-').slice(0, 32)}-${randomBytes(3).toString('hex')}`;
   const rejections = new RejectionReporter({
@@ -67,4 +73,5 @@ export async function dispatchRoutes(app: FastifyInstance, ctx: GatewayContext):
   });
   l.start();
   if (!(await l.waitUp(STARTUP_WAIT_MS))) ctx.log.warn({ event: 'dispatch-broker-down' }, 'the message broker is not reachable; serving local servers, remote ones answer GW_ERR_DISPATCH_UNAVAILABLE until it is');
+  return agents;
 }

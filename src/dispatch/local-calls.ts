@@ -38,7 +38,7 @@ export async function runLocally(ctx: GatewayContext, principal: Principal, call
     case 'list':
       return { sessions: ctx.registry.list().filter((s) => principal.mayOpen(s.server.id)).map(sessionView) };
     case 'get':
-      return sessionView(visibleSession(ctx, principal, call.sessionId));
+      return { ...sessionView(visibleSession(ctx, principal, call.sessionId)) };
     case 'end': {
       const s = visibleSession(ctx, principal, call.sessionId);
       ctx.audit.record({ action: 'console.end', who: principal.name, kind: principal.kind, from: principal.from, server: s.server.id, session: s.id, outcome: 'ok', detail: { endCode: 'api' } });

@@ -2,6 +2,7 @@ import { createReadStream, mkdirSync, readFileSync, readdirSync, renameSync, rmS
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { bearer, pinHeader } from '../api/rest-v1.js';
+import type { RecordingInfo, RecordingsAnswer } from '../api/api-types.js';
 import type { GatewayContext } from '../context.js';
 import { GatewayError } from '../errors.js';
 import type { Session } from '../session/session.js';
@@ -9,17 +10,8 @@ import { CUT_MARKER, LIVE_MARKER, RECORDING_ID, Recorder } from './recorder.js';
 import { recordsServer, type RecordingConfig } from './recording-config.js';
 import { replayRoutes } from './replay-routes.js';
 
-export interface RecordingInfo {
-  id: string;
-  serverId: string;
-  startedAt: string;
-  bytes: number;
-  inputBytes: number;
-  /** Still being written by a live session. */
-  live: boolean;
-  /** Set when the gateway died while this recording was open: the file ends where the crash cut it. */
-  cutShort: string | null;
-}
+/** A recording as its files tell it (the API adds the server's name: RecordingInfo). */
+export type RecordingFile = Omit<RecordingInfo, 'serverName'>;
 
 /**
  * At start, before any session: a recording whose live marker is still there was open when the
@@ -94,10 +86,12 @@ export async function recordingRoutes(app: FastifyInstance, ctx: GatewayContext)
     if (action) ctx.audit.record({ action, who: p.name, kind: p.kind, from: p.from, outcome: 'ok', ...(recording ? { detail: { recording } } : {}) });
   };
 
-  app.get('/api/v1/recordings', async (req) => {
+  app.get<{ Querystring: { serverId?: string } }>('/api/v1/recordings', async (req): Promise<RecordingsAnswer> => {
     operator(req);
     const liveIds = new Set([...live.values()].map((r) => r.id));
-    return { recordings: listRecordings(cfg.dir, liveIds) };
+    const serverId = req.query.serverId;
+    const all = listRecordings(cfg.dir, liveIds).filter((r) => serverId === undefined || r.serverId === serverId);
+    return { recordings: all.map((r) => withServerName(ctx, r)) };
   });
 
   app.get<{ Params: { id: string } }>('/api/v1/recordings/:id/input.jsonl', async (req, reply) => {
@@ -131,6 +125,11 @@ function startRecorder(ctx: GatewayContext, cfg: RecordingConfig, session: Sessi
   session.attach(rec, { passive: true });
 }
 
+/** A recording as the API gives it: with its server's name, for people. */
+export function withServerName<T extends RecordingFile>(ctx: GatewayContext, r: T): T & { serverName: string | null } {
+  return { ...r, serverName: ctx.config.servers.find((s) => s.id === r.serverId)?.name ?? null };
+}
+
 /** The file of a recording, checked to exist; the id is validated so it cannot name another path. */
 export function recordingPath(cfg: RecordingConfig, id: string, ext: '.fbs' | '.input.jsonl'): string {
   if (!RECORDING_ID.test(id)) throw new GatewayError('GW_ERR_UNKNOWN_RECORDING', `no recording "${id}"`);
@@ -144,8 +143,8 @@ export function recordingPath(cfg: RecordingConfig, id: string, ext: '.fbs' | '.
 }
 
 /** Every recording in `dir`, newest first. */
-export function listRecordings(dir: string, liveIds: ReadonlySet<string> = new Set()): RecordingInfo[] {
-  const out: RecordingInfo[] = [];
+export function listRecordings(dir: string, liveIds: ReadonlySet<string> = new Set()): RecordingFile[] {
+  const out: RecordingFile[] = [];
   for (const name of readdirSync(dir)) {
     if (!name.endsWith('.fbs')) continue;
     const id = name.slice(0, -4);

@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { GatewayContext } from '../context.js';
 import { GatewayError } from '../errors.js';
-import { WEB_DIR } from '../paths.js';
 import { originCheck } from '../api/viewer-routes.js';
+import { pageHtml } from '../api/web-assets.js';
 import { playFbs, scanFbs } from './fbs-player.js';
-import { recordingPath, type RecordingInfo, listRecordings } from './recording-routes.js';
+import type { RecordingDetail } from '../api/api-types.js';
+import { recordingPath, listRecordings, withServerName } from './recording-routes.js';
 import type { RecordingConfig } from './recording-config.js';
 
 /** A replay WebSocket URL is good for one connection within this time. */
@@ -29,7 +28,7 @@ const SPEEDS: Record<string, number> = { '1': 1, '4': 4, max: Infinity };
  * token on a WebSocket).
  */
 export async function replayRoutes(app: FastifyInstance, ctx: GatewayContext, cfg: RecordingConfig, operator: (req: FastifyRequest, action?: string, recording?: string) => void): Promise<void> {
-  const html = readFileSync(join(WEB_DIR, 'replay.html'), 'utf8');
+  const html = pageHtml('replay');
   const tickets = new Map<string, { id: string; at: number; speed: number; expires: number }>();
 
   app.get('/replay/:id', async (req, reply) => {
@@ -38,12 +37,12 @@ export async function replayRoutes(app: FastifyInstance, ctx: GatewayContext, cf
     return html;
   });
 
-  app.get<{ Params: { id: string } }>('/api/v1/recordings/:id', async (req): Promise<RecordingInfo & { durationMs: number; blocks: number; truncated: string | null }> => {
+  app.get<{ Params: { id: string } }>('/api/v1/recordings/:id', async (req): Promise<RecordingDetail> => {
     operator(req);
     const path = recordingPath(cfg, req.params.id, '.fbs');
     const info = listRecordings(cfg.dir).find((r) => r.id === req.params.id);
     const scan = await scanFbs(path);
-    return { ...info!, durationMs: scan.durationMs, blocks: scan.blocks, truncated: scan.error ? scan.error.message : null };
+    return { ...withServerName(ctx, info!), durationMs: scan.durationMs, blocks: scan.blocks, truncated: scan.error ? scan.error.message : null };
   });
 
   app.post<{ Params: { id: string } }>('/api/v1/recordings/:id/replay', async (req) => {

@@ -15,7 +15,7 @@ import { SolSession } from './sol-session.js';
 export class SolSessionRegistry {
   readonly #byServer = new Map<string, SolSession>();
   readonly #byId = new Map<string, SolSession>();
-  readonly #ended = new Map<string, string>();
+  readonly #ended = new Map<string, { reason: string; code: EndCode }>();
   static readonly ENDED_MAX = 10_000;
   readonly #config: GatewayConfig;
   readonly #log: Logger;
@@ -57,7 +57,7 @@ export class SolSessionRegistry {
       actor: o.actor,
       ended: (sess, code, reason) => {
         if (this.#ended.size >= SolSessionRegistry.ENDED_MAX) this.#ended.delete(this.#ended.keys().next().value!);
-        this.#ended.set(sess.id, reason);
+        this.#ended.set(sess.id, { reason, code });
         if (this.#byServer.get(server.id) === sess) this.#byServer.delete(server.id);
         this.#byId.delete(sess.id);
         this.#journal?.ended(sess.id, code, reason);
@@ -78,7 +78,12 @@ export class SolSessionRegistry {
   }
 
   endedReason(id: string): string | undefined {
-    return this.#ended.get(id);
+    return this.#ended.get(id)?.reason;
+  }
+
+  /** Why a recently ended serial console ended, as a code (the page translates it). */
+  endedCode(id: string): EndCode | undefined {
+    return this.#ended.get(id)?.code;
   }
 
   list(): SolSession[] {

@@ -32,12 +32,12 @@ describe('dashboard: power of servers with ipmi or redfish', () => {
       ],
     });
     browser = await launchChromium();
-    page = await browser.newPage();
-    page.on('dialog', (d) => void d.accept());
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await page.goto(`${gw.url}/dashboard`);
     await page.fill('#token', OPERATOR);
     await page.click('#signin button[type=submit]');
-    await page.waitForSelector('#servers-section:not([hidden]) #servers tbody tr', { timeout: 15_000 });
+    await page.waitForSelector('body[data-feed="live"]', { timeout: 15_000 });
+    for (const id of ['rf-1', 'rf-narrow', 'ipmi-1']) await row(id).locator('button.more').click();
   }, 60_000);
 
   afterAll(async () => {
@@ -46,46 +46,57 @@ describe('dashboard: power of servers with ipmi or redfish', () => {
     await Promise.all([rf?.stop(), narrow?.stop(), ipmi?.stop()]);
   });
 
-  const row = (id: string) => page.locator(`#servers tr[data-server="${id}"]`);
+  const row = (id: string) => page.locator(`#fleet tr[data-server="${id}"]`);
+  const details = (id: string) => page.locator(`#fleet tr[data-details="${id}"]`);
   const powerText = (id: string) => row(id).locator('td.power').textContent();
-  const resultText = (id: string) => row(id).locator('td.result').textContent();
+  const resultText = (id: string) => details(id).locator('p.result').textContent();
+  /** Clicks a power button and confirms in the page's dialog, which names the server. */
+  const act = async (id: string, action: string, name: string) => {
+    await details(id).locator(`button[data-action="${action}"]`).click();
+    await page.waitForSelector('#confirm[open]');
+    expect(await page.textContent('#confirm-text')).toContain(name);
+    await page.click('#confirm-ok');
+  };
 
-  it('lists the servers with power control (not the console-only one) with their power state', async () => {
-    await expect.poll(() => page.locator('#servers tbody tr').count()).toBe(3);
-    expect(await row('kvm-only').count()).toBe(0);
-    await expect.poll(() => powerText('rf-1'), { timeout: 10_000 }).toBe('off');
-    await expect.poll(() => powerText('ipmi-1'), { timeout: 10_000 }).toBe('off');
-    expect(await row('rf-1').textContent()).toContain('Redfish box');
-    expect(await row('rf-1').locator('td').nth(2).textContent()).toBe('redfish');
-    expect(await row('ipmi-1').locator('td').nth(2).textContent()).toBe('ipmi');
+  it('reads the power state of the servers with power control in the background (not of the console-only one)', async () => {
+    await expect.poll(() => powerText('rf-1'), { timeout: 15_000 }).toBe('off');
+    await expect.poll(() => powerText('ipmi-1'), { timeout: 15_000 }).toBe('off');
+    expect(await powerText('kvm-only')).toBe('—');
+    expect(await details('kvm-only').locator('button[data-action]').count()).toBe(0);
+    expect(await row('rf-1').locator('td.name').textContent()).toBe('Redfish boxrf-1');
+    expect(await row('rf-1').locator('td.access').textContent()).toBe('Redfish');
+    expect(await row('ipmi-1').locator('td.access').textContent()).toBe('IPMISOL');
   });
 
   it('powers a Redfish server on and an IPMI server on, and shows the new state', async () => {
-    await row('rf-1').locator('button[data-action="on"]').click();
+    await act('rf-1', 'on', 'Power on Redfish box?');
     await expect.poll(() => rf.resets, { timeout: 10_000 }).toEqual(['On']);
-    await expect.poll(() => powerText('rf-1'), { timeout: 10_000 }).toBe('on');
-    expect(await resultText('rf-1')).toBe('On: done (sent On)');
-    await row('ipmi-1').locator('button[data-action="on"]').click();
+    await expect.poll(() => powerText('rf-1'), { timeout: 15_000 }).toBe('on');
+    expect(await resultText('rf-1')).toBe('Power on: done (sent On)');
+    await act('ipmi-1', 'on', 'Power on ipmi-1?');
     await expect.poll(() => ipmi.powerState(), { timeout: 10_000 }).toBe('1');
-    await expect.poll(() => powerText('ipmi-1'), { timeout: 10_000 }).toBe('on');
-    await row('ipmi-1').locator('button[data-action="off"]').click();
+    await expect.poll(() => powerText('ipmi-1'), { timeout: 15_000 }).toBe('on');
+    await act('ipmi-1', 'off', 'Power off ipmi-1 at once');
     await expect.poll(() => ipmi.powerState(), { timeout: 10_000 }).toBe('0');
   });
 
   it('says when the BMC got the nearest allowed equivalent, and shows the BMC\'s refusal', async () => {
-    await row('rf-narrow').locator('button[data-action="cycle"]').click();
-    await expect.poll(() => resultText('rf-narrow'), { timeout: 10_000 }).toBe('Cycle: done (sent ForceOff, then On) — the BMC does not allow ResetType PowerCycle; sent ForceOff, then On once the power was off');
+    await act('rf-narrow', 'cycle', 'Power cycle rf-narrow');
+    await expect.poll(() => resultText('rf-narrow'), { timeout: 10_000 }).toBe('Power cycle: done (sent ForceOff, then On) — the BMC does not allow ResetType PowerCycle; sent ForceOff, then On once the power was off');
     expect(narrow.resets).toEqual(['ForceOff', 'On']);
-    await row('rf-narrow').locator('button[data-action="soft"]').click();
+    await act('rf-narrow', 'soft', 'rf-narrow');
     await expect.poll(() => resultText('rf-narrow'), { timeout: 10_000 }).toBe('Soft off: the BMC does not allow ResetType GracefulShutdown for "soft"; it allows: On, ForceOff');
-    expect(await row('rf-narrow').locator('td.result.error').count()).toBe(1);
+    expect(await details('rf-narrow').locator('p.result.error').count()).toBe(1);
   });
 
   it('sets the boot device', async () => {
-    await row('rf-1').locator('select').selectOption('bios');
-    await row('rf-1').locator('input[type=checkbox]').check();
-    await row('rf-1').locator('button.set-boot').click();
+    await details('rf-1').locator('select.boot-device').selectOption('bios');
+    await details('rf-1').locator('input.boot-persistent').check();
+    await details('rf-1').locator('button.set-boot').click();
+    await page.waitForSelector('#confirm[open]');
+    expect(await page.textContent('#confirm-text')).toBe('Boot Redfish box from BIOS setup (every boot)?');
+    await page.click('#confirm-ok');
     await expect.poll(() => rf.bootChanges, { timeout: 10_000 }).toEqual(['Continuous BiosSetup']);
-    expect(await resultText('rf-1')).toBe('Boot device: bios (persistent)');
+    expect(await resultText('rf-1')).toBe('Boot device: BIOS setup (every boot)');
   });
 });

@@ -41,24 +41,27 @@ describe('operators dashboard and metrics (demo RFB server as the BMC)', () => {
     await expect.poll(() => page.textContent('#signin-error')).toContain('not an operator token');
     await page.fill('#token', OPERATOR);
     await page.click('#signin button[type=submit]');
-    await page.waitForSelector(`tr[data-session="${body.key}"]`, { timeout: 10_000 });
+    const row = page.locator(`#fleet tr[data-session="${body.key}"]`);
+    await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(1);
     expect(await page.textContent('#who')).toContain('night-shift');
-    const row = await page.textContent(`tr[data-session="${body.key}"]`);
-    expect(row).toContain('dash-1');
-    expect(row).toContain('NL');
-    expect(row).toContain('view-only');
+    expect(await row.getAttribute('data-server')).toBe('dash-1');
+    expect(await row.locator('td.location').textContent()).toBe('NL');
+    expect(await row.locator('.viewers').textContent()).toBe('1 viewer (1 view-only)');
     // the thumbnail is a real PNG of the console
-    const img = page.locator(`tr[data-session="${body.key}"] img`);
+    const img = row.locator('img.thumb');
     type Img = { complete: boolean; naturalWidth: number };
     await expect.poll(() => img.evaluate((el) => ((el as unknown as Img).complete ? (el as unknown as Img).naturalWidth : 0)), { timeout: 10_000 }).toBeGreaterThan(0);
-    // scaled by a whole factor (box average): 1024 wide / 4 = 256, at most the 320 asked for
-    expect(await img.evaluate((el) => (el as unknown as Img).naturalWidth)).toBe(256);
+    // scaled by a whole factor (box average): 1024 wide / 5 = 204, at most the 240 asked for
+    expect(await img.evaluate((el) => (el as unknown as Img).naturalWidth)).toBe(204);
 
-    page.once('dialog', (d) => void d.accept());
-    await page.click(`tr[data-session="${body.key}"] button`);
+    await row.locator('button.more').click();
+    await page.locator('#fleet tr[data-details="dash-1"] button.end-session').click();
+    await page.waitForSelector('#confirm[open]');
+    expect(await page.textContent('#confirm-text')).toBe('End the console session of dash-1? Its viewers are disconnected.');
+    await page.click('#confirm-ok');
     await v.closed();
     expect(v.closeReason).toMatch(/ended by the API \(night-shift\)/);
-    await expect.poll(() => page.locator(`tr[data-session="${body.key}"]`).count(), { timeout: 10_000 }).toBe(0);
+    await expect.poll(() => row.count(), { timeout: 10_000 }).toBe(0);
     await page.close();
   });
 

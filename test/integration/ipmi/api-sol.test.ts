@@ -94,7 +94,7 @@ describe('SOL through the gateway (ipmi_sim, suite 3)', () => {
     expect(res.body.scope).toMatch(new RegExp(`^${gw.url}/sol/[A-Za-z0-9_-]{43}$`));
     const page = await fetch(res.body.scope);
     expect(page.status).toBe(200);
-    expect(await page.text()).toContain('/static/sol.js');
+    expect(await page.text()).toMatch(/\/assets\/sol-[A-Z0-9]{8}\.js/);
 
     const atSerial = serialCollector();
     const client = await connect(res.body.scope);
@@ -172,7 +172,7 @@ describe('SOL through the gateway (ipmi_sim, suite 3)', () => {
     await v.closed;
     const n = await waitFor(() => notices.filter((x) => x.sessionId === res.body.key), (l) => l.length > 0, 10_000);
     expect(n[0]).toMatchObject({ serverId: 's1', code: 'idle' });
-    expect((await rest(gw, 'GET', `/api/v1/sol-viewer/${key}/status`, undefined)).body).toEqual({ state: 'ended', reason: expect.stringMatching(/^no viewer for/) });
+    expect((await rest(gw, 'GET', `/api/v1/sol-viewer/${key}/status`, undefined)).body).toEqual({ state: 'ended', reason: expect.stringMatching(/^no viewer for/), code: 'idle' });
     expect(gw.logLines.find((l) => l.event === 'audit' && l.action === 'sol.end' && l.session === res.body.key)).toMatchObject({ result: 'idle' });
   }, 30_000);
 

@@ -1,0 +1,40 @@
+import { CATALOGUES, type Lang, type MessageKey, type Plural } from './messages.js';
+
+/**
+ * The pages' own small message catalogue (English and Russian; web/src/common/messages.ts), with
+ * `{name}` parameters and plural forms by Intl.PluralRules. No DOM here, so tests can use it.
+ */
+
+export type Params = Record<string, string | number>;
+
+/** The first of the browser's languages we have (by primary subtag), else English. */
+export function pickLanguage(languages: readonly string[]): Lang {
+  for (const l of languages) {
+    const primary = l.toLowerCase().split('-')[0];
+    if (primary === 'ru' || primary === 'en') return primary;
+  }
+  return 'en';
+}
+
+const pluralRules = new Map<Lang, Intl.PluralRules>();
+
+/** The message `key` in `lang` with its parameters filled in; a plural message picks its form by `params.n`. */
+export function translate(lang: Lang, key: MessageKey, params: Params = {}): string {
+  const m: string | Plural = CATALOGUES[lang][key];
+  let text: string;
+  if (typeof m === 'string') {
+    text = m;
+  } else {
+    let rules = pluralRules.get(lang);
+    if (!rules) pluralRules.set(lang, (rules = new Intl.PluralRules(lang)));
+    const form = rules.select(Number(params.n ?? 0)) as keyof Plural;
+    text = m[form] ?? m.other;
+  }
+  return text.replace(/\{(\w+)\}/g, (all, name: string) => (params[name] === undefined ? all : String(params[name])));
+}
+
+/** The `{name}` parameters a message uses (every form of a plural one). */
+export function messageParams(m: string | Plural): string[] {
+  const texts = typeof m === 'string' ? [m] : Object.values(m);
+  return [...new Set(texts.flatMap((t) => [...t.matchAll(/\{(\w+)\}/g)].map((x) => x[1]!)))].sort();
+}
