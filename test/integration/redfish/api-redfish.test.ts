@@ -193,7 +193,7 @@ describe('request_id without dispatch', () => {
 describe('servers list, audit, secrets, shutdown', () => {
   it('GET /api/v1/servers: what each token may use, and which protocol its power uses', async () => {
     const all = await rest(gw, 'GET', '/api/v1/servers', OPERATOR);
-    expect(all.body.servers.find((s: { id: string }) => s.id === 'r1')).toEqual({ id: 'r1', name: 'Redfish one', location: null, console: false, power: 'redfish', media: true });
+    expect(all.body.servers.find((s: { id: string }) => s.id === 'r1')).toEqual({ id: 'r1', name: 'Redfish one', location: null, console: false, consoleType: null, power: 'redfish', media: true, ipmi: false, redfish: true, sol: false, recorded: false });
     expect(all.body.servers.find((s: { id: string }) => s.id === 'ipmi-only')).toMatchObject({ power: 'ipmi', media: false });
     expect(all.body.servers.find((s: { id: string }) => s.id === 'kvm-only')).toMatchObject({ power: null, console: true });
     expect((await rest(gw, 'GET', '/api/v1/servers', OTHER)).body).toEqual({ servers: [] });

@@ -94,7 +94,10 @@ describe('Redfish through dispatch: a front and two agents of one location', () 
     expect(media.status, JSON.stringify(media.body)).toBe(200);
     expect(sim.state.media.image).toBe('https://images.example/rescue.iso');
     const servers = await rest(front, 'GET', '/api/v1/servers', OPERATOR);
-    expect(servers.body.servers.find((s: Json) => s.id === 'nl-rf')).toEqual({ id: 'nl-rf', name: null, location: 'NL', console: false, power: 'redfish', media: true });
+    expect(servers.body.servers.find((s: Json) => s.id === 'nl-rf')).toEqual({
+      // The front holds no BMC credentials: `redfish` says what this process could reach itself, `power` which protocol the agent uses.
+      id: 'nl-rf', name: null, location: 'NL', console: false, consoleType: null, power: 'redfish', media: true, ipmi: false, redfish: false, sol: false, recorded: false,
+    });
     // An agent's BMC error comes back unchanged.
     const denied = await rest(front, 'POST', '/api/v1/servers/nl-rf/media', TOKEN, { action: 'insert', url: 'https://elsewhere.example/x.iso' });
     expect(denied.body.error.code).toBe('GW_ERR_MEDIA_URL_NOT_ALLOWED');
