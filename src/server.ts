@@ -1,3 +1,4 @@
+import fastifySwagger from '@fastify/swagger';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Authenticator } from './api/auth.js';
@@ -20,6 +21,12 @@ import { eqPhpRoutes } from './api/eq-php.js';
 import { restV1Routes } from './api/rest-v1.js';
 import { viewerRoutes } from './api/viewer-routes.js';
 import { webAssetRoutes } from './api/web-assets.js';
+import { attachRouteSchemas } from './api/route-schemas.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from './paths.js';
+
+const GATEWAY_VERSION = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 import { recordingRoutes } from './recording/recording-routes.js';
 import type { GatewayConfig } from './config/types.js';
 import type { GatewayContext } from './context.js';
@@ -68,7 +75,25 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
     // Only the listed proxies' X-Forwarded-For is believed (the rate limits and the audit trail key on req.ip).
     trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
     ...(tls ? { https: { cert: tls.cert, key: tls.key } } : {}),
+    // Request schemas (src/api/route-schemas.ts) validate as written: no coercion ("true" is not true),
+    // no silent removal of fields, every problem named.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true, allowUnionTypes: true } },
   }) as unknown as FastifyInstance;
+
+  // Every route gets its schema from src/api/route-schemas.ts as it is registered; GET /openapi.json
+  // is generated from them. Answers are still written by JSON.stringify: the response schemas
+  // document, they never drop or coerce a field (fast-json-stringify would).
+  attachRouteSchemas(app);
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'bmc-gateway', version: GATEWAY_VERSION, description: 'BMC consoles (KVM), power, boot device, serial console and recordings. Errors: docs/errors.md.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'an API token (tokens[]) or an operator token (operators[]); X-Pin when the token has a PIN' } } },
+    },
+    // @fastify/websocket hides its routes; ours are part of the API (the upgrade GETs, docs/api.md).
+    transform: ({ schema, url, route }) => ({ schema: (route as { websocket?: boolean }).websocket ? { ...schema, hide: false } : schema, url }),
+  });
 
   // Form bodies (eq.php): parsed with URLSearchParams; repeated fields keep the last value.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
@@ -109,6 +134,7 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
     },
   });
 
+  app.get('/openapi.json', async () => app.swagger());
   app.get('/healthz', async () => ({ status: 'ok', sessions: registry.list().length }));
   app.get('/metrics', async (_req, reply) => {
     reply.type(metrics.registry.contentType);

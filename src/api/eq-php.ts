@@ -42,6 +42,8 @@ export function eqPhpRoutes(app: FastifyInstance, ctx: GatewayContext): void {
 
   app.post('/eq.php', async (req, reply) => {
     try {
+      // The route's schema (src/api/route-schemas.ts) is checked before this; its problems are answered in eq.php's format.
+      if (req.validationError) throw new GatewayError('GW_ERR_BAD_REQUEST', req.validationError.message);
       const body = req.body;
       if (!body || typeof body !== 'object' || Array.isArray(body)) {
         throw new GatewayError('GW_ERR_BAD_REQUEST', 'the body must be form-encoded (action=…&token=…) or a JSON object');
