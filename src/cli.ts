@@ -11,6 +11,7 @@ import { convertNojavaCommand } from './sources/aten/convert-nojava-command.js';
 import { atenFrameCommand } from './sources/aten/frame-tool.js';
 import { atenReplayCommand } from './sources/aten/replay-tool.js';
 import { javaProblem } from './sources/jnlp/java-viewers.js';
+import { CONFIG_SCHEMA } from './config/schema.js';
 
 const USAGE = `bmc-gateway — BMC consoles (KVM), power and serial console in a browser tab
 
@@ -19,6 +20,8 @@ Usage:
       Run the gateway. Without --config: a built-in demo console (server "demo").
   bmc-gateway check-config FILE
       Validate a configuration file and exit (0 = valid).
+  bmc-gateway config-schema
+      Print the JSON Schema of the configuration file (for editors; the gateway checks files against it too).
   bmc-gateway aten-frame FILE [--width W --height H] --out frame.png
       Decode one captured ATEN AST2100/Hermon frame to PNG (bug reports from the field).
   bmc-gateway aten-replay FILE --out final.png [--frames DIR] [--speed max|original]
@@ -32,6 +35,10 @@ ${POWER_USAGE}${PROBE_USAGE}${IPMI_USAGE}  bmc-gateway help
 const COMMANDS: Record<string, (args: string[]) => Promise<number> | number> = {
   serve,
   'check-config': checkConfig,
+  'config-schema': () => {
+    process.stdout.write(`${JSON.stringify(CONFIG_SCHEMA, null, 2)}\n`);
+    return 0;
+  },
   power: (args) => powerCommand(args),
   media: (args) => mediaCommand(args),
   ipmi: (args) => ipmiCommand(args),

@@ -14,6 +14,7 @@ import { parseCidr } from '../net/address-ranges.js';
 import { DEFAULT_CLOSE_URL_ALLOW, parseCloseUrlAllowEntry } from '../session/close-url-policy.js';
 import { readJavaConfig } from '../sources/jnlp/java-config.js';
 import { readJnlpConsole } from '../sources/jnlp/jnlp-config.js';
+import { schemaProblems } from './schema.js';
 import type { ConsoleConfig, GatewayConfig, IpmiConfig, OperatorConfig, ServerConfig, TokenConfig } from './types.js';
 
 export const DEFAULTS = Object.freeze({
@@ -72,7 +73,7 @@ export function parseConfig(text: string, source: string, overrides: { listen?: 
   return cfg;
 }
 
-const TOP_KEYS = ['listen', 'publicUrl', 'tokens', 'operators', 'servers', 'sessions', 'log', 'atenTemplates', 'trustProxy', 'rateLimit', 'web', 'tls', 'audit', 'stateDir'] as const;
+export const TOP_KEYS = ['listen', 'publicUrl', 'tokens', 'operators', 'servers', 'sessions', 'log', 'atenTemplates', 'trustProxy', 'rateLimit', 'web', 'tls', 'audit', 'stateDir'] as const;
 
 /** Names proxy-addr (fastify's trustProxy) knows besides addresses and CIDRs. */
 const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
@@ -161,6 +162,11 @@ export function validate(r: ConfigReader, raw: unknown, source: string | undefin
   const java = readJavaConfig(r, ['java'], top.java);
 
   if (r.problems.length > 0 || !listen || !publicUrl) return undefined;
+  // The structure once more by the JSON Schema `bmc-gateway config-schema` prints (src/config/schema.ts):
+  // what it refuses is refused here too, so the published schema never accepts less than the gateway.
+  const structural = schemaProblems(raw);
+  for (const p of structural) r.problem(p.path, p.message);
+  if (structural.length > 0) return undefined;
   return deepFreeze({
     listen,
     publicUrl,

@@ -31,7 +31,7 @@ export type PowerProtocol = 'ipmi' | 'redfish';
 
 export const REDFISH_DEFAULTS = Object.freeze({ port: 443, timeoutMs: 15_000, taskTimeoutMs: 25_000 });
 
-const REDFISH_KEYS = ['host', 'port', 'user', 'password', 'insecureTls', 'system', 'timeout', 'taskTimeout'] as const;
+export const REDFISH_KEYS = ['host', 'port', 'user', 'password', 'insecureTls', 'system', 'timeout', 'taskTimeout'] as const;
 /** A system path is a Redfish URI on the BMC (DSP0266: resources live under /redfish/v1/). */
 const SYSTEM_PATH = /^\/redfish\/v1\/[A-Za-z0-9._~%!$&'()*+,;=:@/-]{1,500}$/;
 

@@ -21,9 +21,9 @@ export interface JnlpConsoleConfig {
   origin: JnlpOrigin;
 }
 
-const URL_KEYS = ['type', 'jnlpUrl', 'host', 'user', 'password', 'insecureTls', 'legacyTls', 'webTimeout'] as const;
+export const URL_KEYS = ['type', 'jnlpUrl', 'host', 'user', 'password', 'insecureTls', 'legacyTls', 'webTimeout'] as const;
 /** The aten keys that mean something for a web login; kvmPort, mouseInfoBytes, … do not. */
-const WEB_LOGIN_KEYS = ATEN_TEMPLATE_KEYS.filter((k) => !['kvmPort', 'connectTimeout', 'mouseInfoBytes', 'ast2100HeaderByte1'].includes(k));
+export const WEB_LOGIN_KEYS = ATEN_TEMPLATE_KEYS.filter((k) => !['kvmPort', 'connectTimeout', 'mouseInfoBytes', 'ast2100HeaderByte1'].includes(k));
 /** The built-in template: Supermicro's own endpoints (web-login.ts defaults), no atenTemplates entry needed. */
 export const BUILTIN_TEMPLATE = 'supermicro';
 
