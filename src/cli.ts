@@ -116,9 +116,10 @@ async function serve(args: string[]): Promise<number> {
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
-  // SIGHUP: new TLS certificate (open connections and sessions stay), fresh audit file after rotation.
+  // SIGHUP: the configuration again (servers, tokens, operators; sessions of other servers stay), a new
+  // TLS certificate (open connections stay), a fresh audit file after rotation. A bad file is refused.
   process.on('SIGHUP', () => {
-    gateway.log.info({ event: 'reload', signal: 'SIGHUP' }, 'reloading the TLS certificate and reopening the audit file');
+    gateway.log.info({ event: 'reload', signal: 'SIGHUP' }, 'reloading the configuration and the TLS certificate, reopening the audit file');
     void gateway.reload();
   });
   return -1; // keep running

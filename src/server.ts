@@ -29,6 +29,8 @@ import { PROJECT_ROOT } from './paths.js';
 const GATEWAY_VERSION = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 import { recordingRoutes } from './recording/recording-routes.js';
 import type { GatewayConfig } from './config/types.js';
+import { loadConfigFile } from './config/load.js';
+import { ConfigError } from './config/reader.js';
 import type { GatewayContext } from './context.js';
 import { toPublicError } from './errors.js';
 import { redactUrl, type Logger } from './log.js';
@@ -51,13 +53,36 @@ export interface Gateway {
   /** The certificate served (with `tls:`), undefined for plain HTTP. */
   readonly tls: (TlsMaterial & { created: boolean }) | undefined;
   /**
-   * SIGHUP: reads the certificate and key again and serves them to new connections (open ones, and
-   * the sessions behind them, are untouched); starts a fresh audit file after log rotation. A bad
-   * certificate is reported and the old one kept.
+   * SIGHUP: reads the configuration file again (reloadConfig), then the certificate and key, served to
+   * new connections (open ones, and the sessions behind them, are untouched); starts a fresh audit file
+   * after log rotation. A bad certificate is reported and the old one kept.
    */
-  reload(): Promise<{ tls?: TlsMaterial; error?: string }>;
+  reload(): Promise<{ tls?: TlsMaterial; error?: string; config?: ConfigReload }>;
+  /**
+   * Applies a new configuration's servers, tokens and operators without dropping sessions: sessions
+   * (console and serial) of servers that were removed or whose entry changed end with the code
+   * `config-changed`; the others stay. Other keys need a restart: their changes are listed in
+   * `needRestart` and the running values kept.
+   */
+  applyConfig(next: GatewayConfig): ConfigReload;
   close(): Promise<void>;
 }
+
+/** What a configuration reload did (logged as event `config-reloaded`, or `config-reload-refused`). */
+export interface ConfigReload {
+  added: string[];
+  removed: string[];
+  changed: string[];
+  /** Sessions ended because their server was removed or changed (console and serial). */
+  ended: number;
+  needRestart: string[];
+  /** The file did not validate: nothing was changed; the problems. */
+  refused?: string[];
+}
+
+/** Keys applied by a reload; every other top-level key keeps its value until a restart. */
+const RELOADABLE = ['servers', 'tokens', 'operators'] as const;
+const FIXED_AT_START = ['listen', 'publicUrl', 'sessions', 'recording', 'dispatch', 'media', 'java', 'log', 'trustProxy', 'rateLimit', 'web', 'tls', 'audit', 'stateDir'] as const;
 
 /** Names the self-signed certificate is made for: publicUrl's host, the listen address, loopback. */
 function certificateNames(config: GatewayConfig): string[] {
@@ -174,7 +199,7 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
     });
   }
 
-  return {
+  const gateway: Gateway = {
     app,
     ctx,
     registry,
@@ -183,18 +208,62 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
     get tls() {
       return tls;
     },
+    applyConfig(next: GatewayConfig): ConfigReload {
+      const before = new Map(config.servers.map((sv) => [sv.id, JSON.stringify(sv)]));
+      const after = new Map(next.servers.map((sv) => [sv.id, JSON.stringify(sv)]));
+      const added = [...after.keys()].filter((id) => !before.has(id));
+      const removed = [...before.keys()].filter((id) => !after.has(id));
+      const changed = [...after.keys()].filter((id) => before.has(id) && before.get(id) !== after.get(id));
+      const needRestart = FIXED_AT_START.filter((k) => JSON.stringify(config[k]) !== JSON.stringify(next[k]));
+      const cfg = config as { -readonly [K in (typeof RELOADABLE)[number]]: GatewayConfig[K] };
+      for (const k of RELOADABLE) (cfg as Record<string, unknown>)[k] = next[k];
+      // A session holds the ServerConfig it was opened with: a removed or changed server's sessions end.
+      const gone = new Set([...removed, ...changed]);
+      let ended = 0;
+      for (const s of registry.list()) {
+        if (!gone.has(s.server.id)) continue;
+        s.end(removed.includes(s.server.id) ? 'the server was removed from the configuration' : "the server's configuration changed", 'config-changed');
+        ended++;
+      }
+      for (const s of sols?.list() ?? []) {
+        if (!gone.has(s.server.id) || s.state === 'ended') continue;
+        s.end(removed.includes(s.server.id) ? 'the server was removed from the configuration' : "the server's configuration changed", 'config-changed');
+        ended++;
+      }
+      fleet.configChanged();
+      if (!java && needsJava(next)) needRestart.push('java' as never); // no Java viewers were set up at start
+      return { added, removed, changed, ended, needRestart: [...needRestart] };
+    },
     async reload() {
+      let configResult: ConfigReload | undefined;
+      if (config.source) {
+        try {
+          // --listen given at start stays: the listener is not reopened.
+          const listen = `${config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host}:${config.listen.port}`;
+          const next = loadConfigFile(config.source, { listen });
+          const applied = gateway.applyConfig(next);
+          configResult = applied;
+          log.info({ event: 'config-reloaded', config: config.source, ...configResult }, `configuration reloaded: ${applied.added.length} servers added, ${applied.removed.length} removed, ${applied.changed.length} changed, ${applied.ended} sessions ended`);
+          if (applied.needRestart.length > 0) {
+            log.warn({ event: 'config-needs-restart', keys: applied.needRestart }, `changed keys that only a restart applies (running values kept): ${applied.needRestart.join(', ')}`);
+          }
+        } catch (err) {
+          const problems = err instanceof ConfigError ? [...err.problems] : [(err as Error).message];
+          configResult = { added: [], removed: [], changed: [], ended: 0, needRestart: [], refused: problems };
+          log.error({ event: 'config-reload-refused', config: config.source, problems }, `configuration not reloaded, the running one is kept: ${problems.join('; ')}`);
+        }
+      }
       await audit.reopen();
-      if (!config.tls) return {};
+      if (!config.tls) return configResult ? { config: configResult } : {};
       try {
         const next = loadTls(config.tls, { stateDir: config.stateDir, names: certificateNames(config) });
         (app.server as import('node:https').Server).setSecureContext({ cert: next.cert, key: next.key });
         tls = next;
         log.info({ event: 'tls-reloaded', certificate: next.source, fingerprint: next.fingerprint }, 'TLS certificate reloaded');
-        return { tls: next };
+        return { tls: next, ...(configResult ? { config: configResult } : {}) };
       } catch (err) {
         log.error({ event: 'tls-reload-failed', err: (err as Error).message }, 'TLS certificate not reloaded; serving the previous one');
-        return { error: (err as Error).message };
+        return { error: (err as Error).message, ...(configResult ? { config: configResult } : {}) };
       }
     },
     async close() {
@@ -209,4 +278,5 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
       await audit.close();
     },
   };
+  return gateway;
 }

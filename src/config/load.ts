@@ -167,7 +167,9 @@ export function validate(r: ConfigReader, raw: unknown, source: string | undefin
   const structural = schemaProblems(raw);
   for (const p of structural) r.problem(p.path, p.message);
   if (structural.length > 0) return undefined;
-  return deepFreeze({
+  // Everything frozen but the top level, which is sealed: a SIGHUP reload (server.ts) replaces
+  // `servers`, `tokens` and `operators` in place, so every service holding this object sees them.
+  return Object.seal(freezeValues({
     listen,
     publicUrl,
     tokens: tokens.filter((t): t is TokenConfig => !!t),
@@ -186,7 +188,13 @@ export function validate(r: ConfigReader, raw: unknown, source: string | undefin
     audit,
     stateDir,
     source,
-  });
+  }));
+}
+
+/** Freezes every value of `o` deeply, not `o` itself. */
+function freezeValues<T extends object>(o: T): T {
+  for (const v of Object.values(o)) deepFreeze(v);
+  return o;
 }
 
 function readCloseUrlAllow(r: ConfigReader, path: Path, raw: unknown): string[] {

@@ -10,7 +10,7 @@ import { InputMerger } from './input-merger.js';
 export type SessionState = 'connecting' | 'connected' | 'reconnecting' | 'ended';
 
 /** Why a session ended, as a stable word (close URL body, metrics label, logs). */
-export type EndCode = 'idle' | 'input-idle' | 'lifetime' | 'api' | 'bmc-unreachable' | 'shutdown';
+export type EndCode = 'idle' | 'input-idle' | 'lifetime' | 'api' | 'bmc-unreachable' | 'shutdown' | 'config-changed';
 
 /** What a Session needs of a viewer (implemented by src/viewer, and by passive observers such as the recorder). */
 export interface SessionViewer {

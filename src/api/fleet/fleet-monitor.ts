@@ -112,6 +112,12 @@ export class FleetMonitor {
   }
 
   /** Shutdown. */
+  /** After a configuration reload: the new server list to every feed, and power read for the new servers. */
+  configChanged(): void {
+    this.#power.setServers(this.#ctx.config.servers.filter((s) => s.power !== undefined).map((s) => s.id));
+    this.#send({ type: 'servers', servers: this.#ctx.config.servers.map((s) => serverSummary(s, this.#ctx.config)) });
+  }
+
   close(): void {
     this.#subscribers.clear();
     this.#stop();

@@ -37,6 +37,13 @@ export class PowerPoller {
     return this.#timer !== undefined;
   }
 
+  /** After a configuration reload: the servers to read from now on; readings of others are forgotten. */
+  setServers(serverIds: readonly string[]): void {
+    this.#o.serverIds = serverIds;
+    for (const id of [...this.#readings.keys()]) if (!serverIds.includes(id)) this.#readings.delete(id);
+    for (const id of [...this.#due.keys()]) if (!serverIds.includes(id)) this.#due.delete(id);
+  }
+
   readings(): PowerReading[] {
     return [...this.#readings.values()];
   }

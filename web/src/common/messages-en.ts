@@ -21,6 +21,7 @@ export const en = {
   'end.api': 'it was ended through the API',
   'end.bmcUnreachable': 'the BMC could not be reached',
   'end.shutdown': 'the gateway is shutting down',
+  'end.configChanged': 'the server\'s configuration changed',
 
   'console.title': 'Console',
   'console.pageTitle': '{name} — console',
