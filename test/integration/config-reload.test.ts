@@ -118,4 +118,20 @@ describe('configuration reload on SIGHUP', () => {
     await keep.waitFor(() => keep.updates > before, 15_000);
     expect(gw.proc.child.exitCode).toBeNull();
   }, 60_000);
+
+  it('says which changed keys only a restart applies, keeps their running values, and still applies the servers', async () => {
+    await rewrite((c) => ({
+      ...c,
+      sessions: { maxViewers: 1 },
+      servers: [{ id: 'keep', name: 'Kept', console: vnc(bmcA) }, { id: 'added', name: 'New one', console: vnc(bmcA) }],
+    }));
+    gw.signal('SIGHUP');
+    await expect.poll(() => hupCount('config-needs-restart'), { timeout: 10_000 }).toBe(1);
+    expect(gw.output()).toMatch(/"event":"config-needs-restart","keys":\["sessions"\]/);
+    const servers = (await (await get('/api/v1/servers', TOKEN)).json()) as { servers: { id: string }[] };
+    expect(servers.servers.map((s) => s.id)).toEqual(['keep', 'added']);
+    // maxViewers is still the running 8: a second viewer joins the kept session
+    const second = await open('keep');
+    expect(second.v.closeCode).toBeUndefined();
+  }, 60_000);
 });
