@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROUTE_SCHEMAS, SHARED_SCHEMAS } from '../../src/api/route-schemas.js';
+import Fastify from 'fastify';
+import { attachRouteSchemas, ROUTE_SCHEMAS, SHARED_SCHEMAS } from '../../src/api/route-schemas.js';
 import { validate } from '../../src/config/load.js';
 import { ConfigReader } from '../../src/config/reader.js';
 import { createLogger } from '../../src/log.js';
@@ -130,5 +131,12 @@ describe('GET /openapi.json and the route schemas', () => {
     matches('GET /api/v1/sol-viewer/:key/status', r.statusCode, r.json());
     r = await gw.app.inject({ method: 'POST', url: '/api/v1/servers/bare/sol', headers: tok, payload: {} });
     matches('POST /api/v1/servers/:id/sol', r.statusCode, r.json());
+  });
+
+  it('refuses to register a route that has no schema', async () => {
+    const app = Fastify();
+    attachRouteSchemas(app);
+    expect(() => app.get('/api/v1/undocumented', async () => ({}))).toThrow(/route GET \/api\/v1\/undocumented has no schema/);
+    await app.close();
   });
 });
