@@ -7,8 +7,8 @@ import type { EndCode } from './session.js';
 export interface CloseNotice {
   sessionId: string;
   serverId: string;
-  /** Stable word: idle, input-idle, lifetime, api, bmc-unreachable, shutdown, crash. */
-  code: EndCode | 'crash';
+  /** Stable word: idle, input-idle, lifetime, api, bmc-unreachable, shutdown, crash, worker-crash. */
+  code: EndCode | 'crash' | 'worker-crash';
   /** Human sentence. */
   reason: string;
   endedAt: string;

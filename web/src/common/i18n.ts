@@ -28,6 +28,7 @@ const END_KEYS: Record<SessionEndCode, MessageKey> = {
   api: 'end.api',
   'bmc-unreachable': 'end.bmcUnreachable',
   shutdown: 'end.shutdown',
+  'worker-crash': 'end.workerCrash',
 };
 
 /**

@@ -21,6 +21,7 @@ export const en = {
   'end.api': 'it was ended through the API',
   'end.bmcUnreachable': 'the BMC could not be reached',
   'end.shutdown': 'the gateway is shutting down',
+  'end.workerCrash': 'the gateway process holding this console stopped unexpectedly; open the console again',
 
   'console.title': 'Console',
   'console.pageTitle': '{name} — console',

@@ -21,6 +21,7 @@ export const ru: Catalogue = {
   'end.api': 'сеанс завершён через API',
   'end.bmcUnreachable': 'BMC недоступен',
   'end.shutdown': 'шлюз останавливается',
+  'end.workerCrash': 'процесс шлюза, в котором работала эта консоль, неожиданно остановился; откройте консоль снова',
 
   'console.title': 'Консоль',
   'console.pageTitle': '{name} — консоль',
