@@ -42,7 +42,8 @@ export function recoverCutShort(dir: string, ctx: Pick<GatewayContext, 'log'>): 
 
 function cutShortOf(dir: string, id: string): string | null {
   try {
-    const m = JSON.parse(readFileSync(join(dir, `${id}${CUT_MARKER}`), 'utf8')) as { detectedAt?: string };
+    const m = JSON.parse(readFileSync(join(dir, `${id}${CUT_MARKER}`), 'utf8')) as { detectedAt?: string; reason?: string };
+    if (m.reason === 'worker-crash') return `the gateway's worker process holding this console stopped unexpectedly (killed, crashed or hung) while recording; noticed at ${m.detectedAt ?? ''}`.trim();
     return `the gateway stopped unexpectedly (killed or crashed) while recording; noticed at its restart ${m.detectedAt ?? ''}`.trim();
   } catch {
     return null;
