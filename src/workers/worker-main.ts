@@ -118,8 +118,10 @@ function start(index: number, config: GatewayConfig): void {
           for (const c of ctx.onClose) await c();
           await registry.closeNotifier.drain(3000);
           tickets.close();
-          send({ t: 'closed' });
-          process.exit(0);
+          // Exit once the IPC channel has written everything before it (ends, settled close URL calls):
+          // process.exit would drop messages still queued, and the front's crash journal needs them.
+          if (process.connected) process.send!({ t: 'closed' } satisfies FromWorker, () => process.exit(0));
+          else process.exit(0);
         })();
         return;
       }

@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { AggregatorRegistry, type Registry } from 'prom-client';
@@ -6,7 +7,7 @@ import type { Principal } from '../api/auth.js';
 import type { ViewerStatus } from '../api/api-types.js';
 import type { EqFields, GatewayContext } from '../context.js';
 import type { DispatchCall, WirePrincipal } from '../dispatch/types.js';
-import { GatewayError, type GatewayErrorCode } from '../errors.js';
+import { ForwardedError, GatewayError } from '../errors.js';
 import { PROJECT_ROOT } from '../paths.js';
 import { markCutShort } from '../recording/recording-routes.js';
 import type { CrashJournal } from '../session/crash-journal.js';
@@ -103,6 +104,7 @@ export class WorkerPool {
   }
 
   async start(count: number): Promise<void> {
+    if (!existsSync(WORKER_ENTRY)) throw new Error(`workers: ${WORKER_ENTRY} is missing; run \`npm run build\` (the worker processes run the compiled code)`);
     for (let i = 0; i < count; i++) {
       this.#slots.push({ index: i, child: undefined, pid: undefined, ready: false, startedAt: 0, lastBeat: 0, killedFor: undefined, book: new Map(), recordings: new Set(), opening: new Map(), pending: new Map(), quickDeaths: 0, ready$: undefined });
     }
@@ -183,7 +185,8 @@ export class WorkerPool {
         s.pending.delete(m.n);
         clearTimeout(p.timer);
         if (m.ok) p.resolve(m.result);
-        else p.reject(new GatewayError(m.error.code as GatewayErrorCode, m.error.message));
+        // Any documented code (GW_, RFB_ …) with its status, to the caller unchanged, as from a dispatch agent.
+        else p.reject(new ForwardedError(m.error));
         return;
       }
       case 'audit':

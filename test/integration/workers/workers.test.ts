@@ -6,8 +6,11 @@ import { startDemoServer, type DemoServer } from '../../../src/sources/demo/demo
 import { startCloseUrlServer } from '../../helpers/close-url-server.js';
 import { eqPhp, startTestGateway, TEST_TOKEN, type TestGateway } from '../../helpers/gateway.js';
 import { isBlank } from '../../helpers/images.js';
+import { freePort } from '../../helpers/ports.js';
 import { startQemu, type QemuVm } from '../../helpers/qemu.js';
 import { WsRfbClient } from '../../helpers/ws-rfb-client.js';
+import { createLogger } from '../../../src/log.js';
+import { CrashJournal } from '../../../src/session/crash-journal.js';
 
 const PASSWORD = 'workers-pw';
 const ws = (scope: string) => scope.replace(/^http/, 'ws').replace('/console/', '/ws/');
@@ -24,6 +27,7 @@ describe('worker processes: sessions spread, a dead or hung worker ends only its
   let gw: TestGateway;
   let dir: string;
   const viewers: WsRfbClient[] = [];
+  let closed = false;
   const opened = new Map<string, { body: any; v: WsRfbClient }>();
 
   beforeAll(async () => {
@@ -39,7 +43,9 @@ describe('worker processes: sessions spread, a dead or hung worker ends only its
       tokens: [{ token: TEST_TOKEN, servers: ['*'] }],
       servers: [
         { id: 'bios', console: { type: 'vnc', host: '127.0.0.1', port: vm.vncPort, password: PASSWORD } },
-        ...demos.map((d, i) => ({ id: `demo${i + 1}`, console: { type: 'vnc', host: d.host, port: d.port, password: d.password } })),
+        ...demos.map((d, i) => ({ id: `demo${i + 1}`, console: { type: 'vnc', host: '127.0.0.1', port: d.port, password: d.password } })),
+        // nothing listens there: the worker's error reaches the caller unchanged
+        { id: 'dead', console: { type: 'vnc', host: '127.0.0.1', port: await freePort(), connectTimeout: '3s' } },
       ],
       sessions: { closeUrlAllow: ['127.0.0.1'] },
     });
@@ -47,7 +53,7 @@ describe('worker processes: sessions spread, a dead or hung worker ends only its
 
   afterAll(async () => {
     for (const v of viewers) v.close();
-    await gw?.close();
+    if (!closed) await gw?.close();
     for (const d of demos) await d.close();
     await panel?.close();
     await vm?.stop();
@@ -107,6 +113,13 @@ describe('worker processes: sessions spread, a dead or hung worker ends only its
     expect(png.status).toBe(200);
     expect(Buffer.from(await png.arrayBuffer()).subarray(1, 4).toString()).toBe('PNG');
     expect((await status(a.body.scope)).state).toBe('connected');
+    // errors raised in a worker reach the caller with their code and status
+    const dead = await eqPhp(gw, { action: 'novnc', token: TEST_TOKEN, id: 'dead' });
+    expect(dead.status).toBe(502);
+    expect(dead.body.error.code).toBe('GW_ERR_BMC_UNREACHABLE');
+    const unknown = await eqPhp(gw, { action: 'novnc', token: TEST_TOKEN, id: 'nope' });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.code).toBe('GW_ERR_UNKNOWN_SERVER');
   }, 60_000);
 
   it('a worker SIGKILLed ends only its sessions (close URL worker-crash, page told why) and is replaced; the other worker streams on', async () => {
@@ -155,4 +168,15 @@ describe('worker processes: sessions spread, a dead or hung worker ends only its
     expect(callFor(demo1Session.key)).toBeUndefined();
     await expect.poll(() => pool().info()[hung]!.ready && pool().info()[hung]!.pid !== hungPid, { timeout: 20_000 }).toBe(true);
   }, 60_000);
+
+  it('a clean shutdown: each worker ends its sessions (close URL shutdown) and the crash journal is left with nothing to call', async () => {
+    const live = ['demo1', 'bios'].map((id) => opened.get(id)!.body.key as string).filter((k) => pool().workerOf(k) !== undefined);
+    expect(live.length).toBeGreaterThan(0);
+    closed = true;
+    await gw.close();
+    for (const k of live) expect(callFor(k)?.body.code).toBe('shutdown');
+    expect(pool().info().every((w) => !w.ready)).toBe(true);
+    // What the next start would call: nothing (every open, end and settled call reached the front's journal).
+    expect(new CrashJournal(join(dir, 'state'), createLogger('silent')).recover()).toEqual([]);
+  }, 30_000);
 });
