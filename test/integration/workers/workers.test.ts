@@ -1,7 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SseParser } from '../../../web/src/common/sse-parser.js';
 import { startDemoServer, type DemoServer } from '../../../src/sources/demo/demo-server.js';
 import { startCloseUrlServer } from '../../helpers/close-url-server.js';
 import { eqPhp, startTestGateway, TEST_TOKEN, type TestGateway } from '../../helpers/gateway.js';
@@ -13,6 +15,7 @@ import { createLogger } from '../../../src/log.js';
 import { CrashJournal } from '../../../src/session/crash-journal.js';
 
 const PASSWORD = 'workers-pw';
+const OPERATOR = 'workers-operator-0123';
 const ws = (scope: string) => scope.replace(/^http/, 'ws').replace('/console/', '/ws/');
 const keyOf = (scope: string) => scope.split('/').pop()!;
 
@@ -41,6 +44,7 @@ describe('worker processes: sessions spread, a dead or hung worker ends only its
       stateDir: join(dir, 'state'),
       audit: { file: join(dir, 'audit.jsonl') },
       tokens: [{ token: TEST_TOKEN, servers: ['*'] }],
+      operators: [{ token: OPERATOR, name: 'ops' }],
       servers: [
         { id: 'bios', console: { type: 'vnc', host: '127.0.0.1', port: vm.vncPort, password: PASSWORD } },
         ...demos.map((d, i) => ({ id: `demo${i + 1}`, console: { type: 'vnc', host: '127.0.0.1', port: d.port, password: d.password } })),
@@ -113,6 +117,23 @@ describe('worker processes: sessions spread, a dead or hung worker ends only its
     expect(png.status).toBe(200);
     expect(Buffer.from(await png.arrayBuffer()).subarray(1, 4).toString()).toBe('PNG');
     expect((await status(a.body.scope)).state).toBe('connected');
+    // the fleet dashboard's feed lists the workers' sessions
+    const seen: string[][] = [];
+    const feed = request(`${gw.url}/api/v1/fleet/events`, { headers: { authorization: `Bearer ${OPERATOR}` } }, (res) => {
+      const parser = new SseParser();
+      res.setEncoding('utf8');
+      res.on('data', (text: string) => {
+        for (const e of parser.feed(text)) if (e.event === 'sessions') seen.push((JSON.parse(e.data) as { sessions: { serverId: string }[] }).sessions.map((x) => x.serverId).sort());
+      });
+      res.on('error', () => {});
+    });
+    feed.on('error', () => {});
+    feed.end();
+    try {
+      await expect.poll(() => seen.some((l) => l.join() === 'bios,demo1'), { timeout: 10_000 }).toBe(true);
+    } finally {
+      feed.destroy();
+    }
     // errors raised in a worker reach the caller with their code and status
     const dead = await eqPhp(gw, { action: 'novnc', token: TEST_TOKEN, id: 'dead' });
     expect(dead.status).toBe(502);
