@@ -18,7 +18,9 @@ export type ToWorker =
   | { t: 'metrics'; n: number }
   /** Sent with the viewer's TCP socket as the handle: the worker completes the WebSocket upgrade. */
   | { t: 'viewer'; key: string; ip: string; method: string; url: string; headers: Record<string, string | string[] | undefined> }
-  | { t: 'close'; reason: string };
+  | { t: 'close'; reason: string }
+  /** Tests only (obeyed when the worker's environment has BMCGW_WORKER_TEST_HOOKS=1): spin the event loop for `ms`, a real hung loop. */
+  | { t: 'test-busy-loop'; ms: number };
 
 export type WorkerError = { code: string; message: string; status: number };
 

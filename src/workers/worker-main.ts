@@ -125,6 +125,15 @@ function start(index: number, config: GatewayConfig): void {
         })();
         return;
       }
+      case 'test-busy-loop': {
+        if (process.env.BMCGW_WORKER_TEST_HOOKS !== '1') return;
+        // A synchronous loop, bounded in time: no timer, IPC message or socket is served meanwhile.
+        const until = Date.now() + Math.min(m.ms, 120_000);
+        while (Date.now() < until) {
+          // spin
+        }
+        return;
+      }
       case 'init':
         return;
     }

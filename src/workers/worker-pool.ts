@@ -441,6 +441,14 @@ export class WorkerPool {
     return AggregatorRegistry.aggregate([front, ...(parts as object[])]);
   }
 
+  /**
+   * Tests only: asks worker `index` to spin its event loop for `ms` (it obeys only with
+   * BMCGW_WORKER_TEST_HOOKS=1 in its environment, inherited from this process).
+   */
+  testBusyLoop(index: number, ms: number): void {
+    this.#slots[index]?.child?.send({ t: 'test-busy-loop', ms } satisfies ToWorker);
+  }
+
   /** Shutdown: each worker ends its sessions (close URLs called there, up to 3 s) and exits; killed after 8 s. */
   async close(reason: string): Promise<void> {
     this.#closing = true;

@@ -39,6 +39,7 @@ describe('worker processes: sessions spread, a dead or hung worker ends only its
     demos = await Promise.all([startDemoServer({ host: '127.0.0.1', port: 0 }), startDemoServer({ host: '127.0.0.1', port: 0 })]);
     panel = await startCloseUrlServer();
     dir = mkdtempSync(join(tmpdir(), 'bmcgw-workers-'));
+    process.env.BMCGW_WORKER_TEST_HOOKS = '1'; // inherited by the workers: the busy-loop test below
     gw = await startTestGateway({
       workers: { count: 2, heartbeatTimeout: '1s' },
       stateDir: join(dir, 'state'),
@@ -62,6 +63,7 @@ describe('worker processes: sessions spread, a dead or hung worker ends only its
     await panel?.close();
     await vm?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
+    delete process.env.BMCGW_WORKER_TEST_HOOKS;
   });
 
   const callFor = (session: string) => panel.calls.find((c) => c.body.sessionId === session);
@@ -171,6 +173,27 @@ describe('worker processes: sessions spread, a dead or hung worker ends only its
     const reopened = await open('bios');
     expect(reopened.body.joined).toBe(false);
   }, 90_000);
+
+  it('a worker stuck in a busy loop is killed after workers.heartbeatTimeout; only its sessions end; the replacement serves', async () => {
+    const { v: demo1, body: demo1Session } = opened.get('demo1')!;
+    const { body: biosSession } = opened.get('bios')!; // reopened after the SIGKILL, in the replacement
+    const stuck = pool().workerOf(biosSession.key)!;
+    expect(stuck).not.toBe(pool().workerOf(demo1Session.key));
+    const stuckPid = pool().info()[stuck]!.pid!;
+    pool().testBusyLoop(stuck, 60_000);
+
+    await expect.poll(() => callFor(biosSession.key), { timeout: 15_000 }).toBeDefined();
+    expect(callFor(biosSession.key)!.body).toMatchObject({ serverId: 'bios', code: 'worker-crash' });
+    expect(callFor(biosSession.key)!.body.reason).toMatch(/no heartbeat .* hung event loop/);
+    expect(await status(biosSession.scope)).toMatchObject({ state: 'ended', code: 'worker-crash' });
+    await streams(demo1);
+    expect(callFor(demo1Session.key)).toBeUndefined();
+    await expect.poll(() => pool().info()[stuck]!.ready && pool().info()[stuck]!.pid !== stuckPid, { timeout: 20_000 }).toBe(true);
+    // demo2 was in the same worker: reopen it in the replacement for the next test
+    expect(callFor(opened.get('demo2')!.body.key)?.body.code).toBe('worker-crash');
+    await open('demo2');
+    expect(pool().workerOf(opened.get('demo2')!.body.key)).toBe(stuck);
+  }, 60_000);
 
   it('a hung worker (stopped: no heartbeat, as a busy loop) is killed after workers.heartbeatTimeout; only its sessions end', async () => {
     const { v: demo1, body: demo1Session } = opened.get('demo1')!;
