@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { Principal } from '../api/auth.js';
 import type { ViewerStatus } from '../api/api-types.js';
+import { outcomeOf } from '../audit/audit-trail.js';
 import type { EqFields, GatewayContext } from '../context.js';
 import type { DispatchCall, WirePrincipal } from '../dispatch/types.js';
 import { ForwardedError, GatewayError } from '../errors.js';
@@ -315,6 +316,11 @@ export class WorkerPool {
     const live = this.#slots.filter((s) => s.ready);
     if (live.length === 0) throw new GatewayError('GW_ERR_WORKER_LOST', 'no worker process is running (they are being replaced); try again');
     const load = (s: Slot) => [...s.book.values()].filter((e) => !e.end).length + [...s.opening.values()].reduce((a, b) => a + b, 0);
+    // sessions.maxSessions is for the whole gateway: each worker's registry alone would allow it N times.
+    const max = this.#ctx.config.sessions.maxSessions;
+    if (this.#slots.reduce((a, s) => a + load(s), 0) >= max) {
+      throw new GatewayError('GW_ERR_TOO_MANY_SESSIONS', `the gateway already holds its maximum of ${max} console sessions (sessions.maxSessions)`);
+    }
     const best = live.reduce((a, b) => (load(b) < load(a) ? b : a));
     this.#pins.set(serverId, best.index);
     return best;
@@ -339,7 +345,15 @@ export class WorkerPool {
       case 'eq':
       case 'open': {
         const serverId = call.type === 'open' ? call.serverId : (call.fields.id ?? '');
-        const s = this.#slotFor(serverId);
+        let s: Slot;
+        try {
+          s = this.#slotFor(serverId);
+        } catch (err) {
+          // Refused here, before any worker saw it: the audit record a worker's ConsoleService would write.
+          const e = err as GatewayError;
+          this.#ctx.audit.record({ action: 'console.open', who: principal.name, kind: principal.kind, from: principal.from, server: serverId, outcome: outcomeOf(e.code), code: e.code, message: e.message });
+          throw err;
+        }
         s.opening.set(serverId, (s.opening.get(serverId) ?? 0) + 1);
         try {
           const result = (await this.#request(s, { t: 'call', n: ++this.#n, principal: wire, call })) as Record<string, unknown>;
