@@ -8,6 +8,7 @@ import type { Logger } from './log.js';
 import type { Metrics } from './metrics/metrics.js';
 import type { SessionRegistry } from './session/registry.js';
 import type { TicketStore } from './session/tickets.js';
+import type { WorkerPool } from './workers/worker-pool.js';
 
 /**
  * An eq.php action (`action=novnc`, `action=ipmi_power`, …): gets the authenticated principal and
@@ -40,6 +41,8 @@ export interface GatewayContext {
   eqActions: Map<string, EqAction>;
   /** Runs eq.php actions and REST session calls here or, for a remote location, on its agents (src/dispatch/). */
   dispatch: Dispatcher;
+  /** With `workers` > 0: the worker processes that hold the console sessions (src/workers/); undefined = this process holds them. */
+  workers?: WorkerPool | undefined;
   /** Run at shutdown, in order, after sessions have ended. */
   onClose: (() => Promise<void> | void)[];
 }

@@ -32,6 +32,7 @@ export const GatewayErrorCodes = {
   GW_ERR_JAVA_VIEWER_EXITED: { status: 502, summary: 'the Java viewer exited or crashed' },
   GW_ERR_SESSION_ENDED: { status: 410, summary: 'the session has ended' },
   GW_ERR_INTERNAL: { status: 500, summary: 'an unexpected error inside the gateway' },
+  GW_ERR_WORKER_LOST: { status: 503, summary: 'the worker process holding the console stopped (crashed or hung) while the request ran; it is being replaced' },
   GW_ERR_DISPATCH_UNAVAILABLE: { status: 503, summary: 'the server is in a remote location and the message broker is not reachable' },
   GW_ERR_DISPATCH_TIMEOUT: { status: 504, summary: 'no agent of the location answered before the request deadline' },
   GW_ERR_NO_AGENT: { status: 503, summary: 'no agent is consuming the requests of the server\'s location' },

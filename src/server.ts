@@ -17,6 +17,8 @@ import { PowerService } from './power/power-service.js';
 import { RedfishService } from './redfish/redfish-service.js';
 import { dispatchRoutes } from './dispatch/dispatch-routes.js';
 import { InProcessDispatcher } from './dispatch/in-process-dispatcher.js';
+import { runLocally } from './dispatch/local-calls.js';
+import { WorkerPool } from './workers/worker-pool.js';
 import { eqPhpRoutes } from './api/eq-php.js';
 import { restV1Routes } from './api/rest-v1.js';
 import { viewerRoutes } from './api/viewer-routes.js';
@@ -150,6 +152,11 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
   const ctx: GatewayContext = { config, log, metrics, registry, tickets, auth, consoles, audit, pages, eqActions: new Map(), onClose: [], dispatch: undefined as never };
   ctx.dispatch = new InProcessDispatcher(ctx);
   const journal = config.stateDir ? startCrashJournal(ctx, config.stateDir) : undefined;
+  if (config.workers.count > 0) {
+    // Console sessions live in worker processes (src/workers/); this process is the front.
+    ctx.workers = new WorkerPool(ctx, journal);
+    await ctx.workers.start(config.workers.count);
+  }
   registry.observe({
     hooks: {
       // An end by the API is recorded by the API call, with who asked.
@@ -160,9 +167,10 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
   });
 
   app.get('/openapi.json', async () => app.swagger());
-  app.get('/healthz', async () => ({ status: 'ok', sessions: registry.list().length }));
+  app.get('/healthz', async () => (ctx.workers ? { status: 'ok', sessions: ctx.workers.sessionCount(), workers: ctx.workers.info().map((w) => ({ pid: w.pid ?? null, ready: w.ready, sessions: w.sessions })) } : { status: 'ok', sessions: registry.list().length }));
   app.get('/metrics', async (_req, reply) => {
     reply.type(metrics.registry.contentType);
+    if (ctx.workers) return (await ctx.workers.metrics(await metrics.registry.getMetricsAsJSON())).metrics();
     return metrics.registry.metrics();
   });
   eqPhpRoutes(app, ctx);
@@ -194,8 +202,8 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
   if (opts.demo) {
     // Demo only: each visit mints a fresh one-time URL for the built-in console.
     app.get('/demo', async (_req, reply) => {
-      const res = await consoles.open({ kind: 'token', name: 'demo', mayOpen: (id) => id === 'demo' }, { serverId: 'demo', viewOnly: false });
-      return reply.redirect(res.url.slice(config.publicUrl.length), 303);
+      const res = await runLocally(ctx, { kind: 'token', name: 'demo', mayOpen: (id) => id === 'demo' }, { type: 'open', serverId: 'demo', viewOnly: false, closeUrl: undefined });
+      return reply.redirect((res.url as string).slice(config.publicUrl.length), 303);
     });
   }
 
@@ -268,6 +276,8 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
     },
     async close() {
       registry.closeAll('the gateway is shutting down');
+      // Each worker ends its sessions and calls their close URLs (up to 3 s) before it exits.
+      await ctx.workers?.close('the gateway is shutting down');
       for (const c of ctx.onClose) await c();
       await java?.close(); // every sandbox is removed before the process goes
       // After every kind of session (consoles, SOL) has ended: give their close URL calls up to 3 s.

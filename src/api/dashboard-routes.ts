@@ -28,9 +28,19 @@ export async function dashboardRoutes(app: FastifyInstance, ctx: GatewayContext)
 
   app.get<{ Params: { id: string }; Querystring: { width?: string } }>('/api/v1/sessions/:id/thumbnail.png', async (req, reply) => {
     const p = ctx.auth.authenticate(bearer(req), pinHeader(req), req.ip);
-    const s = ctx.registry.get(req.params.id);
-    if (!s || !p.mayOpen(s.server.id)) throw new GatewayError('GW_ERR_UNKNOWN_SESSION', `no live session "${req.params.id}"`);
     const width = req.query.width === undefined ? 320 : Number(req.query.width);
+    const unknown = () => new GatewayError('GW_ERR_UNKNOWN_SESSION', `no live session "${req.params.id}"`);
+    if (ctx.workers) {
+      // The picture is in the worker holding the session (src/workers/).
+      if (ctx.workers.workerOf(req.params.id) === undefined) throw unknown();
+      if (!Number.isInteger(width) || width < 16 || width > 1920) throw new GatewayError('GW_ERR_BAD_REQUEST', 'width must be an integer from 16 to 1920');
+      const t = await ctx.workers.thumbnail(req.params.id, width);
+      if (!t || !p.mayOpen(t.server)) throw unknown();
+      reply.header('cache-control', 'no-store').type('image/png');
+      return t.png;
+    }
+    const s = ctx.registry.get(req.params.id);
+    if (!s || !p.mayOpen(s.server.id)) throw unknown();
     if (!Number.isInteger(width) || width < 16 || width > 1920) throw new GatewayError('GW_ERR_BAD_REQUEST', 'width must be an integer from 16 to 1920');
     reply.header('cache-control', 'no-store').type('image/png');
     return thumbnailPng(s.fb, width);

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { EqFields, GatewayContext } from '../context.js';
+import type { EqAction, EqFields, GatewayContext } from '../context.js';
 import { GatewayError, toPublicError } from '../errors.js';
 
 /** Wraps a parsed body: form fields are strings; JSON bodies may carry numbers or booleans. */
@@ -27,18 +27,23 @@ export function eqFields(body: Record<string, unknown>): EqFields {
   };
 }
 
+/** `action=novnc`: opens (or joins) a console where the sessions live (this process or a worker's). */
+export function novncAction(ctx: Pick<GatewayContext, 'consoles'>): EqAction {
+  return async (principal, f) => {
+    const id = f.require('id');
+    const closeUrl = f.get('closeurl');
+    const res = await ctx.consoles.open(principal, { serverId: id, viewOnly: f.flag('view_only'), closeUrl: closeUrl === '' ? undefined : closeUrl });
+    return { scope: res.url, context: { action: 'novnc', id, location: res.session.server.location ?? null }, key: res.session.id, joined: res.joined, source: res.session.sourceInfo.kind };
+  };
+}
+
 /**
  * The hosting panel's call, eq.php-style: `POST /eq.php action=… token=… id=… pin=…`, answered
  * `{"result":"OK", …}` or `{"result":"ERROR","error":{"code","message"}}` with an HTTP error status.
  * Actions live in `ctx.eqActions`; `novnc` is registered here.
  */
 export function eqPhpRoutes(app: FastifyInstance, ctx: GatewayContext): void {
-  ctx.eqActions.set('novnc', async (principal, f) => {
-    const id = f.require('id');
-    const closeUrl = f.get('closeurl');
-    const res = await ctx.consoles.open(principal, { serverId: id, viewOnly: f.flag('view_only'), closeUrl: closeUrl === '' ? undefined : closeUrl });
-    return { scope: res.url, context: { action: 'novnc', id, location: res.session.server.location ?? null }, key: res.session.id, joined: res.joined, source: res.session.sourceInfo.kind };
-  });
+  ctx.eqActions.set('novnc', novncAction(ctx));
 
   app.post('/eq.php', async (req, reply) => {
     try {

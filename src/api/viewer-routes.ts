@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import type { Socket } from 'node:net';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError } from '../errors.js';
 import type { GatewayContext } from '../context.js';
 import { SessionRegistry } from '../session/registry.js';
@@ -15,12 +16,10 @@ export function originCheck(deps: GatewayContext, what: string) {
   });
 }
 
-export async function viewerRoutes(app: FastifyInstance, deps: GatewayContext): Promise<void> {
-  // The page's script (noVNC bundled in it) is served from /assets/ (web-assets.ts).
-  const consoleHtml = pageHtml('console');
-  // Why recently ended sessions ended, as codes the page translates (the registry keeps the sentences).
+/** Why recently ended sessions ended, as codes the page translates (the registry keeps the sentences). */
+export function trackEndedCodes(registry: SessionRegistry): Map<string, EndCode> {
   const endedCodes = new Map<string, EndCode>();
-  deps.registry.observe({
+  registry.observe({
     hooks: {
       ended: (s, code) => {
         if (endedCodes.size >= SessionRegistry.ENDED_MAX) endedCodes.delete(endedCodes.keys().next().value!);
@@ -28,46 +27,74 @@ export async function viewerRoutes(app: FastifyInstance, deps: GatewayContext): 
       },
     },
   });
+  return endedCodes;
+}
+
+/** How the session behind a viewer key is doing (`GET /api/v1/viewer/:key/status`). */
+export function viewerStatus(deps: Pick<GatewayContext, 'tickets' | 'registry'>, endedCodes: Map<string, EndCode>, key: string): ViewerStatus {
+  const sessionId = deps.tickets.sessionOf(key);
+  if (!sessionId) throw new GatewayError('GW_ERR_VIEWER_URL_INVALID', 'this console URL is unknown or has expired');
+  const s = deps.registry.get(sessionId);
+  const viewOnly = deps.tickets.viewOnlyOf(key) ?? false;
+  if (s) {
+    return { state: s.state, server: s.server.name ?? s.server.id, viewOnly, warning: s.warning ?? null, warningCode: s.warning ? 'input-idle' : null, reason: s.endReason ?? null, code: s.endCode ?? null };
+  }
+  return { state: 'ended', viewOnly, warning: null, warningCode: null, reason: deps.registry.endedReason(sessionId) ?? 'the session has ended', code: endedCodes.get(sessionId) ?? null };
+}
+
+/** A viewer's WebSocket, its Origin already checked: uses the one-time key and attaches a Viewer (or closes saying why). */
+export function acceptViewer(deps: GatewayContext, socket: import('ws').WebSocket, key: string, ip: string): void {
+  const ticket = deps.tickets.consume(key);
+  const session = ticket ? deps.registry.get(ticket.sessionId) : undefined;
+  if (!ticket || !session || session.state === 'ended') {
+    const why = !ticket ? 'this console URL is unknown, expired or already used' : `the session has ended: ${session?.endReason ?? deps.registry.endedReason(ticket.sessionId) ?? 'unknown reason'}`;
+    socket.close(CloseCode.SessionEnded, why.slice(0, 120));
+    return;
+  }
+  if (!session.hasPicture) {
+    socket.close(CloseCode.SessionEnded, 'the console is not connected to the BMC yet');
+    return;
+  }
+  if (session.viewers.size >= deps.config.sessions.maxViewers) {
+    socket.close(CloseCode.SessionEnded, `this console already has ${deps.config.sessions.maxViewers} viewers`);
+    return;
+  }
+  deps.audit.record({ action: 'console.viewer', who: ticket.requester ?? 'unknown', kind: ticket.requesterKind ?? 'token', from: ip, server: session.server.id, session: session.id, outcome: 'ok', detail: { viewOnly: ticket.viewOnly } });
+  new Viewer({ ws: socket, session, viewOnly: ticket.viewOnly, log: deps.log, metrics: deps.metrics, pingIntervalMs: deps.config.sessions.pingIntervalMs });
+}
+
+export async function viewerRoutes(app: FastifyInstance, deps: GatewayContext): Promise<void> {
+  // The page's script (noVNC bundled in it) is served from /assets/ (web-assets.ts).
+  const consoleHtml = pageHtml('console');
+  const endedCodes = trackEndedCodes(deps.registry);
+  // With worker processes (src/workers/), keys, status and viewer sockets belong to the worker holding the session.
+  const workers = deps.workers;
 
   app.get<{ Params: { key: string } }>('/console/:key', async (req, reply) => {
     deps.pages.apply(req, reply);
     reply.type('text/html; charset=utf-8');
     // The page is the same for every key; it reads the key from its own URL. An unknown key still
     // gets the page, which then shows why the console cannot open (404 status for tools).
-    if (!deps.tickets.peek(req.params.key)) reply.code(404);
+    const known = workers ? await workers.keyKnown(req.params.key) : deps.tickets.peek(req.params.key);
+    if (!known) reply.code(404);
     return consoleHtml;
   });
 
   /** How the session behind a viewer key is doing: lets the page show "reconnecting" and why it ended. */
   app.get<{ Params: { key: string } }>('/api/v1/viewer/:key/status', async (req, reply) => {
     reply.header('cache-control', 'no-store');
-    const sessionId = deps.tickets.sessionOf(req.params.key);
-    if (!sessionId) throw new GatewayError('GW_ERR_VIEWER_URL_INVALID', 'this console URL is unknown or has expired');
-    const s = deps.registry.get(sessionId);
-    const viewOnly = deps.tickets.viewOnlyOf(req.params.key) ?? false;
-    if (s) {
-      return { state: s.state, server: s.server.name ?? s.server.id, viewOnly, warning: s.warning ?? null, warningCode: s.warning ? 'input-idle' : null, reason: s.endReason ?? null, code: s.endCode ?? null } satisfies ViewerStatus;
-    }
-    return { state: 'ended', viewOnly, warning: null, warningCode: null, reason: deps.registry.endedReason(sessionId) ?? 'the session has ended', code: endedCodes.get(sessionId) ?? null } satisfies ViewerStatus;
+    if (workers) return (await workers.viewerStatus(req.params.key)) satisfies ViewerStatus;
+    return viewerStatus(deps, endedCodes, req.params.key) satisfies ViewerStatus;
   });
 
-  app.get<{ Params: { key: string } }>('/ws/:key', { websocket: true, preValidation: originCheck(deps, 'console.viewer') }, (socket, req) => {
-    const ticket = deps.tickets.consume(req.params.key);
-    const session = ticket ? deps.registry.get(ticket.sessionId) : undefined;
-    if (!ticket || !session || session.state === 'ended') {
-      const why = !ticket ? 'this console URL is unknown, expired or already used' : `the session has ended: ${session?.endReason ?? deps.registry.endedReason(ticket.sessionId) ?? 'unknown reason'}`;
-      socket.close(CloseCode.SessionEnded, why.slice(0, 120));
-      return;
-    }
-    if (!session.hasPicture) {
-      socket.close(CloseCode.SessionEnded, 'the console is not connected to the BMC yet');
-      return;
-    }
-    if (session.viewers.size >= deps.config.sessions.maxViewers) {
-      socket.close(CloseCode.SessionEnded, `this console already has ${deps.config.sessions.maxViewers} viewers`);
-      return;
-    }
-    deps.audit.record({ action: 'console.viewer', who: ticket.requester ?? 'unknown', kind: ticket.requesterKind ?? 'token', from: req.ip, server: session.server.id, session: session.id, outcome: 'ok', detail: { viewOnly: ticket.viewOnly } });
-    new Viewer({ ws: socket, session, viewOnly: ticket.viewOnly, log: deps.log, metrics: deps.metrics, pingIntervalMs: deps.config.sessions.pingIntervalMs });
+  // With workers, the upgrade request goes to the worker that issued the key before any byte is
+  // answered (hijacked: @fastify/websocket does not upgrade it here); the worker answers the handshake.
+  const handOff = async (req: FastifyRequest<{ Params: { key: string } }>, reply: FastifyReply): Promise<void> => {
+    if (!workers || reply.sent) return;
+    const raw = req.raw;
+    if (workers.handOffViewer(req.params.key, raw.socket as Socket, { ip: req.ip, method: raw.method ?? 'GET', url: raw.url ?? req.url, headers: raw.headers })) reply.hijack();
+  };
+  app.get<{ Params: { key: string } }>('/ws/:key', { websocket: true, preValidation: [originCheck(deps, 'console.viewer'), handOff] }, (socket, req) => {
+    acceptViewer(deps, socket, req.params.key, req.ip);
   });
 }

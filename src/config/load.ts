@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { LineCounter, parseDocument } from 'yaml';
 import { ConfigError, ConfigReader, type Path } from './reader.js';
 import { ENCODING_NAMES } from '../sources/vnc/encoding-names.js';
@@ -15,7 +16,7 @@ import { DEFAULT_CLOSE_URL_ALLOW, parseCloseUrlAllowEntry } from '../session/clo
 import { readJavaConfig } from '../sources/jnlp/java-config.js';
 import { readJnlpConsole } from '../sources/jnlp/jnlp-config.js';
 import { schemaProblems } from './schema.js';
-import type { ConsoleConfig, GatewayConfig, IpmiConfig, OperatorConfig, ServerConfig, TokenConfig } from './types.js';
+import { DEFAULT_WORKER_HEARTBEAT_TIMEOUT_MS, type ConsoleConfig, type GatewayConfig, type IpmiConfig, type OperatorConfig, type ServerConfig, type TokenConfig, type WorkersConfig } from './types.js';
 
 export const DEFAULTS = Object.freeze({
   listen: '127.0.0.1:8080',
@@ -73,7 +74,7 @@ export function parseConfig(text: string, source: string, overrides: { listen?: 
   return cfg;
 }
 
-export const TOP_KEYS = ['listen', 'publicUrl', 'tokens', 'operators', 'servers', 'sessions', 'log', 'atenTemplates', 'trustProxy', 'rateLimit', 'web', 'tls', 'audit', 'stateDir'] as const;
+export const TOP_KEYS = ['listen', 'publicUrl', 'tokens', 'operators', 'servers', 'sessions', 'log', 'atenTemplates', 'trustProxy', 'rateLimit', 'web', 'tls', 'audit', 'stateDir', 'workers'] as const;
 
 /** Names proxy-addr (fastify's trustProxy) knows besides addresses and CIDRs. */
 const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
@@ -88,6 +89,7 @@ export function validate(r: ConfigReader, raw: unknown, source: string | undefin
 
   const tls = readTlsConfig(r, ['tls'], top.tls);
   const stateDir = r.string(['stateDir'], top.stateDir);
+  const workers = readWorkers(r, top.workers);
   if (tls?.kind === 'self-signed' && stateDir === undefined) r.problem(['tls'], '"self-signed" needs stateDir: the certificate is made once and kept there');
   let publicUrl = r.string(['publicUrl'], top.publicUrl);
   if (publicUrl !== undefined) {
@@ -160,6 +162,11 @@ export function validate(r: ConfigReader, raw: unknown, source: string | undefin
   const recording = readRecordingConfig(r, ['recording'], top.recording);
   const media = readMediaConfig(r, ['media'], top.media);
   const java = readJavaConfig(r, ['java'], top.java);
+  // Java sandboxes are managed by one process (it clears what a crashed run left at start): not yet in workers.
+  const javaServer = servers.find((s) => s?.console?.type === 'jnlp' || (s?.console?.type === 'aten' && s.console.fallback === 'jnlp'));
+  // A viewer's socket is handed to its worker as a TCP handle; TLS state cannot go with it.
+  if (workers.count > 0 && tls) r.problem(['workers'], 'worker processes need the gateway behind a TLS proxy (no tls: key) for now: a TLS connection cannot be handed to a worker');
+  if (workers.count > 0 && javaServer) r.problem(['workers'], `worker processes cannot hold Java viewer consoles yet (server "${javaServer.id}" has one): use workers: 0`);
 
   if (r.problems.length > 0 || !listen || !publicUrl) return undefined;
   // The structure once more by the JSON Schema `bmc-gateway config-schema` prints (src/config/schema.ts):
@@ -187,6 +194,7 @@ export function validate(r: ConfigReader, raw: unknown, source: string | undefin
     tls,
     audit,
     stateDir,
+    workers,
     source,
   }));
 }
@@ -195,6 +203,31 @@ export function validate(r: ConfigReader, raw: unknown, source: string | undefin
 function freezeValues<T extends object>(o: T): T {
   for (const v of Object.values(o)) deepFreeze(v);
   return o;
+}
+
+/**
+ * `workers`: how many worker processes hold the console sessions (src/workers/). 0 (the default)
+ * or absent: every session in the gateway's own process. `auto`: one per core. A number, or an
+ * object `{ count, heartbeatTimeout }`.
+ */
+function readWorkers(r: ConfigReader, raw: unknown): WorkersConfig {
+  const fromCount = (path: Path, v: unknown): number | undefined => {
+    if (v === 'auto') return availableParallelism();
+    return r.integer(path, v, { min: 0, max: 256 });
+  };
+  if (raw === undefined || raw === null) return { count: 0, heartbeatTimeoutMs: DEFAULT_WORKER_HEARTBEAT_TIMEOUT_MS };
+  if (typeof raw === 'object' && !Array.isArray(raw)) {
+    const o = r.object(['workers'], raw, ['count', 'heartbeatTimeout']);
+    const count = fromCount(['workers', 'count'], o?.count ?? 'auto') ?? 0;
+    const hb = o?.heartbeatTimeout === undefined ? DEFAULT_WORKER_HEARTBEAT_TIMEOUT_MS : r.duration(['workers', 'heartbeatTimeout'], o.heartbeatTimeout);
+    if (hb !== undefined && hb < 1000) r.problem(['workers', 'heartbeatTimeout'], 'must be at least 1s (a worker reports every 250 ms)');
+    return { count, heartbeatTimeoutMs: hb ?? DEFAULT_WORKER_HEARTBEAT_TIMEOUT_MS };
+  }
+  if (typeof raw === 'string' && raw !== 'auto') {
+    r.problem(['workers'], `must be a number of worker processes, "auto" (one per core) or { count, heartbeatTimeout } — got "${raw}"`);
+    return { count: 0, heartbeatTimeoutMs: DEFAULT_WORKER_HEARTBEAT_TIMEOUT_MS };
+  }
+  return { count: fromCount(['workers'], raw) ?? 0, heartbeatTimeoutMs: DEFAULT_WORKER_HEARTBEAT_TIMEOUT_MS };
 }
 
 function readCloseUrlAllow(r: ConfigReader, path: Path, raw: unknown): string[] {

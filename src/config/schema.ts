@@ -91,6 +91,7 @@ export const CONFIG_SCHEMA: S = {
     tls: { oneOf: [{ const: 'self-signed' }, { type: 'null' }, map({ cert: { type: 'string' }, key: { type: 'string' } }, ['cert', 'key'])] },
     audit: map({ file: text }),
     stateDir: text,
+    workers: { anyOf: [{ const: 'auto' }, int(0, 256), map({ count: { anyOf: [{ const: 'auto' }, int(0, 256)] }, heartbeatTimeout: duration })] },
     dispatch: map(
       {
         amqp: { type: 'string', pattern: '^amqps?://' }, role: oneOf('front', 'agent', 'both'), location: text, exchange: text, requestTimeout: duration, prefetch: int(1, 1000),

@@ -146,6 +146,17 @@ export interface GatewayConfig {
   audit: { file: string | undefined };
   /** Where the gateway keeps state across restarts (crash journal, self-signed certificate). */
   stateDir: string | undefined;
+  /** Worker processes holding the console sessions (src/workers/); count 0 = in this process. */
+  workers: WorkersConfig;
   /** The path the config was read from, or undefined for the built-in demo config. */
   source: string | undefined;
 }
+
+export interface WorkersConfig {
+  /** Worker processes; 0 or 1… 0 keeps every session in the gateway's process (the default). */
+  count: number;
+  /** A worker that has not reported for this long is taken for hung, killed and replaced. */
+  heartbeatTimeoutMs: number;
+}
+
+export const DEFAULT_WORKER_HEARTBEAT_TIMEOUT_MS = 5000;

@@ -80,7 +80,7 @@ export class AmqpAgent {
   announce(leaving = false): void {
     const ch = this.#channel;
     if (!ch) return;
-    const a: AgentAnnouncement = { ...this.identity, version: VERSION, load: this.#ctx.registry.list().length, at: Date.now(), ...(leaving ? { leaving } : {}) };
+    const a: AgentAnnouncement = { ...this.identity, version: VERSION, load: this.#ctx.workers?.sessionCount() ?? this.#ctx.registry.list().length, at: Date.now(), ...(leaving ? { leaving } : {}) };
     const body = Buffer.from(JSON.stringify(a));
     const messageId = randomUUID();
     const headers = signHeaders(this.#keys.of(this.identity.location), { type: 'bmcgw.announce', exchange: this.#names.announcements, routingKey: '', messageId, correlationId: '', replyTo: '' }, body);

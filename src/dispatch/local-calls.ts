@@ -25,6 +25,8 @@ export function eqCall(action: string, body: Record<string, unknown>, fields: Eq
  * body when it has one (a forwarded call rebuilds it from the message).
  */
 export async function runLocally(ctx: GatewayContext, principal: Principal, call: DispatchCall, fields?: EqFields): Promise<Record<string, unknown>> {
+  // With worker processes, console sessions live there (src/workers/): the console calls go to the pool.
+  if (ctx.workers && (call.type !== 'eq' || call.action === 'novnc')) return ctx.workers.run(principal, call, fields);
   switch (call.type) {
     case 'eq': {
       const handler = ctx.eqActions.get(call.action);

@@ -42,7 +42,8 @@ export function recoverCutShort(dir: string, ctx: Pick<GatewayContext, 'log'>): 
 
 function cutShortOf(dir: string, id: string): string | null {
   try {
-    const m = JSON.parse(readFileSync(join(dir, `${id}${CUT_MARKER}`), 'utf8')) as { detectedAt?: string };
+    const m = JSON.parse(readFileSync(join(dir, `${id}${CUT_MARKER}`), 'utf8')) as { detectedAt?: string; reason?: string };
+    if (m.reason === 'worker-crash') return `the gateway's worker process holding this console stopped unexpectedly (killed, crashed or hung) while recording; noticed at ${m.detectedAt ?? ''}`.trim();
     return `the gateway stopped unexpectedly (killed or crashed) while recording; noticed at its restart ${m.detectedAt ?? ''}`.trim();
   } catch {
     return null;
@@ -58,23 +59,7 @@ export async function recordingRoutes(app: FastifyInstance, ctx: GatewayContext)
   const cfg = ctx.config.recording;
   if (!cfg) return;
   mkdirSync(cfg.dir, { recursive: true, mode: 0o700 });
-  const live = new Map<string, Recorder>();
-
-  ctx.registry.observe({
-    created: (session) => {
-      if (!recordsServer(cfg, session.server.id)) return;
-      startRecorder(ctx, cfg, session, live);
-    },
-    hooks: {
-      input: (session, viewer, ev) => live.get(session.id)?.input(viewer, ev),
-      ended: (session) => {
-        live.delete(session.id);
-      },
-    },
-  });
-  ctx.onClose.push(async () => {
-    await Promise.all([...live.values()].map((r) => r.stop('gateway shutdown')));
-  });
+  const live = attachRecorders(ctx, cfg);
 
   /** The operator behind the request; with `action`, one audit record (recordings show what customers typed). */
   const operator = (req: FastifyRequest, action?: string, recording?: string): void => {
@@ -88,7 +73,8 @@ export async function recordingRoutes(app: FastifyInstance, ctx: GatewayContext)
 
   app.get<{ Querystring: { serverId?: string } }>('/api/v1/recordings', async (req): Promise<RecordingsAnswer> => {
     operator(req);
-    const liveIds = new Set([...live.values()].map((r) => r.id));
+    // With worker processes the recorders are theirs (src/workers/): they say which recordings are live.
+    const liveIds = new Set([...live.values()].map((r) => r.id).concat(ctx.workers?.liveRecordings() ?? []));
     const serverId = req.query.serverId;
     const all = listRecordings(cfg.dir, liveIds).filter((r) => serverId === undefined || r.serverId === serverId);
     return { recordings: all.map((r) => withServerName(ctx, r)) };
@@ -112,7 +98,45 @@ export async function recordingRoutes(app: FastifyInstance, ctx: GatewayContext)
   recoverCutShort(cfg.dir, ctx);
 }
 
-function startRecorder(ctx: GatewayContext, cfg: RecordingConfig, session: Session, live: Map<string, Recorder>): void {
+/**
+ * A Recorder for every new session of a recorded server (in the process that holds the sessions:
+ * the gateway's, or each worker's); `onLive` hears when a recording starts and ends.
+ */
+export function attachRecorders(ctx: Pick<GatewayContext, 'registry' | 'log' | 'onClose'>, cfg: RecordingConfig, onLive?: (id: string, live: boolean) => void): Map<string, Recorder> {
+  const live = new Map<string, Recorder>();
+  ctx.registry.observe({
+    created: (session) => {
+      if (!recordsServer(cfg, session.server.id)) return;
+      startRecorder(ctx, cfg, session, live);
+      const rec = live.get(session.id);
+      if (rec) onLive?.(rec.id, true);
+    },
+    hooks: {
+      input: (session, viewer, ev) => live.get(session.id)?.input(viewer, ev),
+      ended: (session) => {
+        const rec = live.get(session.id);
+        live.delete(session.id);
+        // The recorder stops on the session's end (recorder.ts); its live marker goes with it.
+        if (rec) onLive?.(rec.id, false);
+      },
+    },
+  });
+  ctx.onClose.push(async () => {
+    await Promise.all([...live.values()].map((r) => r.stop('gateway shutdown')));
+  });
+  return live;
+}
+
+/** Marks one recording cut short (its process died while recording), as recoverCutShort does at start. */
+export function markCutShort(dir: string, id: string, reason: string): void {
+  if (!RECORDING_ID.test(id)) return;
+  const detectedAt = new Date().toISOString();
+  writeFileSync(join(dir, `${id}${CUT_MARKER}.tmp`), JSON.stringify({ reason, detectedAt }), { mode: 0o600 });
+  renameSync(join(dir, `${id}${CUT_MARKER}.tmp`), join(dir, `${id}${CUT_MARKER}`));
+  rmSync(join(dir, `${id}${LIVE_MARKER}`), { force: true });
+}
+
+function startRecorder(ctx: Pick<GatewayContext, 'log'>, cfg: RecordingConfig, session: Session, live: Map<string, Recorder>): void {
   let rec: Recorder;
   try {
     rec = new Recorder({ session, dir: cfg.dir, log: ctx.log });

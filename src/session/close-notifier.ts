@@ -7,8 +7,8 @@ import type { EndCode } from './session.js';
 export interface CloseNotice {
   sessionId: string;
   serverId: string;
-  /** Stable word: idle, input-idle, lifetime, api, bmc-unreachable, shutdown, config-changed, crash. */
-  code: EndCode | 'crash';
+  /** Stable word: idle, input-idle, lifetime, api, bmc-unreachable, shutdown, config-changed, crash, worker-crash. */
+  code: EndCode | 'crash' | 'worker-crash';
   /** Human sentence. */
   reason: string;
   endedAt: string;

@@ -29,6 +29,7 @@ const END_KEYS: Record<SessionEndCode, MessageKey> = {
   'bmc-unreachable': 'end.bmcUnreachable',
   shutdown: 'end.shutdown',
   'config-changed': 'end.configChanged',
+  'worker-crash': 'end.workerCrash',
 };
 
 /**

@@ -22,6 +22,7 @@ export const ru: Catalogue = {
   'end.bmcUnreachable': 'BMC недоступен',
   'end.shutdown': 'шлюз останавливается',
   'end.configChanged': 'настройки сервера изменились',
+  'end.workerCrash': 'процесс шлюза, в котором работала эта консоль, неожиданно остановился; откройте консоль снова',
 
   'console.title': 'Консоль',
   'console.pageTitle': '{name} — консоль',

@@ -1,0 +1,94 @@
+import { writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDemoServer, type DemoServer } from '../../../src/sources/demo/demo-server.js';
+import { RabbitVhost, requireRabbit } from '../../helpers/amqp.js';
+import { bundleGatewayProcess, spawnGatewayProcess, type GatewayProcess } from '../../helpers/amqp-gateways.js';
+import { WsRfbClient } from '../../helpers/ws-rfb-client.js';
+
+const TOKEN = 'panel-token-workers-agent';
+const OPERATOR = 'operator-token-workers-agent';
+const KEYS = { keys: [{ id: 'k1', secret: 'workers-agent-secret-0123456789-abcdef' }] };
+type Json = Record<string, any>;
+
+async function call(url: string, method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: Json }> {
+  const res = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as Json) : {} };
+}
+
+/**
+ * A dispatch agent whose sessions live in worker processes (`workers: 2`), behind a front, through
+ * the machine's RabbitMQ: consoles opened through the front (eq.php and REST) land in the agent's
+ * workers, viewers connect to the agent, and the front lists, reads and ends them.
+ */
+describe('dispatch: an agent with workers', () => {
+  let vhost: RabbitVhost;
+  let demos: DemoServer[];
+  let tmp: string;
+  let bundle: string;
+  let front: GatewayProcess;
+  let agent: GatewayProcess;
+  const viewers: WsRfbClient[] = [];
+
+  beforeAll(async () => {
+    await requireRabbit();
+    vhost = await RabbitVhost.create('bmcgw-workers-agent');
+    [bundle, tmp, ...demos] = await Promise.all([bundleGatewayProcess(), mkdtemp(join(tmpdir(), 'bmcgw-wa-')), startDemoServer({ host: '127.0.0.1', port: 0 }), startDemoServer({ host: '127.0.0.1', port: 0 })]) as [string, string, DemoServer, DemoServer];
+    const journal = join(tmp, 'journal');
+    writeFileSync(journal, '');
+    const base = {
+      tokens: [{ token: TOKEN, name: 'panel', servers: ['*'] }],
+      operators: [{ token: OPERATOR, name: 'ops' }],
+      servers: demos.map((d, i) => ({ id: `us-${i + 1}`, location: 'US', console: { type: 'vnc', host: d.host, port: d.port, password: d.password } })),
+    };
+    const dispatch = (extra: Record<string, unknown>) => ({ amqp: vhost.url, exchange: 'bmcgw-wa', requestTimeout: '10s', announceInterval: '300ms', ...KEYS, ...extra });
+    [front, agent] = await Promise.all([
+      spawnGatewayProcess(bundle, 'front', { ...base, dispatch: dispatch({ role: 'front' }) }, journal),
+      spawnGatewayProcess(bundle, 'us-a', { ...base, workers: 2, dispatch: dispatch({ role: 'agent', location: 'US', agentId: 'us-a' }) }, journal),
+    ]);
+    for (const deadline = Date.now() + 15_000; (await call(front.url, 'GET', '/api/v1/agents', OPERATOR)).body.agents?.length !== 1; ) {
+      if (Date.now() > deadline) throw new Error('the front did not hear from the agent within 15 s');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }, 90_000);
+
+  afterAll(async () => {
+    for (const v of viewers) v.close();
+    await Promise.all([front?.stop(), agent?.stop()]);
+    await Promise.all([...(demos ?? []).map((d) => d.close()), vhost?.delete(), tmp && rm(tmp, { recursive: true, force: true }), bundle && rm(bundle, { force: true })]);
+  }, 30_000);
+
+  it("opens consoles in the agent's workers, lists, reads and ends them through the front", async () => {
+    const a = await fetch(`${front.url}/eq.php`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ action: 'novnc', token: TOKEN, id: 'us-1' }).toString() });
+    const eq = (await a.json()) as Json;
+    expect(eq.result, JSON.stringify(eq)).toBe('OK');
+    expect(eq.scope.startsWith(`${agent.url}/console/`)).toBe(true);
+    const b = await call(front.url, 'POST', '/api/v1/sessions', TOKEN, { serverId: 'us-2' });
+    expect([200, 201], JSON.stringify(b.body)).toContain(b.status);
+    for (const scope of [eq.scope as string, b.body.url as string]) {
+      const v = new WsRfbClient(scope.replace(/^http/, 'ws').replace('/console/', '/ws/'));
+      viewers.push(v);
+      await v.ready();
+      await v.waitFor(() => v.updates > 0, 15_000);
+    }
+    // one session in each of the agent's two worker processes
+    const health = (await (await fetch(`${agent.url}/healthz`)).json()) as Json;
+    expect(health.sessions).toBe(2);
+    expect(health.workers.map((w: Json) => w.sessions)).toEqual([1, 1]);
+    expect(health.workers.map((w: Json) => w.pid)).not.toContain(agent.pid);
+
+    const list = await call(front.url, 'GET', '/api/v1/sessions', TOKEN);
+    expect(list.body.sessions.map((s: Json) => s.serverId).sort()).toEqual(['us-1', 'us-2']);
+    const got = await call(front.url, 'GET', `/api/v1/sessions/${encodeURIComponent(b.body.id)}`, TOKEN);
+    expect(got.body).toMatchObject({ serverId: 'us-2', state: 'connected' });
+    const del = await call(front.url, 'DELETE', `/api/v1/sessions/${encodeURIComponent(b.body.id)}`, TOKEN);
+    expect(del.status).toBe(204);
+    await viewers[1]!.closed();
+    await expect.poll(async () => ((await (await fetch(`${agent.url}/healthz`)).json()) as Json).sessions, { timeout: 10_000 }).toBe(1);
+    // the agent's announced load counts its workers' sessions
+    await expect.poll(async () => (await call(front.url, 'GET', '/api/v1/agents', OPERATOR)).body.agents[0].load, { timeout: 10_000 }).toBe(1);
+  }, 60_000);
+});
