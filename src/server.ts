@@ -238,6 +238,7 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
         s.end(removed.includes(s.server.id) ? 'the server was removed from the configuration' : "the server's configuration changed", 'config-changed');
         ended++;
       }
+      if (ctx.workers) ended += ctx.workers.reload(next, removed, changed);
       fleet.configChanged();
       if (!java && needsJava(next)) needRestart.push('java' as never); // no Java viewers were set up at start
       return { added, removed, changed, ended, needRestart: [...needRestart] };

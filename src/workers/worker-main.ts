@@ -125,6 +125,19 @@ function start(index: number, config: GatewayConfig): void {
         })();
         return;
       }
+      case 'reload': {
+        // The same as the front's applyConfig for its own registry: new entries for the next opens, and
+        // the sessions of a removed or changed server end (they hold the ServerConfig they opened with).
+        const cfg = config as { -readonly [K in 'servers' | 'tokens' | 'operators']: GatewayConfig[K] };
+        cfg.servers = m.servers;
+        cfg.tokens = m.tokens;
+        cfg.operators = m.operators;
+        for (const s of registry.list()) {
+          if (m.removed.includes(s.server.id)) s.end('the server was removed from the configuration', 'config-changed');
+          else if (m.changed.includes(s.server.id)) s.end("the server's configuration changed", 'config-changed');
+        }
+        return;
+      }
       case 'test-busy-loop': {
         if (process.env.BMCGW_WORKER_TEST_HOOKS !== '1') return;
         // A synchronous loop, bounded in time: no timer, IPC message or socket is served meanwhile.

@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import type { GatewayConfig } from '../config/types.js';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { AggregatorRegistry, type Registry } from 'prom-client';
@@ -453,6 +454,20 @@ export class WorkerPool {
   async metrics(front: object[]): Promise<Registry> {
     const parts = await Promise.all(this.#slots.filter((s) => s.ready).map((s) => this.#request(s, { t: 'metrics', n: ++this.#n }).catch(() => [])));
     return AggregatorRegistry.aggregate([front, ...(parts as object[])]);
+  }
+
+  /**
+   * SIGHUP reload: every live worker takes the new servers, tokens and operators (a worker forked
+   * later gets them in its init, from the front's config) and ends the sessions of removed and changed
+   * servers. Answers how many live sessions that ends, by the front's book.
+   */
+  reload(next: Pick<GatewayConfig, 'servers' | 'tokens' | 'operators'>, removed: string[], changed: string[]): number {
+    let ending = 0;
+    for (const s of this.#slots) {
+      for (const e of s.book.values()) if (!e.end && (removed.includes(e.server) || changed.includes(e.server))) ending++;
+      if (s.child?.connected) s.child.send({ t: 'reload', servers: next.servers, tokens: next.tokens, operators: next.operators, removed, changed } satisfies ToWorker);
+    }
+    return ending;
   }
 
   /**
