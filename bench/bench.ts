@@ -65,6 +65,24 @@ function port(): Promise<number> {
 }
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const rows: Row[] = [];
+const benchStarted = performance.now();
+
+/** `[mm:ss]` since the run started: the progress lines' clock. */
+function clock(): string {
+  const s = Math.floor((performance.now() - benchStarted) / 1000);
+  return `[${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}]`;
+}
+
+/**
+ * Runs one row (a group of figures) saying what it does: a line when it starts and one when it is
+ * done, with the run's elapsed time and the row's own, on stderr (stdout is the table at the end).
+ */
+async function step(what: string, run: () => Promise<void>): Promise<void> {
+  const t0 = performance.now();
+  process.stderr.write(`${clock()} ${what} …\n`);
+  await run();
+  process.stderr.write(`${clock()} ${what}: done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+}
 
 function quantile(xs: number[], q: number): number | null {
   if (xs.length === 0) return null;
@@ -415,35 +433,38 @@ async function main(): Promise<void> {
   const busybox = join(FIXTURES, 'qemu-busybox-typing.fbs');
   const xtermSummary = summarizeRecording(xterm);
 
+  process.stderr.write(`${clock()} bmc-gateway benchmark (${QUICK ? 'quick' : 'full'}): ${ONLY ? [...ONLY].join(', ') : 'every row'}\n`);
   if (runs('ttff')) {
     // An idle 1024x768 console whose whole screen is the recording's first update (10 ms in).
     const idle = join(work, 'ttff-1024x768.fbs');
     writeIdleRecording(idle);
     const rsTtff = await ReplayServer.start({ path: idle, speed: 1 });
     try {
-      await timeToFirstFrame('vnc source vs the replay server (1024x768 console)', rsTtff.port, QUICK ? 2 : 20);
+      await step('time to first frame vs the replay server', () => timeToFirstFrame('vnc source vs the replay server (1024x768 console)', rsTtff.port, QUICK ? 2 : 20));
     } finally {
       await rsTtff.close();
     }
     if (!QUICK) {
-      const q = await startQemuSeabios();
-      if (typeof q === 'string') rows.push({ group: 'time to first frame', metric: 'vnc source vs QEMU', unit: 'ms', better: 'lower', values: {}, note: q });
-      else {
-        try {
-          await timeToFirstFrame('vnc source vs QEMU (SeaBIOS)', q.port, 20);
-        } finally {
-          await q.stop();
+      await step('time to first frame vs QEMU', async () => {
+        const q = await startQemuSeabios();
+        if (typeof q === 'string') rows.push({ group: 'time to first frame', metric: 'vnc source vs QEMU', unit: 'ms', better: 'lower', values: {}, note: q });
+        else {
+          try {
+            await timeToFirstFrame('vnc source vs QEMU (SeaBIOS)', q.port, 20);
+          } finally {
+            await q.stop();
+          }
         }
-      }
+      });
     }
   }
-  if (runs('throughput')) for (const n of QUICK ? [1] : [1, 10, 100]) await throughput(xterm, xtermSummary, n, QUICK ? 1 : n >= 100 ? 2 : 10);
-  if (runs('latency')) for (const n of QUICK ? [1] : [1, 10, 100]) await latency(busybox, n);
-  if (runs('fanout')) for (const v of QUICK ? [2] : [1, 10, 50]) await fanOut(xterm, xtermSummary, v, QUICK ? 1 : 5);
-  if (runs('memory')) await memory(QUICK ? [2] : [1, 100, 500]);
+  if (runs('throughput')) for (const n of QUICK ? [1] : [1, 10, 100]) await step(`throughput, N=${n} at max speed`, () => throughput(xterm, xtermSummary, n, QUICK ? 1 : n >= 100 ? 2 : 10));
+  if (runs('latency')) for (const n of QUICK ? [1] : [1, 10, 100]) await step(`added latency, N=${n} at original timing`, () => latency(busybox, n));
+  if (runs('fanout')) for (const v of QUICK ? [2] : [1, 10, 50]) await step(`fan-out, ${v} viewers of one console`, () => fanOut(xterm, xtermSummary, v, QUICK ? 1 : 5));
+  if (runs('memory')) await step('memory, idle 1024x768 consoles', () => memory(QUICK ? [2] : [1, 100, 500]));
   if (runs('aten')) {
     const ctx = { capture: join(ROOT, '../shared/fixtures/aten/sessions/X10SRi-F_1.89.pcap'), work, token: TOKEN, port, until, ...(PROFILE ? { cpuProfDir: join(OUT, 'profiles') } : {}) };
-    for (const n of QUICK ? [1] : [1, 10, 100]) rows.push(...(await atenCaptureRows(ctx, n, QUICK ? 1 : 10)));
+    for (const n of QUICK ? [1] : [1, 10, 100]) await step(`ATEN capture, N=${n} viewers`, async () => void rows.push(...(await atenCaptureRows(ctx, n, QUICK ? 1 : 10))));
   }
 
   const result = {
