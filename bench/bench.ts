@@ -10,8 +10,8 @@
  */
 import { createServer, type AddressInfo } from 'node:net';
 import { spawn } from 'node:child_process';
-import { cpus } from 'node:os';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +19,7 @@ import { atenCaptureRows } from './aten-bench.js';
 import { summarizeRecording, type RecordingSummary } from './fbs-screen.js';
 import { Measured, startBareRelay, startGateway, startWebsockify, waitForPort } from './processes.js';
 import { ReplayServer } from './replay-server.js';
-import { writeIdleRecording } from './synthetic.js';
+import { writeBlinkRecording, writeEnlargedRecording, writeIdleRecording } from './synthetic.js';
 import { WsRfbViewer } from './ws-rfb-viewer.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..'); // from dist/bench
@@ -44,9 +44,13 @@ const PROFILE = args.includes('--profile');
 const outIdx = args.indexOf('--out');
 const OUT = outIdx >= 0 ? args[outIdx + 1]! : join(ROOT, 'bench/results');
 const onlyIdx = args.indexOf('--only');
-/** `--only ttff|throughput|workers|latency|fanout|memory|aten` (comma-separated): run just those groups (profiling). */
+/** `--only ttff|throughput|workers|latency|fanout|memory|scale|aten` (comma-separated): run just those groups (profiling). */
 const ONLY = onlyIdx >= 0 ? new Set(args[onlyIdx + 1]!.split(',')) : undefined;
 const runs = (group: string): boolean => !ONLY || ONLY.has(group);
+const scaleIdx = args.indexOf('--scale');
+/** `--scale N`: consoles in the scale row (default 1,000; a tenth of them active). */
+const SCALE = scaleIdx >= 0 ? Number(args[scaleIdx + 1]) : 1000;
+if (!(Number.isInteger(SCALE) && SCALE >= 10)) throw new Error(`--scale must be a whole number of consoles, at least 10, got ${args[scaleIdx + 1]}`);
 const work = mkdtempSync(join(tmpdir(), 'bmcgw-bench-'));
 /**
  * A port the kernel says is free right now (bind to 0, read it, close). Picking numbers from a range
@@ -65,6 +69,24 @@ function port(): Promise<number> {
 }
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const rows: Row[] = [];
+const benchStarted = performance.now();
+
+/** `[mm:ss]` since the run started: the progress lines' clock. */
+function clock(): string {
+  const s = Math.floor((performance.now() - benchStarted) / 1000);
+  return `[${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}]`;
+}
+
+/**
+ * Runs one row (a group of figures) saying what it does: a line when it starts and one when it is
+ * done, with the run's elapsed time and the row's own, on stderr (stdout is the table at the end).
+ */
+async function step(what: string, run: () => Promise<void>): Promise<void> {
+  const t0 = performance.now();
+  process.stderr.write(`${clock()} ${what} …\n`);
+  await run();
+  process.stderr.write(`${clock()} ${what}: done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+}
 
 function quantile(xs: number[], q: number): number | null {
   if (xs.length === 0) return null;
@@ -118,6 +140,16 @@ async function deleteSession(f: Front, url: string, id: string | undefined): Pro
   if (f.target !== 'gateway' || !id) return;
   const base = new URL(url.replace(/^ws/, 'http')).origin;
   await fetch(`${base}/api/v1/sessions/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${TOKEN}` } });
+}
+
+/** `p`, or an error naming `what` after timeoutMs (the run is bounded in time). */
+async function within<T>(p: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Resolves when `cond` holds (polled), or throws after timeoutMs. */
@@ -386,6 +418,122 @@ async function memory(counts: number[]): Promise<void> {
   }
 }
 
+// ---------------------------------------------------------------- scale: 1,000 consoles
+
+/**
+ * `total` 1024x768 consoles at once, one viewer each: `active` of them replay the xterm recording
+ * (enlarged to 1024x768) at its original timing, the rest are idle with a blinking text cursor.
+ * Figures: the gateway's RSS and CPU while all are open and playing, the added latency of the
+ * active ones (as in the latency rows), and what was dropped: viewers closed or failed, and viewers
+ * not showing their console's screen at the end. Gateway only: the pipes would need 1,000
+ * websockify processes (~30 MB each, see the memory row) and have no screen to keep.
+ */
+async function scale(total: number, active: number, seconds: number): Promise<void> {
+  const g = `scale, ${total} consoles of 1024x768 (${active} active, ${total - active} idle), one viewer each`;
+  const need = 2 * total + 200;
+  const limit = fdLimit();
+  if (limit !== undefined && limit < need) {
+    rows.push({ group: g, metric: 'RSS', unit: 'MB', better: 'lower', values: {}, note: `needs ${need} file descriptors in this process, ulimit -n is ${limit}` });
+    return;
+  }
+  const blinkFile = join(work, 'idle-blink-1024x768.fbs');
+  const xtermBig = join(work, 'xterm-1024x768.fbs');
+  // The idle ones blink from their open to well past the end of the row.
+  const blink = writeBlinkRecording(blinkFile, (seconds + 600) * 1000);
+  writeEnlargedRecording(join(FIXTURES, 'tigervnc-xterm-scroll.fbs'), xtermBig);
+  const activeSummary = summarizeRecording(xtermBig);
+  const loops = Math.max(1, Math.ceil((seconds * 1000) / Math.max(1, activeSummary.durationMs)));
+  // One replay server per active console, so each one's sends are its own; one for all idle ones.
+  const sends: number[][] = Array.from({ length: active }, () => []);
+  let activeDone = 0;
+  const rsActive = await Promise.all(sends.map((mine) => ReplayServer.start({ path: xtermBig, speed: 1, loops, onBlock: () => void mine.push(performance.now()), onDone: () => activeDone++ })));
+  const rsIdle = await ReplayServer.start({ path: blinkFile, speed: 1 });
+  const servers = new Map<string, number>();
+  for (let i = 0; i < total; i++) servers.set(`c${i}`, i < active ? rsActive[i]!.port : rsIdle.port);
+  const f = await front('gateway', servers, { maxViewers: 2 });
+  const viewers: WsRfbViewer[] = [];
+  const activeViewers: WsRfbViewer[] = [];
+  const lat: number[] = [];
+  try {
+    // Idle ones first, then the active ones (whose recordings start at their open), 25 at a time.
+    const openStart = performance.now();
+    const open = async (i: number): Promise<void> => {
+      const { url } = await within(f.open(`c${i}`), 60_000, `the API to open console ${i}`);
+      const v = new WsRfbViewer(url);
+      viewers.push(v);
+      if (i < active) {
+        activeViewers.push(v);
+        const s = sends[i]!;
+        let matched = 1; // block 0 is the handshake
+        v.onUpdate = () => {
+          const now = performance.now();
+          // Blocks sent before this viewer was ready measure our own client's connect time, not latency.
+          while (matched < s.length && s[matched]! < v.readyAt) matched++;
+          while (matched < s.length && s[matched]! <= now) lat.push(now - s[matched++]!);
+        };
+      }
+      await within(v.ready(), 60_000, `viewer ${i} to connect`);
+    };
+    // Bounded: idle consoles not open within the budget are left out (and the row says how many
+    // were open), so a starved machine still finishes the run; the active ones are always opened.
+    let idleOpen = 0;
+    for (let i = active; i < total && performance.now() - openStart < SCALE_OPEN_BUDGET_MS; i += 25) {
+      const n = Math.min(25, total - i);
+      await Promise.all(Array.from({ length: n }, (_, k) => open(i + k)));
+      idleOpen += n;
+    }
+    const openedIdleAt = performance.now();
+    for (let i = 0; i < active; i += 25) await Promise.all(Array.from({ length: Math.min(25, active - i) }, (_, k) => open(i + k)));
+    const openS = (performance.now() - openedIdleAt) / 1000;
+    const openAllS = (performance.now() - openStart) / 1000;
+    // Steady state: everything open and playing.
+    const cpu0 = f.proc.cpuSeconds();
+    const t0 = performance.now();
+    await sleep(QUICK ? 1000 : Math.max(1000, seconds * 1000 - openS * 1000));
+    const cpu = (f.proc.cpuSeconds() - cpu0) / ((performance.now() - t0) / 1000);
+    const rss = f.proc.rssMb();
+    // The active ones finish their loops; then every viewer must show its console's screen.
+    await until(() => activeDone === active, (loops * activeSummary.durationMs) + 120_000, 'the active consoles to finish their recording');
+    // (each viewer compared until it matches once: 1,000 screens of 3 MB are not compared every poll)
+    const isActive = new Set(activeViewers);
+    let pending = [...viewers];
+    await until(() => {
+      pending = pending.filter((v) => !(isActive.has(v) ? v.shows(activeSummary.fb) : v.shows(blink.on) || v.shows(blink.off)));
+      return pending.length === 0;
+    }, 30_000, 'every viewer to show its console').catch(() => undefined);
+    const wrong = pending.length;
+    const dropped = viewers.filter((v) => v.closed || v.error).length;
+    const values = (x: number | null): Row['values'] => ({ gateway: x });
+    rows.push({ group: g, metric: 'gateway RSS with all open and playing', unit: 'MB', better: 'lower', values: values(rss), note: 'goal <= 4096' });
+    rows.push({ group: g, metric: 'gateway CPU while playing', unit: 'cores', better: 'lower', values: values(cpu), note: `of ${cpus().length}; the harness (viewers, replay servers) shares them` });
+    rows.push({ group: g, metric: 'added latency of the active ones, p50', unit: 'ms', better: 'lower', values: values(quantile(lat, 0.5)) });
+    rows.push({ group: g, metric: 'added latency of the active ones, p99', unit: 'ms', better: 'lower', values: values(quantile(lat, 0.99)), note: 'goal <= 50' });
+    rows.push({ group: g, metric: 'added latency of the active ones, max', unit: 'ms', better: 'lower', values: values(quantile(lat, 1)) });
+    rows.push({ group: g, metric: 'viewers closed or failed', unit: 'viewers', better: 'lower', values: values(dropped), note: 'goal 0' });
+    rows.push({ group: g, metric: 'viewers not showing their console at the end', unit: 'viewers', better: 'lower', values: values(wrong), note: 'goal 0' });
+    rows.push({ group: g, metric: 'time to open all (API call + viewer, 25 at a time)', unit: 's', better: 'lower', values: values(openAllS) });
+    rows.push({ group: g, metric: 'consoles open while measured', unit: 'consoles', better: 'higher', values: values(active + idleOpen), note: `goal ${total}; idle ones are opened for at most ${SCALE_OPEN_BUDGET_MS / 1000} s` });
+  } finally {
+    for (const v of viewers) v.close();
+    await f.close();
+    for (const rs of rsActive) await rs.close();
+    await rsIdle.close();
+  }
+}
+
+/** How long the scale row may spend opening its idle consoles (keeps the full run near 15 minutes). */
+const SCALE_OPEN_BUDGET_MS = 240_000;
+
+/** This process's soft limit on open files (from /proc), or undefined if unknown. */
+function fdLimit(): number | undefined {
+  try {
+    const m = /Max open files\s+(\d+)/.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 // ---------------------------------------------------------------- QEMU as the BMC
 
 async function startQemuSeabios(): Promise<{ port: number; stop: () => Promise<void> } | string> {
@@ -426,38 +574,45 @@ async function main(): Promise<void> {
   const busybox = join(FIXTURES, 'qemu-busybox-typing.fbs');
   const xtermSummary = summarizeRecording(xterm);
 
+  process.stderr.write(`${clock()} bmc-gateway benchmark (${QUICK ? 'quick' : 'full'}): ${ONLY ? [...ONLY].join(', ') : 'every row'}\n`);
   if (runs('ttff')) {
     // An idle 1024x768 console whose whole screen is the recording's first update (10 ms in).
     const idle = join(work, 'ttff-1024x768.fbs');
     writeIdleRecording(idle);
     const rsTtff = await ReplayServer.start({ path: idle, speed: 1 });
     try {
-      await timeToFirstFrame('vnc source vs the replay server (1024x768 console)', rsTtff.port, QUICK ? 2 : 20);
+      await step('time to first frame vs the replay server', () => timeToFirstFrame('vnc source vs the replay server (1024x768 console)', rsTtff.port, QUICK ? 2 : 20));
     } finally {
       await rsTtff.close();
     }
     if (!QUICK) {
-      const q = await startQemuSeabios();
-      if (typeof q === 'string') rows.push({ group: 'time to first frame', metric: 'vnc source vs QEMU', unit: 'ms', better: 'lower', values: {}, note: q });
-      else {
-        try {
-          await timeToFirstFrame('vnc source vs QEMU (SeaBIOS)', q.port, 20);
-        } finally {
-          await q.stop();
+      await step('time to first frame vs QEMU', async () => {
+        const q = await startQemuSeabios();
+        if (typeof q === 'string') rows.push({ group: 'time to first frame', metric: 'vnc source vs QEMU', unit: 'ms', better: 'lower', values: {}, note: q });
+        else {
+          try {
+            await timeToFirstFrame('vnc source vs QEMU (SeaBIOS)', q.port, 20);
+          } finally {
+            await q.stop();
+          }
         }
-      }
+      });
     }
   }
-  if (runs('throughput')) for (const n of QUICK ? [1] : [1, 10, 100]) await throughput(xterm, xtermSummary, n, QUICK ? 1 : n >= 100 ? 2 : 10);
+  if (runs('throughput')) for (const n of QUICK ? [1] : [1, 10, 100]) await step(`throughput, N=${n} at max speed`, () => throughput(xterm, xtermSummary, n, QUICK ? 1 : n >= 100 ? 2 : 10));
   // Every core (issue 14 goal 2): the same replay with the sessions spread over one worker process per core.
   // Not in --quick unless asked for (`--only workers`): the suite's harness check stays short.
-  if (runs('workers') && (!QUICK || ONLY)) for (const n of QUICK ? [1] : [1, 100]) await throughput(xterm, xtermSummary, n, QUICK ? 1 : n >= 100 ? 2 : 10, { workers: QUICK ? 2 : cpus().length });
-  if (runs('latency')) for (const n of QUICK ? [1] : [1, 10, 100]) await latency(busybox, n);
-  if (runs('fanout')) for (const v of QUICK ? [2] : [1, 10, 50]) await fanOut(xterm, xtermSummary, v, QUICK ? 1 : 5);
-  if (runs('memory')) await memory(QUICK ? [2] : [1, 100, 500]);
+  if (runs('workers') && (!QUICK || ONLY)) for (const n of QUICK ? [1] : [1, 100]) await step(`throughput with workers, N=${n}`, () => throughput(xterm, xtermSummary, n, QUICK ? 1 : n >= 100 ? 2 : 10, { workers: QUICK ? 2 : cpus().length }));
+  if (runs('latency')) for (const n of QUICK ? [1] : [1, 10, 100]) await step(`added latency, N=${n} at original timing`, () => latency(busybox, n));
+  if (runs('fanout')) for (const v of QUICK ? [2] : [1, 10, 50]) await step(`fan-out, ${v} viewers of one console`, () => fanOut(xterm, xtermSummary, v, QUICK ? 1 : 5));
+  if (runs('memory')) await step('memory, idle 1024x768 consoles', () => memory(QUICK ? [2] : [1, 100, 500]));
+  if (runs('scale')) {
+    const n = QUICK ? 20 : SCALE;
+    await step(`scale, ${n} consoles${QUICK ? ' (quick)' : ''}`, () => scale(n, Math.max(1, Math.round(n / 10)), QUICK ? 3 : 30));
+  }
   if (runs('aten')) {
     const ctx = { capture: join(ROOT, '../shared/fixtures/aten/sessions/X10SRi-F_1.89.pcap'), work, token: TOKEN, port, until, ...(PROFILE ? { cpuProfDir: join(OUT, 'profiles') } : {}) };
-    for (const n of QUICK ? [1] : [1, 10, 100]) rows.push(...(await atenCaptureRows(ctx, n, QUICK ? 1 : 10)));
+    for (const n of QUICK ? [1] : [1, 10, 100]) await step(`ATEN capture, N=${n} viewers`, async () => void rows.push(...(await atenCaptureRows(ctx, n, QUICK ? 1 : 10))));
   }
 
   const result = {
@@ -465,6 +620,7 @@ async function main(): Promise<void> {
     quick: QUICK,
     cpu: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
+    memoryGb: Math.round((totalmem() / 2 ** 30) * 10) / 10,
     node: process.version,
     durationS: (Date.now() - started) / 1000,
     rows,

@@ -108,7 +108,12 @@ export async function startGateway(o: { port: number; config: Record<string, unk
   writeFileSync(file, JSON.stringify({ listen: `127.0.0.1:${o.port}`, log: { level: 'warn' }, ...o.config }, null, 1));
   const args = [...(o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfDir] : []), join(DIST, '../src/cli.js'), 'serve', '--config', file];
   const child = new Measured('gateway', spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
-  await waitForPort(o.port, child);
+  try {
+    await waitForPort(o.port, child);
+  } catch (err) {
+    await child.stop(); // a gateway that did not come up in time must not outlive the run
+    throw err;
+  }
   return child;
 }
 

@@ -1,5 +1,6 @@
 import { RfbError } from '../errors.js';
 import { LIMITS } from '../limits.js';
+import { rgbxWords } from './encodings/pixel-view.js';
 
 export interface Rect {
   x: number;
@@ -63,6 +64,18 @@ export class Framebuffer {
   /** Fills a rectangle with one colour. The caller has checked bounds. */
   fillRect(x: number, y: number, width: number, height: number, r: number, g: number, b: number): void {
     if (width <= 0 || height <= 0) return;
+    const words = this.#wordView();
+    if (words) {
+      // One 32-bit store a pixel. Tight/ZRLE/Hextile fills of a text console are many small
+      // rectangles (glyph cells, short runs): a Buffer.copy per row cost more in call overhead than
+      // the copy itself (issue 14: fillRect's row copies were 9 % of the gateway's CPU at N = 10).
+      const v = (r & 0xff) | ((g & 0xff) << 8) | ((b & 0xff) << 16);
+      for (let row = 0; row < height; row++) {
+        const start = (y + row) * this.width + x;
+        for (let p = start, end = start + width; p < end; p++) words[p] = v;
+      }
+      return;
+    }
     const stride = this.width * 4;
     const d = this.data;
     const rowStart = y * stride + x * 4;
@@ -77,6 +90,18 @@ export class Framebuffer {
     for (let row = 1; row < height; row++) {
       d.copy(d, rowStart + row * stride, rowStart, rowStart + rowBytes);
     }
+  }
+
+  #words: Uint32Array | null = null;
+  #wordsOf: Buffer | undefined;
+
+  /** The pixels as 32-bit words (see rgbxWords), made again when `data` was replaced. */
+  #wordView(): Uint32Array | null {
+    if (this.#wordsOf !== this.data) {
+      this.#wordsOf = this.data;
+      this.#words = rgbxWords(this.data);
+    }
+    return this.#words;
   }
 
   /**

@@ -4,6 +4,7 @@ import type { ServerConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { CursorShape, InputEvent, Source, SourceSink } from '../sources/types.js';
+import { EncodeCache } from '../viewer/encode-cache.js';
 import { Damage } from './damage.js';
 import { InputMerger } from './input-merger.js';
 
@@ -81,6 +82,11 @@ export class Session {
   hasPicture = false;
   /** Set while viewers should be told the session is about to end for lack of input. */
   warning: string | undefined;
+  /**
+   * Encoded areas of the framebuffer as it is now, shared by this session's viewers (see
+   * EncodeCache); emptied on every change reported below (damage, copy, resize).
+   */
+  readonly encodes = new EncodeCache();
 
   readonly #viewers = new Set<SessionViewer>();
   readonly #passive = new Set<SessionViewer>();
@@ -162,6 +168,7 @@ export class Session {
     if (this.state !== 'ended') this.#input.release(viewer.id);
     this.#log.info({ event: 'viewer-leave', viewer: viewer.id, viewers: this.#viewers.size }, 'viewer left');
     if (this.#viewers.size === 0) this.#armIdle();
+    if (this.#viewers.size <= 1) this.encodes.invalidate(); // nobody left to share with: drop what is kept
   }
 
   /** Input from a viewer. View-only viewers' input is dropped here, at the gateway. */
@@ -246,6 +253,7 @@ export class Session {
       },
       resized: (width, height) => {
         fb.resize(width, height);
+        this.encodes.invalidate();
         this.#eachViewer((v) => {
           v.damage.reset(width, height);
           v.damage.addAll();
@@ -254,10 +262,12 @@ export class Session {
       },
       damage: (rect: Rect, encoding?: number) => {
         if (encoding !== undefined) this.stats.upstreamRects[encoding] = (this.stats.upstreamRects[encoding] ?? 0) + 1;
+        this.encodes.invalidate();
         this.#eachViewer((v) => v.damage.add(rect));
       },
       copy: (srcX, srcY, dst) => {
         this.stats.upstreamRects[1] = (this.stats.upstreamRects[1] ?? 0) + 1;
+        this.encodes.invalidate();
         this.#eachViewer((v) => v.damage.copy(srcX, srcY, dst));
       },
       fullRequest: () => {

@@ -193,6 +193,8 @@ export class Viewer implements SessionViewer {
       resize: this.#resizePending,
       cursor: this.#cursorPending,
       qemuExtendedKeyEvent: this.#extKeyPending,
+      // With one viewer there is nobody to share an encode with: keeping it would only hold memory.
+      cache: session.viewers.size > 1 ? session.encodes : undefined,
     });
     if (!update) return;
     this.#metrics?.encodeSeconds.observe(Number(process.hrtime.bigint() - t0) / 1e9);

@@ -210,8 +210,11 @@ export class VncSource implements Source {
           // completes the handshake and then sends garbage must not reset the reconnect budget
           // (it would be hammered forever at the shortest backoff).
           this.#reconnect.healthy();
-          sink.updateEnd();
+          // Ask for the next update before handing this one to the viewers: their encodes run
+          // synchronously in updateEnd, and the BMC can prepare its next update meanwhile instead
+          // of waiting for them (issue 14: the pull round trip behind the latency tail).
           socket.write(encodeFramebufferUpdateRequest({ incremental: true, x: 0, y: 0, width: sink.fb.width, height: sink.fb.height }));
+          sink.updateEnd();
           break;
         case 'desktop-size':
           // Servers answer every non-incremental request with ExtendedDesktopSize; only a real
