@@ -23,7 +23,10 @@ export function mutate(input: Buffer, r: Rng, other: () => Buffer, maxBytes: num
 function mutateOnce(b: Buffer, r: Rng, other: () => Buffer): Buffer {
   switch (Math.floor(r() * 12)) {
     case 0:
-      if (b.length) b[at(r, b)] ^= 1 << Math.floor(r() * 8);
+      if (b.length) {
+        const i = at(r, b);
+        b[i] = b[i]! ^ (1 << Math.floor(r() * 8));
+      }
       return b;
     case 1:
       if (b.length) b[at(r, b)] = Math.floor(r() * 256);

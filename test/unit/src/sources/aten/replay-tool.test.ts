@@ -198,7 +198,10 @@ describe('aten-replay on corrupted captures', () => {
       if (kind === 0) bytes = file.subarray(0, Math.floor(rnd() * file.length));
       else if (kind === 1) {
         bytes = Buffer.from(file);
-        for (let k = 0; k < 1 + Math.floor(rnd() * 30); k++) bytes[Math.floor(rnd() * bytes.length)] ^= 1 << Math.floor(rnd() * 8);
+        for (let k = 0; k < 1 + Math.floor(rnd() * 30); k++) {
+          const j = Math.floor(rnd() * bytes.length);
+          bytes[j] = bytes[j]! ^ (1 << Math.floor(rnd() * 8));
+        }
       } else {
         const pkts = [...packets];
         for (let k = 0; k < 10; k++) {
@@ -223,7 +226,10 @@ describe('aten-replay on corrupted captures', () => {
     // And the command itself: exit 0 or 1, never an exception.
     for (let i = 0; i < 6; i++) {
       const bytes = Buffer.from(file);
-      for (let k = 0; k < 50; k++) bytes[24 + Math.floor(rnd() * (bytes.length - 24))] ^= 0xff;
+      for (let k = 0; k < 50; k++) {
+        const j = 24 + Math.floor(rnd() * (bytes.length - 24));
+        bytes[j] = bytes[j]! ^ 0xff;
+      }
       const f = join(dir, `fuzz${i}.pcap`);
       writeFileSync(f, bytes);
       const r = await run([f, '--out', join(dir, `fuzz${i}.png`)]);
