@@ -37,13 +37,15 @@ function mutateOnce(b: Buffer, r: Rng, other: () => Buffer): Buffer {
     case 3: {
       if (b.length < 2) return b;
       const i = Math.floor(r() * (b.length - 1));
-      r() < 0.5 ? b.writeUInt16BE(pick(r, INTERESTING_16), i) : b.writeUInt16LE(pick(r, INTERESTING_16), i);
+      if (r() < 0.5) b.writeUInt16BE(pick(r, INTERESTING_16), i);
+      else b.writeUInt16LE(pick(r, INTERESTING_16), i);
       return b;
     }
     case 4: {
       if (b.length < 4) return b;
       const i = Math.floor(r() * (b.length - 3));
-      r() < 0.5 ? b.writeUInt32BE(pick(r, INTERESTING_32), i) : b.writeUInt32LE(pick(r, INTERESTING_32), i);
+      if (r() < 0.5) b.writeUInt32BE(pick(r, INTERESTING_32), i);
+      else b.writeUInt32LE(pick(r, INTERESTING_32), i);
       return b;
     }
     case 5: {

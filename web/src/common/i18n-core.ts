@@ -35,6 +35,6 @@ export function translate(lang: Lang, key: MessageKey, params: Params = {}): str
 
 /** The `{name}` parameters a message uses (every form of a plural one). */
 export function messageParams(m: string | Plural): string[] {
-  const texts = typeof m === 'string' ? [m] : Object.values(m);
+  const texts: string[] = typeof m === 'string' ? [m] : Object.values(m).filter((v): v is string => v !== undefined);
   return [...new Set(texts.flatMap((t) => [...t.matchAll(/\{(\w+)\}/g)].map((x) => x[1]!)))].sort();
 }

@@ -149,7 +149,7 @@ describe('X10SRi-F (AST2400, fw 1.89): a whole Java iKVM session', () => {
   it('decodes the same whatever the stream is cut into: a slice of the session split at every byte', () => {
     const starts = updateStarts;
     // The handshake and the 0x39 message, then updates 44..50 (empty ones and cursor deltas), byte for byte as captured.
-    const slice = Buffer.concat([bmc.subarray(0, starts[0]!), bmc.subarray(starts[43]!, starts[50]!)]);
+    const slice = Buffer.concat([bmc.subarray(0, starts[0]), bmc.subarray(starts[43], starts[50])]);
     const kinds = (evs: AtenStreamEvent[]) => evs.map((e) => (e.type === 'update' ? `update ${e.update.rects[0]!.ast2100!.totalBlocks} ${e.update.clean}` : e.type));
     const whole = new AtenServerStream();
     const wantEvents = kinds(whole.push(slice));

@@ -146,7 +146,7 @@ describe('aten-replay on the X10SRi-F capture', () => {
     const lit = readPngRgbx(join(dir, 'late.png')).rgbx.filter((v, i) => i % 4 === 0 && v > 100).length;
     expect(lit).toBe(16); // only the cursor, lit in the last picture
     // Starting inside update 1: its tail is skipped up to the next update header.
-    const inside = await run([writeCapture('inside.pcap', packets.slice(bmcDataPackets[20]!)), '--out', join(dir, 'inside.png')]);
+    const inside = await run([writeCapture('inside.pcap', packets.slice(bmcDataPackets[20])), '--out', join(dir, 'inside.png')]);
     expect(inside.out).toMatch(/resynchronised at [\d.]+ s: skipped \d+ bytes, next update at stream offset \d+/);
     expect(inside.out).toContain('107 updates: 107 clean, 0 not clean');
     expect(inside.code).toBe(0);
