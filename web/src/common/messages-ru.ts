@@ -20,6 +20,7 @@ export const ru: Catalogue = {
   'end.lifetime': 'сеанс достиг наибольшей допустимой длительности',
   'end.api': 'сеанс завершён через API',
   'end.bmcUnreachable': 'BMC недоступен',
+  'end.viewerExited': 'Java-просмотрщик этой консоли завершился',
   'end.shutdown': 'шлюз останавливается',
 
   'console.title': 'Консоль',
