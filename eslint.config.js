@@ -31,6 +31,9 @@ export default tseslint.config(
       // dispatchers), are async by contract whether or not their body awaits: Fastify treats a plugin
       // or handler by whether it returns a promise.
       '@typescript-eslint/require-await': 'off',
+      // `let x; const stop = () => x?.destroy(); x = connect(…)`: a closure made before the one
+      // assignment reads the variable, so it cannot be const.
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
       // Rejecting with what a catch or an error callback was given passes the original error on, as a
       // rethrow does (only-throw-error allows that by default too).
       '@typescript-eslint/prefer-promise-reject-errors': ['error', { allowThrowingUnknown: true, allowThrowingAny: true }],
