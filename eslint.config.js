@@ -40,22 +40,6 @@ export default tseslint.config(
     },
   },
   {
-    // protocols/ is pure: no sockets, servers, timers or logger (STYLE.md, habit 1).
-    files: ['protocols/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: ['net', 'node:net', 'dgram', 'node:dgram', 'tls', 'node:tls', 'timers', 'node:timers', 'timers/promises', 'node:timers/promises', 'ws', 'fastify', 'pino'].map((name) => ({
-            name,
-            message: 'protocols/ holds no I/O, timers or logging (STYLE.md habit 1); do that in src/',
-          })),
-        },
-      ],
-      'no-restricted-globals': ['error', ...['setTimeout', 'setInterval', 'setImmediate'].map((name) => ({ name, message: 'protocols/ holds no timers (STYLE.md habit 1)' }))],
-    },
-  },
-  {
     // Tests (and the bench's vitest fixtures) read answers parsed from JSON and assert on them.
     files: ['test/**/*.ts', 'bench/**/*.fixture.ts'],
     rules: {
