@@ -23,7 +23,10 @@ export function mutate(input: Buffer, r: Rng, other: () => Buffer, maxBytes: num
 function mutateOnce(b: Buffer, r: Rng, other: () => Buffer): Buffer {
   switch (Math.floor(r() * 12)) {
     case 0:
-      if (b.length) b[at(r, b)] ^= 1 << Math.floor(r() * 8);
+      if (b.length) {
+        const i = at(r, b);
+        b[i] = b[i]! ^ (1 << Math.floor(r() * 8));
+      }
       return b;
     case 1:
       if (b.length) b[at(r, b)] = Math.floor(r() * 256);
@@ -34,13 +37,15 @@ function mutateOnce(b: Buffer, r: Rng, other: () => Buffer): Buffer {
     case 3: {
       if (b.length < 2) return b;
       const i = Math.floor(r() * (b.length - 1));
-      r() < 0.5 ? b.writeUInt16BE(pick(r, INTERESTING_16), i) : b.writeUInt16LE(pick(r, INTERESTING_16), i);
+      if (r() < 0.5) b.writeUInt16BE(pick(r, INTERESTING_16), i);
+      else b.writeUInt16LE(pick(r, INTERESTING_16), i);
       return b;
     }
     case 4: {
       if (b.length < 4) return b;
       const i = Math.floor(r() * (b.length - 3));
-      r() < 0.5 ? b.writeUInt32BE(pick(r, INTERESTING_32), i) : b.writeUInt32LE(pick(r, INTERESTING_32), i);
+      if (r() < 0.5) b.writeUInt32BE(pick(r, INTERESTING_32), i);
+      else b.writeUInt32LE(pick(r, INTERESTING_32), i);
       return b;
     }
     case 5: {

@@ -36,7 +36,7 @@ export const atenBmcStream: FuzzTarget = {
           } catch (err) {
             // A bad frame is dropped and the stream goes on (AtenSource does the same).
             if (!isProtocolError(err)) throw err;
-            seen.add(`bad-${(err as ProtocolError).code}`);
+            seen.add(`bad-${err.code}`);
           }
         }
       }

@@ -13,6 +13,8 @@
  */
 
 // [scancode, usage] for set-1 scancodes without prefix.
+// Laid out as a table by hand (rows and columns mean something here); Prettier leaves it so.
+// prettier-ignore
 const PLAIN: readonly (readonly [number, number])[] = [
   [0x01, 0x29], // Escape
   [0x02, 0x1e], [0x03, 0x1f], [0x04, 0x20], [0x05, 0x21], [0x06, 0x22], // 1-5
@@ -42,6 +44,8 @@ const PLAIN: readonly (readonly [number, number])[] = [
 ];
 
 // [scancode after E0, usage].
+// Laid out as a table by hand (rows and columns mean something here); Prettier leaves it so.
+// prettier-ignore
 const EXTENDED: readonly (readonly [number, number])[] = [
   [0x1c, 0x58], [0x1d, 0xe4], [0x35, 0x54], [0x37, 0x46], [0x38, 0xe6], // KPEnter RightControl KP/ PrintScreen RightAlt
   [0x46, 0x48], [0x47, 0x4a], [0x48, 0x52], [0x49, 0x4b], // Pause(Ctrl+Break) Home Up PageUp
@@ -77,6 +81,8 @@ const ASCII_US = new Map<number, number>();
 }
 
 // X11 keysyms (X11/keysymdef.h) of non-printing keys.
+// Laid out as a table by hand (rows and columns mean something here); Prettier leaves it so.
+// prettier-ignore
 const KEYSYMS = new Map<number, number>([
   [0xff08, 0x2a], [0xff09, 0x2b], [0xfe20, 0x2b], [0xff0d, 0x28], [0xff13, 0x48], [0xff14, 0x47], [0xff15, 0x46], [0xff1b, 0x29],
   [0xff50, 0x4a], [0xff51, 0x50], [0xff52, 0x52], [0xff53, 0x4f], [0xff54, 0x51], [0xff55, 0x4b], [0xff56, 0x4e], [0xff57, 0x4d],

@@ -35,6 +35,8 @@ export interface CipherSuite {
   readonly weakness?: string;
 }
 
+// Laid out as a table by hand (rows and columns mean something here); Prettier leaves it so.
+// prettier-ignore
 const SUITES: ReadonlyMap<number, CipherSuite> = new Map<number, CipherSuite>([
   [0, Object.freeze({
     id: 0, authAlgorithm: 0, integrityAlgorithm: 0, confidentialityAlgorithm: 0,

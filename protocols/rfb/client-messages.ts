@@ -155,14 +155,15 @@ function encodeFlagAndRect(type: number, flag: boolean, r: { x: number; y: numbe
  */
 export class ClientMessageReader {
   readonly #q = new ByteQueue();
-  #error: unknown;
+  /** Set once a push threw: what it threw (rethrown as is by every later push). */
+  #failed: { err: unknown } | undefined;
 
   /**
    * Appends a chunk and returns every message now complete. Keeps a reference to `chunk`. After a
    * throw the stream is out of sync for good: later calls throw the same error again.
    */
   push(chunk: Uint8Array): ClientMessage[] {
-    if (this.#error !== undefined) throw this.#error;
+    if (this.#failed) throw this.#failed.err;
     this.#q.push(chunk);
     const out: ClientMessage[] = [];
     try {
@@ -172,7 +173,7 @@ export class ClientMessageReader {
         out.push(m);
       }
     } catch (err) {
-      this.#error = err;
+      this.#failed = { err };
       throw err;
     }
   }

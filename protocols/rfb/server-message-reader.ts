@@ -97,7 +97,8 @@ export class ServerMessageReader {
   readonly #decoders: Map<number, RectDecoder>;
   readonly #px: PixelReader;
   #state: State = { kind: 'message' };
-  #error: unknown;
+  /** Set once a push threw: what it threw (rethrown as is by every later push). */
+  #failed: { err: unknown } | undefined;
 
   constructor(options: ServerMessageReaderOptions) {
     this.#fb = options.fb;
@@ -115,13 +116,13 @@ export class ServerMessageReader {
    * throw the stream is out of sync for good: later calls throw the same error again.
    */
   push(chunk: Uint8Array): ServerMessage[] {
-    if (this.#error !== undefined) throw this.#error;
+    if (this.#failed) throw this.#failed.err;
     this.#q.push(chunk);
     const out: ServerMessage[] = [];
     try {
       while (this.#step(out));
     } catch (err) {
-      this.#error = err;
+      this.#failed = { err };
       throw err;
     }
     return out;

@@ -6,7 +6,7 @@
  */
 
 /** Why a console or serial console ended (close URL `code`); the pages translate these. */
-export type SessionEndCode = 'idle' | 'input-idle' | 'lifetime' | 'api' | 'bmc-unreachable' | 'shutdown' | 'config-changed' | 'worker-crash';
+export type SessionEndCode = 'idle' | 'input-idle' | 'lifetime' | 'api' | 'bmc-unreachable' | 'viewer-exited' | 'shutdown' | 'config-changed' | 'worker-crash';
 
 /** `{"error":{"code","message"}}` of every failed REST call. */
 export interface ApiErrorBody {

@@ -82,7 +82,7 @@ export class PageHeaders {
     } catch {
       from = undefined;
     }
-    if (from && others.some((s) => originMatches(s, from!))) return `ALLOW-FROM ${from}`;
+    if (from && others.some((s) => originMatches(s, from))) return `ALLOW-FROM ${from}`;
     const first = others.find((s) => !s.includes('*'));
     return first ? `ALLOW-FROM ${first}` : 'SAMEORIGIN';
   }

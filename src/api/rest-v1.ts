@@ -33,7 +33,7 @@ export function restV1Routes(app: FastifyInstance, deps: GatewayContext): void {
     if (typeof serverId !== 'string' || serverId === '') throw new GatewayError('GW_ERR_BAD_REQUEST', '"serverId" (string) is required');
     if (b.viewOnly !== undefined && typeof b.viewOnly !== 'boolean') throw new GatewayError('GW_ERR_BAD_REQUEST', '"viewOnly" must be true or false');
     if (b.closeUrl !== undefined && typeof b.closeUrl !== 'string') throw new GatewayError('GW_ERR_BAD_REQUEST', '"closeUrl" must be a string');
-    const res = await deps.dispatch.rest(p, { type: 'open', serverId, viewOnly: b.viewOnly === true, closeUrl: b.closeUrl as string | undefined }, requestIdHeader(req));
+    const res = await deps.dispatch.rest(p, { type: 'open', serverId, viewOnly: b.viewOnly === true, closeUrl: b.closeUrl }, requestIdHeader(req));
     return reply.code(res.joined === true ? 200 : 201).send(res);
   });
 

@@ -25,7 +25,7 @@ const error: S = { $id: 'GatewayError', ...obj({ error: obj({ code: { type: 'str
 const eqError: S = { $id: 'EqPhpError', ...obj({ result: { const: 'ERROR' }, error: obj({ code: { type: 'string', pattern: '^GW_ERR_' }, message: str }) }), description: 'eq.php error answer' };
 const ref = (id: string): S => ({ $ref: `${id}#` });
 
-const endCode: S = { enum: ['idle', 'input-idle', 'lifetime', 'api', 'bmc-unreachable', 'shutdown', 'config-changed', 'worker-crash', null] };
+const endCode: S = { enum: ['idle', 'input-idle', 'lifetime', 'api', 'bmc-unreachable', 'viewer-exited', 'shutdown', 'config-changed', 'worker-crash', null] };
 const sessionState: S = { enum: ['connecting', 'connected', 'reconnecting', 'ended'] };
 const solState: S = { enum: ['idle', 'activating', 'active', 'ended'] };
 const bootDevice = obj({ device: { enum: ['pxe', 'disk', 'cdrom', 'bios'] }, persistent: bool }, ['device']);

@@ -43,7 +43,7 @@ export class ConfigReader {
     if (!this.#doc || !this.#lines) return '';
     // Point at the value if it exists, else at the closest parent that does.
     for (let n = path.length; n >= 0; n--) {
-      const node = n === 0 ? this.#doc.contents : (this.#doc.getIn(path.slice(0, n), true) as unknown);
+      const node = n === 0 ? this.#doc.contents : this.#doc.getIn(path.slice(0, n), true);
       const range = (node as { range?: [number, number, number] } | undefined)?.range;
       if (range) {
         const pos = this.#lines.linePos(range[0]);
@@ -72,7 +72,7 @@ export class ConfigReader {
       this.problem(path, `must be a list, got ${describe(value)}`);
       return undefined;
     }
-    return value;
+    return value as unknown[];
   }
 
   /**
@@ -149,7 +149,9 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
   if (typeof value === 'string') return `"${value.length > 40 ? value.slice(0, 40) + '…' : value}"`;
-  return `${typeof value} ${String(value)}`;
+  // What YAML leaves: numbers and booleans (nothing else reaches here from a YAML document).
+  if (typeof value === 'number' || typeof value === 'boolean') return `${typeof value} ${value}`;
+  return typeof value;
 }
 
 export { isMap, isSeq };

@@ -150,7 +150,7 @@ function publishConfirmed(ch: ConfirmChannel, queue: string, body: Buffer, props
         else reject(err as Error);
       });
     } catch (err) {
-      reject(err as Error);
+      reject(err);
     }
   });
 }

@@ -37,7 +37,7 @@ export function readDispatchConfig(r: ConfigReader, path: Path, raw: unknown, se
   const shared = d.keys === undefined ? [] : readKeyList(r, [...path, 'keys'], d.keys);
   const byLocation: Record<string, HmacKey[]> = {};
   if (d.locationKeys !== undefined) {
-    const lk = r.object([...path, 'locationKeys'], d.locationKeys, Object.keys((d.locationKeys as object | null) ?? {}));
+    const lk = r.object([...path, 'locationKeys'], d.locationKeys, Object.keys(d.locationKeys ?? {}));
     for (const [loc, list] of Object.entries(lk ?? {})) {
       if (!NAME.test(loc)) r.problem([...path, 'locationKeys', loc], 'is not a location name (letters, digits, ".", "_" and "-")');
       byLocation[loc] = readKeyList(r, [...path, 'locationKeys', loc], list);

@@ -90,7 +90,7 @@ function expandIpv6(address: string): string[] | undefined {
   const h = head ? head.split(':') : [];
   const t = tail ? tail.split(':') : [];
   if (t.some((g) => g.includes('.')) || h.some((g) => g.includes('.'))) return undefined;
-  const fill = tail === undefined ? [] : Array(8 - h.length - t.length).fill('0');
+  const fill = tail === undefined ? [] : Array<string>(8 - h.length - t.length).fill('0');
   const all = [...h, ...fill, ...t];
   return all.length === 8 ? all.map((g) => (parseInt(g, 16) || 0).toString(16)) : undefined;
 }

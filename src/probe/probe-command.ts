@@ -74,7 +74,7 @@ export async function probeCommand(args: string[], io: CliIo = PROCESS_IO, env: 
   if (v['rfb-ports'] !== undefined) {
     const list = v['rfb-ports'] === '' ? [] : v['rfb-ports'].split(',').map((p) => port('rfb-ports', p.trim(), 0));
     const bad = list.find((p) => typeof p === 'string');
-    if (bad !== undefined) return usage(io, bad as string);
+    if (bad !== undefined) return usage(io, bad);
     rfbPorts = [...new Set(list as number[])];
   }
   const timeoutMs = v.timeout === undefined ? 5000 : parseDuration(v.timeout);

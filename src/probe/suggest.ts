@@ -102,7 +102,7 @@ function atenConsoles(o: ProbeOptions, findings: readonly Finding[], web: WebTls
       out.push({ block: 'console', confidence: 'verified', config: { ...base, transport: 'tcp', kvmPort: j.plaintextPort }, because: `web login OK; the JNLP asks for mutual TLS on ${j.kvmPort} ("KVM SSL"), and plain ATEN answers on ${j.plaintextPort}` });
     }
     if (html5Works) {
-      out.push({ block: 'console', confidence: 'verified', config: { ...base, transport: 'html5' }, because: `web login OK; the HTML5 bootstrap page has a ticket and its WebSocket sent ${JSON.stringify(sm.html5!.banner)}` });
+      out.push({ block: 'console', confidence: 'verified', config: { ...base, transport: 'html5' }, because: `web login OK; the HTML5 bootstrap page has a ticket and its WebSocket sent ${JSON.stringify(sm.html5.banner)}` });
     }
     if (out.length === 0 && j && !j.tls) {
       out.push({ block: 'console', confidence: 'seen', config: { ...base, transport: 'tcp' }, because: `web login OK and a JNLP naming KVM port ${j.kvmPort}, but ATEN was not seen answering there (was that port probed?)` });
@@ -160,10 +160,10 @@ function redfishBlocks(o: ProbeOptions, findings: readonly Finding[], web: WebTl
     config: {
       host: o.host, ...(o.webPort !== 443 ? { port: o.webPort } : {}), user: o.user ?? null, password: null,
       ...(web.tls && !web.tls.verified ? { insecureTls: true } : {}),
-      ...(many ? { system: sys.systems![0] } : {}),
+      ...(many ? { system: sys.systems[0] } : {}),
     },
     because: verified
-      ? `Redfish ${root.redfishVersion ?? ''} (${root.vendor ?? (root.bmcweb ? 'bmcweb' : 'vendor not named')}): logged in (${sys.auth}), ${sys.systems![0]} has ComputerSystem.Reset${many ? `; ${sys.systems!.length} systems: choose with system` : ''}`
+      ? `Redfish ${root.redfishVersion ?? ''} (${root.vendor ?? (root.bmcweb ? 'bmcweb' : 'vendor not named')}): logged in (${sys.auth}), ${sys.systems![0]} has ComputerSystem.Reset${many ? `; ${sys.systems.length} systems: choose with system` : ''}`
       : `Redfish ${root.redfishVersion ?? ''} service root with a Systems collection${root.vendor ? ` (${root.vendor})` : ''}; the credentials were not checked`,
   }];
 }

@@ -76,7 +76,7 @@ function attempt(host: string, port: number, extra: Pick<ConnectionOptions, 'min
     });
     socket.once('secureConnect', () => {
       secure = true;
-      facts = certificateFacts(socket!);
+      facts = certificateFacts(socket);
       if (!o.readFirstBytes) {
         finish({ kind: 'tls', facts });
         return;
@@ -121,7 +121,7 @@ export function certificateFacts(socket: TLSSocket): TlsFacts {
     cipher: cipher?.name ?? 'unknown',
     legacyNeeded: false,
     verified: socket.authorized,
-    ...(socket.authorized ? {} : { verifyError: err instanceof Error ? err.message : String(err ?? 'not verified') }),
+    ...(socket.authorized ? {} : { verifyError: err instanceof Error ? err.message : typeof err === 'string' ? err : 'not verified' }),
     ...(present ? {
       subject: name(cert.subject),
       issuer: name(cert.issuer),

@@ -51,7 +51,9 @@ export async function replayRoutes(app: FastifyInstance, ctx: GatewayContext, cf
     const b = (req.body ?? {}) as Record<string, unknown>;
     const at = b.at === undefined ? 0 : Number(b.at);
     if (!Number.isInteger(at) || at < 0) throw new GatewayError('GW_ERR_BAD_REQUEST', '"at" must be a whole number of milliseconds >= 0');
-    const speed = SPEEDS[String(b.speed ?? '1')];
+    // Own keys only: "speed": "constructor" must not find Object's.
+    const speedKey = b.speed === undefined ? '1' : typeof b.speed === 'string' || typeof b.speed === 'number' ? String(b.speed) : '';
+    const speed = Object.hasOwn(SPEEDS, speedKey) ? SPEEDS[speedKey] : undefined;
     if (speed === undefined) throw new GatewayError('GW_ERR_BAD_REQUEST', '"speed" must be 1, 4 or "max"');
     const now = Date.now();
     for (const [k, t] of tickets) if (t.expires < now) tickets.delete(k);

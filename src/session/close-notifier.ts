@@ -7,7 +7,7 @@ import type { EndCode } from './session.js';
 export interface CloseNotice {
   sessionId: string;
   serverId: string;
-  /** Stable word: idle, input-idle, lifetime, api, bmc-unreachable, shutdown, config-changed, crash, worker-crash. */
+  /** Stable word: idle, input-idle, lifetime, api, bmc-unreachable, viewer-exited, shutdown, config-changed, crash, worker-crash. */
   code: EndCode | 'crash' | 'worker-crash';
   /** Human sentence. */
   reason: string;

@@ -11,7 +11,7 @@ import { InputMerger } from './input-merger.js';
 export type SessionState = 'connecting' | 'connected' | 'reconnecting' | 'ended';
 
 /** Why a session ended, as a stable word (close URL body, metrics label, logs). */
-export type EndCode = 'idle' | 'input-idle' | 'lifetime' | 'api' | 'bmc-unreachable' | 'shutdown' | 'config-changed';
+export type EndCode = 'idle' | 'input-idle' | 'lifetime' | 'api' | 'bmc-unreachable' | 'viewer-exited' | 'shutdown' | 'config-changed';
 
 /** What a Session needs of a viewer (implemented by src/viewer, and by passive observers such as the recorder). */
 export interface SessionViewer {
@@ -290,7 +290,9 @@ export class Session {
       failed: (error) => {
         this.#firstError ??= error;
         this.#log.warn({ event: 'bmc-failed', err: error.message, code: (error as { code?: string }).code }, 'BMC connection failed');
-        this.end(`BMC connection failed: ${error.message}`, 'bmc-unreachable');
+        // A Java viewer (jnlp console or fallback) that exits is not the BMC going away: its own code.
+        const code = (error as { code?: string }).code === 'GW_ERR_JAVA_VIEWER_EXITED' ? 'viewer-exited' : 'bmc-unreachable';
+        this.end(`BMC connection failed: ${error.message}`, code);
       },
     };
     return sink;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import { ProtocolError } from '../../protocols/errors.js';
 import { ClientMessageReader, type ClientMessage } from '../../protocols/rfb/client-messages.js';
-import { Encoding, isRgbxFormat, RGBX_PIXEL_FORMAT, type PixelFormat } from '../../protocols/rfb/constants.js';
+import { Encoding, RGBX_PIXEL_FORMAT, type PixelFormat } from '../../protocols/rfb/constants.js';
 import type { RectEncoder } from '../../protocols/rfb/encodings/types.js';
 import { ServerHandshake } from '../../protocols/rfb/server-handshake.js';
 import { encodeServerInit } from '../../protocols/rfb/server-init.js';

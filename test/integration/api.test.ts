@@ -98,7 +98,7 @@ describe('API (eq.php, REST v1, closeurl route) against the demo RFB server as t
     [{ token: TOKEN, id: '25250', pin: PIN }, 400, 'GW_ERR_BAD_REQUEST'],
     [{ action: 'novnc', token: TOKEN, id: '25250', pin: PIN, view_only: 'maybe' }, 400, 'GW_ERR_BAD_REQUEST'],
   ])('eq.php %j → %i %s', async (fields, status, code) => {
-    const res = await form(fields as Record<string, string>);
+    const res = await form(fields);
     expect(res.statusCode).toBe(status);
     const body = res.json();
     expect(body.result).toBe('ERROR');

@@ -21,7 +21,8 @@ export class TestRfbClient {
   /** Bytes received after the handshake. */
   received = 0;
   closed = false;
-  error: unknown;
+  /** What ended the connection: a socket error or one of our parsers' (they throw only Error subclasses). */
+  error: Error | undefined;
   #reader: ServerMessageReader | undefined;
   #waiters = new Set<() => void>();
 
@@ -43,7 +44,7 @@ export class TestRfbClient {
         // After the handshake a reset is just the end of the connection ('close' follows).
         if (client.serverInit) return;
         clearTimeout(timer);
-        client.error = err;
+        client.error = err as Error;
         socket.destroy();
         reject(err);
       };
@@ -134,7 +135,7 @@ export class TestRfbClient {
         if (m.type === 'update-end') this.updates++;
       }
     } catch (err) {
-      this.error = err;
+      this.error = err as Error;
       this.socket.destroy();
     }
     this.#wake();

@@ -112,7 +112,7 @@ describe('fleet feed (ipmi_sim)', () => {
     const feed = await openFeed(gw, OPERATOR);
     try {
       await expect.poll(() => feed.events.some((e) => e.type === 'power' && e.reading.serverId === 'ipmi-1'), { timeout: 5000 }).toBe(true);
-      await expect.poll(() => feed.events.filter((e) => e.type === 'activity').flatMap((e) => (e as FleetEvent & { type: 'activity' }).entries).length, { timeout: 5000 }).toBe(2);
+      await expect.poll(() => feed.events.filter((e) => e.type === 'activity').flatMap((e) => e.entries).length, { timeout: 5000 }).toBe(2);
     } finally {
       feed.close();
     }

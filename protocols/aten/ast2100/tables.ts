@@ -18,6 +18,8 @@ export const DC_CHROMA_BITS = [0, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0];
 export const DC_CHROMA_VALUES = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
 
 export const AC_LUMA_BITS = [0, 2, 1, 3, 3, 2, 4, 3, 5, 5, 4, 4, 0, 0, 1, 0x7d];
+// Laid out as a table by hand (rows and columns mean something here); Prettier leaves it so.
+// prettier-ignore
 export const AC_LUMA_VALUES = [
   0x01, 0x02, 0x03, 0x00, 0x04, 0x11, 0x05, 0x12, 0x21, 0x31, 0x41, 0x06, 0x13, 0x51, 0x61, 0x07,
   0x22, 0x71, 0x14, 0x32, 0x81, 0x91, 0xa1, 0x08, 0x23, 0x42, 0xb1, 0xc1, 0x15, 0x52, 0xd1, 0xf0,
@@ -33,6 +35,8 @@ export const AC_LUMA_VALUES = [
 ];
 
 export const AC_CHROMA_BITS = [0, 2, 1, 2, 4, 4, 3, 4, 7, 5, 4, 4, 0, 1, 2, 0x77];
+// Laid out as a table by hand (rows and columns mean something here); Prettier leaves it so.
+// prettier-ignore
 export const AC_CHROMA_VALUES = [
   0x00, 0x01, 0x02, 0x03, 0x11, 0x04, 0x05, 0x21, 0x31, 0x06, 0x12, 0x41, 0x51, 0x07, 0x61, 0x71,
   0x13, 0x22, 0x32, 0x81, 0x08, 0x14, 0x42, 0x91, 0xa1, 0xb1, 0xc1, 0x09, 0x23, 0x33, 0x52, 0xf0,
@@ -48,6 +52,8 @@ export const AC_CHROMA_VALUES = [
 ];
 
 /** ZIGZAG[k] = natural (row-major) index of the k-th coefficient in scan order (T.81 Figure A.6). */
+// Laid out as a table by hand (rows and columns mean something here); Prettier leaves it so.
+// prettier-ignore
 export const ZIGZAG = Uint8Array.from([
   0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5,
   12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28,
@@ -58,6 +64,8 @@ export const ZIGZAG = Uint8Array.from([
 /** Number of quantisation table pairs; selectors run 0..QUANT_SELECTORS-1. */
 export const QUANT_SELECTORS = 12;
 
+// Laid out as a table by hand (rows and columns mean something here); Prettier leaves it so.
+// prettier-ignore
 export const LUMA_QUANT_TABLES: readonly (readonly number[])[] = [
   // selector 0
   [20, 13, 12, 20, 30, 50, 63, 76, 15, 15, 17, 23, 32, 72, 75, 68, 17, 16, 20, 30, 50, 71, 86, 70, 17, 21, 27, 36, 63, 108, 100, 77, 22, 27, 46, 70, 85, 136, 128, 96, 30, 43, 68, 80, 101, 130, 141, 115, 61, 80, 97, 108, 128, 151, 150, 126, 90, 115, 118, 122, 140, 125, 128, 123],
@@ -85,6 +93,8 @@ export const LUMA_QUANT_TABLES: readonly (readonly number[])[] = [
   [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 2, 2, 1, 1, 1, 1, 1, 2, 3, 3, 2, 1, 1, 1, 2, 2, 3, 3, 2, 1, 2, 2, 2, 3, 3, 3, 3, 2, 2, 2, 3, 3, 3, 3, 4],
 ];
 
+// Laid out as a table by hand (rows and columns mean something here); Prettier leaves it so.
+// prettier-ignore
 export const CHROMA_QUANT_TABLES: readonly (readonly number[])[] = [
   // selector 0
   [31, 33, 45, 88, 185, 185, 185, 185, 33, 39, 48, 123, 185, 185, 185, 185, 45, 48, 105, 185, 185, 185, 185, 185, 88, 123, 185, 185, 185, 185, 185, 185, 185, 185, 185, 185, 185, 185, 185, 185, 185, 185, 185, 185, 185, 185, 185, 185, 185, 185, 185, 185, 185, 185, 185, 185, 185, 185, 185, 185, 185, 185, 185, 185],

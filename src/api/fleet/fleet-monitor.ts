@@ -56,6 +56,7 @@ export class FleetMonitor {
         return { power: res.power as 'on' | 'off', ...(typeof res.powerState === 'string' ? { powerState: res.powerState } : {}) };
       },
       onReading: (reading) => this.#send({ type: 'power', reading }),
+      onError: (err) => this.#ctx.log.error({ event: 'fleet-monitor', err }, 'a power reading could not be sent to the dashboards'),
       refreshMs: POWER_REFRESH_MS,
       readsPerSecond: POWER_READS_PER_SECOND,
       concurrency: POWER_CONCURRENCY,

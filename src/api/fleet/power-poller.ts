@@ -7,6 +7,8 @@ export interface PowerPollerOptions {
   /** Reads one server's power through the API path (audited, dispatched); throws the API's error. */
   read: (serverId: string) => Promise<{ power: 'on' | 'off'; powerState?: string }>;
   onReading: (r: PowerReading) => void;
+  /** `onReading` threw (a listener's bug): told here instead of an unhandled rejection; polling goes on. */
+  onError: (err: unknown) => void;
   /** Read each server again after this long. */
   refreshMs: number;
   /** At most this many reads start per second, all servers together (BMCs are slow and have few sessions). */
@@ -108,6 +110,7 @@ export class PowerPoller {
         this.#inFlight.delete(serverId);
         this.#readings.set(serverId, r);
         this.#o.onReading(r);
-      });
+      })
+      .catch((err: unknown) => this.#o.onError(err));
   }
 }

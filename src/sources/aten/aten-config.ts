@@ -1,3 +1,4 @@
+import { readWebBmcHost } from '../../config/bmc-host.js';
 import type { ConfigReader, Path } from '../../config/reader.js';
 import type { NojavaIpmiKvmKeys } from './web-login.js';
 import type { AtenSourceOptions } from './aten-source.js';
@@ -137,14 +138,8 @@ export function readAtenTemplates(r: ConfigReader, path: Path, raw: unknown): At
 export function readAtenConsole(r: ConfigReader, path: Path, raw: Record<string, unknown>, templates: AtenTemplates): AtenConsoleConfig | undefined {
   const c = r.object(path, raw, ATEN_CONSOLE_KEYS);
   if (!c) return undefined;
-  let host = r.string([...path, 'host'], c.host, { required: true });
-  if (host !== undefined) {
-    // One address serves both the web login and the KVM port; a port belongs in webPort / kvmPort.
-    const v6 = /^\[([^\]]+)\]$/.exec(host);
-    if (v6) host = v6[1]!;
-    else if (/^[^:]+:\d+$/.test(host)) r.problem([...path, 'host'], `give the address alone and the web port as webPort (got "${host}")`);
-    if (/[/\s@?#]/.test(host)) r.problem([...path, 'host'], `must be a host name or address, got "${host}"`);
-  }
+  // One address serves both the web login and the KVM port; a port belongs in webPort / kvmPort.
+  const host = readWebBmcHost(r, path, c.host, 'web port as webPort');
   const templateName = r.string([...path, 'template'], c.template);
   let base: Partial<Omit<AtenConsoleConfig, 'type' | 'host'>> = {};
   if (templateName !== undefined) {

@@ -59,7 +59,7 @@ export function convertNojavaConfig(yamlText: string): ConvertedNojavaHost[] {
     let merged: Record<string, unknown> = { ...own };
     let origin: Record<string, string> = Object.fromEntries(Object.keys(own).map((k) => [k, path]));
     if (own.based_on !== undefined) {
-      if (typeof own.based_on !== 'string' || !(own.based_on in templates)) throw new NojavaConfigError(`${path}.based_on`, `no template "${String(own.based_on)}"`);
+      if (typeof own.based_on !== 'string' || !(own.based_on in templates)) throw new NojavaConfigError(`${path}.based_on`, `no template ${JSON.stringify(own.based_on)}`);
       const t = record(templates[own.based_on], `templates.${own.based_on}`);
       merged = { ...t, ...own };
       origin = { ...Object.fromEntries(Object.keys(t).map((k) => [k, `templates.${own.based_on as string}`])), ...origin };

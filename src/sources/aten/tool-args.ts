@@ -17,7 +17,7 @@ export function parseToolArgs<O extends Options>(argv: string[], command: string
   const args = argv[0] === command ? argv.slice(1) : argv;
   let parsed: { values: Values<O> & { help?: boolean }; positionals: string[] };
   try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { ...options, help: { type: 'boolean', short: 'h' } } }) as unknown as typeof parsed;
+    parsed = parseArgs({ args, allowPositionals: true, options: { ...options, help: { type: 'boolean', short: 'h' } } });
   } catch (e) {
     io.stderr.write(`${(e as Error).message}\n${usage}`);
     return 2;

@@ -1,6 +1,6 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import type { TarFile } from '../../util/tar.js';
-import type { JnlpDocument } from './jnlp-document.js';
+import type { PreparedLaunch } from './prepare-launch.js';
 
 /**
  * The files of one Java viewer session, as containers/java-viewer/session.sh expects them in its
@@ -25,13 +25,8 @@ jdk.tls.legacyAlgorithms=
 jdk.security.legacyAlgorithms=
 `;
 
-export interface LaunchInput {
-  doc: JnlpDocument;
-  mainClass: string;
-  /** The jars' bytes by cache name (`<sha256>.jar`), in JNLP order; nativelib jars excluded. */
-  jars: { name: string; data: Buffer }[];
-  /** Native libraries taken out of the nativelib jars. */
-  nativeLibraries: { name: string; data: Buffer }[];
+/** What prepareLaunch gave (the JNLP, its main class, jars and native libraries), and where and how it runs. */
+export interface LaunchInput extends Omit<PreparedLaunch, 'cachedJars'> {
   /** The session folder as the viewer's processes see it (the argfile's paths start there). */
   dir: string;
   /** Upper bound of the JVM heap (the sandbox's memory minus room for Xvfb and x11vnc). */

@@ -8,7 +8,9 @@ import { JnlpDocumentError, readJnlpDocument, type JnlpDocument } from './jnlp-d
 export interface PreparedLaunch {
   doc: JnlpDocument;
   mainClass: string;
+  /** The jars' bytes by cache name (`<sha256>.jar`), in JNLP order; nativelib jars excluded. */
   jars: { name: string; data: Buffer }[];
+  /** Native libraries taken out of the nativelib jars. */
   nativeLibraries: { name: string; data: Buffer }[];
   /** Jars that came from the cache (the rest were downloaded now). */
   cachedJars: number;

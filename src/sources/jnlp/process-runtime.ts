@@ -115,8 +115,8 @@ export class ProcessRuntime implements SandboxRuntime {
       await gone;
       await rm(dir, { recursive: true, force: true });
     });
-    child.stdout!.on('data', (c: Buffer) => sandbox.stdout(c));
-    child.stderr!.on('data', (c: Buffer) => sandbox.stderr(c));
+    child.stdout.on('data', (c: Buffer) => sandbox.stdout(c));
+    child.stderr.on('data', (c: Buffer) => sandbox.stderr(c));
     child.once('error', (e) => sandbox.exited(undefined, `cannot start the Java sandbox: ${e.message}`));
     child.once('close', (code, signal) => {
       // The script is gone; anything of its group still running (it was SIGKILLed) goes too.

@@ -1,3 +1,4 @@
+import { readWebBmcHost } from '../../config/bmc-host.js';
 import type { ConfigReader, Path } from '../../config/reader.js';
 import type { BmcwebLoginOptions } from './bmcweb-session.js';
 
@@ -32,13 +33,7 @@ export const OPENBMC_DEFAULTS = Object.freeze({ port: 443, connectTimeoutMs: 10_
 export function readOpenBmcConsole(r: ConfigReader, path: Path, raw: Record<string, unknown>): OpenBmcConsoleConfig | undefined {
   const c = r.object(path, raw, OPENBMC_CONSOLE_KEYS);
   if (!c) return undefined;
-  let host = r.string([...path, 'host'], c.host, { required: true });
-  if (host !== undefined) {
-    const v6 = /^\[([^\]]+)\]$/.exec(host);
-    if (v6) host = v6[1]!;
-    else if (/^[^:]+:\d+$/.test(host)) r.problem([...path, 'host'], `give the address alone and the port as port (got "${host}")`);
-    if (/[/\s@?#]/.test(host)) r.problem([...path, 'host'], `must be a host name or address, got "${host}"`);
-  }
+  const host = readWebBmcHost(r, path, c.host, 'port as port');
   const port = r.integer([...path, 'port'], c.port, { min: 1, max: 65535 }) ?? OPENBMC_DEFAULTS.port;
   const user = r.string([...path, 'user'], c.user, { required: true });
   const password = r.string([...path, 'password'], c.password, { required: true, nonEmpty: false });

@@ -170,7 +170,7 @@ export class VncSource implements Source {
           this.#socket = tls;
           tlsInfo = { protocol: tls.getProtocol(), cipher: tls.getCipher().name, securityType: start.securityType, subtype: start.subtype };
           tls.on('data', onData);
-          tls.on('error', (err) => fail(err));
+          tls.on('error', (err: Error) => fail(err));
           tls.on('close', () => fail(new GatewayError('GW_ERR_BMC_UNREACHABLE', `the BMC at ${cfg.host}:${cfg.port} closed the connection`)));
           try {
             handshakeStep(handshake.tlsEstablished());

@@ -64,7 +64,10 @@ describe('the aten source on corrupted captures', () => {
       if (i % 3 === 0) data = clean.data.subarray(0, Math.floor(rnd() * clean.data.length));
       else if (i % 3 === 1) {
         data = Buffer.from(clean.data);
-        for (let k = 0; k < 1 + Math.floor(rnd() * 20); k++) data[Math.floor(rnd() * data.length)] ^= 1 << Math.floor(rnd() * 8);
+        for (let k = 0; k < 1 + Math.floor(rnd() * 20); k++) {
+          const j = Math.floor(rnd() * data.length);
+          data[j] = data[j]! ^ (1 << Math.floor(rnd() * 8));
+        }
       } else {
         const c = [...chunks];
         for (let k = 0; k < 4; k++) {

@@ -43,7 +43,7 @@ describe('two API fronts behind a load balancer', () => {
   beforeAll(async () => {
     await requireRabbit();
     vhost = await RabbitVhost.create('bmcgw-fronts');
-    [bundle, dir, ...bmcs] = await Promise.all([bundleGatewayProcess(), mkdtemp(join(tmpdir(), 'bmcgw-fronts-')), startDemoServer({ host: '127.0.0.1', port: 0 }), startDemoServer({ host: '127.0.0.1', port: 0 })]) as [string, string, DemoServer, DemoServer];
+    [bundle, dir, ...bmcs] = await Promise.all([bundleGatewayProcess(), mkdtemp(join(tmpdir(), 'bmcgw-fronts-')), startDemoServer({ host: '127.0.0.1', port: 0 }), startDemoServer({ host: '127.0.0.1', port: 0 })]);
     const journal = join(dir, 'journal');
     await writeFile(journal, '');
     const base = {

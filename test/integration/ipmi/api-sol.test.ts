@@ -139,7 +139,7 @@ describe('SOL through the gateway (ipmi_sim, suite 3)', () => {
     expect(why.reason).toMatch(/unknown, expired or already used/);
 
     serial.write('both see this\r\n');
-    await waitFor(() => [va.received(), vb.received()], (r) => r.every((x) => x!.includes('both see this')), 10_000);
+    await waitFor(() => [va.received(), vb.received()], (r) => r.every((x) => x.includes('both see this')), 10_000);
     expect(va.received().toString()).toBe('both see this\r\n');
     expect(vb.received().toString()).toBe('both see this\r\n');
     const atSerial = serialCollector();

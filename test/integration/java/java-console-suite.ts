@@ -221,7 +221,7 @@ export function javaConsoleSuite(runtime: 'docker' | 'process'): void {
           await v.ready();
           viewer.send(command);
           await eventually(() => close.calls.length > 0, 'the close URL call');
-          expect(close.calls[0]!.body).toMatchObject({ sessionId: opened.body.id, serverId: 'j2', code: 'bmc-unreachable' });
+          expect(close.calls[0]!.body).toMatchObject({ sessionId: opened.body.id, serverId: 'j2', code: 'viewer-exited' });
           expect(close.calls[0]!.body.reason).toMatch(reason);
           // What the console page shows: the status endpoint of its (used) key.
           const page = await (await fetch(`${scene.gw.url}/api/v1/viewer/${key}/status`)).json();

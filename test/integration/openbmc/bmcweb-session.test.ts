@@ -32,7 +32,7 @@ async function serve(handler: (req: IncomingMessage, res: ServerResponse) => voi
     socket.end('HTTP/1.1 307 Temporary Redirect\r\nLocation: /?next=/kvm/0#/login\r\nContent-Length: 0\r\n\r\n');
   });
   await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
-  return `127.0.0.1:${(server!.address() as AddressInfo).port}`;
+  return `127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 const login = (hostForUrl: string) => BmcwebSession.login({ hostForUrl, user: 'root', password: 'pw-secret', insecureTls: true, legacyTls: false, timeoutMs: 5000 });

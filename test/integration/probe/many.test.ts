@@ -63,7 +63,7 @@ describe('probe: a host where several things answer', () => {
     expect(r.out).toMatch(/^\+ tcp\/\d+ +aten-tcp +Supermicro ATEN iKVM/m);
     expect(r.out).toContain('> POST /cgi/login.cgi');
     expect(r.out).toMatch(/^servers:\n {2}- id: 127\.0\.0\.1\n {4}# verified: web login OK/m);
-    expect(r.out).toMatch(/^# Also possible \(instead of the block of the same name above\):\n(#.*\n)*#   console: \{ type: vnc, host: 127\.0\.0\.1, port: \d+, password: null \}\n/m);
+    expect(r.out).toMatch(/^# Also possible \(instead of the block of the same name above\):\n(#.*\n)*# {3}console: \{ type: vnc, host: 127\.0\.0\.1, port: \d+, password: null \}\n/m);
     expect(r.out + r.err).not.toContain(BMC_PASSWORD);
     expect(r.out + r.err).not.toContain('vnc-only-pw');
   });

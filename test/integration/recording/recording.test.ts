@@ -168,4 +168,20 @@ describe('session recording against QEMU, replayed through the gateway', () => {
     const traversal = await fetch(`${gw.url}/api/v1/recordings/..%2F..%2Fetc%2Fpasswd/fbs`, { headers: { authorization: `Bearer ${OPERATOR}` } });
     expect(traversal.status).toBe(404);
   });
+
+  it('a replay asks for 1, 4 or "max" times speed; any other value, an inherited name included, is a 400', async () => {
+    const replay = (speed: unknown) =>
+      fetch(`${gw.url}/api/v1/recordings/${recordingId}/replay`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${OPERATOR}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ speed }),
+      });
+    expect((await replay(4)).status).toBe(200);
+    expect((await replay('max')).status).toBe(200);
+    for (const bad of ['constructor', 'toString', 2, { x: 1 }]) {
+      const r = await replay(bad);
+      expect(r.status, JSON.stringify(bad)).toBe(400);
+      expect(((await r.json()) as { error: { message: string } }).error.message).toContain('"speed" must be 1, 4 or "max"');
+    }
+  });
 });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RedfishAuditEvent } from '../../../src/redfish/redfish-service.js';
-import { RedfishSimulator, SIM_ADMIN, type RedfishSimulatorOptions } from '../../helpers/redfish/simulator.js';
+import { SIM_ADMIN, type RedfishSimulatorOptions } from '../../helpers/redfish/simulator.js';
 import { failure, RedfishTestPool } from '../../helpers/redfish/pool.js';
 import { simTarget } from '../../helpers/redfish/target.js';
 

@@ -134,7 +134,7 @@ async function bareClient(port: number, pf: PixelFormat, encoding: number): Prom
   const px = new PixelReader(pf);
   let fb: Framebuffer | undefined;
   let reader: ServerMessageReader | undefined;
-  let failure: unknown;
+  let failure: Error | undefined;
   const rects = new Map<number, number>();
   let colourMaps = 0;
   await new Promise<void>((resolve, reject) => {
@@ -160,7 +160,7 @@ async function bareClient(port: number, pf: PixelFormat, encoding: number): Prom
           if (m.type === 'update-end') socket.write(encodeFramebufferUpdateRequest({ incremental: true, x: 0, y: 0, width: fb!.width, height: fb!.height }));
         }
       } catch (err) {
-        failure = err;
+        failure = err as Error; // our parsers throw only Error subclasses
         socket.destroy();
       }
     });

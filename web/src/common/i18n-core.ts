@@ -1,3 +1,4 @@
+import type { SessionEndCode } from '../../../src/api/api-types.js';
 import { CATALOGUES, type Lang, type MessageKey, type Plural } from './messages.js';
 
 /**
@@ -35,6 +36,31 @@ export function translate(lang: Lang, key: MessageKey, params: Params = {}): str
 
 /** The `{name}` parameters a message uses (every form of a plural one). */
 export function messageParams(m: string | Plural): string[] {
-  const texts = typeof m === 'string' ? [m] : Object.values(m);
+  const texts: string[] = typeof m === 'string' ? [m] : Object.values(m).filter((v): v is string => v !== undefined);
   return [...new Set(texts.flatMap((t) => [...t.matchAll(/\{(\w+)\}/g)].map((x) => x[1]!)))].sort();
+}
+
+const END_KEYS: Record<SessionEndCode, MessageKey> = {
+  idle: 'end.idle',
+  'input-idle': 'end.inputIdle',
+  lifetime: 'end.lifetime',
+  api: 'end.api',
+  'bmc-unreachable': 'end.bmcUnreachable',
+  'viewer-exited': 'end.viewerExited',
+  shutdown: 'end.shutdown',
+  'config-changed': 'end.configChanged',
+  'worker-crash': 'end.workerCrash',
+};
+
+/**
+ * Why a session ended, for people: in English the gateway's own sentence (it has the details:
+ * durations, who ended it); in other languages the translated reason, plus the gateway's details
+ * when the BMC failed or the Java viewer exited (the BMC's own words, the viewer's exit code: they
+ * say what to fix).
+ */
+export function endReason(lang: Lang, code: SessionEndCode | null, reason: string | null): string {
+  if (lang === 'en' && reason) return reason;
+  if (!code) return reason ?? translate(lang, 'end.ended');
+  const text = translate(lang, END_KEYS[code]);
+  return (code === 'bmc-unreachable' || code === 'viewer-exited') && reason ? `${text} (${reason})` : text;
 }

@@ -1,5 +1,5 @@
 import type { SessionEndCode } from '../../../src/api/api-types.js';
-import { pickLanguage, translate, type Params } from './i18n-core.js';
+import { endReason, pickLanguage, translate, type Params } from './i18n-core.js';
 import type { Lang, MessageKey } from './messages.js';
 
 /** The page's language, from the browser's (navigator.languages), and the page's translated texts. */
@@ -21,27 +21,9 @@ export function translatePage(root: ParentNode = document): void {
   for (const e of root.querySelectorAll<HTMLInputElement>('[data-i18n-placeholder]')) e.placeholder = t(e.dataset.i18nPlaceholder as MessageKey);
 }
 
-const END_KEYS: Record<SessionEndCode, MessageKey> = {
-  idle: 'end.idle',
-  'input-idle': 'end.inputIdle',
-  lifetime: 'end.lifetime',
-  api: 'end.api',
-  'bmc-unreachable': 'end.bmcUnreachable',
-  shutdown: 'end.shutdown',
-  'config-changed': 'end.configChanged',
-  'worker-crash': 'end.workerCrash',
-};
-
-/**
- * Why a session ended, for people: in English the gateway's own sentence (it has the details:
- * durations, who ended it); in other languages the translated reason, plus the BMC's own words when
- * the BMC failed (they are the BMC's, and say what to fix).
- */
+/** Why a session ended, for people, in the page's language (see endReason). */
 export function endReasonText(code: SessionEndCode | null, reason: string | null): string {
-  if (lang === 'en' && reason) return reason;
-  if (!code) return reason ?? t('end.ended');
-  const text = t(END_KEYS[code]);
-  return code === 'bmc-unreachable' && reason ? `${text} (${reason})` : text;
+  return endReason(lang, code, reason);
 }
 
 /** A reason the gateway gave with no code (a refused connection): English as it is, otherwise inside a translated frame. */

@@ -43,7 +43,7 @@ export class EarlySocket {
   }
 
   send(data: ArrayBufferLike | ArrayBufferView | Blob | string): void {
-    this.#ws.send(data as ArrayBuffer);
+    this.#ws.send(data);
   }
 
   close(code?: number, reason?: string): void {

@@ -149,7 +149,7 @@ describe('X10SRi-F (AST2400, fw 1.89): a whole Java iKVM session', () => {
   it('decodes the same whatever the stream is cut into: a slice of the session split at every byte', () => {
     const starts = updateStarts;
     // The handshake and the 0x39 message, then updates 44..50 (empty ones and cursor deltas), byte for byte as captured.
-    const slice = Buffer.concat([bmc.subarray(0, starts[0]!), bmc.subarray(starts[43]!, starts[50]!)]);
+    const slice = Buffer.concat([bmc.subarray(0, starts[0]), bmc.subarray(starts[43], starts[50])]);
     const kinds = (evs: AtenStreamEvent[]) => evs.map((e) => (e.type === 'update' ? `update ${e.update.rects[0]!.ast2100!.totalBlocks} ${e.update.clean}` : e.type));
     const whole = new AtenServerStream();
     const wantEvents = kinds(whole.push(slice));
@@ -208,7 +208,7 @@ describe('raw ASPEED engine frames (AST2500-era OpenBMC, DCT blocks, 4:4:4, sele
       for (let y = y0; y < y0 + h; y++) for (let x = x0; x < x0 + w; x++) px(fb, x, y).forEach((v, i) => (s[i]! += v));
       return s.map((v) => Math.round(v / (w * h)));
     };
-    const [r, g, b] = mean(300, 300, 400, 250); // the terminal's aubergine background
+    const [r, g, b] = mean(300, 300, 400, 250) as [number, number, number]; // the terminal's aubergine background
     expect(r).toBeGreaterThan(g + 20);
     expect(b).toBeGreaterThan(g + 20);
     expect(mean(450, 2, 150, 20).every((v) => v < 90)).toBe(true); // the top bar: dark grey (76,78,68) between menu and icons

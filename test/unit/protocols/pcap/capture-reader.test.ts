@@ -135,7 +135,10 @@ describe('CaptureReader: bad files', () => {
     const bases = [real.subarray(0, 4000), pcapngFile(pcapRecords(real).packets.slice(0, 20)), pcapFile(packets)];
     for (let i = 0; i < 600; i++) {
       const b = Buffer.from(bases[i % 3]!);
-      for (let k = 0; k < 1 + (i % 5); k++) b[Math.floor(rnd() * b.length)] ^= 1 << Math.floor(rnd() * 8);
+      for (let k = 0; k < 1 + (i % 5); k++) {
+        const j = Math.floor(rnd() * b.length);
+        b[j] = b[j]! ^ (1 << Math.floor(rnd() * 8));
+      }
       const cut = i % 4 === 0 ? b.subarray(0, Math.floor(rnd() * b.length)) : b;
       try {
         readAll(cut, [cut.subarray(0, 100), cut.subarray(100)]);

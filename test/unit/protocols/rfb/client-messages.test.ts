@@ -176,7 +176,7 @@ describe('ClientMessageReader errors (every split)', () => {
     } catch (err) {
       first = err;
     }
-    expect(() => r.push(VECTORS[4]!.wire)).toThrow(first as Error);
+    expect(() => r.push(VECTORS[4]!.wire)).toThrow(first);
   });
 
   it('an unknown message after good ones is still an error', () => {

@@ -189,7 +189,7 @@ describe('ServerMessageReader errors (every split)', () => {
       first = err;
     }
     expect(first).toBeDefined();
-    expect(() => reader.push(bytes([2]))).toThrow(first as Error);
+    expect(() => reader.push(bytes([2]))).toThrow(first);
   });
 
   it('an encoding without a decoder: RFB_ERR_UNKNOWN_ENCODING naming it', () => {

@@ -8,13 +8,37 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-function poller(ids: string[], read: (id: string) => Promise<{ power: 'on' | 'off' }>) {
+function poller(ids: string[], read: (id: string) => Promise<{ power: 'on' | 'off' }>, onReading = (_r: PowerReading): void => {}) {
   const readings: PowerReading[] = [];
-  const p = new PowerPoller({ serverIds: ids, read, onReading: (r) => readings.push(r), refreshMs: 60_000, readsPerSecond: 2, concurrency: 2 });
-  return { p, readings };
+  const errors: unknown[] = [];
+  const p = new PowerPoller({
+    serverIds: ids,
+    read,
+    onReading: (r) => {
+      readings.push(r);
+      onReading(r);
+    },
+    onError: (err) => errors.push(err),
+    refreshMs: 60_000,
+    readsPerSecond: 2,
+    concurrency: 2,
+  });
+  return { p, readings, errors };
 }
 
 describe('PowerPoller', () => {
+  it('hands the error of a throwing listener to onError (no unhandled rejection) and goes on reading', async () => {
+    vi.useFakeTimers();
+    const { p, readings, errors } = poller(['a', 'b', 'c'], async () => ({ power: 'on' }), (r) => {
+      if (r.serverId === 'a') throw new Error('listener broke');
+    });
+    p.start();
+    await vi.advanceTimersByTimeAsync(3000);
+    p.stop();
+    expect(errors.map((e) => (e as Error).message)).toEqual(['listener broke']);
+    expect(readings.map((r) => r.serverId).sort()).toEqual(['a', 'b', 'c']);
+  });
+
   it('starts at most readsPerSecond reads a second and never more than `concurrency` at once, oldest first', async () => {
     vi.useFakeTimers();
     const started: { id: string; at: number }[] = [];

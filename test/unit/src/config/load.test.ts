@@ -106,7 +106,7 @@ sessions: { idleTimeout: "5 minutes" }
     expect(parseConfig(GOOD.replace(', password: "secret"', ''), 't').servers[0]!.console).toMatchObject({ password: undefined });
     expect(problems(GOOD.replace('password: "secret"', 'password: "secret", user: null'))).toEqual([expect.stringMatching(/console\.user: is null: write the user name for VeNCrypt's Plain subtypes/)]);
     const ipmi = `servers:\n  - id: a\n    ipmi: { host: h, user: null, password: p }\n`;
-    expect(problems(ipmi)).toEqual([expect.stringMatching(/^servers\[0\]\.ipmi\.user: is null: write the IPMI user name \(\"\" for the anonymous user\)/)]);
+    expect(problems(ipmi)).toEqual([expect.stringMatching(/^servers\[0\]\.ipmi\.user: is null: write the IPMI user name \("" for the anonymous user\)/)]);
     expect(parseConfig(ipmi.replace('user: null, ', ''), 't').servers[0]!.ipmi!.user).toBe('');
   });
 

@@ -146,7 +146,7 @@ describe('aten-replay on the X10SRi-F capture', () => {
     const lit = readPngRgbx(join(dir, 'late.png')).rgbx.filter((v, i) => i % 4 === 0 && v > 100).length;
     expect(lit).toBe(16); // only the cursor, lit in the last picture
     // Starting inside update 1: its tail is skipped up to the next update header.
-    const inside = await run([writeCapture('inside.pcap', packets.slice(bmcDataPackets[20]!)), '--out', join(dir, 'inside.png')]);
+    const inside = await run([writeCapture('inside.pcap', packets.slice(bmcDataPackets[20])), '--out', join(dir, 'inside.png')]);
     expect(inside.out).toMatch(/resynchronised at [\d.]+ s: skipped \d+ bytes, next update at stream offset \d+/);
     expect(inside.out).toContain('107 updates: 107 clean, 0 not clean');
     expect(inside.code).toBe(0);
@@ -198,7 +198,10 @@ describe('aten-replay on corrupted captures', () => {
       if (kind === 0) bytes = file.subarray(0, Math.floor(rnd() * file.length));
       else if (kind === 1) {
         bytes = Buffer.from(file);
-        for (let k = 0; k < 1 + Math.floor(rnd() * 30); k++) bytes[Math.floor(rnd() * bytes.length)] ^= 1 << Math.floor(rnd() * 8);
+        for (let k = 0; k < 1 + Math.floor(rnd() * 30); k++) {
+          const j = Math.floor(rnd() * bytes.length);
+          bytes[j] = bytes[j]! ^ (1 << Math.floor(rnd() * 8));
+        }
       } else {
         const pkts = [...packets];
         for (let k = 0; k < 10; k++) {
@@ -223,7 +226,10 @@ describe('aten-replay on corrupted captures', () => {
     // And the command itself: exit 0 or 1, never an exception.
     for (let i = 0; i < 6; i++) {
       const bytes = Buffer.from(file);
-      for (let k = 0; k < 50; k++) bytes[24 + Math.floor(rnd() * (bytes.length - 24))] ^= 0xff;
+      for (let k = 0; k < 50; k++) {
+        const j = 24 + Math.floor(rnd() * (bytes.length - 24));
+        bytes[j] = bytes[j]! ^ 0xff;
+      }
       const f = join(dir, `fuzz${i}.pcap`);
       writeFileSync(f, bytes);
       const r = await run([f, '--out', join(dir, `fuzz${i}.png`)]);
