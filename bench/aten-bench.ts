@@ -35,9 +35,12 @@ const WEB = { webUser: 'ADMIN', webPassword: 'bench-bmc-pw' };
 /** Rows for N viewers of one console replaying the capture `loops` times. */
 export async function atenCaptureRows(ctx: AtenBenchContext, n: number, loops: number): Promise<Row[]> {
   const group = `ATEN capture (X10SRi-F) x${loops}, N=${n} viewers`;
-  if (!existsSync(ctx.capture)) return [{ group, metric: 'updates decoded', unit: 'updates/s', better: 'higher', values: {}, note: `no capture at ${ctx.capture}` }];
+  if (!existsSync(ctx.capture))
+    return [{ group, metric: 'updates decoded', unit: 'updates/s', better: 'higher', values: {}, note: `no capture at ${ctx.capture}` }];
   const final = finalPicture(bmcStreamOf(readFileSync(ctx.capture)).data);
-  const bmc = fork(join(dirname(fileURLToPath(import.meta.url)), 'aten-replay-bmc-process.js'), [JSON.stringify({ capture: ctx.capture, loops, ...WEB })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const bmc = fork(join(dirname(fileURLToPath(import.meta.url)), 'aten-replay-bmc-process.js'), [JSON.stringify({ capture: ctx.capture, loops, ...WEB })], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const ready = await new Promise<{ consoleConfig: Record<string, unknown>; perLoop: number }>((resolve, reject) => {
     bmc.once('message', (m) => resolve(m as { consoleConfig: Record<string, unknown>; perLoop: number }));
     bmc.once('exit', (code) => reject(new Error(`the replay BMC exited (${code}) before it was ready`)));
@@ -61,14 +64,20 @@ export async function atenCaptureRows(ctx: AtenBenchContext, n: number, loops: n
   const viewers: WsRfbViewer[] = [];
   try {
     for (let i = 0; i < n; i += 10) {
-      await Promise.all(Array.from({ length: Math.min(10, n - i) }, async () => {
-        const res = await fetch(`http://127.0.0.1:${port}/api/v1/sessions`, { method: 'POST', headers: { authorization: `Bearer ${ctx.token}`, 'content-type': 'application/json' }, body: JSON.stringify({ serverId: 'x10' }) });
-        const body = (await res.json()) as { url: string; error?: { message: string } };
-        if (!res.ok) throw new Error(`open x10: ${res.status} ${body.error?.message}`);
-        const v = new WsRfbViewer(body.url.replace(/^http/, 'ws').replace('/console/', '/ws/'));
-        viewers.push(v);
-        await v.ready();
-      }));
+      await Promise.all(
+        Array.from({ length: Math.min(10, n - i) }, async () => {
+          const res = await fetch(`http://127.0.0.1:${port}/api/v1/sessions`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${ctx.token}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ serverId: 'x10' }),
+          });
+          const body = (await res.json()) as { url: string; error?: { message: string } };
+          if (!res.ok) throw new Error(`open x10: ${res.status} ${body.error?.message}`);
+          const v = new WsRfbViewer(body.url.replace(/^http/, 'ws').replace('/console/', '/ws/'));
+          viewers.push(v);
+          await v.ready();
+        }),
+      );
     }
     await ctx.until(() => viewers.every((v) => v.fb?.width === final.width && v.updates > 0), 60_000, 'every viewer to show the first picture');
     const cpu0 = gw.cpuSeconds();
@@ -80,8 +89,22 @@ export async function atenCaptureRows(ctx: AtenBenchContext, n: number, loops: n
     const cpu = gw.cpuSeconds() - cpu0;
     const decodeS = decoded!.ms / 1000;
     return [
-      { group, metric: 'updates decoded', unit: 'updates/s', better: 'higher', values: { gateway: (total - 1) / decodeS }, note: `${total} updates: ${loops} full 1280x1024 frames, ${loops * 19} one-block deltas, the rest empty; each asked for by the gateway` },
-      { group, metric: 'gateway CPU per update', unit: 'CPU ms', better: 'lower', values: { gateway: (cpu / (total - 1)) * 1000 }, note: 'decode, plus encoding for the viewers' },
+      {
+        group,
+        metric: 'updates decoded',
+        unit: 'updates/s',
+        better: 'higher',
+        values: { gateway: (total - 1) / decodeS },
+        note: `${total} updates: ${loops} full 1280x1024 frames, ${loops * 19} one-block deltas, the rest empty; each asked for by the gateway`,
+      },
+      {
+        group,
+        metric: 'gateway CPU per update',
+        unit: 'CPU ms',
+        better: 'lower',
+        values: { gateway: (cpu / (total - 1)) * 1000 },
+        note: 'decode, plus encoding for the viewers',
+      },
       { group, metric: 'time to the final picture on every viewer', unit: 'ms', better: 'lower', values: { gateway: shownAt - t0 } },
     ];
   } finally {

@@ -26,7 +26,12 @@ let releasedAt = 0;
 let reported = false;
 const stream = bmcStreamOf(readFileSync(args.capture));
 const bmc = await AtenReplayBmc.start({
-  stream, speed: 'max', loops: args.loops, gate, webUser: args.webUser, webPassword: args.webPassword,
+  stream,
+  speed: 'max',
+  loops: args.loops,
+  gate,
+  webUser: args.webUser,
+  webPassword: args.webPassword,
   onRequest: () => {
     // The first request after the last update was sent: the gateway has decoded everything. (Counting
     // requests alone would not do: a client's watchdog asks again while the BMC holds back.)

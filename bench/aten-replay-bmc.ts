@@ -93,7 +93,14 @@ export function splitCapturedSession(stream: BmcStream): CapturedSession {
     messages.push({ bytes: data.subarray(start, end), timeUs: timeAt(end), update: ev.type === 'update' });
     start = end;
   }
-  return { banner: data.subarray(0, a), securityTypes: data.subarray(a, b), challenge: data.subarray(b, c), securityResult: data.subarray(c, d), serverInit: data.subarray(d, e), messages };
+  return {
+    banner: data.subarray(0, a),
+    securityTypes: data.subarray(a, b),
+    challenge: data.subarray(b, c),
+    securityResult: data.subarray(c, d),
+    serverInit: data.subarray(d, e),
+    messages,
+  };
 }
 
 /** Bytes of each ATEN client message after the handshake (notes §4): what we read and drop. */
@@ -166,9 +173,17 @@ export class AtenReplayBmc {
     let buf: Buffer = Buffer.alloc(0);
     let step = 0; // 0 banner echo, 1 security type, 2 credentials, 3 ClientInit, 4 messages
     let requests = 0;
-    const player = new Player(socket, ses.messages, this.#o.loops ?? 1, this.#o.speed, () => {
-      this.updatesSent++;
-    }, () => this.#o.onDone?.(id), this.#o.gate);
+    const player = new Player(
+      socket,
+      ses.messages,
+      this.#o.loops ?? 1,
+      this.#o.speed,
+      () => {
+        this.updatesSent++;
+      },
+      () => this.#o.onDone?.(id),
+      this.#o.gate,
+    );
     socket.write(ses.banner);
     socket.on('data', (d: Buffer) => {
       buf = buf.length ? Buffer.concat([buf, d]) : d;
@@ -222,7 +237,9 @@ export class AtenReplayBmc {
         res.writeHead(200, { 'content-type': 'text/html' }).end('<html><script>location.href="/cgi/url_redirect.cgi?url_name=login_alert"</script></html>');
         return;
       }
-      res.writeHead(200, { 'content-type': 'text/html', 'set-cookie': `SID=${randomBytes(16).toString('hex')}; path=/` }).end('<html>url_redirect.cgi?url_name=mainmenu</html>');
+      res
+        .writeHead(200, { 'content-type': 'text/html', 'set-cookie': `SID=${randomBytes(16).toString('hex')}; path=/` })
+        .end('<html>url_redirect.cgi?url_name=mainmenu</html>');
       return;
     }
     if (req.method === 'GET' && url.pathname === '/cgi/url_redirect.cgi' && /SID=\w+/.test(req.headers.cookie ?? '')) {
@@ -231,7 +248,9 @@ export class AtenReplayBmc {
       this.#tokens.set(user, password);
       const args = ['127.0.0.1', user, password, 'null', String(this.kvmPort), '623', '2', '0'];
       res.writeHead(200, { 'content-type': 'application/x-java-jnlp-file' });
-      res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<jnlp spec="1.0+"><application-desc main-class="tw.com.aten.ikvm.KVMMain">${args.map((x) => `<argument>${x}</argument>`).join('')}</application-desc></jnlp>\n`);
+      res.end(
+        `<?xml version="1.0" encoding="UTF-8"?>\n<jnlp spec="1.0+"><application-desc main-class="tw.com.aten.ikvm.KVMMain">${args.map((x) => `<argument>${x}</argument>`).join('')}</application-desc></jnlp>\n`,
+      );
       return;
     }
     res.writeHead(url.pathname === '/cgi/logout.cgi' ? 200 : 404).end();

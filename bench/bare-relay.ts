@@ -9,7 +9,12 @@ import { WebSocketServer } from 'ws';
  *   node dist/bench/bare-relay.js LISTEN_PORT TARGET_PORT
  */
 const [listenPort, targetPort] = process.argv.slice(2).map(Number);
-const wss = new WebSocketServer({ host: '127.0.0.1', port: listenPort!, perMessageDeflate: false, handleProtocols: (p) => (p.has('binary') ? 'binary' : false) });
+const wss = new WebSocketServer({
+  host: '127.0.0.1',
+  port: listenPort!,
+  perMessageDeflate: false,
+  handleProtocols: (p) => (p.has('binary') ? 'binary' : false),
+});
 wss.on('connection', (ws) => {
   const tcp = connect(targetPort!, '127.0.0.1');
   tcp.setNoDelay(true);

@@ -122,7 +122,11 @@ async function front(target: Target, replayPorts: Map<string, number>, extra: { 
       target,
       proc,
       open: async (serverId) => {
-        const res = await fetch(`http://127.0.0.1:${p}/api/v1/sessions`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ serverId }) });
+        const res = await fetch(`http://127.0.0.1:${p}/api/v1/sessions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ serverId }),
+        });
         const body = (await res.json()) as { id: string; url: string; error?: { message: string } };
         if (!res.ok) throw new Error(`open ${serverId}: ${res.status} ${body.error?.message}`);
         return { url: body.url.replace(/^http/, 'ws').replace('/console/', '/ws/'), sessionId: body.id };
@@ -146,7 +150,10 @@ async function deleteSession(f: Front, url: string, id: string | undefined): Pro
 async function within<T>(p: Promise<T>, timeoutMs: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs)))]);
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs))),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -201,7 +208,14 @@ async function timeToFirstFrame(label: string, upstreamPort: number, opens: numb
     p95[t] = quantile(xs, 0.95);
   }
   rows.push({ group: 'time to first frame', metric: `${label}, median of ${opens}`, unit: 'ms', better: 'lower', values });
-  rows.push({ group: 'time to first frame', metric: `${label}, p95`, unit: 'ms', better: 'lower', values: p95, note: 'gateway: API call + BMC connect + handshake; pipes: WebSocket connect + handshake' });
+  rows.push({
+    group: 'time to first frame',
+    metric: `${label}, p95`,
+    unit: 'ms',
+    better: 'lower',
+    values: p95,
+    note: 'gateway: API call + BMC connect + handshake; pipes: WebSocket connect + handshake',
+  });
 }
 
 // ---------------------------------------------------------------- throughput and convergence
@@ -213,7 +227,13 @@ async function throughput(fixture: string, summary: RecordingSummary, n: number,
     let sent = 0;
     let done = 0;
     let lastDone = 0;
-    const rs = await ReplayServer.start({ path: fixture, speed: Infinity, loops, onBlock: (_ts, bytes) => (sent += bytes), onDone: () => ((done += 1), (lastDone = performance.now())) });
+    const rs = await ReplayServer.start({
+      path: fixture,
+      speed: Infinity,
+      loops,
+      onBlock: (_ts, bytes) => (sent += bytes),
+      onDone: () => ((done += 1), (lastDone = performance.now())),
+    });
     const servers = new Map(Array.from({ length: n }, (_, i) => [`r${i}`, rs.port] as [string, number]));
     const f = await front(t, servers, opts.workers ? { workers: opts.workers } : {});
     const viewers: WsRfbViewer[] = [];
@@ -225,25 +245,31 @@ async function throughput(fixture: string, summary: RecordingSummary, n: number,
       const opened: WsRfbViewer[] = [];
       for (let i = 0; i < n; i += 10) {
         opened.push(
-          ...(await Promise.all(Array.from({ length: Math.min(10, n - i) }, async (_, k) => {
-            const { url } = await f.open(`r${i + k}`);
-            const v = new WsRfbViewer(url);
-            viewers.push(v);
-            await v.ready();
-            return v;
-          }))),
+          ...(await Promise.all(
+            Array.from({ length: Math.min(10, n - i) }, async (_, k) => {
+              const { url } = await f.open(`r${i + k}`);
+              const v = new WsRfbViewer(url);
+              viewers.push(v);
+              await v.ready();
+              return v;
+            }),
+          )),
         );
       }
       // Convergence: each viewer shows the recording's final screen (checked at most every 20 ms a viewer).
-      await until(() => {
-        for (const v of opened) {
-          if ((v as unknown as { conv?: number }).conv === undefined && done === n && v.shows(summary.fb)) {
-            (v as unknown as { conv: number }).conv = performance.now() - t0;
-            converged.push(performance.now() - t0);
+      await until(
+        () => {
+          for (const v of opened) {
+            if ((v as unknown as { conv?: number }).conv === undefined && done === n && v.shows(summary.fb)) {
+              (v as unknown as { conv: number }).conv = performance.now() - t0;
+              converged.push(performance.now() - t0);
+            }
           }
-        }
-        return converged.length === n;
-      }, 120_000, `${n} viewers to show the final screen via ${t}`);
+          return converged.length === n;
+        },
+        120_000,
+        `${n} viewers to show the final screen via ${t}`,
+      );
       const elapsed = (performance.now() - t0) / 1000;
       const cpu = f.proc.cpuSeconds() - cpu0;
       const mb = sent / 1e6;
@@ -260,15 +286,36 @@ async function throughput(fixture: string, summary: RecordingSummary, n: number,
   }
   if (opts.workers) {
     const g = `workers: ${opts.workers} (sessions in ${opts.workers} processes), N=${n} at max speed`;
-    rows.push({ group: g, metric: 'time to final screen, median', unit: 'ms', better: 'lower', values: out.conv!, note: 'the same replay as the throughput group; websockify measured again beside it' });
+    rows.push({
+      group: g,
+      metric: 'time to final screen, median',
+      unit: 'ms',
+      better: 'lower',
+      values: out.conv!,
+      note: 'the same replay as the throughput group; websockify measured again beside it',
+    });
     rows.push({ group: g, metric: 'time to final screen, max', unit: 'ms', better: 'lower', values: out.convMax! });
     rows.push({ group: g, metric: 'upstream consumed', unit: 'MB/s', better: 'higher', values: out.mbps! });
-    rows.push({ group: g, metric: 'proxy CPU per upstream MB', unit: 'CPU s/MB', better: 'lower', values: out.cpuPerMb!, note: 'gateway: the front and its workers' });
+    rows.push({
+      group: g,
+      metric: 'proxy CPU per upstream MB',
+      unit: 'CPU s/MB',
+      better: 'lower',
+      values: out.cpuPerMb!,
+      note: 'gateway: the front and its workers',
+    });
     return;
   }
   const g = `throughput, N=${n} at max speed`;
   rows.push({ group: g, metric: 'upstream consumed', unit: 'MB/s', better: 'higher', values: out.mbps! });
-  rows.push({ group: g, metric: 'updates delivered', unit: 'updates/s', better: 'higher', values: out.ups!, note: 'the gateway coalesces what a viewer has not asked for yet: fewer, later-state updates' });
+  rows.push({
+    group: g,
+    metric: 'updates delivered',
+    unit: 'updates/s',
+    better: 'higher',
+    values: out.ups!,
+    note: 'the gateway coalesces what a viewer has not asked for yet: fewer, later-state updates',
+  });
   rows.push({ group: g, metric: 'proxy CPU per upstream MB', unit: 'CPU s/MB', better: 'lower', values: out.cpuPerMb! });
   rows.push({ group: g, metric: 'time to final screen, median', unit: 'ms', better: 'lower', values: out.conv! });
   rows.push({ group: g, metric: 'time to final screen, max', unit: 'ms', better: 'lower', values: out.convMax! });
@@ -369,7 +416,14 @@ async function fanOut(fixture: string, summary: RecordingSummary, viewersN: numb
     }
   }
   const g = `fan-out, ${viewersN} viewers of one console`;
-  rows.push({ group: g, metric: 'proxy CPU per viewer', unit: 'CPU ms', better: 'lower', values: cpuPer, note: 'pipes open one BMC connection per viewer (BMCs allow 1-2): not the same thing' });
+  rows.push({
+    group: g,
+    metric: 'proxy CPU per viewer',
+    unit: 'CPU ms',
+    better: 'lower',
+    values: cpuPer,
+    note: 'pipes open one BMC connection per viewer (BMCs allow 1-2): not the same thing',
+  });
   rows.push({ group: g, metric: 'time until every viewer shows the final screen', unit: 'ms', better: 'lower', values: conv });
 }
 
@@ -414,7 +468,14 @@ async function memory(counts: number[]): Promise<void> {
   }
   for (const c of counts) {
     rows.push({ group: 'memory, idle 1024x768 consoles', metric: `RSS with ${c}`, unit: 'MB', better: 'lower', values: total[c]! });
-    rows.push({ group: 'memory, idle 1024x768 consoles', metric: `MB per console at ${c}`, unit: 'MB', better: 'lower', values: perSession[c]!, note: c === counts[0] ? 'gateway: session + shadow framebuffer, no viewer; pipes: one idle viewer connection each' : undefined });
+    rows.push({
+      group: 'memory, idle 1024x768 consoles',
+      metric: `MB per console at ${c}`,
+      unit: 'MB',
+      better: 'lower',
+      values: perSession[c]!,
+      note: c === counts[0] ? 'gateway: session + shadow framebuffer, no viewer; pipes: one idle viewer connection each' : undefined,
+    });
   }
 }
 
@@ -433,7 +494,14 @@ async function scale(total: number, active: number, seconds: number): Promise<vo
   const need = 2 * total + 200;
   const limit = fdLimit();
   if (limit !== undefined && limit < need) {
-    rows.push({ group: g, metric: 'RSS', unit: 'MB', better: 'lower', values: {}, note: `needs ${need} file descriptors in this process, ulimit -n is ${limit}` });
+    rows.push({
+      group: g,
+      metric: 'RSS',
+      unit: 'MB',
+      better: 'lower',
+      values: {},
+      note: `needs ${need} file descriptors in this process, ulimit -n is ${limit}`,
+    });
     return;
   }
   const blinkFile = join(work, 'idle-blink-1024x768.fbs');
@@ -446,7 +514,9 @@ async function scale(total: number, active: number, seconds: number): Promise<vo
   // One replay server per active console, so each one's sends are its own; one for all idle ones.
   const sends: number[][] = Array.from({ length: active }, () => []);
   let activeDone = 0;
-  const rsActive = await Promise.all(sends.map((mine) => ReplayServer.start({ path: xtermBig, speed: 1, loops, onBlock: () => void mine.push(performance.now()), onDone: () => activeDone++ })));
+  const rsActive = await Promise.all(
+    sends.map((mine) => ReplayServer.start({ path: xtermBig, speed: 1, loops, onBlock: () => void mine.push(performance.now()), onDone: () => activeDone++ })),
+  );
   const rsIdle = await ReplayServer.start({ path: blinkFile, speed: 1 });
   const servers = new Map<string, number>();
   for (let i = 0; i < total; i++) servers.set(`c${i}`, i < active ? rsActive[i]!.port : rsIdle.port);
@@ -493,26 +563,51 @@ async function scale(total: number, active: number, seconds: number): Promise<vo
     const cpu = (f.proc.cpuSeconds() - cpu0) / ((performance.now() - t0) / 1000);
     const rss = f.proc.rssMb();
     // The active ones finish their loops; then every viewer must show its console's screen.
-    await until(() => activeDone === active, (loops * activeSummary.durationMs) + 120_000, 'the active consoles to finish their recording');
+    await until(() => activeDone === active, loops * activeSummary.durationMs + 120_000, 'the active consoles to finish their recording');
     // (each viewer compared until it matches once: 1,000 screens of 3 MB are not compared every poll)
     const isActive = new Set(activeViewers);
     let pending = [...viewers];
-    await until(() => {
-      pending = pending.filter((v) => !(isActive.has(v) ? v.shows(activeSummary.fb) : v.shows(blink.on) || v.shows(blink.off)));
-      return pending.length === 0;
-    }, 30_000, 'every viewer to show its console').catch(() => undefined);
+    await until(
+      () => {
+        pending = pending.filter((v) => !(isActive.has(v) ? v.shows(activeSummary.fb) : v.shows(blink.on) || v.shows(blink.off)));
+        return pending.length === 0;
+      },
+      30_000,
+      'every viewer to show its console',
+    ).catch(() => undefined);
     const wrong = pending.length;
     const dropped = viewers.filter((v) => v.closed || v.error).length;
     const values = (x: number | null): Row['values'] => ({ gateway: x });
     rows.push({ group: g, metric: 'gateway RSS with all open and playing', unit: 'MB', better: 'lower', values: values(rss), note: 'goal <= 4096' });
-    rows.push({ group: g, metric: 'gateway CPU while playing', unit: 'cores', better: 'lower', values: values(cpu), note: `of ${cpus().length}; the harness (viewers, replay servers) shares them` });
+    rows.push({
+      group: g,
+      metric: 'gateway CPU while playing',
+      unit: 'cores',
+      better: 'lower',
+      values: values(cpu),
+      note: `of ${cpus().length}; the harness (viewers, replay servers) shares them`,
+    });
     rows.push({ group: g, metric: 'added latency of the active ones, p50', unit: 'ms', better: 'lower', values: values(quantile(lat, 0.5)) });
-    rows.push({ group: g, metric: 'added latency of the active ones, p99', unit: 'ms', better: 'lower', values: values(quantile(lat, 0.99)), note: 'goal <= 50' });
+    rows.push({
+      group: g,
+      metric: 'added latency of the active ones, p99',
+      unit: 'ms',
+      better: 'lower',
+      values: values(quantile(lat, 0.99)),
+      note: 'goal <= 50',
+    });
     rows.push({ group: g, metric: 'added latency of the active ones, max', unit: 'ms', better: 'lower', values: values(quantile(lat, 1)) });
     rows.push({ group: g, metric: 'viewers closed or failed', unit: 'viewers', better: 'lower', values: values(dropped), note: 'goal 0' });
     rows.push({ group: g, metric: 'viewers not showing their console at the end', unit: 'viewers', better: 'lower', values: values(wrong), note: 'goal 0' });
     rows.push({ group: g, metric: 'time to open all (API call + viewer, 25 at a time)', unit: 's', better: 'lower', values: values(openAllS) });
-    rows.push({ group: g, metric: 'consoles open while measured', unit: 'consoles', better: 'higher', values: values(active + idleOpen), note: `goal ${total}; idle ones are opened for at most ${SCALE_OPEN_BUDGET_MS / 1000} s` });
+    rows.push({
+      group: g,
+      metric: 'consoles open while measured',
+      unit: 'consoles',
+      better: 'higher',
+      values: values(active + idleOpen),
+      note: `goal ${total}; idle ones are opened for at most ${SCALE_OPEN_BUDGET_MS / 1000} s`,
+    });
   } finally {
     for (const v of viewers) v.close();
     await f.close();
@@ -538,11 +633,16 @@ function fdLimit(): number | undefined {
 
 async function startQemuSeabios(): Promise<{ port: number; stop: () => Promise<void> } | string> {
   const display = 90 + Math.floor(Math.random() * 9);
-  const proc = spawn('qemu-system-x86_64', ['-display', 'none', '-vnc', `127.0.0.1:${display}`, '-nodefaults', '-vga', 'std', '-m', '64', '-no-reboot'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn('qemu-system-x86_64', ['-display', 'none', '-vnc', `127.0.0.1:${display}`, '-nodefaults', '-vga', 'std', '-m', '64', '-no-reboot'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const m = new Measured('qemu', proc);
   const failed = await new Promise<string | undefined>((resolve) => {
     proc.once('error', (e) => resolve(`qemu-system-x86_64 not runnable: ${e.message}`));
-    waitForPort(5900 + display, m, 10_000).then(() => resolve(undefined), (e: Error) => resolve(e.message));
+    waitForPort(5900 + display, m, 10_000).then(
+      () => resolve(undefined),
+      (e: Error) => resolve(e.message),
+    );
   });
   if (failed) return failed;
   await sleep(1500); // SeaBIOS draws its screen
@@ -581,7 +681,9 @@ async function main(): Promise<void> {
     writeIdleRecording(idle);
     const rsTtff = await ReplayServer.start({ path: idle, speed: 1 });
     try {
-      await step('time to first frame vs the replay server', () => timeToFirstFrame('vnc source vs the replay server (1024x768 console)', rsTtff.port, QUICK ? 2 : 20));
+      await step('time to first frame vs the replay server', () =>
+        timeToFirstFrame('vnc source vs the replay server (1024x768 console)', rsTtff.port, QUICK ? 2 : 20),
+      );
     } finally {
       await rsTtff.close();
     }
@@ -599,20 +701,35 @@ async function main(): Promise<void> {
       });
     }
   }
-  if (runs('throughput')) for (const n of QUICK ? [1] : [1, 10, 100]) await step(`throughput, N=${n} at max speed`, () => throughput(xterm, xtermSummary, n, QUICK ? 1 : n >= 100 ? 2 : 10));
+  if (runs('throughput'))
+    for (const n of QUICK ? [1] : [1, 10, 100])
+      await step(`throughput, N=${n} at max speed`, () => throughput(xterm, xtermSummary, n, QUICK ? 1 : n >= 100 ? 2 : 10));
   // Every core (issue 14 goal 2): the same replay with the sessions spread over one worker process per core.
   // Not in --quick unless asked for (`--only workers`): the suite's harness check stays short.
-  if (runs('workers') && (!QUICK || ONLY)) for (const n of QUICK ? [1] : [1, 100]) await step(`throughput with workers, N=${n}`, () => throughput(xterm, xtermSummary, n, QUICK ? 1 : n >= 100 ? 2 : 10, { workers: QUICK ? 2 : cpus().length }));
+  if (runs('workers') && (!QUICK || ONLY))
+    for (const n of QUICK ? [1] : [1, 100])
+      await step(`throughput with workers, N=${n}`, () =>
+        throughput(xterm, xtermSummary, n, QUICK ? 1 : n >= 100 ? 2 : 10, { workers: QUICK ? 2 : cpus().length }),
+      );
   if (runs('latency')) for (const n of QUICK ? [1] : [1, 10, 100]) await step(`added latency, N=${n} at original timing`, () => latency(busybox, n));
-  if (runs('fanout')) for (const v of QUICK ? [2] : [1, 10, 50]) await step(`fan-out, ${v} viewers of one console`, () => fanOut(xterm, xtermSummary, v, QUICK ? 1 : 5));
+  if (runs('fanout'))
+    for (const v of QUICK ? [2] : [1, 10, 50]) await step(`fan-out, ${v} viewers of one console`, () => fanOut(xterm, xtermSummary, v, QUICK ? 1 : 5));
   if (runs('memory')) await step('memory, idle 1024x768 consoles', () => memory(QUICK ? [2] : [1, 100, 500]));
   if (runs('scale')) {
     const n = QUICK ? 20 : SCALE;
     await step(`scale, ${n} consoles${QUICK ? ' (quick)' : ''}`, () => scale(n, Math.max(1, Math.round(n / 10)), QUICK ? 3 : 30));
   }
   if (runs('aten')) {
-    const ctx = { capture: join(ROOT, '../shared/fixtures/aten/sessions/X10SRi-F_1.89.pcap'), work, token: TOKEN, port, until, ...(PROFILE ? { cpuProfDir: join(OUT, 'profiles') } : {}) };
-    for (const n of QUICK ? [1] : [1, 10, 100]) await step(`ATEN capture, N=${n} viewers`, async () => void rows.push(...(await atenCaptureRows(ctx, n, QUICK ? 1 : 10))));
+    const ctx = {
+      capture: join(ROOT, '../shared/fixtures/aten/sessions/X10SRi-F_1.89.pcap'),
+      work,
+      token: TOKEN,
+      port,
+      until,
+      ...(PROFILE ? { cpuProfDir: join(OUT, 'profiles') } : {}),
+    };
+    for (const n of QUICK ? [1] : [1, 10, 100])
+      await step(`ATEN capture, N=${n} viewers`, async () => void rows.push(...(await atenCaptureRows(ctx, n, QUICK ? 1 : 10))));
   }
 
   const result = {
@@ -628,7 +745,9 @@ async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   const file = join(OUT, `${result.date.replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify(result, null, 1)}\n`);
-  process.stdout.write(`bmc-gateway benchmark (${QUICK ? 'quick' : 'full'}) — ${result.cpu}, ${result.cores} cores, Node ${result.node}\n\n${table()}\n\n✓ = the gateway is at least as good as that baseline on this row\nwritten: ${file}\n`);
+  process.stdout.write(
+    `bmc-gateway benchmark (${QUICK ? 'quick' : 'full'}) — ${result.cpu}, ${result.cores} cores, Node ${result.node}\n\n${table()}\n\n✓ = the gateway is at least as good as that baseline on this row\nwritten: ${file}\n`,
+  );
 }
 
 main()

@@ -48,7 +48,16 @@ export function encodeWork(o: { path: string; viewers: number; loops: number; ve
   const cache = new EncodeCache();
   const result: EncodeWorkResult = { updatesIn: 0, updatesOut: 0, bytesOut: 0, mismatched: 0 };
   const frame = (v: (typeof viewers)[number]): void => {
-    const update = buildUpdate({ fb: fb!, damage: v.damage, caps, pf: RGBX_PIXEL_FORMAT, encoder, resize: false, cursor: undefined, ...(o.share ? { cache } : {}) });
+    const update = buildUpdate({
+      fb: fb!,
+      damage: v.damage,
+      caps,
+      pf: RGBX_PIXEL_FORMAT,
+      encoder,
+      resize: false,
+      cursor: undefined,
+      ...(o.share ? { cache } : {}),
+    });
     if (!update) return;
     result.updatesOut++;
     result.bytesOut += update.length;
@@ -65,10 +74,12 @@ export function encodeWork(o: { path: string; viewers: number; loops: number; ve
         for (let v = 0; v < o.viewers; v++) {
           const damage = new Damage(fb.width, fb.height);
           damage.addAll();
-          const check = o.verify ? (() => {
-            const vfb = new Framebuffer(fb.width, fb.height);
-            return { fb: vfb, reader: new ServerMessageReader({ fb: vfb, decoders: createDecoders() }) };
-          })() : undefined;
+          const check = o.verify
+            ? (() => {
+                const vfb = new Framebuffer(fb.width, fb.height);
+                return { fb: vfb, reader: new ServerMessageReader({ fb: vfb, decoders: createDecoders() }) };
+              })()
+            : undefined;
           viewers.push({ damage, period: 1 + (v % 3), ...(check ? { check } : {}) });
         }
         data = step.rest;
@@ -99,7 +110,9 @@ if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).
     const i = args.indexOf(`--${name}`);
     return i >= 0 ? Number(args[i + 1]) : def;
   };
-  const path = args.find((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--viewers') && !args[i - 1]?.startsWith('--loops')) ?? join(ROOT, 'fixtures/recordings/tigervnc-xterm-scroll.fbs');
+  const path =
+    args.find((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--viewers') && !args[i - 1]?.startsWith('--loops')) ??
+    join(ROOT, 'fixtures/recordings/tigervnc-xterm-scroll.fbs');
   const r = encodeWork({ path, viewers: opt('viewers', 1), loops: opt('loops', 3), verify: args.includes('--verify'), share: !args.includes('--no-share') });
   process.stdout.write(`${JSON.stringify(r)}\n`);
   if (r.mismatched > 0) process.exitCode = 1;

@@ -29,7 +29,11 @@ const results: Record<string, unknown> = {};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function post(url: string, body: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${url}/api/v1/sessions`, { method: 'POST', headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${url}/api/v1/sessions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, body: await res.json() };
 }
 
@@ -92,7 +96,14 @@ describe('Java console benchmark', () => {
   afterAll(async () => {
     await mkdir(OUT, { recursive: true });
     const file = join(OUT, `java-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-    await writeFile(file, JSON.stringify({ cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, at: new Date().toISOString(), opens: OPENS, consoles: CONSOLES, results }, null, 2));
+    await writeFile(
+      file,
+      JSON.stringify(
+        { cpu: cpus()[0]?.model, cores: cpus().length, node: process.version, at: new Date().toISOString(), opens: OPENS, consoles: CONSOLES, results },
+        null,
+        2,
+      ),
+    );
     process.stdout.write(`\n${JSON.stringify(results, null, 2)}\nwritten to ${file}\n`);
   });
 

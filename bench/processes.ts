@@ -126,7 +126,10 @@ export async function startWebsockify(port: number, target: number): Promise<Mea
 }
 
 export async function startBareRelay(port: number, target: number): Promise<Measured> {
-  const child = new Measured('relay', spawn(process.execPath, [join(DIST, 'bare-relay.js'), String(port), String(target)], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  const child = new Measured(
+    'relay',
+    spawn(process.execPath, [join(DIST, 'bare-relay.js'), String(port), String(target)], { stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
   await waitForPort(port, child);
   return child;
 }

@@ -16,7 +16,17 @@ the report goes to fuzz/results/<time>.json.`;
 
 /** The fuzz campaign: every target (or the chosen ones) for a share of the time; see docs/fuzzing.md. */
 async function main(argv: string[]): Promise<number> {
-  const parsed = parseToolArgs(argv, { seconds: { type: 'string' }, target: { type: 'string', multiple: true }, seed: { type: 'string' }, 'no-coverage': { type: 'boolean' }, list: { type: 'boolean' } }, USAGE);
+  const parsed = parseToolArgs(
+    argv,
+    {
+      seconds: { type: 'string' },
+      target: { type: 'string', multiple: true },
+      seed: { type: 'string' },
+      'no-coverage': { type: 'boolean' },
+      list: { type: 'boolean' },
+    },
+    USAGE,
+  );
   if (typeof parsed === 'number') return parsed;
   const values = parsed as { seconds?: string; target?: string[]; seed?: string; 'no-coverage'?: boolean; list?: boolean };
   if (values.list) {
@@ -38,13 +48,19 @@ async function main(argv: string[]): Promise<number> {
   }
   const coverage = !values['no-coverage'];
   const share = seconds / targets.length;
-  process.stdout.write(`fuzzing ${targets.length} target(s) for ${seconds} s (${share.toFixed(1)} s each), seed ${seed}, ${coverage ? 'coverage-guided (V8 block coverage)' : 'outcome-guided'}\n\n`);
-  process.stdout.write(`${'target'.padEnd(20)} ${'inputs'.padStart(10)} ${'inputs/s'.padStart(9)} ${'outcomes'.padStart(8)} ${'blocks'.padStart(7)} ${'corpus'.padStart(7)} ${'slowest'.padStart(9)}  escapes\n`);
+  process.stdout.write(
+    `fuzzing ${targets.length} target(s) for ${seconds} s (${share.toFixed(1)} s each), seed ${seed}, ${coverage ? 'coverage-guided (V8 block coverage)' : 'outcome-guided'}\n\n`,
+  );
+  process.stdout.write(
+    `${'target'.padEnd(20)} ${'inputs'.padStart(10)} ${'inputs/s'.padStart(9)} ${'outcomes'.padStart(8)} ${'blocks'.padStart(7)} ${'corpus'.padStart(7)} ${'slowest'.padStart(9)}  escapes\n`,
+  );
   const results: CampaignResult[] = [];
   for (const t of targets) {
     const r = await runCampaign(t, { seconds: share, seed, coverage });
     results.push(r);
-    process.stdout.write(`${r.target.padEnd(20)} ${String(r.inputs).padStart(10)} ${Math.round(r.inputsPerSecond).toString().padStart(9)} ${String(r.outcomes).padStart(8)} ${String(r.blocks ?? '-').padStart(7)} ${String(r.corpus).padStart(7)} ${`${r.slowestMs.toFixed(1)}ms`.padStart(9)}  ${r.escapes.length}\n`);
+    process.stdout.write(
+      `${r.target.padEnd(20)} ${String(r.inputs).padStart(10)} ${Math.round(r.inputsPerSecond).toString().padStart(9)} ${String(r.outcomes).padStart(8)} ${String(r.blocks ?? '-').padStart(7)} ${String(r.corpus).padStart(7)} ${`${r.slowestMs.toFixed(1)}ms`.padStart(9)}  ${r.escapes.length}\n`,
+    );
     for (const e of r.escapes) {
       const dir = join(PROJECT_ROOT, 'fuzz', 'regressions', r.target);
       mkdirSync(dir, { recursive: true });
@@ -59,7 +75,20 @@ async function main(argv: string[]): Promise<number> {
   const outDir = join(PROJECT_ROOT, 'fuzz', 'results');
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, `${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify({ seconds, seed, coverage, node: process.version, results: results.map((r) => ({ ...r, escapes: r.escapes.map((e) => ({ id: e.id, error: e.error, bytes: e.input.length })) })) }, null, 2));
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        seconds,
+        seed,
+        coverage,
+        node: process.version,
+        results: results.map((r) => ({ ...r, escapes: r.escapes.map((e) => ({ id: e.id, error: e.error, bytes: e.input.length })) })),
+      },
+      null,
+      2,
+    ),
+  );
   process.stdout.write(`report: ${file}\n`);
   return escapes > 0 ? 1 : 0;
 }

@@ -11,7 +11,10 @@ export const RECORDINGS = join(PROJECT_ROOT, 'fixtures', 'recordings');
 /** The files of a folder with an extension; none when the folder is missing (a checkout without shared/). */
 export function filesIn(dir: string, ext: string): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((n) => n.endsWith(ext)).sort().map((n) => join(dir, n));
+  return readdirSync(dir)
+    .filter((n) => n.endsWith(ext))
+    .sort()
+    .map((n) => join(dir, n));
 }
 
 /** The RFB bytes of an FBS recording (a server's stream from ProtocolVersion on), at most `max` bytes. */

@@ -35,7 +35,19 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * `until`.
  */
 export class SoakLoad {
-  readonly counters: LoadCounters = { opens: 0, joins: 0, viewersServed: 0, stalledViewers: 0, bmcDrops: 0, lists: 0, refusedByLimit: 0, failedBmcAtFault: 0, lost: 0, lostDetails: [], sessionKeys: new Set() };
+  readonly counters: LoadCounters = {
+    opens: 0,
+    joins: 0,
+    viewersServed: 0,
+    stalledViewers: 0,
+    bmcDrops: 0,
+    lists: 0,
+    refusedByLimit: 0,
+    failedBmcAtFault: 0,
+    lost: 0,
+    lostDetails: [],
+    sessionKeys: new Set(),
+  };
   readonly #t: LoadTarget;
   readonly #rand: () => number;
   readonly #stalled = new Set<WsRfbViewer>();
@@ -77,7 +89,12 @@ export class SoakLoad {
   }
 
   async #open(server: LoadTarget['servers'][number]): Promise<string | undefined> {
-    const res = await fetch(`${this.#t.gatewayUrl}/eq.php`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ action: 'novnc', token: this.#t.token, id: server.id, closeurl: this.#t.closeUrl }).toString(), signal: AbortSignal.timeout(30_000) });
+    const res = await fetch(`${this.#t.gatewayUrl}/eq.php`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ action: 'novnc', token: this.#t.token, id: server.id, closeurl: this.#t.closeUrl }).toString(),
+      signal: AbortSignal.timeout(30_000),
+    });
     const body = (await res.json()) as { result: string; scope?: string; key?: string; joined?: boolean; error?: { code: string; message: string } };
     if (body.result === 'OK' && body.scope && body.key) {
       this.counters.sessionKeys.add(body.key);
@@ -143,7 +160,10 @@ export class SoakLoad {
   }
 
   async #list(): Promise<void> {
-    const res = await fetch(`${this.#t.gatewayUrl}/api/v1/sessions`, { headers: { authorization: `Bearer ${this.#t.token}` }, signal: AbortSignal.timeout(30_000) });
+    const res = await fetch(`${this.#t.gatewayUrl}/api/v1/sessions`, {
+      headers: { authorization: `Bearer ${this.#t.token}` },
+      signal: AbortSignal.timeout(30_000),
+    });
     await res.arrayBuffer();
     if (res.status !== 200) this.#lose(`list: HTTP ${res.status}`);
     this.counters.lists++;

@@ -22,7 +22,10 @@ export const SERIES: readonly { key: Exclude<keyof Sample, 't'>; label: string; 
 ];
 
 /** Least-squares slope of `key` over the samples, per hour, and the means of the first and last third. */
-export function trend(samples: readonly Sample[], key: Exclude<keyof Sample, 't'>): { perHour: number; firstThird: number; lastThird: number; min: number; max: number } {
+export function trend(
+  samples: readonly Sample[],
+  key: Exclude<keyof Sample, 't'>,
+): { perHour: number; firstThird: number; lastThird: number; min: number; max: number } {
   const n = samples.length;
   if (n < 2) return { perHour: 0, firstThird: samples[0]?.[key] ?? 0, lastThird: samples[0]?.[key] ?? 0, min: 0, max: 0 };
   const mt = samples.reduce((s, x) => s + x.t, 0) / n;
@@ -36,7 +39,13 @@ export function trend(samples: readonly Sample[], key: Exclude<keyof Sample, 't'
   const third = Math.max(1, Math.floor(n / 3));
   const mean = (a: readonly Sample[]) => a.reduce((s, x) => s + x[key], 0) / a.length;
   const values = samples.map((x) => x[key]);
-  return { perHour: den === 0 ? 0 : (num / den) * 3600, firstThird: mean(samples.slice(0, third)), lastThird: mean(samples.slice(-third)), min: Math.min(...values), max: Math.max(...values) };
+  return {
+    perHour: den === 0 ? 0 : (num / den) * 3600,
+    firstThird: mean(samples.slice(0, third)),
+    lastThird: mean(samples.slice(-third)),
+    min: Math.min(...values),
+    max: Math.max(...values),
+  };
 }
 
 /** A small-multiples line plot (one panel per series, shared time axis), warm-up shaded, as SVG. */
@@ -47,7 +56,11 @@ export function plotSvg(samples: readonly Sample[], warmupS: number, title: stri
   const H = PAD.t + SERIES.length * (PH + PAD.gap) + 20;
   const tMax = Math.max(1, ...samples.map((s) => s.t));
   const x = (t: number) => PAD.l + ((W - PAD.l - PAD.r) * t) / tMax;
-  const out: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="11">`, `<rect width="${W}" height="${H}" fill="white"/>`, `<text x="${PAD.l}" y="20" font-size="14">${escape(title)}</text>`];
+  const out: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="11">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="${PAD.l}" y="20" font-size="14">${escape(title)}</text>`,
+  ];
   SERIES.forEach((s, i) => {
     const top = PAD.t + i * (PH + PAD.gap);
     const values = samples.map((p) => p[s.key]);
@@ -57,7 +70,10 @@ export function plotSvg(samples: readonly Sample[], warmupS: number, title: stri
     out.push(`<rect x="${PAD.l}" y="${top}" width="${W - PAD.l - PAD.r}" height="${PH}" fill="none" stroke="#999"/>`);
     out.push(`<text x="${PAD.l}" y="${top - 5}" fill="${s.colour}">${escape(s.label)}</text>`);
     out.push(`<text x="${PAD.l - 5}" y="${top + 10}" text-anchor="end">${fmt(max)}</text><text x="${PAD.l - 5}" y="${top + PH}" text-anchor="end">0</text>`);
-    if (samples.length > 0) out.push(`<polyline fill="none" stroke="${s.colour}" stroke-width="1.5" points="${samples.map((p) => `${x(p.t).toFixed(1)},${y(p[s.key]).toFixed(1)}`).join(' ')}"/>`);
+    if (samples.length > 0)
+      out.push(
+        `<polyline fill="none" stroke="${s.colour}" stroke-width="1.5" points="${samples.map((p) => `${x(p.t).toFixed(1)},${y(p[s.key]).toFixed(1)}`).join(' ')}"/>`,
+      );
   });
   const axisY = H - 8;
   for (let k = 0; k <= 4; k++) out.push(`<text x="${x((tMax * k) / 4)}" y="${axisY}" text-anchor="middle">${Math.round((tMax * k) / 4 / 60)} min</text>`);

@@ -27,7 +27,11 @@ const TOKEN = 'soak-token-0123456789';
  * Goal: flat after warm-up, and nothing lost that was not at fault (docs/soak.md).
  */
 async function main(argv: string[]): Promise<number> {
-  const parsed = parseToolArgs(argv, { minutes: { type: 'string' }, consoles: { type: 'string' }, workers: { type: 'string' }, seed: { type: 'string' } }, USAGE);
+  const parsed = parseToolArgs(
+    argv,
+    { minutes: { type: 'string' }, consoles: { type: 'string' }, workers: { type: 'string' }, seed: { type: 'string' } },
+    USAGE,
+  );
   if (typeof parsed === 'number') return parsed;
   const values = parsed as { minutes?: string; consoles?: string; workers?: string; seed?: string };
   const minutes = Number(values.minutes ?? 30);
@@ -86,8 +90,20 @@ async function main(argv: string[]): Promise<number> {
     config: {
       publicUrl: gatewayUrl,
       tokens: [{ token: TOKEN, name: 'soak', servers: ['*'] }],
-      servers: servers.map((s) => ({ id: s.id, console: { type: 'vnc', host: '127.0.0.1', port: s.relay.port, password: 'soak-bmc-pw', connectTimeout: '5s' } })),
-      sessions: { idleTimeout: '5s', reconnectBudget: '30s', pingInterval: '2s', urlTtl: '30s', maxSessions: consoles + 100, maxViewers: 8, closeUrlAllow: ['127.0.0.1'], closeUrlAttempts: 2 },
+      servers: servers.map((s) => ({
+        id: s.id,
+        console: { type: 'vnc', host: '127.0.0.1', port: s.relay.port, password: 'soak-bmc-pw', connectTimeout: '5s' },
+      })),
+      sessions: {
+        idleTimeout: '5s',
+        reconnectBudget: '30s',
+        pingInterval: '2s',
+        urlTtl: '30s',
+        maxSessions: consoles + 100,
+        maxViewers: 8,
+        closeUrlAllow: ['127.0.0.1'],
+        closeUrlAttempts: 2,
+      },
       rateLimit: { perAddress: { failures: 1000, window: '1m' } },
       stateDir: join(dir, 'state'),
       audit: { file: join(dir, 'audit.jsonl') },
@@ -103,7 +119,9 @@ async function main(argv: string[]): Promise<number> {
       const text = await (await fetch(`${gatewayUrl}/metrics`, { signal: AbortSignal.timeout(8000) })).text();
       const s = sampleFromMetrics(text, (Date.now() - started) / 1000);
       samples.push(s);
-      process.stdout.write(`  ${Math.round(s.t).toString().padStart(5)} s  rss ${s.rssMb.toFixed(1)} MiB  heap ${s.heapMb.toFixed(1)} MiB  fds ${s.fds}  timers ${s.timers}  sessions ${s.sessions}  viewers ${s.viewers}\n`);
+      process.stdout.write(
+        `  ${Math.round(s.t).toString().padStart(5)} s  rss ${s.rssMb.toFixed(1)} MiB  heap ${s.heapMb.toFixed(1)} MiB  fds ${s.fds}  timers ${s.timers}  sessions ${s.sessions}  viewers ${s.viewers}\n`,
+      );
     } catch (err) {
       process.stdout.write(`  sample failed: ${(err as Error).message}\n`);
     }
@@ -129,7 +147,20 @@ async function main(argv: string[]): Promise<number> {
   const trends = Object.fromEntries(SERIES.map((s) => [s.key, trend(steady, s.key)]));
   const before = samples[0]!;
   const after = samples[samples.length - 1]!;
-  const report = { minutes, consoles, workers, bmcs: bmcCount, warmupSeconds: warm, before, after, counters: { ...c, sessionKeys: c.sessionKeys.size }, sessionsWithoutCloseCall: unreported.length, closeCallCodes: countCodes(closeCalls), trends, samples };
+  const report = {
+    minutes,
+    consoles,
+    workers,
+    bmcs: bmcCount,
+    warmupSeconds: warm,
+    before,
+    after,
+    counters: { ...c, sessionKeys: c.sessionKeys.size },
+    sessionsWithoutCloseCall: unreported.length,
+    closeCallCodes: countCodes(closeCalls),
+    trends,
+    samples,
+  };
   writeFileSync(join(outDir, 'report.json'), JSON.stringify(report, null, 2));
   writeFileSync(join(outDir, 'plot.svg'), plotSvg(samples, warm, `bmc-gateway soak: ${minutes} min, ${consoles} consoles, ${workers} users`));
   const md = markdown(report);
@@ -147,13 +178,29 @@ function countCodes(calls: Map<string, string[]>): Record<string, number> {
   return out;
 }
 
-function markdown(r: { minutes: number; consoles: number; workers: number; bmcs: number; warmupSeconds: number; before: Sample; after: Sample; counters: Record<string, unknown>; sessionsWithoutCloseCall: number; closeCallCodes: Record<string, number>; trends: Record<string, ReturnType<typeof trend>> }): string {
+function markdown(r: {
+  minutes: number;
+  consoles: number;
+  workers: number;
+  bmcs: number;
+  warmupSeconds: number;
+  before: Sample;
+  after: Sample;
+  counters: Record<string, unknown>;
+  sessionsWithoutCloseCall: number;
+  closeCallCodes: Record<string, number>;
+  trends: Record<string, ReturnType<typeof trend>>;
+}): string {
   const c = r.counters as Record<string, number> & { lostDetails: string[] };
   const lines = [
     `# Soak: ${r.minutes} min, ${r.consoles} consoles on ${r.bmcs} BMCs, ${r.workers} concurrent users`,
     '',
     `Consoles opened ${c.opens}, joined ${c.joins}; viewers served ${c.viewersServed}, stalled ${c.stalledViewers}; BMC drops ${c.bmcDrops}; session lists ${c.lists}.`,
-    `Refused by a limit ${c.refusedByLimit}; failed while their BMC was down ${c.failedBmcAtFault}; **lost (nobody at fault) ${c.lost}**; sessions whose close URL was never called **${r.sessionsWithoutCloseCall}** (close calls by code: ${Object.entries(r.closeCallCodes).map(([k, v]) => `${k} ${v}`).join(', ')}).`,
+    `Refused by a limit ${c.refusedByLimit}; failed while their BMC was down ${c.failedBmcAtFault}; **lost (nobody at fault) ${c.lost}**; sessions whose close URL was never called **${r.sessionsWithoutCloseCall}** (close calls by code: ${Object.entries(
+      r.closeCallCodes,
+    )
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}).`,
     '',
     `Before the load and after it (every session reaped): RSS ${r.before.rssMb.toFixed(1)} → ${r.after.rssMb.toFixed(1)} MiB, heap ${r.before.heapMb.toFixed(1)} → ${r.after.heapMb.toFixed(1)} MiB, fds ${r.before.fds} → ${r.after.fds}, timers ${r.before.timers} → ${r.after.timers}, handles ${r.before.handles} → ${r.after.handles}, sessions ${r.before.sessions} → ${r.after.sessions}.`,
     '',

@@ -35,7 +35,7 @@ export const GatewayErrorCodes = {
   GW_ERR_WORKER_LOST: { status: 503, summary: 'the worker process holding the console stopped (crashed or hung) while the request ran; it is being replaced' },
   GW_ERR_DISPATCH_UNAVAILABLE: { status: 503, summary: 'the server is in a remote location and the message broker is not reachable' },
   GW_ERR_DISPATCH_TIMEOUT: { status: 504, summary: 'no agent of the location answered before the request deadline' },
-  GW_ERR_NO_AGENT: { status: 503, summary: 'no agent is consuming the requests of the server\'s location' },
+  GW_ERR_NO_AGENT: { status: 503, summary: "no agent is consuming the requests of the server's location" },
   GW_ERR_OPERATOR_ONLY: { status: 403, summary: 'this route needs an operator token' },
   GW_ERR_UNKNOWN_RECORDING: { status: 404, summary: 'no recording with this id' },
   GW_ERR_REQUEST_IN_PROGRESS: { status: 409, summary: 'a request with this request_id was started by another agent and its answer is not known' },

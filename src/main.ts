@@ -54,7 +54,9 @@ export async function startGateway(opts: { configPath?: string | undefined; list
   if (gw.tls) {
     log.info({ event: 'tls', certificate: gw.tls.source, fingerprint: gw.tls.fingerprint, created: gw.tls.created }, 'serving HTTPS');
     // On stdout too: whoever starts a self-signed gateway compares this with what the browser shows.
-    process.stdout.write(`bmc-gateway TLS certificate ${gw.tls.created ? 'created' : 'loaded'}: ${gw.tls.source}\n  SHA-256 fingerprint ${gw.tls.fingerprint}\n`);
+    process.stdout.write(
+      `bmc-gateway TLS certificate ${gw.tls.created ? 'created' : 'loaded'}: ${gw.tls.source}\n  SHA-256 fingerprint ${gw.tls.fingerprint}\n`,
+    );
   }
   if (opts.configPath && !config.stateDir) {
     log.warn({ event: 'no-state-dir' }, 'stateDir is not set: no crash journal, so sessions open when the gateway is killed never get their close URL called');

@@ -84,7 +84,22 @@ export interface ConfigReload {
 
 /** Keys applied by a reload; every other top-level key keeps its value until a restart. */
 const RELOADABLE = ['servers', 'tokens', 'operators'] as const;
-const FIXED_AT_START = ['listen', 'publicUrl', 'sessions', 'recording', 'dispatch', 'media', 'java', 'log', 'trustProxy', 'rateLimit', 'web', 'tls', 'audit', 'stateDir'] as const;
+const FIXED_AT_START = [
+  'listen',
+  'publicUrl',
+  'sessions',
+  'recording',
+  'dispatch',
+  'media',
+  'java',
+  'log',
+  'trustProxy',
+  'rateLimit',
+  'web',
+  'tls',
+  'audit',
+  'stateDir',
+] as const;
 
 /** Names the self-signed certificate is made for: publicUrl's host, the listen address, loopback. */
 function certificateNames(config: GatewayConfig): string[] {
@@ -115,8 +130,16 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'bmc-gateway', version: GATEWAY_VERSION, description: 'BMC consoles (KVM), power, boot device, serial console and recordings. Errors: docs/errors.md.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'an API token (tokens[]) or an operator token (operators[]); X-Pin when the token has a PIN' } } },
+      info: {
+        title: 'bmc-gateway',
+        version: GATEWAY_VERSION,
+        description: 'BMC consoles (KVM), power, boot device, serial console and recordings. Errors: docs/errors.md.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'an API token (tokens[]) or an operator token (operators[]); X-Pin when the token has a PIN' },
+        },
+      },
     },
     // @fastify/websocket hides its routes; ours are part of the API (the upgrade GETs, docs/api.md).
     transform: ({ schema, url, route }) => ({ schema: (route as { websocket?: boolean }).websocket ? { ...schema, hide: false } : schema, url }),
@@ -149,7 +172,20 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
   const auth = new Authenticator(config, { metrics, audit });
   const consoles = new ConsoleService({ config, registry, tickets, log, metrics, audit });
   const pages = new PageHeaders(config.web);
-  const ctx: GatewayContext = { config, log, metrics, registry, tickets, auth, consoles, audit, pages, eqActions: new Map(), onClose: [], dispatch: undefined as never };
+  const ctx: GatewayContext = {
+    config,
+    log,
+    metrics,
+    registry,
+    tickets,
+    auth,
+    consoles,
+    audit,
+    pages,
+    eqActions: new Map(),
+    onClose: [],
+    dispatch: undefined as never,
+  };
   ctx.dispatch = new InProcessDispatcher(ctx);
   const journal = config.stateDir ? startCrashJournal(ctx, config.stateDir) : undefined;
   if (config.workers.count > 0) {
@@ -161,13 +197,30 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
     hooks: {
       // An end by the API is recorded by the API call, with who asked.
       ended: (s, code, reason) => {
-        if (code !== 'api') audit.record({ action: 'console.end', who: 'gateway', kind: 'gateway', server: s.server.id, session: s.id, outcome: 'ok', detail: { endCode: code, reason } });
+        if (code !== 'api')
+          audit.record({
+            action: 'console.end',
+            who: 'gateway',
+            kind: 'gateway',
+            server: s.server.id,
+            session: s.id,
+            outcome: 'ok',
+            detail: { endCode: code, reason },
+          });
       },
     },
   });
 
   app.get('/openapi.json', async () => app.swagger());
-  app.get('/healthz', async () => (ctx.workers ? { status: 'ok', sessions: ctx.workers.sessionCount(), workers: ctx.workers.info().map((w) => ({ pid: w.pid ?? null, ready: w.ready, sessions: w.sessions })) } : { status: 'ok', sessions: registry.list().length }));
+  app.get('/healthz', async () =>
+    ctx.workers
+      ? {
+          status: 'ok',
+          sessions: ctx.workers.sessionCount(),
+          workers: ctx.workers.info().map((w) => ({ pid: w.pid ?? null, ready: w.ready, sessions: w.sessions })),
+        }
+      : { status: 'ok', sessions: registry.list().length },
+  );
   app.get('/metrics', async (_req, reply) => {
     reply.type(metrics.registry.contentType);
     if (ctx.workers) return (await ctx.workers.metrics(await metrics.registry.getMetricsAsJSON())).metrics();
@@ -179,7 +232,10 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
   await app.register(async (scope) => viewerRoutes(scope, ctx));
   await app.register(async (scope) => dashboardRoutes(scope, ctx));
   // One IpmiService and one RedfishService per gateway, behind the PowerService that picks per server.
-  const power = new PowerService({ ipmi: new IpmiService({ logger: log.child({ component: 'ipmi' }) }), redfish: new RedfishService({ logger: log.child({ component: 'redfish' }) }) });
+  const power = new PowerService({
+    ipmi: new IpmiService({ logger: log.child({ component: 'ipmi' }) }),
+    redfish: new RedfishService({ logger: log.child({ component: 'redfish' }) }),
+  });
   // BMC actions (IPMI and Redfish) record into the audit trail through one ApiAudit.
   const apiAudit = new ApiAudit(ctx);
   let sols: SolSessionRegistry | undefined;
@@ -202,7 +258,11 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
   if (opts.demo) {
     // Demo only: each visit mints a fresh one-time URL for the built-in console.
     app.get('/demo', async (_req, reply) => {
-      const res = await runLocally(ctx, { kind: 'token', name: 'demo', mayOpen: (id) => id === 'demo' }, { type: 'open', serverId: 'demo', viewOnly: false, closeUrl: undefined });
+      const res = await runLocally(
+        ctx,
+        { kind: 'token', name: 'demo', mayOpen: (id) => id === 'demo' },
+        { type: 'open', serverId: 'demo', viewOnly: false, closeUrl: undefined },
+      );
       return reply.redirect((res.url as string).slice(config.publicUrl.length), 303);
     });
   }
@@ -240,7 +300,7 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
       }
       if (ctx.workers) ended += ctx.workers.reload(next, removed, changed);
       fleet.configChanged();
-      if (!java && needsJava(next)) needRestart.push('java' as never); // no Java viewers were set up at start
+      if (!java && needsJava(next)) needRestart.push('java'); // no Java viewers were set up at start
       return { added, removed, changed, ended, needRestart: [...needRestart] };
     },
     async reload() {
@@ -252,14 +312,23 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
           const next = loadConfigFile(config.source, { listen });
           const applied = gateway.applyConfig(next);
           configResult = applied;
-          log.info({ event: 'config-reloaded', config: config.source, ...configResult }, `configuration reloaded: ${applied.added.length} servers added, ${applied.removed.length} removed, ${applied.changed.length} changed, ${applied.ended} sessions ended`);
+          log.info(
+            { event: 'config-reloaded', config: config.source, ...configResult },
+            `configuration reloaded: ${applied.added.length} servers added, ${applied.removed.length} removed, ${applied.changed.length} changed, ${applied.ended} sessions ended`,
+          );
           if (applied.needRestart.length > 0) {
-            log.warn({ event: 'config-needs-restart', keys: applied.needRestart }, `changed keys that only a restart applies (running values kept): ${applied.needRestart.join(', ')}`);
+            log.warn(
+              { event: 'config-needs-restart', keys: applied.needRestart },
+              `changed keys that only a restart applies (running values kept): ${applied.needRestart.join(', ')}`,
+            );
           }
         } catch (err) {
           const problems = err instanceof ConfigError ? [...err.problems] : [(err as Error).message];
           configResult = { added: [], removed: [], changed: [], ended: 0, needRestart: [], refused: problems };
-          log.error({ event: 'config-reload-refused', config: config.source, problems }, `configuration not reloaded, the running one is kept: ${problems.join('; ')}`);
+          log.error(
+            { event: 'config-reload-refused', config: config.source, problems },
+            `configuration not reloaded, the running one is kept: ${problems.join('; ')}`,
+          );
         }
       }
       await audit.reopen();

@@ -78,7 +78,9 @@ export async function buildWeb(root = projectRoot()): Promise<WebManifest> {
     // The licences of what is inside travel with it: xterm.js's @license comments are kept, and noVNC
     // (MPL-2.0, whose files carry plain comments that minification drops) is named in a banner.
     legalComments: 'eof',
-    banner: { js: `/*! bmc-gateway page script. Contains, unmodified: @novnc/novnc ${packageVersion(root, '@novnc/novnc')} (MPL-2.0, https://github.com/novnc/noVNC), @xterm/xterm ${packageVersion(root, '@xterm/xterm')} (MIT) where the page uses them. */` },
+    banner: {
+      js: `/*! bmc-gateway page script. Contains, unmodified: @novnc/novnc ${packageVersion(root, '@novnc/novnc')} (MPL-2.0, https://github.com/novnc/noVNC), @xterm/xterm ${packageVersion(root, '@xterm/xterm')} (MIT) where the page uses them. */`,
+    },
     entryNames: '[name]-[hash]',
     chunkNames: 'chunk-[hash]',
     assetNames: '[name]-[hash]',
@@ -95,7 +97,12 @@ export async function buildWeb(root = projectRoot()): Promise<WebManifest> {
     // The other pages: one script each.
     esbuild.build({ ...common, entryPoints: Object.fromEntries(PAGES.filter((p) => p !== 'console').map(entry)) }),
   ]);
-  const result = { metafile: { inputs: { ...consolePage.metafile!.inputs, ...otherPages.metafile!.inputs }, outputs: { ...consolePage.metafile!.outputs, ...otherPages.metafile!.outputs } } };
+  const result = {
+    metafile: {
+      inputs: { ...consolePage.metafile!.inputs, ...otherPages.metafile!.inputs },
+      outputs: { ...consolePage.metafile!.outputs, ...otherPages.metafile!.outputs },
+    },
+  };
   const outputs = result.metafile.outputs;
   const pages = {} as WebManifest['pages'];
   for (const [file, o] of Object.entries(outputs)) {
@@ -112,7 +119,10 @@ export async function buildWeb(root = projectRoot()): Promise<WebManifest> {
     const path = join(tmp, 'assets', name);
     const body = readFileSync(path);
     if (body.length < MIN_COMPRESS_BYTES) continue;
-    writeFileSync(`${path}.br`, brotliCompressSync(body, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 11, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: body.length } }));
+    writeFileSync(
+      `${path}.br`,
+      brotliCompressSync(body, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 11, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: body.length } }),
+    );
     writeFileSync(`${path}.gz`, gzipSync(body, { level: 9 }));
   }
   for (const page of PAGES) {
@@ -121,7 +131,12 @@ export async function buildWeb(root = projectRoot()): Promise<WebManifest> {
     const html = fillTemplate(readFileSync(join(root, 'web', `${page}.html`), 'utf8'), assets, page);
     writeFileSync(join(tmp, `${page}.html`), html);
   }
-  const inputs = [...Object.keys(result.metafile.inputs).filter((f) => !f.startsWith('node_modules/')), ...PAGES.map((p) => `web/${p}.html`), 'web/build.ts', 'package-lock.json'];
+  const inputs = [
+    ...Object.keys(result.metafile.inputs).filter((f) => !f.startsWith('node_modules/')),
+    ...PAGES.map((p) => `web/${p}.html`),
+    'web/build.ts',
+    'package-lock.json',
+  ];
   const manifest: WebManifest = { pages, inputs };
   writeFileSync(join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   const old = `${out}.old-${process.pid}`;
@@ -153,7 +168,10 @@ function chunksOf(outputs: esbuild.Metafile['outputs'], file: string, seen = new
  */
 function fillTemplate(html: string, assets: PageAssets, page: string): string {
   const preload = assets.preload.map((href) => `<link rel="modulepreload" href="${href}">`).join('\n  ');
-  const filled = html.replaceAll('{{script}}', assets.js).replaceAll('{{style}}', assets.css ?? '').replace(preload ? /{{preload}}/g : /\n[ \t]*{{preload}}/g, preload);
+  const filled = html
+    .replaceAll('{{script}}', assets.js)
+    .replaceAll('{{style}}', assets.css ?? '')
+    .replace(preload ? /{{preload}}/g : /\n[ \t]*{{preload}}/g, preload);
   const left = /\{\{[^}]*\}\}/.exec(filled);
   if (left) throw new Error(`web/${page}.html: unknown placeholder ${left[0]}`);
   if (!assets.css && html.includes('{{style}}')) throw new Error(`web/${page}.html links a style sheet, but web/src/${page}/${page}.ts imports no CSS`);

@@ -24,15 +24,28 @@ function request(input: Buffer): { method: (typeof METHODS)[number]; url: string
   for (const line of head.slice(1)) {
     const i = line.indexOf(':');
     if (i <= 0) continue;
-    const name = line.slice(0, i).trim().toLowerCase().replace(/[^a-z0-9-]/g, '');
+    const name = line
+      .slice(0, i)
+      .trim()
+      .toLowerCase()
+      .replace(/[^a-z0-9-]/g, '');
     if (!name || name === 'content-length' || name === 'transfer-encoding' || name === 'host' || name === 'connection') continue;
-    headers[name] = line.slice(i + 1).trim().replace(/[^\x20-\x7e]/g, '');
+    headers[name] = line
+      .slice(i + 1)
+      .trim()
+      .replace(/[^\x20-\x7e]/g, '');
   }
   return { method, url, headers, body: end < 0 ? Buffer.alloc(0) : input.subarray(end + 2) };
 }
 
 const form = (fields: Record<string, string>) => new URLSearchParams(fields).toString();
-const seed = (first: string, headers: Record<string, string>, body = '') => Buffer.from(`${first}\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\n')}\n\n${body}`, 'latin1');
+const seed = (first: string, headers: Record<string, string>, body = '') =>
+  Buffer.from(
+    `${first}\n${Object.entries(headers)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('\n')}\n\n${body}`,
+    'latin1',
+  );
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 const JSONH = { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` };
 const OPS = { authorization: `Bearer ${OPERATOR}` };
@@ -42,7 +55,7 @@ let gw: Gateway | undefined;
 /** The API's bodies and query strings (eq.php forms and JSON, REST, operators' routes) through fastify's inject: never a 500. */
 export const api: FuzzTarget = {
   name: 'api',
-  description: "the HTTP API (eq.php form/JSON bodies, REST v1 bodies and paths, query strings, headers) on an in-process gateway: no answer may be a 500",
+  description: 'the HTTP API (eq.php form/JSON bodies, REST v1 bodies and paths, query strings, headers) on an in-process gateway: no answer may be a 500',
   coverage: ['/src/api/', '/src/dispatch/local-calls', '/src/session/close-url-policy'],
   maxInputBytes: 16 * 1024,
   seeds: () => [
@@ -63,16 +76,23 @@ export const api: FuzzTarget = {
   ],
   async setup() {
     const r = new ConfigReader();
-    const cfg = validate(r, {
-      listen: '127.0.0.1:0',
-      tokens: [{ token: TOKEN, name: 'fuzz', pin: '1234', servers: ['srv'] }, { token: `${TOKEN}-nopin`, servers: ['*'] }],
-      operators: [{ token: OPERATOR }],
-      // A console at a loopback port nothing answers: opening fails fast with GW_ERR_BMC_UNREACHABLE.
-      servers: [{ id: 'srv', location: 'NL', console: { type: 'vnc', host: '127.0.0.1', port: 9, connectTimeout: '200ms' } }],
-      sessions: { closeUrlAllow: ['public', '127.0.0.1'] },
-      rateLimit: { perAddress: { failures: 1_000_000, window: '1s' }, perToken: { failures: 1_000_000, window: '1s' } },
-      web: { frameAncestors: ["'self'", 'https://panel.example'] },
-    }, 'fuzz');
+    const cfg = validate(
+      r,
+      {
+        listen: '127.0.0.1:0',
+        tokens: [
+          { token: TOKEN, name: 'fuzz', pin: '1234', servers: ['srv'] },
+          { token: `${TOKEN}-nopin`, servers: ['*'] },
+        ],
+        operators: [{ token: OPERATOR }],
+        // A console at a loopback port nothing answers: opening fails fast with GW_ERR_BMC_UNREACHABLE.
+        servers: [{ id: 'srv', location: 'NL', console: { type: 'vnc', host: '127.0.0.1', port: 9, connectTimeout: '200ms' } }],
+        sessions: { closeUrlAllow: ['public', '127.0.0.1'] },
+        rateLimit: { perAddress: { failures: 1_000_000, window: '1s' }, perToken: { failures: 1_000_000, window: '1s' } },
+        web: { frameAncestors: ["'self'", 'https://panel.example'] },
+      },
+      'fuzz',
+    );
     if (!cfg) throw new Error(`fuzz api config invalid: ${r.problems.join('; ')}`);
     // No DNS: every name resolves to a documentation address, so nothing leaves the machine.
     gw = await buildGateway(cfg, createLogger('silent'), { resolve: async () => [{ address: '192.0.2.1', family: 4 }] });
@@ -86,7 +106,12 @@ export const api: FuzzTarget = {
     const req = request(input);
     let res;
     try {
-      res = await gw!.app.inject({ method: req.method, url: req.url, headers: req.headers, payload: req.method === 'GET' || req.method === 'HEAD' ? undefined : req.body });
+      res = await gw!.app.inject({
+        method: req.method,
+        url: req.url,
+        headers: req.headers,
+        payload: req.method === 'GET' || req.method === 'HEAD' ? undefined : req.body,
+      });
     } catch (err) {
       // light-my-request's own refusals of what no client could send.
       if ((err as { code?: string }).code?.startsWith('ERR_')) return 'unsendable';

@@ -16,7 +16,8 @@ const isProtocolError = (err: unknown) => err instanceof ProtocolError;
 /** What a Supermicro BMC sends: the ATEN handshake, its messages, and the video drawn into a framebuffer. */
 export const atenBmcStream: FuzzTarget = {
   name: 'aten-bmc-stream',
-  description: 'ATEN iKVM client role: AtenClientHandshake, AtenServerMessageReader (both 0x37 lengths), AtenVideoDecoder (AST2100, Hermon) — seeds: captured sessions of real boards',
+  description:
+    'ATEN iKVM client role: AtenClientHandshake, AtenServerMessageReader (both 0x37 lengths), AtenVideoDecoder (AST2100, Hermon) — seeds: captured sessions of real boards',
   coverage: ['/protocols/aten/', '/protocols/byte-queue'],
   seeds: () => [...filesIn(join(ATEN, 'handshakes'), '.pcap'), ...filesIn(join(ATEN, 'sessions'), '.pcap')].map(bmcStreamOfFile),
   run(input) {
@@ -57,7 +58,16 @@ export const atenBmcStream: FuzzTarget = {
 };
 
 /** Screen sizes a video frame is decoded at; the input's first byte picks one (and the header-byte-1 reading). */
-const SIZES: readonly [number, number][] = [[1024, 768], [800, 600], [1280, 1024], [640, 480], [16, 16], [64, 48], [720, 400], [1920, 1080]];
+const SIZES: readonly [number, number][] = [
+  [1024, 768],
+  [800, 600],
+  [1280, 1024],
+  [640, 480],
+  [16, 16],
+  [64, 48],
+  [720, 400],
+  [1920, 1080],
+];
 
 function sized(index: number, frame: Buffer): Buffer {
   return Buffer.concat([Buffer.from([index]), frame]);
@@ -77,7 +87,8 @@ export const ast2100: FuzzTarget = {
       // no shared fixtures here
     }
     const prefix = Buffer.from([0x00, 0x00, 0x01, 0xbc]);
-    for (const f of filesIn(join(ATEN, 'aspeed'), '.bin')) out.push(sized(f.includes('800x600') ? 1 : 0, Buffer.concat([prefix, readFileSync(f).subarray(0, 96 * 1024)])));
+    for (const f of filesIn(join(ATEN, 'aspeed'), '.bin'))
+      out.push(sized(f.includes('800x600') ? 1 : 0, Buffer.concat([prefix, readFileSync(f).subarray(0, 96 * 1024)])));
     // The session capture's frames are in its TCP stream; the handshake target covers them.
     out.push(sized(4, Buffer.from('0505 01a6 0000 0000'.replace(/ /g, ''), 'hex')));
     return out;

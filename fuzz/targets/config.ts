@@ -35,7 +35,16 @@ log: { level: warn }
 export const config: FuzzTarget = {
   name: 'config',
   description: 'the config file reader (YAML → validated GatewayConfig); only ConfigError may come out',
-  coverage: ['/src/config/', '/src/api/rate-limit', '/src/api/embedding', '/src/net/', '/src/dispatch/dispatch-config', '/src/dispatch/message-auth', '/src/sources/aten/aten-config', '/src/session/close-url-policy'],
+  coverage: [
+    '/src/config/',
+    '/src/api/rate-limit',
+    '/src/api/embedding',
+    '/src/net/',
+    '/src/dispatch/dispatch-config',
+    '/src/dispatch/message-auth',
+    '/src/sources/aten/aten-config',
+    '/src/session/close-url-policy',
+  ],
   seeds: () => [readFileSync(join(PROJECT_ROOT, 'gateway.example.yaml')), Buffer.from(RICH), Buffer.from('tls: self-signed\nstateDir: s\n')],
   run(input) {
     try {

@@ -19,16 +19,50 @@ export const dispatch: FuzzTarget = {
   description: 'dispatch messages from the broker: signed requests (MessageVerifier + parseRequest), replies (parseReply), announcements (AgentDirectory)',
   coverage: ['/src/dispatch/'],
   seeds: () => {
-    const req = Buffer.from(JSON.stringify({ v: 1, id: 'r1', deadline: Date.now() + 3_600_000, principal: { kind: 'token', name: 'panel', servers: ['a'], from: '192.0.2.1' }, call: { type: 'eq', action: 'novnc', fields: { id: 'a', closeurl: 'https://panel.example/c' } } }));
+    const req = Buffer.from(
+      JSON.stringify({
+        v: 1,
+        id: 'r1',
+        deadline: Date.now() + 3_600_000,
+        principal: { kind: 'token', name: 'panel', servers: ['a'], from: '192.0.2.1' },
+        call: { type: 'eq', action: 'novnc', fields: { id: 'a', closeurl: 'https://panel.example/c' } },
+      }),
+    );
     const sig = Buffer.from(String(signHeaders([KEY], ENV, req, Date.now() + 3_000_000)[AUTH_HEADERS.signature]));
-    const calls = [{ type: 'open', serverId: 'a', viewOnly: true, closeUrl: null }, { type: 'list' }, { type: 'get', sessionId: 'x~1' }, { type: 'end', sessionId: '1' }];
+    const calls = [
+      { type: 'open', serverId: 'a', viewOnly: true, closeUrl: null },
+      { type: 'list' },
+      { type: 'get', sessionId: 'x~1' },
+      { type: 'end', sessionId: '1' },
+    ];
     return [
       Buffer.concat([Buffer.from([0]), sig, req]),
-      ...calls.map((call) => Buffer.concat([Buffer.from([0]), sig, Buffer.from(JSON.stringify({ v: 1, id: 'r2', deadline: 1, principal: { kind: 'operator', name: 'ops', servers: '*' }, call }))])),
-      Buffer.concat([Buffer.from([1]), Buffer.from(JSON.stringify({ ok: true, result: { scope: 'http://x/console/k' }, agent: { id: 'a', location: 'NL', url: 'http://x' } }))]),
-      Buffer.concat([Buffer.from([1]), Buffer.from(JSON.stringify({ ok: false, error: { code: 'GW_ERR_BMC_TIMEOUT', message: 'slow', status: 504 }, agent: { id: 'a', location: 'NL', url: 'http://x' } }))]),
+      ...calls.map((call) =>
+        Buffer.concat([
+          Buffer.from([0]),
+          sig,
+          Buffer.from(JSON.stringify({ v: 1, id: 'r2', deadline: 1, principal: { kind: 'operator', name: 'ops', servers: '*' }, call })),
+        ]),
+      ),
+      Buffer.concat([
+        Buffer.from([1]),
+        Buffer.from(JSON.stringify({ ok: true, result: { scope: 'http://x/console/k' }, agent: { id: 'a', location: 'NL', url: 'http://x' } })),
+      ]),
+      Buffer.concat([
+        Buffer.from([1]),
+        Buffer.from(
+          JSON.stringify({
+            ok: false,
+            error: { code: 'GW_ERR_BMC_TIMEOUT', message: 'slow', status: 504 },
+            agent: { id: 'a', location: 'NL', url: 'http://x' },
+          }),
+        ),
+      ]),
       Buffer.concat([Buffer.from([2]), Buffer.from(JSON.stringify({ id: 'nl-a', location: 'NL', url: 'http://x', version: '1', load: 3, at: 1 }))]),
-      Buffer.concat([Buffer.from([2]), Buffer.from(JSON.stringify({ id: 'nl-a', location: 'NL', url: 'http://x', version: '1', load: 3, at: 1, leaving: true }))]),
+      Buffer.concat([
+        Buffer.from([2]),
+        Buffer.from(JSON.stringify({ id: 'nl-a', location: 'NL', url: 'http://x', version: '1', load: 3, at: 1, leaving: true })),
+      ]),
     ];
   },
   run(input) {
@@ -50,5 +84,6 @@ export const dispatch: FuzzTarget = {
     return `announcement:${new AgentDirectory({ announceIntervalMs: 1000 }).update(input.subarray(1))}`;
   },
   // parseRequest throws plain Errors (and JSON's SyntaxError) by design; a TypeError or RangeError is a bug.
-  expected: (err) => err instanceof GatewayError || err instanceof ForwardedError || (err instanceof Error && (err.constructor === Error || err instanceof SyntaxError)),
+  expected: (err) =>
+    err instanceof GatewayError || err instanceof ForwardedError || (err instanceof Error && (err.constructor === Error || err instanceof SyntaxError)),
 };

@@ -32,14 +32,30 @@ export const IPMI_DECODERS: readonly ((b: Buffer) => unknown)[] = [
   (b) => decodeRmcpPacket(b),
   (b) => decodeRmcpPacket(b, 12),
   (b) => decodeRmcpPacket(b, 16),
-  decodeIpmiResponse, decodeIpmiRequest, decodeChannelAuthCaps, decodeChassisStatus, decodeDeviceId,
-  decodeOpenSessionRequest, decodeOpenSessionResponse, decodeRakp1,
-  (b) => decodeRakp2(b, 20), (b) => decodeRakp3(b, 32), (b) => decodeRakp4(b, 12),
-  decodeSolPacket, decodeActivatePayloadResponse,
+  decodeIpmiResponse,
+  decodeIpmiRequest,
+  decodeChannelAuthCaps,
+  decodeChassisStatus,
+  decodeDeviceId,
+  decodeOpenSessionRequest,
+  decodeOpenSessionResponse,
+  decodeRakp1,
+  (b) => decodeRakp2(b, 20),
+  (b) => decodeRakp3(b, 32),
+  (b) => decodeRakp4(b, 12),
+  decodeSolPacket,
+  decodeActivatePayloadResponse,
   (b) => new SessionCodec({ suite: SUITES[0]!, keys: KEYS, outboundSessionId: 1, inboundSessionId: 7 }).open(b),
   (b) => new SessionCodec({ suite: SUITES[1]!, keys: KEYS, outboundSessionId: 1, inboundSessionId: 7 }).open(b),
   (b) => {
-    const hs = new ClientHandshake({ suite: SUITES[0]!, userName: Buffer.from('admin'), kuid: passwordKey('secret'), privilege: 4, tag: 0, consoleSessionId: 0xa0a2a3a4 });
+    const hs = new ClientHandshake({
+      suite: SUITES[0]!,
+      userName: Buffer.from('admin'),
+      kuid: passwordKey('secret'),
+      privilege: 4,
+      tag: 0,
+      consoleSessionId: 0xa0a2a3a4,
+    });
     hs.start();
     return hs.receive(b);
   },

@@ -10,7 +10,10 @@ export const pcap: FuzzTarget = {
   name: 'pcap',
   description: 'packet captures (CaptureReader: libpcap and pcapng, decodeTcpFrame, TcpReassembler) as aten-replay reads them',
   coverage: ['/protocols/pcap/', '/src/sources/aten/capture-stream'],
-  seeds: () => [...filesIn(join(SHARED_FIXTURES, 'aten', 'handshakes'), '.pcap'), ...filesIn(join(SHARED_FIXTURES, 'aten', 'sessions'), '.pcap')].map((f) => readFileSync(f).subarray(0, 24 * 1024)),
+  seeds: () =>
+    [...filesIn(join(SHARED_FIXTURES, 'aten', 'handshakes'), '.pcap'), ...filesIn(join(SHARED_FIXTURES, 'aten', 'sessions'), '.pcap')].map((f) =>
+      readFileSync(f).subarray(0, 24 * 1024),
+    ),
   run(input) {
     const s = bmcStreamOf(input);
     return `${s.format}:${s.startsWithBanner}:${Math.min(s.holes.length, 3)}`;

@@ -1,10 +1,27 @@
 import { deflateSync } from 'node:zlib';
 import { ProtocolError } from '../../protocols/errors.js';
 import {
-  ClientHandshake, ClientMessageReader, Encoding, Framebuffer, RGBX_PIXEL_FORMAT, ServerHandshake, ServerMessageReader,
-  encodeClientCutText, encodeFramebufferUpdateRequest, encodeKeyEvent, encodePointerEvent, encodeQemuExtendedKeyEvent,
-  encodeRectHeader, encodeSetDesktopSize, encodeSetEncodings, encodeSetPixelFormat, encodeFramebufferUpdateHeader,
-  encodeServerInit, encodeBell, encodeServerCutText, encodeDesktopSizeRect,
+  ClientHandshake,
+  ClientMessageReader,
+  Encoding,
+  Framebuffer,
+  RGBX_PIXEL_FORMAT,
+  ServerHandshake,
+  ServerMessageReader,
+  encodeClientCutText,
+  encodeFramebufferUpdateRequest,
+  encodeKeyEvent,
+  encodePointerEvent,
+  encodeQemuExtendedKeyEvent,
+  encodeRectHeader,
+  encodeSetDesktopSize,
+  encodeSetEncodings,
+  encodeSetPixelFormat,
+  encodeFramebufferUpdateHeader,
+  encodeServerInit,
+  encodeBell,
+  encodeServerCutText,
+  encodeDesktopSizeRect,
 } from '../../protocols/rfb/index.js';
 import { createDecoders } from '../../protocols/rfb/encodings/index.js';
 import { TightEncoder } from '../../protocols/rfb/encodings/tight-encoder.js';
@@ -16,7 +33,12 @@ const isProtocolError = (err: unknown) => err instanceof ProtocolError;
 
 /** A 3.8 server preamble (version, security None, result OK) and a ServerInit of w×h in RGBX. */
 function serverPreamble(w: number, h: number): Buffer {
-  return Buffer.concat([Buffer.from('RFB 003.008\n'), Buffer.from([1, 1]), Buffer.alloc(4), encodeServerInit({ width: w, height: h, pixelFormat: RGBX_PIXEL_FORMAT, name: 'fuzz' })]);
+  return Buffer.concat([
+    Buffer.from('RFB 003.008\n'),
+    Buffer.from([1, 1]),
+    Buffer.alloc(4),
+    encodeServerInit({ width: w, height: h, pixelFormat: RGBX_PIXEL_FORMAT, name: 'fuzz' }),
+  ]);
 }
 
 /** One FramebufferUpdate with a rectangle in each encoding the gateway asks BMCs for, built here. */
@@ -39,13 +61,21 @@ function everyEncodingUpdate(): Buffer {
     ...new TightEncoder().encodeRect(fb, { x: 0, y: 16, width: 16, height: 16 }),
     ...new ZrleEncoder().encodeRect(fb, { x: 16, y: 16, width: 16, height: 16 }),
   ];
-  return Buffer.concat([encodeFramebufferUpdateHeader(rects.length), ...rects, encodeBell(), encodeServerCutText('fuzz'), encodeFramebufferUpdateHeader(1), encodeDesktopSizeRect(40, 30)]);
+  return Buffer.concat([
+    encodeFramebufferUpdateHeader(rects.length),
+    ...rects,
+    encodeBell(),
+    encodeServerCutText('fuzz'),
+    encodeFramebufferUpdateHeader(1),
+    encodeDesktopSizeRect(40, 30),
+  ]);
 }
 
 /** What a BMC sends the gateway (RFB client role): the handshake, then every message and encoding into a framebuffer. */
 export const rfbBmcStream: FuzzTarget = {
   name: 'rfb-bmc-stream',
-  description: 'RFB client role: ClientHandshake (3.3/3.7/3.8, None, VNC auth, TLS and VeNCrypt up to the TLS start) then ServerMessageReader with every decoder (Raw, CopyRect, RRE, Hextile, Zlib, Tight, ZRLE, pseudo-encodings)',
+  description:
+    'RFB client role: ClientHandshake (3.3/3.7/3.8, None, VNC auth, TLS and VeNCrypt up to the TLS start) then ServerMessageReader with every decoder (Raw, CopyRect, RRE, Hextile, Zlib, Tight, ZRLE, pseudo-encodings)',
   coverage: ['/protocols/rfb/', '/protocols/byte-queue'],
   seeds: () => [
     ...filesIn(RECORDINGS, '.fbs').map((f) => fbsStream(f, 8 * 1024)),
@@ -91,7 +121,10 @@ export const rfbBrowserStream: FuzzTarget = {
       encodeQemuExtendedKeyEvent({ down: false, keysym: 0x61, keycode: 0x1e }),
       encodeSetDesktopSize({ width: 800, height: 600, screens: [{ id: 1, x: 0, y: 0, width: 800, height: 600, flags: 0 }] }),
     ]);
-    return [Buffer.concat([Buffer.from('RFB 003.008\n'), Buffer.from([1, 1]), messages]), Buffer.concat([Buffer.from('RFB 003.003\n'), Buffer.from([0]), messages])];
+    return [
+      Buffer.concat([Buffer.from('RFB 003.008\n'), Buffer.from([1, 1]), messages]),
+      Buffer.concat([Buffer.from('RFB 003.003\n'), Buffer.from([0]), messages]),
+    ];
   },
   run(input) {
     const hs = new ServerHandshake();

@@ -64,7 +64,10 @@ export function encodeAtenMouseMode(mode: number = AtenMouseMode.Absolute): Buff
  * u16 subsampling (444 or 422) — kelleyk's atenChangeVideoSettings.
  */
 export function encodeAtenVideoSettings(lumaSelector: number, chromaSelector: number, subsampling: number): Buffer {
-  for (const [v, f] of [[lumaSelector, 'luma'], [chromaSelector, 'chroma']] as const) {
+  for (const [v, f] of [
+    [lumaSelector, 'luma'],
+    [chromaSelector, 'chroma'],
+  ] as const) {
     if (!Number.isInteger(v) || v < 0 || v > 11) throw new AtenError('ATEN_ERR_ARGUMENT', `${v} is not a selector 0..11`, `VideoSettings.${f}`);
   }
   if (subsampling !== Ast2100Subsampling.Yuv444 && subsampling !== Ast2100Subsampling.Yuv420) {

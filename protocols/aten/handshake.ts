@@ -97,10 +97,7 @@ export class AtenClientHandshake {
   readonly #stopAtChallenge: boolean;
 
   constructor(options: AtenHandshakeOptions) {
-    this.#credentials = Buffer.concat([
-      credentialField(options.username, 'username'),
-      credentialField(options.password, 'password'),
-    ]);
+    this.#credentials = Buffer.concat([credentialField(options.username, 'username'), credentialField(options.password, 'password')]);
     this.#clientInit = Buffer.from([options.shared === false ? 0 : 1]);
     this.#pipeline = options.pipelineClientInit === true;
     this.#stopAtChallenge = options.stopAtChallenge === true;

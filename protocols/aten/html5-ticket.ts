@@ -26,19 +26,31 @@ const SPLIT_PASSWORD_CHARS = 9;
 export function atenHtml5Credentials(ticket: string, layout: AtenHtml5TicketLayout): { username: Buffer; password: Buffer } {
   if (ticket.length === 0 || ticket.length > ATEN_HTML5_TICKET_MAX_CHARS || !/^[\x21-\x7e]+$/.test(ticket)) {
     // The ticket is never quoted: it is a credential.
-    throw new AtenError('ATEN_ERR_TICKET', `the HTML5 ticket must be 1-${ATEN_HTML5_TICKET_MAX_CHARS} printable ASCII characters (got ${ticket.length} characters)`, 'entry_value');
+    throw new AtenError(
+      'ATEN_ERR_TICKET',
+      `the HTML5 ticket must be 1-${ATEN_HTML5_TICKET_MAX_CHARS} printable ASCII characters (got ${ticket.length} characters)`,
+      'entry_value',
+    );
   }
   const bytes = Buffer.from(ticket, 'latin1');
   const username = Buffer.alloc(ATEN_CREDENTIAL_FIELD_BYTES);
   const password = Buffer.alloc(ATEN_CREDENTIAL_FIELD_BYTES);
   if (layout === 'whole') {
     if (bytes.length > ATEN_CREDENTIAL_FIELD_BYTES) {
-      throw new AtenError('ATEN_ERR_CREDENTIAL_TOO_LONG', `an HTML5 ticket of ${bytes.length} characters does not fit the ${ATEN_CREDENTIAL_FIELD_BYTES}-byte user field (try html5TicketLayout: split)`, 'entry_value');
+      throw new AtenError(
+        'ATEN_ERR_CREDENTIAL_TOO_LONG',
+        `an HTML5 ticket of ${bytes.length} characters does not fit the ${ATEN_CREDENTIAL_FIELD_BYTES}-byte user field (try html5TicketLayout: split)`,
+        'entry_value',
+      );
     }
     bytes.copy(username);
   } else {
     if (bytes.length < SPLIT_USER_CHARS + SPLIT_PASSWORD_CHARS) {
-      throw new AtenError('ATEN_ERR_TICKET', `the split layout needs a ticket of at least ${SPLIT_USER_CHARS + SPLIT_PASSWORD_CHARS} characters (got ${bytes.length})`, 'entry_value');
+      throw new AtenError(
+        'ATEN_ERR_TICKET',
+        `the split layout needs a ticket of at least ${SPLIT_USER_CHARS + SPLIT_PASSWORD_CHARS} characters (got ${bytes.length})`,
+        'entry_value',
+      );
     }
     bytes.copy(username, 0, 0, SPLIT_USER_CHARS);
     bytes.copy(password, 0, SPLIT_USER_CHARS, SPLIT_USER_CHARS + SPLIT_PASSWORD_CHARS);

@@ -180,7 +180,12 @@ export class AtenServerMessageReader {
           case T.Session: {
             const text = body.subarray(8);
             const nul = text.indexOf(0);
-            return { type: 'session', a: body.readUInt32BE(0), b: body.readUInt32BE(4), text: text.subarray(0, nul < 0 ? text.length : nul).toString('latin1') };
+            return {
+              type: 'session',
+              a: body.readUInt32BE(0),
+              b: body.readUInt32BE(4),
+              text: text.subarray(0, nul < 0 ? text.length : nul).toString('latin1'),
+            };
           }
           default:
             return { type: 'viewer-lang', data: body };

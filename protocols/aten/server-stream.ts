@@ -186,7 +186,14 @@ export class AtenServerStream {
       type: 'update',
       end,
       update: {
-        index: this.#updates, bytes: m.bytes, rects, noSignal: m.noSignal, resized, width: this.fb.width, height: this.fb.height, changed,
+        index: this.#updates,
+        bytes: m.bytes,
+        rects,
+        noSignal: m.noSignal,
+        resized,
+        width: this.fb.width,
+        height: this.fb.height,
+        changed,
         clean: rects.every((r) => r.clean),
       },
     };

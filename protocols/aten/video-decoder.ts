@@ -47,7 +47,11 @@ export class AtenVideoDecoder {
         return { encoding: 'hermon', resized, changed: resized ? whole : hermon.changed, hermon };
       }
       default:
-        throw new AtenError('ATEN_ERR_ENCODING', `video encoding 0x${(rect.encoding >>> 0).toString(16)} is not Hermon (0x59/0x00) or AST2100 (0x57)`, 'FramebufferUpdate.encoding');
+        throw new AtenError(
+          'ATEN_ERR_ENCODING',
+          `video encoding 0x${(rect.encoding >>> 0).toString(16)} is not Hermon (0x59/0x00) or AST2100 (0x57)`,
+          'FramebufferUpdate.encoding',
+        );
     }
   }
 }

@@ -5,8 +5,16 @@ import { PayloadType, RAKP_NAME_ONLY_LOOKUP } from './constants.js';
 import { rmcpPlusStatusError } from './completion-codes.js';
 import { deriveSessionKeys, type SessionKeys } from './keys.js';
 import {
-  decodeOpenSessionResponse, decodeRakp2, decodeRakp4, encodeOpenSessionRequest, encodeRakp1, encodeRakp3,
-  rakp3AuthCode, verifyRakp2, verifyRakp4, type RakpContext,
+  decodeOpenSessionResponse,
+  decodeRakp2,
+  decodeRakp4,
+  encodeOpenSessionRequest,
+  encodeRakp1,
+  encodeRakp3,
+  rakp3AuthCode,
+  verifyRakp2,
+  verifyRakp4,
+  type RakpContext,
 } from './rakp.js';
 import { decodeRmcpPacket, encodeV20Packet } from './rmcp-packet.js';
 import { SessionCodec } from './session-codec.js';
@@ -76,10 +84,17 @@ export class ClientHandshake {
     if (this.#state !== 'start') throw new IpmiError('IPMI_ERR_BAD_STATE', 'handshake already started', 'state');
     this.#state = 'open-session';
     const s = this.#o.suite;
-    return setupDatagram(PayloadType.OPEN_SESSION_REQUEST, encodeOpenSessionRequest({
-      tag: this.#tag, maxPrivilege: this.#o.privilege, consoleSessionId: this.consoleSessionId,
-      authAlgorithm: s.authAlgorithm, integrityAlgorithm: s.integrityAlgorithm, confidentialityAlgorithm: s.confidentialityAlgorithm,
-    }));
+    return setupDatagram(
+      PayloadType.OPEN_SESSION_REQUEST,
+      encodeOpenSessionRequest({
+        tag: this.#tag,
+        maxPrivilege: this.#o.privilege,
+        consoleSessionId: this.consoleSessionId,
+        authAlgorithm: s.authAlgorithm,
+        integrityAlgorithm: s.integrityAlgorithm,
+        confidentialityAlgorithm: s.confidentialityAlgorithm,
+      }),
+    );
   }
 
   /** Feeds one inbound datagram; returns what to send next or the established session. */
@@ -102,9 +117,16 @@ export class ClientHandshake {
         this.#state = 'rakp2';
         return {
           type: 'send',
-          datagram: setupDatagram(PayloadType.RAKP1, encodeRakp1({
-            tag: this.#tag, bmcSessionId: this.#bmcSessionId, rm: this.#rm, role: this.#role, userName: this.#o.userName,
-          })),
+          datagram: setupDatagram(
+            PayloadType.RAKP1,
+            encodeRakp1({
+              tag: this.#tag,
+              bmcSessionId: this.#bmcSessionId,
+              rm: this.#rm,
+              role: this.#role,
+              userName: this.#o.userName,
+            }),
+          ),
         };
       }
       case 'rakp2': {
@@ -113,14 +135,23 @@ export class ClientHandshake {
         this.#checkTagAndId(r.tag, r.consoleSessionId, r.status);
         if (r.status !== 0) throw rmcpPlusStatusError(r.status, 'RAKP2');
         const ctx: RakpContext = {
-          suite: s, consoleSessionId: this.consoleSessionId, bmcSessionId: this.#bmcSessionId,
-          rm: this.#rm, rc: Buffer.from(r.rc), bmcGuid: Buffer.from(r.bmcGuid), role: this.#role, userName: this.#o.userName,
+          suite: s,
+          consoleSessionId: this.consoleSessionId,
+          bmcSessionId: this.#bmcSessionId,
+          rm: this.#rm,
+          rc: Buffer.from(r.rc),
+          bmcGuid: Buffer.from(r.bmcGuid),
+          role: this.#role,
+          userName: this.#o.userName,
         };
         verifyRakp2(ctx, this.#o.kuid, r.keyExchangeAuthCode);
         this.#ctx = ctx;
         this.#state = 'rakp4';
         const code = s.authHash === null ? Buffer.alloc(0) : rakp3AuthCode(ctx, this.#o.kuid);
-        return { type: 'send', datagram: setupDatagram(PayloadType.RAKP3, encodeRakp3({ tag: this.#tag, status: 0, bmcSessionId: this.#bmcSessionId, keyExchangeAuthCode: code })) };
+        return {
+          type: 'send',
+          datagram: setupDatagram(PayloadType.RAKP3, encodeRakp3({ tag: this.#tag, status: 0, bmcSessionId: this.#bmcSessionId, keyExchangeAuthCode: code })),
+        };
       }
       case 'rakp4': {
         if (packet.payloadType !== PayloadType.RAKP4) throw stale(`payload type 0x${packet.payloadType.toString(16)}`);
@@ -128,13 +159,24 @@ export class ClientHandshake {
         this.#checkTagAndId(r.tag, r.consoleSessionId, r.status);
         if (r.status !== 0) throw rmcpPlusStatusError(r.status, 'RAKP4');
         const ctx = this.#ctx!;
-        const keys = deriveSessionKeys(s, { key: this.#o.kg && this.#o.kg.length > 0 ? this.#o.kg : this.#o.kuid, rm: ctx.rm, rc: ctx.rc, role: this.#role, userName: this.#o.userName });
+        const keys = deriveSessionKeys(s, {
+          key: this.#o.kg && this.#o.kg.length > 0 ? this.#o.kg : this.#o.kuid,
+          rm: ctx.rm,
+          rc: ctx.rc,
+          role: this.#role,
+          userName: this.#o.userName,
+        });
         verifyRakp4(ctx, keys.sik, r.integrityCheckValue);
         this.#state = 'done';
         const codec = new SessionCodec({ suite: s, keys, outboundSessionId: this.#bmcSessionId, inboundSessionId: this.consoleSessionId });
         return {
-          type: 'established', codec, keys, consoleSessionId: this.consoleSessionId, bmcSessionId: this.#bmcSessionId,
-          bmcGuid: Buffer.from(ctx.bmcGuid), maxPrivilege: this.#maxPrivilege,
+          type: 'established',
+          codec,
+          keys,
+          consoleSessionId: this.consoleSessionId,
+          bmcSessionId: this.#bmcSessionId,
+          bmcGuid: Buffer.from(ctx.bmcGuid),
+          maxPrivilege: this.#maxPrivilege,
         };
       }
       default:

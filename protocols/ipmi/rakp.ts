@@ -140,8 +140,14 @@ export function decodeOpenSessionResponse(buf: Buffer): OpenSessionResponse {
   const status = buf[1]!;
   if (status !== 0) {
     return {
-      tag: buf[0]!, status, maxPrivilege: 0, consoleSessionId: buf.length >= 8 ? buf.readUInt32LE(4) : 0,
-      bmcSessionId: 0, authAlgorithm: 0, integrityAlgorithm: 0, confidentialityAlgorithm: 0,
+      tag: buf[0]!,
+      status,
+      maxPrivilege: 0,
+      consoleSessionId: buf.length >= 8 ? buf.readUInt32LE(4) : 0,
+      bmcSessionId: 0,
+      authAlgorithm: 0,
+      integrityAlgorithm: 0,
+      confidentialityAlgorithm: 0,
     };
   }
   exact(buf, 36, 'openSessionResponse');
@@ -195,8 +201,12 @@ export function decodeRakp2(buf: Buffer, authCodeLength: number): Rakp2 {
   if (status !== 0) return { tag: buf[0]!, status, consoleSessionId: sidIfPresent(buf), rc: empty, bmcGuid: empty, keyExchangeAuthCode: empty };
   exact(buf, 40 + authCodeLength, 'rakp2');
   return {
-    tag: buf[0]!, status, consoleSessionId: buf.readUInt32LE(4),
-    rc: buf.subarray(8, 24), bmcGuid: buf.subarray(24, 40), keyExchangeAuthCode: buf.subarray(40),
+    tag: buf[0]!,
+    status,
+    consoleSessionId: buf.readUInt32LE(4),
+    rc: buf.subarray(8, 24),
+    bmcGuid: buf.subarray(24, 40),
+    keyExchangeAuthCode: buf.subarray(40),
   };
 }
 
@@ -273,8 +283,17 @@ function hashOf(suite: CipherSuite): NonNullable<CipherSuite['authHash']> {
 
 /** RAKP2 key exchange auth code = HMAC(Kuid, SIDm | SIDc | Rm | Rc | GUIDc | Role | ULen | UserName). */
 export function rakp2AuthCode(ctx: RakpContext, kuid: Uint8Array): Buffer {
-  return hmac(hashOf(ctx.suite), kuid, le32(ctx.consoleSessionId), le32(ctx.bmcSessionId), ctx.rm, ctx.rc, ctx.bmcGuid,
-    Buffer.of(ctx.role, ctx.userName.length), ctx.userName);
+  return hmac(
+    hashOf(ctx.suite),
+    kuid,
+    le32(ctx.consoleSessionId),
+    le32(ctx.bmcSessionId),
+    ctx.rm,
+    ctx.rc,
+    ctx.bmcGuid,
+    Buffer.of(ctx.role, ctx.userName.length),
+    ctx.userName,
+  );
 }
 
 /** RAKP3 key exchange auth code = HMAC(Kuid, Rc | SIDm | Role | ULen | UserName). */
@@ -307,6 +326,10 @@ export function verifyRakp2(ctx: RakpContext, kuid: Uint8Array, received: Uint8A
 export function verifyRakp4(ctx: RakpContext, sik: Uint8Array, received: Uint8Array): void {
   if (ctx.suite.authHash === null) return;
   if (!safeEqual(rakp4Icv(ctx, sik), received)) {
-    throw new IpmiError('IPMI_ERR_BAD_RAKP4', 'RAKP4 integrity check value does not match: the BMC derived a different session key (wrong or missing Kg?)', 'integrityCheckValue');
+    throw new IpmiError(
+      'IPMI_ERR_BAD_RAKP4',
+      'RAKP4 integrity check value does not match: the BMC derived a different session key (wrong or missing Kg?)',
+      'integrityCheckValue',
+    );
   }
 }

@@ -1,8 +1,15 @@
 import { IpmiError } from '../errors.js';
 import { IPMI_LIMITS } from '../limits.js';
 import {
-  AUTH_TYPE_NONE, AUTH_TYPE_RMCPP, NEXT_HEADER, PAYLOAD_AUTHENTICATED_BIT, PAYLOAD_ENCRYPTED_BIT,
-  RMCP_CLASS_IPMI, RMCP_HEADER_LENGTH, RMCP_SEQ_NO_ACK, RMCP_VERSION,
+  AUTH_TYPE_NONE,
+  AUTH_TYPE_RMCPP,
+  NEXT_HEADER,
+  PAYLOAD_AUTHENTICATED_BIT,
+  PAYLOAD_ENCRYPTED_BIT,
+  RMCP_CLASS_IPMI,
+  RMCP_HEADER_LENGTH,
+  RMCP_SEQ_NO_ACK,
+  RMCP_VERSION,
 } from './constants.js';
 
 /**
@@ -117,7 +124,11 @@ export function decodeRmcpPacket(datagram: Buffer, authCodeLength = 0): RmcpPack
   }
   if (datagram[0] !== RMCP_VERSION || datagram[3] !== RMCP_CLASS_IPMI) {
     // Class 6 (ASF, e.g. presence pong) and anything else is not for an IPMI session.
-    throw new IpmiError('IPMI_ERR_BAD_RMCP_HEADER', `version 0x${datagram[0]!.toString(16)} class 0x${datagram[3]!.toString(16)} is not RMCP v1 IPMI`, 'rmcpHeader');
+    throw new IpmiError(
+      'IPMI_ERR_BAD_RMCP_HEADER',
+      `version 0x${datagram[0]!.toString(16)} class 0x${datagram[3]!.toString(16)} is not RMCP v1 IPMI`,
+      'rmcpHeader',
+    );
   }
   const authType = datagram[4]! & 0x0f;
   if (authType === AUTH_TYPE_RMCPP) return decodeV20(datagram, authCodeLength);
@@ -130,7 +141,8 @@ function decodeV15(buf: Buffer): V15Packet {
   const len = buf[13]!;
   // Some BMCs append one legacy pad byte to v1.5 packets of certain lengths (§13.6 note on legacy PAD).
   if (buf.length < V15_HEADER + len) throw new IpmiError('IPMI_ERR_TRUNCATED', `v1.5 message length ${len} exceeds the datagram`, 'messageLength');
-  if (buf.length > V15_HEADER + len + 1) throw new IpmiError('IPMI_ERR_LENGTH_MISMATCH', `v1.5 datagram has ${buf.length - V15_HEADER - len} bytes after the message`, 'messageLength');
+  if (buf.length > V15_HEADER + len + 1)
+    throw new IpmiError('IPMI_ERR_LENGTH_MISMATCH', `v1.5 datagram has ${buf.length - V15_HEADER - len} bytes after the message`, 'messageLength');
   return { type: 'v15', sessionSeq: buf.readUInt32LE(5), sessionId: buf.readUInt32LE(9), message: buf.subarray(V15_HEADER, V15_HEADER + len) };
 }
 
@@ -142,12 +154,18 @@ function decodeV20(buf: Buffer, authCodeLength: number): V20Packet {
   const encrypted = (typeByte & PAYLOAD_ENCRYPTED_BIT) !== 0;
   const authenticated = (typeByte & PAYLOAD_AUTHENTICATED_BIT) !== 0;
   const len = buf.readUInt16LE(14);
-  if (len > IPMI_LIMITS.maxPayloadBytes) throw new IpmiError('IPMI_ERR_TOO_LARGE', `payload length ${len} exceeds ${IPMI_LIMITS.maxPayloadBytes}`, 'payloadLength');
+  if (len > IPMI_LIMITS.maxPayloadBytes)
+    throw new IpmiError('IPMI_ERR_TOO_LARGE', `payload length ${len} exceeds ${IPMI_LIMITS.maxPayloadBytes}`, 'payloadLength');
   const end = V20_HEADER + len;
   if (buf.length < end) throw new IpmiError('IPMI_ERR_TRUNCATED', `payload length ${len} exceeds the datagram`, 'payloadLength');
   const base = {
-    type: 'v20' as const, payloadType, encrypted, authenticated,
-    sessionId: buf.readUInt32LE(6), sessionSeq: buf.readUInt32LE(10), payload: buf.subarray(V20_HEADER, end),
+    type: 'v20' as const,
+    payloadType,
+    encrypted,
+    authenticated,
+    sessionId: buf.readUInt32LE(6),
+    sessionSeq: buf.readUInt32LE(10),
+    payload: buf.subarray(V20_HEADER, end),
   };
   if (!authenticated) {
     if (buf.length !== end) throw new IpmiError('IPMI_ERR_LENGTH_MISMATCH', `${buf.length - end} bytes after an unauthenticated payload`, 'payloadLength');
@@ -156,12 +174,14 @@ function decodeV20(buf: Buffer, authCodeLength: number): V20Packet {
   if (authCodeLength === 0) throw new IpmiError('IPMI_ERR_UNEXPECTED_AUTHENTICATION', 'authenticated packet outside an authenticated session', 'payloadType');
   const pad = integrityPadLength(len);
   const expected = end + pad + 2 + authCodeLength;
-  if (buf.length < expected) throw new IpmiError('IPMI_ERR_TRUNCATED', `session trailer: datagram of ${buf.length} bytes, expected ${expected}`, 'sessionTrailer');
+  if (buf.length < expected)
+    throw new IpmiError('IPMI_ERR_TRUNCATED', `session trailer: datagram of ${buf.length} bytes, expected ${expected}`, 'sessionTrailer');
   if (buf.length !== expected) throw new IpmiError('IPMI_ERR_LENGTH_MISMATCH', `datagram of ${buf.length} bytes, expected ${expected}`, 'sessionTrailer');
   for (let i = end; i < end + pad; i++) {
     if (buf[i] !== 0xff) throw new IpmiError('IPMI_ERR_BAD_INTEGRITY_PAD', `integrity pad byte 0x${buf[i]!.toString(16)} is not 0xFF`, 'integrityPad');
   }
   if (buf[end + pad] !== pad) throw new IpmiError('IPMI_ERR_BAD_INTEGRITY_PAD', `pad length ${buf[end + pad]} but ${pad} needed`, 'padLength');
-  if (buf[end + pad + 1] !== NEXT_HEADER) throw new IpmiError('IPMI_ERR_BAD_INTEGRITY_PAD', `next header 0x${buf[end + pad + 1]!.toString(16)} is not 0x07`, 'nextHeader');
+  if (buf[end + pad + 1] !== NEXT_HEADER)
+    throw new IpmiError('IPMI_ERR_BAD_INTEGRITY_PAD', `next header 0x${buf[end + pad + 1]!.toString(16)} is not 0x07`, 'nextHeader');
   return { ...base, authenticatedRegion: buf.subarray(RMCP_HEADER_LENGTH, end + pad + 2), authCode: buf.subarray(end + pad + 2) };
 }

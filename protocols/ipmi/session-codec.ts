@@ -49,9 +49,13 @@ export class SessionCodec {
    */
   seal(payloadType: number, payload: Uint8Array, iv?: Uint8Array): Buffer {
     const sessionSeq = this.#nextSeq;
-    this.#nextSeq = ((this.#nextSeq + 1) >>> 0) || 1;
+    this.#nextSeq = (this.#nextSeq + 1) >>> 0 || 1;
     return sealPacket(this.suite, this.#keys, {
-      payloadType, sessionId: this.outboundSessionId, sessionSeq, payload, ...(iv ? { iv } : {}),
+      payloadType,
+      sessionId: this.outboundSessionId,
+      sessionSeq,
+      payload,
+      ...(iv ? { iv } : {}),
     });
   }
 
@@ -62,7 +66,11 @@ export class SessionCodec {
   open(datagram: Buffer): OpenedPayload {
     const packet = decodeSessionDatagram(this.suite, datagram);
     if (packet.sessionId !== this.inboundSessionId) {
-      throw new IpmiError('IPMI_ERR_WRONG_SESSION_ID', `packet for session 0x${packet.sessionId.toString(16)}, ours is 0x${this.inboundSessionId.toString(16)}`, 'sessionId');
+      throw new IpmiError(
+        'IPMI_ERR_WRONG_SESSION_ID',
+        `packet for session 0x${packet.sessionId.toString(16)}, ours is 0x${this.inboundSessionId.toString(16)}`,
+        'sessionId',
+      );
     }
     this.#window.check(packet.sessionSeq);
     const opened = openDecodedPacket(this.suite, this.#keys, packet);

@@ -42,7 +42,8 @@ export function decryptPayload(aesKey: Uint8Array, wire: Buffer): Buffer {
   if (n >= AES_BLOCK) throw new IpmiError('IPMI_ERR_BAD_CONFIDENTIALITY_PAD', `pad length ${n} is not below 16`, 'confidentialityPadLength');
   const dataEnd = plain.length - 1 - n;
   for (let i = 0; i < n; i++) {
-    if (plain[dataEnd + i] !== i + 1) throw new IpmiError('IPMI_ERR_BAD_CONFIDENTIALITY_PAD', `pad byte ${i} is ${plain[dataEnd + i]}, not ${i + 1}`, 'confidentialityPad');
+    if (plain[dataEnd + i] !== i + 1)
+      throw new IpmiError('IPMI_ERR_BAD_CONFIDENTIALITY_PAD', `pad byte ${i} is ${plain[dataEnd + i]}, not ${i + 1}`, 'confidentialityPad');
   }
   return plain.subarray(0, dataEnd);
 }
@@ -95,7 +96,8 @@ export function decodeSessionDatagram(suite: CipherSuite, datagram: Buffer): V20
 /** The checks of openPacket() on an already framed packet. */
 export function openDecodedPacket(suite: CipherSuite, keys: SessionKeys, packet: V20Packet): OpenedPacket {
   if (suite.integrityHash !== null) {
-    if (!packet.authenticated) throw new IpmiError('IPMI_ERR_NOT_AUTHENTICATED', 'unauthenticated packet in a session with an integrity algorithm', 'payloadType');
+    if (!packet.authenticated)
+      throw new IpmiError('IPMI_ERR_NOT_AUTHENTICATED', 'unauthenticated packet in a session with an integrity algorithm', 'payloadType');
     const expected = hmac(suite.integrityHash, keys.k1, packet.authenticatedRegion).subarray(0, suite.authCodeLength);
     if (!safeEqual(expected, packet.authCode)) throw new IpmiError('IPMI_ERR_BAD_AUTHCODE', 'packet authcode does not match', 'authCode');
   } else if (packet.authenticated) {

@@ -165,7 +165,9 @@ export class SolEngine {
       ack = { sequence: 0, ackSequence: p.sequence, acceptedCount: take, control: 0, data: Buffer.alloc(0) };
     }
     return {
-      data, ack, answered,
+      data,
+      ack,
+      answered,
       deactivating: (p.control & SolStatus.DEACTIVATING) !== 0,
       overrun: (p.control & SolStatus.TRANSMIT_OVERRUN) !== 0,
       breakDetected: (p.control & SolStatus.BREAK_DETECTED) !== 0,

@@ -112,7 +112,11 @@ export class CaptureReader {
       throw new PcapError('PCAP_ERR_TRUNCATED', `file ends after ${this.#q.length} bytes, before its header`, 'header');
     }
     if (this.#q.length > 0) {
-      throw new PcapError('PCAP_ERR_TRUNCATED', `file ends inside a record (${this.#q.length} bytes of it present); the ${this.#packets} whole packets before it were read`, 'record');
+      throw new PcapError(
+        'PCAP_ERR_TRUNCATED',
+        `file ends inside a record (${this.#q.length} bytes of it present); the ${this.#packets} whole packets before it were read`,
+        'record',
+      );
     }
   }
 
@@ -124,9 +128,7 @@ export class CaptureReader {
 
   #u32(i: number, little: boolean): number {
     const q = this.#q;
-    return little
-      ? (q.peekUint8(i) | (q.peekUint8(i + 1) << 8) | (q.peekUint8(i + 2) << 16)) + q.peekUint8(i + 3) * 0x1000000
-      : q.peekUint32BE(i);
+    return little ? (q.peekUint8(i) | (q.peekUint8(i + 1) << 8) | (q.peekUint8(i + 2) << 16)) + q.peekUint8(i + 3) * 0x1000000 : q.peekUint32BE(i);
   }
 
   #fileHeader(): null | undefined {
@@ -135,7 +137,11 @@ export class CaptureReader {
     const head = q.peek(4);
     const format = captureFormatOf(head);
     if (format === undefined) {
-      throw new PcapError('PCAP_ERR_NOT_A_CAPTURE', `starts with ${head.toString('hex')}, neither a libpcap magic (a1b2c3d4, a1b23c4d, either order) nor a pcapng section header (0a0d0d0a)`, 'magic');
+      throw new PcapError(
+        'PCAP_ERR_NOT_A_CAPTURE',
+        `starts with ${head.toString('hex')}, neither a libpcap magic (a1b2c3d4, a1b23c4d, either order) nor a pcapng section header (0a0d0d0a)`,
+        'magic',
+      );
     }
     if (format === 'pcapng') {
       this.#format = 'pcapng'; // the section header block is read as a block
@@ -160,7 +166,11 @@ export class CaptureReader {
     const le = this.#little;
     const captured = this.#u32(8, le);
     if (captured > PCAP_LIMITS.maxPacketBytes) {
-      throw new PcapError('PCAP_ERR_LIMIT', `packet ${this.#packets + 1} claims ${captured} captured bytes, over ${PCAP_LIMITS.maxPacketBytes}`, 'record.captured-length');
+      throw new PcapError(
+        'PCAP_ERR_LIMIT',
+        `packet ${this.#packets + 1} claims ${captured} captured bytes, over ${PCAP_LIMITS.maxPacketBytes}`,
+        'record.captured-length',
+      );
     }
     if (!q.has(PCAP_RECORD_BYTES + captured)) return undefined;
     const sec = this.#u32(0, le);
@@ -180,20 +190,33 @@ export class CaptureReader {
       const bom = q.peekUint32BE(8);
       if (bom === PCAPNG_BYTE_ORDER_MAGIC) this.#little = false;
       else if (this.#u32(8, true) === PCAPNG_BYTE_ORDER_MAGIC) this.#little = true;
-      else throw new PcapError('PCAP_ERR_BAD_BLOCK', `section header byte-order magic ${q.peek(12).subarray(8).toString('hex')} is not 1a2b3c4d in either order`, 'section-header.byte-order');
+      else
+        throw new PcapError(
+          'PCAP_ERR_BAD_BLOCK',
+          `section header byte-order magic ${q.peek(12).subarray(8).toString('hex')} is not 1a2b3c4d in either order`,
+          'section-header.byte-order',
+        );
     }
     const le = this.#little;
     const type = this.#u32(0, le);
     const total = this.#u32(4, le);
     if (total < 12 || total % 4 !== 0) {
-      throw new PcapError('PCAP_ERR_BAD_BLOCK', `block of type 0x${type.toString(16)} has total length ${total} (at least 12, a multiple of 4)`, 'block.length');
+      throw new PcapError(
+        'PCAP_ERR_BAD_BLOCK',
+        `block of type 0x${type.toString(16)} has total length ${total} (at least 12, a multiple of 4)`,
+        'block.length',
+      );
     }
     if (total > PCAP_LIMITS.maxBlockBytes) {
       throw new PcapError('PCAP_ERR_LIMIT', `block of type 0x${type.toString(16)} is ${total} bytes, over ${PCAP_LIMITS.maxBlockBytes}`, 'block.length');
     }
     if (!q.has(total)) return undefined;
     if (this.#u32(total - 4, le) !== total) {
-      throw new PcapError('PCAP_ERR_BAD_BLOCK', `block of type 0x${type.toString(16)}: trailing length ${this.#u32(total - 4, le)} differs from ${total}`, 'block.trailing-length');
+      throw new PcapError(
+        'PCAP_ERR_BAD_BLOCK',
+        `block of type 0x${type.toString(16)}: trailing length ${this.#u32(total - 4, le)} differs from ${total}`,
+        'block.trailing-length',
+      );
     }
     const block = Buffer.from(q.consume(total)); // copied: packet data views outlive the chunks' queue
     const body = block.subarray(8, total - 4);
@@ -227,7 +250,12 @@ export class CaptureReader {
         }
         need(20 + captured, 'packet');
         const units = rd(4) * 4294967296 + rd(8);
-        return { linkType: iface.linkType, timeUs: units / iface.unitsPerUs + iface.offsetUs, data: body.subarray(20, 20 + captured), originalLength: Math.max(rd(16), captured) };
+        return {
+          linkType: iface.linkType,
+          timeUs: units / iface.unitsPerUs + iface.offsetUs,
+          data: body.subarray(20, 20 + captured),
+          originalLength: Math.max(rd(16), captured),
+        };
       }
       case BLOCK_SPB: {
         need(4, 'simple packet');
@@ -244,7 +272,8 @@ export class CaptureReader {
 
   #interface(id: number): Interface {
     const iface = this.#interfaces[id];
-    if (!iface) throw new PcapError('PCAP_ERR_BAD_BLOCK', `packet names interface ${id}; the section describes ${this.#interfaces.length}`, 'packet.interface-id');
+    if (!iface)
+      throw new PcapError('PCAP_ERR_BAD_BLOCK', `packet names interface ${id}; the section describes ${this.#interfaces.length}`, 'packet.interface-id');
     return iface;
   }
 }
@@ -253,7 +282,7 @@ export class CaptureReader {
 function interfaceClock(options: Buffer, le: boolean): { unitsPerUs: number; offsetUs: number } {
   let unitsPerUs = 1;
   let offsetUs = 0;
-  for (let o = 0; o + 4 <= options.length; ) {
+  for (let o = 0; o + 4 <= options.length;) {
     const code = le ? options.readUInt16LE(o) : options.readUInt16BE(o);
     const len = le ? options.readUInt16LE(o + 2) : options.readUInt16BE(o + 2);
     if (code === OPT_END || o + 4 + len > options.length) break;

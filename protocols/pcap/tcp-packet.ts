@@ -148,7 +148,7 @@ function ipv6Text(a: Buffer): string {
   const g = Array.from({ length: 8 }, (_, i) => a.readUInt16BE(i * 2));
   let best = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (g[i] !== 0) {
       i++;
       continue;

@@ -116,8 +116,18 @@ export class TcpReassembler {
 
 function reassemble(f: Flow): ReassembledStream {
   const s: ReassembledStream = {
-    src: f.src, dst: f.dst, data: Buffer.alloc(0), chunks: [], holes: [], fromStart: f.synSeq !== undefined, toEnd: f.closed,
-    segments: f.segments.length, duplicateSegments: 0, retransmittedBytes: 0, outOfOrderSegments: 0, firstTimeUs: f.firstTimeUs,
+    src: f.src,
+    dst: f.dst,
+    data: Buffer.alloc(0),
+    chunks: [],
+    holes: [],
+    fromStart: f.synSeq !== undefined,
+    toEnd: f.closed,
+    segments: f.segments.length,
+    duplicateSegments: 0,
+    retransmittedBytes: 0,
+    outOfOrderSegments: 0,
+    firstTimeUs: f.firstTimeUs,
   };
   if (f.segments.length === 0) return s;
   // Offsets relative to a base: the byte after the SYN, else the lowest sequence number seen

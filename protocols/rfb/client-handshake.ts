@@ -141,7 +141,9 @@ export class ClientHandshake {
   /** Takes the next chunk from the server. Keeps a reference to `chunk` until it is consumed. */
   receive(chunk: Uint8Array): ClientHandshakeResult {
     if (this.#state === 'done' || this.#state === 'failed' || this.#state === 'tls') {
-      throw new Error(`ClientHandshake.receive() called ${this.#state === 'tls' ? 'before tlsEstablished()' : `after the handshake ${this.#state === 'done' ? 'finished' : 'failed'}`}`);
+      throw new Error(
+        `ClientHandshake.receive() called ${this.#state === 'tls' ? 'before tlsEstablished()' : `after the handshake ${this.#state === 'done' ? 'finished' : 'failed'}`}`,
+      );
     }
     this.#q.push(chunk);
     return this.#run([]);
@@ -294,7 +296,12 @@ export class ClientHandshake {
         // "For TLS and X509 subtypes ... Non-one value means failure and connection will be closed."
         if (!q.has(1)) return false;
         const ack = q.readUint8();
-        if (ack !== 1) throw new RfbError('RFB_ERR_VENCRYPT', `the server refused VeNCrypt subtype ${subtypeName(this.#startTls!.subtype!)} (status ${ack})`, 'VeNCrypt.subtype-ack');
+        if (ack !== 1)
+          throw new RfbError(
+            'RFB_ERR_VENCRYPT',
+            `the server refused VeNCrypt subtype ${subtypeName(this.#startTls!.subtype!)} (status ${ack})`,
+            'VeNCrypt.subtype-ack',
+          );
         this.#state = 'tls';
         return true;
       }
@@ -387,7 +394,11 @@ export class ClientHandshake {
       }
       return SecurityType.VncAuthentication;
     }
-    throw new RfbError('RFB_ERR_NO_SECURITY_TYPE', `no security type we support (None, VNC Authentication${this.#tls === 'off' ? '' : ', TLS, VeNCrypt'}) among [${offered.join(', ')}]`, 'security-types');
+    throw new RfbError(
+      'RFB_ERR_NO_SECURITY_TYPE',
+      `no security type we support (None, VNC Authentication${this.#tls === 'off' ? '' : ', TLS, VeNCrypt'}) among [${offered.join(', ')}]`,
+      'security-types',
+    );
   }
 
   #afterSecurityChoice(chosen: number, send: Buffer[]): void {

@@ -53,11 +53,7 @@ export class Framebuffer {
   /** Throws RFB_ERR_RECT_OUT_OF_BOUNDS naming `field` when the rectangle is outside the framebuffer. */
   checkRect(x: number, y: number, width: number, height: number, field = 'rectangle'): void {
     if (!this.contains(x, y, width, height)) {
-      throw new RfbError(
-        'RFB_ERR_RECT_OUT_OF_BOUNDS',
-        `${width}x${height}+${x}+${y} lies outside the ${this.width}x${this.height} framebuffer`,
-        field,
-      );
+      throw new RfbError('RFB_ERR_RECT_OUT_OF_BOUNDS', `${width}x${height}+${x}+${y} lies outside the ${this.width}x${this.height} framebuffer`, field);
     }
   }
 
@@ -167,7 +163,14 @@ export class Framebuffer {
 }
 
 function checkSize(width: number, height: number): void {
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || width > LIMITS.maxFramebufferWidth || height > LIMITS.maxFramebufferHeight) {
+  if (
+    !Number.isInteger(width) ||
+    !Number.isInteger(height) ||
+    width < 1 ||
+    height < 1 ||
+    width > LIMITS.maxFramebufferWidth ||
+    height > LIMITS.maxFramebufferHeight
+  ) {
     throw new RfbError(
       'RFB_ERR_FRAMEBUFFER_SIZE',
       `${width}x${height} is not a usable framebuffer size (1..${LIMITS.maxFramebufferWidth} x 1..${LIMITS.maxFramebufferHeight})`,

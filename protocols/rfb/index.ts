@@ -42,7 +42,15 @@ export {
 } from './server-messages.js';
 export { READER_PSEUDO_ENCODINGS, ServerMessageReader, type Colour, type ServerMessage, type ServerMessageReaderOptions } from './server-message-reader.js';
 export { vncAuthResponse, vncAuthKey, VNC_AUTH_CHALLENGE_BYTES } from './vnc-auth.js';
-export { clientVersionFor, encodeProtocolVersion, parseProtocolVersion, serverVersionFor, PROTOCOL_VERSION_BYTES, type RfbVersion, type VersionNumber } from './version.js';
+export {
+  clientVersionFor,
+  encodeProtocolVersion,
+  parseProtocolVersion,
+  serverVersionFor,
+  PROTOCOL_VERSION_BYTES,
+  type RfbVersion,
+  type VersionNumber,
+} from './version.js';
 export { PIXEL_FORMAT_BYTES, readPixelFormat, writePixelFormat } from './pixel-format.js';
 export { SCREEN_BYTES, readScreens, writeScreens, type Screen } from './screen-layout.js';
 export { decodeDisplayString, decodeLatin1, encodeLatin1 } from './rfb-strings.js';

@@ -56,9 +56,7 @@ export interface ServerMessageReaderOptions {
 }
 
 type State =
-  | { kind: 'message' }
-  | { kind: 'rect-header'; left: number }
-  | { kind: 'rect-body'; left: number; header: RectHeader; decoder: RectDecoder | undefined };
+  { kind: 'message' } | { kind: 'rect-header'; left: number } | { kind: 'rect-body'; left: number; header: RectHeader; decoder: RectDecoder | undefined };
 
 /**
  * The pseudo-encodings this reader understands: a client should list these (and no others) after
@@ -161,7 +159,11 @@ export class ServerMessageReader {
         const first = q.peekUint16BE(2);
         const count = q.peekUint16BE(4);
         if (count > LIMITS.maxColourMapEntries || first + count > 65536) {
-          throw new RfbError('RFB_ERR_BAD_VALUE', `colours ${first}..${first + count - 1} lie outside a 65536-entry colour map`, 'SetColourMapEntries.number-of-colours');
+          throw new RfbError(
+            'RFB_ERR_BAD_VALUE',
+            `colours ${first}..${first + count - 1} lie outside a 65536-entry colour map`,
+            'SetColourMapEntries.number-of-colours',
+          );
         }
         if (!q.has(6 + 6 * count)) return false;
         const b = q.consume(6 + 6 * count);
@@ -226,7 +228,11 @@ export class ServerMessageReader {
       case Encoding.DesktopName:
       case Encoding.QemuLedState:
         if (header.encoding === Encoding.Cursor && (header.width > RFB_LIMITS.maxCursorWidth || header.height > RFB_LIMITS.maxCursorHeight)) {
-          throw new RfbError('RFB_ERR_TOO_LARGE', `${header.width}x${header.height} cursor is over the limit of ${RFB_LIMITS.maxCursorWidth}x${RFB_LIMITS.maxCursorHeight}`, 'Cursor.width/height');
+          throw new RfbError(
+            'RFB_ERR_TOO_LARGE',
+            `${header.width}x${header.height} cursor is over the limit of ${RFB_LIMITS.maxCursorWidth}x${RFB_LIMITS.maxCursorHeight}`,
+            'Cursor.width/height',
+          );
         }
         this.#state = { kind: 'rect-body', left, header, decoder: undefined };
         return true;

@@ -67,7 +67,11 @@ export function chooseTlsType(offered: readonly number[], mode: TlsMode): number
   if (offered.includes(SecurityType.VeNCrypt)) return SecurityType.VeNCrypt;
   if (offered.includes(SecurityType.TLS)) return SecurityType.TLS;
   if (mode === 'require') {
-    throw new RfbError('RFB_ERR_TLS_REQUIRED', `tls is "require" but the server offers no TLS security type (it offers [${offered.join(', ')}]; TLS is 18, VeNCrypt 19)`, 'security-types');
+    throw new RfbError(
+      'RFB_ERR_TLS_REQUIRED',
+      `tls is "require" but the server offers no TLS security type (it offers [${offered.join(', ')}]; TLS is 18, VeNCrypt 19)`,
+      'security-types',
+    );
   }
   return undefined;
 }
@@ -87,7 +91,11 @@ export function chooseSubtype(offered: readonly number[], creds: { password?: st
   }
   if (known.length > 0) {
     const needs = known.map((s) => (SUBTYPES.get(s)!.auth === 'plain' ? `${subtypeName(s)} needs user and password` : `${subtypeName(s)} needs a password`));
-    throw new RfbError('RFB_ERR_PASSWORD_REQUIRED', `the server's VeNCrypt subtypes all need credentials that are not configured: ${needs.join('; ')}`, 'VeNCrypt.subtypes');
+    throw new RfbError(
+      'RFB_ERR_PASSWORD_REQUIRED',
+      `the server's VeNCrypt subtypes all need credentials that are not configured: ${needs.join('; ')}`,
+      'VeNCrypt.subtypes',
+    );
   }
   throw new RfbError(
     'RFB_ERR_NO_SECURITY_TYPE',

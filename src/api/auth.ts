@@ -48,7 +48,8 @@ export class Authenticator {
       this.#metrics?.authRateLimited.inc({ scope: 'address' });
       throw err;
     }
-    if (!token) return this.#fail(from, undefined, undefined, new GatewayError('GW_ERR_BAD_TOKEN', 'no token given (eq.php: token=…, REST: Authorization: Bearer …)'));
+    if (!token)
+      return this.#fail(from, undefined, undefined, new GatewayError('GW_ERR_BAD_TOKEN', 'no token given (eq.php: token=…, REST: Authorization: Bearer …)'));
     let found: Principal | undefined;
     let pinWanted: string | undefined;
     let tokenKey: string | undefined;
@@ -73,7 +74,12 @@ export class Authenticator {
         throw err;
       }
       if (pin === undefined || !secretEquals(pin, pinWanted)) {
-        return this.#fail(from, tokenKey, found, new GatewayError('GW_ERR_BAD_PIN', pin === undefined ? 'this token needs a PIN (eq.php: pin=…, REST: X-Pin header)' : 'the PIN is wrong'));
+        return this.#fail(
+          from,
+          tokenKey,
+          found,
+          new GatewayError('GW_ERR_BAD_PIN', pin === undefined ? 'this token needs a PIN (eq.php: pin=…, REST: X-Pin header)' : 'the PIN is wrong'),
+        );
       }
       this.#limiter.succeeded(tokenKey!);
     }
@@ -84,7 +90,13 @@ export class Authenticator {
     this.#metrics?.authFailures.inc({ reason: err.code === 'GW_ERR_BAD_PIN' ? 'bad_pin' : 'bad_token' });
     const blocked = from === undefined ? (tokenKey === undefined ? [] : this.#limiter.fail(undefined, tokenKey)) : this.#limiter.fail(from, tokenKey);
     this.#audit?.record({
-      action: 'auth.failed', who: who?.name ?? 'unknown', kind: who?.kind ?? 'token', outcome: 'refused', from, code: err.code, message: err.message,
+      action: 'auth.failed',
+      who: who?.name ?? 'unknown',
+      kind: who?.kind ?? 'token',
+      outcome: 'refused',
+      from,
+      code: err.code,
+      message: err.message,
       ...(blocked.length > 0 ? { detail: { blocked: blocked.join(',') } } : {}),
     });
     throw err;

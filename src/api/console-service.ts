@@ -45,7 +45,13 @@ export class ConsoleService {
     const who = { who: principal.name, kind: principal.kind, from: principal.from, server: req.serverId };
     try {
       const res = await this.#open(principal, req);
-      this.#audit.record({ action: res.joined ? 'console.join' : 'console.open', ...who, outcome: 'ok', session: res.session.id, detail: { viewOnly: req.viewOnly, closeUrl: req.closeUrl !== undefined } });
+      this.#audit.record({
+        action: res.joined ? 'console.join' : 'console.open',
+        ...who,
+        outcome: 'ok',
+        session: res.session.id,
+        detail: { viewOnly: req.viewOnly, closeUrl: req.closeUrl !== undefined },
+      });
       return res;
     } catch (err) {
       const e = toPublicError(err);
@@ -69,7 +75,10 @@ export class ConsoleService {
     await session.ready();
     const key = this.#tickets.issue({ sessionId: session.id, viewOnly: req.viewOnly, requester: principal.name, requesterKind: principal.kind });
     this.#metrics.consoleOpens.inc({ joined: String(joined) });
-    this.#log.info({ event: 'console-open', server: server.id, session: session.id, joined, viewOnly: req.viewOnly, requester: principal.name }, 'console URL issued');
+    this.#log.info(
+      { event: 'console-open', server: server.id, session: session.id, joined, viewOnly: req.viewOnly, requester: principal.name },
+      'console URL issued',
+    );
     return { session, joined, url: `${this.#config.publicUrl}/console/${key}` };
   }
 }
@@ -88,7 +97,11 @@ export function sessionView(s: Session): SessionView {
     width: s.fb.width,
     height: s.fb.height,
     ageSeconds: Math.round((Date.now() - s.createdAt) / 1000),
-    viewers: [...s.viewers].map((v) => ({ id: v.id, viewOnly: v.viewOnly, ...('queuedBytes' in v ? { queuedBytes: (v as { queuedBytes: number }).queuedBytes } : {}) })),
+    viewers: [...s.viewers].map((v) => ({
+      id: v.id,
+      viewOnly: v.viewOnly,
+      ...('queuedBytes' in v ? { queuedBytes: (v as { queuedBytes: number }).queuedBytes } : {}),
+    })),
     closeUrls: [...s.closeUrls].map((u) => new URL(u).origin),
     bytesIn: s.stats.bytesIn,
     bytesOut: s.stats.bytesOut,

@@ -37,7 +37,7 @@ function originMatches(source: string, origin: string): boolean {
   if (!source.includes('*')) return source === origin || source === origin.replace(/:(80|443)$/, '');
   const m = /^(https?):\/\/\*\.(.+)$/.exec(source)!;
   const o = /^(https?):\/\/([^/]+)$/.exec(origin);
-  return !!o && o[1] === m[1] && (o[2]!.endsWith(`.${m[2]}`));
+  return !!o && o[1] === m[1] && o[2]!.endsWith(`.${m[2]}`);
 }
 
 /**

@@ -33,7 +33,13 @@ export function novncAction(ctx: Pick<GatewayContext, 'consoles'>): EqAction {
     const id = f.require('id');
     const closeUrl = f.get('closeurl');
     const res = await ctx.consoles.open(principal, { serverId: id, viewOnly: f.flag('view_only'), closeUrl: closeUrl === '' ? undefined : closeUrl });
-    return { scope: res.url, context: { action: 'novnc', id, location: res.session.server.location ?? null }, key: res.session.id, joined: res.joined, source: res.session.sourceInfo.kind };
+    return {
+      scope: res.url,
+      context: { action: 'novnc', id, location: res.session.server.location ?? null },
+      key: res.session.id,
+      joined: res.joined,
+      source: res.session.sourceInfo.kind,
+    };
   };
 }
 
@@ -56,7 +62,8 @@ export function eqPhpRoutes(app: FastifyInstance, ctx: GatewayContext): void {
       const f = eqFields(body as Record<string, unknown>);
       const action = f.require('action');
       const principal = ctx.auth.authenticate(f.get('token'), f.get('pin'), req.ip);
-      if (!ctx.eqActions.has(action)) throw new GatewayError('GW_ERR_UNKNOWN_ACTION', `action "${action}" is not supported (supported: ${[...ctx.eqActions.keys()].join(', ')})`);
+      if (!ctx.eqActions.has(action))
+        throw new GatewayError('GW_ERR_UNKNOWN_ACTION', `action "${action}" is not supported (supported: ${[...ctx.eqActions.keys()].join(', ')})`);
       // Here, or on an agent of the server's location (src/dispatch/).
       return { result: 'OK', ...(await ctx.dispatch.eq(principal, action, body as Record<string, unknown>, f)) };
     } catch (err) {

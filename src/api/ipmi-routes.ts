@@ -93,7 +93,9 @@ export async function ipmiRoutes(app: FastifyInstance, ctx: GatewayContext, o: {
     if (b.closeUrl !== undefined && typeof b.closeUrl !== 'string') throw new GatewayError('GW_ERR_BAD_REQUEST', '"closeUrl" must be a string');
     const res = await viaEq(ctx, req, p, 'sol', { id: req.params.id, ...(b.closeUrl ? { closeurl: b.closeUrl } : {}) });
     const context = res.context as { location?: string | null } | undefined;
-    return reply.code(res.joined ? 200 : 201).send({ id: res.key, serverId: req.params.id, location: context?.location ?? null, type: 'sol', url: res.scope, joined: res.joined });
+    return reply
+      .code(res.joined ? 200 : 201)
+      .send({ id: res.key, serverId: req.params.id, location: context?.location ?? null, type: 'sol', url: res.scope, joined: res.joined });
   });
 
   await solRoutes(app, ctx, { api, sols, tickets: solTickets, principalOf });

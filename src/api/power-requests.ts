@@ -51,8 +51,10 @@ export function restBootDevice(value: unknown, field: string): BootDeviceRequest
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'object' || Array.isArray(value)) throw new GatewayError('GW_ERR_BAD_REQUEST', `"${field}" must be an object { device, persistent }`);
   const v = value as Record<string, unknown>;
-  for (const k of Object.keys(v)) if (k !== 'device' && k !== 'persistent') throw new GatewayError('GW_ERR_BAD_REQUEST', `"${field}.${k}" is not a known field`);
-  if (v.persistent !== undefined && typeof v.persistent !== 'boolean') throw new GatewayError('GW_ERR_BAD_REQUEST', `"${field}.persistent" must be true or false`);
+  for (const k of Object.keys(v))
+    if (k !== 'device' && k !== 'persistent') throw new GatewayError('GW_ERR_BAD_REQUEST', `"${field}.${k}" is not a known field`);
+  if (v.persistent !== undefined && typeof v.persistent !== 'boolean')
+    throw new GatewayError('GW_ERR_BAD_REQUEST', `"${field}.persistent" must be true or false`);
   return { device: parseBootDevice(v.device, `${field}.device`), persistent: v.persistent === true };
 }
 
@@ -95,7 +97,13 @@ export function redfishExtras(res: Record<string, unknown>): Record<string, unkn
  * another location is served by that location's agent (the front cannot reach its BMC).
  * `Idempotency-Key` / `X-Request-Id` travels as eq.php's `request_id`.
  */
-export function viaEq(ctx: GatewayContext, req: FastifyRequest, p: Principal, action: string, fields: Record<string, string>): Promise<Record<string, unknown>> {
+export function viaEq(
+  ctx: GatewayContext,
+  req: FastifyRequest,
+  p: Principal,
+  action: string,
+  fields: Record<string, string>,
+): Promise<Record<string, unknown>> {
   const requestId = requestIdHeader(req);
   const body = { action, ...fields, ...(requestId ? { request_id: requestId } : {}) };
   return ctx.dispatch.eq(p, action, body, eqFields(body));

@@ -7,8 +7,19 @@ import type { ServersAnswer } from './api-types.js';
 import type { ApiAudit } from './api-audit.js';
 import type { Principal } from './auth.js';
 import {
-  bootFields, eqBootDevice, jsonBody, onlyFields, outcomeFields, parseBootDevice, parseMediaCmd, parsePowerCmd,
-  redfishExtras, restBootDevice, statusFields, viaEq, type PowerCmd,
+  bootFields,
+  eqBootDevice,
+  jsonBody,
+  onlyFields,
+  outcomeFields,
+  parseBootDevice,
+  parseMediaCmd,
+  parsePowerCmd,
+  redfishExtras,
+  restBootDevice,
+  statusFields,
+  viaEq,
+  type PowerCmd,
 } from './power-requests.js';
 import { bearer, pinHeader } from './rest-v1.js';
 import { serverSummary } from './server-summary.js';
@@ -116,7 +127,8 @@ export async function powerRoutes(app: FastifyInstance, ctx: GatewayContext, o: 
     const b = jsonBody(req);
     onlyFields(b, ['action', 'url']);
     if (b.action !== 'insert' && b.action !== 'eject') throw new GatewayError('GW_ERR_BAD_REQUEST', '"action" must be insert or eject');
-    if (b.action === 'insert' && (typeof b.url !== 'string' || b.url === '')) throw new GatewayError('GW_ERR_BAD_REQUEST', '"url" (string) is required to insert');
+    if (b.action === 'insert' && (typeof b.url !== 'string' || b.url === ''))
+      throw new GatewayError('GW_ERR_BAD_REQUEST', '"url" (string) is required to insert');
     if (b.action === 'eject' && b.url !== undefined) throw new GatewayError('GW_ERR_BAD_REQUEST', '"url" goes with insert only');
     const res = await viaEq(ctx, req, p, 'media', { id: req.params.id, cmd: b.action, ...(b.action === 'insert' ? { url: b.url as string } : {}) });
     return { serverId: req.params.id, action: b.action, media: res.media, result: 'ok', ...(res.note ? { note: res.note } : {}) };

@@ -59,22 +59,19 @@ export function restV1Routes(app: FastifyInstance, deps: GatewayContext): void {
    * id, `ip` the BMC address the agent believes the server has (checked against the config, so a
    * stale agent cannot open the wrong machine), `closeurl` URL-encoded. Answers like eq.php.
    */
-  app.get<{ Params: { ip: string; key: string; id: string; closeurl: string } }>(
-    '/api/v1/server/:ip/skey/:key/:id/closeurl/:closeurl',
-    async (req) => {
-      const { ip, key, id, closeurl } = req.params;
-      const p = deps.auth.authenticate(key, pinHeader(req), req.ip);
-      const server = deps.registry.server(id);
-      const hosts = [server.console?.host, server.ipmi?.host].filter(Boolean);
-      if (!hosts.includes(ip)) throw new GatewayError('GW_ERR_BAD_REQUEST', `server "${id}" does not have the BMC address ${ip}`);
-      let closeUrl: string;
-      try {
-        closeUrl = new URL(decodeURIComponent(closeurl)).toString();
-      } catch {
-        throw new GatewayError('GW_ERR_BAD_REQUEST', 'closeurl is not a URL-encoded absolute URL');
-      }
-      const res = await deps.consoles.open(p, { serverId: id, viewOnly: false, closeUrl });
-      return { result: 'OK', scope: res.url, context: { action: 'novnc', id, location: server.location ?? null }, key: res.session.id, joined: res.joined };
-    },
-  );
+  app.get<{ Params: { ip: string; key: string; id: string; closeurl: string } }>('/api/v1/server/:ip/skey/:key/:id/closeurl/:closeurl', async (req) => {
+    const { ip, key, id, closeurl } = req.params;
+    const p = deps.auth.authenticate(key, pinHeader(req), req.ip);
+    const server = deps.registry.server(id);
+    const hosts = [server.console?.host, server.ipmi?.host].filter(Boolean);
+    if (!hosts.includes(ip)) throw new GatewayError('GW_ERR_BAD_REQUEST', `server "${id}" does not have the BMC address ${ip}`);
+    let closeUrl: string;
+    try {
+      closeUrl = new URL(decodeURIComponent(closeurl)).toString();
+    } catch {
+      throw new GatewayError('GW_ERR_BAD_REQUEST', 'closeurl is not a URL-encoded absolute URL');
+    }
+    const res = await deps.consoles.open(p, { serverId: id, viewOnly: false, closeUrl });
+    return { result: 'OK', scope: res.url, context: { action: 'novnc', id, location: server.location ?? null }, key: res.session.id, joined: res.joined };
+  });
 }

@@ -78,14 +78,28 @@ export async function solRoutes(app: FastifyInstance, ctx: GatewayContext, deps:
 
   app.get('/api/v1/sol-sessions', async (req) => {
     const p = deps.principalOf(req);
-    return { sessions: sols.list().filter((s) => p.mayOpen(s.server.id)).map(solView) };
+    return {
+      sessions: sols
+        .list()
+        .filter((s) => p.mayOpen(s.server.id))
+        .map(solView),
+    };
   });
 
   app.delete<{ Params: { id: string } }>('/api/v1/sol-sessions/:id', async (req, reply) => {
     const p = deps.principalOf(req);
     const s = sols.get(req.params.id);
     if (!s || !p.mayOpen(s.server.id)) throw new GatewayError('GW_ERR_UNKNOWN_SESSION', `no live serial console "${req.params.id}"`);
-    ctx.audit.record({ action: 'sol.end', who: p.name, kind: p.kind, from: p.from, server: s.server.id, session: s.id, outcome: 'ok', detail: { endCode: 'api' } });
+    ctx.audit.record({
+      action: 'sol.end',
+      who: p.name,
+      kind: p.kind,
+      from: p.from,
+      server: s.server.id,
+      session: s.id,
+      outcome: 'ok',
+      detail: { endCode: 'api' },
+    });
     s.end(`ended by the API (${p.name})`, 'api');
     return reply.code(204).send();
   });
@@ -103,15 +117,27 @@ export async function solRoutes(app: FastifyInstance, ctx: GatewayContext, deps:
     const sessionId = tickets.sessionOf(req.params.key);
     if (!sessionId) throw new GatewayError('GW_ERR_VIEWER_URL_INVALID', 'this serial console URL is unknown or has expired');
     const s = sols.get(sessionId);
-    if (s) return { state: s.state, server: s.server.name ?? s.server.id, reason: s.endReason ?? null, code: s.state === 'ended' ? (sols.endedCode(s.id) ?? null) : null } satisfies SolViewerStatus;
-    return { state: 'ended', reason: sols.endedReason(sessionId) ?? 'the serial console has ended', code: sols.endedCode(sessionId) ?? null } satisfies SolViewerStatus;
+    if (s)
+      return {
+        state: s.state,
+        server: s.server.name ?? s.server.id,
+        reason: s.endReason ?? null,
+        code: s.state === 'ended' ? (sols.endedCode(s.id) ?? null) : null,
+      } satisfies SolViewerStatus;
+    return {
+      state: 'ended',
+      reason: sols.endedReason(sessionId) ?? 'the serial console has ended',
+      code: sols.endedCode(sessionId) ?? null,
+    } satisfies SolViewerStatus;
   });
 
   app.get<{ Params: { key: string } }>('/sol-ws/:key', { websocket: true, preValidation: originCheck(ctx, 'sol.viewer') }, (socket, req) => {
     const ticket = tickets.consume(req.params.key);
     const session = ticket ? sols.get(ticket.sessionId) : undefined;
     if (!ticket || !session || session.state === 'ended') {
-      const why = !ticket ? 'this serial console URL is unknown, expired or already used' : `the serial console has ended: ${sols.endedReason(ticket.sessionId) ?? 'unknown reason'}`;
+      const why = !ticket
+        ? 'this serial console URL is unknown, expired or already used'
+        : `the serial console has ended: ${sols.endedReason(ticket.sessionId) ?? 'unknown reason'}`;
       socket.close(CloseCode.SessionEnded, why.slice(0, 120));
       return;
     }
@@ -119,7 +145,15 @@ export async function solRoutes(app: FastifyInstance, ctx: GatewayContext, deps:
       socket.close(CloseCode.SessionEnded, `this serial console already has ${ctx.config.sessions.maxViewers} viewers`);
       return;
     }
-    ctx.audit.record({ action: 'sol.viewer', who: ticket.requester ?? 'unknown', kind: ticket.requesterKind ?? 'token', from: req.ip, server: session.server.id, session: session.id, outcome: 'ok' });
+    ctx.audit.record({
+      action: 'sol.viewer',
+      who: ticket.requester ?? 'unknown',
+      kind: ticket.requesterKind ?? 'token',
+      from: req.ip,
+      server: session.server.id,
+      session: session.id,
+      outcome: 'ok',
+    });
     attachSolViewer(socket, session, ctx.log, ctx.config.sessions.pingIntervalMs);
   });
 }

@@ -1,4 +1,3 @@
-import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError } from '../errors.js';
 import type { GatewayContext } from '../context.js';
@@ -12,7 +11,15 @@ import { pageHtml } from './web-assets.js';
 export function originCheck(deps: GatewayContext, what: string) {
   return deps.pages.webSocketOriginCheck(deps.config.publicUrl, (req, origin) => {
     deps.metrics.originRefused.inc();
-    deps.audit.record({ action: `${what}.refused`, who: 'unknown', kind: 'token', from: req.ip, outcome: 'refused', code: 'GW_ERR_ORIGIN_REFUSED', detail: { origin: origin.slice(0, 200) } });
+    deps.audit.record({
+      action: `${what}.refused`,
+      who: 'unknown',
+      kind: 'token',
+      from: req.ip,
+      outcome: 'refused',
+      code: 'GW_ERR_ORIGIN_REFUSED',
+      detail: { origin: origin.slice(0, 200) },
+    });
   });
 }
 
@@ -37,9 +44,24 @@ export function viewerStatus(deps: Pick<GatewayContext, 'tickets' | 'registry'>,
   const s = deps.registry.get(sessionId);
   const viewOnly = deps.tickets.viewOnlyOf(key) ?? false;
   if (s) {
-    return { state: s.state, server: s.server.name ?? s.server.id, viewOnly, warning: s.warning ?? null, warningCode: s.warning ? 'input-idle' : null, reason: s.endReason ?? null, code: s.endCode ?? null };
+    return {
+      state: s.state,
+      server: s.server.name ?? s.server.id,
+      viewOnly,
+      warning: s.warning ?? null,
+      warningCode: s.warning ? 'input-idle' : null,
+      reason: s.endReason ?? null,
+      code: s.endCode ?? null,
+    };
   }
-  return { state: 'ended', viewOnly, warning: null, warningCode: null, reason: deps.registry.endedReason(sessionId) ?? 'the session has ended', code: endedCodes.get(sessionId) ?? null };
+  return {
+    state: 'ended',
+    viewOnly,
+    warning: null,
+    warningCode: null,
+    reason: deps.registry.endedReason(sessionId) ?? 'the session has ended',
+    code: endedCodes.get(sessionId) ?? null,
+  };
 }
 
 /** A viewer's WebSocket, its Origin already checked: uses the one-time key and attaches a Viewer (or closes saying why). */
@@ -47,7 +69,9 @@ export function acceptViewer(deps: GatewayContext, socket: import('ws').WebSocke
   const ticket = deps.tickets.consume(key);
   const session = ticket ? deps.registry.get(ticket.sessionId) : undefined;
   if (!ticket || !session || session.state === 'ended') {
-    const why = !ticket ? 'this console URL is unknown, expired or already used' : `the session has ended: ${session?.endReason ?? deps.registry.endedReason(ticket.sessionId) ?? 'unknown reason'}`;
+    const why = !ticket
+      ? 'this console URL is unknown, expired or already used'
+      : `the session has ended: ${session?.endReason ?? deps.registry.endedReason(ticket.sessionId) ?? 'unknown reason'}`;
     socket.close(CloseCode.SessionEnded, why.slice(0, 120));
     return;
   }
@@ -59,7 +83,16 @@ export function acceptViewer(deps: GatewayContext, socket: import('ws').WebSocke
     socket.close(CloseCode.SessionEnded, `this console already has ${deps.config.sessions.maxViewers} viewers`);
     return;
   }
-  deps.audit.record({ action: 'console.viewer', who: ticket.requester ?? 'unknown', kind: ticket.requesterKind ?? 'token', from: ip, server: session.server.id, session: session.id, outcome: 'ok', detail: { viewOnly: ticket.viewOnly } });
+  deps.audit.record({
+    action: 'console.viewer',
+    who: ticket.requester ?? 'unknown',
+    kind: ticket.requesterKind ?? 'token',
+    from: ip,
+    server: session.server.id,
+    session: session.id,
+    outcome: 'ok',
+    detail: { viewOnly: ticket.viewOnly },
+  });
   new Viewer({ ws: socket, session, viewOnly: ticket.viewOnly, log: deps.log, metrics: deps.metrics, pingIntervalMs: deps.config.sessions.pingIntervalMs });
 }
 
@@ -92,7 +125,8 @@ export async function viewerRoutes(app: FastifyInstance, deps: GatewayContext): 
   const handOff = async (req: FastifyRequest<{ Params: { key: string } }>, reply: FastifyReply): Promise<void> => {
     if (!workers || reply.sent) return;
     const raw = req.raw;
-    if (workers.handOffViewer(req.params.key, raw.socket as Socket, { ip: req.ip, method: raw.method ?? 'GET', url: raw.url ?? req.url, headers: raw.headers })) reply.hijack();
+    if (workers.handOffViewer(req.params.key, raw.socket, { ip: req.ip, method: raw.method ?? 'GET', url: raw.url ?? req.url, headers: raw.headers }))
+      reply.hijack();
   };
   app.get<{ Params: { key: string } }>('/ws/:key', { websocket: true, preValidation: [originCheck(deps, 'console.viewer'), handOff] }, (socket, req) => {
     acceptViewer(deps, socket, req.params.key, req.ip);

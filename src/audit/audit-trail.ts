@@ -33,9 +33,20 @@ export interface AuditSink {
 
 /** Codes that mean "the gateway refused", as opposed to "it tried and the BMC failed". */
 const REFUSALS = new Set([
-  'GW_ERR_BAD_TOKEN', 'GW_ERR_BAD_PIN', 'GW_ERR_RATE_LIMITED', 'GW_ERR_FORBIDDEN_SERVER', 'GW_ERR_OPERATOR_ONLY',
-  'GW_ERR_CLOSE_URL_REFUSED', 'GW_ERR_ORIGIN_REFUSED', 'GW_ERR_TOO_MANY_VIEWERS', 'GW_ERR_TOO_MANY_SESSIONS',
-  'GW_ERR_UNKNOWN_SERVER', 'GW_ERR_NO_CONSOLE', 'GW_ERR_NO_IPMI', 'GW_ERR_BAD_REQUEST', 'GW_ERR_UNKNOWN_ACTION',
+  'GW_ERR_BAD_TOKEN',
+  'GW_ERR_BAD_PIN',
+  'GW_ERR_RATE_LIMITED',
+  'GW_ERR_FORBIDDEN_SERVER',
+  'GW_ERR_OPERATOR_ONLY',
+  'GW_ERR_CLOSE_URL_REFUSED',
+  'GW_ERR_ORIGIN_REFUSED',
+  'GW_ERR_TOO_MANY_VIEWERS',
+  'GW_ERR_TOO_MANY_SESSIONS',
+  'GW_ERR_UNKNOWN_SERVER',
+  'GW_ERR_NO_CONSOLE',
+  'GW_ERR_NO_IPMI',
+  'GW_ERR_BAD_REQUEST',
+  'GW_ERR_UNKNOWN_ACTION',
 ]);
 
 export function outcomeOf(code: string | undefined): AuditEntry['outcome'] {
@@ -82,7 +93,10 @@ export class AuditTrail implements AuditSink {
     // detail's fields (a detail `result`, such as how a serial console ended, says more and wins).
     const { at: _at, detail, ...rest } = line;
     const level = entry.outcome === 'ok' ? 'info' : 'warn';
-    this.#log[level]({ event: 'audit', ...rest, result: entry.outcome === 'ok' ? 'ok' : 'error', ...(detail as object | undefined) }, `${entry.action}${entry.server ? ` on ${entry.server}` : ''}: ${entry.outcome}`);
+    this.#log[level](
+      { event: 'audit', ...rest, result: entry.outcome === 'ok' ? 'ok' : 'error', ...(detail as object | undefined) },
+      `${entry.action}${entry.server ? ` on ${entry.server}` : ''}: ${entry.outcome}`,
+    );
   }
 
   /** Starts a new file at the same path (after logrotate moved the old one); the old one is flushed and closed. */
@@ -104,7 +118,8 @@ export class AuditTrail implements AuditSink {
     try {
       return new AppendFile(path, {
         flags: 'a',
-        onError: (err) => this.#log.error({ event: 'audit-file-failed', file: path, err: err.message }, 'the audit file cannot be written; audit records go to the log only'),
+        onError: (err) =>
+          this.#log.error({ event: 'audit-file-failed', file: path, err: err.message }, 'the audit file cannot be written; audit records go to the log only'),
       });
     } catch (err) {
       this.#log.error({ event: 'audit-file-failed', file: path, err: (err as Error).message }, 'cannot open the audit file; audit records go to the log only');

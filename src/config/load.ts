@@ -16,7 +16,16 @@ import { DEFAULT_CLOSE_URL_ALLOW, parseCloseUrlAllowEntry } from '../session/clo
 import { readJavaConfig } from '../sources/jnlp/java-config.js';
 import { readJnlpConsole } from '../sources/jnlp/jnlp-config.js';
 import { schemaProblems } from './schema.js';
-import { DEFAULT_WORKER_HEARTBEAT_TIMEOUT_MS, type ConsoleConfig, type GatewayConfig, type IpmiConfig, type OperatorConfig, type ServerConfig, type TokenConfig, type WorkersConfig } from './types.js';
+import {
+  DEFAULT_WORKER_HEARTBEAT_TIMEOUT_MS,
+  type ConsoleConfig,
+  type GatewayConfig,
+  type IpmiConfig,
+  type OperatorConfig,
+  type ServerConfig,
+  type TokenConfig,
+  type WorkersConfig,
+} from './types.js';
 
 export const DEFAULTS = Object.freeze({
   listen: '127.0.0.1:8080',
@@ -59,7 +68,10 @@ export function parseConfig(text: string, source: string, overrides: { listen?: 
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    throw new ConfigError(source, doc.errors.map((e) => `YAML syntax: ${e.message.split('\n')[0]}`));
+    throw new ConfigError(
+      source,
+      doc.errors.map((e) => `YAML syntax: ${e.message.split('\n')[0]}`),
+    );
   }
   let raw: unknown;
   try {
@@ -74,7 +86,23 @@ export function parseConfig(text: string, source: string, overrides: { listen?: 
   return cfg;
 }
 
-export const TOP_KEYS = ['listen', 'publicUrl', 'tokens', 'operators', 'servers', 'sessions', 'log', 'atenTemplates', 'trustProxy', 'rateLimit', 'web', 'tls', 'audit', 'stateDir', 'workers'] as const;
+export const TOP_KEYS = [
+  'listen',
+  'publicUrl',
+  'tokens',
+  'operators',
+  'servers',
+  'sessions',
+  'log',
+  'atenTemplates',
+  'trustProxy',
+  'rateLimit',
+  'web',
+  'tls',
+  'audit',
+  'stateDir',
+  'workers',
+] as const;
 
 /** Names proxy-addr (fastify's trustProxy) knows besides addresses and CIDRs. */
 const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
@@ -105,10 +133,11 @@ export function validate(r: ConfigReader, raw: unknown, source: string | undefin
     const host = listen.host === '0.0.0.0' || listen.host === '::' ? '127.0.0.1' : listen.host;
     publicUrl = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${listen.port}`;
   }
-  const trustProxy = (top.trustProxy === undefined ? [] : r.array(['trustProxy'], top.trustProxy) ?? [])
+  const trustProxy = (top.trustProxy === undefined ? [] : (r.array(['trustProxy'], top.trustProxy) ?? []))
     .map((v, i) => {
       const s = r.string(['trustProxy', i], v, { required: true });
-      if (s !== undefined && !PROXY_NAMES.includes(s) && !parseCidr(s)) r.problem(['trustProxy', i], `must be an address, a CIDR (10.0.0.0/8) or one of ${PROXY_NAMES.join(', ')}, got "${s}"`);
+      if (s !== undefined && !PROXY_NAMES.includes(s) && !parseCidr(s))
+        r.problem(['trustProxy', i], `must be an address, a CIDR (10.0.0.0/8) or one of ${PROXY_NAMES.join(', ')}, got "${s}"`);
       return s;
     })
     .filter((s): s is string => s !== undefined);
@@ -131,14 +160,28 @@ export function validate(r: ConfigReader, raw: unknown, source: string | undefin
   const tokenSeen = new Set<string>();
   [...tokens, ...operators].forEach((t, i) => {
     if (!t) return;
-    if (tokenSeen.has(t.token)) r.problem(i < tokens.length ? ['tokens', i, 'token'] : ['operators', i - tokens.length, 'token'], 'the same token is listed twice');
+    if (tokenSeen.has(t.token))
+      r.problem(i < tokens.length ? ['tokens', i, 'token'] : ['operators', i - tokens.length, 'token'], 'the same token is listed twice');
     tokenSeen.add(t.token);
   });
 
   const sessRaw =
     top.sessions === undefined
       ? {}
-      : r.object(['sessions'], top.sessions, ['idleTimeout', 'inputIdleTimeout', 'inputIdleWarning', 'maxLifetime', 'maxViewers', 'maxSessions', 'urlTtl', 'reconnectBudget', 'closeUrlAttempts', 'closeUrlTimeout', 'pingInterval', 'closeUrlAllow']);
+      : r.object(['sessions'], top.sessions, [
+          'idleTimeout',
+          'inputIdleTimeout',
+          'inputIdleWarning',
+          'maxLifetime',
+          'maxViewers',
+          'maxSessions',
+          'urlTtl',
+          'reconnectBudget',
+          'closeUrlAttempts',
+          'closeUrlTimeout',
+          'pingInterval',
+          'closeUrlAllow',
+        ]);
   const sessions = {
     idleTimeoutMs: r.duration(['sessions', 'idleTimeout'], sessRaw?.idleTimeout) ?? DEFAULTS.idleTimeoutMs,
     inputIdleTimeoutMs: r.duration(['sessions', 'inputIdleTimeout'], sessRaw?.inputIdleTimeout) ?? DEFAULTS.inputIdleTimeoutMs,
@@ -165,8 +208,10 @@ export function validate(r: ConfigReader, raw: unknown, source: string | undefin
   // Java sandboxes are managed by one process (it clears what a crashed run left at start): not yet in workers.
   const javaServer = servers.find((s) => s?.console?.type === 'jnlp' || (s?.console?.type === 'aten' && s.console.fallback === 'jnlp'));
   // A viewer's socket is handed to its worker as a TCP handle; TLS state cannot go with it.
-  if (workers.count > 0 && tls) r.problem(['workers'], 'worker processes need the gateway behind a TLS proxy (no tls: key) for now: a TLS connection cannot be handed to a worker');
-  if (workers.count > 0 && javaServer) r.problem(['workers'], `worker processes cannot hold Java viewer consoles yet (server "${javaServer.id}" has one): use workers: 0`);
+  if (workers.count > 0 && tls)
+    r.problem(['workers'], 'worker processes need the gateway behind a TLS proxy (no tls: key) for now: a TLS connection cannot be handed to a worker');
+  if (workers.count > 0 && javaServer)
+    r.problem(['workers'], `worker processes cannot hold Java viewer consoles yet (server "${javaServer.id}" has one): use workers: 0`);
 
   if (r.problems.length > 0 || !listen || !publicUrl) return undefined;
   // The structure once more by the JSON Schema `bmc-gateway config-schema` prints (src/config/schema.ts):
@@ -176,27 +221,29 @@ export function validate(r: ConfigReader, raw: unknown, source: string | undefin
   if (structural.length > 0) return undefined;
   // Everything frozen but the top level, which is sealed: a SIGHUP reload (server.ts) replaces
   // `servers`, `tokens` and `operators` in place, so every service holding this object sees them.
-  return Object.seal(freezeValues({
-    listen,
-    publicUrl,
-    tokens: tokens.filter((t): t is TokenConfig => !!t),
-    operators: operators.filter((o): o is OperatorConfig => !!o),
-    servers: servers.filter((s): s is ServerConfig => !!s),
-    sessions,
-    ...(dispatch ? { dispatch } : {}),
-    ...(recording ? { recording } : {}),
-    ...(media ? { media } : {}),
-    java,
-    log: { level },
-    trustProxy,
-    rateLimit,
-    web,
-    tls,
-    audit,
-    stateDir,
-    workers,
-    source,
-  }));
+  return Object.seal(
+    freezeValues({
+      listen,
+      publicUrl,
+      tokens: tokens.filter((t): t is TokenConfig => !!t),
+      operators: operators.filter((o): o is OperatorConfig => !!o),
+      servers: servers.filter((s): s is ServerConfig => !!s),
+      sessions,
+      ...(dispatch ? { dispatch } : {}),
+      ...(recording ? { recording } : {}),
+      ...(media ? { media } : {}),
+      java,
+      log: { level },
+      trustProxy,
+      rateLimit,
+      web,
+      tls,
+      audit,
+      stateDir,
+      workers,
+      source,
+    }),
+  );
 }
 
 /** Freezes every value of `o` deeply, not `o` itself. */
@@ -235,7 +282,11 @@ function readCloseUrlAllow(r: ConfigReader, path: Path, raw: unknown): string[] 
   return list
     .map((v, i) => {
       const s = r.string([...path, i], v, { required: true });
-      if (s !== undefined && !parseCloseUrlAllowEntry(s)) r.problem([...path, i], `must be "public", a network (10.0.0.0/8), an address, a host name (*.example.com for subdomains), each with an optional :port — got "${s}"`);
+      if (s !== undefined && !parseCloseUrlAllowEntry(s))
+        r.problem(
+          [...path, i],
+          `must be "public", a network (10.0.0.0/8), an address, a host name (*.example.com for subdomains), each with an optional :port — got "${s}"`,
+        );
       return s;
     })
     .filter((s): s is string => s !== undefined);
@@ -265,35 +316,46 @@ function server(r: ConfigReader, path: Path, raw: unknown, atenTemplates: AtenTe
   const s = r.object(path, raw, ['id', 'name', 'location', 'console', 'ipmi', 'redfish', 'power']);
   if (!s) return undefined;
   const id = r.string([...path, 'id'], s.id, { required: true });
-  if (id !== undefined && !/^[A-Za-z0-9._:-]{1,128}$/.test(id)) r.problem([...path, 'id'], 'may only hold letters, digits, ".", "_", ":" and "-" (1 to 128 of them)');
+  if (id !== undefined && !/^[A-Za-z0-9._:-]{1,128}$/.test(id))
+    r.problem([...path, 'id'], 'may only hold letters, digits, ".", "_", ":" and "-" (1 to 128 of them)');
   const cons = s.console === undefined ? undefined : consoleCfg(r, [...path, 'console'], s.console, atenTemplates);
   const ipmi = s.ipmi === undefined ? undefined : ipmiCfg(r, [...path, 'ipmi'], s.ipmi);
   const redfish = s.redfish === undefined ? undefined : readRedfishConfig(r, [...path, 'redfish'], s.redfish);
   const location = r.string([...path, 'location'], s.location);
-  const power = readPowerProtocol(r, [...path, 'power'], s.power, { ipmi: s.ipmi !== undefined, redfish: s.redfish !== undefined, location: location !== undefined });
+  const power = readPowerProtocol(r, [...path, 'power'], s.power, {
+    ipmi: s.ipmi !== undefined,
+    redfish: s.redfish !== undefined,
+    location: location !== undefined,
+  });
   if (id === undefined) return undefined;
   return { id, name: r.string([...path, 'name'], s.name), location, console: cons, ipmi, redfish, power };
 }
 
 function consoleCfg(r: ConfigReader, path: Path, raw: unknown, atenTemplates: AtenTemplates): ConsoleConfig | undefined {
-  if (raw !== null && typeof raw === 'object' && (raw as { type?: unknown }).type === 'aten') return readAtenConsole(r, path, raw as Record<string, unknown>, atenTemplates);
-  if (raw !== null && typeof raw === 'object' && (raw as { type?: unknown }).type === 'openbmc') return readOpenBmcConsole(r, path, raw as Record<string, unknown>);
-  if (raw !== null && typeof raw === 'object' && (raw as { type?: unknown }).type === 'jnlp') return readJnlpConsole(r, path, raw as Record<string, unknown>, atenTemplates);
+  if (raw !== null && typeof raw === 'object' && (raw as { type?: unknown }).type === 'aten')
+    return readAtenConsole(r, path, raw as Record<string, unknown>, atenTemplates);
+  if (raw !== null && typeof raw === 'object' && (raw as { type?: unknown }).type === 'openbmc')
+    return readOpenBmcConsole(r, path, raw as Record<string, unknown>);
+  if (raw !== null && typeof raw === 'object' && (raw as { type?: unknown }).type === 'jnlp')
+    return readJnlpConsole(r, path, raw as Record<string, unknown>, atenTemplates);
   const c = r.object(path, raw, ['type', 'host', 'port', 'password', 'shared', 'connectTimeout', 'encodings', 'tls', 'insecureTls', 'legacyTls', 'ca', 'user']);
   if (!c) return undefined;
   const type = r.oneOf([...path, 'type'], c.type ?? 'vnc', ['vnc', 'aten', 'openbmc', 'jnlp'] as const);
   const host = r.string([...path, 'host'], c.host, { required: true });
   const port = r.integer([...path, 'port'], c.port, { min: 1, max: 65535 }) ?? DEFAULTS.vncPort;
-  const password = r.string([...path, 'password'], c.password, { nonEmpty: false, unfilled: 'write the VNC password, or leave the key out for a server without one' });
+  const password = r.string([...path, 'password'], c.password, {
+    nonEmpty: false,
+    unfilled: 'write the VNC password, or leave the key out for a server without one',
+  });
   const shared = r.boolean([...path, 'shared'], c.shared) ?? true;
   const connectTimeoutMs = r.duration([...path, 'connectTimeout'], c.connectTimeout) ?? DEFAULTS.connectTimeoutMs;
-  const encodings = (c.encodings === undefined ? [] : r.array([...path, 'encodings'], c.encodings) ?? []).map((e, i) =>
+  const encodings = (c.encodings === undefined ? [] : (r.array([...path, 'encodings'], c.encodings) ?? [])).map((e, i) =>
     r.oneOf([...path, 'encodings', i], e, Object.keys(ENCODING_NAMES)),
   );
   const tls = r.oneOf([...path, 'tls'], c.tls, ['prefer', 'require', 'off'] as const) ?? 'prefer';
   const insecureTls = r.boolean([...path, 'insecureTls'], c.insecureTls) ?? false;
   const legacyTls = r.boolean([...path, 'legacyTls'], c.legacyTls) ?? false;
-  const user = r.string([...path, 'user'], c.user, { unfilled: 'write the user name for VeNCrypt\'s Plain subtypes, or leave the key out' });
+  const user = r.string([...path, 'user'], c.user, { unfilled: "write the user name for VeNCrypt's Plain subtypes, or leave the key out" });
   const caPath = r.string([...path, 'ca'], c.ca);
   const ca = caPath === undefined ? undefined : readCaFile(r, [...path, 'ca'], caPath);
   if (tls === 'off' && (insecureTls || caPath !== undefined)) r.problem([...path, 'tls'], 'is "off", so insecureTls and ca would never be used');
@@ -328,7 +390,9 @@ function ipmiCfg(r: ConfigReader, path: Path, raw: unknown): IpmiConfig | undefi
   let cipherSuites: number[] = [17, 3];
   if (c.cipherSuite !== undefined) {
     const list = Array.isArray(c.cipherSuite) ? c.cipherSuite : [c.cipherSuite];
-    cipherSuites = list.map((v, i) => r.integer([...path, 'cipherSuite', ...(Array.isArray(c.cipherSuite) ? [i] : [])], v, { min: 0, max: 17 })).filter((v): v is number => v !== undefined);
+    cipherSuites = list
+      .map((v, i) => r.integer([...path, 'cipherSuite', ...(Array.isArray(c.cipherSuite) ? [i] : [])], v, { min: 0, max: 17 }))
+      .filter((v): v is number => v !== undefined);
   }
   const privilege = r.oneOf([...path, 'privilege'], c.privilege, ['USER', 'OPERATOR', 'ADMINISTRATOR'] as const) ?? 'ADMINISTRATOR';
   const allowWeakCipherSuites = r.boolean([...path, 'allowWeakCipherSuites'], c.allowWeakCipherSuites) ?? false;

@@ -22,9 +22,18 @@ type S = Record<string, unknown>;
 // text where text is expected (ids, PINs written without quotes): the schema says the same.
 const text: S = { type: ['string', 'integer', 'null'] };
 const secret = (what: string): S => ({ type: ['string', 'integer'], description: what });
-const int = (minimum?: number, maximum?: number): S => ({ type: ['integer', 'null'], ...(minimum !== undefined ? { minimum } : {}), ...(maximum !== undefined ? { maximum } : {}) });
+const int = (minimum?: number, maximum?: number): S => ({
+  type: ['integer', 'null'],
+  ...(minimum !== undefined ? { minimum } : {}),
+  ...(maximum !== undefined ? { maximum } : {}),
+});
 const bool: S = { type: ['boolean', 'null'] };
-const duration: S = { type: ['string', 'number', 'null'], pattern: '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h|d)\\s*$', minimum: 0, description: '"500ms", "60s", "5m", "1h", "1d" or milliseconds' };
+const duration: S = {
+  type: ['string', 'number', 'null'],
+  pattern: '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h|d)\\s*$',
+  minimum: 0,
+  description: '"500ms", "60s", "5m", "1h", "1d" or milliseconds',
+};
 const oneOf = (...values: string[]): S => ({ enum: [...values, null] });
 const list = (items: S): S => ({ type: ['array', 'null'], items });
 const map = (properties: Record<string, S>, required: string[] = []): S => ({ type: 'object', properties, required, additionalProperties: false });
@@ -34,38 +43,80 @@ const port = int(1, 65535);
 
 const vnc = map(
   {
-    type: { const: 'vnc' }, host: text, port, password: { type: ['string', 'integer'] }, shared: bool, connectTimeout: duration,
-    encodings: list({ enum: Object.keys(ENCODING_NAMES) }), tls: oneOf('prefer', 'require', 'off'), insecureTls: bool, legacyTls: bool, ca: text, user: { type: ['string', 'integer'] },
+    type: { const: 'vnc' },
+    host: text,
+    port,
+    password: { type: ['string', 'integer'] },
+    shared: bool,
+    connectTimeout: duration,
+    encodings: list({ enum: Object.keys(ENCODING_NAMES) }),
+    tls: oneOf('prefer', 'require', 'off'),
+    insecureTls: bool,
+    legacyTls: bool,
+    ca: text,
+    user: { type: ['string', 'integer'] },
   },
   ['host'],
 );
-const aten = map(keysOf(ATEN_CONSOLE_KEYS, { type: { const: 'aten' }, host: text, fallback: oneOf('jnlp'), transport: oneOf('tcp', 'html5', 'auto'), scheme: oneOf('https', 'http') }), ['type', 'host']);
+const aten = map(
+  keysOf(ATEN_CONSOLE_KEYS, {
+    type: { const: 'aten' },
+    host: text,
+    fallback: oneOf('jnlp'),
+    transport: oneOf('tcp', 'html5', 'auto'),
+    scheme: oneOf('https', 'http'),
+  }),
+  ['type', 'host'],
+);
 const openbmc = map(keysOf(OPENBMC_CONSOLE_KEYS, { type: { const: 'openbmc' }, host: text, port }), ['type', 'host']);
 const jnlp = map(keysOf([...new Set([...URL_KEYS, 'template', ...WEB_LOGIN_KEYS])], { type: { const: 'jnlp' } }), ['type']);
 
 const ipmi = map(
   {
-    host: text, port, user: { type: ['string', 'integer'], description: 'the IPMI user ("" for the anonymous user)' }, password: secret('the IPMI password'), kg: text,
-    cipherSuite: { oneOf: [{ type: 'integer', minimum: 0, maximum: 17 }, { type: 'array', items: { type: 'integer', minimum: 0, maximum: 17 } }] },
-    privilege: oneOf('USER', 'OPERATOR', 'ADMINISTRATOR'), allowWeakCipherSuites: bool, solTakeover: bool,
+    host: text,
+    port,
+    user: { type: ['string', 'integer'], description: 'the IPMI user ("" for the anonymous user)' },
+    password: secret('the IPMI password'),
+    kg: text,
+    cipherSuite: {
+      oneOf: [
+        { type: 'integer', minimum: 0, maximum: 17 },
+        { type: 'array', items: { type: 'integer', minimum: 0, maximum: 17 } },
+      ],
+    },
+    privilege: oneOf('USER', 'OPERATOR', 'ADMINISTRATOR'),
+    allowWeakCipherSuites: bool,
+    solTakeover: bool,
   },
   ['host', 'password'],
 );
-const redfish = map(keysOf(REDFISH_KEYS, { host: text, port, user: text, password: text, insecureTls: bool, system: text, timeout: duration, taskTimeout: duration }), ['host']);
+const redfish = map(
+  keysOf(REDFISH_KEYS, { host: text, port, user: text, password: text, insecureTls: bool, system: text, timeout: duration, taskTimeout: duration }),
+  ['host'],
+);
 
 const server = map(
   {
-    id: { type: ['string', 'integer'], pattern: '^[A-Za-z0-9._:-]{1,128}$' }, name: text, location: text,
+    id: { type: ['string', 'integer'], pattern: '^[A-Za-z0-9._:-]{1,128}$' },
+    name: text,
+    location: text,
     console: {
       description: 'the KVM console: type vnc (the default), aten, openbmc or jnlp',
       oneOf: [vnc, aten, openbmc, jnlp],
     },
-    ipmi, redfish, power: oneOf('ipmi', 'redfish'),
+    ipmi,
+    redfish,
+    power: oneOf('ipmi', 'redfish'),
   },
   ['id'],
 );
 
-const hmacKeys = { type: 'array', minItems: 1, maxItems: 2, items: map({ id: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,32}$' }, secret: { type: 'string', minLength: 32 } }, ['id', 'secret']) };
+const hmacKeys = {
+  type: 'array',
+  minItems: 1,
+  maxItems: 2,
+  items: map({ id: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,32}$' }, secret: { type: 'string', minLength: 32 } }, ['id', 'secret']),
+};
 const failureLimit = map({ failures: int(1, 1_000_000), window: duration });
 
 export const CONFIG_SCHEMA: S = {
@@ -76,12 +127,24 @@ export const CONFIG_SCHEMA: S = {
   ...map({
     listen: { type: ['string', 'null'], description: 'host:port' },
     publicUrl: { type: ['string', 'null'], pattern: '^https?://' },
-    tokens: list(map({ token: { type: ['string', 'integer'], minLength: 8 }, pin: text, servers: list({ type: ['string', 'integer'] }), name: text }, ['token'])),
+    tokens: list(
+      map({ token: { type: ['string', 'integer'], minLength: 8 }, pin: text, servers: list({ type: ['string', 'integer'] }), name: text }, ['token']),
+    ),
     operators: list(map({ token: { type: ['string', 'integer'], minLength: 8 }, name: text }, ['token'])),
     servers: list(server),
     sessions: map({
-      idleTimeout: duration, inputIdleTimeout: duration, inputIdleWarning: duration, maxLifetime: duration, maxViewers: int(1, 1000), maxSessions: int(1, 100_000),
-      urlTtl: duration, reconnectBudget: duration, closeUrlAttempts: int(1, 20), closeUrlTimeout: duration, pingInterval: duration, closeUrlAllow: list({ type: 'string' }),
+      idleTimeout: duration,
+      inputIdleTimeout: duration,
+      inputIdleWarning: duration,
+      maxLifetime: duration,
+      maxViewers: int(1, 1000),
+      maxSessions: int(1, 100_000),
+      urlTtl: duration,
+      reconnectBudget: duration,
+      closeUrlAttempts: int(1, 20),
+      closeUrlTimeout: duration,
+      pingInterval: duration,
+      closeUrlAllow: list({ type: 'string' }),
     }),
     log: map({ level: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') }),
     atenTemplates: { type: ['object', 'null'], additionalProperties: map(keysOf(ATEN_TEMPLATE_KEYS, {})) },
@@ -94,15 +157,27 @@ export const CONFIG_SCHEMA: S = {
     workers: { anyOf: [{ const: 'auto' }, int(0, 256), map({ count: { anyOf: [{ const: 'auto' }, int(0, 256)] }, heartbeatTimeout: duration })] },
     dispatch: map(
       {
-        amqp: { type: 'string', pattern: '^amqps?://' }, role: oneOf('front', 'agent', 'both'), location: text, exchange: text, requestTimeout: duration, prefetch: int(1, 1000),
-        announceInterval: duration, agentId: text, keys: hmacKeys, locationKeys: { type: 'object', additionalProperties: hmacKeys }, clockSkew: duration,
+        amqp: { type: 'string', pattern: '^amqps?://' },
+        role: oneOf('front', 'agent', 'both'),
+        location: text,
+        exchange: text,
+        requestTimeout: duration,
+        prefetch: int(1, 1000),
+        announceInterval: duration,
+        agentId: text,
+        keys: hmacKeys,
+        locationKeys: { type: 'object', additionalProperties: hmacKeys },
+        clockSkew: duration,
       },
       ['amqp'],
     ),
     recording: map({ dir: { type: 'string', minLength: 1 }, servers: list({ type: ['string', 'integer'] }) }, ['dir']),
     media: map({ allow: list({ type: 'string' }) }),
     java: map({
-      runtime: oneOf('docker', 'process'), maxSessions: int(1), startTimeout: duration, instanceId: text,
+      runtime: oneOf('docker', 'process'),
+      maxSessions: int(1),
+      startTimeout: duration,
+      instanceId: text,
       docker: map({ socket: text, image: text, memory: { type: ['string', 'integer', 'null'] }, cpus: { type: ['number', 'null'] } }),
       process: map({ user: text }),
       jarCache: map({ dir: text, maxSize: { type: ['string', 'integer', 'null'] } }),
@@ -116,8 +191,13 @@ let compiled: ValidateFunction | undefined;
 export function schemaProblems(raw: unknown): { path: Path; message: string }[] {
   compiled ??= new Ajv({ allErrors: true, strict: false }).compile(CONFIG_SCHEMA);
   if (compiled(raw)) return [];
-  return (compiled.errors ?? []).filter((e) => e.keyword !== 'if').map((e: ErrorObject) => ({
-    path: e.instancePath.split('/').slice(1).map((p) => (/^\d+$/.test(p) ? Number(p) : p.replace(/~1/g, '/').replace(/~0/g, '~'))),
-    message: `does not match the configuration schema: ${e.message ?? e.keyword}${e.keyword === 'additionalProperties' ? ` ("${(e.params as { additionalProperty: string }).additionalProperty}")` : ''}`,
-  }));
+  return (compiled.errors ?? [])
+    .filter((e) => e.keyword !== 'if')
+    .map((e: ErrorObject) => ({
+      path: e.instancePath
+        .split('/')
+        .slice(1)
+        .map((p) => (/^\d+$/.test(p) ? Number(p) : p.replace(/~1/g, '/').replace(/~0/g, '~'))),
+      message: `does not match the configuration schema: ${e.message ?? e.keyword}${e.keyword === 'additionalProperties' ? ` ("${(e.params as { additionalProperty: string }).additionalProperty}")` : ''}`,
+    }));
 }

@@ -11,7 +11,14 @@ export interface DemoShellHost {
 
 const MAX_LINE = 200;
 /** Chassis Control's data byte, IPMI v2.0 §28.3 table 28-4. */
-const CONTROLS: Record<number, string> = { 0: 'power down', 1: 'power up', 2: 'power cycle', 3: 'hard reset', 4: 'pulse diagnostic interrupt', 5: 'soft shutdown' };
+const CONTROLS: Record<number, string> = {
+  0: 'power down',
+  1: 'power up',
+  2: 'power cycle',
+  3: 'hard reset',
+  4: 'pulse diagnostic interrupt',
+  5: 'soft shutdown',
+};
 
 /**
  * The demo BMC's serial console: a tiny shell-like echo, enough to show that typing reaches the
@@ -35,7 +42,7 @@ export function demoShell(host: DemoShellHost, write: (bytes: Buffer) => void): 
       case '':
         return;
       case 'help':
-        return out('This is the demo BMC\'s serial console: a shell-like echo, nothing runs.\ncommands: help echo hostname uname uptime power bootdev\n');
+        return out("This is the demo BMC's serial console: a shell-like echo, nothing runs.\ncommands: help echo hostname uname uptime power bootdev\n");
       case 'echo':
         return out(`${args.join(' ')}\n`);
       case 'hostname':

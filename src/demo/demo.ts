@@ -32,7 +32,10 @@ export async function startDemo(opts: { listen: string }): Promise<Demo> {
   const ipmiPassword = randomBytes(12).toString('base64url');
   let chassis: IpmiResponder['state'] | undefined; // set once the BMC runs; SOL can only open after that
   const serial = (write: (bytes: Buffer) => void): SerialConsole =>
-    demoShell({ hostname: 'demo', power: () => chassis?.power ?? false, lastControl: () => chassis?.lastControl ?? null, bootFlags: () => chassis?.bootFlags ?? null }, write);
+    demoShell(
+      { hostname: 'demo', power: () => chassis?.power ?? false, lastControl: () => chassis?.lastControl ?? null, bootFlags: () => chassis?.bootFlags ?? null },
+      write,
+    );
   const [rfb, bmc] = await Promise.all([
     startDemoServer({ host: '127.0.0.1', port: 0 }),
     startIpmiResponder({

@@ -5,8 +5,17 @@ import { AppCmd, ChassisCmd, NetFn, PayloadType } from '../../protocols/ipmi/con
 import { deriveSessionKeys, passwordKey } from '../../protocols/ipmi/keys.js';
 import { decodeIpmiRequest, encodeIpmiResponse, type IpmiRequest } from '../../protocols/ipmi/message.js';
 import {
-  decodeOpenSessionRequest, decodeRakp1, decodeRakp3, encodeOpenSessionResponse, encodeRakp2, encodeRakp4,
-  rakp2AuthCode, rakp3AuthCode, rakp4Icv, safeEqual, type RakpContext,
+  decodeOpenSessionRequest,
+  decodeRakp1,
+  decodeRakp3,
+  encodeOpenSessionResponse,
+  encodeRakp2,
+  encodeRakp4,
+  rakp2AuthCode,
+  rakp3AuthCode,
+  rakp4Icv,
+  safeEqual,
+  type RakpContext,
 } from '../../protocols/ipmi/rakp.js';
 import { decodeRmcpPacket, encodeV15Packet, encodeV20Packet } from '../../protocols/ipmi/rmcp-packet.js';
 import { SessionCodec } from '../../protocols/ipmi/session-codec.js';
@@ -268,18 +277,47 @@ export async function startIpmiResponder(o: ResponderOptions): Promise<IpmiRespo
       switch (first.payloadType) {
         case PayloadType.OPEN_SESSION_REQUEST: {
           const req = decodeOpenSessionRequest(first.payload);
-          const suite = [...accepted].map((id) => cipherSuite(id, true)).find((s) =>
-            s.authAlgorithm === req.authAlgorithm && s.integrityAlgorithm === req.integrityAlgorithm && s.confidentialityAlgorithm === req.confidentialityAlgorithm);
+          const suite = [...accepted]
+            .map((id) => cipherSuite(id, true))
+            .find(
+              (s) =>
+                s.authAlgorithm === req.authAlgorithm &&
+                s.integrityAlgorithm === req.integrityAlgorithm &&
+                s.confidentialityAlgorithm === req.confidentialityAlgorithm,
+            );
           if (!suite) {
-            setup(PayloadType.OPEN_SESSION_RESPONSE, encodeOpenSessionResponse({ tag: req.tag, status: 0x11, maxPrivilege: 0, consoleSessionId: req.consoleSessionId, bmcSessionId: 0, authAlgorithm: 0, integrityAlgorithm: 0, confidentialityAlgorithm: 0 }), rinfo);
+            setup(
+              PayloadType.OPEN_SESSION_RESPONSE,
+              encodeOpenSessionResponse({
+                tag: req.tag,
+                status: 0x11,
+                maxPrivilege: 0,
+                consoleSessionId: req.consoleSessionId,
+                bmcSessionId: 0,
+                authAlgorithm: 0,
+                integrityAlgorithm: 0,
+                confidentialityAlgorithm: 0,
+              }),
+              rinfo,
+            );
             return;
           }
           const sidc = (randomBytes(4).readUInt32LE(0) | 1) >>> 0;
           pending.set(sidc, { suite, sidm: req.consoleSessionId, sidc, tag: req.tag });
-          setup(PayloadType.OPEN_SESSION_RESPONSE, encodeOpenSessionResponse({
-            tag: req.tag, status: 0, maxPrivilege: req.maxPrivilege || 4, consoleSessionId: req.consoleSessionId, bmcSessionId: sidc,
-            authAlgorithm: suite.authAlgorithm, integrityAlgorithm: suite.integrityAlgorithm, confidentialityAlgorithm: suite.confidentialityAlgorithm,
-          }), rinfo);
+          setup(
+            PayloadType.OPEN_SESSION_RESPONSE,
+            encodeOpenSessionResponse({
+              tag: req.tag,
+              status: 0,
+              maxPrivilege: req.maxPrivilege || 4,
+              consoleSessionId: req.consoleSessionId,
+              bmcSessionId: sidc,
+              authAlgorithm: suite.authAlgorithm,
+              integrityAlgorithm: suite.integrityAlgorithm,
+              confidentialityAlgorithm: suite.confidentialityAlgorithm,
+            }),
+            rinfo,
+          );
           return;
         }
         case PayloadType.RAKP1: {
@@ -309,7 +347,10 @@ export async function startIpmiResponder(o: ResponderOptions): Promise<IpmiRespo
           pending.delete(p.sidc);
           sessions.set(p.sidc, {
             codec: new SessionCodec({ suite: p.suite, keys, outboundSessionId: p.sidm, inboundSessionId: p.sidc }),
-            rinfo, sol: null, solTimer: null, serial: null,
+            rinfo,
+            sol: null,
+            solTimer: null,
+            serial: null,
           });
           log.push(`session open suite ${p.suite.id}`);
           return rakp4(0, rakp4Icv(ctx, keys.sik));

@@ -30,7 +30,10 @@ export class AgentDirectory {
       return true;
     }
     this.#agents.delete(a.id); // re-insert: Map order = least recently heard first
-    this.#agents.set(a.id, { a: { id: a.id, location: a.location, url: a.url, version: String(a.version), load: a.load, at: Number(a.at) }, seenAt: this.#now() });
+    this.#agents.set(a.id, {
+      a: { id: a.id, location: a.location, url: a.url, version: String(a.version), load: a.load, at: Number(a.at) },
+      seenAt: this.#now(),
+    });
     while (this.#agents.size > AgentDirectory.MAX) this.#agents.delete(this.#agents.keys().next().value as string);
     return true;
   }

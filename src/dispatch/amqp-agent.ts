@@ -12,7 +12,15 @@ import { IdempotencyCache, idempotencyKey } from './idempotency-cache.js';
 import { delivered, DispatchKeys, MessageVerifier, RejectionReporter, signHeaders } from './message-auth.js';
 import { runLocally } from './local-calls.js';
 import { brokerNames, LOCATION_QUEUE_OPTIONS } from './names.js';
-import { OWNER_SEPARATOR, type AgentAnnouncement, type AgentIdentity, type DispatchCall, type WirePrincipal, type WireReply, type WireRequest } from './types.js';
+import {
+  OWNER_SEPARATOR,
+  type AgentAnnouncement,
+  type AgentIdentity,
+  type DispatchCall,
+  type WirePrincipal,
+  type WireReply,
+  type WireRequest,
+} from './types.js';
 
 const VERSION = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -49,7 +57,14 @@ export class AmqpAgent {
     this.identity = identity;
     this.#names = brokerNames(cfg.exchange);
     this.#keys = new DispatchKeys(cfg.keys);
-    this.#claims = new BrokerClaims({ exchange: cfg.exchange, log: ctx.log, agent: identity, keys: this.#keys.of(identity.location), clockSkewMs: cfg.clockSkewMs, rejected: (reason) => rejections.rejected('claim-answer', reason) });
+    this.#claims = new BrokerClaims({
+      exchange: cfg.exchange,
+      log: ctx.log,
+      agent: identity,
+      keys: this.#keys.of(identity.location),
+      clockSkewMs: cfg.clockSkewMs,
+      rejected: (reason) => rejections.rejected('claim-answer', reason),
+    });
     // A request may wait in its queue up to its expiration (the front's request timeout).
     this.#verifier = new MessageVerifier({ maxAgeMs: cfg.requestTimeoutMs, clockSkewMs: cfg.clockSkewMs });
     this.#rejections = rejections;
@@ -80,10 +95,20 @@ export class AmqpAgent {
   announce(leaving = false): void {
     const ch = this.#channel;
     if (!ch) return;
-    const a: AgentAnnouncement = { ...this.identity, version: VERSION, load: this.#ctx.workers?.sessionCount() ?? this.#ctx.registry.list().length, at: Date.now(), ...(leaving ? { leaving } : {}) };
+    const a: AgentAnnouncement = {
+      ...this.identity,
+      version: VERSION,
+      load: this.#ctx.workers?.sessionCount() ?? this.#ctx.registry.list().length,
+      at: Date.now(),
+      ...(leaving ? { leaving } : {}),
+    };
     const body = Buffer.from(JSON.stringify(a));
     const messageId = randomUUID();
-    const headers = signHeaders(this.#keys.of(this.identity.location), { type: 'bmcgw.announce', exchange: this.#names.announcements, routingKey: '', messageId, correlationId: '', replyTo: '' }, body);
+    const headers = signHeaders(
+      this.#keys.of(this.identity.location),
+      { type: 'bmcgw.announce', exchange: this.#names.announcements, routingKey: '', messageId, correlationId: '', replyTo: '' },
+      body,
+    );
     try {
       ch.publish(this.#names.announcements, '', body, { type: 'bmcgw.announce', messageId, headers, expiration: String(this.#cfg.announceIntervalMs * 3) });
     } catch {
@@ -122,22 +147,47 @@ export class AmqpAgent {
     // run it either (broker-claims.ts).
     const key = idempotencyKey(req.principal.name, req.id, req.call);
     const { value, duplicate } = this.#cache.run(key, () =>
-      req.claim ? this.#claims.once(key, req.deadline, () => this.#execute(principal, req.call)).then((r) => ({ reply: r.reply, claimedElsewhere: r.duplicate })) : this.#execute(principal, req.call).then((reply) => ({ reply, claimedElsewhere: false })),
+      req.claim
+        ? this.#claims.once(key, req.deadline, () => this.#execute(principal, req.call)).then((r) => ({ reply: r.reply, claimedElsewhere: r.duplicate }))
+        : this.#execute(principal, req.call).then((reply) => ({ reply, claimedElsewhere: false })),
     );
     const { reply, claimedElsewhere } = await value;
     // "Not known yet" (the claiming agent's answer had not come, or the broker failed) is not an
     // answer to remember: a later retry asks the broker again.
-    if (!duplicate && !reply.ok && (reply.error.code === 'GW_ERR_REQUEST_IN_PROGRESS' || (reply.error.code === 'GW_ERR_DISPATCH_UNAVAILABLE' && req.claim))) this.#cache.delete(key);
+    if (!duplicate && !reply.ok && (reply.error.code === 'GW_ERR_REQUEST_IN_PROGRESS' || (reply.error.code === 'GW_ERR_DISPATCH_UNAVAILABLE' && req.claim)))
+      this.#cache.delete(key);
     const dup = duplicate || claimedElsewhere;
     metrics.dispatchHandled.inc({ outcome: dup ? 'duplicate' : reply.ok ? 'ok' : 'error' });
-    this.#ctx.log.info({ event: 'dispatch-handled', request: req.id, call: req.call.type === 'eq' ? `eq:${req.call.action}` : req.call.type, requester: principal.name, ok: reply.ok, duplicate, claimedElsewhere, redelivered: msg.fields.redelivered }, 'dispatched request answered');
+    this.#ctx.log.info(
+      {
+        event: 'dispatch-handled',
+        request: req.id,
+        call: req.call.type === 'eq' ? `eq:${req.call.action}` : req.call.type,
+        requester: principal.name,
+        ok: reply.ok,
+        duplicate,
+        claimedElsewhere,
+        redelivered: msg.fields.redelivered,
+      },
+      'dispatched request answered',
+    );
     const replyTo = msg.properties.replyTo as string | undefined;
     try {
       if (replyTo) {
         const body = Buffer.from(JSON.stringify(reply));
         const correlationId = (msg.properties.correlationId as string | undefined) ?? '';
-        const headers = signHeaders(this.#keys.of(this.identity.location), { type: 'bmcgw.reply', exchange: '', routingKey: replyTo, messageId: req.id, correlationId, replyTo: '' }, body);
-        ch.sendToQueue(replyTo, body, { correlationId, messageId: req.id, headers, type: 'bmcgw.reply', expiration: String(Math.max(1, req.deadline - Date.now())) });
+        const headers = signHeaders(
+          this.#keys.of(this.identity.location),
+          { type: 'bmcgw.reply', exchange: '', routingKey: replyTo, messageId: req.id, correlationId, replyTo: '' },
+          body,
+        );
+        ch.sendToQueue(replyTo, body, {
+          correlationId,
+          messageId: req.id,
+          headers,
+          type: 'bmcgw.reply',
+          expiration: String(Math.max(1, req.deadline - Date.now())),
+        });
       }
     } catch {
       // channel closing: no ack either, so the request is redelivered and answered from the cache
@@ -196,19 +246,32 @@ export function parseRequest(content: Buffer): WireRequest {
   if (content.length > 256 * 1024) throw new Error('request message larger than 256 KiB');
   const r = JSON.parse(content.toString('utf8')) as WireRequest;
   const ok =
-    r && r.v === 1 && typeof r.id === 'string' && typeof r.deadline === 'number' &&
-    r.principal && (r.principal.kind === 'token' || r.principal.kind === 'operator') && typeof r.principal.name === 'string' &&
+    r &&
+    r.v === 1 &&
+    typeof r.id === 'string' &&
+    typeof r.deadline === 'number' &&
+    r.principal &&
+    (r.principal.kind === 'token' || r.principal.kind === 'operator') &&
+    typeof r.principal.name === 'string' &&
     (r.principal.servers === '*' || (Array.isArray(r.principal.servers) && r.principal.servers.every((s) => typeof s === 'string'))) &&
     (r.principal.from === undefined || typeof r.principal.from === 'string') &&
-    r.call && typeof r.call.type === 'string' && (r.claim === undefined || typeof r.claim === 'boolean');
+    r.call &&
+    typeof r.call.type === 'string' &&
+    (r.claim === undefined || typeof r.claim === 'boolean');
   if (!ok) throw new Error('request message has the wrong shape');
   const c = r.call;
   switch (c.type) {
     case 'eq':
-      if (typeof c.action !== 'string' || !c.fields || typeof c.fields !== 'object' || Object.values(c.fields).some((v) => typeof v !== 'string')) throw new Error('eq call has the wrong shape');
+      if (typeof c.action !== 'string' || !c.fields || typeof c.fields !== 'object' || Object.values(c.fields).some((v) => typeof v !== 'string'))
+        throw new Error('eq call has the wrong shape');
       break;
     case 'open':
-      if (typeof c.serverId !== 'string' || typeof c.viewOnly !== 'boolean' || (c.closeUrl !== undefined && c.closeUrl !== null && typeof c.closeUrl !== 'string')) throw new Error('open call has the wrong shape');
+      if (
+        typeof c.serverId !== 'string' ||
+        typeof c.viewOnly !== 'boolean' ||
+        (c.closeUrl !== undefined && c.closeUrl !== null && typeof c.closeUrl !== 'string')
+      )
+        throw new Error('open call has the wrong shape');
       if (c.closeUrl === null) c.closeUrl = undefined;
       break;
     case 'list':

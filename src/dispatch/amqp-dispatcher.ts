@@ -11,7 +11,16 @@ import { InProcessDispatcher } from './in-process-dispatcher.js';
 import { eqCall, runLocally } from './local-calls.js';
 import { delivered, DispatchKeys, MessageVerifier, type RejectionReporter, signHeaders } from './message-auth.js';
 import { brokerNames, LOCATION_QUEUE_OPTIONS } from './names.js';
-import { isTakeoverCall, OWNER_SEPARATOR, type DispatchCall, type Dispatcher, type RestCall, type WirePrincipal, type WireReply, type WireRequest } from './types.js';
+import {
+  isTakeoverCall,
+  OWNER_SEPARATOR,
+  type DispatchCall,
+  type Dispatcher,
+  type RestCall,
+  type WirePrincipal,
+  type WireReply,
+  type WireRequest,
+} from './types.js';
 
 /** Listing sessions asks every agent; one that does not answer within this is left out. */
 const LIST_TIMEOUT_MS = 5_000;
@@ -49,7 +58,14 @@ export class AmqpDispatcher implements Dispatcher {
   readonly #rejections: RejectionReporter;
   #replyQueue: string | undefined;
 
-  constructor(o: { ctx: GatewayContext; cfg: DispatchConfig; link: AmqpLink; directory: AgentDirectory; rejections: RejectionReporter; selfAgentId?: string | undefined }) {
+  constructor(o: {
+    ctx: GatewayContext;
+    cfg: DispatchConfig;
+    link: AmqpLink;
+    directory: AgentDirectory;
+    rejections: RejectionReporter;
+    selfAgentId?: string | undefined;
+  }) {
     this.#selfAgentId = o.selfAgentId;
     this.#keys = new DispatchKeys(o.cfg.keys);
     this.#replies = new MessageVerifier({ maxAgeMs: o.cfg.requestTimeoutMs, clockSkewMs: o.cfg.clockSkewMs });
@@ -124,9 +140,13 @@ export class AmqpDispatcher implements Dispatcher {
     const self = this.#selfAgentId;
     // Role both: this registry is also the agent's, so its sessions are listed once, here, with the
     // same owner tag the agent part gives them.
-    const local = ((await runLocally(this.#ctx, principal, { type: 'list' })).sessions as Record<string, unknown>[]).map((v) => (self ? tagSession(self, v) : v));
+    const local = ((await runLocally(this.#ctx, principal, { type: 'list' })).sessions as Record<string, unknown>[]).map((v) =>
+      self ? tagSession(self, v) : v,
+    );
     const agents = this.#directory.list().filter((a) => a.id !== self);
-    const answers = await Promise.allSettled(agents.map((a) => this.#send({ kind: 'agent', agentId: a.id, location: a.location }, principal, { type: 'list' }, undefined, LIST_TIMEOUT_MS)));
+    const answers = await Promise.allSettled(
+      agents.map((a) => this.#send({ kind: 'agent', agentId: a.id, location: a.location }, principal, { type: 'list' }, undefined, LIST_TIMEOUT_MS)),
+    );
     const sessions = [...local];
     const unreachable: string[] = [];
     answers.forEach((r, i) => {
@@ -162,19 +182,38 @@ export class AmqpDispatcher implements Dispatcher {
     this.#directory.update(m.content);
   }
 
-  async #send(target: Target, principal: Principal, call: DispatchCall, requestId: string | undefined, timeoutMs = this.#cfg.requestTimeoutMs): Promise<Record<string, unknown>> {
+  async #send(
+    target: Target,
+    principal: Principal,
+    call: DispatchCall,
+    requestId: string | undefined,
+    timeoutMs = this.#cfg.requestTimeoutMs,
+  ): Promise<Record<string, unknown>> {
     const location = target.location;
     const metrics = this.#ctx.metrics;
     const started = process.hrtime.bigint();
     const fail = (err: unknown): never => {
       const e = toPublicError(err);
-      metrics.dispatchRequests.inc({ location, outcome: e.code === 'GW_ERR_DISPATCH_TIMEOUT' ? 'timeout' : e.code === 'GW_ERR_DISPATCH_UNAVAILABLE' ? 'unavailable' : e.code === 'GW_ERR_NO_AGENT' ? 'no_agent' : 'error' });
+      metrics.dispatchRequests.inc({
+        location,
+        outcome:
+          e.code === 'GW_ERR_DISPATCH_TIMEOUT'
+            ? 'timeout'
+            : e.code === 'GW_ERR_DISPATCH_UNAVAILABLE'
+              ? 'unavailable'
+              : e.code === 'GW_ERR_NO_AGENT'
+                ? 'no_agent'
+                : 'error',
+      });
       metrics.dispatchFailures.inc({ location, code: e.code });
       throw err;
     };
     const ch = this.#link.channel;
     const replyTo = this.#replyQueue;
-    if (!ch || !replyTo) return fail(new GatewayError('GW_ERR_DISPATCH_UNAVAILABLE', `server is in location "${location}", served through the message broker, which is not reachable now`));
+    if (!ch || !replyTo)
+      return fail(
+        new GatewayError('GW_ERR_DISPATCH_UNAVAILABLE', `server is in location "${location}", served through the message broker, which is not reachable now`),
+      );
     if (this.#pending.size >= MAX_PENDING) return fail(new GatewayError('GW_ERR_DISPATCH_UNAVAILABLE', 'too many requests are waiting for agents'));
     let routingKey: string;
     if (target.kind === 'location') {
@@ -186,7 +225,9 @@ export class AmqpDispatcher implements Dispatcher {
         if (info.consumerCount === 0) return fail(new GatewayError('GW_ERR_NO_AGENT', `no agent is serving location "${location}"`));
       } catch (err) {
         if (err instanceof GatewayError) throw err;
-        return fail(new GatewayError('GW_ERR_DISPATCH_UNAVAILABLE', `the message broker failed while sending to location "${location}": ${(err as Error).message}`));
+        return fail(
+          new GatewayError('GW_ERR_DISPATCH_UNAVAILABLE', `the message broker failed while sending to location "${location}": ${(err as Error).message}`),
+        );
       }
       routingKey = this.#names.locationKey(location);
     } else {
@@ -196,7 +237,14 @@ export class AmqpDispatcher implements Dispatcher {
     // `claim`: the caller gave the id, so agents make sure the call runs once across all of them
     // (broker-claims.ts) — except console opens, which a twin may take over (ARCHITECTURE.md).
     const claim = requestId !== undefined && requestId !== '' && !isTakeoverCall(call);
-    const req: WireRequest = { v: 1, id: requestId || randomUUID(), deadline, principal: this.#wirePrincipal(principal, location), call, ...(claim ? { claim } : {}) };
+    const req: WireRequest = {
+      v: 1,
+      id: requestId || randomUUID(),
+      deadline,
+      principal: this.#wirePrincipal(principal, location),
+      call,
+      ...(claim ? { claim } : {}),
+    };
     const correlationId = randomUUID();
     const answer = new Promise<Record<string, unknown>>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -210,7 +258,11 @@ export class AmqpDispatcher implements Dispatcher {
       // The expiration is the deadline: a request still queued when nobody waits is dropped by the
       // broker instead of opening a console for no one. Not persistent for the same reason.
       const body = Buffer.from(JSON.stringify(req));
-      const headers = signHeaders(this.#keys.of(location), { type: 'bmcgw.request', exchange: this.#names.requests, routingKey, messageId: req.id, correlationId, replyTo }, body);
+      const headers = signHeaders(
+        this.#keys.of(location),
+        { type: 'bmcgw.request', exchange: this.#names.requests, routingKey, messageId: req.id, correlationId, replyTo },
+        body,
+      );
       ch.publish(this.#names.requests, routingKey, body, {
         correlationId,
         replyTo,
@@ -227,7 +279,9 @@ export class AmqpDispatcher implements Dispatcher {
         this.#pending.delete(correlationId);
       }
       void answer.catch(() => undefined);
-      return fail(new GatewayError('GW_ERR_DISPATCH_UNAVAILABLE', `the message broker failed while sending to location "${location}": ${(err as Error).message}`));
+      return fail(
+        new GatewayError('GW_ERR_DISPATCH_UNAVAILABLE', `the message broker failed while sending to location "${location}": ${(err as Error).message}`),
+      );
     }
     try {
       const result = await answer;
@@ -276,6 +330,14 @@ export function parseReply(content: Buffer): Record<string, unknown> {
     throw new GatewayError('GW_ERR_INTERNAL', 'an agent sent an answer that is not JSON');
   }
   if (reply && reply.ok === true && reply.result && typeof reply.result === 'object') return reply.result;
-  if (reply && reply.ok === false && reply.error && typeof reply.error.code === 'string' && typeof reply.error.message === 'string' && typeof reply.error.status === 'number') throw new ForwardedError(reply.error);
+  if (
+    reply &&
+    reply.ok === false &&
+    reply.error &&
+    typeof reply.error.code === 'string' &&
+    typeof reply.error.message === 'string' &&
+    typeof reply.error.status === 'number'
+  )
+    throw new ForwardedError(reply.error);
   throw new GatewayError('GW_ERR_INTERNAL', 'an agent sent an answer of the wrong shape');
 }

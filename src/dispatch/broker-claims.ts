@@ -45,7 +45,14 @@ export class BrokerClaims {
    * is read, because whoever may publish to the broker could otherwise put an answer of their own
    * there — which the agent that reads it would sign and hand to the front as its own.
    */
-  constructor(o: { exchange: string; log: Logger; agent: AgentIdentity; keys: readonly HmacKey[]; clockSkewMs: number; rejected: (reason: Rejection) => void }) {
+  constructor(o: {
+    exchange: string;
+    log: Logger;
+    agent: AgentIdentity;
+    keys: readonly HmacKey[];
+    clockSkewMs: number;
+    rejected: (reason: Rejection) => void;
+  }) {
     this.#names = brokerNames(o.exchange);
     this.#log = o.log;
     this.#agent = o.agent;
@@ -73,7 +80,14 @@ export class BrokerClaims {
     } catch (err) {
       this.#ch = undefined;
       this.#log.warn({ event: 'dispatch-claim-failed', err: (err as Error).message }, 'could not claim a request id through the broker');
-      return { reply: this.#error('GW_ERR_DISPATCH_UNAVAILABLE', `the request id could not be claimed through the message broker (${(err as Error).message}); the call was not run`, 503), duplicate: false };
+      return {
+        reply: this.#error(
+          'GW_ERR_DISPATCH_UNAVAILABLE',
+          `the request id could not be claimed through the message broker (${(err as Error).message}); the call was not run`,
+          503,
+        ),
+        duplicate: false,
+      };
     }
     if (claimed) {
       const reply = await run();
@@ -83,7 +97,10 @@ export class BrokerClaims {
         const headers = signHeaders(this.#keys, { type: ANSWER_TYPE, exchange: '', routingKey: queue, messageId: key, correlationId: '', replyTo: '' }, body);
         await publishConfirmed(ch, queue, body, { headers, type: ANSWER_TYPE, messageId: key });
       } catch (err) {
-        this.#log.warn({ event: 'dispatch-claim-answer-lost', err: (err as Error).message }, 'the answer of a claimed request could not be stored; its duplicates will report it as unknown');
+        this.#log.warn(
+          { event: 'dispatch-claim-answer-lost', err: (err as Error).message },
+          'the answer of a claimed request could not be stored; its duplicates will report it as unknown',
+        );
       }
       return { reply, duplicate: false };
     }
@@ -105,10 +122,18 @@ export class BrokerClaims {
         }
       } catch (err) {
         this.#ch = undefined;
-        return this.#error('GW_ERR_DISPATCH_UNAVAILABLE', `the answer of this request id could not be read from the message broker (${(err as Error).message}); the call was not run again`, 503);
+        return this.#error(
+          'GW_ERR_DISPATCH_UNAVAILABLE',
+          `the answer of this request id could not be read from the message broker (${(err as Error).message}); the call was not run again`,
+          503,
+        );
       }
       if (Date.now() + ANSWER_POLL_MS > deadline - DEADLINE_MARGIN_MS) {
-        return this.#error('GW_ERR_REQUEST_IN_PROGRESS', 'another agent took this request id and its answer did not arrive in time: the call may still be running, or its agent stopped while running it. It is not run a second time; ask for the state instead of retrying', 409);
+        return this.#error(
+          'GW_ERR_REQUEST_IN_PROGRESS',
+          'another agent took this request id and its answer did not arrive in time: the call may still be running, or its agent stopped while running it. It is not run a second time; ask for the state instead of retrying',
+          409,
+        );
       }
       await sleep(ANSWER_POLL_MS);
     }
@@ -141,7 +166,12 @@ export class BrokerClaims {
  * the claim queue is full). A channel that closes before the confirm is an error, not a nack: the
  * claim's fate is unknown, so the caller must not take it for "someone else has it".
  */
-function publishConfirmed(ch: ConfirmChannel, queue: string, body: Buffer, props: { headers?: Record<string, string | number>; type?: string; messageId?: string } = {}): Promise<boolean> {
+function publishConfirmed(
+  ch: ConfirmChannel,
+  queue: string,
+  body: Buffer,
+  props: { headers?: Record<string, string | number>; type?: string; messageId?: string } = {},
+): Promise<boolean> {
   return new Promise((resolve, reject) => {
     try {
       ch.publish('', queue, body, { persistent: true, contentType: 'application/json', ...props }, (err) => {

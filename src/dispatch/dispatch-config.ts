@@ -17,14 +17,27 @@ const NAME = /^[A-Za-z0-9._-]{1,64}$/;
  * a front must hold a key for each (it signs what it sends there).
  */
 export function readDispatchConfig(r: ConfigReader, path: Path, raw: unknown, serverLocations: readonly string[] = []): DispatchConfig | undefined {
-  const d = r.object(path, raw, ['amqp', 'role', 'location', 'exchange', 'requestTimeout', 'prefetch', 'announceInterval', 'agentId', 'keys', 'locationKeys', 'clockSkew']);
+  const d = r.object(path, raw, [
+    'amqp',
+    'role',
+    'location',
+    'exchange',
+    'requestTimeout',
+    'prefetch',
+    'announceInterval',
+    'agentId',
+    'keys',
+    'locationKeys',
+    'clockSkew',
+  ]);
   if (!d) return undefined;
   const amqp = r.string([...path, 'amqp'], d.amqp, { required: true });
   if (amqp !== undefined && !/^amqps?:\/\//.test(amqp)) r.problem([...path, 'amqp'], 'must be an amqp:// or amqps:// URL');
   const role = r.oneOf([...path, 'role'], d.role ?? 'front', ['front', 'agent', 'both'] as const);
   const location = r.string([...path, 'location'], d.location);
   if (location !== undefined && !NAME.test(location)) r.problem([...path, 'location'], 'may only hold letters, digits, ".", "_" and "-" (1 to 64 of them)');
-  if ((role === 'agent' || role === 'both') && location === undefined) r.problem([...path, 'location'], `is required for role "${role}" (the location whose requests this agent takes)`);
+  if ((role === 'agent' || role === 'both') && location === undefined)
+    r.problem([...path, 'location'], `is required for role "${role}" (the location whose requests this agent takes)`);
   const exchange = r.string([...path, 'exchange'], d.exchange) ?? DISPATCH_DEFAULTS.exchange;
   if (!NAME.test(exchange)) r.problem([...path, 'exchange'], 'may only hold letters, digits, ".", "_" and "-" (1 to 64 of them)');
   const requestTimeoutMs = r.duration([...path, 'requestTimeout'], d.requestTimeout) ?? DISPATCH_DEFAULTS.requestTimeoutMs;
@@ -45,11 +58,20 @@ export function readDispatchConfig(r: ConfigReader, path: Path, raw: unknown, se
   }
   const hasKeys = (loc: string) => (byLocation[loc] ?? shared).length > 0;
   if (d.keys === undefined && d.locationKeys === undefined) {
-    r.problem([...path, 'keys'], 'is required: every dispatch message is signed (HMAC), e.g. keys: [{ id: "k1", secret: "<output of openssl rand -base64 32>" }]');
+    r.problem(
+      [...path, 'keys'],
+      'is required: every dispatch message is signed (HMAC), e.g. keys: [{ id: "k1", secret: "<output of openssl rand -base64 32>" }]',
+    );
   } else {
-    if ((role === 'agent' || role === 'both') && location !== undefined && !hasKeys(location)) r.problem([...path, 'locationKeys', location], `no key for this agent's location "${location}" (in locationKeys or keys)`);
+    if ((role === 'agent' || role === 'both') && location !== undefined && !hasKeys(location))
+      r.problem([...path, 'locationKeys', location], `no key for this agent's location "${location}" (in locationKeys or keys)`);
     if (role === 'front' || role === 'both') {
-      for (const loc of new Set(serverLocations)) if (!hasKeys(loc)) r.problem([...path, 'locationKeys', loc], `no key for location "${loc}" of servers[] (in locationKeys or keys): the front could not sign requests for it`);
+      for (const loc of new Set(serverLocations))
+        if (!hasKeys(loc))
+          r.problem(
+            [...path, 'locationKeys', loc],
+            `no key for location "${loc}" of servers[] (in locationKeys or keys): the front could not sign requests for it`,
+          );
     }
   }
   const clockSkewMs = r.duration([...path, 'clockSkew'], d.clockSkew) ?? DISPATCH_DEFAULTS.clockSkewMs;

@@ -39,7 +39,11 @@ export async function dispatchRoutes(app: FastifyInstance, ctx: GatewayContext):
 
   if (!cfg) return agents;
   const location = cfg.location;
-  const agentId = cfg.agentId ?? `${location ?? 'front'}-${hostname().replace(/[^A-Za-z0-9.-]/g, '-').slice(0, 32)}-${randomBytes(3).toString('hex')}`;
+  const agentId =
+    cfg.agentId ??
+    `${location ?? 'front'}-${hostname()
+      .replace(/[^A-Za-z0-9.-]/g, '-')
+      .slice(0, 32)}-${randomBytes(3).toString('hex')}`;
   const rejections = new RejectionReporter({
     count: (kind, reason) => ctx.metrics.dispatchRejected.inc({ kind, reason }),
     report: (kind, reason, count) => {
@@ -47,7 +51,10 @@ export async function dispatchRoutes(app: FastifyInstance, ctx: GatewayContext):
       ctx.audit.record({ action: `dispatch.${kind}`, who: 'broker', kind: 'gateway', outcome: 'refused', code: `dispatch-${reason}`, detail: { count } });
     },
   });
-  const agent = (cfg.role === 'agent' || cfg.role === 'both') && location ? new AmqpAgent(ctx, cfg, { id: agentId, location, url: ctx.config.publicUrl }, rejections) : undefined;
+  const agent =
+    (cfg.role === 'agent' || cfg.role === 'both') && location
+      ? new AmqpAgent(ctx, cfg, { id: agentId, location, url: ctx.config.publicUrl }, rejections)
+      : undefined;
   let front: AmqpDispatcher | undefined;
   link = new AmqpLink({
     url: cfg.amqp,
@@ -72,6 +79,10 @@ export async function dispatchRoutes(app: FastifyInstance, ctx: GatewayContext):
     await l.close();
   });
   l.start();
-  if (!(await l.waitUp(STARTUP_WAIT_MS))) ctx.log.warn({ event: 'dispatch-broker-down' }, 'the message broker is not reachable; serving local servers, remote ones answer GW_ERR_DISPATCH_UNAVAILABLE until it is');
+  if (!(await l.waitUp(STARTUP_WAIT_MS)))
+    ctx.log.warn(
+      { event: 'dispatch-broker-down' },
+      'the message broker is not reachable; serving local servers, remote ones answer GW_ERR_DISPATCH_UNAVAILABLE until it is',
+    );
   return agents;
 }

@@ -58,6 +58,9 @@ export class IdempotencyCache<T> {
  * a wrong answer from the cache.
  */
 export function idempotencyKey(principalName: string, requestId: string, call: DispatchCall): string {
-  const canonical = call.type === 'eq' ? { ...call, fields: Object.fromEntries(Object.entries(call.fields).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) } : call;
-  return createHash('sha256').update(JSON.stringify([principalName, requestId, canonical])).digest('base64url');
+  const canonical =
+    call.type === 'eq' ? { ...call, fields: Object.fromEntries(Object.entries(call.fields).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) } : call;
+  return createHash('sha256')
+    .update(JSON.stringify([principalName, requestId, canonical]))
+    .digest('base64url');
 }

@@ -23,14 +23,29 @@ export class InProcessDispatcher implements Dispatcher {
   }
 
   eq(principal: Principal, action: string, body: Record<string, unknown>, fields: EqFields): Promise<Record<string, unknown>> {
-    return this.#once(principal, fields.get('request_id'), () => eqCall(action, body, fields), () => runLocally(this.#ctx, principal, { type: 'eq', action, fields: {} }, fields));
+    return this.#once(
+      principal,
+      fields.get('request_id'),
+      () => eqCall(action, body, fields),
+      () => runLocally(this.#ctx, principal, { type: 'eq', action, fields: {} }, fields),
+    );
   }
 
   rest(principal: Principal, call: RestCall, requestId?: string): Promise<Record<string, unknown>> {
-    return this.#once(principal, requestId, () => call, () => runLocally(this.#ctx, principal, call));
+    return this.#once(
+      principal,
+      requestId,
+      () => call,
+      () => runLocally(this.#ctx, principal, call),
+    );
   }
 
-  #once(principal: Principal, requestId: string | undefined, call: () => DispatchCall, run: () => Promise<Record<string, unknown>>): Promise<Record<string, unknown>> {
+  #once(
+    principal: Principal,
+    requestId: string | undefined,
+    call: () => DispatchCall,
+    run: () => Promise<Record<string, unknown>>,
+  ): Promise<Record<string, unknown>> {
     if (requestId === undefined || requestId === '') return run();
     return this.#cache.run(idempotencyKey(principal.name, requestId, call()), run).value;
   }

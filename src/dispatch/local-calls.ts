@@ -30,7 +30,8 @@ export async function runLocally(ctx: GatewayContext, principal: Principal, call
   switch (call.type) {
     case 'eq': {
       const handler = ctx.eqActions.get(call.action);
-      if (!handler) throw new GatewayError('GW_ERR_UNKNOWN_ACTION', `action "${call.action}" is not supported (supported: ${[...ctx.eqActions.keys()].join(', ')})`);
+      if (!handler)
+        throw new GatewayError('GW_ERR_UNKNOWN_ACTION', `action "${call.action}" is not supported (supported: ${[...ctx.eqActions.keys()].join(', ')})`);
       return handler(principal, fields ?? eqFields(call.fields));
     }
     case 'open': {
@@ -38,12 +39,26 @@ export async function runLocally(ctx: GatewayContext, principal: Principal, call
       return { ...sessionView(res.session), url: res.url, joined: res.joined };
     }
     case 'list':
-      return { sessions: ctx.registry.list().filter((s) => principal.mayOpen(s.server.id)).map(sessionView) };
+      return {
+        sessions: ctx.registry
+          .list()
+          .filter((s) => principal.mayOpen(s.server.id))
+          .map(sessionView),
+      };
     case 'get':
       return { ...sessionView(visibleSession(ctx, principal, call.sessionId)) };
     case 'end': {
       const s = visibleSession(ctx, principal, call.sessionId);
-      ctx.audit.record({ action: 'console.end', who: principal.name, kind: principal.kind, from: principal.from, server: s.server.id, session: s.id, outcome: 'ok', detail: { endCode: 'api' } });
+      ctx.audit.record({
+        action: 'console.end',
+        who: principal.name,
+        kind: principal.kind,
+        from: principal.from,
+        server: s.server.id,
+        session: s.id,
+        outcome: 'ok',
+        detail: { endCode: 'api' },
+      });
       s.end(`ended by the API (${principal.name})`, 'api');
       ctx.tickets.revokeSession(s.id);
       return {};

@@ -27,7 +27,8 @@ export function readKeyList(r: ConfigReader, path: Path, raw: unknown): HmacKey[
     const id = r.string([...path, i, 'id'], o?.id, { required: true });
     const secret = r.string([...path, i, 'secret'], o?.secret, { required: true });
     if (id !== undefined && !KEY_ID.test(id)) r.problem([...path, i, 'id'], 'may only hold letters, digits, ".", "_" and "-" (1 to 32 of them)');
-    if (secret !== undefined && secret.length < MIN_SECRET_CHARS) r.problem([...path, i, 'secret'], `must be at least ${MIN_SECRET_CHARS} characters (e.g. the output of: openssl rand -base64 32)`);
+    if (secret !== undefined && secret.length < MIN_SECRET_CHARS)
+      r.problem([...path, i, 'secret'], `must be at least ${MIN_SECRET_CHARS} characters (e.g. the output of: openssl rand -base64 32)`);
     if (id && secret) keys.push({ id, secret });
   });
   if (keys.length === 2 && keys[0]!.id === keys[1]!.id) r.problem(path, 'the two keys need different ids');
@@ -73,7 +74,12 @@ function mac(secret: string, e: SignedEnvelope, body: Buffer): Buffer {
 }
 
 /** The headers to publish with: signed with the first key. */
-export function signHeaders(keys: readonly HmacKey[], e: Omit<SignedEnvelope, 'keyId' | 'timestamp'>, body: Buffer, now = Date.now()): Record<string, string | number> {
+export function signHeaders(
+  keys: readonly HmacKey[],
+  e: Omit<SignedEnvelope, 'keyId' | 'timestamp'>,
+  body: Buffer,
+  now = Date.now(),
+): Record<string, string | number> {
   const key = keys[0];
   if (!key) throw new Error('assert: no dispatch key to sign with (the config reader requires one)');
   const env: SignedEnvelope = { ...e, keyId: key.id, timestamp: now };
@@ -134,8 +140,14 @@ export class MessageVerifier {
     const key = keys.find((k) => k.id === keyId);
     if (!key || !Number.isSafeInteger(timestamp)) return 'forged';
     const env: SignedEnvelope = {
-      type: m.type ?? '', exchange: m.exchange, routingKey: m.routingKey, messageId: m.messageId ?? '',
-      correlationId: m.correlationId ?? '', replyTo: m.replyTo ?? '', timestamp, keyId,
+      type: m.type ?? '',
+      exchange: m.exchange,
+      routingKey: m.routingKey,
+      messageId: m.messageId ?? '',
+      correlationId: m.correlationId ?? '',
+      replyTo: m.replyTo ?? '',
+      timestamp,
+      keyId,
     };
     const want = mac(key.secret, env, body);
     const got = Buffer.from(sig, 'base64url');
@@ -170,7 +182,10 @@ export class MessageVerifier {
 }
 
 /** amqplib's delivered message, as the verifier reads it. */
-export function delivered(m: { fields: { exchange: string; routingKey: string; redelivered: boolean }; properties: { type?: unknown; messageId?: unknown; correlationId?: unknown; replyTo?: unknown; headers?: unknown } }): Delivered {
+export function delivered(m: {
+  fields: { exchange: string; routingKey: string; redelivered: boolean };
+  properties: { type?: unknown; messageId?: unknown; correlationId?: unknown; replyTo?: unknown; headers?: unknown };
+}): Delivered {
   const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
   return {
     type: str(m.properties.type),

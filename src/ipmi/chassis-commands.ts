@@ -1,6 +1,11 @@
 import { IpmiError } from '../../protocols/errors.js';
 import {
-  ChassisControl, decodeChassisStatus, encodeBootFlagsData, type BootFlags, type ChassisStatus, type PowerAction,
+  ChassisControl,
+  decodeChassisStatus,
+  encodeBootFlagsData,
+  type BootFlags,
+  type ChassisStatus,
+  type PowerAction,
 } from '../../protocols/ipmi/chassis.js';
 import { ChassisCmd, NetFn } from '../../protocols/ipmi/constants.js';
 import type { IpmiSession } from './ipmi-session.js';
@@ -32,5 +37,7 @@ export async function chassisControl(session: IpmiSession, action: PowerCommand)
 export async function setBootDevice(session: IpmiSession, device: BootDeviceChoice, persistent: boolean): Promise<void> {
   if (!BOOT_DEVICES.includes(device)) throw new IpmiError('IPMI_ERR_BAD_ARGUMENT', `unknown boot device ${String(device)}`, 'device');
   const flags: BootFlags = { device, persistent };
-  await session.request(NetFn.CHASSIS, ChassisCmd.SET_SYSTEM_BOOT_OPTIONS, encodeBootFlagsData(flags), { what: `Set System Boot Options (boot device ${device})` });
+  await session.request(NetFn.CHASSIS, ChassisCmd.SET_SYSTEM_BOOT_OPTIONS, encodeBootFlagsData(flags), {
+    what: `Set System Boot Options (boot device ${device})`,
+  });
 }

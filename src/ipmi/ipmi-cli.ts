@@ -77,11 +77,24 @@ export class EscapeReader {
     for (const b of chunk) {
       if (this.#pendingTilde) {
         this.#pendingTilde = false;
-        if (b === 0x2e) { commands.push('quit'); this.#quit = true; break; }
-        if (b === 0x42 || b === 0x62) { commands.push('break'); continue; }
-        if (b === 0x3f) { commands.push('help'); continue; }
+        if (b === 0x2e) {
+          commands.push('quit');
+          this.#quit = true;
+          break;
+        }
+        if (b === 0x42 || b === 0x62) {
+          commands.push('break');
+          continue;
+        }
+        if (b === 0x3f) {
+          commands.push('help');
+          continue;
+        }
         out.push(TILDE);
-        if (b === TILDE) { this.#lineStart = false; continue; }
+        if (b === TILDE) {
+          this.#lineStart = false;
+          continue;
+        }
       } else if (this.#lineStart && b === TILDE) {
         this.#pendingTilde = true;
         continue;
@@ -128,11 +141,18 @@ async function runSol(service: IpmiService, target: IpmiTarget, actor: string, i
       io.stdin.off('end', onEnd);
       if (raw) io.stdin.setRawMode!(false);
       io.stdin.pause();
-      const why = reason.type === 'closed' ? 'closed' : reason.type === 'bmc-deactivated' ? 'deactivated by the BMC' : `lost: ${reason.error?.message ?? 'session closed'}`;
+      const why =
+        reason.type === 'closed'
+          ? 'closed'
+          : reason.type === 'bmc-deactivated'
+            ? 'deactivated by the BMC'
+            : `lost: ${reason.error?.message ?? 'session closed'}`;
       io.stderr.write(`\r\n[SOL Session ${why}]\r\n`);
       resolve(reason.type === 'closed' || quitting ? 0 : 1);
     };
-    const onEnd = () => { void flushThenClose(sol); };
+    const onEnd = () => {
+      void flushThenClose(sol);
+    };
     sol.onData((bytes) => io.stdout.write(bytes));
     sol.onDrain(() => io.stdin.resume());
     sol.onClose(finish);

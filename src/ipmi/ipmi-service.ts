@@ -1,8 +1,6 @@
 import { IpmiError, ProtocolError } from '../../protocols/errors.js';
 import type { ChassisStatus } from '../../protocols/ipmi/chassis.js';
-import {
-  BOOT_DEVICES, chassisControl, getChassisStatus, POWER_COMMANDS, setBootDevice, type BootDeviceChoice, type PowerCommand,
-} from './chassis-commands.js';
+import { BOOT_DEVICES, chassisControl, getChassisStatus, POWER_COMMANDS, setBootDevice, type BootDeviceChoice, type PowerCommand } from './chassis-commands.js';
 import type { IpmiSession } from './ipmi-session.js';
 import { IpmiSessionRegistry, type IpmiSessionRegistryOptions } from './session-registry.js';
 import { SolConnection, type SolOptions } from './sol-connection.js';
@@ -91,7 +89,15 @@ export class IpmiService {
     sol.onClose((reason) => {
       this.#consoles.delete(sol);
       const error = reason.type === 'error' || (reason.type === 'session-lost' && reason.error) ? errorInfo(reason.error!) : undefined;
-      this.#audit({ type: 'ipmi.sol.close', at: new Date().toISOString(), actor: o.actor, ...describeTarget(target), detail: reason.type, outcome: error ? 'error' : 'ok', ...(error ? { error } : {}) });
+      this.#audit({
+        type: 'ipmi.sol.close',
+        at: new Date().toISOString(),
+        actor: o.actor,
+        ...describeTarget(target),
+        detail: reason.type,
+        outcome: error ? 'error' : 'ok',
+        ...(error ? { error } : {}),
+      });
     });
     return sol;
   }

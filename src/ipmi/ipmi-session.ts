@@ -129,7 +129,8 @@ export class IpmiSession {
    */
   request(netFn: number, cmd: number, data: Uint8Array = Buffer.alloc(0), o: RequestOptions = {}): Promise<IpmiResponse> {
     if (this.#closing) return Promise.reject(closedError());
-    if (this.#queued >= this.#maxQueued) return Promise.reject(new IpmiError('IPMI_ERR_BUSY', `${this.#queued} requests already queued on this session`, 'queue'));
+    if (this.#queued >= this.#maxQueued)
+      return Promise.reject(new IpmiError('IPMI_ERR_BUSY', `${this.#queued} requests already queued on this session`, 'queue'));
     this.#queued++;
     const run = this.#tail.then(() => this.#transact(netFn, cmd, data, o));
     this.#tail = run.catch(() => {});

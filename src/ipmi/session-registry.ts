@@ -45,7 +45,10 @@ export class IpmiSessionRegistry {
     if (existing && existing.fingerprint === fingerprint) return existing.session;
     if (existing) {
       this.#entries.delete(key);
-      void existing.session.then((s) => s.close(), () => {});
+      void existing.session.then(
+        (s) => s.close(),
+        () => {},
+      );
     }
     const open = this.#o.openSession ?? ((t, o) => IpmiSession.open(t, o));
     const session = open(target, this.#o).then((s) => {
@@ -77,19 +80,29 @@ export class IpmiSessionRegistry {
     clearInterval(this.#sweeper);
     const all = [...this.#entries.values()];
     this.#entries.clear();
-    await Promise.all(all.map((e) => e.session.then((s) => s.close(), () => {})));
+    await Promise.all(
+      all.map((e) =>
+        e.session.then(
+          (s) => s.close(),
+          () => {},
+        ),
+      ),
+    );
   }
 
   #sweep(idleMs: number): void {
     const now = Date.now();
     for (const [key, entry] of this.#entries) {
-      void entry.session.then((s) => {
-        if (!s.closed && !s.busy && now - s.lastUsedAt > idleMs && this.#entries.get(key) === entry) {
-          this.#entries.delete(key);
-          (this.#o.logger ?? silentLogger).debug({ host: s.target.host }, 'ipmi: closing idle session');
-          void s.close();
-        }
-      }, () => {});
+      void entry.session.then(
+        (s) => {
+          if (!s.closed && !s.busy && now - s.lastUsedAt > idleMs && this.#entries.get(key) === entry) {
+            this.#entries.delete(key);
+            (this.#o.logger ?? silentLogger).debug({ host: s.target.host }, 'ipmi: closing idle session');
+            void s.close();
+          }
+        },
+        () => {},
+      );
     }
   }
 }

@@ -49,7 +49,14 @@ export function waitForDatagram<T>(channel: UdpChannel, timeoutMs: number, accep
 }
 
 function isFramingError(err: IpmiError): boolean {
-  return ['IPMI_ERR_TRUNCATED', 'IPMI_ERR_LENGTH_MISMATCH', 'IPMI_ERR_BAD_RMCP_HEADER', 'IPMI_ERR_BAD_AUTH_TYPE', 'IPMI_ERR_BAD_CHECKSUM', 'IPMI_ERR_UNEXPECTED_AUTHENTICATION'].includes(err.code);
+  return [
+    'IPMI_ERR_TRUNCATED',
+    'IPMI_ERR_LENGTH_MISMATCH',
+    'IPMI_ERR_BAD_RMCP_HEADER',
+    'IPMI_ERR_BAD_AUTH_TYPE',
+    'IPMI_ERR_BAD_CHECKSUM',
+    'IPMI_ERR_UNEXPECTED_AUTHENTICATION',
+  ].includes(err.code);
 }
 
 function timeoutError(what: string, r: ResolvedTarget, channel: UdpChannel, attempts: number): IpmiError {
@@ -64,18 +71,31 @@ function timeoutError(what: string, r: ResolvedTarget, channel: UdpChannel, atte
 export async function getChannelAuthCaps(channel: UdpChannel, r: ResolvedTarget, t: Timing, logger: IpmiLogger): Promise<ChannelAuthCaps> {
   for (let attempt = 1; attempt <= t.attempts; attempt++) {
     const rqSeq = attempt & 0x3f;
-    channel.send(encodeV15Packet(encodeIpmiRequest({ netFn: NetFn.APP, cmd: AppCmd.GET_CHANNEL_AUTH_CAPABILITIES, rqSeq, data: encodeGetChannelAuthCapsData(r.privilege) })));
-    const caps = await waitForDatagram(channel, t.timeoutMs + (attempt - 1) * t.retryBackoffMs, (dg) => {
-      const p = decodeRmcpPacket(dg, 0);
-      if (p.type !== 'v15') return undefined;
-      const res = decodeIpmiResponse(p.message);
-      if (res.cmd !== AppCmd.GET_CHANNEL_AUTH_CAPABILITIES || res.rqSeq !== rqSeq) return undefined;
-      // An IPMI v1.5-only BMC may refuse the "v2.0 extended data" bit (§22.13) rather than ignore it.
-      if (res.completionCode !== 0) {
-        throw new IpmiError('IPMI_ERR_NO_RMCPP', `Get Channel Authentication Capabilities (IPMI v2.0 form) answered ${describeCompletionCode(res.completionCode)}: the BMC does not seem to support RMCP+`, 'channelAuthCaps');
-      }
-      return decodeChannelAuthCaps(res.data);
-    }, logger);
+    channel.send(
+      encodeV15Packet(
+        encodeIpmiRequest({ netFn: NetFn.APP, cmd: AppCmd.GET_CHANNEL_AUTH_CAPABILITIES, rqSeq, data: encodeGetChannelAuthCapsData(r.privilege) }),
+      ),
+    );
+    const caps = await waitForDatagram(
+      channel,
+      t.timeoutMs + (attempt - 1) * t.retryBackoffMs,
+      (dg) => {
+        const p = decodeRmcpPacket(dg, 0);
+        if (p.type !== 'v15') return undefined;
+        const res = decodeIpmiResponse(p.message);
+        if (res.cmd !== AppCmd.GET_CHANNEL_AUTH_CAPABILITIES || res.rqSeq !== rqSeq) return undefined;
+        // An IPMI v1.5-only BMC may refuse the "v2.0 extended data" bit (§22.13) rather than ignore it.
+        if (res.completionCode !== 0) {
+          throw new IpmiError(
+            'IPMI_ERR_NO_RMCPP',
+            `Get Channel Authentication Capabilities (IPMI v2.0 form) answered ${describeCompletionCode(res.completionCode)}: the BMC does not seem to support RMCP+`,
+            'channelAuthCaps',
+          );
+        }
+        return decodeChannelAuthCaps(res.data);
+      },
+      logger,
+    );
     if (caps) return caps;
   }
   throw timeoutError('Get Channel Authentication Capabilities', r, channel, t.attempts);

@@ -4,8 +4,13 @@ import { AppCmd, NetFn } from '../../protocols/ipmi/constants.js';
 import { IpmiCompletionCodeError } from '../../protocols/ipmi/completion-codes.js';
 import { SolEngine } from '../../protocols/ipmi/sol-engine.js';
 import {
-  decodeActivatePayloadResponse, decodeSolPacket, encodeActivateSolData, encodeDeactivateSolData, encodeSolPacket,
-  SOL_HEADER_LENGTH, type SolPacket,
+  decodeActivatePayloadResponse,
+  decodeSolPacket,
+  encodeActivateSolData,
+  encodeDeactivateSolData,
+  encodeSolPacket,
+  SOL_HEADER_LENGTH,
+  type SolPacket,
 } from '../../protocols/ipmi/sol-packet.js';
 import type { IpmiSession } from './ipmi-session.js';
 import { silentLogger, type IpmiLogger } from './types.js';
@@ -83,9 +88,11 @@ export class SolConnection {
     }
     session.setSolHandler((payload) => (target ? target(payload) : early.length < 64 && early.push(Buffer.from(payload))));
     try {
-      const activate = () => session.request(NetFn.APP, AppCmd.ACTIVATE_PAYLOAD, encodeActivateSolData(instance, suite.encrypted, suite.integrityHash !== null), {
-        what: 'Activate Payload (SOL)', acceptCompletionCodes: [CC_PAYLOAD_ALREADY_ACTIVE],
-      });
+      const activate = () =>
+        session.request(NetFn.APP, AppCmd.ACTIVATE_PAYLOAD, encodeActivateSolData(instance, suite.encrypted, suite.integrityHash !== null), {
+          what: 'Activate Payload (SOL)',
+          acceptCompletionCodes: [CC_PAYLOAD_ALREADY_ACTIVE],
+        });
       let res = await activate();
       if (res.completionCode === CC_PAYLOAD_ALREADY_ACTIVE) {
         if (!(o.takeover ?? session.target.solTakeover ?? false)) {
@@ -93,10 +100,12 @@ export class SolConnection {
         }
         (o.logger ?? silentLogger).warn({ host: session.target.host }, 'ipmi: taking over SOL from another session');
         await session.request(NetFn.APP, AppCmd.DEACTIVATE_PAYLOAD, encodeDeactivateSolData(instance), {
-          what: 'Deactivate Payload (SOL takeover)', acceptCompletionCodes: [CC_PAYLOAD_ALREADY_ACTIVE],
+          what: 'Deactivate Payload (SOL takeover)',
+          acceptCompletionCodes: [CC_PAYLOAD_ALREADY_ACTIVE],
         });
         res = await activate();
-        if (res.completionCode !== 0) throw new IpmiCompletionCodeError(res.completionCode, NetFn.APP, AppCmd.ACTIVATE_PAYLOAD, 'Activate Payload (SOL, after takeover)');
+        if (res.completionCode !== 0)
+          throw new IpmiCompletionCodeError(res.completionCode, NetFn.APP, AppCmd.ACTIVATE_PAYLOAD, 'Activate Payload (SOL, after takeover)');
       }
       const info = decodeActivatePayloadResponse(res.data);
       // ipmitool also refuses SOL on another port; some BMCs send the port big-endian, so accept the byte swap.
@@ -128,9 +137,14 @@ export class SolConnection {
     const unheard = this.#unheard;
     if (unheard) {
       this.#unheard = null;
-      if (unheard.length > 0) queueMicrotask(() => { for (const b of unheard) listener(b); });
+      if (unheard.length > 0)
+        queueMicrotask(() => {
+          for (const b of unheard) listener(b);
+        });
     }
-    return () => { this.#dataListeners = this.#dataListeners.filter((l) => l !== listener); };
+    return () => {
+      this.#dataListeners = this.#dataListeners.filter((l) => l !== listener);
+    };
   }
 
   onClose(listener: (reason: SolCloseReason) => void): () => void {
@@ -140,13 +154,17 @@ export class SolConnection {
     } else {
       this.#closeListeners.push(listener);
     }
-    return () => { this.#closeListeners = this.#closeListeners.filter((l) => l !== listener); };
+    return () => {
+      this.#closeListeners = this.#closeListeners.filter((l) => l !== listener);
+    };
   }
 
   /** Called once the queue has emptied after write() returned false. */
   onDrain(listener: () => void): () => void {
     this.#drainListeners.push(listener);
-    return () => { this.#drainListeners = this.#drainListeners.filter((l) => l !== listener); };
+    return () => {
+      this.#drainListeners = this.#drainListeners.filter((l) => l !== listener);
+    };
   }
 
   /** Queues bytes for the BMC (copied). Returns false above the high-water mark: wait for onDrain. */
@@ -261,7 +279,8 @@ export class SolConnection {
       if (deactivate && !this.#session.closed) {
         try {
           await this.#session.request(NetFn.APP, AppCmd.DEACTIVATE_PAYLOAD, encodeDeactivateSolData(this.#instance), {
-            what: 'Deactivate Payload (SOL)', acceptCompletionCodes: [CC_PAYLOAD_ALREADY_ACTIVE],
+            what: 'Deactivate Payload (SOL)',
+            acceptCompletionCodes: [CC_PAYLOAD_ALREADY_ACTIVE],
           });
         } catch (err) {
           this.#logger.warn({ host: this.#session.target.host, err: (err as Error).message }, 'ipmi: SOL deactivate failed');

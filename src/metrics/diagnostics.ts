@@ -17,7 +17,12 @@ export function enableTimerCount(metrics: Metrics): void {
       live.delete(asyncId);
     },
   }).enable();
-  new Gauge({ name: 'bmcgw_diag_timers', help: 'Live timers, unref\'d included (BMCGW_DIAGNOSTICS=1 only)', registers: [metrics.registry], collect() {
-    this.set(live.size);
-  } });
+  new Gauge({
+    name: 'bmcgw_diag_timers',
+    help: "Live timers, unref'd included (BMCGW_DIAGNOSTICS=1 only)",
+    registers: [metrics.registry],
+    collect() {
+      this.set(live.size);
+    },
+  });
 }

@@ -101,7 +101,10 @@ export function makeSelfSigned(names: readonly string[], o: { commonName?: strin
   cert.validity.notBefore = new Date(Date.now() - 60_000);
   cert.validity.notAfter = new Date(Date.now() + 10 * 365 * 86_400_000);
   const cn = o.commonName ?? names.find((n) => !isIP(n)) ?? names[0] ?? 'bmc-gateway';
-  const attrs = [{ name: 'commonName', value: cn }, { name: 'organizationName', value: 'bmc-gateway (self-signed)' }];
+  const attrs = [
+    { name: 'commonName', value: cn },
+    { name: 'organizationName', value: 'bmc-gateway (self-signed)' },
+  ];
   cert.setSubject(attrs);
   cert.setIssuer(attrs);
   const unique = [...new Set(names)];

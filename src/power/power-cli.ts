@@ -17,7 +17,16 @@ export const POWER_USAGE = `  bmc-gateway power SERVER status|on|off|soft|cycle|
  * ipmitool prints for IPMI, plus what was sent over Redfish. Returns the exit code, or 2 with
  * `usage` for a bad verb.
  */
-export async function runPowerVerb(power: PowerService, server: ServerConfig, verb: string, arg: string | undefined, persistent: boolean, actor: string, io: CliIo, usage: (why: string) => number): Promise<number> {
+export async function runPowerVerb(
+  power: PowerService,
+  server: ServerConfig,
+  verb: string,
+  arg: string | undefined,
+  persistent: boolean,
+  actor: string,
+  io: CliIo,
+  usage: (why: string) => number,
+): Promise<number> {
   if (verb === 'bootdev') {
     if (!arg || !(BOOT_DEVICES as readonly string[]).includes(arg)) return usage(`bootdev needs one of ${BOOT_DEVICES.join(', ')}`);
     await power.forServer(server).setBootDevice({ device: arg as BootDeviceChoice, persistent }, actor);
@@ -93,7 +102,11 @@ export async function mediaCommand(args: string[], io: CliIo = PROCESS_IO): Prom
     const target = power.redfishOf(loaded.server);
     if (cmd === 'status') {
       const m = await power.redfish.mediaStatus(target);
-      io.stdout.write(m.inserted || m.image ? `${m.resource}: ${m.inserted ? 'inserted' : 'not inserted'} ${m.image ?? ''}${m.writeProtected ? ' (write-protected)' : ''}\n` : `${m.resource}: empty\n`);
+      io.stdout.write(
+        m.inserted || m.image
+          ? `${m.resource}: ${m.inserted ? 'inserted' : 'not inserted'} ${m.image ?? ''}${m.writeProtected ? ' (write-protected)' : ''}\n`
+          : `${m.resource}: empty\n`,
+      );
       return 0;
     }
     const done = cmd === 'insert' ? await power.redfish.insertMedia(target, url!, loaded.config.media, actor) : await power.redfish.ejectMedia(target, actor);

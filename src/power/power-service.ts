@@ -42,7 +42,10 @@ export interface PowerControl {
 
 class IpmiPowerControl implements PowerControl {
   readonly protocol = 'ipmi' as const;
-  constructor(readonly service: IpmiService, readonly server: ServerConfig & { ipmi: NonNullable<ServerConfig['ipmi']> }) {}
+  constructor(
+    readonly service: IpmiService,
+    readonly server: ServerConfig & { ipmi: NonNullable<ServerConfig['ipmi']> },
+  ) {}
 
   async status(): Promise<PowerStatusOutcome> {
     return { protocol: 'ipmi', power: (await this.service.status(ipmiTargetOf(this.server.ipmi))).power };
@@ -51,7 +54,10 @@ class IpmiPowerControl implements PowerControl {
   async power(cmd: PowerCommand, o: { bootDevice?: BootDeviceRequest | undefined; actor?: string } = {}): Promise<PowerOutcome> {
     // Boot device first, in the same session, right before the power action (BMCs clear the flag
     // 60 s after it is set, IPMI v2.0 §28.13) — IpmiService.power does both in that order.
-    await this.service.power(ipmiTargetOf(this.server.ipmi), cmd, { ...(o.actor ? { actor: o.actor } : {}), ...(o.bootDevice ? { bootDevice: o.bootDevice } : {}) });
+    await this.service.power(ipmiTargetOf(this.server.ipmi), cmd, {
+      ...(o.actor ? { actor: o.actor } : {}),
+      ...(o.bootDevice ? { bootDevice: o.bootDevice } : {}),
+    });
     return { protocol: 'ipmi' };
   }
 
@@ -63,7 +69,10 @@ class IpmiPowerControl implements PowerControl {
 
 class RedfishPowerControl implements PowerControl {
   readonly protocol = 'redfish' as const;
-  constructor(readonly service: RedfishService, readonly target: RedfishConfig) {}
+  constructor(
+    readonly service: RedfishService,
+    readonly target: RedfishConfig,
+  ) {}
 
   async status(): Promise<PowerStatusOutcome> {
     const s = await this.service.status(this.target);

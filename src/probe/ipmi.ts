@@ -38,7 +38,14 @@ export async function probeIpmi(o: ProbeOptions, signal: AbortSignal): Promise<F
   const where = `udp/${o.ipmiPort}`;
   const requests = ['Get Channel Authentication Capabilities (IPMI v1.5 framing, outside a session), up to 2 tries'];
   const timing = { timeoutMs: Math.min(o.timeoutMs, 2000), retryBackoffMs: 500, attempts: 2 };
-  const target: IpmiTarget = { host: o.host, port: o.ipmiPort, user: o.user ?? '', password: o.password ?? '', cipherSuites: [17, 3], privilege: 'ADMINISTRATOR' };
+  const target: IpmiTarget = {
+    host: o.host,
+    port: o.ipmiPort,
+    user: o.user ?? '',
+    password: o.password ?? '',
+    cipherSuites: [17, 3],
+    privilege: 'ADMINISTRATOR',
+  };
   let caps: ChannelAuthCaps;
   let channel: UdpChannel | undefined;
   try {
@@ -53,20 +60,49 @@ export async function probeIpmi(o: ProbeOptions, signal: AbortSignal): Promise<F
   } catch (err) {
     const e = err as IpmiError;
     const facts: IpmiFacts = { kind: 'ipmi', port: o.ipmiPort };
-    if (e.code === 'IPMI_ERR_NO_RMCPP') return { probe: 'ipmi', where, outcome: 'problem', summary: `IPMI v1.5 only (${e.message}): the gateway speaks IPMI 2.0 (RMCP+)`, facts: { ...facts, supportsIpmi20: false }, requests };
+    if (e.code === 'IPMI_ERR_NO_RMCPP')
+      return {
+        probe: 'ipmi',
+        where,
+        outcome: 'problem',
+        summary: `IPMI v1.5 only (${e.message}): the gateway speaks IPMI 2.0 (RMCP+)`,
+        facts: { ...facts, supportsIpmi20: false },
+        requests,
+      };
     const absent = e.code === 'IPMI_ERR_TIMEOUT' || e.code === 'IPMI_ERR_UNREACHABLE';
-    return { probe: 'ipmi', where, outcome: absent ? 'absent' : 'problem', summary: absent ? `no IPMI answer (${e.message})` : `${e.code ?? 'error'}: ${e.message}`, facts, requests };
+    return {
+      probe: 'ipmi',
+      where,
+      outcome: absent ? 'absent' : 'problem',
+      summary: absent ? `no IPMI answer (${e.message})` : `${e.code ?? 'error'}: ${e.message}`,
+      facts,
+      requests,
+    };
   } finally {
     channel?.close();
   }
   const facts: IpmiFacts = {
-    kind: 'ipmi', port: o.ipmiPort, supportsIpmi20: caps.supportsIpmi20, supportsIpmi15: caps.supportsIpmi15, kgSet: caps.kgSet,
-    nullUserNames: caps.nullUserNames, anonymousLogin: caps.anonymousLogin,
+    kind: 'ipmi',
+    port: o.ipmiPort,
+    supportsIpmi20: caps.supportsIpmi20,
+    supportsIpmi15: caps.supportsIpmi15,
+    kgSet: caps.kgSet,
+    nullUserNames: caps.nullUserNames,
+    anonymousLogin: caps.anonymousLogin,
   };
   const seen = `IPMI ${caps.supportsIpmi20 ? '2.0 (RMCP+)' : '1.5 only'}${caps.supportsIpmi15 && caps.supportsIpmi20 ? ' and 1.5' : ''}, Kg ${caps.kgSet ? 'set (configure kg)' : 'not set'}`;
   if (!caps.supportsIpmi20) return { probe: 'ipmi', where, outcome: 'problem', summary: `${seen}: the gateway speaks IPMI 2.0 (RMCP+) only`, facts, requests };
-  if (o.user === undefined || o.password === undefined) return { probe: 'ipmi', where, outcome: 'found', summary: `${seen}; no session opened (no credentials given)`, facts, requests };
-  if (caps.kgSet) return { probe: 'ipmi', where, outcome: 'found', summary: `${seen}; no session tried: the BMC wants a Kg (BMC key) the probe has no option for`, facts, requests };
+  if (o.user === undefined || o.password === undefined)
+    return { probe: 'ipmi', where, outcome: 'found', summary: `${seen}; no session opened (no credentials given)`, facts, requests };
+  if (caps.kgSet)
+    return {
+      probe: 'ipmi',
+      where,
+      outcome: 'found',
+      summary: `${seen}; no session tried: the BMC wants a Kg (BMC key) the probe has no option for`,
+      facts,
+      requests,
+    };
 
   let lastError: { code: string; message: string } | undefined;
   for (const privilege of PRIVILEGES) {
@@ -82,10 +118,20 @@ export async function probeIpmi(o: ProbeOptions, signal: AbortSignal): Promise<F
         const device = decodeDeviceId((await session.request(NetFn.APP, AppCmd.GET_DEVICE_ID, Buffer.alloc(0), { what: 'Get Device ID' })).data);
         const chassis = await getChassisStatus(session);
         const manufacturer = BMC_MANUFACTURERS.get(device.manufacturerId);
-        const withSession: IpmiFacts = { ...facts, session: { cipherSuite: session.cipherSuite, privilege, powerOn: chassis.powerOn, device: { ...device, ...(manufacturer ? { manufacturer } : {}) } } };
+        const withSession: IpmiFacts = {
+          ...facts,
+          session: { cipherSuite: session.cipherSuite, privilege, powerOn: chassis.powerOn, device: { ...device, ...(manufacturer ? { manufacturer } : {}) } },
+        };
         const maker = manufacturer ?? `manufacturer ${device.manufacturerId}`;
         const low = privilege === 'USER' ? ' (USER cannot control power: give the user OPERATOR or ADMINISTRATOR)' : '';
-        return { probe: 'ipmi', where, outcome: 'found', summary: `${seen}; session with cipher suite ${session.cipherSuite} as ${privilege}${low}; ${maker} BMC firmware ${device.firmware}; chassis power ${chassis.powerOn ? 'on' : 'off'}`, facts: withSession, requests };
+        return {
+          probe: 'ipmi',
+          where,
+          outcome: 'found',
+          summary: `${seen}; session with cipher suite ${session.cipherSuite} as ${privilege}${low}; ${maker} BMC firmware ${device.firmware}; chassis power ${chassis.powerOn ? 'on' : 'off'}`,
+          facts: withSession,
+          requests,
+        };
       } finally {
         signal.removeEventListener('abort', closeOnAbort);
       }
@@ -99,5 +145,12 @@ export async function probeIpmi(o: ProbeOptions, signal: AbortSignal): Promise<F
       await session?.close();
     }
   }
-  return { probe: 'ipmi', where, outcome: 'problem', summary: `${seen}; no session: ${lastError?.code}: ${lastError?.message}`, facts: { ...facts, ...(lastError ? { sessionError: lastError } : {}) }, requests };
+  return {
+    probe: 'ipmi',
+    where,
+    outcome: 'problem',
+    summary: `${seen}; no session: ${lastError?.code}: ${lastError?.message}`,
+    facts: { ...facts, ...(lastError ? { sessionError: lastError } : {}) },
+    requests,
+  };
 }

@@ -53,13 +53,17 @@ export async function probeCommand(args: string[], io: CliIo = PROCESS_IO, env: 
     return 0;
   }
   if (v.password !== undefined) {
-    return usage(io, '--password would put the password on the command line, where every user of this host can read it (ps); use --password-file FILE, --password-file - (stdin), BMC_PASSWORD in the environment, or the prompt');
+    return usage(
+      io,
+      '--password would put the password on the command line, where every user of this host can read it (ps); use --password-file FILE, --password-file - (stdin), BMC_PASSWORD in the environment, or the prompt',
+    );
   }
   const [host, ...extra] = parsed.positionals;
   if (!host) return usage(io, 'probe needs a HOST');
   if (extra.length > 0) return usage(io, `unexpected arguments: ${extra.join(' ')}`);
   const bare = host.replace(/^\[(.*)\]$/, '$1');
-  if (!/^[A-Za-z0-9.-]+$/.test(bare) && isIP(bare) === 0) return usage(io, `"${host}" is not a host name or address (give the address alone; ports have their own options)`);
+  if (!/^[A-Za-z0-9.-]+$/.test(bare) && isIP(bare) === 0)
+    return usage(io, `"${host}" is not a host name or address (give the address alone; ports have their own options)`);
 
   const port = (name: string, text: string | undefined, dflt: number): number | string => {
     if (text === undefined) return dflt;
@@ -78,7 +82,8 @@ export async function probeCommand(args: string[], io: CliIo = PROCESS_IO, env: 
     rfbPorts = [...new Set(list as number[])];
   }
   const timeoutMs = v.timeout === undefined ? 5000 : parseDuration(v.timeout);
-  if (timeoutMs === undefined || timeoutMs < 100 || timeoutMs > 120_000) return usage(io, `--timeout must be a duration between 100ms and 2m, such as "5s", got "${v.timeout}"`);
+  if (timeoutMs === undefined || timeoutMs < 100 || timeoutMs > 120_000)
+    return usage(io, `--timeout must be a duration between 100ms and 2m, such as "5s", got "${v.timeout}"`);
 
   let password: string | undefined;
   let vncPassword: string | undefined;
@@ -94,7 +99,12 @@ export async function probeCommand(args: string[], io: CliIo = PROCESS_IO, env: 
   if (password !== undefined && v.user === undefined) return usage(io, 'a password needs --user (the BMC user it belongs to)');
 
   const options: ProbeOptions = {
-    host: bare, rfbPorts, webPort, ipmiPort, timeoutMs, insecureTls: v['insecure-tls'] === true,
+    host: bare,
+    rfbPorts,
+    webPort,
+    ipmiPort,
+    timeoutMs,
+    insecureTls: v['insecure-tls'] === true,
     ...(v.user !== undefined ? { user: v.user } : {}),
     ...(password !== undefined ? { password } : {}),
     ...(vncPassword !== undefined ? { vncPassword } : {}),
@@ -111,7 +121,8 @@ function usage(io: CliIo, why: string): number {
 
 /** The first line of a file, or of stdin for `-`. */
 async function readSecret(file: string, io: CliIo): Promise<string> {
-  if (file !== '-') return firstLine(await readFile(file, 'utf8').catch((e: Error) => Promise.reject(new Error(`cannot read the password file: ${e.message}`))));
+  if (file !== '-')
+    return firstLine(await readFile(file, 'utf8').catch((e: Error) => Promise.reject(new Error(`cannot read the password file: ${e.message}`))));
   const chunks: Buffer[] = [];
   for await (const c of io.stdin) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(String(c)));
   return firstLine(Buffer.concat(chunks).toString('utf8'));

@@ -47,7 +47,14 @@ export async function probeRedfishRoot(o: ProbeOptions, web: WebLooker): Promise
   } catch (e) {
     const err = e as GatewayError;
     const absent = err.code === 'GW_ERR_NOT_REDFISH';
-    return { probe: 'redfish', where, outcome: absent ? 'absent' : 'problem', summary: absent ? 'no Redfish service root (HTTP 200, not a ServiceRoot)' : `a Redfish service root the gateway cannot read: ${err.message}`, facts: { kind: 'none' }, requests };
+    return {
+      probe: 'redfish',
+      where,
+      outcome: absent ? 'absent' : 'problem',
+      summary: absent ? 'no Redfish service root (HTTP 200, not a ServiceRoot)' : `a Redfish service root the gateway cannot read: ${err.message}`,
+      facts: { kind: 'none' },
+      requests,
+    };
   }
   const facts: RedfishRootFacts = {
     kind: 'redfish',
@@ -61,7 +68,7 @@ export async function probeRedfishRoot(o: ProbeOptions, web: WebLooker): Promise
     ...def('sessions', root.sessions),
     bmcweb: root.vendor === 'OpenBMC' || root.managerProvidingService === '/redfish/v1/Managers/bmc',
   };
-  const who = facts.bmcweb ? 'OpenBMC bmcweb' : root.vendor ?? (root.oem.length > 0 ? `Oem ${root.oem.join(', ')}` : 'vendor not named');
+  const who = facts.bmcweb ? 'OpenBMC bmcweb' : (root.vendor ?? (root.oem.length > 0 ? `Oem ${root.oem.join(', ')}` : 'vendor not named'));
   const parts = [`Redfish ${root.redfishVersion ?? '(no version)'} (${who})`];
   if (!root.systems) parts.push('no Systems collection (no power control there)');
   if (facts.bmcweb && o.user === undefined) parts.push('its KVM (/kvm/0) needs a login to check: rerun with --user');

@@ -42,7 +42,8 @@ export function renderYaml(r: ProbeReport): string {
   let text = doc.toString({ lineWidth: 0 });
   if (r.alternatives.length > 0) {
     text += '# Also possible (instead of the block of the same name above):\n';
-    for (const a of r.alternatives) text += `#   ${a.block}: ${stringify(a.config, { collectionStyle: 'flow', lineWidth: 0 }).trim()}\n#     (${a.confidence}: ${a.because})\n`;
+    for (const a of r.alternatives)
+      text += `#   ${a.block}: ${stringify(a.config, { collectionStyle: 'flow', lineWidth: 0 }).trim()}\n#     (${a.confidence}: ${a.because})\n`;
   }
   return text;
 }

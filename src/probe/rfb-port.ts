@@ -30,8 +30,18 @@ import type { Finding, ProbeOptions } from './types.js';
 
 /** rfbproto §7.1.2 "Security Types", the registered numbers, for reports. */
 const SECURITY_TYPE_NAMES: Readonly<Record<number, string>> = Object.freeze({
-  1: 'None', 2: 'VNC Authentication', 5: 'RA2', 6: 'RA2ne', 16: 'Tight', 17: 'Ultra', 18: 'TLS', 19: 'VeNCrypt',
-  20: 'SASL', 21: 'MD5 hash', 22: 'xvp', 30: 'Apple ARD',
+  1: 'None',
+  2: 'VNC Authentication',
+  5: 'RA2',
+  6: 'RA2ne',
+  16: 'Tight',
+  17: 'Ultra',
+  18: 'TLS',
+  19: 'VeNCrypt',
+  20: 'SASL',
+  21: 'MD5 hash',
+  22: 'xvp',
+  30: 'Apple ARD',
 });
 
 export function securityTypeName(n: number): string {
@@ -52,8 +62,20 @@ export interface RfbTlsFacts {
 
 export type RfbPortFacts =
   | {
-      kind: 'rfb'; port: number; version: string; securityTypes: readonly number[]; vencryptSubtypes?: readonly number[]; tls?: RfbTlsFacts;
-      auth?: 'none' | 'vnc' | 'plain'; passwordAccepted?: boolean; passwordRefused?: boolean; name?: string; width?: number; height?: number; bitsPerPixel?: number; depth?: number;
+      kind: 'rfb';
+      port: number;
+      version: string;
+      securityTypes: readonly number[];
+      vencryptSubtypes?: readonly number[];
+      tls?: RfbTlsFacts;
+      auth?: 'none' | 'vnc' | 'plain';
+      passwordAccepted?: boolean;
+      passwordRefused?: boolean;
+      name?: string;
+      width?: number;
+      height?: number;
+      bitsPerPixel?: number;
+      depth?: number;
     }
   | { kind: 'aten'; port: number; banner: string; securityTypes: readonly number[]; challengeBytes: number }
   | { kind: 'tls-wrapped'; port: number; tls: TlsFacts; clientCertificateRequired: boolean; banner?: string }
@@ -84,8 +106,13 @@ export async function probeRfbPort(o: ProbeOptions, port: number, signal: AbortS
   }
   const finding = (outcome: Finding['outcome'], summary: string, facts: RfbPortFacts): Finding => ({ probe: 'rfb', where, outcome, summary, facts, requests });
   const rfbFacts = (extra: Partial<Extract<RfbPortFacts, { kind: 'rfb' }>> = {}): RfbPortFacts => ({
-    kind: 'rfb', port, version: version ?? '?', securityTypes: offered ?? [],
-    ...(hs.vencryptSubtypes ? { vencryptSubtypes: hs.vencryptSubtypes } : {}), ...(tls ? { tls } : {}), ...extra,
+    kind: 'rfb',
+    port,
+    version: version ?? '?',
+    securityTypes: offered ?? [],
+    ...(hs.vencryptSubtypes ? { vencryptSubtypes: hs.vencryptSubtypes } : {}),
+    ...(tls ? { tls } : {}),
+    ...extra,
   });
   const types = [
     offered ? offered.map(securityTypeName).join(', ') : '',
@@ -96,16 +123,32 @@ export async function probeRfbPort(o: ProbeOptions, port: number, signal: AbortS
 
   if (a.kind === 'done' && 'init' in a.value) {
     const init = a.value.init;
-    requests.push(auth === 'none' ? 'chose a type without password, sent a shared ClientInit, read ServerInit, closed' : `answered the ${auth === 'plain' ? 'Plain' : 'VNC Authentication'} step with the given ${auth === 'plain' ? 'user and password' : 'password'}, sent a shared ClientInit, read ServerInit, closed`);
-    return finding('found', `RFB ${version}: ${types}; ${auth === 'none' ? 'no password needed' : auth === 'plain' ? 'user and password accepted' : 'the password was accepted'}; desktop "${init.name}" ${init.width}x${init.height}, ${init.pixelFormat.bitsPerPixel} bpp`, rfbFacts({
-      auth,
-      ...(auth !== 'none' ? { passwordAccepted: true } : {}),
-      name: init.name, width: init.width, height: init.height, bitsPerPixel: init.pixelFormat.bitsPerPixel, depth: init.pixelFormat.depth,
-    }));
+    requests.push(
+      auth === 'none'
+        ? 'chose a type without password, sent a shared ClientInit, read ServerInit, closed'
+        : `answered the ${auth === 'plain' ? 'Plain' : 'VNC Authentication'} step with the given ${auth === 'plain' ? 'user and password' : 'password'}, sent a shared ClientInit, read ServerInit, closed`,
+    );
+    return finding(
+      'found',
+      `RFB ${version}: ${types}; ${auth === 'none' ? 'no password needed' : auth === 'plain' ? 'user and password accepted' : 'the password was accepted'}; desktop "${init.name}" ${init.width}x${init.height}, ${init.pixelFormat.bitsPerPixel} bpp`,
+      rfbFacts({
+        auth,
+        ...(auth !== 'none' ? { passwordAccepted: true } : {}),
+        name: init.name,
+        width: init.width,
+        height: init.height,
+        bitsPerPixel: init.pixelFormat.bitsPerPixel,
+        depth: init.pixelFormat.depth,
+      }),
+    );
   }
   if (a.kind === 'done') {
     // Stopped inside TLS on purpose (a certificate that does not verify, no --insecure-tls).
-    return finding('found', `RFB ${version}: ${types}; credentials not sent: the certificate does not verify (rerun with --insecure-tls to check them)`, rfbFacts({ auth }));
+    return finding(
+      'found',
+      `RFB ${version}: ${types}; credentials not sent: the certificate does not verify (rerun with --insecure-tls to check them)`,
+      rfbFacts({ auth }),
+    );
   }
 
   if (looksLikeAten(hs, a)) return probeAten(o, port, signal, requests);
@@ -114,10 +157,18 @@ export async function probeRfbPort(o: ProbeOptions, port: number, signal: AbortS
     const e = a.error;
     switch (e.code) {
       case 'RFB_ERR_PASSWORD_REQUIRED': {
-        requests.push(hs.vencryptSubtypes ? 'chose VeNCrypt (version 0.2), read its subtypes, closed without choosing one (no credentials given)' : 'closed without choosing (no credentials given)');
+        requests.push(
+          hs.vencryptSubtypes
+            ? 'chose VeNCrypt (version 0.2), read its subtypes, closed without choosing one (no credentials given)'
+            : 'closed without choosing (no credentials given)',
+        );
         // What the gateway would take given credentials: VeNCrypt's choice, else VNC Authentication.
         const needs = hs.vencryptSubtypes ? SUBTYPES.get(chooseSubtype(hs.vencryptSubtypes, { password: 'x', user: 'x' }))!.auth : 'vnc';
-        return finding('found', `RFB ${version}: ${types}; ${needs === 'plain' ? 'a user and password are' : 'a password is'} needed (rerun with them to check)`, rfbFacts({ auth: needs }));
+        return finding(
+          'found',
+          `RFB ${version}: ${types}; ${needs === 'plain' ? 'a user and password are' : 'a password is'} needed (rerun with them to check)`,
+          rfbFacts({ auth: needs }),
+        );
       }
       case 'RFB_ERR_AUTH_FAILED':
         return finding('problem', `RFB ${version}: ${types}; the password was refused (${e.message})`, rfbFacts({ auth, passwordRefused: true }));
@@ -138,7 +189,14 @@ export async function probeRfbPort(o: ProbeOptions, port: number, signal: AbortS
     const why = hs.closed().message;
     return finding('problem', `RFB ${version}${types ? `: ${types}` : ''}; the server closed the connection (${why})`, rfbFacts());
   }
-  const what = a.kind === 'error' ? `unexpected error: ${(a.error as Error).message}` : a.kind === 'closed' ? `closed after ${a.received} bytes, before a whole ProtocolVersion` : a.kind === 'stalled' ? `stalled after ${a.received} bytes` : a.kind;
+  const what =
+    a.kind === 'error'
+      ? `unexpected error: ${(a.error as Error).message}`
+      : a.kind === 'closed'
+        ? `closed after ${a.received} bytes, before a whole ProtocolVersion`
+        : a.kind === 'stalled'
+          ? `stalled after ${a.received} bytes`
+          : a.kind;
   return finding('absent', `not RFB: ${what}`, { kind: 'none', port, reason: what });
 }
 
@@ -156,7 +214,7 @@ function describeRfbTls(t: RfbTlsFacts): string {
   const what = t.securityType === SecurityType.TLS ? 'TLS (18)' : `VeNCrypt ${subtypeName(t.subtype ?? 0)}`;
   if (t.error) return `${what} failed: ${t.error}`;
   if (t.kind === 'anonymous') return `${what}, anonymous ${t.protocol ?? ''}`.trimEnd();
-  return `${what}, ${t.certificate ? describeTls(t.certificate) : t.protocol ?? ''}`;
+  return `${what}, ${t.certificate ? describeTls(t.certificate) : (t.protocol ?? '')}`;
 }
 
 /**
@@ -165,9 +223,19 @@ function describeRfbTls(t: RfbTlsFacts): string {
  * does not verify while credentials would follow (and no --insecure-tls), the handshake goes on
  * inside TLS to ServerInit.
  */
-async function continueInTls(o: ProbeOptions, port: number, hs: ClientHandshake, stream: Duplex, start: StartTls, signal: AbortSignal, requests: string[]): Promise<{ facts: RfbTlsFacts; outcome: TcpOutcome<Step> }> {
+async function continueInTls(
+  o: ProbeOptions,
+  port: number,
+  hs: ClientHandshake,
+  stream: Duplex,
+  start: StartTls,
+  signal: AbortSignal,
+  requests: string[],
+): Promise<{ facts: RfbTlsFacts; outcome: TcpOutcome<Step> }> {
   const base = { securityType: start.securityType, ...(start.subtype !== undefined ? { subtype: start.subtype } : {}), kind: start.kind };
-  requests.push(`chose ${start.securityType === SecurityType.TLS ? 'TLS (18)' : `VeNCrypt ${subtypeName(start.subtype ?? 0)}`}, TLS handshake (${start.kind === 'anonymous' ? 'anonymous' : 'certificate not required to verify'})`);
+  requests.push(
+    `chose ${start.securityType === SecurityType.TLS ? 'TLS (18)' : `VeNCrypt ${subtypeName(start.subtype ?? 0)}`}, TLS handshake (${start.kind === 'anonymous' ? 'anonymous' : 'certificate not required to verify'})`,
+  );
   let socket: TLSSocket;
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -227,12 +295,26 @@ async function probeAten(o: ProbeOptions, port: number, signal: AbortSignal, req
   const shownBanner = JSON.stringify(banner.trimEnd());
   if (b.kind === 'done') {
     if (looksLikeTightCapabilities(b.value)) {
-      return { probe: 'aten-tcp', where, outcome: 'problem', summary: `banner ${shownBanner}, type 16 is TightVNC's security type here (a capability list followed), not ATEN's: not supported`, facts: { kind: 'none', port, reason: 'TightVNC security type 16' }, requests };
+      return {
+        probe: 'aten-tcp',
+        where,
+        outcome: 'problem',
+        summary: `banner ${shownBanner}, type 16 is TightVNC's security type here (a capability list followed), not ATEN's: not supported`,
+        facts: { kind: 'none', port, reason: 'TightVNC security type 16' },
+        requests,
+      };
     }
     const facts: RfbPortFacts = { kind: 'aten', port, banner: banner.trimEnd(), securityTypes: [ATEN_SECURITY_TYPE], challengeBytes: b.value.length };
-    return { probe: 'aten-tcp', where, outcome: 'found', summary: `Supermicro ATEN iKVM: banner ${shownBanner}, security type 16 only, a 24-byte challenge`, facts, requests };
+    return {
+      probe: 'aten-tcp',
+      where,
+      outcome: 'found',
+      summary: `Supermicro ATEN iKVM: banner ${shownBanner}, security type 16 only, a 24-byte challenge`,
+      facts,
+      requests,
+    };
   }
-  const why = b.kind === 'error' ? `${(b.error as ProtocolError).code ?? ''} ${(b.error as Error).message}` : describeAbsence(b, o.timeoutMs) ?? b.kind;
+  const why = b.kind === 'error' ? `${(b.error as ProtocolError).code ?? ''} ${(b.error as Error).message}` : (describeAbsence(b, o.timeoutMs) ?? b.kind);
   const reason = `looked like ATEN (banner ${shownBanner}), but the handshake did not reach the 24-byte challenge: ${why}`;
   return { probe: 'aten-tcp', where, outcome: 'problem', summary: reason, facts: { kind: 'none', port, reason }, requests };
 }
@@ -252,7 +334,16 @@ async function probeTlsWrapped(o: ProbeOptions, port: number, signal: AbortSigna
   const banner = t.firstBytes?.subarray(0, 12).toString('latin1');
   const clientCertificateRequired = t.laterError !== undefined && /CERTIFICATE_REQUIRED|HANDSHAKE_FAILURE|BAD_CERTIFICATE|UNKNOWN_CA/i.test(t.laterError);
   const facts: RfbPortFacts = { kind: 'tls-wrapped', port, tls: t.facts, clientCertificateRequired, ...(banner ? { banner: banner.trimEnd() } : {}) };
-  const inner = banner && (ATEN_BANNERS as readonly string[]).includes(banner) ? `an RFB/ATEN banner ${JSON.stringify(banner.trimEnd())} inside TLS` : banner ? `${JSON.stringify(banner)} inside TLS` : clientCertificateRequired ? `the server wants a client certificate (${t.laterError})` : t.laterError ? `then ${t.laterError}` : 'then nothing';
+  const inner =
+    banner && (ATEN_BANNERS as readonly string[]).includes(banner)
+      ? `an RFB/ATEN banner ${JSON.stringify(banner.trimEnd())} inside TLS`
+      : banner
+        ? `${JSON.stringify(banner)} inside TLS`
+        : clientCertificateRequired
+          ? `the server wants a client certificate (${t.laterError})`
+          : t.laterError
+            ? `then ${t.laterError}`
+            : 'then nothing';
   return {
     probe: 'rfb',
     where,

@@ -37,11 +37,30 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeReport> {
     const tlsLook = bounded('web-tls', `https/${o.webPort}`, deadlineMs, (signal) => lookAtTls(o.host, o.webPort, { timeoutMs: o.timeoutMs, signal }));
     const webFindings = tlsLook.then(async (look): Promise<{ tls?: TlsFacts; findings: Finding[]; rootHint: boolean }> => {
       if (look.kind !== 'tls') {
-        return { findings: [{ probe: 'web-tls', where: `https/${o.webPort}`, outcome: 'absent', summary: `no HTTPS (${look.message})`, facts: { kind: 'none' }, requests: ['TLS handshake'] }], rootHint: false };
+        return {
+          findings: [
+            {
+              probe: 'web-tls',
+              where: `https/${o.webPort}`,
+              outcome: 'absent',
+              summary: `no HTTPS (${look.message})`,
+              facts: { kind: 'none' },
+              requests: ['TLS handshake'],
+            },
+          ],
+          rootHint: false,
+        };
       }
       const tls = look.facts;
       const looker = tls.legacyNeeded ? (legacyWeb = new WebLooker({ legacyTls: true, timeoutMs: o.timeoutMs })) : web;
-      const tlsFinding: Finding = { probe: 'web-tls', where: `https/${o.webPort}`, outcome: 'found', summary: describeTls(tls), facts: { kind: 'web-tls', ...tls }, requests: ['TLS handshake (no client certificate)'] };
+      const tlsFinding: Finding = {
+        probe: 'web-tls',
+        where: `https/${o.webPort}`,
+        outcome: 'found',
+        summary: describeTls(tls),
+        facts: { kind: 'web-tls', ...tls },
+        requests: ['TLS handshake (no client certificate)'],
+      };
       const [root, redfish] = await Promise.all([
         bounded('supermicro-web', '', deadlineMs, () => lookAtSupermicroRoot(o, looker)),
         boundedFinding('redfish', `https/${o.webPort}`, deadlineMs, () => probeRedfishRoot(o, looker)),
@@ -58,11 +77,16 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeReport> {
     const why = supermicroHint(findings, w.rootHint);
     const tls = w.tls;
     const phase2: Promise<Finding>[] = [];
-    if (why && tls) phase2.push(boundedFinding('supermicro-web', `https/${o.webPort}`, webLoginDeadlineMs, (signal) => probeSupermicroWeb(o, tls, { page: w.rootHint, why }, signal)));
+    if (why && tls)
+      phase2.push(
+        boundedFinding('supermicro-web', `https/${o.webPort}`, webLoginDeadlineMs, (signal) => probeSupermicroWeb(o, tls, { page: w.rootHint, why }, signal)),
+      );
     const bmcweb = findings.some((f) => (f.facts as Partial<RedfishRootFacts>).bmcweb === true);
-    if (bmcweb && tls && o.user !== undefined && o.password !== undefined) phase2.push(boundedFinding('bmcweb-kvm', `https/${o.webPort}`, deadlineMs, (signal) => probeBmcwebKvm(o, tls, signal)));
+    if (bmcweb && tls && o.user !== undefined && o.password !== undefined)
+      phase2.push(boundedFinding('bmcweb-kvm', `https/${o.webPort}`, deadlineMs, (signal) => probeBmcwebKvm(o, tls, signal)));
     const systems = findings.map((f) => (f.facts as Partial<RedfishRootFacts>).systems).find((p) => p !== undefined);
-    if (systems && tls && o.user !== undefined && o.password !== undefined) phase2.push(boundedFinding('redfish-system', `https/${o.webPort}`, deadlineMs, () => probeRedfishSystem(o, tls, systems)));
+    if (systems && tls && o.user !== undefined && o.password !== undefined)
+      phase2.push(boundedFinding('redfish-system', `https/${o.webPort}`, deadlineMs, () => probeRedfishSystem(o, tls, systems)));
     findings.push(...(await Promise.all(phase2)));
     const { chosen, alternatives } = suggest(o, findings, { ...(w.tls ? { tls: w.tls } : {}) });
     return {
@@ -94,7 +118,12 @@ function supermicroHint(findings: readonly Finding[], rootHint: boolean): string
 }
 
 /** Runs `fn` with an AbortSignal that fires at the deadline; resolves with a "stopped" value then. */
-function bounded<T>(name: string, where: string, deadlineMs: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T | { kind: 'stopped'; message: string; hint?: undefined }> {
+function bounded<T>(
+  name: string,
+  where: string,
+  deadlineMs: number,
+  fn: (signal: AbortSignal) => Promise<T>,
+): Promise<T | { kind: 'stopped'; message: string; hint?: undefined }> {
   const ac = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const stop = new Promise<{ kind: 'stopped'; message: string }>((resolve) => {

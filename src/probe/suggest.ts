@@ -25,7 +25,9 @@ export interface WebTls {
 
 export function suggest(o: ProbeOptions, findings: readonly Finding[], web: WebTls): { chosen: Suggestion[]; alternatives: Suggestion[] } {
   // A stable sort: within one confidence, OpenBMC before ATEN before VNC.
-  const consoles = [...openBmcConsoles(o, findings, web), ...atenConsoles(o, findings, web), ...vncConsoles(o, findings)].sort((a, b) => RANK[b.confidence] - RANK[a.confidence]);
+  const consoles = [...openBmcConsoles(o, findings, web), ...atenConsoles(o, findings, web), ...vncConsoles(o, findings)].sort(
+    (a, b) => RANK[b.confidence] - RANK[a.confidence],
+  );
   const ipmi = ipmiBlocks(o, findings);
   const redfish = redfishBlocks(o, findings, web);
   const chosen: Suggestion[] = [];
@@ -50,10 +52,29 @@ function openBmcConsoles(o: ProbeOptions, findings: readonly Finding[], web: Web
   if (!root?.bmcweb) return [];
   const kvm = factsOf<BmcwebKvmFacts>(findings, 'bmcweb-kvm')[0];
   if (kvm && (kvm.login === 'refused' || !kvm.rfb?.name)) return [];
-  const config = { type: 'openbmc', host: o.host, ...(o.webPort !== 443 ? { port: o.webPort } : {}), user: o.user ?? null, password: null, ...tlsKeys(web.tls) };
-  return [kvm
-    ? { block: 'console', confidence: 'verified', config, because: `bmcweb's /kvm/0 opened with a Redfish session: RFB ${kvm.rfb!.version}, desktop "${kvm.rfb!.name}"` }
-    : { block: 'console', confidence: 'seen', config, because: `the Redfish service root looks like OpenBMC's bmcweb; /kvm/0 was not checked (${o.user === undefined ? 'no credentials' : 'see the bmcweb finding'})` }];
+  const config = {
+    type: 'openbmc',
+    host: o.host,
+    ...(o.webPort !== 443 ? { port: o.webPort } : {}),
+    user: o.user ?? null,
+    password: null,
+    ...tlsKeys(web.tls),
+  };
+  return [
+    kvm
+      ? {
+          block: 'console',
+          confidence: 'verified',
+          config,
+          because: `bmcweb's /kvm/0 opened with a Redfish session: RFB ${kvm.rfb!.version}, desktop "${kvm.rfb!.name}"`,
+        }
+      : {
+          block: 'console',
+          confidence: 'seen',
+          config,
+          because: `the Redfish service root looks like OpenBMC's bmcweb; /kvm/0 was not checked (${o.user === undefined ? 'no credentials' : 'see the bmcweb finding'})`,
+        },
+  ];
 }
 
 function vncConsoles(o: ProbeOptions, findings: readonly Finding[]): Suggestion[] {
@@ -63,12 +84,20 @@ function vncConsoles(o: ProbeOptions, findings: readonly Finding[]): Suggestion[
     if (f.passwordRefused || f.auth === undefined || f.tls?.error) continue;
     const verified = f.auth === 'none' ? f.name !== undefined : f.passwordAccepted === true;
     const cert = f.tls?.certificate;
-    const how = f.tls ? (f.tls.securityType === 18 ? 'TLS (18)' : `VeNCrypt ${subtypeName(f.tls.subtype ?? 0)}`) : f.auth === 'none' ? 'None' : 'VNC Authentication';
+    const how = f.tls
+      ? f.tls.securityType === 18
+        ? 'TLS (18)'
+        : `VeNCrypt ${subtypeName(f.tls.subtype ?? 0)}`
+      : f.auth === 'none'
+        ? 'None'
+        : 'VNC Authentication';
     out.push({
       block: 'console',
       confidence: verified ? 'verified' : 'seen',
       config: {
-        type: 'vnc', host: o.host, ...(f.port !== 5900 ? { port: f.port } : {}),
+        type: 'vnc',
+        host: o.host,
+        ...(f.port !== 5900 ? { port: f.port } : {}),
         ...(f.auth === 'plain' ? { user: o.user ?? null } : {}),
         ...(f.auth !== 'none' ? { password: null } : {}),
         ...(cert && !cert.verified ? { insecureTls: true } : {}),
@@ -97,15 +126,35 @@ function atenConsoles(o: ProbeOptions, findings: readonly Finding[], web: WebTls
     const j = sm.jnlp && !('error' in sm.jnlp) ? sm.jnlp : undefined;
     const html5Works = sm.html5?.banner !== undefined;
     if (j && !j.tls && tcpOn(j.kvmPort)) {
-      out.push({ block: 'console', confidence: 'verified', config: { ...base, transport: 'tcp' }, because: `web login OK, the JNLP names KVM port ${j.kvmPort}, where ATEN answers${html5Works ? ' (the HTML5 console answers too: transport html5 or auto would also do)' : ''}` });
+      out.push({
+        block: 'console',
+        confidence: 'verified',
+        config: { ...base, transport: 'tcp' },
+        because: `web login OK, the JNLP names KVM port ${j.kvmPort}, where ATEN answers${html5Works ? ' (the HTML5 console answers too: transport html5 or auto would also do)' : ''}`,
+      });
     } else if (j?.tls && j.plaintextPort && tcpOn(j.plaintextPort)) {
-      out.push({ block: 'console', confidence: 'verified', config: { ...base, transport: 'tcp', kvmPort: j.plaintextPort }, because: `web login OK; the JNLP asks for mutual TLS on ${j.kvmPort} ("KVM SSL"), and plain ATEN answers on ${j.plaintextPort}` });
+      out.push({
+        block: 'console',
+        confidence: 'verified',
+        config: { ...base, transport: 'tcp', kvmPort: j.plaintextPort },
+        because: `web login OK; the JNLP asks for mutual TLS on ${j.kvmPort} ("KVM SSL"), and plain ATEN answers on ${j.plaintextPort}`,
+      });
     }
     if (html5Works) {
-      out.push({ block: 'console', confidence: 'verified', config: { ...base, transport: 'html5' }, because: `web login OK; the HTML5 bootstrap page has a ticket and its WebSocket sent ${JSON.stringify(sm.html5.banner)}` });
+      out.push({
+        block: 'console',
+        confidence: 'verified',
+        config: { ...base, transport: 'html5' },
+        because: `web login OK; the HTML5 bootstrap page has a ticket and its WebSocket sent ${JSON.stringify(sm.html5.banner)}`,
+      });
     }
     if (out.length === 0 && j && !j.tls) {
-      out.push({ block: 'console', confidence: 'seen', config: { ...base, transport: 'tcp' }, because: `web login OK and a JNLP naming KVM port ${j.kvmPort}, but ATEN was not seen answering there (was that port probed?)` });
+      out.push({
+        block: 'console',
+        confidence: 'seen',
+        config: { ...base, transport: 'tcp' },
+        because: `web login OK and a JNLP naming KVM port ${j.kvmPort}, but ATEN was not seen answering there (was that port probed?)`,
+      });
     }
     if (out.length > 0) return out;
     // Logged in, but neither console proved itself: what the KVM ports showed, below.
@@ -121,7 +170,12 @@ function atenConsoles(o: ProbeOptions, findings: readonly Finding[], web: WebTls
     });
   }
   if (out.length === 0 && sm && sm.login === undefined) {
-    out.push({ block: 'console', confidence: 'guess', config: { ...base, transport: 'auto' }, because: `a Supermicro web interface, but no ATEN KVM port answered: likely the HTML5 console (auto tries it, then the Java port); ${sm.notTried ?? ''}` });
+    out.push({
+      block: 'console',
+      confidence: 'guess',
+      config: { ...base, transport: 'auto' },
+      because: `a Supermicro web interface, but no ATEN KVM port answered: likely the HTML5 console (auto tries it, then the Java port); ${sm.notTried ?? ''}`,
+    });
   }
   return out;
 }
@@ -130,20 +184,22 @@ function ipmiBlocks(o: ProbeOptions, findings: readonly Finding[]): Suggestion[]
   const f = factsOf<IpmiFacts>(findings, 'ipmi')[0];
   if (!f?.supportsIpmi20) return [];
   const s = f.session;
-  return [{
-    block: 'ipmi',
-    confidence: s ? 'verified' : 'seen',
-    config: {
-      host: o.host,
-      ...(o.ipmiPort !== 623 ? { port: o.ipmiPort } : {}),
-      user: o.user ?? null,
-      password: null,
-      ...(s && s.privilege !== 'ADMINISTRATOR' ? { privilege: s.privilege } : {}),
+  return [
+    {
+      block: 'ipmi',
+      confidence: s ? 'verified' : 'seen',
+      config: {
+        host: o.host,
+        ...(o.ipmiPort !== 623 ? { port: o.ipmiPort } : {}),
+        user: o.user ?? null,
+        password: null,
+        ...(s && s.privilege !== 'ADMINISTRATOR' ? { privilege: s.privilege } : {}),
+      },
+      because: s
+        ? `RMCP+ session with cipher suite ${s.cipherSuite} as ${s.privilege}${s.device.manufacturer ? ` (${s.device.manufacturer} BMC)` : ''}`
+        : `IPMI 2.0 (RMCP+) answers${f.kgSet ? '; the BMC has a Kg: add kg' : ''}; the credentials were not checked`,
     },
-    because: s
-      ? `RMCP+ session with cipher suite ${s.cipherSuite} as ${s.privilege}${s.device.manufacturer ? ` (${s.device.manufacturer} BMC)` : ''}`
-      : `IPMI 2.0 (RMCP+) answers${f.kgSet ? '; the BMC has a Kg: add kg' : ''}; the credentials were not checked`,
-  }];
+  ];
 }
 
 function redfishBlocks(o: ProbeOptions, findings: readonly Finding[], web: WebTls): Suggestion[] {
@@ -154,16 +210,21 @@ function redfishBlocks(o: ProbeOptions, findings: readonly Finding[], web: WebTl
   if (sys && (sys.login !== 'ok' || sys.error !== undefined || sys.canReset === false)) return [];
   const verified = sys?.login === 'ok' && sys.canReset === true;
   const many = sys?.systems && sys.systems.length > 1;
-  return [{
-    block: 'redfish',
-    confidence: verified ? 'verified' : 'seen',
-    config: {
-      host: o.host, ...(o.webPort !== 443 ? { port: o.webPort } : {}), user: o.user ?? null, password: null,
-      ...(web.tls && !web.tls.verified ? { insecureTls: true } : {}),
-      ...(many ? { system: sys.systems[0] } : {}),
+  return [
+    {
+      block: 'redfish',
+      confidence: verified ? 'verified' : 'seen',
+      config: {
+        host: o.host,
+        ...(o.webPort !== 443 ? { port: o.webPort } : {}),
+        user: o.user ?? null,
+        password: null,
+        ...(web.tls && !web.tls.verified ? { insecureTls: true } : {}),
+        ...(many ? { system: sys.systems[0] } : {}),
+      },
+      because: verified
+        ? `Redfish ${root.redfishVersion ?? ''} (${root.vendor ?? (root.bmcweb ? 'bmcweb' : 'vendor not named')}): logged in (${sys.auth}), ${sys.systems![0]} has ComputerSystem.Reset${many ? `; ${sys.systems.length} systems: choose with system` : ''}`
+        : `Redfish ${root.redfishVersion ?? ''} service root with a Systems collection${root.vendor ? ` (${root.vendor})` : ''}; the credentials were not checked`,
     },
-    because: verified
-      ? `Redfish ${root.redfishVersion ?? ''} (${root.vendor ?? (root.bmcweb ? 'bmcweb' : 'vendor not named')}): logged in (${sys.auth}), ${sys.systems![0]} has ComputerSystem.Reset${many ? `; ${sys.systems.length} systems: choose with system` : ''}`
-      : `Redfish ${root.redfishVersion ?? ''} service root with a Systems collection${root.vendor ? ` (${root.vendor})` : ''}; the credentials were not checked`,
-  }];
+  ];
 }

@@ -40,16 +40,35 @@ export async function probeSupermicroWeb(o: ProbeOptions, tls: TlsFacts, hint: {
   const where = `https/${o.webPort}`;
   const requests: string[] = ['GET / (no credentials)'];
   const base: SupermicroWebFacts = { kind: 'supermicro-web', port: o.webPort, loginPageHint: hint.page };
-  const found = (outcome: Finding['outcome'], summary: string, facts: SupermicroWebFacts): Finding => ({ probe: 'supermicro-web', where, outcome, summary, facts, requests });
+  const found = (outcome: Finding['outcome'], summary: string, facts: SupermicroWebFacts): Finding => ({
+    probe: 'supermicro-web',
+    where,
+    outcome,
+    summary,
+    facts,
+    requests,
+  });
   if (o.user === undefined || o.password === undefined) {
-    return found('found', `Supermicro web interface (${hint.why}); rerun with --user to see which console it serves (HTML5, Java iKVM)`, { ...base, notTried: 'no credentials given' });
+    return found('found', `Supermicro web interface (${hint.why}); rerun with --user to see which console it serves (HTML5, Java iKVM)`, {
+      ...base,
+      notTried: 'no credentials given',
+    });
   }
   if (!tls.verified && !o.insecureTls) {
-    return found('found', `Supermicro web interface (${hint.why}); not logged in: the certificate is not verified (${tls.verifyError}) — rerun with --insecure-tls to send the password anyway`, { ...base, notTried: 'certificate not verified and no --insecure-tls' });
+    return found(
+      'found',
+      `Supermicro web interface (${hint.why}); not logged in: the certificate is not verified (${tls.verifyError}) — rerun with --insecure-tls to send the password anyway`,
+      { ...base, notTried: 'certificate not verified and no --insecure-tls' },
+    );
   }
   const host = o.host.includes(':') ? `[${o.host}]` : o.host;
   const opts: AtenWebLoginOptions = {
-    host: `${host}:${o.webPort}`, username: o.user, password: o.password, insecureTls: !tls.verified, legacyTls: tls.legacyNeeded, timeoutMs: o.timeoutMs,
+    host: `${host}:${o.webPort}`,
+    username: o.user,
+    password: o.password,
+    insecureTls: !tls.verified,
+    legacyTls: tls.legacyNeeded,
+    timeoutMs: o.timeoutMs,
   };
   requests.push('POST /cgi/login.cgi');
   let session: AtenWebSession;
@@ -58,7 +77,11 @@ export async function probeSupermicroWeb(o: ProbeOptions, tls: TlsFacts, hint: {
   } catch (e) {
     const err = e as GatewayError;
     const refused = err.code === 'GW_ERR_BMC_AUTH_FAILED';
-    return found('problem', `Supermicro web login ${refused ? 'refused the credentials' : 'failed'}: ${err.message}`, { ...base, login: refused ? 'refused' : 'failed', loginError: `${err.code}: ${err.message}` });
+    return found('problem', `Supermicro web login ${refused ? 'refused the credentials' : 'failed'}: ${err.message}`, {
+      ...base,
+      login: refused ? 'refused' : 'failed',
+      loginError: `${err.code}: ${err.message}`,
+    });
   }
   // Cut short by the run's deadline: still end the web session (the logout is bounded by the timeout).
   const onAbort = () => void session.logout().finally(() => session.close());
@@ -71,7 +94,11 @@ export async function probeSupermicroWeb(o: ProbeOptions, tls: TlsFacts, hint: {
     try {
       const c = await session.fetchKvmCredentials();
       const plaintext = Number(c.arguments[4]);
-      jnlp = { kvmPort: c.port, tls: c.tls, ...(c.tls && Number.isInteger(plaintext) && plaintext > 0 && plaintext < 65536 ? { plaintextPort: plaintext } : {}) };
+      jnlp = {
+        kvmPort: c.port,
+        tls: c.tls,
+        ...(c.tls && Number.isInteger(plaintext) && plaintext > 0 && plaintext < 65536 ? { plaintextPort: plaintext } : {}),
+      };
     } catch (e) {
       jnlp = { error: (e as Error).message };
     }
@@ -79,8 +106,16 @@ export async function probeSupermicroWeb(o: ProbeOptions, tls: TlsFacts, hint: {
     const loggedOut = await session.logout();
     const facts: SupermicroWebFacts = { ...base, login: 'ok', html5, jnlp, loggedOut };
     const parts = ['Supermicro web login OK'];
-    parts.push(html5.ticket ? `HTML5 console: ticket on the bootstrap page, WebSocket ${html5.banner ? `banner ${JSON.stringify(html5.banner)}` : `not answering (${html5.error})`}` : 'no HTML5 console page');
-    parts.push('error' in jnlp ? 'no Java iKVM JNLP' : `Java iKVM JNLP: KVM port ${jnlp.kvmPort}${jnlp.tls ? ` with mutual TLS ("KVM SSL"; plaintext port ${jnlp.plaintextPort ?? '?'})` : ''}`);
+    parts.push(
+      html5.ticket
+        ? `HTML5 console: ticket on the bootstrap page, WebSocket ${html5.banner ? `banner ${JSON.stringify(html5.banner)}` : `not answering (${html5.error})`}`
+        : 'no HTML5 console page',
+    );
+    parts.push(
+      'error' in jnlp
+        ? 'no Java iKVM JNLP'
+        : `Java iKVM JNLP: KVM port ${jnlp.kvmPort}${jnlp.tls ? ` with mutual TLS ("KVM SSL"; plaintext port ${jnlp.plaintextPort ?? '?'})` : ''}`,
+    );
     if (!loggedOut) parts.push('the logout was not confirmed');
     return found('found', parts.join('; '), facts);
   } finally {
@@ -90,7 +125,12 @@ export async function probeSupermicroWeb(o: ProbeOptions, tls: TlsFacts, hint: {
 }
 
 /** The bootstrap page and, with its ticket found, the console WebSocket's first 12 bytes. */
-async function lookAtHtml5(session: AtenWebSession, opts: AtenWebLoginOptions, timeoutMs: number, requests: string[]): Promise<NonNullable<SupermicroWebFacts['html5']>> {
+async function lookAtHtml5(
+  session: AtenWebSession,
+  opts: AtenWebLoginOptions,
+  timeoutMs: number,
+  requests: string[],
+): Promise<NonNullable<SupermicroWebFacts['html5']>> {
   let hc;
   try {
     hc = await session.fetchHtml5Console();

@@ -30,12 +30,7 @@ export interface FeedResult<T> {
   done?: T;
 }
 
-export function converse<T>(
-  host: string,
-  port: number,
-  o: ConverseOptions<T>,
-  feed: (chunk: Buffer) => FeedResult<T>,
-): Promise<TcpOutcome<T>> {
+export function converse<T>(host: string, port: number, o: ConverseOptions<T>, feed: (chunk: Buffer) => FeedResult<T>): Promise<TcpOutcome<T>> {
   return converseOn(connect({ host, port, noDelay: true }), false, o, feed);
 }
 

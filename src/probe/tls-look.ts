@@ -45,7 +45,12 @@ export async function lookAtTls(host: string, port: number, o: TlsLookOptions): 
   return modern;
 }
 
-function attempt(host: string, port: number, extra: Pick<ConnectionOptions, 'minVersion' | 'ciphers' | 'rejectUnauthorized'>, o: TlsLookOptions): Promise<TlsLook> {
+function attempt(
+  host: string,
+  port: number,
+  extra: Pick<ConnectionOptions, 'minVersion' | 'ciphers' | 'rejectUnauthorized'>,
+  o: TlsLookOptions,
+): Promise<TlsLook> {
   return new Promise((resolve) => {
     if (o.signal.aborted) {
       resolve({ kind: 'aborted', message: 'stopped' });
@@ -122,12 +127,14 @@ export function certificateFacts(socket: TLSSocket): TlsFacts {
     legacyNeeded: false,
     verified: socket.authorized,
     ...(socket.authorized ? {} : { verifyError: err instanceof Error ? err.message : typeof err === 'string' ? err : 'not verified' }),
-    ...(present ? {
-      subject: name(cert.subject),
-      issuer: name(cert.issuer),
-      validTo: cert.valid_to,
-      fingerprint256: cert.fingerprint256,
-    } : {}),
+    ...(present
+      ? {
+          subject: name(cert.subject),
+          issuer: name(cert.issuer),
+          validTo: cert.valid_to,
+          fingerprint256: cert.fingerprint256,
+        }
+      : {}),
     // Self-signed = self-issued: the issuer name is the subject name. OpenSSL links the certificate to
     // itself as its issuer only when it also qualifies as a CA for chain building, which a BMC's (or
     // node-forge's) self-signed leaf often does not, so the names decide.
@@ -139,7 +146,10 @@ function sameName(a: unknown, b: unknown): boolean {
   if (typeof a !== 'object' || a === null || typeof b !== 'object' || b === null) return false;
   const ka = Object.keys(a).sort();
   const kb = Object.keys(b).sort();
-  return ka.length > 0 && JSON.stringify(ka.map((k) => [k, (a as Record<string, unknown>)[k]])) === JSON.stringify(kb.map((k) => [k, (b as Record<string, unknown>)[k]]));
+  return (
+    ka.length > 0 &&
+    JSON.stringify(ka.map((k) => [k, (a as Record<string, unknown>)[k]])) === JSON.stringify(kb.map((k) => [k, (b as Record<string, unknown>)[k]]))
+  );
 }
 
 /** In words, for a summary: "TLSv1.3, certificate CN=x (self-signed, not verified: …)". */

@@ -24,7 +24,15 @@ export class WebLooker {
 
   async get(url: URL, headers: Record<string, string> = {}): Promise<WebResult> {
     try {
-      return { ok: true, answer: await bmcRequest(this.#agent, url, { method: 'GET', headers: { accept: '*/*', ...headers } }, { timeoutMs: this.#timeoutMs, maxBodyBytes: MAX_BODY_BYTES }) };
+      return {
+        ok: true,
+        answer: await bmcRequest(
+          this.#agent,
+          url,
+          { method: 'GET', headers: { accept: '*/*', ...headers } },
+          { timeoutMs: this.#timeoutMs, maxBodyBytes: MAX_BODY_BYTES },
+        ),
+      };
     } catch (e) {
       return { ok: false, message: e instanceof GatewayError ? e.message : String(e) };
     }

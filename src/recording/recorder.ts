@@ -22,7 +22,10 @@ const ENCODER = new TightEncoder();
 
 /** A recording's id: `<server>_<UTC start, compact ISO>_<random>`; also its file names' stem. */
 export function newRecordingId(serverId: string, now: Date): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `${serverId}_${stamp}_${randomBytes(4).toString('hex')}`;
 }
 
@@ -163,7 +166,15 @@ export class Recorder implements SessionViewer {
       this.damage.addAll();
       this.#resizePending = false;
     }
-    const msg = buildUpdate({ fb, damage: this.damage, caps: CAPS, pf: RGBX_PIXEL_FORMAT, encoder: ENCODER, resize: this.#resizePending, cursor: this.#cursorPending });
+    const msg = buildUpdate({
+      fb,
+      damage: this.damage,
+      caps: CAPS,
+      pf: RGBX_PIXEL_FORMAT,
+      encoder: ENCODER,
+      resize: this.#resizePending,
+      cursor: this.#cursorPending,
+    });
     this.#resizePending = false;
     this.#cursorPending = undefined;
     if (msg) this.#write(msg);
@@ -174,7 +185,10 @@ export class Recorder implements SessionViewer {
   }
 
   #failed(which: string, err: Error): void {
-    this.#log.error({ event: 'recording-failed', file: which, err: err.message, code: (err as NodeJS.ErrnoException).code }, 'recording stopped by a write error; the session goes on');
+    this.#log.error(
+      { event: 'recording-failed', file: which, err: err.message, code: (err as NodeJS.ErrnoException).code },
+      'recording stopped by a write error; the session goes on',
+    );
     void this.stop(`write error: ${err.message}`);
   }
 }

@@ -43,7 +43,8 @@ export function recoverCutShort(dir: string, ctx: Pick<GatewayContext, 'log'>): 
 function cutShortOf(dir: string, id: string): string | null {
   try {
     const m = JSON.parse(readFileSync(join(dir, `${id}${CUT_MARKER}`), 'utf8')) as { detectedAt?: string; reason?: string };
-    if (m.reason === 'worker-crash') return `the gateway's worker process holding this console stopped unexpectedly (killed, crashed or hung) while recording; noticed at ${m.detectedAt ?? ''}`.trim();
+    if (m.reason === 'worker-crash')
+      return `the gateway's worker process holding this console stopped unexpectedly (killed, crashed or hung) while recording; noticed at ${m.detectedAt ?? ''}`.trim();
     return `the gateway stopped unexpectedly (killed or crashed) while recording; noticed at its restart ${m.detectedAt ?? ''}`.trim();
   } catch {
     return null;
@@ -65,7 +66,15 @@ export async function recordingRoutes(app: FastifyInstance, ctx: GatewayContext)
   const operator = (req: FastifyRequest, action?: string, recording?: string): void => {
     const p = ctx.auth.authenticate(bearer(req), pinHeader(req), req.ip);
     if (p.kind !== 'operator') {
-      ctx.audit.record({ action: action ?? 'recording.list', who: p.name, kind: p.kind, from: p.from, outcome: 'refused', code: 'GW_ERR_OPERATOR_ONLY', ...(recording ? { detail: { recording } } : {}) });
+      ctx.audit.record({
+        action: action ?? 'recording.list',
+        who: p.name,
+        kind: p.kind,
+        from: p.from,
+        outcome: 'refused',
+        code: 'GW_ERR_OPERATOR_ONLY',
+        ...(recording ? { detail: { recording } } : {}),
+      });
       throw new GatewayError('GW_ERR_OPERATOR_ONLY', 'recordings are for operator tokens only');
     }
     if (action) ctx.audit.record({ action, who: p.name, kind: p.kind, from: p.from, outcome: 'ok', ...(recording ? { detail: { recording } } : {}) });
@@ -102,7 +111,11 @@ export async function recordingRoutes(app: FastifyInstance, ctx: GatewayContext)
  * A Recorder for every new session of a recorded server (in the process that holds the sessions:
  * the gateway's, or each worker's); `onLive` hears when a recording starts and ends.
  */
-export function attachRecorders(ctx: Pick<GatewayContext, 'registry' | 'log' | 'onClose'>, cfg: RecordingConfig, onLive?: (id: string, live: boolean) => void): Map<string, Recorder> {
+export function attachRecorders(
+  ctx: Pick<GatewayContext, 'registry' | 'log' | 'onClose'>,
+  cfg: RecordingConfig,
+  onLive?: (id: string, live: boolean) => void,
+): Map<string, Recorder> {
   const live = new Map<string, Recorder>();
   ctx.registry.observe({
     created: (session) => {

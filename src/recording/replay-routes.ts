@@ -27,7 +27,12 @@ const SPEEDS: Record<string, number> = { '1': 1, '4': 4, max: Infinity };
  * `POST /api/v1/recordings/:id/replay` with its operator token (a browser cannot put a bearer
  * token on a WebSocket).
  */
-export async function replayRoutes(app: FastifyInstance, ctx: GatewayContext, cfg: RecordingConfig, operator: (req: FastifyRequest, action?: string, recording?: string) => void): Promise<void> {
+export async function replayRoutes(
+  app: FastifyInstance,
+  ctx: GatewayContext,
+  cfg: RecordingConfig,
+  operator: (req: FastifyRequest, action?: string, recording?: string) => void,
+): Promise<void> {
   const html = pageHtml('replay');
   const tickets = new Map<string, { id: string; at: number; speed: number; expires: number }>();
 

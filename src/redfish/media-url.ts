@@ -39,7 +39,8 @@ export function checkMediaUrl(raw: string, media: MediaConfig | undefined): Chec
     throw new GatewayError('GW_ERR_BAD_REQUEST', '"url" is not an absolute URL (e.g. https://images.example/debian.iso)');
   }
   const proto = TRANSFER_PROTOCOL_FOR[u.protocol];
-  if (!proto) throw new GatewayError('GW_ERR_BAD_REQUEST', `"url" scheme ${u.protocol} is not one a BMC mounts from (${Object.keys(TRANSFER_PROTOCOL_FOR).join(' ')})`);
+  if (!proto)
+    throw new GatewayError('GW_ERR_BAD_REQUEST', `"url" scheme ${u.protocol} is not one a BMC mounts from (${Object.keys(TRANSFER_PROTOCOL_FOR).join(' ')})`);
   if (u.username || u.password) {
     throw new GatewayError('GW_ERR_BAD_REQUEST', '"url" must not carry a user or password: it would be stored on the BMC and shown in its web interface');
   }
@@ -47,9 +48,12 @@ export function checkMediaUrl(raw: string, media: MediaConfig | undefined): Chec
   if (!host) throw new GatewayError('GW_ERR_BAD_REQUEST', '"url" has no host');
   const shown = `${u.protocol}//${u.host}${u.pathname}`;
   if (!hostAllowed(host, media?.allow ?? [])) {
-    throw new GatewayError('GW_ERR_MEDIA_URL_NOT_ALLOWED', media?.allow.length
-      ? `images may only come from ${media.allow.join(', ')} (media.allow); "${host}" is not one of them`
-      : 'no image host is allowed: the gateway has no media.allow list');
+    throw new GatewayError(
+      'GW_ERR_MEDIA_URL_NOT_ALLOWED',
+      media?.allow.length
+        ? `images may only come from ${media.allow.join(', ')} (media.allow); "${host}" is not one of them`
+        : 'no image host is allowed: the gateway has no media.allow list',
+    );
   }
   return { url: u.href, transferProtocolType: proto, shown };
 }

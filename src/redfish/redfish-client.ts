@@ -4,8 +4,13 @@ import { errorMessages, messageKey, redfishError } from './redfish-errors.js';
 import type { RedfishRequest, RedfishResponse } from './redfish-http.js';
 import type { RedfishSession } from './redfish-session.js';
 import {
-  parseActionInfoAllowed, parseComputerSystem, parseManagerVirtualMedia, parseMembers, parseVirtualMedia,
-  type ComputerSystem, type VirtualMedia,
+  parseActionInfoAllowed,
+  parseComputerSystem,
+  parseManagerVirtualMedia,
+  parseMembers,
+  parseVirtualMedia,
+  type ComputerSystem,
+  type VirtualMedia,
 } from './resources.js';
 import { followTask } from './task-monitor.js';
 
@@ -38,7 +43,8 @@ export class RedfishClient {
   async get(path: string, doing: string): Promise<RedfishResponse> {
     const res = await this.session.request({ method: 'GET', path });
     if (res.status !== 200) throw redfishError(res, doing);
-    if (res.body === undefined) throw new GatewayError('GW_ERR_BMC_PROTOCOL', `${doing}: the BMC answered 200 without a JSON body${res.notJson ? ` ("${res.notJson}")` : ''}`);
+    if (res.body === undefined)
+      throw new GatewayError('GW_ERR_BMC_PROTOCOL', `${doing}: the BMC answered 200 without a JSON body${res.notJson ? ` ("${res.notJson}")` : ''}`);
     return res;
   }
 
@@ -49,7 +55,8 @@ export class RedfishClient {
       throw new GatewayError('GW_ERR_REDFISH_NOT_FOUND', `the configured redfish.system ${path} does not exist on the BMC${await this.#membersHint()}`);
     }
     if (res.status !== 200) throw redfishError(res, `reading ${path}`);
-    if (res.body === undefined) throw new GatewayError('GW_ERR_BMC_PROTOCOL', `reading ${path}: the BMC answered 200 without a JSON body${res.notJson ? ` ("${res.notJson}")` : ''}`);
+    if (res.body === undefined)
+      throw new GatewayError('GW_ERR_BMC_PROTOCOL', `reading ${path}: the BMC answered 200 without a JSON body${res.notJson ? ` ("${res.notJson}")` : ''}`);
     const sys = parseComputerSystem(res.body, path);
     const odataEtag = (res.body as { '@odata.etag'?: unknown })['@odata.etag'];
     return { ...sys, etag: res.headers.etag ?? (typeof odataEtag === 'string' && odataEtag.length < 256 ? odataEtag : undefined) };
@@ -140,7 +147,10 @@ export class RedfishClient {
         }
       }
     }
-    throw new GatewayError('GW_ERR_NO_VIRTUAL_MEDIA', `no CD/DVD virtual media found for ${sys.path} (looked at ${collections.join(', ') || 'no VirtualMedia collection: the system has no Links.ManagedBy manager with one'})`);
+    throw new GatewayError(
+      'GW_ERR_NO_VIRTUAL_MEDIA',
+      `no CD/DVD virtual media found for ${sys.path} (looked at ${collections.join(', ') || 'no VirtualMedia collection: the system has no Links.ManagedBy manager with one'})`,
+    );
   }
 
   /**
@@ -151,7 +161,11 @@ export class RedfishClient {
   async insertMedia(vm: VirtualMedia, image: string, transferProtocolType: string): Promise<void> {
     const target = vm.insertTarget ?? `${vm.path}/Actions/VirtualMedia.InsertMedia`;
     const doing = `VirtualMedia.InsertMedia on ${vm.path}`;
-    let res = await this.session.request({ method: 'POST', path: target, body: { Image: image, Inserted: true, WriteProtected: true, TransferProtocolType: transferProtocolType } });
+    let res = await this.session.request({
+      method: 'POST',
+      path: target,
+      body: { Image: image, Inserted: true, WriteProtected: true, TransferProtocolType: transferProtocolType },
+    });
     if (res.status === 400 && refusesInsertFlags(res)) {
       res = await this.session.request({ method: 'POST', path: target, body: { Image: image, TransferProtocolType: transferProtocolType } });
     }
@@ -178,5 +192,9 @@ export class RedfishClient {
 }
 
 function refusesInsertFlags(res: RedfishResponse): boolean {
-  return errorMessages(res.body).some((m) => ['ActionParameterUnknown', 'ActionParameterNotSupported', 'PropertyUnknown'].includes(messageKey(m.id)) && /\b(Inserted|WriteProtected)\b/.test(m.message));
+  return errorMessages(res.body).some(
+    (m) =>
+      ['ActionParameterUnknown', 'ActionParameterNotSupported', 'PropertyUnknown'].includes(messageKey(m.id)) &&
+      /\b(Inserted|WriteProtected)\b/.test(m.message),
+  );
 }

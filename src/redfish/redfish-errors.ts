@@ -96,7 +96,11 @@ export function errorMessages(body: unknown): { id: string; message: string }[] 
  * MessageId we know (else of the HTTP status), and a message saying what we did, the status, and the
  * BMC's own MessageIds and messages (never a header or a request body).
  */
-export function redfishError(res: RedfishResponse, doing: string, messages: readonly { readonly id: string; readonly message: string }[] = errorMessages(res.body)): GatewayError {
+export function redfishError(
+  res: RedfishResponse,
+  doing: string,
+  messages: readonly { readonly id: string; readonly message: string }[] = errorMessages(res.body),
+): GatewayError {
   let code: GatewayErrorCode | undefined;
   for (const m of messages) {
     code = REDFISH_MESSAGE_CODES[messageKey(m.id)];
@@ -105,7 +109,12 @@ export function redfishError(res: RedfishResponse, doing: string, messages: read
   // 401 is always the credentials, whatever message comes with it.
   if (res.status === 401) code = 'GW_ERR_BMC_AUTH_FAILED';
   code ??= codeForStatus(res.status);
-  const said = messages.slice(0, 3).map((m) => (m.id ? `${cleanText(m.id, 100)}: ${cleanText(m.message)}` : cleanText(m.message))).join('; ');
+  const said = messages
+    .slice(0, 3)
+    .map((m) => (m.id ? `${cleanText(m.id, 100)}: ${cleanText(m.message)}` : cleanText(m.message)))
+    .join('; ');
   const text = said || (res.notJson ? `a non-JSON answer "${res.notJson}"` : 'no error message');
-  return new GatewayError(code, `${doing}: the BMC answered HTTP ${res.status}, ${text}`, { details: { status: res.status, messageIds: messages.map((m) => m.id) } });
+  return new GatewayError(code, `${doing}: the BMC answered HTTP ${res.status}, ${text}`, {
+    details: { status: res.status, messageIds: messages.map((m) => m.id) },
+  });
 }

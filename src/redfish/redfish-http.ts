@@ -41,7 +41,12 @@ export async function sendRedfish(dispatcher: Dispatcher, origin: string, req: R
     payload = JSON.stringify(req.body);
     headers['content-type'] = 'application/json';
   }
-  const res = await bmcRequest(dispatcher, new URL(req.path, origin), { method: req.method, headers, ...(payload !== undefined ? { body: payload } : {}) }, { timeoutMs, maxBodyBytes: REDFISH_LIMITS.maxBodyBytes });
+  const res = await bmcRequest(
+    dispatcher,
+    new URL(req.path, origin),
+    { method: req.method, headers, ...(payload !== undefined ? { body: payload } : {}) },
+    { timeoutMs, maxBodyBytes: REDFISH_LIMITS.maxBodyBytes },
+  );
   const kept: Record<string, string | undefined> = {};
   for (const name of KEPT_HEADERS) {
     const v = res.headers[name];

@@ -86,33 +86,57 @@ export class RedfishService {
   }
 
   /** A power command, after setting the boot device when one is given (same session, right before). */
-  async power(target: RedfishConfig, cmd: PowerCommand, o: { bootDevice?: { device: BootDeviceChoice; persistent: boolean }; actor?: string } = {}): Promise<RedfishPowerResult> {
+  async power(
+    target: RedfishConfig,
+    cmd: PowerCommand,
+    o: { bootDevice?: { device: BootDeviceChoice; persistent: boolean }; actor?: string } = {},
+  ): Promise<RedfishPowerResult> {
     let detail = o.bootDevice ? `${cmd} (boot ${o.bootDevice.device}${o.bootDevice.persistent ? ', persistent' : ''})` : cmd;
-    return this.#audited('redfish.power', target, o.actor, () => detail, () => this.#use(target, async (c) => {
-      let sys = await c.system();
-      const plan = planReset(cmd, await c.allowedResetTypes(sys));
-      detail += ` → ${plan.steps.join(', ')}`;
-      if (o.bootDevice) {
-        await c.patchSystem(bootOverride(o.bootDevice.device, o.bootDevice.persistent, { targets: sys.boot?.targetAllowed, enabled: sys.boot?.enabledAllowed }), `setting the boot override on ${sys.path}`);
-      }
-      const deadline = Date.now() + target.taskTimeoutMs;
-      for (const [i, step] of plan.steps.entries()) {
-        if (i > 0) {
-          // ForceOff then On: the BMC may refuse On while the power is still going off.
-          await c.waitPowerState('Off', deadline);
-          sys = await c.system();
-        }
-        await c.reset(sys, step);
-      }
-      return { performed: plan.steps, note: plan.note };
-    }));
+    return this.#audited(
+      'redfish.power',
+      target,
+      o.actor,
+      () => detail,
+      () =>
+        this.#use(target, async (c) => {
+          let sys = await c.system();
+          const plan = planReset(cmd, await c.allowedResetTypes(sys));
+          detail += ` → ${plan.steps.join(', ')}`;
+          if (o.bootDevice) {
+            await c.patchSystem(
+              bootOverride(o.bootDevice.device, o.bootDevice.persistent, { targets: sys.boot?.targetAllowed, enabled: sys.boot?.enabledAllowed }),
+              `setting the boot override on ${sys.path}`,
+            );
+          }
+          const deadline = Date.now() + target.taskTimeoutMs;
+          for (const [i, step] of plan.steps.entries()) {
+            if (i > 0) {
+              // ForceOff then On: the BMC may refuse On while the power is still going off.
+              await c.waitPowerState('Off', deadline);
+              sys = await c.system();
+            }
+            await c.reset(sys, step);
+          }
+          return { performed: plan.steps, note: plan.note };
+        }),
+    );
   }
 
   async setBootDevice(target: RedfishConfig, device: BootDeviceChoice, persistent: boolean, actor?: string): Promise<void> {
-    await this.#audited('redfish.bootdev', target, actor, () => `${device}${persistent ? ' persistent' : ''}`, () => this.#use(target, async (c) => {
-      const sys = await c.system();
-      await c.patchSystem(bootOverride(device, persistent, { targets: sys.boot?.targetAllowed, enabled: sys.boot?.enabledAllowed }), `setting the boot override on ${sys.path}`);
-    }));
+    await this.#audited(
+      'redfish.bootdev',
+      target,
+      actor,
+      () => `${device}${persistent ? ' persistent' : ''}`,
+      () =>
+        this.#use(target, async (c) => {
+          const sys = await c.system();
+          await c.patchSystem(
+            bootOverride(device, persistent, { targets: sys.boot?.targetAllowed, enabled: sys.boot?.enabledAllowed }),
+            `setting the boot override on ${sys.path}`,
+          );
+        }),
+    );
   }
 
   async mediaStatus(target: RedfishConfig): Promise<MediaState> {
@@ -123,32 +147,51 @@ export class RedfishService {
    * Mounts an image (checked against `media.allow` first). A CD that holds another image is ejected
    * first (BMCs refuse InsertMedia on a full drive); the answer's note says so.
    */
-  async insertMedia(target: RedfishConfig, rawUrl: string, media: MediaConfig | undefined, actor?: string): Promise<{ media: MediaState; note: string | undefined }> {
+  async insertMedia(
+    target: RedfishConfig,
+    rawUrl: string,
+    media: MediaConfig | undefined,
+    actor?: string,
+  ): Promise<{ media: MediaState; note: string | undefined }> {
     let shown = 'a refused URL';
-    return this.#audited('redfish.media', target, actor, () => `insert ${shown}`, () => this.#use(target, async (c) => {
-      // Checked inside the audited part: a refused URL is an audited action too.
-      const checked = checkMediaUrl(rawUrl, media);
-      shown = checked.shown;
-      let vm = await c.virtualMedia();
-      let note: string | undefined;
-      if (vm.inserted === true || vm.image) {
-        note = `ejected ${shownImage(vm.image)} first`;
-        await c.ejectMedia(vm);
-      }
-      await c.insertMedia(vm, checked.url, checked.transferProtocolType);
-      vm = await c.virtualMedia();
-      return { media: mediaState(vm), note };
-    }));
+    return this.#audited(
+      'redfish.media',
+      target,
+      actor,
+      () => `insert ${shown}`,
+      () =>
+        this.#use(target, async (c) => {
+          // Checked inside the audited part: a refused URL is an audited action too.
+          const checked = checkMediaUrl(rawUrl, media);
+          shown = checked.shown;
+          let vm = await c.virtualMedia();
+          let note: string | undefined;
+          if (vm.inserted === true || vm.image) {
+            note = `ejected ${shownImage(vm.image)} first`;
+            await c.ejectMedia(vm);
+          }
+          await c.insertMedia(vm, checked.url, checked.transferProtocolType);
+          vm = await c.virtualMedia();
+          return { media: mediaState(vm), note };
+        }),
+    );
   }
 
   async ejectMedia(target: RedfishConfig, actor?: string): Promise<{ media: MediaState; note: string | undefined }> {
-    return this.#audited('redfish.media', target, actor, () => 'eject', () => this.#use(target, async (c) => {
-      let vm = await c.virtualMedia();
-      if (vm.inserted !== true && !vm.image) return { media: mediaState(vm), note: 'nothing was inserted' };
-      await c.ejectMedia(vm);
-      vm = await c.virtualMedia();
-      return { media: mediaState(vm), note: undefined };
-    }));
+    return this.#audited(
+      'redfish.media',
+      target,
+      actor,
+      () => 'eject',
+      () =>
+        this.#use(target, async (c) => {
+          let vm = await c.virtualMedia();
+          if (vm.inserted !== true && !vm.image) return { media: mediaState(vm), note: 'nothing was inserted' };
+          await c.ejectMedia(vm);
+          vm = await c.virtualMedia();
+          return { media: mediaState(vm), note: undefined };
+        }),
+    );
   }
 
   /** Logs out of every BMC (DELETE of each session). */
@@ -174,7 +217,9 @@ export class RedfishService {
 
   #entry(target: RedfishConfig): Entry {
     const key = `${target.host}:${target.port}:${target.user}`;
-    const fingerprint = createHash('sha256').update(JSON.stringify([target.password, target.insecureTls, target.system ?? '', target.timeoutMs, target.taskTimeoutMs])).digest('base64');
+    const fingerprint = createHash('sha256')
+      .update(JSON.stringify([target.password, target.insecureTls, target.system ?? '', target.timeoutMs, target.taskTimeoutMs]))
+      .digest('base64');
     const existing = this.#entries.get(key);
     if (existing && existing.fingerprint === fingerprint) return existing;
     if (existing) {
@@ -182,7 +227,12 @@ export class RedfishService {
       void existing.client.close().catch(() => undefined);
     }
     const session = new RedfishSession(target);
-    const entry: Entry = { fingerprint, client: new RedfishClient(session, { system: target.system, taskTimeoutMs: target.taskTimeoutMs }), lastUsed: Date.now(), busy: 0 };
+    const entry: Entry = {
+      fingerprint,
+      client: new RedfishClient(session, { system: target.system, taskTimeoutMs: target.taskTimeoutMs }),
+      lastUsed: Date.now(),
+      busy: 0,
+    };
     this.#entries.set(key, entry);
     return entry;
   }

@@ -76,7 +76,10 @@ export class RedfishSession {
     if (res.status === 401) res = await this.#send({ method: 'GET', path: SERVICE_ROOT }, 'basic');
     if (res.status === 401) throw redfishError(res, `reading the service root of ${this.origin}`);
     if (res.status !== 200) {
-      throw new GatewayError('GW_ERR_NOT_REDFISH', `${this.origin}${SERVICE_ROOT} answered HTTP ${res.status}${res.notJson ? ` "${res.notJson}"` : ''}, not a Redfish service root: is this BMC's Redfish service enabled, and is this its HTTPS port?`);
+      throw new GatewayError(
+        'GW_ERR_NOT_REDFISH',
+        `${this.origin}${SERVICE_ROOT} answered HTTP ${res.status}${res.notJson ? ` "${res.notJson}"` : ''}, not a Redfish service root: is this BMC's Redfish service enabled, and is this its HTTPS port?`,
+      );
     }
     this.#root = parseServiceRoot(res.body, this.origin);
     return this.#root;
@@ -98,10 +101,11 @@ export class RedfishSession {
       const res = await this.#send({ method: 'POST', path: sessions, body: { UserName: this.#ep.user, Password: this.#ep.password } }, 'none');
       if (res.status === 200 || res.status === 201) {
         const token = res.headers['x-auth-token'];
-        if (!token || !/^[\x21-\x7e]{1,1024}$/.test(token)) throw new GatewayError('GW_ERR_BMC_PROTOCOL', `the Redfish login at ${this.origin}${sessions} answered ${res.status} without a usable X-Auth-Token`);
+        if (!token || !/^[\x21-\x7e]{1,1024}$/.test(token))
+          throw new GatewayError('GW_ERR_BMC_PROTOCOL', `the Redfish login at ${this.origin}${sessions} answered ${res.status} without a usable X-Auth-Token`);
         const where = res.headers.location ?? (isObject(res.body) && typeof res.body['@odata.id'] === 'string' ? res.body['@odata.id'] : undefined);
         this.#token = token;
-        this.#sessionUri = where === undefined ? undefined : checkPath(where, 'the login answer\'s Location');
+        this.#sessionUri = where === undefined ? undefined : checkPath(where, "the login answer's Location");
         this.#mode = 'session';
         return;
       }
@@ -184,6 +188,7 @@ export class RedfishSession {
 /** A refused login is GW_ERR_BMC_AUTH_FAILED whatever status the firmware picked (400, 401, 403). */
 function loginError(res: RedfishResponse, doing: string): GatewayError {
   const e = redfishError(res, doing);
-  if (res.status === 400 || res.status === 401 || res.status === 403) return new GatewayError('GW_ERR_BMC_AUTH_FAILED', `${e.message} (wrong user or password?)`, { details: e.details });
+  if (res.status === 400 || res.status === 401 || res.status === 403)
+    return new GatewayError('GW_ERR_BMC_AUTH_FAILED', `${e.message} (wrong user or password?)`, { details: e.details });
   return e;
 }

@@ -42,7 +42,10 @@ export function planReset(cmd: PowerCommand, allowed: readonly string[] | undefi
     return { steps: OFF_THEN_ON, note: 'the BMC allows neither ResetType ForceRestart nor PowerCycle; sent ForceOff, then On once the power was off' };
   }
   const instead = cmd === 'cycle' ? ' (nor ForceOff and On)' : cmd === 'reset' ? ' (nor PowerCycle, nor ForceOff and On)' : '';
-  throw new GatewayError('GW_ERR_ACTION_NOT_ALLOWED', `the BMC does not allow ResetType ${direct} for "${cmd}"${instead}; it allows: ${allowed.join(', ') || 'nothing'}`);
+  throw new GatewayError(
+    'GW_ERR_ACTION_NOT_ALLOWED',
+    `the BMC does not allow ResetType ${direct} for "${cmd}"${instead}; it allows: ${allowed.join(', ') || 'nothing'}`,
+  );
 }
 
 /** Boot devices as `Boot.BootSourceOverrideTarget` values (ComputerSystem v1 `BootSource`). */
@@ -54,14 +57,24 @@ export const BOOT_TARGET_FOR: Readonly<Record<BootDeviceChoice, string>> = Objec
 });
 
 /** The PATCH body for a boot device, checked against the system's allowed values when it lists them. */
-export function bootOverride(device: BootDeviceChoice, persistent: boolean, allowed: { targets?: readonly string[] | undefined; enabled?: readonly string[] | undefined }): { Boot: { BootSourceOverrideTarget: string; BootSourceOverrideEnabled: string } } {
+export function bootOverride(
+  device: BootDeviceChoice,
+  persistent: boolean,
+  allowed: { targets?: readonly string[] | undefined; enabled?: readonly string[] | undefined },
+): { Boot: { BootSourceOverrideTarget: string; BootSourceOverrideEnabled: string } } {
   const target = BOOT_TARGET_FOR[device];
   const enabled = persistent ? 'Continuous' : 'Once';
   if (allowed.targets && !allowed.targets.includes(target)) {
-    throw new GatewayError('GW_ERR_ACTION_NOT_ALLOWED', `the BMC does not allow BootSourceOverrideTarget ${target} for "${device}"; it allows: ${allowed.targets.join(', ') || 'nothing'}`);
+    throw new GatewayError(
+      'GW_ERR_ACTION_NOT_ALLOWED',
+      `the BMC does not allow BootSourceOverrideTarget ${target} for "${device}"; it allows: ${allowed.targets.join(', ') || 'nothing'}`,
+    );
   }
   if (allowed.enabled && !allowed.enabled.includes(enabled)) {
-    throw new GatewayError('GW_ERR_ACTION_NOT_ALLOWED', `the BMC does not allow BootSourceOverrideEnabled ${enabled} (${persistent ? 'persistent' : 'next boot only'}); it allows: ${allowed.enabled.join(', ') || 'nothing'}`);
+    throw new GatewayError(
+      'GW_ERR_ACTION_NOT_ALLOWED',
+      `the BMC does not allow BootSourceOverrideEnabled ${enabled} (${persistent ? 'persistent' : 'next boot only'}); it allows: ${allowed.enabled.join(', ') || 'nothing'}`,
+    );
   }
   return { Boot: { BootSourceOverrideTarget: target, BootSourceOverrideEnabled: enabled } };
 }

@@ -1,7 +1,5 @@
 import { GatewayError } from '../errors.js';
-import {
-  asObject, isObject, linkList, linkPath, optBoolean, optLink, optObject, optString, optStringList, protocolError, type Json,
-} from './redfish-json.js';
+import { asObject, isObject, linkList, linkPath, optBoolean, optLink, optObject, optString, optStringList, protocolError, type Json } from './redfish-json.js';
 
 /**
  * The few Redfish resources the gateway reads, as typed values. Pure: JSON in (already parsed and
@@ -30,7 +28,11 @@ export interface ServiceRoot {
  * Anything else (an HTML login page, another product's JSON) is GW_ERR_NOT_REDFISH.
  */
 export function parseServiceRoot(body: unknown, where: string): ServiceRoot {
-  const notRedfish = () => new GatewayError('GW_ERR_NOT_REDFISH', `${where}/redfish/v1/ is not a Redfish service root (no RedfishVersion, no #ServiceRoot type): is this BMC's Redfish service enabled, and is this its HTTPS port?`);
+  const notRedfish = () =>
+    new GatewayError(
+      'GW_ERR_NOT_REDFISH',
+      `${where}/redfish/v1/ is not a Redfish service root (no RedfishVersion, no #ServiceRoot type): is this BMC's Redfish service enabled, and is this its HTTPS port?`,
+    );
   if (!isObject(body)) throw notRedfish();
   const type = body['@odata.type'];
   if (typeof body.RedfishVersion !== 'string' && !(typeof type === 'string' && type.startsWith('#ServiceRoot.'))) throw notRedfish();
@@ -43,7 +45,10 @@ export function parseServiceRoot(body: unknown, where: string): ServiceRoot {
     sessions: links ? optLink(links, 'Sessions', `${what}.Links`) : undefined,
     vendor: optString(body, 'Vendor', what),
     product: optString(body, 'Product', what),
-    oem: Object.keys(optObject(body, 'Oem', what) ?? {}).filter((k) => !k.startsWith('@')).slice(0, 16).map((k) => k.slice(0, 64)),
+    oem: Object.keys(optObject(body, 'Oem', what) ?? {})
+      .filter((k) => !k.startsWith('@'))
+      .slice(0, 16)
+      .map((k) => k.slice(0, 64)),
     managerProvidingService: links ? optLink(links, 'ManagerProvidingService', `${what}.Links`) : undefined,
   };
 }
@@ -62,12 +67,14 @@ export interface ComputerSystem {
   readonly resetAllowed: readonly string[] | undefined;
   /** `@Redfish.ActionInfo` on the action: where the allowed values are listed otherwise (bmcweb does this). */
   readonly resetActionInfo: string | undefined;
-  readonly boot: {
-    readonly enabled: string | undefined;
-    readonly target: string | undefined;
-    readonly targetAllowed: readonly string[] | undefined;
-    readonly enabledAllowed: readonly string[] | undefined;
-  } | undefined;
+  readonly boot:
+    | {
+        readonly enabled: string | undefined;
+        readonly target: string | undefined;
+        readonly targetAllowed: readonly string[] | undefined;
+        readonly enabledAllowed: readonly string[] | undefined;
+      }
+    | undefined;
   readonly managedBy: readonly string[];
   /** `VirtualMedia` on the system (ComputerSystem v1_13+; Manager's is deprecated there). */
   readonly virtualMedia: string | undefined;

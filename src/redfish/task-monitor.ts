@@ -30,7 +30,10 @@ export async function followTask(session: RedfishSession, first: RedfishResponse
     const task = parseTask(res.body, monitor);
     if (task?.state && (TASK_DONE_STATES as readonly string[]).includes(task.state)) {
       if (task.state === 'Completed' && task.status !== 'Critical') return { status: 200, headers: res.headers, body: res.body };
-      const said = task.messages.slice(0, 3).map((m) => `${cleanText(m.id, 100)}: ${cleanText(m.message)}`).join('; ');
+      const said = task.messages
+        .slice(0, 3)
+        .map((m) => `${cleanText(m.id, 100)}: ${cleanText(m.message)}`)
+        .join('; ');
       // The task's own messages decide the code when we know their MessageId (e.g. the image could not be fetched).
       const mapped = redfishError({ status: 500, headers: {}, body: undefined }, doing, task.messages);
       const code = mapped.code === 'GW_ERR_BMC_FAILED' || mapped.code === 'GW_ERR_BMC_REJECTED' ? 'GW_ERR_BMC_FAILED' : mapped.code;
@@ -45,7 +48,10 @@ export async function followTask(session: RedfishSession, first: RedfishResponse
     await sleep(wait);
     res = await session.request({ method: 'GET', path: monitor });
     if (res.status === 404 || res.status === 410) {
-      throw new GatewayError('GW_ERR_BMC_FAILED', `${doing}: the task monitor ${monitor} disappeared before the task's result was read${errorMessages(res.body).length ? ` (${redfishError(res, doing).message})` : ''}`);
+      throw new GatewayError(
+        'GW_ERR_BMC_FAILED',
+        `${doing}: the task monitor ${monitor} disappeared before the task's result was read${errorMessages(res.body).length ? ` (${redfishError(res, doing).message})` : ''}`,
+      );
     }
     if (res.status === 202 && res.headers.location) monitor = checkPath(res.headers.location, `${doing}: the task monitor's Location`);
   }

@@ -80,7 +80,10 @@ export class CloseNotifier {
         // with a name, and a refusal must not be retried.
         await this.#policy.resolveAllowed(url.hostname, portOf(url));
       } catch (err) {
-        this.#log.warn({ event: 'close-url-refused-policy', url: where, session: notice.sessionId, err: (err as Error).message }, 'close URL not called: sessions.closeUrlAllow refuses it');
+        this.#log.warn(
+          { event: 'close-url-refused-policy', url: where, session: notice.sessionId, err: (err as Error).message },
+          'close URL not called: sessions.closeUrlAllow refuses it',
+        );
         return true;
       }
       try {
@@ -95,11 +98,15 @@ export class CloseNotifier {
         });
         await res.body.dump();
         if (res.statusCode >= 300 && res.statusCode < 400) {
-          this.#log.warn({ event: 'close-url-redirect', url: where, status: res.statusCode, session: notice.sessionId }, 'close URL answered with a redirect, which is not followed');
+          this.#log.warn(
+            { event: 'close-url-redirect', url: where, status: res.statusCode, session: notice.sessionId },
+            'close URL answered with a redirect, which is not followed',
+          );
           return true;
         }
         if (res.statusCode < 500) {
-          if (res.statusCode >= 400) this.#log.warn({ event: 'close-url-refused', url: where, status: res.statusCode, session: notice.sessionId }, 'close URL refused the notice');
+          if (res.statusCode >= 400)
+            this.#log.warn({ event: 'close-url-refused', url: where, status: res.statusCode, session: notice.sessionId }, 'close URL refused the notice');
           else this.#log.info({ event: 'close-url-called', url: where, status: res.statusCode, session: notice.sessionId, attempt }, 'close URL called');
           return true;
         }
@@ -107,7 +114,10 @@ export class CloseNotifier {
       } catch (err) {
         const e = err as Error & { code?: string };
         if (e.code === 'GW_ERR_CLOSE_URL_REFUSED') {
-          this.#log.warn({ event: 'close-url-refused-policy', url: where, session: notice.sessionId, err: e.message }, 'close URL not called: sessions.closeUrlAllow refuses it');
+          this.#log.warn(
+            { event: 'close-url-refused-policy', url: where, session: notice.sessionId, err: e.message },
+            'close URL not called: sessions.closeUrlAllow refuses it',
+          );
           return true;
         }
         this.#log.warn({ event: 'close-url-failed', url: where, err: e.message, attempt }, 'close URL call failed');

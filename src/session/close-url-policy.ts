@@ -9,9 +9,7 @@ import { inCidr, parseCidr, specialAddress, type Cidr } from '../net/address-ran
  * (`panel.example.com`, `*.example.com` for its subdomains) with or without a port.
  */
 export type CloseUrlAllowEntry =
-  | { kind: 'public' }
-  | { kind: 'network'; cidr: Cidr; port: number | undefined }
-  | { kind: 'host'; name: string; wildcard: boolean; port: number | undefined };
+  { kind: 'public' } | { kind: 'network'; cidr: Cidr; port: number | undefined } | { kind: 'host'; name: string; wildcard: boolean; port: number | undefined };
 
 export const DEFAULT_CLOSE_URL_ALLOW: readonly string[] = Object.freeze(['public']);
 
@@ -56,11 +54,14 @@ export class CloseUrlPolicy {
   }
 
   static fromText(list: readonly string[], o: { resolve?: Resolver } = {}): CloseUrlPolicy {
-    return new CloseUrlPolicy(list.map((t) => {
-      const e = parseCloseUrlAllowEntry(t);
-      if (!e) throw new Error(`assert: invalid closeUrlAllow entry "${t}" (the config reader checks them)`);
-      return e;
-    }), o);
+    return new CloseUrlPolicy(
+      list.map((t) => {
+        const e = parseCloseUrlAllowEntry(t);
+        if (!e) throw new Error(`assert: invalid closeUrlAllow entry "${t}" (the config reader checks them)`);
+        return e;
+      }),
+      o,
+    );
   }
 
   /**

@@ -71,7 +71,8 @@ export class CrashJournal implements SessionJournal {
     try {
       text = readFileSync(this.#path, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.#log.error({ event: 'crash-journal-unreadable', err: (err as Error).message }, 'cannot read the crash journal');
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        this.#log.error({ event: 'crash-journal-unreadable', err: (err as Error).message }, 'cannot read the crash journal');
     }
     for (const line of text.split('\n')) {
       if (line === '' || line.length > MAX_LINE) continue;
@@ -134,7 +135,12 @@ export class CrashJournal implements SessionJournal {
     switch (r.t) {
       case 'open':
         if (typeof r.server === 'string' && Array.isArray(r.urls)) {
-          this.#entries.set(r.id, { kind: r.kind === 'sol' ? 'sol' : 'console', server: r.server, urls: new Set(r.urls.filter((u) => typeof u === 'string')), openedAt: String(r.at) });
+          this.#entries.set(r.id, {
+            kind: r.kind === 'sol' ? 'sol' : 'console',
+            server: r.server,
+            urls: new Set(r.urls.filter((u) => typeof u === 'string')),
+            openedAt: String(r.at),
+          });
         }
         break;
       case 'url':
@@ -197,7 +203,10 @@ export class CrashJournal implements SessionJournal {
   #fail(err: Error): void {
     if (this.#failed) return;
     this.#failed = true;
-    this.#log.error({ event: 'crash-journal-failed', file: this.#path, err: err.message }, 'the crash journal cannot be written: sessions open at a crash will not be reported');
+    this.#log.error(
+      { event: 'crash-journal-failed', file: this.#path, err: err.message },
+      'the crash journal cannot be written: sessions open at a crash will not be reported',
+    );
   }
 }
 
@@ -212,8 +221,19 @@ export function startCrashJournal(ctx: GatewayContext, dir: string): CrashJourna
   notifier.onSettled = (url, notice) => journal.settled(notice.sessionId, url);
   ctx.registry.journal = journal;
   for (const p of pending) {
-    ctx.log.warn({ event: 'crash-recovered-session', session: p.id, server: p.server, code: p.code }, 'calling the close URL of a session the previous run left');
-    ctx.audit.record({ action: p.code === 'crash' ? `${p.kind}.end` : 'close-url.retry', who: 'gateway', kind: 'gateway', outcome: 'ok', server: p.server, session: p.id, detail: { endCode: p.code, recovered: true } });
+    ctx.log.warn(
+      { event: 'crash-recovered-session', session: p.id, server: p.server, code: p.code },
+      'calling the close URL of a session the previous run left',
+    );
+    ctx.audit.record({
+      action: p.code === 'crash' ? `${p.kind}.end` : 'close-url.retry',
+      who: 'gateway',
+      kind: 'gateway',
+      outcome: 'ok',
+      server: p.server,
+      session: p.id,
+      detail: { endCode: p.code, recovered: true },
+    });
     notifier.notify(p.url, { sessionId: p.id, serverId: p.server, code: p.code as EndCode | 'crash', reason: p.reason, endedAt: p.endedAt });
   }
   return journal;

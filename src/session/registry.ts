@@ -39,7 +39,12 @@ export class SessionRegistry {
     this.#log = log;
     this.#metrics = metrics;
     this.closeUrlPolicy = CloseUrlPolicy.fromText(config.sessions.closeUrlAllow, o.resolve ? { resolve: o.resolve } : {});
-    this.closeNotifier = new CloseNotifier({ log, attempts: config.sessions.closeUrlAttempts, timeoutMs: config.sessions.closeUrlTimeoutMs, policy: this.closeUrlPolicy });
+    this.closeNotifier = new CloseNotifier({
+      log,
+      attempts: config.sessions.closeUrlAttempts,
+      timeoutMs: config.sessions.closeUrlTimeoutMs,
+      policy: this.closeUrlPolicy,
+    });
   }
 
   /** Lets a feature (recording, …) see every new session and its events without touching Session. */
@@ -67,14 +72,22 @@ export class SessionRegistry {
     }
     if (!server.console) throw new GatewayError('GW_ERR_NO_CONSOLE', `server "${server.id}" has no console configured`);
     if (this.#byId.size >= this.#config.sessions.maxSessions) {
-      throw new GatewayError('GW_ERR_TOO_MANY_SESSIONS', `the gateway already holds its maximum of ${this.#config.sessions.maxSessions} console sessions (sessions.maxSessions)`);
+      throw new GatewayError(
+        'GW_ERR_TOO_MANY_SESSIONS',
+        `the gateway already holds its maximum of ${this.#config.sessions.maxSessions} console sessions (sessions.maxSessions)`,
+      );
     }
     const s = this.#config.sessions;
     const session = new Session({
       server,
       source: createSource(server.console, this.#log, s, { serverId: server.id, java: this.java }),
       log: this.#log,
-      limits: { idleTimeoutMs: s.idleTimeoutMs, inputIdleTimeoutMs: s.inputIdleTimeoutMs, inputIdleWarningMs: s.inputIdleWarningMs, maxLifetimeMs: s.maxLifetimeMs },
+      limits: {
+        idleTimeoutMs: s.idleTimeoutMs,
+        inputIdleTimeoutMs: s.inputIdleTimeoutMs,
+        inputIdleWarningMs: s.inputIdleWarningMs,
+        maxLifetimeMs: s.maxLifetimeMs,
+      },
       closeUrl: opts.closeUrl,
       hooks: {
         ended: (sess, code, reason) => {

@@ -113,7 +113,10 @@ export class Session {
     this.#armIdle();
     this.#armInputIdle();
     if (this.#limits.maxLifetimeMs > 0) {
-      this.#lifetimeTimer = setTimeout(() => this.end(`reached the maximum session lifetime of ${formatMs(this.#limits.maxLifetimeMs)}`, 'lifetime'), this.#limits.maxLifetimeMs);
+      this.#lifetimeTimer = setTimeout(
+        () => this.end(`reached the maximum session lifetime of ${formatMs(this.#limits.maxLifetimeMs)}`, 'lifetime'),
+        this.#limits.maxLifetimeMs,
+      );
       this.#lifetimeTimer.unref();
     }
   }

@@ -23,7 +23,13 @@ export class SolSessionRegistry {
   readonly #onEnded: (s: SolSession, code: EndCode, reason: string) => void;
   readonly #journal: SessionJournal | undefined;
 
-  constructor(o: { config: GatewayConfig; log: Logger; closeNotifier: CloseNotifier; journal?: SessionJournal | undefined; onEnded?: (s: SolSession, code: EndCode, reason: string) => void }) {
+  constructor(o: {
+    config: GatewayConfig;
+    log: Logger;
+    closeNotifier: CloseNotifier;
+    journal?: SessionJournal | undefined;
+    onEnded?: (s: SolSession, code: EndCode, reason: string) => void;
+  }) {
     this.#journal = o.journal;
     this.#config = o.config;
     this.#log = o.log;
@@ -45,7 +51,10 @@ export class SolSessionRegistry {
       return { session: existing, joined: true };
     }
     if (this.#byId.size >= this.#config.sessions.maxSessions) {
-      throw new GatewayError('GW_ERR_TOO_MANY_SESSIONS', `the gateway already holds its maximum of ${this.#config.sessions.maxSessions} serial consoles (sessions.maxSessions)`);
+      throw new GatewayError(
+        'GW_ERR_TOO_MANY_SESSIONS',
+        `the gateway already holds its maximum of ${this.#config.sessions.maxSessions} serial consoles (sessions.maxSessions)`,
+      );
     }
     const s = this.#config.sessions;
     const session = new SolSession({

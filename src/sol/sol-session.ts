@@ -73,7 +73,10 @@ export class SolSession {
     this.#o = o;
     this.server = o.server;
     if (o.closeUrl) this.closeUrls.add(o.closeUrl);
-    this.#lifetimeTimer = o.limits.maxLifetimeMs > 0 ? setTimeout(() => this.end(`reached the maximum session lifetime of ${formatMs(o.limits.maxLifetimeMs)}`, 'lifetime'), o.limits.maxLifetimeMs) : null;
+    this.#lifetimeTimer =
+      o.limits.maxLifetimeMs > 0
+        ? setTimeout(() => this.end(`reached the maximum session lifetime of ${formatMs(o.limits.maxLifetimeMs)}`, 'lifetime'), o.limits.maxLifetimeMs)
+        : null;
     this.#lifetimeTimer?.unref();
     this.#armIdle();
   }
@@ -161,7 +164,10 @@ export class SolSession {
         sol = await this.#o.transport.open({ actor: this.#o.actor });
       } catch (err) {
         const message = describe(err);
-        this.#o.log.warn({ event: 'sol-activate-failed', server: this.server.id, session: this.id, via: this.#o.transport.kind, err: message }, 'serial console activation failed');
+        this.#o.log.warn(
+          { event: 'sol-activate-failed', server: this.server.id, session: this.id, via: this.#o.transport.kind, err: message },
+          'serial console activation failed',
+        );
         this.end(`${this.#o.transport.kind} activation failed: ${message}`, 'bmc-unreachable');
         return;
       } finally {

@@ -36,7 +36,13 @@ export function attachSolViewer(ws: WebSocket, session: SolSession, log: Logger,
       if (closed) return;
       closed = true;
       // RFC 6455 §5.5: a close reason is at most 123 bytes.
-      ws.close(CloseCode.SessionEnded, Buffer.from(reason).subarray(0, 123).toString().replace(/\uFFFD$/, ''));
+      ws.close(
+        CloseCode.SessionEnded,
+        Buffer.from(reason)
+          .subarray(0, 123)
+          .toString()
+          .replace(/\uFFFD$/, ''),
+      );
     },
   };
   const ping = setInterval(() => {
@@ -47,7 +53,9 @@ export function attachSolViewer(ws: WebSocket, session: SolSession, log: Logger,
     alive = false;
     ws.ping();
   }, pingIntervalMs);
-  ws.on('pong', () => { alive = true; });
+  ws.on('pong', () => {
+    alive = true;
+  });
   ws.on('message', (data, isBinary) => {
     const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
     if (isBinary) {

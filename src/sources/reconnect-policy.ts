@@ -64,7 +64,11 @@ export class ReconnectPolicy {
     if (now + delayMs - this.#lostAt > this.#budgetMs) {
       return {
         kind: 'fail',
-        error: new GatewayError('GW_ERR_BMC_UNREACHABLE', `the BMC has been unreachable for longer than the reconnect budget (${Math.round(this.#budgetMs / 1000)} s): ${err.message}`, { cause: err }),
+        error: new GatewayError(
+          'GW_ERR_BMC_UNREACHABLE',
+          `the BMC has been unreachable for longer than the reconnect budget (${Math.round(this.#budgetMs / 1000)} s): ${err.message}`,
+          { cause: err },
+        ),
       };
     }
     return { kind: 'retry', attempt: this.#attempt, delayMs };

@@ -22,7 +22,11 @@ export interface BmcAuditEvent<Type extends string = string> {
  * Wraps an audit hook so that a sink that throws does not turn a done power action into a reported
  * failure: the error is logged instead.
  */
-export function guardedAudit<E extends { readonly type: string }>(hook: ((e: E) => void) | undefined, logger: { error(obj: object, msg?: string): void }, what: string): (e: E) => void {
+export function guardedAudit<E extends { readonly type: string }>(
+  hook: ((e: E) => void) | undefined,
+  logger: { error(obj: object, msg?: string): void },
+  what: string,
+): (e: E) => void {
   const audit = hook ?? (() => {});
   return (e) => {
     try {

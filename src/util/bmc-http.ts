@@ -35,8 +35,9 @@ export async function bmcRequest(agent: Dispatcher, url: URL, init: BmcHttpReque
     });
   } catch (e) {
     const code = (e as { code?: string; name?: string }).code ?? (e as { name?: string }).name ?? '';
-    if (/TIMEOUT|AbortError|TimeoutError/i.test(code)) throw new GatewayError('GW_ERR_BMC_TIMEOUT', `${url.origin} did not answer within ${timeout} ms`, { cause: e });
-    const hint = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/i.test(code) ? ' (set insecureTls: true to accept this BMC\'s certificate)' : '';
+    if (/TIMEOUT|AbortError|TimeoutError/i.test(code))
+      throw new GatewayError('GW_ERR_BMC_TIMEOUT', `${url.origin} did not answer within ${timeout} ms`, { cause: e });
+    const hint = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/i.test(code) ? " (set insecureTls: true to accept this BMC's certificate)" : '';
     throw new GatewayError('GW_ERR_BMC_UNREACHABLE', `cannot reach ${url.origin}: ${(e as Error).message}${hint}`, { cause: e });
   }
   const announced = Number(res.headers['content-length'] ?? '0');

@@ -4,7 +4,11 @@
  * with `legacyTls` (Node's OpenSSL 3 refuses them by default, old firmware speaks nothing newer), for that
  * BMC alone. Used as undici's `connect` options and as `ws`'s TLS options.
  */
-export function webTlsOptions(o: { insecureTls?: boolean | undefined; legacyTls?: boolean | undefined }): { rejectUnauthorized: boolean; minVersion?: 'TLSv1'; ciphers?: string } {
+export function webTlsOptions(o: { insecureTls?: boolean | undefined; legacyTls?: boolean | undefined }): {
+  rejectUnauthorized: boolean;
+  minVersion?: 'TLSv1';
+  ciphers?: string;
+} {
   return {
     rejectUnauthorized: o.insecureTls !== true,
     ...(o.legacyTls ? { minVersion: 'TLSv1' as const, ciphers: 'DEFAULT:@SECLEVEL=0' } : {}),

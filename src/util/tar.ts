@@ -31,7 +31,8 @@ export function tarChunks(files: readonly TarFile[]): Buffer[] {
 
 function header(name: string, mode: number, size: number, dir: boolean): Buffer {
   const nameBytes = Buffer.from(name, 'utf8');
-  if (nameBytes.length > 100 || name.startsWith('/') || name.split('/').includes('..')) throw new Error(`assert: tar name ${JSON.stringify(name)} is not a short relative path`);
+  if (nameBytes.length > 100 || name.startsWith('/') || name.split('/').includes('..'))
+    throw new Error(`assert: tar name ${JSON.stringify(name)} is not a short relative path`);
   const h = Buffer.alloc(BLOCK);
   nameBytes.copy(h, 0);
   octal(h, 100, 8, mode);

@@ -4,7 +4,11 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
  * Options of the project's command-line tools (`npm run fuzz`, `npm run soak`): parsed strictly, with
  * `--help`. Returns the values, or the exit code after printing the usage (0 for --help, 2 for a mistake).
  */
-export function parseToolArgs(argv: string[], options: NonNullable<ParseArgsConfig['options']>, usage: string): Record<string, string | boolean | string[] | undefined> | number {
+export function parseToolArgs(
+  argv: string[],
+  options: NonNullable<ParseArgsConfig['options']>,
+  usage: string,
+): Record<string, string | boolean | string[] | undefined> | number {
   let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
   try {
     ({ values } = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean' } }, strict: true }));

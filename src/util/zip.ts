@@ -91,7 +91,10 @@ export function jarMainClass(jar: Buffer): string | undefined {
   const entry = zipEntries(jar).find((e) => e.name.toUpperCase() === 'META-INF/MANIFEST.MF');
   if (!entry) return undefined;
   // Manifest lines are at most 72 bytes; a line starting with one space continues the previous one.
-  const text = zipRead(jar, entry, 1 << 20).toString('utf8').replace(/\r\n?/g, '\n').replace(/\n /g, '');
+  const text = zipRead(jar, entry, 1 << 20)
+    .toString('utf8')
+    .replace(/\r\n?/g, '\n')
+    .replace(/\n /g, '');
   for (const line of text.split('\n')) {
     if (line === '') break; // the main section ends at the first blank line
     const m = /^Main-Class:\s*(\S+)\s*$/i.exec(line);

@@ -35,7 +35,7 @@ export class EncodeCache {
   encode(encoder: RectEncoder, fb: Framebuffer, r: Rect): EncodedRect[] {
     if (!encoder.shareable) return encoder.encodeRect(fb, r);
     let byRect = this.#entries.get(encoder);
-    if (!byRect) this.#entries.set(encoder, (byRect = new Map()));
+    if (!byRect) this.#entries.set(encoder, (byRect = new Map<string, EncodedRect[]>()));
     const key = `${r.x},${r.y},${r.width},${r.height}`;
     const kept = byRect.get(key);
     if (kept) {

@@ -134,7 +134,12 @@ export class Viewer implements SessionViewer {
     const fb = this.#session.fb;
     switch (m.type) {
       case 'set-pixel-format':
-        if (!m.pixelFormat.trueColour) throw new ProtocolError('RFB_ERR_COLOUR_MAP_UNSUPPORTED', 'colour-map pixel formats are not supported; ask for true colour', 'SetPixelFormat.true-colour-flag');
+        if (!m.pixelFormat.trueColour)
+          throw new ProtocolError(
+            'RFB_ERR_COLOUR_MAP_UNSUPPORTED',
+            'colour-map pixel formats are not supported; ask for true colour',
+            'SetPixelFormat.true-colour-flag',
+          );
         this.#pf = m.pixelFormat;
         this.#encoder = chooseEncoder(this.#caps, this.#pf);
         return;

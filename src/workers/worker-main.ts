@@ -39,7 +39,13 @@ function start(index: number, config: GatewayConfig): void {
   const tickets = new TicketStore(config.sessions.urlTtlMs);
   const consoles = new ConsoleService({ config, registry, tickets, log, metrics, audit });
   const ctx: GatewayContext = {
-    config, log, metrics, registry, tickets, consoles, audit,
+    config,
+    log,
+    metrics,
+    registry,
+    tickets,
+    consoles,
+    audit,
     auth: new Authenticator(config, { metrics, audit }),
     pages: new PageHeaders(config.web),
     eqActions: new Map([['novnc', novncAction({ consoles })]]),
@@ -57,7 +63,16 @@ function start(index: number, config: GatewayConfig): void {
   registry.observe({
     hooks: {
       ended: (s, code, reason) => {
-        if (code !== 'api') audit.record({ action: 'console.end', who: 'gateway', kind: 'gateway', server: s.server.id, session: s.id, outcome: 'ok', detail: { endCode: code, reason } });
+        if (code !== 'api')
+          audit.record({
+            action: 'console.end',
+            who: 'gateway',
+            kind: 'gateway',
+            server: s.server.id,
+            session: s.id,
+            outcome: 'ok',
+            detail: { endCode: code, reason },
+          });
       },
     },
   });

@@ -108,21 +108,41 @@ export class WorkerPool {
   async start(count: number): Promise<void> {
     if (!existsSync(WORKER_ENTRY)) throw new Error(`workers: ${WORKER_ENTRY} is missing; run \`npm run build\` (the worker processes run the compiled code)`);
     for (let i = 0; i < count; i++) {
-      this.#slots.push({ index: i, child: undefined, pid: undefined, ready: false, startedAt: 0, lastBeat: 0, killedFor: undefined, book: new Map(), recordings: new Set(), opening: new Map(), pending: new Map(), quickDeaths: 0, ready$: undefined });
+      this.#slots.push({
+        index: i,
+        child: undefined,
+        pid: undefined,
+        ready: false,
+        startedAt: 0,
+        lastBeat: 0,
+        killedFor: undefined,
+        book: new Map(),
+        recordings: new Set(),
+        opening: new Map(),
+        pending: new Map(),
+        quickDeaths: 0,
+        ready$: undefined,
+      });
     }
     await Promise.all(this.#slots.map((s) => this.#spawn(s)));
     const timeout = this.#ctx.config.workers.heartbeatTimeoutMs;
-    this.#watchdog = setInterval(() => {
-      const now = Date.now();
-      for (const s of this.#slots) {
-        if (!s.child || !s.ready || s.killedFor) continue;
-        if (now - s.lastBeat > timeout) {
-          s.killedFor = `it sent no heartbeat for ${Math.round((now - s.lastBeat) / 100) / 10} s (workers.heartbeatTimeout ${timeout / 1000} s): a hung event loop`;
-          this.#ctx.log.error({ event: 'worker-hung', worker: s.index, pid: s.pid, silentMs: now - s.lastBeat }, 'worker process stopped answering; killing it');
-          s.child.kill('SIGKILL');
+    this.#watchdog = setInterval(
+      () => {
+        const now = Date.now();
+        for (const s of this.#slots) {
+          if (!s.child || !s.ready || s.killedFor) continue;
+          if (now - s.lastBeat > timeout) {
+            s.killedFor = `it sent no heartbeat for ${Math.round((now - s.lastBeat) / 100) / 10} s (workers.heartbeatTimeout ${timeout / 1000} s): a hung event loop`;
+            this.#ctx.log.error(
+              { event: 'worker-hung', worker: s.index, pid: s.pid, silentMs: now - s.lastBeat },
+              'worker process stopped answering; killing it',
+            );
+            s.child.kill('SIGKILL');
+          }
         }
-      }
-    }, Math.min(HEARTBEAT_MS * 2, timeout / 2));
+      },
+      Math.min(HEARTBEAT_MS * 2, timeout / 2),
+    );
     this.#watchdog.unref();
   }
 
@@ -155,7 +175,8 @@ export class WorkerPool {
     s.startedAt = Date.now();
     s.lastBeat = Date.now();
     s.ready$ = new Promise<void>((resolve, reject) => {
-      const onExit = (code: number | null, signal: string | null) => reject(new Error(`worker ${s.index} exited before it was ready (code ${code}, signal ${signal})`));
+      const onExit = (code: number | null, signal: string | null) =>
+        reject(new Error(`worker ${s.index} exited before it was ready (code ${code}, signal ${signal})`));
       child.once('exit', onExit);
       child.on('message', (m: FromWorker) => {
         if (m.t === 'ready') {
@@ -256,7 +277,10 @@ export class WorkerPool {
       s.book.clear();
       return;
     }
-    this.#ctx.log.error({ event: 'worker-died', worker: s.index, pid: child.pid, code, signal, why, sessions: s.book.size }, 'worker process stopped; ending its sessions and replacing it');
+    this.#ctx.log.error(
+      { event: 'worker-died', worker: s.index, pid: child.pid, code, signal, why, sessions: s.book.size },
+      'worker process stopped; ending its sessions and replacing it',
+    );
     this.#endBook(s, why);
     for (const id of s.recordings) {
       try {
@@ -272,7 +296,9 @@ export class WorkerPool {
     const delay = quick ? Math.min(30_000, 500 * 2 ** Math.min(s.quickDeaths, 6)) : 0;
     setTimeout(() => {
       if (this.#closing || s.child) return;
-      this.#spawn(s).catch((err: Error) => this.#ctx.log.error({ event: 'worker-start-failed', worker: s.index, err: err.message }, 'a replacement worker failed to start'));
+      this.#spawn(s).catch((err: Error) =>
+        this.#ctx.log.error({ event: 'worker-start-failed', worker: s.index, err: err.message }, 'a replacement worker failed to start'),
+      );
     }, delay).unref();
   }
 
@@ -284,10 +310,19 @@ export class WorkerPool {
     for (const [id, e] of s.book) {
       if (e.end) {
         // Ended before the crash, close URL calls still in flight there: call them again from here, with their own code.
-        for (const url of e.unsettled) notifier.notify(url, { sessionId: id, serverId: e.server, code: e.end.code as EndCode, reason: e.end.reason, endedAt: e.end.at });
+        for (const url of e.unsettled)
+          notifier.notify(url, { sessionId: id, serverId: e.server, code: e.end.code as EndCode, reason: e.end.reason, endedAt: e.end.at });
         continue;
       }
-      this.#ctx.audit.record({ action: 'console.end', who: 'gateway', kind: 'gateway', server: e.server, session: id, outcome: 'ok', detail: { endCode: 'worker-crash', reason } });
+      this.#ctx.audit.record({
+        action: 'console.end',
+        who: 'gateway',
+        kind: 'gateway',
+        server: e.server,
+        session: id,
+        outcome: 'ok',
+        detail: { endCode: 'worker-crash', reason },
+      });
       this.#ctx.metrics.sessionsEnded.inc({ reason: 'worker-crash' });
       this.#journal?.ended(id, 'worker-crash' as EndCode, reason);
       if (this.#dead.size >= KEYS_MAX) this.#dead.delete(this.#dead.keys().next().value!);
@@ -352,7 +387,16 @@ export class WorkerPool {
         } catch (err) {
           // Refused here, before any worker saw it: the audit record a worker's ConsoleService would write.
           const e = err as GatewayError;
-          this.#ctx.audit.record({ action: 'console.open', who: principal.name, kind: principal.kind, from: principal.from, server: serverId, outcome: outcomeOf(e.code), code: e.code, message: e.message });
+          this.#ctx.audit.record({
+            action: 'console.open',
+            who: principal.name,
+            kind: principal.kind,
+            from: principal.from,
+            server: serverId,
+            outcome: outcomeOf(e.code),
+            code: e.code,
+            message: e.message,
+          });
           throw err;
         }
         s.opening.set(serverId, (s.opening.get(serverId) ?? 0) + 1);
@@ -375,7 +419,9 @@ export class WorkerPool {
         }
       }
       case 'list': {
-        const answers = await Promise.all(this.#slots.filter((s) => s.ready).map((s) => this.#request(s, { t: 'call', n: ++this.#n, principal: wire, call }).catch(() => ({ sessions: [] }))));
+        const answers = await Promise.all(
+          this.#slots.filter((s) => s.ready).map((s) => this.#request(s, { t: 'call', n: ++this.#n, principal: wire, call }).catch(() => ({ sessions: [] }))),
+        );
         return { sessions: answers.flatMap((a) => (a as { sessions: unknown[] }).sessions) };
       }
       case 'get':
@@ -414,7 +460,14 @@ export class WorkerPool {
     if (!k) throw new GatewayError('GW_ERR_VIEWER_URL_INVALID', 'this console URL is unknown or has expired');
     if ('dead' in k) {
       const d = this.#dead.get(k.dead.sessionId);
-      return { state: 'ended', viewOnly: k.dead.viewOnly, warning: null, warningCode: null, reason: d?.reason ?? 'the gateway process holding this console stopped unexpectedly', code: 'worker-crash' };
+      return {
+        state: 'ended',
+        viewOnly: k.dead.viewOnly,
+        warning: null,
+        warningCode: null,
+        reason: d?.reason ?? 'the gateway process holding this console stopped unexpectedly',
+        code: 'worker-crash',
+      };
     }
     return (await this.#request(k.slot, { t: 'status', n: ++this.#n, key })) as ViewerStatus;
   }
@@ -423,7 +476,11 @@ export class WorkerPool {
    * A viewer's upgrade request (Origin already checked): its TCP socket goes to the worker holding
    * the session, which answers the handshake. False when no live worker issued the key.
    */
-  handOffViewer(key: string, socket: Socket, req: { ip: string; method: string; url: string; headers: Record<string, string | string[] | undefined> }): boolean {
+  handOffViewer(
+    key: string,
+    socket: Socket,
+    req: { ip: string; method: string; url: string; headers: Record<string, string | string[] | undefined> },
+  ): boolean {
     const k = this.#keySlot(key);
     if (!k || 'dead' in k || !k.slot.child) return false;
     const m: ToWorker = { t: 'viewer', key, ip: req.ip, method: req.method, url: req.url, headers: req.headers };
@@ -436,7 +493,8 @@ export class WorkerPool {
       // Sent: this process's handle was detached by child_process; the socket object still counts as
       // one of the server's connections (socket._server): destroying it closes no descriptor and lets
       // the count drop. Not sent: the viewer is cut.
-      if (err) this.#ctx.log.warn({ event: 'viewer-handoff-failed', worker: k.slot.index, err: err.message }, 'a viewer socket could not be handed to its worker');
+      if (err)
+        this.#ctx.log.warn({ event: 'viewer-handoff-failed', worker: k.slot.index, err: err.message }, 'a viewer socket could not be handed to its worker');
       socket.destroy();
     });
     return true;
@@ -465,7 +523,8 @@ export class WorkerPool {
     let ending = 0;
     for (const s of this.#slots) {
       for (const e of s.book.values()) if (!e.end && (removed.includes(e.server) || changed.includes(e.server))) ending++;
-      if (s.child?.connected) s.child.send({ t: 'reload', servers: next.servers, tokens: next.tokens, operators: next.operators, removed, changed } satisfies ToWorker);
+      if (s.child?.connected)
+        s.child.send({ t: 'reload', servers: next.servers, tokens: next.tokens, operators: next.operators, removed, changed } satisfies ToWorker);
     }
     return ending;
   }

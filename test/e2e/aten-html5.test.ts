@@ -7,7 +7,7 @@ import { atenConsole, BMC_PASSWORD, startAtenBmc, until, waitForCanvasToShow, ty
 // The simulator sends AST2100 (JPEG-like DCT, 4:2:0, quality selector 7): colour edges blur a little.
 const JPEG_TOLERANCE = 8;
 
-describe('aten console over the HTML5 iKVM in Chromium: stock noVNC on the scope URL, the simulator\'s HTML5 front behind the gateway', () => {
+describe("aten console over the HTML5 iKVM in Chromium: stock noVNC on the scope URL, the simulator's HTML5 front behind the gateway", () => {
   let bmc: AtenBmc;
   let gw: TestGateway | undefined;
   let browser: Browser;
@@ -22,10 +22,13 @@ describe('aten console over the HTML5 iKVM in Chromium: stock noVNC on the scope
       tickets.push(t);
       return t;
     };
-    gw = await startTestGateway({
-      tokens: [{ token: TEST_TOKEN, servers: ['x11'] }],
-      servers: [{ id: 'x11', name: 'x11-board', console: atenConsole(bmc, { transport: 'html5' }) }],
-    }, { log: { level: 'debug', stream: logs.stream } });
+    gw = await startTestGateway(
+      {
+        tokens: [{ token: TEST_TOKEN, servers: ['x11'] }],
+        servers: [{ id: 'x11', name: 'x11-board', console: atenConsole(bmc, { transport: 'html5' }) }],
+      },
+      { log: { level: 'debug', stream: logs.stream } },
+    );
   });
 
   afterAll(async () => {
@@ -42,9 +45,14 @@ describe('aten console over the HTML5 iKVM in Chromium: stock noVNC on the scope
     const seenByBrowser: Buffer[] = [];
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     try {
-      page.on('websocket', (ws) => ws.on('framereceived', (f) => seenByBrowser.push(typeof f.payload === 'string' ? Buffer.from(f.payload) : Buffer.from(f.payload))));
+      page.on('websocket', (ws) =>
+        ws.on('framereceived', (f) => seenByBrowser.push(typeof f.payload === 'string' ? Buffer.from(f.payload) : Buffer.from(f.payload))),
+      );
       page.on('response', (res) => {
-        void res.body().then((b) => seenByBrowser.push(b), () => {});
+        void res.body().then(
+          (b) => seenByBrowser.push(b),
+          () => {},
+        );
       });
       await page.goto(body.scope);
       await page.waitForSelector('body[data-state="connected"]', { timeout: 20_000 });
@@ -62,9 +70,16 @@ describe('aten console over the HTML5 iKVM in Chromium: stock noVNC on the scope
       await page.keyboard.up('Shift');
       await page.keyboard.press('Enter');
       const typed = [
-        [0x04, true], [0x04, false], // a
-        [0xe1, true], [0x05, true], [0x05, false], [0x1e, true], [0x1e, false], [0xe1, false], // Shift+B, Shift+1
-        [0x28, true], [0x28, false], // Enter
+        [0x04, true],
+        [0x04, false], // a
+        [0xe1, true],
+        [0x05, true],
+        [0x05, false],
+        [0x1e, true],
+        [0x1e, false],
+        [0xe1, false], // Shift+B, Shift+1
+        [0x28, true],
+        [0x28, false], // Enter
       ].map(([usage, down]) => ({ usage, down }));
       await until(() => bmc.kvm.keys.length >= k0 + typed.length, 'the typed keys at the simulator');
       expect(bmc.kvm.keys.slice(k0)).toEqual(typed);

@@ -17,7 +17,10 @@ describe('a real ATEN capture (X10SRi-F) played by a replay BMC, viewed in Chrom
   let browser: Browser;
 
   beforeAll(async () => {
-    [bmc, browser] = await Promise.all([AtenReplayBmc.start({ stream: bmcStreamOf(readFileSync(X10)), speed: 'max', webUser: 'ADMIN', webPassword: 'replay-pw' }), launchChromium()]);
+    [bmc, browser] = await Promise.all([
+      AtenReplayBmc.start({ stream: bmcStreamOf(readFileSync(X10)), speed: 'max', webUser: 'ADMIN', webPassword: 'replay-pw' }),
+      launchChromium(),
+    ]);
     gw = await startTestGateway({
       tokens: [{ token: TEST_TOKEN, servers: ['x10'] }],
       servers: [{ id: 'x10', name: 'X10SRi-F capture', console: bmc.consoleConfig() }],

@@ -59,10 +59,18 @@ describe('aten console in Chromium: stock noVNC on the scope URL, ATEN BMC simul
       await page.keyboard.press('ArrowUp');
       await page.keyboard.press('F5');
       const typed = [
-        [0x04, true], [0x04, false], [0x05, true], [0x05, false], // a b
-        [0xe1, true], [0x1e, true], [0x1e, false], [0xe1, false], // Shift+1
-        [0x52, true], [0x52, false], // Up (E0 48)
-        [0x3e, true], [0x3e, false], // F5
+        [0x04, true],
+        [0x04, false],
+        [0x05, true],
+        [0x05, false], // a b
+        [0xe1, true],
+        [0x1e, true],
+        [0x1e, false],
+        [0xe1, false], // Shift+1
+        [0x52, true],
+        [0x52, false], // Up (E0 48)
+        [0x3e, true],
+        [0x3e, false], // F5
       ].map(([usage, down]) => ({ usage, down }));
       await until(() => bmc.kvm.keys.length >= k0 + typed.length, 'the typed keys at the simulator');
       expect(bmc.kvm.keys.slice(k0)).toEqual(typed);
@@ -72,7 +80,14 @@ describe('aten console in Chromium: stock noVNC on the scope URL, ATEN BMC simul
       // The toolbar's Ctrl+Alt+Del.
       const k1 = bmc.kvm.keys.length;
       await page.click('#cad');
-      const cad = [[0xe0, true], [0xe2, true], [0x4c, true], [0x4c, false], [0xe2, false], [0xe0, false]].map(([usage, down]) => ({ usage, down }));
+      const cad = [
+        [0xe0, true],
+        [0xe2, true],
+        [0x4c, true],
+        [0x4c, false],
+        [0xe2, false],
+        [0xe0, false],
+      ].map(([usage, down]) => ({ usage, down }));
       await until(() => bmc.kvm.keys.length >= k1 + cad.length, 'Ctrl+Alt+Del at the simulator');
       expect(bmc.kvm.keys.slice(k1)).toEqual(cad);
 

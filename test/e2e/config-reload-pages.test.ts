@@ -22,7 +22,14 @@ describe('pages after a configuration reload changed their server', () => {
     listen: `127.0.0.1:${gw?.port ?? 0}`,
     publicUrl: gw?.url,
     tokens: [{ token: TEST_TOKEN, servers: ['*'] }],
-    servers: [{ id: 'r1', name, console: { type: 'vnc', host: rfb.host, port: rfb.port, password: rfb.password }, ipmi: { host: bmc.host, port: bmc.port, user: 'admin', password: 'reload-pw', cipherSuite: 17 } }],
+    servers: [
+      {
+        id: 'r1',
+        name,
+        console: { type: 'vnc', host: rfb.host, port: rfb.port, password: rfb.password },
+        ipmi: { host: bmc.host, port: bmc.port, user: 'admin', password: 'reload-pw', cipherSuite: 17 },
+      },
+    ],
   });
   const reloadWithName = (name: string) => {
     const r = new ConfigReader();
@@ -32,7 +39,11 @@ describe('pages after a configuration reload changed their server', () => {
   };
 
   beforeAll(async () => {
-    [rfb, bmc, browser] = await Promise.all([startDemoServer({ host: '127.0.0.1', port: 0 }), startIpmiResponder({ user: 'admin', password: 'reload-pw' }), launchChromium()]);
+    [rfb, bmc, browser] = await Promise.all([
+      startDemoServer({ host: '127.0.0.1', port: 0 }),
+      startIpmiResponder({ user: 'admin', password: 'reload-pw' }),
+      launchChromium(),
+    ]);
     const { listen: _l, publicUrl: _p, ...rest } = raw('Rack 4');
     gw = await startTestGateway(rest);
   }, 60_000);

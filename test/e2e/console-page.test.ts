@@ -47,7 +47,11 @@ describe('console page in Chromium, QEMU busybox guest as the BMC', () => {
 
     // The canvas equals the guest's own screendump, pixel for pixel (noVNC draws the whole fb at
     // 1:1 in its backing store; scaling is CSS only).
-    await expectConverges(() => readCanvasRgb(page, '#screen canvas'), () => vm.screendump(), "the page's canvas vs the guest");
+    await expectConverges(
+      () => readCanvasRgb(page, '#screen canvas'),
+      () => vm.screendump(),
+      "the page's canvas vs the guest",
+    );
 
     // Keys typed in the page reach the guest: the shell runs what was typed.
     await page.click('#screen canvas');

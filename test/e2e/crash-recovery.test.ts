@@ -29,7 +29,13 @@ describe('a gateway killed with SIGKILL', () => {
   let gw: CliGateway | undefined;
 
   beforeAll(async () => {
-    [vm, browser, entry, dir, panel] = await Promise.all([startQemu({ mode: 'seabios' }), launchChromium(), bundleCli(), mkdtemp(join(tmpdir(), 'bmcgw-crash-')), startCloseUrlServer()]);
+    [vm, browser, entry, dir, panel] = await Promise.all([
+      startQemu({ mode: 'seabios' }),
+      launchChromium(),
+      bundleCli(),
+      mkdtemp(join(tmpdir(), 'bmcgw-crash-')),
+      startCloseUrlServer(),
+    ]);
   }, 120_000);
   afterAll(async () => {
     await gw?.stop();
@@ -49,7 +55,11 @@ describe('a gateway killed with SIGKILL', () => {
       audit: { file: join(dir, 'audit.jsonl') },
     };
     gw = await startCliGateway(entry, config, { dir });
-    const res = await fetch(`${gw.url}/eq.php`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ action: 'novnc', token: TOKEN, id: 'bios', closeurl: panel.url }).toString() });
+    const res = await fetch(`${gw.url}/eq.php`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ action: 'novnc', token: TOKEN, id: 'bios', closeurl: panel.url }).toString(),
+    });
     const opened = (await res.json()) as Json;
     expect(opened.result, JSON.stringify(opened)).toBe('OK');
     const viewer = new WsRfbClient(`${gw.url.replace('http', 'ws')}/ws/${new URL(opened.scope).pathname.split('/').pop()}`);
@@ -84,9 +94,21 @@ describe('a gateway killed with SIGKILL', () => {
     await page.close();
 
     // The audit trail has the open before the crash and the crash end after it.
-    const audit = (await readFile(config.audit.file, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Json);
-    expect(audit.find((a) => a.action === 'console.open')).toMatchObject({ who: 'panel', server: 'bios', session: opened.key, outcome: 'ok', from: '127.0.0.1' });
-    expect(audit.find((a) => a.action === 'console.end' && a.session === opened.key)).toMatchObject({ who: 'gateway', detail: { endCode: 'crash', recovered: true } });
+    const audit = (await readFile(config.audit.file, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Json);
+    expect(audit.find((a) => a.action === 'console.open')).toMatchObject({
+      who: 'panel',
+      server: 'bios',
+      session: opened.key,
+      outcome: 'ok',
+      from: '127.0.0.1',
+    });
+    expect(audit.find((a) => a.action === 'console.end' && a.session === opened.key)).toMatchObject({
+      who: 'gateway',
+      detail: { endCode: 'crash', recovered: true },
+    });
 
     // Told once: a clean restart calls nobody again.
     await gw.stop();

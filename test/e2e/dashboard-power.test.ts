@@ -80,12 +80,16 @@ describe('dashboard: power of servers with ipmi or redfish', () => {
     await expect.poll(() => ipmi.powerState(), { timeout: 10_000 }).toBe('0');
   });
 
-  it('says when the BMC got the nearest allowed equivalent, and shows the BMC\'s refusal', async () => {
+  it("says when the BMC got the nearest allowed equivalent, and shows the BMC's refusal", async () => {
     await act('rf-narrow', 'cycle', 'Power cycle rf-narrow');
-    await expect.poll(() => resultText('rf-narrow'), { timeout: 10_000 }).toBe('Power cycle: done (sent ForceOff, then On) — the BMC does not allow ResetType PowerCycle; sent ForceOff, then On once the power was off');
+    await expect
+      .poll(() => resultText('rf-narrow'), { timeout: 10_000 })
+      .toBe('Power cycle: done (sent ForceOff, then On) — the BMC does not allow ResetType PowerCycle; sent ForceOff, then On once the power was off');
     expect(narrow.resets).toEqual(['ForceOff', 'On']);
     await act('rf-narrow', 'soft', 'rf-narrow');
-    await expect.poll(() => resultText('rf-narrow'), { timeout: 10_000 }).toBe('Soft off: the BMC does not allow ResetType GracefulShutdown for "soft"; it allows: On, ForceOff');
+    await expect
+      .poll(() => resultText('rf-narrow'), { timeout: 10_000 })
+      .toBe('Soft off: the BMC does not allow ResetType GracefulShutdown for "soft"; it allows: On, ForceOff');
     expect(await details('rf-narrow').locator('p.result.error').count()).toBe(1);
   });
 

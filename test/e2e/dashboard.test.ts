@@ -50,7 +50,9 @@ describe('operators dashboard and metrics (demo RFB server as the BMC)', () => {
     // the thumbnail is a real PNG of the console
     const img = row.locator('img.thumb');
     type Img = { complete: boolean; naturalWidth: number };
-    await expect.poll(() => img.evaluate((el) => ((el as unknown as Img).complete ? (el as unknown as Img).naturalWidth : 0)), { timeout: 10_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(() => img.evaluate((el) => ((el as unknown as Img).complete ? (el as unknown as Img).naturalWidth : 0)), { timeout: 10_000 })
+      .toBeGreaterThan(0);
     // scaled by a whole factor (box average): 1024 wide / 5 = 204, at most the 240 asked for
     expect(await img.evaluate((el) => (el as unknown as Img).naturalWidth)).toBe(204);
 

@@ -18,7 +18,11 @@ import { freePort } from '../helpers/ports.js';
 /** The terminal's text as xterm holds it (scrollback included). */
 function solText(page: Page): Promise<string> {
   return page.evaluate(() => {
-    const term = (globalThis as unknown as { sol: { term: { buffer: { active: { length: number; getLine(i: number): { translateToString(trim: boolean): string } | undefined } } } } }).sol.term;
+    const term = (
+      globalThis as unknown as {
+        sol: { term: { buffer: { active: { length: number; getLine(i: number): { translateToString(trim: boolean): string } | undefined } } } };
+      }
+    ).sol.term;
     const b = term.buffer.active;
     const lines: string[] = [];
     for (let i = 0; i < b.length; i++) lines.push(b.getLine(i)?.translateToString(true) ?? '');
@@ -112,7 +116,9 @@ describe('the built-in demo (`npm start` without a config)', () => {
     await tab.click('#screen canvas');
     await tab.keyboard.type('hello from the browser');
     await expect
-      .poll(async () => compareImages(await readCanvasRgb(tab, '#screen canvas'), before, { region: { x: 0, y: 100, width: 1024, height: 668 } }).differing, { timeout: 10_000 })
+      .poll(async () => compareImages(await readCanvasRgb(tab, '#screen canvas'), before, { region: { x: 0, y: 100, width: 1024, height: 668 } }).differing, {
+        timeout: 10_000,
+      })
       .toBeGreaterThan(100);
     if (await details().isHidden()) await row().locator('button.more').click();
     await details().locator('button.end-session').click();

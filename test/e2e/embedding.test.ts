@@ -24,7 +24,9 @@ describe('embedding the console in a panel page of another origin', () => {
   beforeAll(async () => {
     [vm, browser] = await Promise.all([startQemu({ mode: 'seabios' }), launchChromium()]);
     panel = createServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><title>panel</title><h1>Customer panel</h1><iframe id="console" src="${frameSrc}" width="900" height="700"></iframe>`);
+      res
+        .writeHead(200, { 'content-type': 'text/html' })
+        .end(`<!doctype html><title>panel</title><h1>Customer panel</h1><iframe id="console" src="${frameSrc}" width="900" height="700"></iframe>`);
     });
     await new Promise<void>((r) => panel.listen(0, '127.0.0.1', r));
     // localhost, not 127.0.0.1: another site as well as another origin.
@@ -56,7 +58,10 @@ describe('embedding the console in a panel page of another origin', () => {
 
   it('a listed panel origin frames the console: it connects and draws inside the frame', async () => {
     const { page, sockets, scope } = await openInPanel(listed);
-    const frame = await expect.poll(() => page.frames().find((f) => f.url().startsWith(listed.url)), { timeout: 15_000 }).toBeTruthy().then(() => page.frames().find((f) => f.url().startsWith(listed.url))!);
+    const frame = await expect
+      .poll(() => page.frames().find((f) => f.url().startsWith(listed.url)), { timeout: 15_000 })
+      .toBeTruthy()
+      .then(() => page.frames().find((f) => f.url().startsWith(listed.url))!);
     await frame.waitForSelector('body[data-state="connected"]', { timeout: 20_000 });
     expect(await frame.title()).toContain('bios-box');
     expect(sockets.some((u) => u.startsWith(listed.url.replace('http', 'ws')))).toBe(true);

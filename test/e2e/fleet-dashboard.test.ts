@@ -67,7 +67,10 @@ describe('fleet dashboard (QEMU VNC, ipmi_sim, a server with neither)', () => {
 
   const row = (id: string) => page.locator(`#fleet tr[data-server="${id}"]`);
   const details = (id: string) => page.locator(`#fleet tr[data-details="${id}"]`);
-  const visibleIds = () => page.locator('#fleet tbody tr[data-server]:visible').evaluateAll((rows) => rows.map((r) => (r as unknown as { dataset: { server: string } }).dataset.server));
+  const visibleIds = () =>
+    page
+      .locator('#fleet tbody tr[data-server]:visible')
+      .evaluateAll((rows) => rows.map((r) => (r as unknown as { dataset: { server: string } }).dataset.server));
   const confirmWith = async (button: 'ok' | 'cancel', mustName: string) => {
     await page.waitForSelector('#confirm[open]');
     expect(await page.textContent('#confirm-text')).toContain(mustName);
@@ -107,7 +110,9 @@ describe('fleet dashboard (QEMU VNC, ipmi_sim, a server with neither)', () => {
     expect(await tab.title()).toContain('—'); // the BMC's desktop name
     const img = row('qemu-1').locator('img.thumb');
     type Img = { complete: boolean; naturalWidth: number };
-    await expect.poll(() => img.evaluate((e) => ((e as unknown as Img).complete ? (e as unknown as Img).naturalWidth : 0)), { timeout: 15_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(() => img.evaluate((e) => ((e as unknown as Img).complete ? (e as unknown as Img).naturalWidth : 0)), { timeout: 15_000 })
+      .toBeGreaterThan(0);
     await expect.poll(() => row('qemu-1').locator('.viewers').textContent(), { timeout: 10_000 }).toBe('1 viewer');
     await expect.poll(() => page.textContent('#activity'), { timeout: 10_000 }).toContain('night-shift: opened the console on Web front 1');
     // a view-only viewer joins
@@ -124,7 +129,9 @@ describe('fleet dashboard (QEMU VNC, ipmi_sim, a server with neither)', () => {
     await tab.click('#terminal');
     await tab.keyboard.type('uptime');
     await tab.keyboard.press('Enter');
-    await expect.poll(() => tab.evaluate(() => (globalThis as unknown as { sol: { stats: { bytesIn: number } } }).sol.stats.bytesIn), { timeout: 15_000 }).toBeGreaterThan(20);
+    await expect
+      .poll(() => tab.evaluate(() => (globalThis as unknown as { sol: { stats: { bytesIn: number } } }).sol.stats.bytesIn), { timeout: 15_000 })
+      .toBeGreaterThan(20);
     await expect.poll(() => row('ipmi-1').locator('.sol-session').textContent(), { timeout: 10_000 }).toBe('Serial console open: active, 1 viewer');
     await row('ipmi-1').locator('button.more').click();
     await details('ipmi-1').locator('button.end-sol').click();
@@ -157,7 +164,7 @@ describe('fleet dashboard (QEMU VNC, ipmi_sim, a server with neither)', () => {
     expect(await page.textContent('#activity')).toContain('night-shift: boot device network (PXE) (every boot) on Storage 7');
   }, 60_000);
 
-  it('ends the console session, and replays its recording from the server\'s list', async () => {
+  it("ends the console session, and replays its recording from the server's list", async () => {
     const console = context.pages().find((p) => p.url().includes('/console/'))!;
     expect(console).toBeDefined();
     await row('qemu-1').locator('button.more').click();
@@ -187,7 +194,15 @@ describe('fleet dashboard (QEMU VNC, ipmi_sim, a server with neither)', () => {
       await p.fill('#token', OPERATOR);
       await p.click('#signin button[type=submit]');
       await p.waitForSelector('body[data-feed="live"]', { timeout: 15_000 });
-      expect(await p.locator('#fleet thead th').allTextContents()).toEqual(['Сервер', 'Площадка', 'Консоль', 'Доступ', 'Питание', 'Открытый сеанс', 'Действия']);
+      expect(await p.locator('#fleet thead th').allTextContents()).toEqual([
+        'Сервер',
+        'Площадка',
+        'Консоль',
+        'Доступ',
+        'Питание',
+        'Открытый сеанс',
+        'Действия',
+      ]);
       expect(await p.locator('#fleet tr[data-server="ipmi-1"] td.console-kind').textContent()).toBe('нет');
       await expect.poll(() => p.locator('#fleet tr[data-server="ipmi-1"] td.power').textContent(), { timeout: 15_000 }).toBe('вкл.');
       const [tab] = await Promise.all([ru.waitForEvent('page'), p.locator('#fleet tr[data-server="qemu-1"] button.open-console').click()]);

@@ -37,7 +37,10 @@ describe(`the gateway's container image (${IMAGE})`, () => {
     browser = await launchChromium();
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const ok = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
+      const ok = await fetch(`${url}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
       if (Date.now() > deadline) throw new Error('the container never answered /healthz');
       await new Promise((r) => setTimeout(r, 250));
@@ -64,7 +67,9 @@ describe(`the gateway's container image (${IMAGE})`, () => {
     await page.click('#screen canvas');
     await page.keyboard.type('typed into the container');
     await expect
-      .poll(async () => compareImages(await readCanvasRgb(page, '#screen canvas'), before, { region: { x: 0, y: 100, width: 1024, height: 668 } }).differing, { timeout: 10_000 })
+      .poll(async () => compareImages(await readCanvasRgb(page, '#screen canvas'), before, { region: { x: 0, y: 100, width: 1024, height: 668 } }).differing, {
+        timeout: 10_000,
+      })
       .toBeGreaterThan(100);
     await page.close();
   });

@@ -31,13 +31,20 @@ const marker = join(tmpdir(), `bmcgw-obmc-e2e-${process.pid}`);
 function recordFrames(page: Page): Buffer[] {
   const got: Buffer[] = [];
   page.on('websocket', (ws) => ws.on('framereceived', (f) => got.push(Buffer.from(f.payload))));
-  page.on('response', (res) => void res.body().then((b) => got.push(b)).catch(() => {}));
+  page.on(
+    'response',
+    (res) =>
+      void res
+        .body()
+        .then((b) => got.push(b))
+        .catch(() => {}),
+  );
   return got;
 }
 
 /** Types `text` as a person does on a US keyboard: Shift held for capitals and symbols. */
 async function typeLikeAPerson(page: Page, text: string): Promise<void> {
-  const shifted: Record<string, string> = { '!': 'Digit1', '_': 'Minus', '>': 'Period', '?': 'Slash' };
+  const shifted: Record<string, string> = { '!': 'Digit1', _: 'Minus', '>': 'Period', '?': 'Slash' };
   for (const ch of text) {
     if (/[A-Z]/.test(ch)) await page.keyboard.press(`Shift+Key${ch}`);
     else if (shifted[ch]) await page.keyboard.press(`Shift+${shifted[ch]}`);
@@ -113,10 +120,13 @@ describe('openbmc in Chromium', () => {
       await page.waitForSelector('body[data-state="connected"]', { timeout: 20_000 });
       await page.click('#terminal');
       await typeLikeAPerson(page, 'Hello OpenBMC_Console!?');
-      const text = () => page.evaluate(() => {
-        const t = (globalThis as unknown as { sol: { term: { buffer: { active: { getLine(i: number): { translateToString(trim: boolean): string } | undefined } } } } }).sol.term;
-        return t.buffer.active.getLine(0)?.translateToString(true) ?? '';
-      });
+      const text = () =>
+        page.evaluate(() => {
+          const t = (
+            globalThis as unknown as { sol: { term: { buffer: { active: { getLine(i: number): { translateToString(trim: boolean): string } | undefined } } } } }
+          ).sol.term;
+          return t.buffer.active.getLine(0)?.translateToString(true) ?? '';
+        });
       await expect.poll(text, { timeout: 15_000 }).toBe('Hello OpenBMC_Console!?');
       expect(Buffer.concat(bmc.sim.consoleInput).toString('utf8')).toBe('Hello OpenBMC_Console!?');
     } finally {

@@ -35,7 +35,7 @@ describe('replay page in Chromium (stock noVNC playing a recording)', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('signs in with an operator token, plays at max speed to the recording\'s final screen, and seeks', async () => {
+  it("signs in with an operator token, plays at max speed to the recording's final screen, and seeks", async () => {
     const final = summarizeRecording(FIXTURE);
     const expected = fromRgbx(final.fb.width, final.fb.height, final.fb.data);
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });

@@ -7,7 +7,12 @@ import { startQemu, type QemuVm } from '../helpers/qemu.js';
 
 const PASSWORD = 'shared-e2e';
 
-const canvasEqualsGuest = (page: Page, vm: QemuVm) => expectConverges(() => readCanvasRgb(page, '#screen canvas'), () => vm.screendump(), "the page's canvas vs the guest");
+const canvasEqualsGuest = (page: Page, vm: QemuVm) =>
+  expectConverges(
+    () => readCanvasRgb(page, '#screen canvas'),
+    () => vm.screendump(),
+    "the page's canvas vs the guest",
+  );
 
 describe('two browser pages on one shared session', () => {
   let vm: QemuVm;

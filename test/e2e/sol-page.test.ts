@@ -27,7 +27,11 @@ async function waitUntil<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms: num
 /** The terminal's text as xterm holds it (scrollback included), lines joined by \n. */
 function screenText(page: Page): Promise<string> {
   return page.evaluate(() => {
-    const term = (globalThis as unknown as { sol: { term: { buffer: { active: { length: number; getLine(i: number): { translateToString(trim: boolean): string } | undefined } } } } }).sol.term;
+    const term = (
+      globalThis as unknown as {
+        sol: { term: { buffer: { active: { length: number; getLine(i: number): { translateToString(trim: boolean): string } | undefined } } } };
+      }
+    ).sol.term;
     const b = term.buffer.active;
     const lines: string[] = [];
     for (let i = 0; i < b.length; i++) lines.push(b.getLine(i)?.translateToString(true) ?? '');
@@ -90,7 +94,12 @@ describe('SOL page in Chromium', () => {
       await page.click('#terminal');
       await page.keyboard.type('uname -a');
       await page.keyboard.press('Enter');
-      const text = await waitUntil(() => screenText(page), (t) => t.includes('answer to [uname -a] from the host'), 15_000, 'the answer on the page');
+      const text = await waitUntil(
+        () => screenText(page),
+        (t) => t.includes('answer to [uname -a] from the host'),
+        15_000,
+        'the answer on the page',
+      );
       expect(text).toContain('uname -a\nanswer to [uname -a] from the host\n#');
       await page.close();
     } finally {
@@ -105,7 +114,12 @@ describe('SOL page in Chromium', () => {
     // The page counts and hashes the raw bytes it gets, before xterm sees them.
     const fromHost = Buffer.from([...randomBytes(64 * 1024 + 17)].map((b) => (b === 0x1b ? 0x1a : b)));
     serial.write(fromHost);
-    const st = await waitUntil(() => pageStats(page), (s) => s.bytesIn >= fromHost.length, 60_000, 'the bytes at the page');
+    const st = await waitUntil(
+      () => pageStats(page),
+      (s) => s.bytesIn >= fromHost.length,
+      60_000,
+      'the bytes at the page',
+    );
     expect(st.bytesIn).toBe(fromHost.length);
     expect(st.hashIn).toBe(fnv1a(fromHost));
 
@@ -122,11 +136,17 @@ describe('SOL page in Chromium', () => {
     try {
       await page.evaluate((t: string) => (globalThis as unknown as { sol: { term: { paste(s: string): void } } }).sol.term.paste(t), text);
       expect(await page.getAttribute('body', 'data-state')).toBe('connected');
-      await waitUntil(async () => Buffer.concat(got).length, (n) => n >= expected.length, 90_000, 'the paste at the serial port')
-        .catch(async (err: Error) => {
-          // Say what the page saw: its state, its message and its counters.
-          throw new Error(`${err.message}; page state ${await page.getAttribute('body', 'data-state')}, message ${JSON.stringify(await page.textContent('#message'))}, stats ${JSON.stringify(await pageStats(page))}`);
-        });
+      await waitUntil(
+        async () => Buffer.concat(got).length,
+        (n) => n >= expected.length,
+        90_000,
+        'the paste at the serial port',
+      ).catch(async (err: Error) => {
+        // Say what the page saw: its state, its message and its counters.
+        throw new Error(
+          `${err.message}; page state ${await page.getAttribute('body', 'data-state')}, message ${JSON.stringify(await page.textContent('#message'))}, stats ${JSON.stringify(await pageStats(page))}`,
+        );
+      });
       expect(Buffer.concat(got).length).toBe(expected.length);
       expect(Buffer.concat(got).equals(expected)).toBe(true);
     } finally {
@@ -137,7 +157,9 @@ describe('SOL page in Chromium', () => {
 
   it('shows why the console ended', async () => {
     const page = await openPage();
-    const listed = (await (await fetch(`${gw.url}/api/v1/sol-sessions`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } })).json()) as { sessions: { id: string }[] };
+    const listed = (await (await fetch(`${gw.url}/api/v1/sol-sessions`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } })).json()) as {
+      sessions: { id: string }[];
+    };
     const session = listed.sessions[0]!;
     await fetch(`${gw.url}/api/v1/sol-sessions/${session.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${TEST_TOKEN}` } });
     await page.waitForSelector('body[data-state="ended"]', { timeout: 10_000 });

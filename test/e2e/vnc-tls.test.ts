@@ -39,7 +39,13 @@ describe('vnc console over VeNCrypt X509Plain in Chromium', () => {
     gw = await startTestGateway(
       {
         tokens: [{ token: TEST_TOKEN, servers: ['*'] }],
-        servers: [{ id: 'idrac-like', name: 'tls-console', console: { type: 'vnc', host: '127.0.0.1', port: x.port, user: USER, password: PLAIN_PASSWORD, tls: 'require', ca: join(dir, 'ca.pem') } }],
+        servers: [
+          {
+            id: 'idrac-like',
+            name: 'tls-console',
+            console: { type: 'vnc', host: '127.0.0.1', port: x.port, user: USER, password: PLAIN_PASSWORD, tls: 'require', ca: join(dir, 'ca.pem') },
+          },
+        ],
       },
       { log: { level: 'trace', stream: log.stream } },
     );
@@ -61,7 +67,14 @@ describe('vnc console over VeNCrypt X509Plain in Chromium', () => {
     const received: Buffer[] = [];
     page.on('websocket', (ws) => ws.on('framereceived', (f) => received.push(typeof f.payload === 'string' ? Buffer.from(f.payload) : Buffer.from(f.payload))));
     const html: string[] = [];
-    page.on('response', (r) => void r.text().then((t) => html.push(t), () => {}));
+    page.on(
+      'response',
+      (r) =>
+        void r.text().then(
+          (t) => html.push(t),
+          () => {},
+        ),
+    );
     await page.goto(body.scope);
     await page.waitForSelector('body[data-state="connected"]', { timeout: 20_000 });
     // X draws its pointer into what xwd sees; park it in the corner left out of the comparison.
@@ -69,7 +82,12 @@ describe('vnc console over VeNCrypt X509Plain in Chromium', () => {
     const park = () => page.mouse.move(box.x + box.width - 2, box.y + box.height - 2);
     await park();
 
-    await expectConverges(() => readCanvasRgb(page, '#screen canvas'), () => x.screenshot(), "the page's canvas vs Xvnc's screen", { region: COMPARED });
+    await expectConverges(
+      () => readCanvasRgb(page, '#screen canvas'),
+      () => x.screenshot(),
+      "the page's canvas vs Xvnc's screen",
+      { region: COMPARED },
+    );
 
     // Keys as a person types them: capitals and '_' with Shift held (keyboard.type presses no Shift).
     await page.click('#screen canvas', { position: { x: 100, y: 100 } });
@@ -81,13 +99,24 @@ describe('vnc console over VeNCrypt X509Plain in Chromium', () => {
     await page.keyboard.press('Enter');
     await expect.poll(() => existsSync(`${marker}AZ_ok`), { timeout: 20_000 }).toBe(true);
     await park();
-    await expectConverges(() => readCanvasRgb(page, '#screen canvas'), () => x.screenshot(), 'the canvas after typing', { region: COMPARED });
+    await expectConverges(
+      () => readCanvasRgb(page, '#screen canvas'),
+      () => x.screenshot(),
+      'the canvas after typing',
+      { region: COMPARED },
+    );
     await page.close();
 
     const secret = Buffer.from(PLAIN_PASSWORD);
     expect(received.length).toBeGreaterThan(0);
-    expect(received.some((b) => b.includes(secret)), 'password in a WebSocket frame').toBe(false);
-    expect(html.some((t) => t.includes(PLAIN_PASSWORD)), 'password in a page or script').toBe(false);
+    expect(
+      received.some((b) => b.includes(secret)),
+      'password in a WebSocket frame',
+    ).toBe(false);
+    expect(
+      html.some((t) => t.includes(PLAIN_PASSWORD)),
+      'password in a page or script',
+    ).toBe(false);
     const all = log.text();
     expect(all).toContain('"rfb-connected"');
     expect(all).toContain('"subtype":262');

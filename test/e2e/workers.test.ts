@@ -30,7 +30,14 @@ describe('workers: a worker killed under a console open in Chromium', () => {
   let gw: CliGateway | undefined;
 
   beforeAll(async () => {
-    [vm, demo, browser, entry, dir, panel] = await Promise.all([startQemu({ mode: 'seabios' }), startDemoServer({ host: '127.0.0.1', port: 0 }), launchChromium(), bundleCli(), mkdtemp(join(tmpdir(), 'bmcgw-workers-e2e-')), startCloseUrlServer()]);
+    [vm, demo, browser, entry, dir, panel] = await Promise.all([
+      startQemu({ mode: 'seabios' }),
+      startDemoServer({ host: '127.0.0.1', port: 0 }),
+      launchChromium(),
+      bundleCli(),
+      mkdtemp(join(tmpdir(), 'bmcgw-workers-e2e-')),
+      startCloseUrlServer(),
+    ]);
   }, 120_000);
   afterAll(async () => {
     await gw?.stop();
@@ -40,12 +47,16 @@ describe('workers: a worker killed under a console open in Chromium', () => {
   });
 
   const eq = async (id: string): Promise<Json> => {
-    const res = await fetch(`${gw!.url}/eq.php`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ action: 'novnc', token: TOKEN, id, closeurl: panel.url }).toString() });
+    const res = await fetch(`${gw!.url}/eq.php`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ action: 'novnc', token: TOKEN, id, closeurl: panel.url }).toString(),
+    });
     const body = (await res.json()) as Json;
     expect(body.result, JSON.stringify(body)).toBe('OK');
     return body;
   };
-  const health = async (): Promise<Json> => (await fetch(`${gw!.url}/healthz`)).json() as Promise<Json>;
+  const health = async (): Promise<Json> => JSON.parse(await (await fetch(`${gw!.url}/healthz`)).text());
 
   it('tells the page why (translated), calls the close URL once with worker-crash, and replaces the worker', async () => {
     const config = {
@@ -82,7 +93,10 @@ describe('workers: a worker killed under a console open in Chromium', () => {
     await expect.poll(() => panel.calls.length, { timeout: 15_000 }).toBe(1);
     expect(panel.calls[0]!.body).toMatchObject({ sessionId: opened.key, serverId: 'bios', code: 'worker-crash' });
     expect(panel.calls[0]!.query).toMatchObject({ reason: 'worker-crash', session: opened.key });
-    const audit = (await readFile(join(dir, 'audit.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Json);
+    const audit = (await readFile(join(dir, 'audit.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Json);
     expect(audit.filter((e) => e.action === 'console.end' && e.session === opened.key).map((e) => e.detail.endCode)).toEqual(['worker-crash']);
     const list = (await (await fetch(`${gw.url}/api/v1/recordings`, { headers: { authorization: `Bearer ${OPERATOR}` } })).json()) as Json;
     expect(list.recordings).toHaveLength(1);

@@ -39,12 +39,21 @@ export interface GatewayProcess {
 }
 
 /** Starts one gateway process from a config object (written as JSON, which is YAML) on a free port. */
-export async function spawnGatewayProcess(entry: string, name: string, config: Record<string, unknown>, journal: string, readyTimeoutMs = 20_000): Promise<GatewayProcess> {
+export async function spawnGatewayProcess(
+  entry: string,
+  name: string,
+  config: Record<string, unknown>,
+  journal: string,
+  readyTimeoutMs = 20_000,
+): Promise<GatewayProcess> {
   const port = await freePort();
   const dir = await mkdtemp(join(tmpdir(), `bmcgw-${name}-`));
   const configPath = join(dir, 'config.yaml');
   const url = `http://127.0.0.1:${port}`;
-  await writeFile(configPath, JSON.stringify({ listen: `127.0.0.1:${port}`, publicUrl: url, log: { level: process.env.BMCGW_TEST_LOG ? 'debug' : 'warn' }, ...config }));
+  await writeFile(
+    configPath,
+    JSON.stringify({ listen: `127.0.0.1:${port}`, publicUrl: url, log: { level: process.env.BMCGW_TEST_LOG ? 'debug' : 'warn' }, ...config }),
+  );
   const proc = spawnTracked(process.execPath, [entry, configPath, journal], { cwd: ROOT });
   const deadline = Date.now() + readyTimeoutMs;
   while (!/READY \d+/.test(proc.output())) {

@@ -35,7 +35,11 @@ export class RabbitVhost {
 
   /** Queue name → [messages ready, consumers], from `rabbitmqctl list_queues`. */
   async queues(): Promise<Map<string, { messages: number; consumers: number }>> {
-    const { stdout } = await run(requirePeer('rabbitmqctl', 'rabbitmq-server'), ['list_queues', '-p', this.name, '-q', '--no-table-headers', 'name', 'messages', 'consumers'], { timeout: 30_000 });
+    const { stdout } = await run(
+      requirePeer('rabbitmqctl', 'rabbitmq-server'),
+      ['list_queues', '-p', this.name, '-q', '--no-table-headers', 'name', 'messages', 'consumers'],
+      { timeout: 30_000 },
+    );
     const out = new Map<string, { messages: number; consumers: number }>();
     for (const line of stdout.split('\n')) {
       const [name, messages, consumers] = line.trim().split(/\s+/);
@@ -73,6 +77,8 @@ export async function requireRabbit(): Promise<void> {
     const c = await connect('amqp://guest:guest@127.0.0.1:5672/', { timeout: 5_000 });
     await c.close();
   } catch (err) {
-    throw new Error(`RabbitMQ is not answering on 127.0.0.1:5672 (Debian rabbitmq-server; start it with "rabbitmq-server -detached"): ${(err as Error).message}`);
+    throw new Error(
+      `RabbitMQ is not answering on 127.0.0.1:5672 (Debian rabbitmq-server; start it with "rabbitmq-server -detached"): ${(err as Error).message}`,
+    );
   }
 }

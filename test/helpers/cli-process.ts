@@ -29,12 +29,19 @@ export interface CliGateway {
  * `bmc-gateway serve --config FILE` as an OS process on a free loopback port; `config` is written as
  * JSON (which is YAML). Resolves once it logged "listening". `port` keeps a port across a restart.
  */
-export async function startCliGateway(entry: string, config: Record<string, unknown>, o: { port?: number; scheme?: 'http' | 'https'; dir?: string; readyTimeoutMs?: number } = {}): Promise<CliGateway> {
+export async function startCliGateway(
+  entry: string,
+  config: Record<string, unknown>,
+  o: { port?: number; scheme?: 'http' | 'https'; dir?: string; readyTimeoutMs?: number } = {},
+): Promise<CliGateway> {
   const port = o.port ?? (await freePort());
   const dir = o.dir ?? (await mkdtemp(join(tmpdir(), 'bmcgw-cli-')));
   const configPath = join(dir, `config-${port}.yaml`);
   const url = `${o.scheme ?? 'http'}://127.0.0.1:${port}`;
-  await writeFile(configPath, JSON.stringify({ listen: `127.0.0.1:${port}`, publicUrl: url, log: { level: process.env.BMCGW_TEST_LOG ? 'debug' : 'info' }, ...config }));
+  await writeFile(
+    configPath,
+    JSON.stringify({ listen: `127.0.0.1:${port}`, publicUrl: url, log: { level: process.env.BMCGW_TEST_LOG ? 'debug' : 'info' }, ...config }),
+  );
   const proc = spawnTracked(process.execPath, [entry, 'serve', '--config', configPath], { cwd: ROOT });
   const deadline = Date.now() + (o.readyTimeoutMs ?? 30_000);
   while (!proc.output().includes('"event":"listening"')) {

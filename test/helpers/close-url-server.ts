@@ -6,7 +6,9 @@ export interface CloseCall {
 }
 
 /** A real HTTP server standing in for a hosting panel's close URL; records every call. */
-export async function startCloseUrlServer(opts: { failFirst?: number } = {}): Promise<{ url: string; calls: CloseCall[]; attempts: number; close: () => Promise<void> }> {
+export async function startCloseUrlServer(
+  opts: { failFirst?: number } = {},
+): Promise<{ url: string; calls: CloseCall[]; attempts: number; close: () => Promise<void> }> {
   const calls: CloseCall[] = [];
   let attempts = 0;
   let failures = opts.failFirst ?? 0;

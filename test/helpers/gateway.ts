@@ -15,7 +15,10 @@ export interface TestGateway extends Gateway {
  * config file). Logs go nowhere unless BMCGW_TEST_LOG=1, or to `log.stream` at `log.level` for tests
  * that look into them (see logCollector).
  */
-export async function startTestGateway(raw: Record<string, unknown>, options: { log?: { level: string; stream: NodeJS.WritableStream } } = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  raw: Record<string, unknown>,
+  options: { log?: { level: string; stream: NodeJS.WritableStream } } = {},
+): Promise<TestGateway> {
   const port = await freePort();
   const r = new ConfigReader();
   const cfg = validate(r, { listen: `127.0.0.1:${port}`, publicUrl: `http://127.0.0.1:${port}`, ...raw }, 'test');

@@ -146,10 +146,31 @@ export function encodeXwd(image: RgbImage, name = 'bmcgw'): Buffer {
   const headerSize = XWD_HEADER_FIELDS * 4 + nameBytes.length;
   const { width, height } = image;
   const fields = [
-    headerSize, XWD_FILE_VERSION, Z_PIXMAP, 24, width, height, 0,
-    1, 32, 1, 32, 32, width * 4, // byte_order MSBFirst, bitmap unit/bit order/pad, bits_per_pixel, bytes_per_line
-    4, 0xff0000, 0xff00, 0xff, 8, 0, 0, // TrueColor, masks, bits_per_rgb, colormap_entries, ncolors
-    width, height, 0, 0, 0, // window size, position, border
+    headerSize,
+    XWD_FILE_VERSION,
+    Z_PIXMAP,
+    24,
+    width,
+    height,
+    0,
+    1,
+    32,
+    1,
+    32,
+    32,
+    width * 4, // byte_order MSBFirst, bitmap unit/bit order/pad, bits_per_pixel, bytes_per_line
+    4,
+    0xff0000,
+    0xff00,
+    0xff,
+    8,
+    0,
+    0, // TrueColor, masks, bits_per_rgb, colormap_entries, ncolors
+    width,
+    height,
+    0,
+    0,
+    0, // window size, position, border
   ];
   const out = Buffer.alloc(headerSize + width * height * 4);
   fields.forEach((v, i) => out.writeUInt32BE(v, i * 4));
@@ -208,11 +229,7 @@ export function crop(image: RgbImage, region: Region): RgbImage {
  * Counts pixels that differ between two images (optionally only inside `region`, and allowing each
  * channel to differ by up to `tolerance`). Exact equality is `differing === 0`.
  */
-export function compareImages(
-  a: RgbImage,
-  b: RgbImage,
-  options: { region?: Region; tolerance?: number } = {},
-): ImageComparison {
+export function compareImages(a: RgbImage, b: RgbImage, options: { region?: Region; tolerance?: number } = {}): ImageComparison {
   const tolerance = options.tolerance ?? 0;
   if (a.width !== b.width || a.height !== b.height) {
     return {

@@ -69,8 +69,15 @@ function probe(port: number): Promise<boolean> {
   const req = Buffer.from('0600ff070000000000000000000920' + '18c881003' + '88e04b5', 'hex');
   return new Promise((resolve) => {
     const s = createSocket('udp4');
-    const timer = setTimeout(() => { s.close(); resolve(false); }, 200);
-    s.on('message', () => { clearTimeout(timer); s.close(); resolve(true); });
+    const timer = setTimeout(() => {
+      s.close();
+      resolve(false);
+    }, 200);
+    s.on('message', () => {
+      clearTimeout(timer);
+      s.close();
+      resolve(true);
+    });
     s.on('error', () => {});
     s.send(req, port, '127.0.0.1');
   });
@@ -92,7 +99,9 @@ export async function startIpmiSim(): Promise<IpmiSim> {
   const hook = join(dir, 'chassis.sh');
   await writeFile(hook, HOOK);
   await chmod(hook, 0o755);
-  await writeFile(join(dir, 'lan.conf'), `name "gwtest"
+  await writeFile(
+    join(dir, 'lan.conf'),
+    `name "gwtest"
 set_working_mc 0x20
   startlan 1
     addr 127.0.0.1 ${port}
@@ -108,8 +117,12 @@ set_working_mc 0x20
   user 2 true  "${SIM_USERS.admin.user}" "${SIM_USERS.admin.password}" admin 10 none md2 md5 straight
   user 3 true  "${SIM_USERS.operator.user}" "${SIM_USERS.operator.password}" operator 10 none md2 md5 straight
   user 4 true  "${SIM_USERS.user.user}" "${SIM_USERS.user.password}" user 10 none md2 md5 straight
-`);
-  await writeFile(join(dir, 'sim.emu'), 'mc_setbmc 0x20\nmc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02 persist_sdr\nsel_enable 0x20 1000 0x0a\nmc_enable 0x20\n');
+`,
+  );
+  await writeFile(
+    join(dir, 'sim.emu'),
+    'mc_setbmc 0x20\nmc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02 persist_sdr\nsel_enable 0x20 1000 0x0a\nmc_enable 0x20\n',
+  );
   // -n: no console on stdin (needed in the background). spawnTracked kills it if the test process dies.
   const sim = spawnTracked(binary, ['-c', join(dir, 'lan.conf'), '-f', join(dir, 'sim.emu'), '-s', join(dir, 'state'), '-n']);
 

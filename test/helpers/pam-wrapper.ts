@@ -17,7 +17,13 @@ const PAM_MATRIX = '/usr/lib/x86_64-linux-gnu/pam_wrapper/pam_matrix.so';
 export async function pamWrapperEnv(dir: string, service: string, users: Record<string, string>): Promise<NodeJS.ProcessEnv> {
   if (!existsSync(LIB) || !existsSync(PAM_MATRIX)) throw missingPeerError('pam_wrapper and pam_matrix', 'libpam-wrapper');
   const passdb = join(dir, 'pam-passdb');
-  await writeFile(passdb, Object.entries(users).map(([u, p]) => `${u}:${p}:${service}\n`).join(''), { mode: 0o600 });
+  await writeFile(
+    passdb,
+    Object.entries(users)
+      .map(([u, p]) => `${u}:${p}:${service}\n`)
+      .join(''),
+    { mode: 0o600 },
+  );
   const services = join(dir, 'pam.d');
   await mkdir(services, { recursive: true });
   await writeFile(join(services, service), `auth required ${PAM_MATRIX} passdb=${passdb}\naccount required ${PAM_MATRIX} passdb=${passdb}\n`);

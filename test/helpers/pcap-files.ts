@@ -37,9 +37,13 @@ export function pcapFile(packets: TestPacket[], o: { linkType?: number; nanos?: 
 export function pcapRecords(file: Buffer): { linkType: number; packets: TestPacket[] } {
   if (file.readUInt32LE(0) !== 0xa1b2c3d4) throw new Error('test helper reads little-endian microsecond libpcap only');
   const packets: TestPacket[] = [];
-  for (let o = 24; o + 16 <= file.length; ) {
+  for (let o = 24; o + 16 <= file.length;) {
     const len = file.readUInt32LE(o + 8);
-    packets.push({ timeUs: file.readUInt32LE(o) * 1e6 + file.readUInt32LE(o + 4), frame: file.subarray(o + 16, o + 16 + len), originalLength: file.readUInt32LE(o + 12) });
+    packets.push({
+      timeUs: file.readUInt32LE(o) * 1e6 + file.readUInt32LE(o + 4),
+      frame: file.subarray(o + 16, o + 16 + len),
+      originalLength: file.readUInt32LE(o + 12),
+    });
     o += 16 + len;
   }
   return { linkType: file.readUInt32LE(20), packets };
@@ -92,7 +96,19 @@ export function pcapngFile(packets: TestPacket[], o: PcapngOptions = {}): Buffer
       continue;
     }
     const units = BigInt(Math.round(p.timeUs * unitsPerUs));
-    parts.push(block(6, Buffer.concat([u32(0), u32(Number(units >> 32n)), u32(Number(units & 0xffffffffn)), u32(p.frame.length), u32(p.originalLength ?? p.frame.length), p.frame])));
+    parts.push(
+      block(
+        6,
+        Buffer.concat([
+          u32(0),
+          u32(Number(units >> 32n)),
+          u32(Number(units & 0xffffffffn)),
+          u32(p.frame.length),
+          u32(p.originalLength ?? p.frame.length),
+          p.frame,
+        ]),
+      ),
+    );
   }
   if (o.extraBlocks) parts.push(block(5, Buffer.concat([u32(0), u32(0), u32(0), endOfOptions])));
   return Buffer.concat(parts);

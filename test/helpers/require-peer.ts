@@ -20,8 +20,5 @@ export function requirePeer(binary: string, debianPackage: string): string {
 
 /** The Error thrown for a missing program or file that a Debian package provides. */
 export function missingPeerError(what: string, debianPackage: string): Error {
-  return new Error(
-    `real-peer test needs ${what}, which is not installed: ` +
-      `apt-get install -y --no-install-recommends ${debianPackage}`,
-  );
+  return new Error(`real-peer test needs ${what}, which is not installed: ` + `apt-get install -y --no-install-recommends ${debianPackage}`);
 }

@@ -65,10 +65,14 @@ export async function startXvnc(options: XvncOptions = {}): Promise<XvncServer> 
     }
     const args = [
       '-localhost',
-      '-nolisten', 'tcp',
-      '-geometry', options.geometry ?? '1024x768',
-      '-depth', String(options.depth ?? 24),
-      '-desktop', options.desktopName ?? 'bmcgw-test',
+      '-nolisten',
+      'tcp',
+      '-geometry',
+      options.geometry ?? '1024x768',
+      '-depth',
+      String(options.depth ?? 24),
+      '-desktop',
+      options.desktopName ?? 'bmcgw-test',
       ...security,
       ...(options.extraArgs ?? []),
     ];
@@ -247,15 +251,10 @@ async function readDisplay(proc: TrackedChild): Promise<number | undefined> {
 /** Runs a program to completion; resolves with its stdout, rejects with its stderr. */
 function run(file: string, args: readonly string[], input?: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const child = execFile(
-      file,
-      args,
-      { encoding: 'buffer', maxBuffer: 256 * 1024 * 1024, timeout: 20_000 },
-      (error, stdout, stderr) => {
-        if (error !== null) reject(new Error(`${file} ${args.join(' ')}: ${error.message}\n${stderr.toString()}`));
-        else resolve(stdout);
-      },
-    );
+    const child = execFile(file, args, { encoding: 'buffer', maxBuffer: 256 * 1024 * 1024, timeout: 20_000 }, (error, stdout, stderr) => {
+      if (error !== null) reject(new Error(`${file} ${args.join(' ')}: ${error.message}\n${stderr.toString()}`));
+      else resolve(stdout);
+    });
     child.stdin?.end(input ?? '');
   });
 }

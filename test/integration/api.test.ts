@@ -64,7 +64,12 @@ describe('API (eq.php, REST v1, closeurl route) against the demo RFB server as t
   });
 
   const form = (fields: Record<string, string>) =>
-    gw.app.inject({ method: 'POST', url: '/eq.php', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams(fields).toString() });
+    gw.app.inject({
+      method: 'POST',
+      url: '/eq.php',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams(fields).toString(),
+    });
 
   it('eq.php action=novnc (form body) answers OK with scope, context and key', async () => {
     const res = await form({ action: 'novnc', token: TOKEN, id: '25250', pin: PIN });

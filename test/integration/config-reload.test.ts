@@ -58,7 +58,7 @@ describe('configuration reload on SIGHUP', () => {
     await Promise.all([bmcA?.close(), bmcB?.close()]);
   });
 
-  it('adds, removes and changes servers and replaces operators; the untouched server\'s viewer keeps receiving', async () => {
+  it("adds, removes and changes servers and replaces operators; the untouched server's viewer keeps receiving", async () => {
     const keep = await open('keep');
     const change = await open('change');
     const remove = await open('remove');
@@ -95,7 +95,11 @@ describe('configuration reload on SIGHUP', () => {
 
     // The new list of servers, the changed name, and the new operator (the old one is gone).
     const servers = (await (await get('/api/v1/servers', TOKEN)).json()) as { servers: { id: string; name: string }[] };
-    expect(servers.servers.map((s) => [s.id, s.name])).toEqual([['keep', 'Kept'], ['change', 'After'], ['added', 'New one']]);
+    expect(servers.servers.map((s) => [s.id, s.name])).toEqual([
+      ['keep', 'Kept'],
+      ['change', 'After'],
+      ['added', 'New one'],
+    ]);
     expect((await get('/api/v1/whoami', OP1)).status).toBe(401);
     expect((await get('/api/v1/whoami', OP2)).status).toBe(200);
     // The added server opens.
@@ -123,7 +127,10 @@ describe('configuration reload on SIGHUP', () => {
     await rewrite((c) => ({
       ...c,
       sessions: { maxViewers: 1 },
-      servers: [{ id: 'keep', name: 'Kept', console: vnc(bmcA) }, { id: 'added', name: 'New one', console: vnc(bmcA) }],
+      servers: [
+        { id: 'keep', name: 'Kept', console: vnc(bmcA) },
+        { id: 'added', name: 'New one', console: vnc(bmcA) },
+      ],
     }));
     gw.signal('SIGHUP');
     await expect.poll(() => hupCount('config-needs-restart'), { timeout: 10_000 }).toBe(1);

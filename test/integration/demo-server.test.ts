@@ -99,7 +99,7 @@ describe('demo RFB server over loopback TCP', () => {
     const rects = c.messages.slice(from).filter((m) => m.type === 'rect');
     const pixels = rects.reduce((sum, r) => sum + (r.type === 'rect' ? r.width * r.height : 0), 0);
     expect(pixels).toBeGreaterThan(0);
-    expect(pixels).toBeLessThan(1024 * 768 / 10);
+    expect(pixels).toBeLessThan((1024 * 768) / 10);
     await c.update(false, 1000);
   });
 
@@ -136,7 +136,18 @@ describe('demo RFB server over loopback TCP', () => {
     // 3.8, None, shared; then RGB565 and a 4x2 non-incremental request at 0,0 (the header bar).
     sock.write('RFB 003.008\n');
     sock.write(Buffer.from([1, 1]));
-    const pf565 = { bitsPerPixel: 16, depth: 16, bigEndian: false, trueColour: true, redMax: 31, greenMax: 63, blueMax: 31, redShift: 11, greenShift: 5, blueShift: 0 };
+    const pf565 = {
+      bitsPerPixel: 16,
+      depth: 16,
+      bigEndian: false,
+      trueColour: true,
+      redMax: 31,
+      greenMax: 63,
+      blueMax: 31,
+      redShift: 11,
+      greenShift: 5,
+      blueShift: 0,
+    };
     sock.write(encodeSetPixelFormat(pf565));
     sock.write(encodeFramebufferUpdateRequest({ incremental: false, x: 0, y: 0, width: 4, height: 2 }));
     const initBytes = 12 + 2 + 4 + 24 + 'bmc-gateway demo'.length;

@@ -72,32 +72,68 @@ describe('fleet feed (ipmi_sim)', () => {
     expect((await openFeed(gw, 'nope')).status).toBe(401);
   });
 
-  it('sends the whole state, reads power in the background as an audited API call, and shows a panel\'s action', async () => {
+  it("sends the whole state, reads power in the background as an audited API call, and shows a panel's action", async () => {
     const feed = await openFeed(gw, OPERATOR);
     try {
-      await expect.poll(() => feed.events.map((e) => e.type).slice(0, 5), { timeout: 10_000 }).toEqual(['servers', 'sessions', 'sol-sessions', 'agents', 'activity']);
+      await expect
+        .poll(() => feed.events.map((e) => e.type).slice(0, 5), { timeout: 10_000 })
+        .toEqual(['servers', 'sessions', 'sol-sessions', 'agents', 'activity']);
       const servers = feed.events[0] as FleetEvent & { type: 'servers' };
       expect(servers.servers).toEqual([
-        { id: 'ipmi-1', name: 'Storage 7', location: 'DE', console: false, consoleType: null, power: 'ipmi', ipmi: true, redfish: false, sol: true, media: false, recorded: false },
-        { id: 'bare-1', name: null, location: null, console: false, consoleType: null, power: null, ipmi: false, redfish: false, sol: false, media: false, recorded: false },
+        {
+          id: 'ipmi-1',
+          name: 'Storage 7',
+          location: 'DE',
+          console: false,
+          consoleType: null,
+          power: 'ipmi',
+          ipmi: true,
+          redfish: false,
+          sol: true,
+          media: false,
+          recorded: false,
+        },
+        {
+          id: 'bare-1',
+          name: null,
+          location: null,
+          console: false,
+          consoleType: null,
+          power: null,
+          ipmi: false,
+          redfish: false,
+          sol: false,
+          media: false,
+          recorded: false,
+        },
       ]);
       const power = () => feed.events.filter((e): e is FleetEvent & { type: 'power' } => e.type === 'power').map((e) => e.reading);
       await expect.poll(() => power().map((r) => `${r.serverId}:${r.power}`), { timeout: 15_000 }).toEqual(['ipmi-1:off']);
       // The background read went through the API path: one audit line, under the monitor's name.
-      const audit = log.text().split('\n').filter((l) => l.includes('"event":"audit"')).map((l) => JSON.parse(l) as Record<string, unknown>);
-      expect(audit).toContainEqual(expect.objectContaining({ who: 'dashboard-monitor', kind: 'operator', server: 'ipmi-1', action: 'power.status', result: 'ok' }));
+      const audit = log
+        .text()
+        .split('\n')
+        .filter((l) => l.includes('"event":"audit"'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(audit).toContainEqual(
+        expect.objectContaining({ who: 'dashboard-monitor', kind: 'operator', server: 'ipmi-1', action: 'power.status', result: 'ok' }),
+      );
 
       const { body } = await eqPhp(gw, { action: 'ipmi_power', token: TEST_TOKEN, id: 'ipmi-1', cmd: 'on' });
       expect(body.result).toBe('OK');
       const activity = () => feed.events.filter((e): e is FleetEvent & { type: 'activity' } => e.type === 'activity').flatMap((e) => e.entries);
-      await expect.poll(() => activity().map((a) => `${a.who} ${a.action} ${a.serverId} ${a.result}`), { timeout: 10_000 }).toEqual(['panel ipmi_power on ipmi-1 ok']);
+      await expect
+        .poll(() => activity().map((a) => `${a.who} ${a.action} ${a.serverId} ${a.result}`), { timeout: 10_000 })
+        .toEqual(['panel ipmi_power on ipmi-1 ok']);
       // …and the state is read again soon after, without waiting for the next round
       await expect.poll(() => power().at(-1)?.power, { timeout: 15_000 }).toBe('on');
       expect(await sim.powerState()).toBe('1');
 
       // A failed action is activity too, with its code.
       await eqPhp(gw, { action: 'ipmi_power', token: TEST_TOKEN, id: 'bare-1', cmd: 'on' });
-      await expect.poll(() => activity().at(-1), { timeout: 10_000 }).toMatchObject({ who: 'panel', serverId: 'bare-1', result: 'error', code: 'GW_ERR_NO_IPMI' });
+      await expect
+        .poll(() => activity().at(-1), { timeout: 10_000 })
+        .toMatchObject({ who: 'panel', serverId: 'bare-1', result: 'error', code: 'GW_ERR_NO_IPMI' });
       // Nothing of the BMC's access reaches the feed: no address, user or password.
       const all = JSON.stringify(feed.events);
       expect(all).not.toContain(SIM_USERS.admin.password);

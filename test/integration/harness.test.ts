@@ -3,15 +3,7 @@ import { connect } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { launchChromium, readCanvasRgb, readCanvasRgba } from '../helpers/browser.js';
 import { writeNewc } from '../helpers/busybox-initramfs.js';
-import {
-  assertImagesMatch,
-  compareImages,
-  countColours,
-  describeComparison,
-  isBlank,
-  parsePpm,
-  pixelAt,
-} from '../helpers/images.js';
+import { assertImagesMatch, compareImages, countColours, describeComparison, isBlank, parsePpm, pixelAt } from '../helpers/images.js';
 import { freePort, freeVncDisplay, isPortFree } from '../helpers/ports.js';
 import { startQemu } from '../helpers/qemu.js';
 import { requirePeer } from '../helpers/require-peer.js';

@@ -45,12 +45,16 @@ describe('GET /openapi.json and the route schemas', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'bmcgw-openapi-'));
     const r = new ConfigReader();
-    const cfg = validate(r, {
-      tokens: [{ token: TOKEN, servers: ['*'] }],
-      operators: [{ token: OPERATOR, name: 'ops' }],
-      servers: [{ id: 's1', name: 'One', location: 'NL', console: { type: 'vnc', host: '127.0.0.1', port: 1 } }, { id: 'bare' }],
-      recording: { dir, servers: ['*'] },
-    }, undefined);
+    const cfg = validate(
+      r,
+      {
+        tokens: [{ token: TOKEN, servers: ['*'] }],
+        operators: [{ token: OPERATOR, name: 'ops' }],
+        servers: [{ id: 's1', name: 'One', location: 'NL', console: { type: 'vnc', host: '127.0.0.1', port: 1 } }, { id: 'bare' }],
+        recording: { dir, servers: ['*'] },
+      },
+      undefined,
+    );
     expect(r.problems).toEqual([]);
     // demo: true so the demo-only /demo route is registered too
     gw = await buildGateway(cfg!, createLogger(process.env.OA_LOG ? 'error' : 'silent'), { demo: true });
@@ -66,7 +70,7 @@ describe('GET /openapi.json and the route schemas', () => {
 
   it('is an OpenAPI 3.1 document that an independent validator accepts', async () => {
     expect(doc.openapi).toBe('3.1.0');
-    const result = await new Validator().validate(doc as never);
+    const result = await new Validator().validate(doc);
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
   });
@@ -76,10 +80,20 @@ describe('GET /openapi.json and the route schemas', () => {
     for (const [path, ops] of Object.entries(doc.paths)) for (const m of Object.keys(ops)) if (METHODS.includes(m)) inDoc.add(`${m.toUpperCase()} ${path}`);
     const documented = documentedRoutes();
     expect(documented.size).toBeGreaterThan(30);
-    expect([...documented].filter((r) => !inDoc.has(r)), 'documented but not in /openapi.json').toEqual([]);
-    expect([...inDoc].filter((r) => !documented.has(r)), 'in /openapi.json but not documented').toEqual([]);
+    expect(
+      [...documented].filter((r) => !inDoc.has(r)),
+      'documented but not in /openapi.json',
+    ).toEqual([]);
+    expect(
+      [...inDoc].filter((r) => !documented.has(r)),
+      'in /openapi.json but not documented',
+    ).toEqual([]);
     // …and every schema is a route of the gateway (no stale entries)
-    expect(Object.keys(ROUTE_SCHEMAS).map((k) => k.replace(/:(\w+)/g, '{$1}')).sort()).toEqual([...inDoc].sort());
+    expect(
+      Object.keys(ROUTE_SCHEMAS)
+        .map((k) => k.replace(/:(\w+)/g, '{$1}'))
+        .sort(),
+    ).toEqual([...inDoc].sort());
   });
 
   it('refuses requests that do not match their schema with GW_ERR_BAD_REQUEST naming the field (eq.php in its own format)', async () => {
@@ -95,12 +109,22 @@ describe('GET /openapi.json and the route schemas', () => {
     const power = await gw.app.inject({ method: 'POST', url: '/api/v1/servers/s1/power', headers: auth, payload: { action: 'explode' } });
     expect(power.statusCode).toBe(400);
     expect(power.json().error.message).toContain('action');
-    const eq = await gw.app.inject({ method: 'POST', url: '/eq.php', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'token=x&id=s1' });
+    const eq = await gw.app.inject({
+      method: 'POST',
+      url: '/eq.php',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'token=x&id=s1',
+    });
     expect(eq.statusCode).toBe(400);
     expect(eq.json()).toMatchObject({ result: 'ERROR', error: { code: 'GW_ERR_BAD_REQUEST' } });
     expect(eq.json().error.message).toContain('action');
     matches('POST /eq.php', 400, eq.json());
-    const replay = await gw.app.inject({ method: 'POST', url: '/api/v1/recordings/x/replay', headers: { authorization: `Bearer ${OPERATOR}` }, payload: { at: -1 } });
+    const replay = await gw.app.inject({
+      method: 'POST',
+      url: '/api/v1/recordings/x/replay',
+      headers: { authorization: `Bearer ${OPERATOR}` },
+      payload: { at: -1 },
+    });
     expect(replay.statusCode).toBe(400);
     expect(replay.json().error.message).toContain('at');
   });

@@ -16,8 +16,10 @@ async function misbehave(url: string, payload: Buffer | string): Promise<{ code:
     sock.on('message', () => {
       step++;
       if (step === 1) sock.send(Buffer.from('RFB 003.008\n'));
-      else if (step === 2) sock.send(Buffer.from([1])); // security None
-      else if (step === 3) sock.send(Buffer.from([1])); // SecurityResult OK → ClientInit shared
+      else if (step === 2)
+        sock.send(Buffer.from([1])); // security None
+      else if (step === 3)
+        sock.send(Buffer.from([1])); // SecurityResult OK → ClientInit shared
       else if (step === 4) sock.send(payload); // after ServerInit
     });
   });

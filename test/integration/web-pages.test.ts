@@ -10,7 +10,10 @@ import { startTestGateway, TEST_TOKEN, type TestGateway } from '../helpers/gatew
 // name, cached immutable, sent brotli- or gzip-compressed as accepted; nothing a strict CSP forbids.
 
 /** GET with exactly these request headers (fetch would add and decode Accept-Encoding itself). */
-function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+function get(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { headers }, (res) => {
       const chunks: Buffer[] = [];
@@ -27,7 +30,12 @@ describe('built pages and their assets', () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'bmcgw-pages-'));
-    gw = await startTestGateway({ tokens: [{ token: TEST_TOKEN, servers: ['*'] }], operators: [{ token: 'op-token-pages', name: 'ops' }], servers: [], recording: { dir, servers: ['*'] } });
+    gw = await startTestGateway({
+      tokens: [{ token: TEST_TOKEN, servers: ['*'] }],
+      operators: [{ token: 'op-token-pages', name: 'ops' }],
+      servers: [],
+      recording: { dir, servers: ['*'] },
+    });
   });
   afterAll(async () => {
     await gw?.close();
@@ -36,7 +44,7 @@ describe('built pages and their assets', () => {
 
   const pages = ['/console/unknown-key', '/sol/unknown-key', '/dashboard', '/replay/x_20260101T000000Z_00000000'];
 
-  it('link only content-hashed assets, have no inline script, and name neither noVNC\'s nor xterm\'s own files', async () => {
+  it("link only content-hashed assets, have no inline script, and name neither noVNC's nor xterm's own files", async () => {
     for (const path of pages) {
       const html = (await get(`${gw.url}${path}`)).body.toString('utf8');
       const refs = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!).filter((r) => !r.startsWith('data:'));

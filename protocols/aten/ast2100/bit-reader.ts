@@ -41,7 +41,7 @@ export class Ast2100BitReader {
     let i = this.pos >>> 5;
     const o = this.pos & 31;
     if (i < this.#words.length && o !== 0) {
-      if (((this.#words[i]! << o) >>> 0) !== 0) return false;
+      if ((this.#words[i]! << o) >>> 0 !== 0) return false;
       i++;
     }
     for (; i < this.#words.length; i++) if (this.#words[i] !== 0) return false;

@@ -6,9 +6,17 @@ import { AST2100_HEADER_BYTES, parseAst2100Header, type Ast2100Header } from './
 import { HuffmanTable } from './huffman.js';
 import { inverseDct } from './idct.js';
 import {
-  AC_CHROMA_BITS, AC_CHROMA_VALUES, AC_LUMA_BITS, AC_LUMA_VALUES,
-  CHROMA_QUANT_TABLES, DC_CHROMA_BITS, DC_CHROMA_VALUES, DC_LUMA_BITS, DC_LUMA_VALUES,
-  LUMA_QUANT_TABLES, ZIGZAG,
+  AC_CHROMA_BITS,
+  AC_CHROMA_VALUES,
+  AC_LUMA_BITS,
+  AC_LUMA_VALUES,
+  CHROMA_QUANT_TABLES,
+  DC_CHROMA_BITS,
+  DC_CHROMA_VALUES,
+  DC_LUMA_BITS,
+  DC_LUMA_VALUES,
+  LUMA_QUANT_TABLES,
+  ZIGZAG,
 } from './tables.js';
 
 /**
@@ -32,12 +40,36 @@ export const Ast2100BlockCode = Object.freeze({
 });
 
 export type Ast2100BlockKind =
-  | 'dct' | 'dct-positioned' | 'low-jpeg' | 'low-jpeg-positioned' | 'pass2' | 'pass2-positioned'
-  | 'vq1' | 'vq1-positioned' | 'vq2' | 'vq2-positioned' | 'vq4' | 'vq4-positioned';
+  | 'dct'
+  | 'dct-positioned'
+  | 'low-jpeg'
+  | 'low-jpeg-positioned'
+  | 'pass2'
+  | 'pass2-positioned'
+  | 'vq1'
+  | 'vq1-positioned'
+  | 'vq2'
+  | 'vq2-positioned'
+  | 'vq4'
+  | 'vq4-positioned';
 
 const KIND_OF_CODE: readonly (Ast2100BlockKind | undefined)[] = [
-  'dct', undefined, 'pass2', undefined, 'low-jpeg', 'vq1', 'vq2', 'vq4',
-  'dct-positioned', undefined, 'pass2-positioned', undefined, 'low-jpeg-positioned', 'vq1-positioned', 'vq2-positioned', 'vq4-positioned',
+  'dct',
+  undefined,
+  'pass2',
+  undefined,
+  'low-jpeg',
+  'vq1',
+  'vq2',
+  'vq4',
+  'dct-positioned',
+  undefined,
+  'pass2-positioned',
+  undefined,
+  'low-jpeg-positioned',
+  'vq1-positioned',
+  'vq2-positioned',
+  'vq4-positioned',
 ];
 
 /**
@@ -144,8 +176,14 @@ export class Ast2100Decoder {
     const rowMin = new Int32Array(mbh).fill(-1);
     const rowMax = new Int32Array(mbh).fill(-1);
     const result: Ast2100FrameResult = {
-      header, blocks: {}, totalBlocks: 0, endOfFrame: false, trailingBits: 0, endedExactly: false,
-      finalPosition: { x: 0, y: 0 }, changed: [],
+      header,
+      blocks: {},
+      totalBlocks: 0,
+      endOfFrame: false,
+      trailingBits: 0,
+      endedExactly: false,
+      finalPosition: { x: 0, y: 0 },
+      changed: [],
     };
     this.lastResult = result;
     this.#dc = [0, 0, 0];
@@ -163,7 +201,11 @@ export class Ast2100Decoder {
         mx = r.read(8, 'ast2100.block-position');
         my = r.read(8, 'ast2100.block-position');
         if (mx >= mbw || my >= mbh) {
-          throw new AtenError('ATEN_ERR_AST2100_POSITION', `MCU (${mx}, ${my}) is outside the ${mbw}x${mbh} grid of a ${width}x${height} screen`, 'ast2100.block-position');
+          throw new AtenError(
+            'ATEN_ERR_AST2100_POSITION',
+            `MCU (${mx}, ${my}) is outside the ${mbw}x${mbh} grid of a ${width}x${height} screen`,
+            'ast2100.block-position',
+          );
         }
       }
       switch (code & 0x7) {
@@ -215,9 +257,7 @@ export class Ast2100Decoder {
     const key = `${h.selector0}/${h.selector1}/${this.#byte1}`;
     if (key === this.#quantKey) return;
     const [luma, chroma, advLuma, advChroma] =
-      this.#byte1 === 'chroma'
-        ? [h.selector0, h.selector1, h.selector0, h.selector1]
-        : [h.selector0, h.selector0, h.selector1, h.selector1];
+      this.#byte1 === 'chroma' ? [h.selector0, h.selector1, h.selector0, h.selector1] : [h.selector0, h.selector0, h.selector1, h.selector1];
     this.#quant[0]!.set(LUMA_QUANT_TABLES[luma]!);
     this.#quant[1]!.set(CHROMA_QUANT_TABLES[chroma]!);
     this.#quant[2]!.set(LUMA_QUANT_TABLES[advLuma]!);
@@ -241,7 +281,7 @@ export class Ast2100Decoder {
     if (cat > 11) throw new AtenError('ATEN_ERR_AST2100_COEFFICIENT', `DC category ${cat} > 11`, 'ast2100.dct.dc');
     this.#dc[component]! += extend(r.read(cat, 'ast2100.dct.dc'), cat);
     coef[0] = this.#dc[component]! * quant[0]!;
-    for (let k = 1; k < 64; ) {
+    for (let k = 1; k < 64;) {
       const rs = HUFF_AC[t].decode(r, 'ast2100.dct.ac');
       const run = rs >>> 4;
       const size = rs & 15;

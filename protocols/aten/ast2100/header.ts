@@ -26,12 +26,19 @@ export function parseAst2100Header(data: Uint8Array): Ast2100Header {
   }
   const selector0 = data[0]!;
   const selector1 = data[1]!;
-  for (const [v, f] of [[selector0, 'ast2100.header.selector0'], [selector1, 'ast2100.header.selector1']] as const) {
+  for (const [v, f] of [
+    [selector0, 'ast2100.header.selector0'],
+    [selector1, 'ast2100.header.selector1'],
+  ] as const) {
     if (v >= QUANT_SELECTORS) throw new AtenError('ATEN_ERR_AST2100_SELECTOR', `quantisation selector ${v} is not 0..${QUANT_SELECTORS - 1}`, f);
   }
   const sub = (data[2]! << 8) | data[3]!;
   if (sub !== Ast2100Subsampling.Yuv444 && sub !== Ast2100Subsampling.Yuv420) {
-    throw new AtenError('ATEN_ERR_AST2100_SUBSAMPLING', `subsampling marker 0x${sub.toString(16).padStart(4, '0')} is neither 444 (0x01bc) nor 422 (0x01a6)`, 'ast2100.header.subsampling');
+    throw new AtenError(
+      'ATEN_ERR_AST2100_SUBSAMPLING',
+      `subsampling marker 0x${sub.toString(16).padStart(4, '0')} is neither 444 (0x01bc) nor 422 (0x01a6)`,
+      'ast2100.header.subsampling',
+    );
   }
   return { selector0, selector1, subsampling: sub };
 }

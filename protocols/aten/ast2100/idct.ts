@@ -8,7 +8,7 @@
 const COS = new Float64Array(64); // COS[x*8 + u] = C(u)/2 * cos((2x+1)uπ/16)
 for (let x = 0; x < 8; x++) {
   for (let u = 0; u < 8; u++) {
-    COS[x * 8 + u] = (u === 0 ? Math.SQRT1_2 : 1) / 2 * Math.cos(((2 * x + 1) * u * Math.PI) / 16);
+    COS[x * 8 + u] = ((u === 0 ? Math.SQRT1_2 : 1) / 2) * Math.cos(((2 * x + 1) * u * Math.PI) / 16);
   }
 }
 

@@ -52,7 +52,8 @@ export class Inflater {
         this.#cmf = byte;
       } else {
         // FCHECK makes CMF*256+FLG a multiple of 31; FDICT (a preset dictionary) is never used by RFB.
-        if ((this.#cmf * 256 + byte) % 31 !== 0 || byte & 0x20) throw new RfbError('RFB_ERR_ZLIB_DATA', `bad zlib header byte FLG=0x${byte.toString(16)}`, field);
+        if ((this.#cmf * 256 + byte) % 31 !== 0 || byte & 0x20)
+          throw new RfbError('RFB_ERR_ZLIB_DATA', `bad zlib header byte FLG=0x${byte.toString(16)}`, field);
       }
       this.#headerPending--;
       data = data.subarray(1);

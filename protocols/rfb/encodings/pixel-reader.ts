@@ -49,7 +49,9 @@ export class PixelReader {
     this.bytesPerPixel = format.bitsPerPixel / 8;
     this.rgbx = isRgbxFormat(format);
     this.#little = !format.bigEndian;
-    const colourMask = format.trueColour ? ((format.redMax << format.redShift) | (format.greenMax << format.greenShift) | (format.blueMax << format.blueShift)) >>> 0 : 0;
+    const colourMask = format.trueColour
+      ? ((format.redMax << format.redShift) | (format.greenMax << format.greenShift) | (format.blueMax << format.blueShift)) >>> 0
+      : 0;
     const compact = format.trueColour && format.bitsPerPixel === 32 && format.depth <= 24;
     const fitsLow = (colourMask & 0xff000000) === 0;
     const fitsHigh = (colourMask & 0xff) === 0;
@@ -57,7 +59,9 @@ export class PixelReader {
     this.cpixelBytes = compact && (fitsLow || fitsHigh) ? 3 : this.bytesPerPixel;
     this.#cpixelHigh = this.cpixelBytes === 3 && !fitsLow;
     this.tpixelBytes =
-      format.trueColour && format.bitsPerPixel === 32 && format.depth === 24 && format.redMax === 255 && format.greenMax === 255 && format.blueMax === 255 ? 3 : this.bytesPerPixel;
+      format.trueColour && format.bitsPerPixel === 32 && format.depth === 24 && format.redMax === 255 && format.greenMax === 255 && format.blueMax === 255
+        ? 3
+        : this.bytesPerPixel;
     if (format.bitsPerPixel === 32) {
       this.#channels = [channelTable(format.redMax), channelTable(format.greenMax), channelTable(format.blueMax)];
     } else {
@@ -65,7 +69,10 @@ export class PixelReader {
       if (format.trueColour) {
         const [r, g, b] = [channelTable(format.redMax), channelTable(format.greenMax), channelTable(format.blueMax)];
         for (let v = 0; v < table.length; v++) {
-          table[v] = r[(v >>> format.redShift) & format.redMax]! | (g[(v >>> format.greenShift) & format.greenMax]! << 8) | (b[(v >>> format.blueShift) & format.blueMax]! << 16);
+          table[v] =
+            r[(v >>> format.redShift) & format.redMax]! |
+            (g[(v >>> format.greenShift) & format.greenMax]! << 8) |
+            (b[(v >>> format.blueShift) & format.blueMax]! << 16);
         }
       }
       this.#table = table;
@@ -183,7 +190,11 @@ export function checkUpstreamPixelFormat(pf: Readonly<PixelFormat>): void {
     if (pf.bitsPerPixel === 32) fail('colour-map formats at 32 bits a pixel are not supported');
     return;
   }
-  for (const [max, shift] of [[pf.redMax, pf.redShift], [pf.greenMax, pf.greenShift], [pf.blueMax, pf.blueShift]] as const) {
+  for (const [max, shift] of [
+    [pf.redMax, pf.redShift],
+    [pf.greenMax, pf.greenShift],
+    [pf.blueMax, pf.blueShift],
+  ] as const) {
     if (!Number.isInteger(max) || max < 1 || max > 0xffff || (max & (max + 1)) !== 0) fail(`channel max ${max} is not 2^n-1`);
     if (!Number.isInteger(shift) || shift < 0 || shift + Math.log2(max + 1) > pf.bitsPerPixel) fail(`channel shift ${shift} does not fit`);
   }

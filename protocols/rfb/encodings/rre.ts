@@ -4,7 +4,6 @@ import type { Framebuffer } from '../framebuffer.js';
 import { fillWord, PixelReader } from './pixel-reader.js';
 import type { RectDecoder, RectHeader } from './types.js';
 
-
 /**
  * RRE (§7.7.3): a background pixel for the whole rectangle, then subrectangles of one colour each.
  * Subrectangles are drawn as they arrive; the count still to come is the only state kept.
@@ -44,7 +43,11 @@ export class RREDecoder implements RectDecoder {
       const w = s.readUInt16BE(at + 4);
       const h = s.readUInt16BE(at + 6);
       if (x + w > rect.width || y + h > rect.height) {
-        throw new RfbError('RFB_ERR_RRE_SUBRECT_BOUNDS', `subrectangle ${w}x${h}+${x}+${y} outside the ${rect.width}x${rect.height} rectangle`, 'rre.subrectangle');
+        throw new RfbError(
+          'RFB_ERR_RRE_SUBRECT_BOUNDS',
+          `subrectangle ${w}x${h}+${x}+${y} outside the ${rect.width}x${rect.height} rectangle`,
+          'rre.subrectangle',
+        );
       }
       fillWord(fb, rect.x + x, rect.y + y, w, h, px.pixel(s, 0));
       q.skip(subrectBytes);

@@ -100,16 +100,22 @@ function tightLayout(q: ByteQueue, w: number, h: number, tp: number): TightLayou
   if (!q.has(1)) return null;
   const ctl = q.peekUint8(0);
   const comp = ctl >> 4;
-  if (comp === TIGHT_FILL) return q.has(1 + tp) ? { total: 1 + tp, ctl, filter: -1, paletteOffset: 0, colours: 0, dataOffset: 1, dataLength: tp, wireLength: tp, compressed: false } : null;
+  if (comp === TIGHT_FILL)
+    return q.has(1 + tp)
+      ? { total: 1 + tp, ctl, filter: -1, paletteOffset: 0, colours: 0, dataOffset: 1, dataLength: tp, wireLength: tp, compressed: false }
+      : null;
   if (comp === TIGHT_JPEG) {
     // We never list a quality-level pseudo-encoding, but obmc-ikvm sends JPEG regardless (tight-jpeg.ts).
     const len = peekCompactLength(q, 1);
     if (!len) return null;
     const limit = jpegLengthLimit(w * h);
-    if (len.length > limit) throw new RfbError('RFB_ERR_COMPRESSED_LENGTH', `${len.length} bytes of JPEG for ${w}x${h} pixels (limit ${limit})`, 'tight.length');
+    if (len.length > limit)
+      throw new RfbError('RFB_ERR_COMPRESSED_LENGTH', `${len.length} bytes of JPEG for ${w}x${h} pixels (limit ${limit})`, 'tight.length');
     const dataOffset = 1 + len.bytes;
     const total = dataOffset + len.length;
-    return q.has(total) ? { total, ctl, filter: -1, paletteOffset: 0, colours: 0, dataOffset, dataLength: len.length, wireLength: len.length, compressed: false, jpeg: true } : null;
+    return q.has(total)
+      ? { total, ctl, filter: -1, paletteOffset: 0, colours: 0, dataOffset, dataLength: len.length, wireLength: len.length, compressed: false, jpeg: true }
+      : null;
   }
   if (comp > TIGHT_JPEG) {
     throw new RfbError('RFB_ERR_TIGHT_COMPRESSION', `undefined compression type 0x${comp.toString(16)}`, 'tight.compression-control');
@@ -280,7 +286,11 @@ function undoGradient(data: Buffer, w: number, h: number): Buffer {
 function undoGradientPixels(fb: Framebuffer, rect: RectHeader, data: Buffer, px: PixelReader): void {
   const f = px.format;
   if (!f.trueColour || f.bitsPerPixel === 8) {
-    throw new RfbError('RFB_ERR_TIGHT_FILTER', `gradient filter in a ${f.bitsPerPixel}-bpp ${f.trueColour ? 'true-colour' : 'colour-map'} format`, 'tight.filter-id');
+    throw new RfbError(
+      'RFB_ERR_TIGHT_FILTER',
+      `gradient filter in a ${f.bitsPerPixel}-bpp ${f.trueColour ? 'true-colour' : 'colour-map'} format`,
+      'tight.filter-id',
+    );
   }
   const { width: w, height: h } = rect;
   const bpp = px.bytesPerPixel;

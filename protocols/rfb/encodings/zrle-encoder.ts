@@ -76,7 +76,7 @@ export class ZrleEncoder implements RectEncoder {
     let runs = 0;
     let runBytes = 0;
     let singles = 0;
-    for (let i = 0; i < n; ) {
+    for (let i = 0; i < n;) {
       let j = i + 1;
       while (j < n && tile[j] === tile[i]) j++;
       runs++;
@@ -147,7 +147,7 @@ export class ZrleEncoder implements RectEncoder {
         break;
       case 'plain-rle':
         out[o++] = 128;
-        for (let i = 0; i < n; ) {
+        for (let i = 0; i < n;) {
           let j = i + 1;
           while (j < n && tile[j] === tile[i]) j++;
           pixel(tile[i]!);
@@ -158,7 +158,7 @@ export class ZrleEncoder implements RectEncoder {
       case 'palette-rle':
         out[o++] = 128 + colours;
         for (let c = 0; c < colours; c++) pixel(this.#table.colours[c]!);
-        for (let i = 0; i < n; ) {
+        for (let i = 0; i < n;) {
           let j = i + 1;
           while (j < n && tile[j] === tile[i]) j++;
           if (j - i === 1) {

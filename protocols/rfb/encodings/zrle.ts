@@ -40,7 +40,11 @@ export class ZrleDecoder implements RectDecoder {
     const length = q.peekUint32BE(0);
     const limit = compressedLengthLimit(maxInflated);
     if (length > limit) {
-      throw new RfbError('RFB_ERR_COMPRESSED_LENGTH', `${length} compressed bytes for a ${rect.width}x${rect.height} rectangle (limit ${limit})`, 'zrle.length');
+      throw new RfbError(
+        'RFB_ERR_COMPRESSED_LENGTH',
+        `${length} compressed bytes for a ${rect.width}x${rect.height} rectangle (limit ${limit})`,
+        'zrle.length',
+      );
     }
     if (!q.has(4 + length)) return false;
     q.skip(4);

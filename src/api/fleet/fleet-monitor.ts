@@ -196,7 +196,12 @@ export class FleetMonitor {
     if (action === 'ipmi_power' && cmd === 'status') {
       // A panel's (or a dashboard's) status read: the power column learns from it; not an action.
       const reading: PowerReading = res
-        ? { serverId: id, power: res.power as 'on' | 'off', ...(typeof res.powerState === 'string' ? { powerState: res.powerState } : {}), at: new Date().toISOString() }
+        ? {
+            serverId: id,
+            power: res.power as 'on' | 'off',
+            ...(typeof res.powerState === 'string' ? { powerState: res.powerState } : {}),
+            at: new Date().toISOString(),
+          }
         : { serverId: id, power: null, at: new Date().toISOString(), error: { code: toPublicError(err).code, message: toPublicError(err).message } };
       this.#power.note(reading);
       return;
@@ -223,7 +228,14 @@ export class FleetMonitor {
 
   #record(p: Principal, serverId: string, action: string, err: unknown): void {
     const e = err === undefined ? undefined : toPublicError(err);
-    const entry: ActivityEntry = { at: new Date().toISOString(), who: p.name, serverId, action, result: e ? 'error' : 'ok', ...(e ? { code: e.code, message: e.message } : {}) };
+    const entry: ActivityEntry = {
+      at: new Date().toISOString(),
+      who: p.name,
+      serverId,
+      action,
+      result: e ? 'error' : 'ok',
+      ...(e ? { code: e.code, message: e.message } : {}),
+    };
     this.#activity.push(entry);
     if (this.#activity.length > ACTIVITY_MAX) this.#activity.shift();
     this.#send({ type: 'activity', entries: [entry] });

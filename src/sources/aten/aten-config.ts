@@ -57,13 +57,36 @@ export interface AtenConsoleConfig {
 
 export type AtenTemplates = ReadonlyMap<string, Partial<Omit<AtenConsoleConfig, 'type' | 'host'>>>;
 
-const NOJAVA_STRING_KEYS = ['login_endpoint', 'download_endpoint', 'user_login_attribute_name', 'password_login_attribute_name', 'session_cookie_key', 'extra_login_form_fields', 'html5_endpoint'] as const;
+const NOJAVA_STRING_KEYS = [
+  'login_endpoint',
+  'download_endpoint',
+  'user_login_attribute_name',
+  'password_login_attribute_name',
+  'session_cookie_key',
+  'extra_login_form_fields',
+  'html5_endpoint',
+] as const;
 const NOJAVA_BOOLEAN_KEYS = ['send_post_data_as_json', 'allow_insecure_ssl'] as const;
 
 /** Keys a template may hold: everything but the console's identity. */
 export const ATEN_TEMPLATE_KEYS = [
-  'webPort', 'scheme', 'httpFallback', 'insecureTls', 'legacyTls', 'base64Credentials', 'user', 'password', 'transport', 'html5TicketLayout', 'kvmPort',
-  'connectTimeout', 'webTimeout', 'mouseInfoBytes', 'ast2100HeaderByte1', ...NOJAVA_STRING_KEYS, ...NOJAVA_BOOLEAN_KEYS,
+  'webPort',
+  'scheme',
+  'httpFallback',
+  'insecureTls',
+  'legacyTls',
+  'base64Credentials',
+  'user',
+  'password',
+  'transport',
+  'html5TicketLayout',
+  'kvmPort',
+  'connectTimeout',
+  'webTimeout',
+  'mouseInfoBytes',
+  'ast2100HeaderByte1',
+  ...NOJAVA_STRING_KEYS,
+  ...NOJAVA_BOOLEAN_KEYS,
 ] as const;
 export const ATEN_CONSOLE_KEYS = ['type', 'host', 'template', ...ATEN_TEMPLATE_KEYS, 'fallback'] as const;
 
@@ -72,7 +95,13 @@ export const ATEN_CONSOLE_KEYS = ['type', 'host', 'template', ...ATEN_TEMPLATE_K
  * (the HTML5 path is tested against our simulator only, and `auto` costs a page fetch per connection
  * and, on firmware whose HTML5 console stays silent, a whole connectTimeout before falling back).
  */
-export const ATEN_DEFAULTS = Object.freeze({ connectTimeoutMs: 10_000, webTimeoutMs: 10_000, transport: 'tcp' as const, html5TicketLayout: 'whole' as const, ast2100HeaderByte1: 'chroma' as const });
+export const ATEN_DEFAULTS = Object.freeze({
+  connectTimeoutMs: 10_000,
+  webTimeoutMs: 10_000,
+  transport: 'tcp' as const,
+  html5TicketLayout: 'whole' as const,
+  ast2100HeaderByte1: 'chroma' as const,
+});
 
 /** Reads the fields one mapping (a console or a template) sets; problems are recorded on `r`. */
 function readFields(r: ConfigReader, path: Path, c: Record<string, unknown>): Partial<Omit<AtenConsoleConfig, 'type' | 'host'>> {
@@ -144,7 +173,8 @@ export function readAtenConsole(r: ConfigReader, path: Path, raw: Record<string,
   let base: Partial<Omit<AtenConsoleConfig, 'type' | 'host'>> = {};
   if (templateName !== undefined) {
     const t = templates.get(templateName);
-    if (!t) r.problem([...path, 'template'], `no atenTemplates entry "${templateName}"${templates.size ? ` (known: ${[...templates.keys()].join(', ')})` : ''}`);
+    if (!t)
+      r.problem([...path, 'template'], `no atenTemplates entry "${templateName}"${templates.size ? ` (known: ${[...templates.keys()].join(', ')})` : ''}`);
     else base = t;
   }
   const own = readFields(r, path, c);
@@ -152,7 +182,8 @@ export function readAtenConsole(r: ConfigReader, path: Path, raw: Record<string,
   if (m.user === undefined) r.problem([...path, 'user'], `is required (here or in the template)`);
   if (m.password === undefined) r.problem([...path, 'password'], `is required (here or in the template)`);
   if (m.scheme === 'http' && m.httpFallback) r.problem([...path, 'httpFallback'], 'only means something with scheme https');
-  if (m.transport === 'html5' && m.kvmPort !== undefined) r.problem([...path, 'kvmPort'], 'is the TCP iKVM port: it means nothing with transport html5 (the HTML5 console is on the web port)');
+  if (m.transport === 'html5' && m.kvmPort !== undefined)
+    r.problem([...path, 'kvmPort'], 'is the TCP iKVM port: it means nothing with transport html5 (the HTML5 console is on the web port)');
   const fallback = r.oneOf([...path, 'fallback'], c.fallback, ['jnlp'] as const);
   if (host === undefined || m.user === undefined || m.password === undefined) return undefined;
   return {

@@ -1,5 +1,9 @@
 import {
-  encodeAtenFramebufferUpdateRequest, encodeAtenKeepAlive, encodeAtenKeyEvent, encodeAtenMouseMode, encodeAtenPointerEvent,
+  encodeAtenFramebufferUpdateRequest,
+  encodeAtenKeepAlive,
+  encodeAtenKeyEvent,
+  encodeAtenMouseMode,
+  encodeAtenPointerEvent,
 } from '../../../protocols/aten/client-messages.js';
 import { AtenClientHandshake } from '../../../protocols/aten/handshake.js';
 import { hidUsageForKey } from '../../../protocols/aten/hid-usage.js';
@@ -44,7 +48,6 @@ export interface AtenSourceOptions {
   /** No inbound message for this long → ask for a full update; twice as long → the link is dead. */
   watchdogMs?: number;
 }
-
 
 /**
  * The `aten` source: Supermicro X8-X13 iKVM without Java. Per connection it logs in to the BMC's web
@@ -169,8 +172,11 @@ export class AtenSource implements Source {
     let opened: OpenedKvm;
     try {
       opened = await openAtenKvm(transport, web, {
-        web: o.web, kvmHost: o.kvmHost ?? hostOf(o.web.host), ...(o.kvmPort !== undefined ? { kvmPort: o.kvmPort } : {}),
-        connectTimeoutMs: o.connectTimeoutMs, html5TicketLayout: o.html5TicketLayout ?? 'whole',
+        web: o.web,
+        kvmHost: o.kvmHost ?? hostOf(o.web.host),
+        ...(o.kvmPort !== undefined ? { kvmPort: o.kvmPort } : {}),
+        connectTimeoutMs: o.connectTimeoutMs,
+        html5TicketLayout: o.html5TicketLayout ?? 'whole',
       });
     } catch (e) {
       onFailed(e as Error);
@@ -180,10 +186,14 @@ export class AtenSource implements Source {
       await opened.link.close();
       return;
     }
-    this.#runKvm(opened, () => {
-      // `auto` keeps what worked for this session's reconnects (no second wait on a silent HTML5 console).
-      if (this.#transports.length > 1) this.#transports = [transport];
-    }, onFailed);
+    this.#runKvm(
+      opened,
+      () => {
+        // `auto` keeps what worked for this session's reconnects (no second wait on a silent HTML5 console).
+        if (this.#transports.length > 1) this.#transports = [transport];
+      },
+      onFailed,
+    );
   }
 
   #kvmFailed(err: Error, web: AtenWebSession, fallbacks: AtenTransport[]): void {
@@ -249,12 +259,19 @@ export class AtenSource implements Source {
           clearTimeout(timer);
           const init = step.serverInit;
           this.#kmEnabled = init.keyboardMouseEnabled;
-          if (!init.videoEnabled) throw new GatewayError('GW_ERR_BMC_PROTOCOL', `the BMC at ${target} gives this session no video (IKVMVideoEnable = 0; another KVM session holds it)`);
+          if (!init.videoEnabled)
+            throw new GatewayError(
+              'GW_ERR_BMC_PROTOCOL',
+              `the BMC at ${target} gives this session no video (IKVMVideoEnable = 0; another KVM session holds it)`,
+            );
           this.#ready = true;
           this.#reconnect.connected();
           this.#connectedOnce = false;
           onConnected();
-          this.#log.info({ event: 'aten-connected', transport: link.transport, target, banner: init.banner.trim(), keyboardMouse: init.keyboardMouseEnabled }, 'ATEN handshake done');
+          this.#log.info(
+            { event: 'aten-connected', transport: link.transport, target, banner: init.banner.trim(), keyboardMouse: init.keyboardMouseEnabled },
+            'ATEN handshake done',
+          );
           // ServerInit's size is a placeholder: the first video rectangle brings the real one.
           link.write(Buffer.concat([encodeAtenMouseMode(), encodeAtenFramebufferUpdateRequest(false)]));
           every(o.keepAliveMs ?? 3000, () => link.write(encodeAtenKeepAlive()));
@@ -295,7 +312,10 @@ export class AtenSource implements Source {
             // Video we cannot draw before any picture: this board's console is beyond the native path
             // (a Java viewer can still serve it, fallback: jnlp); asking again would loop forever.
             if (e.code === 'ATEN_ERR_ENCODING' && !this.#connectedOnce) {
-              throw new GatewayError('GW_ERR_BMC_UNSUPPORTED', `the BMC sends video the gateway does not decode: ${e.message}`, { cause: e, details: { unsupported: 'video-encoding' } });
+              throw new GatewayError('GW_ERR_BMC_UNSUPPORTED', `the BMC sends video the gateway does not decode: ${e.message}`, {
+                cause: e,
+                details: { unsupported: 'video-encoding' },
+              });
             }
             // The rectangle's bytes were consumed whole, so the stream is aligned: redraw from scratch.
             this.#log.warn({ event: 'aten-video-error', code: e.code, field: e.field, encoding: rect.encoding }, e.message);
@@ -348,9 +368,14 @@ export class AtenSource implements Source {
   }
 
   #lost(err: Error): void {
-    this.#reconnect.handleLost(err, this.#sink!, (fn, ms) => this.#timer(fn, ms), () => {
-      if (!this.#closed) void this.#connect();
-    });
+    this.#reconnect.handleLost(
+      err,
+      this.#sink!,
+      (fn, ms) => this.#timer(fn, ms),
+      () => {
+        if (!this.#closed) void this.#connect();
+      },
+    );
   }
 }
 
@@ -382,7 +407,10 @@ export function drawNoSignal(sink: Pick<SourceSink, 'fb' | 'damage'>): void {
  */
 function handshakeTimeout(link: KvmLink, ms: number): GatewayError {
   if (link.transport === 'html5' && link.bytesReceived === 0) {
-    return new Html5UnavailableError('GW_ERR_BMC_TIMEOUT', `the BMC accepted the HTML5 console WebSocket at ${link.target} but sent nothing within ${ms} ms (firmware that serves the HTML5 page without its console; use transport: tcp, or auto to fall back to it)`);
+    return new Html5UnavailableError(
+      'GW_ERR_BMC_TIMEOUT',
+      `the BMC accepted the HTML5 console WebSocket at ${link.target} but sent nothing within ${ms} ms (firmware that serves the HTML5 page without its console; use transport: tcp, or auto to fall back to it)`,
+    );
   }
   return new GatewayError('GW_ERR_BMC_TIMEOUT', `the BMC at ${link.target} did not complete the ATEN handshake within ${ms} ms`);
 }
@@ -392,7 +420,8 @@ function classify(err: Error, target: string): Error {
   if (err instanceof AtenError && err.code === 'ATEN_ERR_AUTH_FAILED') {
     return new GatewayError('GW_ERR_BMC_AUTH_FAILED', `the BMC at ${target} refused the one-time KVM credentials (${err.message})`, { cause: err });
   }
-  if (err instanceof ProtocolError) return new GatewayError('GW_ERR_BMC_PROTOCOL', `the BMC at ${target} sent invalid ATEN data: ${err.message} [${err.code}]`, { cause: err });
+  if (err instanceof ProtocolError)
+    return new GatewayError('GW_ERR_BMC_PROTOCOL', `the BMC at ${target} sent invalid ATEN data: ${err.message} [${err.code}]`, { cause: err });
   const code = (err as NodeJS.ErrnoException).code;
   return new GatewayError('GW_ERR_BMC_UNREACHABLE', `cannot connect to the KVM service at ${target}: ${code ?? err.message}`, { cause: err });
 }

@@ -29,7 +29,10 @@ export interface BmcStream {
 export async function readBmcStream(path: string): Promise<BmcStream> {
   const head = await new Promise<Buffer>((resolve, reject) => {
     const parts: Buffer[] = [];
-    createReadStream(path, { start: 0, end: 3 }).on('data', (d) => parts.push(d as Buffer)).on('end', () => resolve(Buffer.concat(parts))).on('error', reject);
+    createReadStream(path, { start: 0, end: 3 })
+      .on('data', (d) => parts.push(d as Buffer))
+      .on('end', () => resolve(Buffer.concat(parts)))
+      .on('error', reject);
   });
   if (!captureFormatOf(head)) {
     const parts: Buffer[] = [];
@@ -51,8 +54,12 @@ export function bmcStreamOf(file: Buffer): BmcStream {
 
 function rawStream(data: Buffer): BmcStream {
   return {
-    format: 'raw', data, chunks: data.length ? [{ offset: 0, length: data.length, timeUs: 0 }] : [], holes: [],
-    startsWithBanner: data.subarray(0, 4).toString('latin1') === 'RFB ', timed: false,
+    format: 'raw',
+    data,
+    chunks: data.length ? [{ offset: 0, length: data.length, timeUs: 0 }] : [],
+    holes: [],
+    startsWithBanner: data.subarray(0, 4).toString('latin1') === 'RFB ',
+    timed: false,
     notes: [`raw server → client stream, ${data.length} bytes, no timing`],
   };
 }
@@ -85,12 +92,22 @@ class CaptureFollower {
       cut = e.message;
     }
     const connections = this.#tcp.finish();
-    const notes = [`${this.#reader.format}, link type ${[...this.#linkTypes].join('/') || 'none'}, ${this.#reader.packets} packets, ${connections.length} TCP connection${connections.length === 1 ? '' : 's'}`];
+    const notes = [
+      `${this.#reader.format}, link type ${[...this.#linkTypes].join('/') || 'none'}, ${this.#reader.packets} packets, ${connections.length} TCP connection${connections.length === 1 ? '' : 's'}`,
+    ];
     if (cut) notes.push(`the capture file is cut short: ${cut}`);
     if (this.#skipped.size) notes.push(`not TCP or not usable: ${[...this.#skipped].map(([r, n]) => `${n} × ${r}`).join(', ')}`);
     const pick = pickBmcSide(connections);
     if (!pick) {
-      return { format: this.#reader.format!, data: Buffer.alloc(0), chunks: [], holes: [], startsWithBanner: false, timed: true, notes: [...notes, 'no TCP stream with data in the capture'] };
+      return {
+        format: this.#reader.format!,
+        data: Buffer.alloc(0),
+        chunks: [],
+        holes: [],
+        startsWithBanner: false,
+        timed: true,
+        notes: [...notes, 'no TCP stream with data in the capture'],
+      };
     }
     const { bmc, client, why } = pick;
     const first = this.#firstUs ?? 0;
@@ -126,9 +143,17 @@ function pickBmcSide(connections: TcpConnection[]): { bmc: ReassembledStream; cl
     const ra = startsWithRfb(a);
     const rb = startsWithRfb(b);
     let pick: { bmc: ReassembledStream; client: ReassembledStream; why: string };
-    if (ra && rb) pick = firstData(a) <= firstData(b) ? { bmc: a, client: b, why: 'starts with RFB and spoke first' } : { bmc: b, client: a, why: 'starts with RFB and spoke first' };
+    if (ra && rb)
+      pick =
+        firstData(a) <= firstData(b)
+          ? { bmc: a, client: b, why: 'starts with RFB and spoke first' }
+          : { bmc: b, client: a, why: 'starts with RFB and spoke first' };
     else if (ra || rb) pick = ra ? { bmc: a, client: b, why: 'starts with RFB' } : { bmc: b, client: a, why: 'starts with RFB' };
-    else pick = a.data.length >= b.data.length ? { bmc: a, client: b, why: 'no banner captured; the side with more data' } : { bmc: b, client: a, why: 'no banner captured; the side with more data' };
+    else
+      pick =
+        a.data.length >= b.data.length
+          ? { bmc: a, client: b, why: 'no banner captured; the side with more data' }
+          : { bmc: b, client: a, why: 'no banner captured; the side with more data' };
     const banner = (p: typeof pick) => startsWithRfb(p.bmc);
     if (!best || (banner(pick) && !banner(best)) || (banner(pick) === banner(best) && pick.bmc.data.length > best.bmc.data.length)) best = pick;
   }
@@ -143,7 +168,8 @@ function describe(s: ReassembledStream): string {
   const parts = [`${s.data.length} bytes in ${s.segments} segments`];
   parts.push(s.fromStart ? 'from its SYN' : 'capture started mid-stream');
   parts.push(s.toEnd ? 'to its FIN/RST' : 'capture ended mid-stream');
-  if (s.duplicateSegments || s.retransmittedBytes) parts.push(`${s.duplicateSegments} duplicate/retransmitted segments, ${s.retransmittedBytes} bytes seen twice`);
+  if (s.duplicateSegments || s.retransmittedBytes)
+    parts.push(`${s.duplicateSegments} duplicate/retransmitted segments, ${s.retransmittedBytes} bytes seen twice`);
   if (s.outOfOrderSegments) parts.push(`${s.outOfOrderSegments} out of order, put back in place`);
   if (s.holes.length) parts.push(`${s.holes.length} hole(s), ${s.holes.reduce((a, h) => a + h.missingBytes, 0)} bytes never captured`);
   return parts.join(', ');

@@ -46,7 +46,9 @@ export async function convertNojavaCommand(argv: string[], io: FrameToolIo = pro
   const servers: Record<string, unknown>[] = [];
   for (const h of hosts) {
     for (const d of h.dropped) {
-      io.stderr.write(`note: ${d} dropped (${d.endsWith('.rewrites') ? 'the gateway serves no BMC page to rewrite' : 'no Java runs in the gateway, and it always logs in'})\n`);
+      io.stderr.write(
+        `note: ${d} dropped (${d.endsWith('.rewrites') ? 'the gateway serves no BMC page to rewrite' : 'no Java runs in the gateway, and it always logs in'})\n`,
+      );
     }
     if (h.html5) io.stderr.write(`note: hosts.${h.id} has an HTML5 console (html5_endpoint): transport: html5\n`);
     servers.push({ id: serverId(h.id), name: h.id, console: consoleEntry(h) });

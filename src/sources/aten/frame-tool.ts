@@ -21,11 +21,23 @@ import { parseToolArgs, type ToolIo } from './tool-args.js';
  */
 
 export const USUAL_MODES: readonly (readonly [number, number])[] = [
-  [640, 480], [720, 400], [800, 600], [1024, 768], [1152, 864], [1280, 800], [1280, 1024],
-  [1366, 768], [1440, 900], [1600, 1200], [1680, 1050], [1920, 1080], [1920, 1200],
+  [640, 480],
+  [720, 400],
+  [800, 600],
+  [1024, 768],
+  [1152, 864],
+  [1280, 800],
+  [1280, 1024],
+  [1366, 768],
+  [1440, 900],
+  [1600, 1200],
+  [1680, 1050],
+  [1920, 1080],
+  [1920, 1200],
 ];
 
-const USAGE = 'usage: bmc-gateway aten-frame FILE [--width W --height H] --out frame.png [--encoding auto|ast2100|hermon] [--header-byte1 chroma|advance] [--ast2100-header HEX]\n';
+const USAGE =
+  'usage: bmc-gateway aten-frame FILE [--width W --height H] --out frame.png [--encoding auto|ast2100|hermon] [--header-byte1 chroma|advance] [--ast2100-header HEX]\n';
 
 export type FrameToolIo = ToolIo;
 
@@ -34,15 +46,21 @@ type Attempt =
   | { width: number; height: number; clean: boolean; full?: boolean; error?: ProtocolError; kind: 'hermon'; result?: HermonResult; fb: Framebuffer };
 
 export async function atenFrameCommand(argv: string[], io: FrameToolIo = process): Promise<number> {
-  const parsed = parseToolArgs(argv, 'aten-frame', USAGE, {
-    width: { type: 'string' },
-    height: { type: 'string' },
-    out: { type: 'string' },
-    encoding: { type: 'string', default: 'auto' },
-    'header-byte1': { type: 'string', default: 'chroma' },
-    // A raw video-engine dump (e.g. OpenBMC's test frames) has no ATEN header: give its 4 bytes.
-    'ast2100-header': { type: 'string' },
-  }, io);
+  const parsed = parseToolArgs(
+    argv,
+    'aten-frame',
+    USAGE,
+    {
+      width: { type: 'string' },
+      height: { type: 'string' },
+      out: { type: 'string' },
+      encoding: { type: 'string', default: 'auto' },
+      'header-byte1': { type: 'string', default: 'chroma' },
+      // A raw video-engine dump (e.g. OpenBMC's test frames) has no ATEN header: give its 4 bytes.
+      'ast2100-header': { type: 'string' },
+    },
+    io,
+  );
   if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
   if (positionals.length !== 1 || !values.out) {
@@ -80,7 +98,9 @@ export async function atenFrameCommand(argv: string[], io: FrameToolIo = process
   // A capture may include the FramebufferUpdate / rectangle header: then it gives size and encoding.
   const wrapped = unwrapRect(data);
   if (wrapped) {
-    io.stdout.write(`${positionals[0]}: rectangle header ${wrapped.width}x${wrapped.height}, encoding 0x${wrapped.encoding.toString(16)}, ${wrapped.payload.length} bytes of data\n`);
+    io.stdout.write(
+      `${positionals[0]}: rectangle header ${wrapped.width}x${wrapped.height}, encoding 0x${wrapped.encoding.toString(16)}, ${wrapped.payload.length} bytes of data\n`,
+    );
     data = wrapped.payload;
     if (values.width === undefined) sizes = [[wrapped.width, wrapped.height]];
   }
@@ -97,7 +117,8 @@ export async function atenFrameCommand(argv: string[], io: FrameToolIo = process
   // Keep the clean one; with an explicit size, still draw what decoded so the report can show it.
   // A Hermon tile frame with one tile per tile of the screen pins its size; prefer such a match.
   const chosen = clean.find((a) => a.full) ?? clean[0] ?? (sizes.length === 1 && !attempts[0]!.error ? attempts[0] : undefined);
-  if (clean.length > 1 && chosen) io.stdout.write(`  several sizes decode cleanly (${clean.map((a) => `${a.width}x${a.height}`).join(', ')}); keeping ${chosen.width}x${chosen.height}\n`);
+  if (clean.length > 1 && chosen)
+    io.stdout.write(`  several sizes decode cleanly (${clean.map((a) => `${a.width}x${a.height}`).join(', ')}); keeping ${chosen.width}x${chosen.height}\n`);
   if (chosen) {
     try {
       await writeFile(values.out, encodePng(chosen.fb.width, chosen.fb.height, chosen.fb.data));
@@ -166,8 +187,15 @@ function attempt(kind: 'ast2100' | 'hermon', data: Buffer, width: number, height
       const positioned = Object.keys(result.blocks).some((k) => k.endsWith('-positioned'));
       const grid = Math.ceil(width / (result.header.subsampling === 444 ? 8 : 16)) * Math.ceil(height / (result.header.subsampling === 444 ? 8 : 16));
       const full = !positioned && result.totalBlocks === grid;
-      return { kind, width, height, fb, result, full, // More unpositioned blocks than MCUs would draw some twice: the size is wrong.
-        clean: result.endedExactly && (positioned || (guessing ? full : result.totalBlocks <= grid)) };
+      return {
+        kind,
+        width,
+        height,
+        fb,
+        result,
+        full, // More unpositioned blocks than MCUs would draw some twice: the size is wrong.
+        clean: result.endedExactly && (positioned || (guessing ? full : result.totalBlocks <= grid)),
+      };
     } catch (e) {
       if (!(e instanceof ProtocolError)) throw e;
       const result = dec.lastResult;
@@ -176,7 +204,10 @@ function attempt(kind: 'ast2100' | 'hermon', data: Buffer, width: number, height
   }
   try {
     const result = decodeHermon(data, fb);
-    const exact = result.subType === 'raw' ? data.length - HERMON_SUBHEADER_BYTES === width * height * 2 : result.tilesOutside === 0 && data.length - HERMON_SUBHEADER_BYTES === result.tiles * HERMON_TILE_BYTES;
+    const exact =
+      result.subType === 'raw'
+        ? data.length - HERMON_SUBHEADER_BYTES === width * height * 2
+        : result.tilesOutside === 0 && data.length - HERMON_SUBHEADER_BYTES === result.tiles * HERMON_TILE_BYTES;
     const full = result.subType === 'raw' || result.tiles === Math.ceil(width / 16) * Math.ceil(height / 16);
     return { kind, width, height, fb, result, full, clean: exact };
   } catch (e) {
@@ -189,10 +220,17 @@ function describe(a: Attempt): string {
   const parts: string[] = [];
   if (a.kind === 'ast2100' && a.result) {
     const r = a.result;
-    const counts = Object.entries(r.blocks).map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
+    const counts =
+      Object.entries(r.blocks)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ') || 'none';
     parts.push(`${r.totalBlocks} blocks (${counts})`);
     if (r.endOfFrame) {
-      parts.push(r.endedExactly ? `ended exactly at the end-of-frame code (${r.trailingBits} padding bits)` : `end-of-frame code with ${r.trailingBits} bits of data after it`);
+      parts.push(
+        r.endedExactly
+          ? `ended exactly at the end-of-frame code (${r.trailingBits} padding bits)`
+          : `end-of-frame code with ${r.trailingBits} bits of data after it`,
+      );
       const grid = Math.ceil(a.width / (r.header.subsampling === 444 ? 8 : 16)) * Math.ceil(a.height / (r.header.subsampling === 444 ? 8 : 16));
       parts.push(`${grid} MCUs on screen`);
     } else {

@@ -130,11 +130,24 @@ export function connectWebSocketLink(url: string, o: WebSocketLinkOptions): Prom
       const code = (err as NodeJS.ErrnoException).code;
       if (!open) {
         const timeout = /timed out/i.test(err.message);
-        reject(new Html5UnavailableError(timeout ? 'GW_ERR_BMC_TIMEOUT' : 'GW_ERR_BMC_UNREACHABLE', `cannot open the HTML5 console WebSocket at ${url}: ${code ?? err.message}`, { cause: err }));
+        reject(
+          new Html5UnavailableError(
+            timeout ? 'GW_ERR_BMC_TIMEOUT' : 'GW_ERR_BMC_UNREACHABLE',
+            `cannot open the HTML5 console WebSocket at ${url}: ${code ?? err.message}`,
+            { cause: err },
+          ),
+        );
         return;
       }
       // Dropped before its first byte: no console there either (under `auto`, a reason to try TCP).
-      if (ev.received === 0) ev.end(new Html5UnavailableError('GW_ERR_BMC_UNREACHABLE', `the HTML5 console WebSocket at ${url} failed before the BMC sent anything: ${code ?? err.message}`, { cause: err }));
+      if (ev.received === 0)
+        ev.end(
+          new Html5UnavailableError(
+            'GW_ERR_BMC_UNREACHABLE',
+            `the HTML5 console WebSocket at ${url} failed before the BMC sent anything: ${code ?? err.message}`,
+            { cause: err },
+          ),
+        );
       else ev.end(err);
     });
     ws.on('open', () => {
@@ -165,7 +178,10 @@ export function connectWebSocketLink(url: string, o: WebSocketLinkOptions): Prom
     });
     ws.on('close', (code) => {
       if (!open) return;
-      if (ev.received === 0) ev.end(new Html5UnavailableError('GW_ERR_BMC_UNREACHABLE', `the BMC at ${url} closed the HTML5 console WebSocket before sending anything (code ${code})`));
+      if (ev.received === 0)
+        ev.end(
+          new Html5UnavailableError('GW_ERR_BMC_UNREACHABLE', `the BMC at ${url} closed the HTML5 console WebSocket before sending anything (code ${code})`),
+        );
       else ev.end(new GatewayError('GW_ERR_BMC_UNREACHABLE', `the BMC at ${url} closed the HTML5 console WebSocket (code ${code})`));
     });
   });

@@ -43,7 +43,11 @@ export async function openAtenKvm(transport: AtenTransport, web: AtenWebSession,
 async function openTcp(web: AtenWebSession, o: KvmTransportOptions): Promise<OpenedKvm> {
   const creds = await web.fetchKvmCredentials();
   if (creds.tls && o.kvmPort === undefined) {
-    throw new GatewayError('GW_ERR_BMC_UNSUPPORTED', `the BMC at ${o.web.host} asks for mutual TLS on its KVM port (JNLP argument 8); configure the plaintext KVM port (usually 63630, "KVM SSL" off) as kvmPort, use transport: html5 if the board has the HTML5 console, or fallback: jnlp`, { details: { unsupported: 'kvm-mutual-tls' } });
+    throw new GatewayError(
+      'GW_ERR_BMC_UNSUPPORTED',
+      `the BMC at ${o.web.host} asks for mutual TLS on its KVM port (JNLP argument 8); configure the plaintext KVM port (usually 63630, "KVM SSL" off) as kvmPort, use transport: html5 if the board has the HTML5 console, or fallback: jnlp`,
+      { details: { unsupported: 'kvm-mutual-tls' } },
+    );
   }
   const link = connectTcpLink(o.kvmHost, o.kvmPort ?? creds.port);
   return { link, username: creds.username, password: creds.password, mouseInfoBodyBytes: 2 };

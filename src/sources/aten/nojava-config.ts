@@ -32,13 +32,24 @@ export interface ConvertedNojavaHost {
 }
 
 export class NojavaConfigError extends Error {
-  constructor(readonly path: string, message: string) {
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
     super(`${path}: ${message}`);
     this.name = 'NojavaConfigError';
   }
 }
 
-const STRING_KEYS = ['login_endpoint', 'download_endpoint', 'user_login_attribute_name', 'password_login_attribute_name', 'session_cookie_key', 'extra_login_form_fields', 'html5_endpoint'] as const;
+const STRING_KEYS = [
+  'login_endpoint',
+  'download_endpoint',
+  'user_login_attribute_name',
+  'password_login_attribute_name',
+  'session_cookie_key',
+  'extra_login_form_fields',
+  'html5_endpoint',
+] as const;
 const BOOLEAN_KEYS = ['send_post_data_as_json', 'allow_insecure_ssl'] as const;
 const DROPPED_KEYS = new Set(['java_version', 'format_jnlp', 'skip_login', 'rewrites']);
 
@@ -59,7 +70,8 @@ export function convertNojavaConfig(yamlText: string): ConvertedNojavaHost[] {
     let merged: Record<string, unknown> = { ...own };
     let origin: Record<string, string> = Object.fromEntries(Object.keys(own).map((k) => [k, path]));
     if (own.based_on !== undefined) {
-      if (typeof own.based_on !== 'string' || !(own.based_on in templates)) throw new NojavaConfigError(`${path}.based_on`, `no template ${JSON.stringify(own.based_on)}`);
+      if (typeof own.based_on !== 'string' || !(own.based_on in templates))
+        throw new NojavaConfigError(`${path}.based_on`, `no template ${JSON.stringify(own.based_on)}`);
       const t = record(templates[own.based_on], `templates.${own.based_on}`);
       merged = { ...t, ...own };
       origin = { ...Object.fromEntries(Object.keys(t).map((k) => [k, `templates.${own.based_on as string}`])), ...origin };

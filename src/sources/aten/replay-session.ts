@@ -39,7 +39,11 @@ export interface ReplayResult {
  * picture and the decoder's state (VQ codebook, previous frame) carry on across all of that, as they
  * would in a viewer that missed some bytes, so what follows a loss may be drawn on a stale picture.
  */
-export async function replayBmcStream(stream: BmcStream, opts: ReplayOptions, onEvent: (e: ReplayEvent, fb: Framebuffer) => void | Promise<void>): Promise<ReplayResult> {
+export async function replayBmcStream(
+  stream: BmcStream,
+  opts: ReplayOptions,
+  onEvent: (e: ReplayEvent, fb: Framebuffer) => void | Promise<void>,
+): Promise<ReplayResult> {
   const s = new AtenServerStream({
     startWith: stream.startsWithBanner ? 'handshake' : 'messages',
     ...(opts.mouseInfoBodyBytes ? { mouseInfoBodyBytes: opts.mouseInfoBodyBytes } : {}),
@@ -82,7 +86,8 @@ export async function replayBmcStream(stream: BmcStream, opts: ReplayOptions, on
           pos = end; // no update starts in this piece: the search goes on in the next one
           continue;
         }
-        if (next > skipFrom || s.pending > 0 || s.inHandshake) await onEvent({ type: 'resync', timeUs: c.timeUs, offset: next, skipped: next - skipFrom }, s.fb);
+        if (next > skipFrom || s.pending > 0 || s.inHandshake)
+          await onEvent({ type: 'resync', timeUs: c.timeUs, offset: next, skipped: next - skipFrom }, s.fb);
         s.restart();
         delta = next - s.position;
         pos = next;

@@ -18,22 +18,35 @@ import { replayBmcStream, type ReplayEvent } from './replay-session.js';
  * update failed, the stream was broken or bytes were missing (the report says where), 2 for usage
  * or I/O errors.
  */
-const USAGE = 'usage: bmc-gateway aten-replay FILE --out final.png [--frames DIR] [--speed max|original] [--mouse-info-bytes 2|3] [--header-byte1 chroma|advance]\n';
+const USAGE =
+  'usage: bmc-gateway aten-replay FILE --out final.png [--frames DIR] [--speed max|original] [--mouse-info-bytes 2|3] [--header-byte1 chroma|advance]\n';
 
 export async function atenReplayCommand(argv: string[], io: ToolIo = process): Promise<number> {
-  const parsed = parseToolArgs(argv, 'aten-replay', USAGE, {
-    out: { type: 'string' },
-    frames: { type: 'string' },
-    speed: { type: 'string', default: 'max' },
-    'mouse-info-bytes': { type: 'string', default: '2' },
-    'header-byte1': { type: 'string', default: 'chroma' },
-  }, io);
+  const parsed = parseToolArgs(
+    argv,
+    'aten-replay',
+    USAGE,
+    {
+      out: { type: 'string' },
+      frames: { type: 'string' },
+      speed: { type: 'string', default: 'max' },
+      'mouse-info-bytes': { type: 'string', default: '2' },
+      'header-byte1': { type: 'string', default: 'chroma' },
+    },
+    io,
+  );
   if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
   const speed = values.speed;
   const mib = values['mouse-info-bytes'];
   const byte1 = values['header-byte1'];
-  if (positionals.length !== 1 || !values.out || (speed !== 'max' && speed !== 'original') || (mib !== '2' && mib !== '3') || (byte1 !== 'chroma' && byte1 !== 'advance')) {
+  if (
+    positionals.length !== 1 ||
+    !values.out ||
+    (speed !== 'max' && speed !== 'original') ||
+    (mib !== '2' && mib !== '3') ||
+    (byte1 !== 'chroma' && byte1 !== 'advance')
+  ) {
     io.stderr.write(USAGE);
     return 2;
   }
@@ -51,7 +64,8 @@ export async function atenReplayCommand(argv: string[], io: ToolIo = process): P
   }
   for (const n of stream.notes) io.stdout.write(`${n}\n`);
   if (speed === 'original' && !stream.timed) io.stdout.write('a raw stream has no timing: replaying at max speed\n');
-  if (!stream.startsWithBanner && stream.data.length > 0) io.stdout.write('the stream does not start with the banner: the capture began mid-session; decoding from the first update found\n');
+  if (!stream.startsWithBanner && stream.data.length > 0)
+    io.stdout.write('the stream does not start with the banner: the capture began mid-session; decoding from the first update found\n');
   if (values.frames) {
     try {
       await mkdir(values.frames, { recursive: true });
@@ -68,7 +82,9 @@ export async function atenReplayCommand(argv: string[], io: ToolIo = process): P
     switch (e.type) {
       case 'server-init': {
         const i = e.serverInit;
-        io.stdout.write(`handshake: ${i.banner.trim()}, security type 16, ServerInit "${i.name}" ${i.width}x${i.height} (a placeholder), video ${on(i.videoEnabled)}, keyboard/mouse ${on(i.keyboardMouseEnabled)}, kick ${on(i.kickEnabled)}, virtual media ${on(i.virtualMediaEnabled)}\n`);
+        io.stdout.write(
+          `handshake: ${i.banner.trim()}, security type 16, ServerInit "${i.name}" ${i.width}x${i.height} (a placeholder), video ${on(i.videoEnabled)}, keyboard/mouse ${on(i.keyboardMouseEnabled)}, kick ${on(i.kickEnabled)}, virtual media ${on(i.virtualMediaEnabled)}\n`,
+        );
         return;
       }
       case 'message':
@@ -107,7 +123,9 @@ export async function atenReplayCommand(argv: string[], io: ToolIo = process): P
     return 2;
   }
   const blocks = [...totals].map(([k, n]) => `${k} ${n}`).join(', ');
-  io.stdout.write(`${result.updates} updates: ${count.clean} clean, ${count.failed} not clean; ${count.resized} with a new screen size; ${count.noSignal} no-signal${blocks ? `; AST2100 blocks: ${blocks}` : ''}\n`);
+  io.stdout.write(
+    `${result.updates} updates: ${count.clean} clean, ${count.failed} not clean; ${count.resized} with a new screen size; ${count.noSignal} no-signal${blocks ? `; AST2100 blocks: ${blocks}` : ''}\n`,
+  );
   if (result.unfinishedBytes > 0) io.stdout.write(`the capture ends inside a message: its last ${result.unfinishedBytes} bytes were not decoded\n`);
   if (result.updates === 0) {
     io.stdout.write(`no FramebufferUpdate in the stream: nothing to draw, ${values.out} not written\n`);
@@ -163,12 +181,20 @@ function describeRect(r: AtenRectReport): string {
   if (r.ast2100) {
     const a = r.ast2100;
     const h = a.header;
-    const counts = Object.entries(a.blocks).map(([k, n]) => `${k} ${n}`).join(', ');
-    out.push(`AST2100 ${h.selector0}/${h.selector1} ${h.subsampling === 444 ? '4:4:4' : '4:2:0'} ${r.dataBytes} bytes: ${a.totalBlocks} blocks${counts ? ` (${counts})` : ''}`);
+    const counts = Object.entries(a.blocks)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ');
+    out.push(
+      `AST2100 ${h.selector0}/${h.selector1} ${h.subsampling === 444 ? '4:4:4' : '4:2:0'} ${r.dataBytes} bytes: ${a.totalBlocks} blocks${counts ? ` (${counts})` : ''}`,
+    );
     if (a.endOfFrame && !a.endedExactly) out.push(`${a.trailingBits} bits of data after the end-of-frame code`);
   } else if (r.hermon) {
     const m = r.hermon;
-    out.push(m.subType === 'raw' ? `Hermon raw frame ${r.dataBytes} bytes` : `Hermon ${m.tiles} tiles${m.tilesClipped ? `, ${m.tilesClipped} cut at the screen edge` : ''}${m.tilesOutside ? `, ${m.tilesOutside} off screen` : ''}`);
+    out.push(
+      m.subType === 'raw'
+        ? `Hermon raw frame ${r.dataBytes} bytes`
+        : `Hermon ${m.tiles} tiles${m.tilesClipped ? `, ${m.tilesClipped} cut at the screen edge` : ''}${m.tilesOutside ? `, ${m.tilesOutside} off screen` : ''}`,
+    );
     if (r.encoding === 0) out.push('(encoding 0: Hermon on old firmware)');
   } else {
     out.push(`encoding 0x${(r.encoding >>> 0).toString(16)} ${r.dataBytes} bytes`);

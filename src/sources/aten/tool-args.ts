@@ -13,7 +13,13 @@ type Values<O extends Options> = { [K in keyof O]?: O[K] extends { type: 'boolea
  * `argv` (as the CLI passes it); a parse error prints it with the usage (exit code 2); --help / -h
  * prints the usage (exit code 0). Returns the parsed values, or the exit code to return.
  */
-export function parseToolArgs<O extends Options>(argv: string[], command: string, usage: string, options: O, io: ToolIo): { values: Values<O>; positionals: string[] } | number {
+export function parseToolArgs<O extends Options>(
+  argv: string[],
+  command: string,
+  usage: string,
+  options: O,
+  io: ToolIo,
+): { values: Values<O>; positionals: string[] } | number {
   const args = argv[0] === command ? argv.slice(1) : argv;
   let parsed: { values: Values<O> & { help?: boolean }; positionals: string[] };
   try {

@@ -147,7 +147,10 @@ export class AtenWebSession {
         const cookie = sessionCookie(res, keys.session_cookie_key);
         // Failure pages: a login_alert redirect or an alert() (ossobv/vcutil ipmikvm, ikvmt web.rs).
         if (res.status >= 400 || !cookie || /url_name=login_alert|\balert\(/.test(res.body)) {
-          throw new GatewayError('GW_ERR_BMC_AUTH_FAILED', `the BMC web login at ${base} refused the credentials (HTTP ${res.status}${cookie ? '' : ', no session cookie'})`);
+          throw new GatewayError(
+            'GW_ERR_BMC_AUTH_FAILED',
+            `the BMC web login at ${base} refused the credentials (HTTP ${res.status}${cookie ? '' : ', no session cookie'})`,
+          );
         }
         return new AtenWebSession(base, keys.session_cookie_key, cookie, agent, opts);
       }
@@ -208,7 +211,11 @@ export class AtenWebSession {
     });
     if (res.status !== 200) throw new Html5UnavailableError('GW_ERR_BMC_PROTOCOL', `the BMC serves no HTML5 iKVM page (${path}: HTTP ${res.status})`);
     const page = parseHtml5Bootstrap(res.body);
-    if (!page) throw new Html5UnavailableError('GW_ERR_BMC_PROTOCOL', `the BMC's ${path} holds no HTML5 console ticket (entry_value): firmware without the HTML5 console`);
+    if (!page)
+      throw new Html5UnavailableError(
+        'GW_ERR_BMC_PROTOCOL',
+        `the BMC's ${path} holds no HTML5 console ticket (entry_value): firmware without the HTML5 console`,
+      );
     this.#csrf = page.csrf;
     const base = new URL(this.#base);
     return {

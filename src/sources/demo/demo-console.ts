@@ -41,13 +41,28 @@ const BOOT_LOG: readonly BootLine[] = [
   [['[    0.118734] Memory: 8048312K/8388088K available', 'normal']],
   [['[    0.482190] input: Power Button as /devices/LNXSYSTM:00/LNXPWRBN:00/input/input0', 'normal']],
   [['[    1.204417] e1000e 0000:00:19.0 eth0: NIC Link is Up 1000 Mbps Full Duplex', 'normal']],
-  [['[  ', 'normal'], ['OK', 'ok'], ['  ] Reached target Network.', 'normal']],
-  [['[  ', 'normal'], ['OK', 'ok'], ['  ] Started OpenBSD Secure Shell server.', 'normal']],
-  [['[  ', 'normal'], ['OK', 'ok'], ['  ] Reached target Multi-User System.', 'normal']],
+  [
+    ['[  ', 'normal'],
+    ['OK', 'ok'],
+    ['  ] Reached target Network.', 'normal'],
+  ],
+  [
+    ['[  ', 'normal'],
+    ['OK', 'ok'],
+    ['  ] Started OpenBSD Secure Shell server.', 'normal'],
+  ],
+  [
+    ['[  ', 'normal'],
+    ['OK', 'ok'],
+    ['  ] Reached target Multi-User System.', 'normal'],
+  ],
   [],
   [['This screen is drawn by a small RFB server inside bmc-gateway. Type and press Return.', 'normal']],
   [],
-  [['demo login: ', 'prompt'], ['demo (automatic login)', 'normal']],
+  [
+    ['demo login: ', 'prompt'],
+    ['demo (automatic login)', 'normal'],
+  ],
 ];
 
 /**
@@ -76,7 +91,11 @@ export class DemoConsole {
     const bg = DEMO_STYLES.normal.bg;
     // The margin right of and below the cell grid never changes: paint it once.
     this.fb.fillRect(0, 0, width, height, bg[0], bg[1], bg[2]);
-    this.#screen = new TextScreen(cols, rows, STYLE_ORDER.map((n) => DEMO_STYLES[n]));
+    this.#screen = new TextScreen(
+      cols,
+      rows,
+      STYLE_ORDER.map((n) => DEMO_STYLES[n]),
+    );
     this.#now = now;
     this.#drawHeader();
     for (const line of BOOT_LOG) {

@@ -39,7 +39,13 @@ export class DockerApi {
     return new Client('http://docker', { socketPath: this.socketPath, connect: { timeout: 5000 } });
   }
 
-  async #call<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, timeoutMs = 30_000, via: Pool | Client = this.#pool): Promise<{ status: number; json: T | undefined }> {
+  async #call<T>(
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    body?: unknown,
+    timeoutMs = 30_000,
+    via: Pool | Client = this.#pool,
+  ): Promise<{ status: number; json: T | undefined }> {
     let res;
     try {
       res = await via.request({
@@ -93,7 +99,11 @@ export class DockerApi {
   async attach(id: string): Promise<Duplex> {
     const client = this.#ownClient();
     try {
-      const { socket } = await client.upgrade({ method: 'POST', path: `${DOCKER_API}/containers/${id}/attach?stream=1&stdin=1&stdout=1&stderr=1`, protocol: 'tcp' });
+      const { socket } = await client.upgrade({
+        method: 'POST',
+        path: `${DOCKER_API}/containers/${id}/attach?stream=1&stdin=1&stdout=1&stderr=1`,
+        protocol: 'tcp',
+      });
       socket.once('close', () => void client.close().catch(() => {}));
       return socket;
     } catch (e) {
@@ -141,7 +151,10 @@ export class DockerApi {
 
   /** The container's memory use (cgroup), for the benchmark. */
   async memoryUsage(id: string): Promise<number | undefined> {
-    const { json } = await this.#call<{ memory_stats?: { usage?: number; stats?: { inactive_file?: number; total_inactive_file?: number } } }>('GET', `/containers/${id}/stats?stream=false`);
+    const { json } = await this.#call<{ memory_stats?: { usage?: number; stats?: { inactive_file?: number; total_inactive_file?: number } } }>(
+      'GET',
+      `/containers/${id}/stats?stream=false`,
+    );
     const m = json?.memory_stats;
     if (m?.usage === undefined) return undefined;
     return m.usage - (m.stats?.inactive_file ?? m.stats?.total_inactive_file ?? 0);

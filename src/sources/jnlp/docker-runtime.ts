@@ -58,7 +58,10 @@ export class DockerRuntime implements SandboxRuntime {
       throw new GatewayError('GW_ERR_JAVA_UNAVAILABLE', `Java viewers cannot run: ${(e as Error).message} (java.docker.socket)`, { cause: e });
     }
     if (labels === undefined) {
-      throw new GatewayError('GW_ERR_JAVA_UNAVAILABLE', `Java viewers cannot run: the Docker engine has no image "${this.#cfg.image}" (java.docker.image); build it with npm run build:images, or docker build -t ${this.#cfg.image} containers/java-viewer`);
+      throw new GatewayError(
+        'GW_ERR_JAVA_UNAVAILABLE',
+        `Java viewers cannot run: the Docker engine has no image "${this.#cfg.image}" (java.docker.image); build it with npm run build:images, or docker build -t ${this.#cfg.image} containers/java-viewer`,
+      );
     }
     this.#checkedAt = Date.now();
   }
@@ -85,7 +88,10 @@ export class DockerRuntime implements SandboxRuntime {
       await sandbox.stop().catch(() => {});
       throw new GatewayError('GW_ERR_JAVA_UNAVAILABLE', `cannot start the Java sandbox container: ${(e as Error).message}`, { cause: e });
     }
-    this.#log.info({ event: 'java-container-started', container: id.slice(0, 12), sandbox: spec.id, server: spec.serverId, image: cfg.image }, 'Java sandbox container started');
+    this.#log.info(
+      { event: 'java-container-started', container: id.slice(0, 12), sandbox: spec.id, server: spec.serverId, image: cfg.image },
+      'Java sandbox container started',
+    );
     return sandbox;
   }
 
@@ -121,7 +127,8 @@ export class DockerRuntime implements SandboxRuntime {
         },
       });
     } catch (e) {
-      if (e instanceof DockerApiError) throw new GatewayError('GW_ERR_JAVA_UNAVAILABLE', `cannot create the Java sandbox container: ${e.message}`, { cause: e });
+      if (e instanceof DockerApiError)
+        throw new GatewayError('GW_ERR_JAVA_UNAVAILABLE', `cannot create the Java sandbox container: ${e.message}`, { cause: e });
       throw e;
     }
   }
@@ -134,7 +141,10 @@ export class DockerRuntime implements SandboxRuntime {
     const left = await this.api.list(`${LABEL_INSTANCE}=${this.#instanceId}`);
     for (const c of left) {
       await this.api.remove(c.Id);
-      this.#log.warn({ event: 'java-container-leftover', container: c.Id.slice(0, 12), session: c.Labels[LABEL_SESSION], server: c.Labels[LABEL_SERVER] }, 'removed a Java sandbox container left by an earlier run');
+      this.#log.warn(
+        { event: 'java-container-leftover', container: c.Id.slice(0, 12), session: c.Labels[LABEL_SESSION], server: c.Labels[LABEL_SERVER] },
+        'removed a Java sandbox container left by an earlier run',
+      );
     }
     return left.length;
   }

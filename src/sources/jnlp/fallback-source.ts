@@ -62,7 +62,10 @@ export class FallbackSource implements Source {
     }
     this.#native.close();
     this.fallback = { from: this.#native.kind, code: err.code, reason: err.message };
-    this.#log.info({ event: 'fallback-jnlp', from: this.#native.kind, code: err.code, reason: err.message }, 'the native path cannot serve this board: going on through its Java viewer');
+    this.#log.info(
+      { event: 'fallback-jnlp', from: this.#native.kind, code: err.code, reason: err.message },
+      'the native path cannot serve this board: going on through its Java viewer',
+    );
     this.#active = this.#makeJava();
     this.#active.start(sink);
   }

@@ -93,7 +93,8 @@ export class JarCache {
     try {
       const raw = JSON.parse(await readFile(join(this.#dir, 'index.json'), 'utf8')) as Record<string, IndexEntry>;
       for (const [url, e] of Object.entries(raw)) {
-        if (typeof e?.sha256 === 'string' && /^[0-9a-f]{64}$/.test(e.sha256) && Number.isSafeInteger(e.size) && Number.isFinite(e.lastUsed)) this.#index.set(url, e);
+        if (typeof e?.sha256 === 'string' && /^[0-9a-f]{64}$/.test(e.sha256) && Number.isSafeInteger(e.size) && Number.isFinite(e.lastUsed))
+          this.#index.set(url, e);
       }
     } catch {
       // No index yet, or a damaged one: start empty (files are checked by hash when used anyway).

@@ -67,13 +67,16 @@ export function readJavaConfig(r: ConfigReader, path: Path, raw: unknown): JavaC
   };
   let cpus: number | undefined;
   if (d.cpus !== undefined) {
-    if (typeof d.cpus !== 'number' || !(d.cpus >= 0.01 && d.cpus <= 64)) r.problem([...path, 'docker', 'cpus'], `must be a number of CPUs between 0.01 and 64, got ${JSON.stringify(d.cpus)}`);
+    if (typeof d.cpus !== 'number' || !(d.cpus >= 0.01 && d.cpus <= 64))
+      r.problem([...path, 'docker', 'cpus'], `must be a number of CPUs between 0.01 and 64, got ${JSON.stringify(d.cpus)}`);
     else cpus = d.cpus;
   }
   const instanceId = r.string([...path, 'instanceId'], j.instanceId);
-  if (instanceId !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(instanceId)) r.problem([...path, 'instanceId'], 'may only hold letters, digits, ".", "_" and "-" (1 to 64 of them)');
+  if (instanceId !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(instanceId))
+    r.problem([...path, 'instanceId'], 'may only hold letters, digits, ".", "_" and "-" (1 to 64 of them)');
   const user = r.string([...path, 'process', 'user'], p.user);
-  if (user !== undefined && !/^[a-z_][a-z0-9_-]{0,31}\$?$|^\d{1,10}$/.test(user)) r.problem([...path, 'process', 'user'], `is not a user name or uid: "${user}"`);
+  if (user !== undefined && !/^[a-z_][a-z0-9_-]{0,31}\$?$|^\d{1,10}$/.test(user))
+    r.problem([...path, 'process', 'user'], `is not a user name or uid: "${user}"`);
   return {
     runtime: r.oneOf([...path, 'runtime'], j.runtime, ['docker', 'process'] as const) ?? 'docker',
     docker: {

@@ -54,7 +54,10 @@ export class JavaViewers {
   /** Takes one of java.maxSessions places; call the returned function once the sandbox is gone. */
   acquire(): () => void {
     if (this.#running >= this.config.maxSessions) {
-      throw new GatewayError('GW_ERR_TOO_MANY_JAVA_SESSIONS', `the gateway already runs its maximum of ${this.config.maxSessions} Java viewers (java.maxSessions)`);
+      throw new GatewayError(
+        'GW_ERR_TOO_MANY_JAVA_SESSIONS',
+        `the gateway already runs its maximum of ${this.config.maxSessions} Java viewers (java.maxSessions)`,
+      );
     }
     this.#running++;
     let released = false;

@@ -53,7 +53,8 @@ function readUrlConsole(r: ConfigReader, path: Path, raw: Record<string, unknown
   }
   const user = r.string([...path, 'user'], c.user);
   const password = r.string([...path, 'password'], c.password, { nonEmpty: false });
-  if ((user === undefined) !== (password === undefined)) r.problem([...path, user === undefined ? 'user' : 'password'], 'user and password go together (HTTP Basic auth)');
+  if ((user === undefined) !== (password === undefined))
+    r.problem([...path, user === undefined ? 'user' : 'password'], 'user and password go together (HTTP Basic auth)');
   const host = r.string([...path, 'host'], c.host) ?? url?.hostname.replace(/^\[|\]$/g, '');
   const insecureTls = r.boolean([...path, 'insecureTls'], c.insecureTls) ?? false;
   const legacyTls = r.boolean([...path, 'legacyTls'], c.legacyTls) ?? false;

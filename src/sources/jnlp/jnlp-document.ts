@@ -80,7 +80,10 @@ export function readJnlpDocument(text: string, documentUrl: URL): JnlpDocument {
   }
   const apps = root.children.filter((c) => c.name === 'application-desc' || c.name === 'javafx-desc');
   if (apps.length !== 1 || apps[0]!.name !== 'application-desc') {
-    throw new JnlpDocumentError(`expected one <application-desc>, found ${apps.length === 0 ? 'none' : apps.map((a) => `<${a.name}>`).join(', ')}`, 'unsupported');
+    throw new JnlpDocumentError(
+      `expected one <application-desc>, found ${apps.length === 0 ? 'none' : apps.map((a) => `<${a.name}>`).join(', ')}`,
+      'unsupported',
+    );
   }
   const app = apps[0]!;
   const args = app.children.filter((c) => c.name === 'argument').map((c) => c.text.trim());
@@ -104,7 +107,8 @@ export function readJnlpDocument(text: string, documentUrl: URL): JnlpDocument {
         }
         case 'property': {
           const name = el.attributes.name;
-          if (!name || !/^[A-Za-z0-9_.$-]{1,200}$/.test(name)) throw new JnlpDocumentError(`<property name=${JSON.stringify(name ?? '')}> is not a property name`, 'malformed');
+          if (!name || !/^[A-Za-z0-9_.$-]{1,200}$/.test(name))
+            throw new JnlpDocumentError(`<property name=${JSON.stringify(name ?? '')}> is not a property name`, 'malformed');
           properties.push([name, el.attributes.value ?? '']);
           break;
         }
@@ -114,14 +118,21 @@ export function readJnlpDocument(text: string, documentUrl: URL): JnlpDocument {
           maxHeapBytes = heapSize(el.attributes['max-heap-size']) ?? maxHeapBytes;
           break;
         case 'extension':
-          throw new JnlpDocumentError(`<extension href=${JSON.stringify(el.attributes.href ?? '')}> is not supported (the gateway does not load extension JNLPs)`, 'unsupported');
+          throw new JnlpDocumentError(
+            `<extension href=${JSON.stringify(el.attributes.href ?? '')}> is not supported (the gateway does not load extension JNLPs)`,
+            'unsupported',
+          );
       }
     }
   }
   if (jars.length === 0) throw new JnlpDocumentError('no <jar> for Linux/amd64', 'malformed');
   if (jars.length > JNLP_LIMITS.maxJars) throw new JnlpDocumentError(`${jars.length} jars exceed ${JNLP_LIMITS.maxJars}`, 'malformed');
-  if (properties.length > JNLP_LIMITS.maxProperties) throw new JnlpDocumentError(`${properties.length} properties exceed ${JNLP_LIMITS.maxProperties}`, 'malformed');
-  const title = root.children.find((c) => c.name === 'information')?.children.find((c) => c.name === 'title')?.text.trim();
+  if (properties.length > JNLP_LIMITS.maxProperties)
+    throw new JnlpDocumentError(`${properties.length} properties exceed ${JNLP_LIMITS.maxProperties}`, 'malformed');
+  const title = root.children
+    .find((c) => c.name === 'information')
+    ?.children.find((c) => c.name === 'title')
+    ?.text.trim();
   return { codebase, mainClass, arguments: args, properties, jars, initialHeapBytes, maxHeapBytes, title: title || undefined };
 }
 
@@ -132,7 +143,12 @@ export function readJnlpDocument(text: string, documentUrl: URL): JnlpDocument {
  */
 function appliesHere(res: Element): boolean {
   const matches = (attr: string | undefined, names: string[]) =>
-    attr === undefined || attr.trim() === '' || attr.trim().split(/\s+/).some((v) => names.some((n) => n.toLowerCase().startsWith(v.toLowerCase())));
+    attr === undefined ||
+    attr.trim() === '' ||
+    attr
+      .trim()
+      .split(/\s+/)
+      .some((v) => names.some((n) => n.toLowerCase().startsWith(v.toLowerCase())));
   return matches(res.attributes.os, ['Linux']) && matches(res.attributes.arch, ['amd64', 'x86_64']);
 }
 

@@ -42,7 +42,8 @@ export async function openJnlpOrigin(origin: JnlpOrigin): Promise<JnlpOriginClie
     };
   }
   const agent = new Agent({ connect: webTlsOptions({ insecureTls: origin.insecureTls, legacyTls: origin.legacyTls }) });
-  const headers: Record<string, string> = origin.user === undefined ? {} : { authorization: `Basic ${Buffer.from(`${origin.user}:${origin.password ?? ''}`, 'utf8').toString('base64')}` };
+  const headers: Record<string, string> =
+    origin.user === undefined ? {} : { authorization: `Basic ${Buffer.from(`${origin.user}:${origin.password ?? ''}`, 'utf8').toString('base64')}` };
   return {
     async document() {
       const bytes = await fetchBytes(agent, origin.url, headers, origin.timeoutMs, JNLP_LIMITS.maxBytes);
@@ -67,14 +68,16 @@ async function fetchBytes(dispatcher: Dispatcher, url: URL, headers: Record<stri
     res = await request(url, { dispatcher, method: 'GET', headers, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, signal: AbortSignal.timeout(timeoutMs) });
   } catch (e) {
     const code = (e as { code?: string }).code ?? (e as Error).name ?? '';
-    if (/TIMEOUT|AbortError|TimeoutError/i.test(code)) throw new GatewayError('GW_ERR_BMC_TIMEOUT', `${url.origin} did not answer within ${timeoutMs} ms`, { cause: e });
+    if (/TIMEOUT|AbortError|TimeoutError/i.test(code))
+      throw new GatewayError('GW_ERR_BMC_TIMEOUT', `${url.origin} did not answer within ${timeoutMs} ms`, { cause: e });
     throw new GatewayError('GW_ERR_BMC_UNREACHABLE', `cannot reach ${url.origin}: ${(e as Error).message}`, { cause: e });
   }
   // A body we stop reading must not become an unhandled 'error' (undici's BodyReadable emits AbortError on destroy).
   res.body.on('error', () => {});
   if (res.statusCode !== 200) {
     res.body.destroy();
-    if (res.statusCode === 401 || res.statusCode === 403) throw new GatewayError('GW_ERR_BMC_AUTH_FAILED', `${url.origin}${url.pathname} refused the configured credentials (HTTP ${res.statusCode})`);
+    if (res.statusCode === 401 || res.statusCode === 403)
+      throw new GatewayError('GW_ERR_BMC_AUTH_FAILED', `${url.origin}${url.pathname} refused the configured credentials (HTTP ${res.statusCode})`);
     throw new GatewayError('GW_ERR_BMC_PROTOCOL', `${url.origin}${url.pathname} answered HTTP ${res.statusCode}`);
   }
   const declared = Number(res.headers['content-length']);

@@ -83,7 +83,10 @@ export class JnlpSource implements Source {
       return this.#fail(e as Error);
     }
     const ms = java.config.startTimeoutMs;
-    this.#startTimer = setTimeout(() => this.#fail(new GatewayError('GW_ERR_BMC_TIMEOUT', `the Java viewer did not show a picture within ${ms} ms (java.startTimeout)`)), ms);
+    this.#startTimer = setTimeout(
+      () => this.#fail(new GatewayError('GW_ERR_BMC_TIMEOUT', `the Java viewer did not show a picture within ${ms} ms (java.startTimeout)`)),
+      ms,
+    );
     try {
       await java.runtime.check();
       const t0 = Date.now();
@@ -97,7 +100,18 @@ export class JnlpSource implements Source {
       const dir = java.runtime.sessionDir(this.#sandboxId);
       const heap = java.runtime.kind === 'docker' ? Math.max(64 * 1024 ** 2, java.config.docker.memoryBytes - NON_HEAP_BYTES) : undefined;
       const launch = launchFiles({ ...prepared, dir, maxHeapBytes: heap });
-      this.#log.info({ event: 'jnlp-prepared', title: prepared.doc.title, mainClass: prepared.mainClass, jars: prepared.jars.length, cachedJars: prepared.cachedJars, nativeLibraries: prepared.nativeLibraries.length, ms: Date.now() - t0 }, 'JNLP read, jars ready');
+      this.#log.info(
+        {
+          event: 'jnlp-prepared',
+          title: prepared.doc.title,
+          mainClass: prepared.mainClass,
+          jars: prepared.jars.length,
+          cachedJars: prepared.cachedJars,
+          nativeLibraries: prepared.nativeLibraries.length,
+          ms: Date.now() - t0,
+        },
+        'JNLP read, jars ready',
+      );
       this.#starting = java.runtime.start({
         id: this.#sandboxId,
         sessionId: this.#sink!.sessionId ?? '',
@@ -121,7 +135,20 @@ export class JnlpSource implements Source {
       this.#log.info({ event: 'java-viewer-ready', port: at.port, window: at.window, ms: Date.now() - t0 }, 'Java viewer window shown');
       this.#vnc = new VncSource(
         // x11vnc on loopback with VNC Authentication; no TLS to ask for on 127.0.0.1.
-        { type: 'vnc', host: at.host, port: at.port, password: launch.vncPassword, shared: true, connectTimeoutMs: 10_000, encodings: [], tls: 'off', insecureTls: false, legacyTls: false, ca: undefined, user: undefined },
+        {
+          type: 'vnc',
+          host: at.host,
+          port: at.port,
+          password: launch.vncPassword,
+          shared: true,
+          connectTimeoutMs: 10_000,
+          encodings: [],
+          tls: 'off',
+          insecureTls: false,
+          legacyTls: false,
+          ca: undefined,
+          user: undefined,
+        },
         this.#log,
         this.#o.sessions,
       );
@@ -175,8 +202,11 @@ export class JnlpSource implements Source {
 
   /** The viewer's last output line that is not a stack frame, redacted, shortened: why it exited, for the page and the log. */
   #lastLine(output: string): string {
-    const lines = output.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/^(at |\.\.\. \d+ more|Caused by: )/.test(l));
-    this.#log.debug({ event: 'java-viewer-output', output: this.redact(output) }, 'the Java viewer\'s last output');
+    const lines = output
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '' && !/^(at |\.\.\. \d+ more|Caused by: )/.test(l));
+    this.#log.debug({ event: 'java-viewer-output', output: this.redact(output) }, "the Java viewer's last output");
     const last = lines[lines.length - 1];
     return last === undefined ? '' : this.redact(last).slice(0, 300);
   }

@@ -28,7 +28,11 @@ export async function prepareLaunch(origin: JnlpOriginClient, cache: JarCache): 
     doc = readJnlpDocument(text, url);
   } catch (e) {
     if (e instanceof JnlpDocumentError) {
-      throw new GatewayError(e.kind === 'unsupported' ? 'GW_ERR_BMC_UNSUPPORTED' : 'GW_ERR_BMC_PROTOCOL', `the JNLP from ${url.origin}${url.pathname}: ${e.message}`, { cause: e });
+      throw new GatewayError(
+        e.kind === 'unsupported' ? 'GW_ERR_BMC_UNSUPPORTED' : 'GW_ERR_BMC_PROTOCOL',
+        `the JNLP from ${url.origin}${url.pathname}: ${e.message}`,
+        { cause: e },
+      );
     }
     throw e;
   }
@@ -54,7 +58,8 @@ export async function prepareLaunch(origin: JnlpOriginClient, cache: JarCache): 
       }
       zipEntries(got.data); // a jar that is not a zip fails here, not as a ClassNotFoundException in the sandbox
     } catch (e) {
-      if (e instanceof ZipError) throw new GatewayError('GW_ERR_BMC_PROTOCOL', `${jarUrl.pathname} from the JNLP is not a usable jar: ${e.message}`, { cause: e });
+      if (e instanceof ZipError)
+        throw new GatewayError('GW_ERR_BMC_PROTOCOL', `${jarUrl.pathname} from the JNLP is not a usable jar: ${e.message}`, { cause: e });
       throw e;
     }
     jars.push({ name: got.name, data: got.data });
@@ -70,6 +75,6 @@ export async function prepareLaunch(origin: JnlpOriginClient, cache: JarCache): 
       throw new GatewayError('GW_ERR_BMC_PROTOCOL', `cannot read the main jar's manifest: ${(e as Error).message}`, { cause: e });
     }
   }
-  if (mainClass === undefined) throw new GatewayError('GW_ERR_BMC_PROTOCOL', 'the JNLP names no main-class and the main jar\'s manifest has no Main-Class');
+  if (mainClass === undefined) throw new GatewayError('GW_ERR_BMC_PROTOCOL', "the JNLP names no main-class and the main jar's manifest has no Main-Class");
   return { doc, mainClass, jars, nativeLibraries, cachedJars };
 }

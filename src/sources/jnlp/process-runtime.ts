@@ -49,12 +49,18 @@ export class ProcessRuntime implements SandboxRuntime {
   async check(): Promise<void> {
     const missing = PROGRAMS.filter(([p]) => findExecutable(p) === undefined);
     if (missing.length > 0) {
-      throw new GatewayError('GW_ERR_JAVA_UNAVAILABLE', `Java viewers cannot run: ${missing.map(([p]) => p).join(', ')} not installed (apt-get install ${[...new Set(missing.map(([, pkg]) => pkg))].join(' ')})`);
+      throw new GatewayError(
+        'GW_ERR_JAVA_UNAVAILABLE',
+        `Java viewers cannot run: ${missing.map(([p]) => p).join(', ')} not installed (apt-get install ${[...new Set(missing.map(([, pkg]) => pkg))].join(' ')})`,
+      );
     }
     // A viewer needs AWT's X11 toolkit, which the headless JRE leaves out (HeadlessException).
     const javaHome = dirname(dirname(realpathSync(findExecutable('java')!)));
     if (!existsSync(join(javaHome, 'lib', 'libawt_xawt.so'))) {
-      throw new GatewayError('GW_ERR_JAVA_UNAVAILABLE', `Java viewers cannot run: ${javaHome} is a headless JRE without AWT's X11 toolkit (apt-get install openjdk-17-jre)`);
+      throw new GatewayError(
+        'GW_ERR_JAVA_UNAVAILABLE',
+        `Java viewers cannot run: ${javaHome} is a headless JRE without AWT's X11 toolkit (apt-get install openjdk-17-jre)`,
+      );
     }
     if (!existsSync(SESSION_SCRIPT)) throw new GatewayError('GW_ERR_JAVA_UNAVAILABLE', `Java viewers cannot run: ${SESSION_SCRIPT} is missing`);
     if (isRoot()) this.#account();
@@ -94,11 +100,15 @@ export class ProcessRuntime implements SandboxRuntime {
 
     const setpriv = findExecutable('setpriv')!;
     const who = account ? [`--reuid=${account.uid}`, `--regid=${account.gid}`, '--clear-groups'] : [];
-    const child = spawn(setpriv, [...who, '--pdeathsig', 'KILL', '--', '/bin/sh', SESSION_SCRIPT, '--dir', dir, '--screen', spec.screen, '--port-from', String(spec.portFrom)], {
-      detached: true, // a process group of its own: killed as a group
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8' },
-    });
+    const child = spawn(
+      setpriv,
+      [...who, '--pdeathsig', 'KILL', '--', '/bin/sh', SESSION_SCRIPT, '--dir', dir, '--screen', spec.screen, '--port-from', String(spec.portFrom)],
+      {
+        detached: true, // a process group of its own: killed as a group
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8' },
+      },
+    );
     const pid = child.pid;
     const kill = () => {
       if (pid !== undefined && child.exitCode === null && child.signalCode === null) {
@@ -128,7 +138,10 @@ export class ProcessRuntime implements SandboxRuntime {
       sandbox.exited(code ?? (signal ? 128 + (osConstants.signals[signal] ?? 0) : undefined));
       void rm(dir, { recursive: true, force: true });
     });
-    this.#log.info({ event: 'java-process-started', pid, sandbox: spec.id, server: spec.serverId, user: account ? this.#user : undefined }, 'Java sandbox processes started');
+    this.#log.info(
+      { event: 'java-process-started', pid, sandbox: spec.id, server: spec.serverId, user: account ? this.#user : undefined },
+      'Java sandbox processes started',
+    );
     return sandbox;
   }
 
@@ -159,7 +172,8 @@ export class ProcessRuntime implements SandboxRuntime {
       }
     }
     for (const d of dirs) await rm(d, { recursive: true, force: true });
-    if (dirs.length > 0) this.#log.warn({ event: 'java-process-leftover', dirs: dirs.length, processes: pids.length }, 'removed Java sandboxes left by an earlier run');
+    if (dirs.length > 0)
+      this.#log.warn({ event: 'java-process-leftover', dirs: dirs.length, processes: pids.length }, 'removed Java sandboxes left by an earlier run');
     return dirs.length;
   }
 }

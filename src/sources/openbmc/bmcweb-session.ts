@@ -83,7 +83,10 @@ export class BmcwebSession {
       }
       const token = header(res, 'x-auth-token');
       if ((res.status !== 201 && res.status !== 200) || !token) {
-        throw new GatewayError('GW_ERR_BMC_PROTOCOL', `the Redfish login at ${origin}${SESSIONS_PATH} answered HTTP ${res.status}${token ? '' : ' without an X-Auth-Token header'}`);
+        throw new GatewayError(
+          'GW_ERR_BMC_PROTOCOL',
+          `the Redfish login at ${origin}${SESSIONS_PATH} answered HTTP ${res.status}${token ? '' : ' without an X-Auth-Token header'}`,
+        );
       }
       const location = sessionUri(res, origin);
       return new BmcwebSession(origin, token, location, agent, o);
@@ -120,13 +123,22 @@ export class BmcwebSession {
         req.destroy();
         res.resume();
         const status = res.statusCode ?? 0;
-        fail(status === 401 || status === 403
-          ? new GatewayError('GW_ERR_BMC_AUTH_FAILED', `${url.origin} refused the session's token on ${url.pathname} (HTTP ${status}${status === 403 ? ': the user lacks the privilege for it' : ''})`)
-          : new GatewayError('GW_ERR_BMC_PROTOCOL', `${url.origin} answered the WebSocket upgrade of ${url.pathname} with HTTP ${status}`));
+        fail(
+          status === 401 || status === 403
+            ? new GatewayError(
+                'GW_ERR_BMC_AUTH_FAILED',
+                `${url.origin} refused the session's token on ${url.pathname} (HTTP ${status}${status === 403 ? ': the user lacks the privilege for it' : ''})`,
+              )
+            : new GatewayError('GW_ERR_BMC_PROTOCOL', `${url.origin} answered the WebSocket upgrade of ${url.pathname} with HTTP ${status}`),
+        );
       });
       ws.once('error', (err) => {
         const timeout = /timed out|timeout/i.test(err.message);
-        fail(new GatewayError(timeout ? 'GW_ERR_BMC_TIMEOUT' : 'GW_ERR_BMC_UNREACHABLE', `cannot open ${url.origin}${url.pathname}: ${err.message}`, { cause: err }));
+        fail(
+          new GatewayError(timeout ? 'GW_ERR_BMC_TIMEOUT' : 'GW_ERR_BMC_UNREACHABLE', `cannot open ${url.origin}${url.pathname}: ${err.message}`, {
+            cause: err,
+          }),
+        );
       });
       ws.once('open', () => {
         if (settled) return;
@@ -142,7 +154,10 @@ export class BmcwebSession {
   logout(): Promise<boolean> {
     this.#loggedOut ??= (async () => {
       try {
-        const res = await send(this.#agent, this.#o.timeoutMs, this.#location, { method: 'DELETE', headers: { 'X-Auth-Token': this.#token, accept: 'application/json' } });
+        const res = await send(this.#agent, this.#o.timeoutMs, this.#location, {
+          method: 'DELETE',
+          headers: { 'X-Auth-Token': this.#token, accept: 'application/json' },
+        });
         return res.status < 300;
       } catch {
         return false;
@@ -182,7 +197,10 @@ function sessionUri(res: HttpResult, origin: string): URL {
   }
   const url = where === undefined ? undefined : URL.canParse(where, origin) ? new URL(where, origin) : undefined;
   if (!url || url.origin !== origin || !url.pathname.startsWith(`${SESSIONS_PATH}/`)) {
-    throw new GatewayError('GW_ERR_BMC_PROTOCOL', `the Redfish login at ${origin} gave no usable session URI (Location ${JSON.stringify(where ?? null)}): the session could not be ended later`);
+    throw new GatewayError(
+      'GW_ERR_BMC_PROTOCOL',
+      `the Redfish login at ${origin} gave no usable session URI (Location ${JSON.stringify(where ?? null)}): the session could not be ended later`,
+    );
   }
   return url;
 }

@@ -53,5 +53,12 @@ export function openBmcHostForUrl(cfg: Pick<OpenBmcConsoleConfig, 'host' | 'port
 
 /** What BmcwebSession.login needs for this console. */
 export function bmcwebLoginOptions(cfg: OpenBmcConsoleConfig): BmcwebLoginOptions {
-  return { hostForUrl: openBmcHostForUrl(cfg), user: cfg.user, password: cfg.password, insecureTls: cfg.insecureTls, legacyTls: cfg.legacyTls, timeoutMs: cfg.webTimeoutMs };
+  return {
+    hostForUrl: openBmcHostForUrl(cfg),
+    user: cfg.user,
+    password: cfg.password,
+    insecureTls: cfg.insecureTls,
+    legacyTls: cfg.legacyTls,
+    timeoutMs: cfg.webTimeoutMs,
+  };
 }

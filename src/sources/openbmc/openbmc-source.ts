@@ -27,7 +27,20 @@ export class OpenBmcSource implements Source {
     this.#rfb = new VncSource(
       // The RFB handshake's timer starts when the pipe is opened, i.e. before the web login.
       // obmc-ikvm offers security None only; TLS is bmcweb's (wss://), around the pipe.
-      { type: 'vnc', host: cfg.host, port: cfg.port, password: undefined, shared: true, connectTimeoutMs: cfg.connectTimeoutMs + 2 * cfg.webTimeoutMs, encodings: [], tls: 'off', insecureTls: false, legacyTls: false, ca: undefined, user: undefined },
+      {
+        type: 'vnc',
+        host: cfg.host,
+        port: cfg.port,
+        password: undefined,
+        shared: true,
+        connectTimeoutMs: cfg.connectTimeoutMs + 2 * cfg.webTimeoutMs,
+        encodings: [],
+        tls: 'off',
+        insecureTls: false,
+        legacyTls: false,
+        ca: undefined,
+        user: undefined,
+      },
       blog,
       sessions,
       bmcwebKvmTransport(cfg, blog),

@@ -84,9 +84,16 @@ export function tlsFailure(err: Error, start: StartTls, cfg: { host: string; por
   const what = start.securityType === 18 ? 'TLS (security type 18)' : `VeNCrypt ${subtypeName(start.subtype ?? 0)}`;
   let hint = '';
   if (code !== undefined && CERTIFICATE_ERRORS.test(code)) {
-    hint = cfg.ca === undefined ? '; set console.ca to the BMC\'s certificate (or its CA), or insecureTls: true to accept any certificate' : '; the certificate does not verify against console.ca (or does not carry the configured host)';
+    hint =
+      cfg.ca === undefined
+        ? "; set console.ca to the BMC's certificate (or its CA), or insecureTls: true to accept any certificate"
+        : '; the certificate does not verify against console.ca (or does not carry the configured host)';
   } else if (code !== undefined && /VERSION|PROTOCOL|CIPHER|HANDSHAKE_FAILURE|DH_KEY|SECURITY_LEVEL/.test(code)) {
     hint = '; for a BMC that only speaks TLS 1.0/1.1 or old ciphers set legacyTls: true';
   }
-  return new GatewayError('GW_ERR_BMC_TLS', `the TLS handshake with the BMC at ${cfg.host}:${cfg.port} (${what}) failed: ${code ? `${code}: ` : ''}${err.message}${hint}`, { cause: err });
+  return new GatewayError(
+    'GW_ERR_BMC_TLS',
+    `the TLS handshake with the BMC at ${cfg.host}:${cfg.port} (${what}) failed: ${code ? `${code}: ` : ''}${err.message}${hint}`,
+    { cause: err },
+  );
 }

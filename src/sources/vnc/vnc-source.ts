@@ -24,8 +24,6 @@ import { tlsFailure, upgradeToTls } from './tls-upgrade.js';
 /** Pseudo-encodings we ask every VNC server for (rfbproto §7.8). */
 const UPSTREAM_PSEUDO = [Encoding.DesktopSize, Encoding.ExtendedDesktopSize, Encoding.Cursor, Encoding.LastRect, Encoding.DesktopName];
 
-
-
 /**
  * The `vnc` source: an RFB client to a VNC-capable BMC (or QEMU, TigerVNC, OpenBMC, iDRAC's VNC).
  * Keeps the Session's shadow framebuffer current by always having one incremental
@@ -48,7 +46,12 @@ export class VncSource implements Source {
   #ready = false;
   #size = { width: 0, height: 0 };
 
-  constructor(cfg: VncConsoleConfig, log: Logger, sessions: Pick<SessionsConfig, 'reconnectBudgetMs'>, transport: RfbTransport = tcpTransport(cfg.host, cfg.port)) {
+  constructor(
+    cfg: VncConsoleConfig,
+    log: Logger,
+    sessions: Pick<SessionsConfig, 'reconnectBudgetMs'>,
+    transport: RfbTransport = tcpTransport(cfg.host, cfg.port),
+  ) {
     this.#cfg = cfg;
     this.#transport = transport;
     this.#log = log.child({ source: 'vnc', bmc: `${cfg.host}:${cfg.port}` });
@@ -136,7 +139,15 @@ export class VncSource implements Source {
       this.#ready = true;
       this.#reconnect.connected();
       this.#log.info(
-        { event: 'rfb-connected', version: init.version, width: init.width, height: init.height, tls: tlsInfo, serverPixelFormat: describeFormat(init.pixelFormat), pixelFormat: describeFormat(format) },
+        {
+          event: 'rfb-connected',
+          version: init.version,
+          width: init.width,
+          height: init.height,
+          tls: tlsInfo,
+          serverPixelFormat: describeFormat(init.pixelFormat),
+          pixelFormat: describeFormat(format),
+        },
         'RFB handshake done',
       );
       sink.connected({ width: init.width, height: init.height, name: init.name });
@@ -265,11 +276,17 @@ export class VncSource implements Source {
 function classify(err: Error, cfg: VncConsoleConfig): Error {
   if (err instanceof GatewayError) return err;
   if (err instanceof RfbError) {
-    if (err.code === 'RFB_ERR_TLS_REQUIRED') return new GatewayError('GW_ERR_BMC_TLS', `the BMC at ${cfg.host}:${cfg.port} cannot be reached over TLS: ${err.message}`, { cause: err });
-    if (err.code === 'RFB_ERR_AUTH_FAILED') return new GatewayError('GW_ERR_BMC_AUTH_FAILED', `the BMC at ${cfg.host}:${cfg.port} refused the configured password (${err.message})`, { cause: err });
-    if (err.code === 'RFB_ERR_PASSWORD_REQUIRED') return new GatewayError('GW_ERR_BMC_AUTH_FAILED', `the BMC at ${cfg.host}:${cfg.port} requires credentials that are not configured (${err.message})`, { cause: err });
+    if (err.code === 'RFB_ERR_TLS_REQUIRED')
+      return new GatewayError('GW_ERR_BMC_TLS', `the BMC at ${cfg.host}:${cfg.port} cannot be reached over TLS: ${err.message}`, { cause: err });
+    if (err.code === 'RFB_ERR_AUTH_FAILED')
+      return new GatewayError('GW_ERR_BMC_AUTH_FAILED', `the BMC at ${cfg.host}:${cfg.port} refused the configured password (${err.message})`, { cause: err });
+    if (err.code === 'RFB_ERR_PASSWORD_REQUIRED')
+      return new GatewayError('GW_ERR_BMC_AUTH_FAILED', `the BMC at ${cfg.host}:${cfg.port} requires credentials that are not configured (${err.message})`, {
+        cause: err,
+      });
   }
-  if (err instanceof ProtocolError) return new GatewayError('GW_ERR_BMC_PROTOCOL', `the BMC at ${cfg.host}:${cfg.port} sent invalid RFB data: ${err.message} [${err.code}]`, { cause: err });
+  if (err instanceof ProtocolError)
+    return new GatewayError('GW_ERR_BMC_PROTOCOL', `the BMC at ${cfg.host}:${cfg.port} sent invalid RFB data: ${err.message} [${err.code}]`, { cause: err });
   const code = (err as NodeJS.ErrnoException).code;
   return new GatewayError('GW_ERR_BMC_UNREACHABLE', `cannot connect to the BMC at ${cfg.host}:${cfg.port}: ${code ?? err.message}`, { cause: err });
 }

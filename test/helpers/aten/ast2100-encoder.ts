@@ -11,8 +11,17 @@ import { rgbToYcbcr } from '../../../protocols/aten/ast2100/color.js';
 import { HuffmanTable } from '../../../protocols/aten/ast2100/huffman.js';
 import { forwardDct } from '../../../protocols/aten/ast2100/idct.js';
 import {
-  AC_CHROMA_BITS, AC_CHROMA_VALUES, AC_LUMA_BITS, AC_LUMA_VALUES, CHROMA_QUANT_TABLES,
-  DC_CHROMA_BITS, DC_CHROMA_VALUES, DC_LUMA_BITS, DC_LUMA_VALUES, LUMA_QUANT_TABLES, ZIGZAG,
+  AC_CHROMA_BITS,
+  AC_CHROMA_VALUES,
+  AC_LUMA_BITS,
+  AC_LUMA_VALUES,
+  CHROMA_QUANT_TABLES,
+  DC_CHROMA_BITS,
+  DC_CHROMA_VALUES,
+  DC_LUMA_BITS,
+  DC_LUMA_VALUES,
+  LUMA_QUANT_TABLES,
+  ZIGZAG,
 } from '../../../protocols/aten/ast2100/tables.js';
 
 /** Writes bits MSB-first into 32-bit words stored little-endian. */
@@ -73,7 +82,12 @@ export interface Ast2100EncodeStats {
  * the same encoder instance, mirroring the decoder.
  */
 export class Ast2100Encoder {
-  #book: number[][] = [[0x00, 0x80, 0x80], [0xff, 0x80, 0x80], [0x80, 0x80, 0x80], [0xc0, 0x80, 0x80]];
+  #book: number[][] = [
+    [0x00, 0x80, 0x80],
+    [0xff, 0x80, 0x80],
+    [0x80, 0x80, 0x80],
+    [0xc0, 0x80, 0x80],
+  ];
   lastStats: Ast2100EncodeStats = { dct: 0, vq: 0, positioned: 0, skipped: 0 };
 
   encode(rgbx: Uint8Array, width: number, height: number, opts: Ast2100EncodeOptions = {}): Buffer {
@@ -131,7 +145,13 @@ export class Ast2100Encoder {
         } else {
           const x0 = mx * 16;
           const y0 = my * 16;
-          for (const [dx, dy] of [[0, 0], [8, 0], [0, 8], [8, 8]] as const) encodeBlock(w, sample8(Y, x0 + dx, y0 + dy), qY, 0, dc);
+          for (const [dx, dy] of [
+            [0, 0],
+            [8, 0],
+            [0, 8],
+            [8, 8],
+          ] as const)
+            encodeBlock(w, sample8(Y, x0 + dx, y0 + dy), qY, 0, dc);
           encodeBlock(w, sampleHalf(Cb, x0, y0), qC, 1, dc);
           encodeBlock(w, sampleHalf(Cr, x0, y0), qC, 2, dc);
         }
@@ -143,9 +163,16 @@ export class Ast2100Encoder {
   }
 
   #vqBlock(
-    w: Ast2100BitWriter, colours: number[][], x0: number, y0: number,
-    Y: (x: number, y: number) => number, Cb: (x: number, y: number) => number, Cr: (x: number, y: number) => number,
-    positioned: boolean, mx: number, my: number,
+    w: Ast2100BitWriter,
+    colours: number[][],
+    x0: number,
+    y0: number,
+    Y: (x: number, y: number) => number,
+    Cb: (x: number, y: number) => number,
+    Cr: (x: number, y: number) => number,
+    positioned: boolean,
+    mx: number,
+    my: number,
   ): void {
     const bits = colours.length === 1 ? 0 : colours.length === 2 ? 1 : 2;
     w.write((positioned ? 0x8 : 0) | (5 + bits), 4);
@@ -182,13 +209,22 @@ export class Ast2100Encoder {
     for (let j = 0; j < 8; j++) {
       for (let i = 0; i < 8; i++) {
         const c = [Y(x0 + i, y0 + j), Cb(x0 + i, y0 + j), Cr(x0 + i, y0 + j)];
-        w.write(colours.findIndex((k) => k[0] === c[0] && k[1] === c[1] && k[2] === c[2]), bits);
+        w.write(
+          colours.findIndex((k) => k[0] === c[0] && k[1] === c[1] && k[2] === c[2]),
+          bits,
+        );
       }
     }
   }
 }
 
-function distinctColours(x0: number, y0: number, Y: (x: number, y: number) => number, Cb: (x: number, y: number) => number, Cr: (x: number, y: number) => number): number[][] | undefined {
+function distinctColours(
+  x0: number,
+  y0: number,
+  Y: (x: number, y: number) => number,
+  Cb: (x: number, y: number) => number,
+  Cr: (x: number, y: number) => number,
+): number[][] | undefined {
   const out: number[][] = [];
   for (let j = 0; j < 8; j++) {
     for (let i = 0; i < 8; i++) {

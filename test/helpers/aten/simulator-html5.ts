@@ -121,7 +121,8 @@ export class AtenSimulatorHtml5 {
       },
     });
     ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (!isBinary) ws.terminate(); // the console takes binary frames only
+      if (!isBinary)
+        ws.terminate(); // the console takes binary frames only
       else stream.push(data);
     });
     ws.on('close', () => {

@@ -51,7 +51,10 @@ export class AtenSimulatorWeb {
   #server: Server | undefined;
   #sids = new Set<string>();
 
-  constructor(readonly kvm: AtenSimulator, readonly options: SimulatorWebOptions) {
+  constructor(
+    readonly kvm: AtenSimulator,
+    readonly options: SimulatorWebOptions,
+  ) {
     if (options.html5) {
       this.html5 = new AtenSimulatorHtml5(kvm, options.html5, {
         origin: () => `${options.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`,
@@ -109,7 +112,11 @@ export class AtenSimulatorWeb {
       const newSid = randomBytes(16).toString('hex');
       this.#sids.add(newSid);
       if (this.options.cookieInBody) {
-        res.writeHead(200, { 'content-type': 'text/html' }).end(`<html><script>var SESSION_COOKIE = '${newSid}'; document.cookie = "SID=" + SESSION_COOKIE; location.href = "/cgi/url_redirect.cgi?url_name=mainmenu";</script></html>`);
+        res
+          .writeHead(200, { 'content-type': 'text/html' })
+          .end(
+            `<html><script>var SESSION_COOKIE = '${newSid}'; document.cookie = "SID=" + SESSION_COOKIE; location.href = "/cgi/url_redirect.cgi?url_name=mainmenu";</script></html>`,
+          );
         return;
       }
       res.writeHead(200, { 'content-type': 'text/html', 'set-cookie': ['SID=; path=/; expires=Thu, 01 Jan 1970 00:00:00 GMT', `SID=${newSid}; path=/`] });
@@ -136,7 +143,9 @@ export class AtenSimulatorWeb {
         ? ['127.0.0.1', c.user, c.password, 'null', String(tlsPorts.plainPort), '623', '2', '0', '1', String(tlsPorts.tlsPort)]
         : ['127.0.0.1', c.user, c.password, 'null', String(this.kvm.port), '623', '2', '0'];
       const java = this.options.javaViewer;
-      const props = Object.entries(java?.properties ?? {}).map(([k, v]) => `<property name="${k}" value="${v}"/>`).join('');
+      const props = Object.entries(java?.properties ?? {})
+        .map(([k, v]) => `<property name="${k}" value="${v}"/>`)
+        .join('');
       const xml = `<?xml version="1.0" encoding="UTF-8"?>
 <jnlp spec="1.0+" codebase="https://127.0.0.1:${this.port}/">
   <information><title>ATEN Java iKVM Viewer</title><vendor>ATEN</vendor></information>
@@ -153,7 +162,11 @@ ${args.map((a) => `    <argument>${a.replace(/&/g, '&amp;').replace(/</g, '&lt;'
     if (req.method === 'GET' && url.pathname === '/') {
       // The login page: a form posting name/pwd to /cgi/login.cgi, the endpoint every public client
       // logs in at (notes §6.1). Its look differs between firmware generations; the form is what matters.
-      res.writeHead(200, { 'content-type': 'text/html' }).end('<html><head><title>IPMI login</title></head><body><form name="form1" action="/cgi/login.cgi" method="post"><input type="text" name="name"><input type="password" name="pwd"><input type="submit" value="login"></form></body></html>');
+      res
+        .writeHead(200, { 'content-type': 'text/html' })
+        .end(
+          '<html><head><title>IPMI login</title></head><body><form name="form1" action="/cgi/login.cgi" method="post"><input type="text" name="name"><input type="password" name="pwd"><input type="submit" value="login"></form></body></html>',
+        );
       return;
     }
     const file = this.options.files?.[url.pathname];

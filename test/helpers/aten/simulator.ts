@@ -45,16 +45,35 @@ export interface AtenSimulatorOptions {
 export type SimulatorFront = 'tcp' | 'html5';
 const HTML5_BANNER = 'RFB 055.008\n';
 
-export interface SimulatorKeyEvent { usage: number; down: boolean }
-export interface SimulatorPointerEvent { x: number; y: number; buttons: number }
+export interface SimulatorKeyEvent {
+  usage: number;
+  down: boolean;
+}
+export interface SimulatorPointerEvent {
+  x: number;
+  y: number;
+  buttons: number;
+}
 
-interface Session { socket: Duplex; front: SimulatorFront; buf: Buffer; state: 'version' | 'type' | 'creds' | 'init' | 'messages'; sentFrame?: Uint8Array; pending: boolean; encoder: Ast2100Encoder }
+interface Session {
+  socket: Duplex;
+  front: SimulatorFront;
+  buf: Buffer;
+  state: 'version' | 'type' | 'creds' | 'init' | 'messages';
+  sentFrame?: Uint8Array;
+  pending: boolean;
+  encoder: Ast2100Encoder;
+}
 
 /** Bytes a client message occupies, by type (ATEN client messages, notes §4). SetEncodings (0x02) has its own length. */
 const CLIENT_MESSAGE_BYTES: Record<number, number> = { 0x03: 10, 0x04: 18, 0x05: 18, 0x15: 9, 0x32: 5, 0x36: 3, 0x37: 1, 0x07: 3 };
 
 export class AtenSimulator {
-  readonly options: Required<Omit<AtenSimulatorOptions, 'mouseInfoBodyBytes' | 'html5TicketLayout' | 'videoEncoding'>> & { mouseInfoBodyBytes?: 2 | 3; html5TicketLayout?: 'whole' | 'split'; videoEncoding?: number };
+  readonly options: Required<Omit<AtenSimulatorOptions, 'mouseInfoBodyBytes' | 'html5TicketLayout' | 'videoEncoding'>> & {
+    mouseInfoBodyBytes?: 2 | 3;
+    html5TicketLayout?: 'whole' | 'split';
+    videoEncoding?: number;
+  };
   readonly keys: SimulatorKeyEvent[] = [];
   readonly pointer: SimulatorPointerEvent[] = [];
   readonly mouseModes: number[] = [];
@@ -345,7 +364,13 @@ export class AtenSimulator {
     } else {
       encoding = 0x57;
       const [s0, s1] = this.options.selectors;
-      data = s.encoder.encode(this.#screen, w, h, { subsampling: this.options.subsampling, selector0: s0, selector1: s1, padWords: 2, ...(prev ? { previous: prev } : {}) });
+      data = s.encoder.encode(this.#screen, w, h, {
+        subsampling: this.options.subsampling,
+        selector0: s0,
+        selector1: s1,
+        padWords: 2,
+        ...(prev ? { previous: prev } : {}),
+      });
     }
     s.pending = false;
     s.sentFrame = Uint8Array.from(this.#screen);
@@ -389,14 +414,26 @@ function cstr(b: Buffer): string {
 
 /** A recognisable picture: colour bars on top, a gradient below, a white frame. */
 export function testPattern(width: number, height: number): Uint8Array {
-  const bars = [[255, 255, 255], [255, 255, 0], [0, 255, 255], [0, 255, 0], [255, 0, 255], [255, 0, 0], [0, 0, 255], [0, 0, 0]];
+  const bars = [
+    [255, 255, 255],
+    [255, 255, 0],
+    [0, 255, 255],
+    [0, 255, 0],
+    [255, 0, 255],
+    [255, 0, 0],
+    [0, 0, 255],
+    [0, 0, 0],
+  ];
   const p = new Uint8Array(width * height * 4);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const o = (y * width + x) * 4;
-      const c = x === 0 || y === 0 || x === width - 1 || y === height - 1
-        ? [255, 255, 255]
-        : y < height / 2 ? bars[Math.floor((x * 8) / width)]! : [Math.floor((x * 255) / width), Math.floor((y * 255) / height), 128];
+      const c =
+        x === 0 || y === 0 || x === width - 1 || y === height - 1
+          ? [255, 255, 255]
+          : y < height / 2
+            ? bars[Math.floor((x * 8) / width)]!
+            : [Math.floor((x * 255) / width), Math.floor((y * 255) / height), 128];
       p[o] = c[0]!;
       p[o + 1] = c[1]!;
       p[o + 2] = c[2]!;

@@ -19,13 +19,17 @@ export async function requireJavaImage(image = JAVA_DEFAULTS.image): Promise<voi
     try {
       await api.ping();
     } catch (e) {
-      throw new Error(`the docker runtime's tests need a Docker engine at ${DOCKER_SOCKET} (apt-get install docker.io; .ci/run starts dockerd): ${(e as Error).message}`);
+      throw new Error(
+        `the docker runtime's tests need a Docker engine at ${DOCKER_SOCKET} (apt-get install docker.io; .ci/run starts dockerd): ${(e as Error).message}`,
+      );
     }
     const labels = await api.imageLabels(image);
     if (labels === undefined) throw new Error(`no image ${image}: build it with npm run build:images (CI: .ci/images)`);
     const want = contextHash(join(ROOT, 'containers', 'java-viewer'));
     if (labels[LABEL_CONTEXT_HASH] !== want) {
-      throw new Error(`${image} was built from other files than containers/java-viewer (${labels[LABEL_CONTEXT_HASH] ?? 'no hash label'} vs ${want}): rebuild it with npm run build:images`);
+      throw new Error(
+        `${image} was built from other files than containers/java-viewer (${labels[LABEL_CONTEXT_HASH] ?? 'no hash label'} vs ${want}): rebuild it with npm run build:images`,
+      );
     }
   } finally {
     await api.close();
@@ -43,6 +47,13 @@ export function contextHash(dir: string): string {
   };
   walk(dir);
   files.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-  const listing = files.map((f) => `${createHash('sha256').update(readFileSync(join(dir, f))).digest('hex')}  ${f}\n`).join('');
+  const listing = files
+    .map(
+      (f) =>
+        `${createHash('sha256')
+          .update(readFileSync(join(dir, f)))
+          .digest('hex')}  ${f}\n`,
+    )
+    .join('');
   return createHash('sha256').update(listing).digest('hex').slice(0, 32);
 }

@@ -15,7 +15,10 @@ export class JnlpWebServer {
   readonly files = new Map<string, Buffer>();
   #server: Server | undefined;
 
-  constructor(readonly user: string, readonly password: string) {}
+  constructor(
+    readonly user: string,
+    readonly password: string,
+  ) {}
 
   get base(): string {
     return `https://127.0.0.1:${(this.#server!.address() as AddressInfo).port}/`;

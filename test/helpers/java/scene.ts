@@ -67,18 +67,23 @@ export async function startViewerWeb(reports: ViewerReportServer, size = '640x48
   await web.listen();
   web.files.set(VIEWER_JAR_PATH, jars.viewer);
   web.files.set('/app/jars/natives-linux.jar', jars.natives);
-  const viewerJnlp = (props: Record<string, string> = {}) => (base: string) =>
-    testViewerJnlp({
-      // The codebase names another host, as a BMC behind NAT does: jars still come from the JNLP's origin.
-      codebase: `${base.replace('127.0.0.1', '10.255.255.1')}app/`,
-      jars: ['jars/test-viewer.jar'],
-      nativeJars: ['jars/natives-linux.jar'],
-      args: ['first argument', 'with "quotes" and \\ backslash', ARG_SECRET, '@not-an-argfile'],
-      properties: { 'bmcgw.test.report': reports.address, 'bmcgw.test.size': size, 'bmcgw.test.secret': PROP_SECRET, ...props },
-    });
+  const viewerJnlp =
+    (props: Record<string, string> = {}) =>
+    (base: string) =>
+      testViewerJnlp({
+        // The codebase names another host, as a BMC behind NAT does: jars still come from the JNLP's origin.
+        codebase: `${base.replace('127.0.0.1', '10.255.255.1')}app/`,
+        jars: ['jars/test-viewer.jar'],
+        nativeJars: ['jars/natives-linux.jar'],
+        args: ['first argument', 'with "quotes" and \\ backslash', ARG_SECRET, '@not-an-argfile'],
+        properties: { 'bmcgw.test.report': reports.address, 'bmcgw.test.size': size, 'bmcgw.test.secret': PROP_SECRET, ...props },
+      });
   web.jnlps.set('viewer', viewerJnlp());
   web.jnlps.set('hidden', viewerJnlp({ 'bmcgw.test.hideWindow': 'true' }));
-  web.jnlps.set('applet', () => '<jnlp><resources><jar href="jars/test-viewer.jar"/></resources><applet-desc main-class="A" name="a" width="1" height="1"/></jnlp>');
+  web.jnlps.set(
+    'applet',
+    () => '<jnlp><resources><jar href="jars/test-viewer.jar"/></resources><applet-desc main-class="A" name="a" width="1" height="1"/></jnlp>',
+  );
   web.jnlps.set('broken', () => '<jnlp><resources><jar href="jars/test-viewer.jar"/></resources><application-desc>');
   web.jnlps.set('not-a-jar', () => '<jnlp><resources><jar href="viewer.jnlp"/></resources><application-desc main-class="a.B"/></jnlp>');
   return web;
@@ -97,7 +102,12 @@ export function viewerConsole(web: JnlpWebServer, name = 'viewer', extra: Record
  * instance id.
  */
 export async function startJavaScene(o: JavaSceneOptions): Promise<JavaScene> {
-  for (const [bin, pkg] of [['java', 'openjdk-17-jre-headless'], ['Xvfb', 'xvfb'], ['x11vnc', 'x11vnc'], ['xwininfo', 'x11-utils']] as const) {
+  for (const [bin, pkg] of [
+    ['java', 'openjdk-17-jre-headless'],
+    ['Xvfb', 'xvfb'],
+    ['x11vnc', 'x11vnc'],
+    ['xwininfo', 'x11-utils'],
+  ] as const) {
     if (o.runtime === 'process') requirePeer(bin, pkg);
   }
   if (o.runtime === 'docker') await requireJavaImage();
@@ -109,25 +119,28 @@ export async function startJavaScene(o: JavaSceneOptions): Promise<JavaScene> {
   const instanceId = `test-${randomBytes(4).toString('hex')}`;
   const log = logCollector();
   const console = (name = 'viewer', extra: Record<string, unknown> = {}) => viewerConsole(web, name, extra);
-  const gw = await startTestGateway({
-    tokens: [{ token: TEST_TOKEN, servers: ['*'] }],
-    servers: [
-      { id: 'j1', name: 'java-board', console: console() },
-      { id: 'j2', console: console() },
-      { id: 'hidden', console: console('hidden') },
-      { id: 'applet', console: console('applet') },
-      { id: 'broken', console: console('broken') },
-      { id: 'not-a-jar', console: console('not-a-jar') },
-      { id: 'wrong-password', console: console('viewer', { password: 'not-the-password' }) },
-      { id: 'self-signed', console: console('viewer', { insecureTls: false }) },
-      ...(o.servers ?? []),
-    ],
-    java: { runtime: o.runtime, instanceId, jarCache: { dir: cacheDir }, ...o.java },
-    // The tests' close URL servers listen on loopback, which sessions.closeUrlAllow refuses unless listed.
-    sessions: { closeUrlAllow: ['127.0.0.1'], ...o.sessions },
-    ...(o.recording ? { recording: o.recording } : {}),
-    ...o.config,
-  }, { log: { level: 'trace', stream: log.stream } });
+  const gw = await startTestGateway(
+    {
+      tokens: [{ token: TEST_TOKEN, servers: ['*'] }],
+      servers: [
+        { id: 'j1', name: 'java-board', console: console() },
+        { id: 'j2', console: console() },
+        { id: 'hidden', console: console('hidden') },
+        { id: 'applet', console: console('applet') },
+        { id: 'broken', console: console('broken') },
+        { id: 'not-a-jar', console: console('not-a-jar') },
+        { id: 'wrong-password', console: console('viewer', { password: 'not-the-password' }) },
+        { id: 'self-signed', console: console('viewer', { insecureTls: false }) },
+        ...(o.servers ?? []),
+      ],
+      java: { runtime: o.runtime, instanceId, jarCache: { dir: cacheDir }, ...o.java },
+      // The tests' close URL servers listen on loopback, which sessions.closeUrlAllow refuses unless listed.
+      sessions: { closeUrlAllow: ['127.0.0.1'], ...o.sessions },
+      ...(o.recording ? { recording: o.recording } : {}),
+      ...o.config,
+    },
+    { log: { level: 'trace', stream: log.stream } },
+  );
   return {
     web,
     reports,

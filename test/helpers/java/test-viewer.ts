@@ -95,7 +95,9 @@ export function testViewerJnlp(o: ViewerJnlpOptions): string {
   <resources>
     <j2se version="1.8+" initial-heap-size="32m" max-heap-size="${o.maxHeap ?? '256m'}"/>
 ${o.jars.map((j, i) => `    <jar href="${esc(j)}"${i === 0 ? ' main="true"' : ''}/>`).join('\n')}
-${Object.entries(o.properties).map(([k, v]) => `    <property name="${esc(k)}" value="${esc(v)}"/>`).join('\n')}
+${Object.entries(o.properties)
+  .map(([k, v]) => `    <property name="${esc(k)}" value="${esc(v)}"/>`)
+  .join('\n')}
   </resources>
   <resources os="Windows"><nativelib href="windows-only.jar"/><property name="bmcgw.test.windows" value="must not apply"/></resources>
   <resources os="Linux" arch="x86_64 amd64">
@@ -173,7 +175,10 @@ export class ViewerLink {
   }
 
   typed(): string {
-    return this.reports.filter((r) => r.event === 'typed').map((r) => r.char as string).join('');
+    return this.reports
+      .filter((r) => r.event === 'typed')
+      .map((r) => r.char as string)
+      .join('');
   }
 }
 
@@ -225,7 +230,11 @@ export async function expectConsoleShowsWindow(scope: string, link: ViewerLink):
   const v = new WsRfbClient(wsUrlOf(scope));
   try {
     await v.ready();
-    await expectConverges(() => fbImage(v.fb!), () => link.capture(), "the console vs the Java viewer's window");
+    await expectConverges(
+      () => fbImage(v.fb!),
+      () => link.capture(),
+      "the console vs the Java viewer's window",
+    );
   } finally {
     v.close();
   }

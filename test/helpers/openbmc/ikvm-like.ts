@@ -68,7 +68,8 @@ export class IkvmLikeServer {
       }
       for (const m of this.#reader.push(chunk)) {
         if (m.type === 'set-encodings') this.#lastRect = m.encodings.includes(Encoding.LastRect);
-        else if (m.type === 'framebuffer-update-request') this.#needUpdate = true; // its area is ignored: always full frames
+        else if (m.type === 'framebuffer-update-request')
+          this.#needUpdate = true; // its area is ignored: always full frames
         else if (m.type === 'key-event') this.keys.push({ down: m.down, keysym: m.keysym });
       }
     } catch {

@@ -89,7 +89,15 @@ function clamp(v: number): number {
 
 /** The gateway's `console` entry for this BMC. */
 export function openBmcConsole(sim: OpenBmcSimulator, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { type: 'openbmc', host: '127.0.0.1', port: sim.port, user: OPENBMC_USERS.admin.name, password: OPENBMC_USERS.admin.password, insecureTls: true, ...extra };
+  return {
+    type: 'openbmc',
+    host: '127.0.0.1',
+    port: sim.port,
+    user: OPENBMC_USERS.admin.name,
+    password: OPENBMC_USERS.admin.password,
+    insecureTls: true,
+    ...extra,
+  };
 }
 
 /** Mean absolute difference of two RGB images over a region (every channel counts). */

@@ -52,12 +52,18 @@ export class SetEncodingsRewriter {
   #messageLength(): number | undefined {
     if (this.#buf.length < 1) return undefined;
     switch (this.#buf[0]) {
-      case 0: return 20; // SetPixelFormat
-      case 2: return this.#buf.length < 4 ? undefined : 4 + 4 * this.#buf.readUInt16BE(2); // SetEncodings
-      case 3: return 10; // FramebufferUpdateRequest
-      case 4: return 8; // KeyEvent
-      case 5: return 6; // PointerEvent
-      case 6: return this.#buf.length < 8 ? undefined : 8 + this.#buf.readUInt32BE(4); // ClientCutText
+      case 0:
+        return 20; // SetPixelFormat
+      case 2:
+        return this.#buf.length < 4 ? undefined : 4 + 4 * this.#buf.readUInt16BE(2); // SetEncodings
+      case 3:
+        return 10; // FramebufferUpdateRequest
+      case 4:
+        return 8; // KeyEvent
+      case 5:
+        return 6; // PointerEvent
+      case 6:
+        return this.#buf.length < 8 ? undefined : 8 + this.#buf.readUInt32BE(4); // ClientCutText
       default:
         this.#broken = true; // something we do not frame: pass the rest through untouched
         return undefined;
@@ -121,7 +127,8 @@ export class TightJpegCounter {
         if (done) {
           if (ctl >> 4 === 0x9) {
             this.jpegRects++;
-            if (this.jpegSamples.length < 64) this.jpegSamples.push({ x: rect.x, y: rect.y, width: rect.width, height: rect.height, jpeg: Buffer.from(jpegOf(all)) });
+            if (this.jpegSamples.length < 64)
+              this.jpegSamples.push({ x: rect.x, y: rect.y, width: rect.width, height: rect.height, jpeg: Buffer.from(jpegOf(all)) });
           } else this.otherTightRects++;
         }
         return done;

@@ -159,8 +159,14 @@ export class OpenBmcSimulator {
     if (req.method === 'GET' && (path === '/redfish/v1' || path === '/redfish')) {
       // The links bmcweb's root carries (redfish-core/lib/service_root.hpp): its manager is always "bmc".
       json(200, {
-        '@odata.id': '/redfish/v1', '@odata.type': '#ServiceRoot.v1_15_0.ServiceRoot', Id: 'RootService', Name: 'Root Service', RedfishVersion: '1.17.0',
-        SessionService: { '@odata.id': '/redfish/v1/SessionService' }, Systems: { '@odata.id': '/redfish/v1/Systems' }, Managers: { '@odata.id': '/redfish/v1/Managers' },
+        '@odata.id': '/redfish/v1',
+        '@odata.type': '#ServiceRoot.v1_15_0.ServiceRoot',
+        Id: 'RootService',
+        Name: 'Root Service',
+        RedfishVersion: '1.17.0',
+        SessionService: { '@odata.id': '/redfish/v1/SessionService' },
+        Systems: { '@odata.id': '/redfish/v1/Systems' },
+        Managers: { '@odata.id': '/redfish/v1/Managers' },
         Chassis: { '@odata.id': '/redfish/v1/Chassis' },
         Links: { Sessions: { '@odata.id': '/redfish/v1/SessionService/Sessions' }, ManagerProvidingService: { '@odata.id': '/redfish/v1/Managers/bmc' } },
       });
@@ -186,7 +192,11 @@ export class OpenBmcSimulator {
       const auth: Record<string, string | string[]> = req.headers['x-requested-with']
         ? { 'set-cookie': [`XSRF-TOKEN=${randomId(20)}; SameSite=Strict; Secure`, `BMCWEB-SESSION=${s.token}; SameSite=Strict; Secure; HttpOnly`] }
         : { 'x-auth-token': s.token };
-      json(201, { '@odata.id': location, '@odata.type': '#Session.v1_7_0.Session', Id: s.id, Name: 'User Session', UserName: user.name }, { location, ...auth });
+      json(
+        201,
+        { '@odata.id': location, '@odata.type': '#Session.v1_7_0.Session', Id: s.id, Name: 'User Session', UserName: user.name },
+        { location, ...auth },
+      );
       return;
     }
     const session = this.#authenticate(req);

@@ -7,7 +7,17 @@
  */
 
 /** Resource v1 ResetType (the schema's enum, 2025.4): what a system may allow. */
-export const ALL_RESET_TYPES = ['On', 'ForceOff', 'GracefulShutdown', 'GracefulRestart', 'ForceRestart', 'Nmi', 'ForceOn', 'PushPowerButton', 'PowerCycle'] as const;
+export const ALL_RESET_TYPES = [
+  'On',
+  'ForceOff',
+  'GracefulShutdown',
+  'GracefulRestart',
+  'ForceRestart',
+  'Nmi',
+  'ForceOn',
+  'PushPowerButton',
+  'PowerCycle',
+] as const;
 /** ComputerSystem BootSource values a typical BMC lists. */
 export const DEFAULT_BOOT_TARGETS = ['None', 'Pxe', 'Cd', 'Usb', 'Hdd', 'BiosSetup'] as const;
 
@@ -191,7 +201,14 @@ export function session(ids: SimIds, id: string, user: string): Record<string, u
 
 export function taskService(ids: SimIds): Record<string, unknown> {
   const p = paths(ids);
-  return { '@odata.type': '#TaskService.v1_1_5.TaskService', '@odata.id': p.taskService, Id: 'TaskService', Name: 'Task Service', ServiceEnabled: true, Tasks: link(p.tasks) };
+  return {
+    '@odata.type': '#TaskService.v1_1_5.TaskService',
+    '@odata.id': p.taskService,
+    Id: 'TaskService',
+    Name: 'Task Service',
+    ServiceEnabled: true,
+    Tasks: link(p.tasks),
+  };
 }
 
 export interface SimTask {

@@ -45,7 +45,12 @@ export function redfishtool(port: number, args: readonly string[], user: { name:
 }
 
 /** sushy-drive.py: STEPs `read`, `reset:<ResetType>`, `boot:<Target>:<Enabled>`, `insert:<url>`, `eject`, `logout`. */
-export async function sushyDrive(port: number, auth: 'session' | 'basic' | 'auto', steps: readonly string[], user: { name: string; password: string } = SIM_ADMIN): Promise<{ steps: Record<string, any>[] }> {
+export async function sushyDrive(
+  port: number,
+  auth: 'session' | 'basic' | 'auto',
+  steps: readonly string[],
+  user: { name: string; password: string } = SIM_ADMIN,
+): Promise<{ steps: Record<string, any>[] }> {
   const check = await run(requirePeer(PYTHON, 'python3'), ['-c', 'import sushy']);
   if (check.code !== 0) throw missingPeerError('the python3 module sushy for /usr/bin/python3', 'python3-sushy');
   const r = await run(PYTHON, [SUSHY_DRIVE, `https://127.0.0.1:${port}`, user.name, user.password, auth, ...steps]);
@@ -54,7 +59,20 @@ export async function sushyDrive(port: number, auth: 'session' | 'basic' | 'auto
 }
 
 /** `fence_redfish --ip 127.0.0.1 --ipport PORT … --ssl-insecure --action ACTION`. */
-export function fenceRedfish(port: number, action: string, extra: readonly string[] = [], user: { name: string; password: string } = SIM_ADMIN): Promise<RunResult> {
+export function fenceRedfish(
+  port: number,
+  action: string,
+  extra: readonly string[] = [],
+  user: { name: string; password: string } = SIM_ADMIN,
+): Promise<RunResult> {
   const bin = requirePeer('fence_redfish', 'fence-agents');
-  return run(bin, ['--ip=127.0.0.1', `--ipport=${port}`, `--username=${user.name}`, `--password=${user.password}`, '--ssl-insecure', `--action=${action}`, ...extra]);
+  return run(bin, [
+    '--ip=127.0.0.1',
+    `--ipport=${port}`,
+    `--username=${user.name}`,
+    `--password=${user.password}`,
+    '--ssl-insecure',
+    `--action=${action}`,
+    ...extra,
+  ]);
 }

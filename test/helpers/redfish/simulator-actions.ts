@@ -33,7 +33,8 @@ export function handleAction(ctx: ActionContext, path: string): boolean {
 
 export function handlePatchSystem(ctx: ActionContext): void {
   const sim = ctx.sim;
-  if (ctx.ifMatch !== undefined && ctx.ifMatch !== systemEtag(sim.state) && ctx.ifMatch !== '*') return void send(ctx.res, 412, errorBody('PreconditionFailed'));
+  if (ctx.ifMatch !== undefined && ctx.ifMatch !== systemEtag(sim.state) && ctx.ifMatch !== '*')
+    return void send(ctx.res, 412, errorBody('PreconditionFailed'));
   if (ctx.ifMatch === undefined && sim.options.requireIfMatch) return void send(ctx.res, 428, errorBody('PreconditionRequired'));
   run(ctx, 'PatchBoot', () => patchBoot(ctx));
 }
@@ -53,7 +54,8 @@ function reset(ctx: ActionContext): Result | (() => Result) {
   if (extra) return { status: 400, body: errorBody('ActionParameterUnknown', ['ComputerSystem.Reset', extra]) };
   if (b?.ResetType === undefined) return { status: 400, body: errorBody('ActionParameterMissing', ['ComputerSystem.Reset', 'ResetType']) };
   const type = String(b.ResetType);
-  if (!ctx.sim.options.resetTypes.includes(type)) return { status: 400, body: errorBody('ActionParameterValueNotInList', [type, 'ResetType', 'ComputerSystem.Reset']) };
+  if (!ctx.sim.options.resetTypes.includes(type))
+    return { status: 400, body: errorBody('ActionParameterValueNotInList', [type, 'ResetType', 'ComputerSystem.Reset']) };
   return () => {
     applyReset(ctx.sim, type);
     return { status: 204 };
@@ -106,12 +108,15 @@ function patchBoot(ctx: ActionContext): Result | (() => Result) {
   const boot = b.Boot as Record<string, unknown>;
   if (!boot || typeof boot !== 'object') return { status: 400, body: errorBody('PropertyValueTypeError', [JSON.stringify(boot), 'Boot']) };
   for (const k of Object.keys(boot)) {
-    if (k !== 'BootSourceOverrideTarget' && k !== 'BootSourceOverrideEnabled' && k !== 'BootSourceOverrideMode') return { status: 400, body: errorBody('PropertyUnknown', [`Boot/${k}`]) };
+    if (k !== 'BootSourceOverrideTarget' && k !== 'BootSourceOverrideEnabled' && k !== 'BootSourceOverrideMode')
+      return { status: 400, body: errorBody('PropertyUnknown', [`Boot/${k}`]) };
   }
   const target = boot.BootSourceOverrideTarget;
   const enabled = boot.BootSourceOverrideEnabled;
-  if (target !== undefined && !ctx.sim.options.bootTargets.includes(String(target))) return { status: 400, body: errorBody('PropertyValueNotInList', [String(target), 'Boot/BootSourceOverrideTarget']) };
-  if (enabled !== undefined && !BOOT_ENABLED.includes(String(enabled))) return { status: 400, body: errorBody('PropertyValueNotInList', [String(enabled), 'Boot/BootSourceOverrideEnabled']) };
+  if (target !== undefined && !ctx.sim.options.bootTargets.includes(String(target)))
+    return { status: 400, body: errorBody('PropertyValueNotInList', [String(target), 'Boot/BootSourceOverrideTarget']) };
+  if (enabled !== undefined && !BOOT_ENABLED.includes(String(enabled)))
+    return { status: 400, body: errorBody('PropertyValueNotInList', [String(enabled), 'Boot/BootSourceOverrideEnabled']) };
   return () => {
     const s = ctx.sim.state;
     s.boot = { enabled: (enabled as typeof s.boot.enabled | undefined) ?? s.boot.enabled, target: (target as string | undefined) ?? s.boot.target };
@@ -129,7 +134,10 @@ function insertMedia(ctx: ActionContext): Result | (() => Result) {
   if (extra) return { status: 400, body: errorBody('ActionParameterUnknown', ['VirtualMedia.InsertMedia', extra]) };
   if (typeof b.Image !== 'string' || b.Image === '') return { status: 400, body: errorBody('ActionParameterMissing', ['VirtualMedia.InsertMedia', 'Image']) };
   if (b.TransferProtocolType !== undefined && !TRANSFER_PROTOCOLS.includes(String(b.TransferProtocolType))) {
-    return { status: 400, body: errorBody('ActionParameterValueNotInList', [String(b.TransferProtocolType), 'TransferProtocolType', 'VirtualMedia.InsertMedia']) };
+    return {
+      status: 400,
+      body: errorBody('ActionParameterValueNotInList', [String(b.TransferProtocolType), 'TransferProtocolType', 'VirtualMedia.InsertMedia']),
+    };
   }
   const s = ctx.sim.state;
   if (s.media.inserted) return { status: 409, body: errorBody('ResourceInUse') };
@@ -142,7 +150,12 @@ function insertMedia(ctx: ActionContext): Result | (() => Result) {
   }
   return () => {
     if (ctx.sim.options.unreachableImageHosts.includes(host)) return { status: 400, body: errorBody('CouldNotEstablishConnection', [image]) };
-    s.media = { image, inserted: b.Inserted !== false, writeProtected: b.WriteProtected !== false, protocol: typeof b.TransferProtocolType === 'string' ? b.TransferProtocolType : null };
+    s.media = {
+      image,
+      inserted: b.Inserted !== false,
+      writeProtected: b.WriteProtected !== false,
+      protocol: typeof b.TransferProtocolType === 'string' ? b.TransferProtocolType : null,
+    };
     s.mediaVersion++;
     ctx.sim.mediaChanges.push(image);
     return { status: 204 };

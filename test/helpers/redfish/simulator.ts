@@ -20,8 +20,25 @@ import { selfSignedCertificate } from '../aten/self-signed.js';
 import { errorBody, message } from './messages.js';
 import { handleAction, handlePatchSystem, type ActionContext } from './simulator-actions.js';
 import {
-  ALL_RESET_TYPES, collection, computerSystem, DEFAULT_BOOT_TARGETS, manager, paths, resetActionInfo, serviceRoot, session,
-  sessionService, systemEtag, task, taskService, virtualMediaCd, virtualMediaUsb, type PublishOptions, type SimIds, type SimState, type SimTask,
+  ALL_RESET_TYPES,
+  collection,
+  computerSystem,
+  DEFAULT_BOOT_TARGETS,
+  manager,
+  paths,
+  resetActionInfo,
+  serviceRoot,
+  session,
+  sessionService,
+  systemEtag,
+  task,
+  taskService,
+  virtualMediaCd,
+  virtualMediaUsb,
+  type PublishOptions,
+  type SimIds,
+  type SimState,
+  type SimTask,
 } from './model.js';
 
 export type SimAction = 'Reset' | 'InsertMedia' | 'EjectMedia' | 'PatchBoot';
@@ -112,7 +129,10 @@ export class RedfishSimulator {
   constructor(o: RedfishSimulatorOptions = {}) {
     this.ids = { system: o.systemId ?? 'System.Embedded.1', manager: o.managerId ?? 'BMC' };
     this.#o = {
-      users: o.users ?? [{ ...SIM_ADMIN, role: 'Administrator' }, { ...SIM_READONLY, role: 'ReadOnly' }],
+      users: o.users ?? [
+        { ...SIM_ADMIN, role: 'Administrator' },
+        { ...SIM_READONLY, role: 'ReadOnly' },
+      ],
       resetTypes: o.resetTypes ?? ALL_RESET_TYPES,
       resetTypesVia: o.resetTypesVia ?? 'inline',
       bootTargets: o.bootTargets ?? DEFAULT_BOOT_TARGETS,
@@ -197,7 +217,10 @@ export class RedfishSimulator {
   /** Starts a task for an action accepted asynchronously; `run` gives the operation's final answer. */
   startTask(res: ServerResponse, run: () => { status: number; body?: unknown }): void {
     const id = String(this.#nextTask++);
-    const entry: SimTaskEntry = { task: { id, state: 'Running', percent: 0, started: new Date().toISOString(), ended: undefined, messages: [] }, final: undefined };
+    const entry: SimTaskEntry = {
+      task: { id, state: 'Running', percent: 0, started: new Date().toISOString(), ended: undefined, messages: [] },
+      final: undefined,
+    };
     this.#tasks.set(id, entry);
     this.later(this.#o.taskMs, () => {
       entry.final = run();
@@ -213,7 +236,13 @@ export class RedfishSimulator {
   }
 
   #publish(): PublishOptions {
-    return { resetTypes: this.#o.resetTypes, resetTypesVia: this.#o.resetTypesVia, bootTargets: this.#o.bootTargets, sessionService: this.#o.sessionService, sessionTimeoutS: Math.max(30, Math.round(this.#o.sessionTimeoutMs / 1000)) };
+    return {
+      resetTypes: this.#o.resetTypes,
+      resetTypesVia: this.#o.resetTypesVia,
+      bootTargets: this.#o.bootTargets,
+      sessionService: this.#o.sessionService,
+      sessionTimeoutS: Math.max(30, Math.round(this.#o.sessionTimeoutMs / 1000)),
+    };
   }
 
   #expireSessions(): void {
@@ -316,20 +345,46 @@ export class RedfishSimulator {
     const pub = this.#publish();
     const st = this.state;
     switch (path) {
-      case '/redfish': return { v1: '/redfish/v1/' };
-      case p.root: return serviceRoot(this.ids, pub);
-      case p.systems: return collection('ComputerSystemCollection', p.systems, 'Computer System Collection', [p.system]);
-      case p.system: return computerSystem(this.ids, st, pub);
-      case p.resetInfo: return pub.resetTypesVia === 'actionInfo' ? resetActionInfo(this.ids, pub) : undefined;
-      case p.managers: return collection('ManagerCollection', p.managers, 'Manager Collection', [p.manager]);
-      case p.manager: return manager(this.ids);
-      case p.virtualMedia: return collection('VirtualMediaCollection', p.virtualMedia, 'Virtual Media Services', [p.usb, p.cd]);
-      case p.cd: return virtualMediaCd(this.ids, st);
-      case p.usb: return virtualMediaUsb(this.ids);
-      case p.taskService: return taskService(this.ids);
-      case p.tasks: return collection('TaskCollection', p.tasks, 'Task Collection', [...this.#tasks.keys()].map((id) => `${p.tasks}/${id}`));
-      case p.sessionService: return pub.sessionService ? sessionService(this.ids, pub) : undefined;
-      case p.sessions: return pub.sessionService ? collection('SessionCollection', p.sessions, 'Session Collection', [...this.#sessions.values()].map((x) => `${p.sessions}/${x.id}`)) : undefined;
+      case '/redfish':
+        return { v1: '/redfish/v1/' };
+      case p.root:
+        return serviceRoot(this.ids, pub);
+      case p.systems:
+        return collection('ComputerSystemCollection', p.systems, 'Computer System Collection', [p.system]);
+      case p.system:
+        return computerSystem(this.ids, st, pub);
+      case p.resetInfo:
+        return pub.resetTypesVia === 'actionInfo' ? resetActionInfo(this.ids, pub) : undefined;
+      case p.managers:
+        return collection('ManagerCollection', p.managers, 'Manager Collection', [p.manager]);
+      case p.manager:
+        return manager(this.ids);
+      case p.virtualMedia:
+        return collection('VirtualMediaCollection', p.virtualMedia, 'Virtual Media Services', [p.usb, p.cd]);
+      case p.cd:
+        return virtualMediaCd(this.ids, st);
+      case p.usb:
+        return virtualMediaUsb(this.ids);
+      case p.taskService:
+        return taskService(this.ids);
+      case p.tasks:
+        return collection(
+          'TaskCollection',
+          p.tasks,
+          'Task Collection',
+          [...this.#tasks.keys()].map((id) => `${p.tasks}/${id}`),
+        );
+      case p.sessionService:
+        return pub.sessionService ? sessionService(this.ids, pub) : undefined;
+      case p.sessions:
+        return pub.sessionService
+          ? collection(
+              'SessionCollection',
+              p.sessions,
+              'Session Collection',
+              [...this.#sessions.values()].map((x) => `${p.sessions}/${x.id}`),
+            )
+          : undefined;
     }
     const t = /^\/redfish\/v1\/TaskService\/Tasks\/(\d+)$/.exec(path);
     if (t) {

@@ -109,12 +109,19 @@ describe('aten console: gateway ⇄ ATEN BMC simulator (HTTPS with a self-signed
       v.pointer(124, 457, 0);
       await until(() => bmc.kvm.keys.length >= before + 8 && bmc.kvm.pointer.some((p) => p.x === 124), 'keys and pointer at the simulator');
       expect(bmc.kvm.keys.slice(before)).toEqual([
-        { usage: 0x04, down: true }, { usage: 0x04, down: false },
-        { usage: 0xe4, down: true }, { usage: 0xe4, down: false },
-        { usage: 0x3a, down: true }, { usage: 0x3a, down: false },
-        { usage: 0x05, down: true }, { usage: 0x05, down: false },
+        { usage: 0x04, down: true },
+        { usage: 0x04, down: false },
+        { usage: 0xe4, down: true },
+        { usage: 0xe4, down: false },
+        { usage: 0x3a, down: true },
+        { usage: 0x3a, down: false },
+        { usage: 0x05, down: true },
+        { usage: 0x05, down: false },
       ]);
-      expect(bmc.kvm.pointer.slice(-2)).toEqual([{ x: 123, y: 456, buttons: 1 }, { x: 124, y: 457, buttons: 0 }]);
+      expect(bmc.kvm.pointer.slice(-2)).toEqual([
+        { x: 123, y: 456, buttons: 1 },
+        { x: 124, y: 457, buttons: 0 },
+      ]);
     } finally {
       v.close();
     }
@@ -194,7 +201,10 @@ describe('aten console: other BMC shapes', () => {
   it('HTTP-only BMC reached through httpFallback, Hermon video (sent as encoding 0 by old firmware)', async () => {
     const bmc = await startAtenBmc({ http: true, kvm: { video: 'hermon', hermonAsEncoding0: true, width: 800, height: 600 } });
     cleanups.push(() => bmc.close());
-    const gw = await startTestGateway({ tokens: [{ token: TEST_TOKEN, servers: ['*'] }], servers: [{ id: 'x8', console: atenConsole(bmc, { httpFallback: true }) }] });
+    const gw = await startTestGateway({
+      tokens: [{ token: TEST_TOKEN, servers: ['*'] }],
+      servers: [{ id: 'x8', console: atenConsole(bmc, { httpFallback: true }) }],
+    });
     cleanups.push(() => gw.close());
     const { body } = await eqPhp(gw, { action: 'novnc', token: TEST_TOKEN, id: 'x8' });
     expect(body.result, JSON.stringify(body)).toBe('OK');

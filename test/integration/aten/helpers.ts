@@ -22,7 +22,9 @@ export interface AtenBmc {
 let cert: { key: string; cert: string } | undefined;
 
 /** One simulated Supermicro BMC: ATEN KVM port plus its web interface (HTTPS with a self-signed certificate unless `http`). */
-export async function startAtenBmc(o: { kvm?: AtenSimulatorOptions; web?: Partial<SimulatorWebOptions>; http?: boolean; tls?: ServerOptions } = {}): Promise<AtenBmc> {
+export async function startAtenBmc(
+  o: { kvm?: AtenSimulatorOptions; web?: Partial<SimulatorWebOptions>; http?: boolean; tls?: ServerOptions } = {},
+): Promise<AtenBmc> {
   cert ??= selfSignedCertificate();
   const kvm = new AtenSimulator(o.kvm);
   await kvm.listen();
@@ -69,14 +71,22 @@ export async function until(cond: () => boolean, what: string, timeoutMs = 10_00
  * Polls the console page's canvas until it shows `screen()` (mean error under `tolerance`). noVNC
  * draws the framebuffer 1:1 into its canvas's backing store (scaling is CSS only).
  */
-export async function waitForCanvasToShow(page: Page, screen: () => { width: number; height: number; rgbx: Uint8Array }, tolerance: number, timeoutMs = 20_000): Promise<void> {
+export async function waitForCanvasToShow(
+  page: Page,
+  screen: () => { width: number; height: number; rgbx: Uint8Array },
+  tolerance: number,
+  timeoutMs = 20_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const canvas = await readCanvasRgba(page, '#screen canvas');
     const s = screen();
     const err = canvas.width === s.width && canvas.height === s.height ? meanAbsError(canvas.rgba, s.rgbx) : Infinity;
     if (err < tolerance) return;
-    if (Date.now() > deadline) throw new Error(`the canvas never showed the simulator's screen: canvas ${canvas.width}x${canvas.height}, screen ${s.width}x${s.height}, mean error ${err.toFixed(2)}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `the canvas never showed the simulator's screen: canvas ${canvas.width}x${canvas.height}, screen ${s.width}x${s.height}, mean error ${err.toFixed(2)}`,
+      );
     await new Promise((r) => setTimeout(r, 300));
   }
 }

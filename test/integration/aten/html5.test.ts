@@ -38,14 +38,16 @@ describe('aten console over the HTML5 iKVM (gateway ⇄ simulator: HTTPS login, 
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('shows the BMC screen, takes keys, shares one KVM login between viewers, keeps a view-only viewer\'s keys away, records, and logs out only after the KVM ended', async () => {
+  it("shows the BMC screen, takes keys, shares one KVM login between viewers, keeps a view-only viewer's keys away, records, and logs out only after the KVM ended", async () => {
     const a = await eqPhp(gw, { action: 'novnc', token: TEST_TOKEN, id: 'x11' });
     expect(a.body.result, JSON.stringify(a.body)).toBe('OK');
     const b = await eqPhp(gw, { action: 'novnc', token: TEST_TOKEN, id: 'x11', view_only: '1' });
     expect(b.body.key).toBe(a.body.key);
     // Web: login, bootstrap page, the console's WebSocket (with the checks the simulator makes), nothing Java.
     expect(x11.web.requests.map((r) => `${r.method} ${r.url}`)).toEqual([
-      'POST /cgi/login.cgi', 'GET /cgi/url_redirect.cgi?url_name=man_ikvm_html5_bootstrap', 'UPGRADE /',
+      'POST /cgi/login.cgi',
+      'GET /cgi/url_redirect.cgi?url_name=man_ikvm_html5_bootstrap',
+      'UPGRADE /',
     ]);
     expect(x11.web.html5!.upgrades.map((u) => u.refused)).toEqual([undefined]);
     expect(x11.kvm.logins).toEqual([{ user: expect.any(String), accepted: true, front: 'html5' }]);
@@ -66,13 +68,21 @@ describe('aten console over the HTML5 iKVM (gateway ⇄ simulator: HTTPS login, 
       const k0 = x11.kvm.keys.length;
       ro.ws.send(encodeQemuExtendedKeyEvent({ down: true, keysym: 0x7a, keycode: 0x2c }));
       ro.ws.send(encodeQemuExtendedKeyEvent({ down: false, keysym: 0x7a, keycode: 0x2c }));
-      for (const [keysym, keycode, down] of [[0xffe1, 0x2a, true], [0x41, 0x1e, true], [0x41, 0x1e, false], [0xffe1, 0x2a, false]] as const) {
+      for (const [keysym, keycode, down] of [
+        [0xffe1, 0x2a, true],
+        [0x41, 0x1e, true],
+        [0x41, 0x1e, false],
+        [0xffe1, 0x2a, false],
+      ] as const) {
         v.ws.send(encodeQemuExtendedKeyEvent({ down, keysym, keycode }));
       }
       await until(() => x11.kvm.keys.length >= k0 + 4, 'keys at the simulator');
       await new Promise((r) => setTimeout(r, 300)); // room for the view-only viewer's keys, had they been let through
       expect(x11.kvm.keys.slice(k0)).toEqual([
-        { usage: 0xe1, down: true }, { usage: 0x04, down: true }, { usage: 0x04, down: false }, { usage: 0xe1, down: false },
+        { usage: 0xe1, down: true },
+        { usage: 0x04, down: true },
+        { usage: 0x04, down: false },
+        { usage: 0xe1, down: false },
       ]);
       expect(x11.kvm.logins).toHaveLength(1);
     } finally {
@@ -155,7 +165,10 @@ describe('aten console, transport auto and silent HTML5 firmware', () => {
     const { body } = await eqPhp(gw, { action: 'novnc', token: TEST_TOKEN, id: 'silent-auto' });
     expect(body.result, JSON.stringify(body)).toBe('OK');
     expect(silent.web.requests.slice(before).map((r) => `${r.method} ${r.url}`)).toEqual([
-      'POST /cgi/login.cgi', 'GET /cgi/url_redirect.cgi?url_name=man_ikvm_html5_bootstrap', 'UPGRADE /', 'GET /cgi/url_redirect.cgi?url_name=ikvm&url_type=jwsk',
+      'POST /cgi/login.cgi',
+      'GET /cgi/url_redirect.cgi?url_name=man_ikvm_html5_bootstrap',
+      'UPGRADE /',
+      'GET /cgi/url_redirect.cgi?url_name=ikvm&url_type=jwsk',
     ]);
     expect(silent.kvm.logins.map((l) => `${l.front} ${l.accepted}`)).toEqual(['tcp true']);
     const v = new WsRfbClient(wsUrl(body.scope));
@@ -171,7 +184,9 @@ describe('aten console, transport auto and silent HTML5 firmware', () => {
     const { body } = await eqPhp(gw, { action: 'novnc', token: TEST_TOKEN, id: 'x9-auto' });
     expect(body.result, JSON.stringify(body)).toBe('OK');
     expect(x9.web.requests.map((r) => `${r.method} ${r.url}`)).toEqual([
-      'POST /cgi/login.cgi', 'GET /cgi/url_redirect.cgi?url_name=man_ikvm_html5_bootstrap', 'GET /cgi/url_redirect.cgi?url_name=ikvm&url_type=jwsk',
+      'POST /cgi/login.cgi',
+      'GET /cgi/url_redirect.cgi?url_name=man_ikvm_html5_bootstrap',
+      'GET /cgi/url_redirect.cgi?url_name=ikvm&url_type=jwsk',
     ]);
     const v = new WsRfbClient(wsUrl(body.scope));
     try {

@@ -38,7 +38,11 @@ describe('the X10SRi-F capture replayed by a BMC, through the gateway', () => {
         servers: [{ id: 'x10', console: bmc.consoleConfig() }],
       });
       cleanups.push(() => gw.close());
-      const res = await fetch(`${gw.url}/api/v1/sessions`, { method: 'POST', headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ serverId: 'x10' }) });
+      const res = await fetch(`${gw.url}/api/v1/sessions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ serverId: 'x10' }),
+      });
       const body = (await res.json()) as { url: string };
       expect(res.status, JSON.stringify(body)).toBe(201);
       const viewer = new WsRfbClient(body.url.replace(/^http/, 'ws').replace('/console/', '/ws/'));
@@ -51,7 +55,6 @@ describe('the X10SRi-F capture replayed by a BMC, through the gateway', () => {
     });
   }
 });
-
 
 describe('the aten source on corrupted captures', () => {
   it('truncated, bit-flipped and shuffled BMC streams end in typed errors only: ProtocolErrors, or the BMC closing', async () => {
@@ -81,10 +84,18 @@ describe('the aten source on corrupted captures', () => {
       const bmc = await AtenReplayBmc.start({ stream, speed: 'max', raw: true, ...WEB });
       const logs: Record<string, unknown>[] = [];
       const log = pino({ level: 'debug' }, new Writable({ write: (c, _e, cb) => (logs.push(JSON.parse(String(c)) as Record<string, unknown>), cb()) }));
-      const source = new AtenSource({
-        web: { host: `127.0.0.1:${bmc.webPort}`, username: WEB.webUser, password: WEB.webPassword, httpOnly: true, timeoutMs: 3000 },
-        kvmHost: '127.0.0.1', connectTimeoutMs: 1500, reconnectBudgetMs: 0, keepAliveMs: 1000, noSignalPollMs: 200, watchdogMs: 1000,
-      }, log);
+      const source = new AtenSource(
+        {
+          web: { host: `127.0.0.1:${bmc.webPort}`, username: WEB.webUser, password: WEB.webPassword, httpOnly: true, timeoutMs: 3000 },
+          kvmHost: '127.0.0.1',
+          connectTimeoutMs: 1500,
+          reconnectBudgetMs: 0,
+          keepAliveMs: 1000,
+          noSignalPollMs: 200,
+          watchdogMs: 1000,
+        },
+        log,
+      );
       const sink = new FakeSink();
       source.start(sink);
       try {

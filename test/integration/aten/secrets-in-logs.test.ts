@@ -35,13 +35,16 @@ describe('aten console: no BMC secret reaches the log', () => {
       return c;
     };
     const logs = logCollector();
-    gw = await startTestGateway({
-      tokens: [{ token: TEST_TOKEN, servers: ['*'] }],
-      servers: [
-        { id: 'x9', console: atenConsole(bmc) },
-        { id: 'x9-wrong', console: atenConsole(bmc, { password: 'wrong-secret-pw' }) },
-      ],
-    }, { log: { level: 'trace', stream: logs.stream } });
+    gw = await startTestGateway(
+      {
+        tokens: [{ token: TEST_TOKEN, servers: ['*'] }],
+        servers: [
+          { id: 'x9', console: atenConsole(bmc) },
+          { id: 'x9-wrong', console: atenConsole(bmc, { password: 'wrong-secret-pw' }) },
+        ],
+      },
+      { log: { level: 'trace', stream: logs.stream } },
+    );
     const tgw = gw;
 
     await viewAndType(tgw, 'x9', bmc);
@@ -81,14 +84,17 @@ describe('aten console over HTML5: no BMC secret reaches the log', () => {
       };
     }
     const logs = logCollector();
-    gw = await startTestGateway({
-      tokens: [{ token: TEST_TOKEN, servers: ['*'] }],
-      servers: [
-        { id: 'x11', console: atenConsole(bmc, { transport: 'html5' }) },
-        { id: 'x11-wrong', console: atenConsole(bmc, { transport: 'html5', password: 'wrong-secret-pw' }) },
-        { id: 'x10-silent', console: atenConsole(silent, { transport: 'auto', connectTimeout: '1500ms' }) },
-      ],
-    }, { log: { level: 'trace', stream: logs.stream } });
+    gw = await startTestGateway(
+      {
+        tokens: [{ token: TEST_TOKEN, servers: ['*'] }],
+        servers: [
+          { id: 'x11', console: atenConsole(bmc, { transport: 'html5' }) },
+          { id: 'x11-wrong', console: atenConsole(bmc, { transport: 'html5', password: 'wrong-secret-pw' }) },
+          { id: 'x10-silent', console: atenConsole(silent, { transport: 'auto', connectTimeout: '1500ms' }) },
+        ],
+      },
+      { log: { level: 'trace', stream: logs.stream } },
+    );
     const tgw = gw;
     try {
       await viewAndType(tgw, 'x11', bmc);

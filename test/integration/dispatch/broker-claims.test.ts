@@ -28,7 +28,14 @@ async function agent(id: string): Promise<{ claims: BrokerClaims; conn: ChannelM
   const conn = await connect(vhost.url);
   conn.on('error', () => undefined);
   conns.push(conn);
-  const claims = new BrokerClaims({ exchange: 'bmcgw-c', log: createLogger('silent'), agent: { id, location: 'NL', url: `http://${id}` }, keys: [KEY], clockSkewMs: 30_000, rejected: (r) => rejected.push(r) });
+  const claims = new BrokerClaims({
+    exchange: 'bmcgw-c',
+    log: createLogger('silent'),
+    agent: { id, location: 'NL', url: `http://${id}` },
+    keys: [KEY],
+    clockSkewMs: 30_000,
+    rejected: (r) => rejected.push(r),
+  });
   claims.setup(conn);
   return { claims, conn };
 }
@@ -81,7 +88,11 @@ describe('BrokerClaims', () => {
     await ch.close();
     await vhost.publish('', 'bmcgw-c.claim.k5', { agent: 'mallory' }, {});
     const forged: WireReply = { ok: true, result: { scope: 'http://evil.example/console/x' }, agent: { id: 'nl-a', location: 'NL', url: '' } };
-    await vhost.publish('', 'bmcgw-c.answer.k5', forged, { type: 'bmcgw.claim-answer', messageId: 'k5', headers: { 'x-bmcgw-key': 'nl-1', 'x-bmcgw-ts': Date.now(), 'x-bmcgw-sig': 'A'.repeat(43) } });
+    await vhost.publish('', 'bmcgw-c.answer.k5', forged, {
+      type: 'bmcgw.claim-answer',
+      messageId: 'k5',
+      headers: { 'x-bmcgw-key': 'nl-1', 'x-bmcgw-ts': Date.now(), 'x-bmcgw-sig': 'A'.repeat(43) },
+    });
     let ran = false;
     const r = await b.claims.once('k5', Date.now() + 2_000, async () => {
       ran = true;

@@ -31,7 +31,11 @@ const KEYS = { keys: [SHARED_KEY], locationKeys: { NL: [NL_KEY] } };
 type Json = Record<string, any>;
 
 async function eq(gw: { url: string }, fields: Record<string, string>): Promise<{ status: number; body: Json }> {
-  const res = await fetch(`${gw.url}/eq.php`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
+  const res = await fetch(`${gw.url}/eq.php`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields).toString(),
+  });
   return { status: res.status, body: (await res.json()) as Json };
 }
 
@@ -54,7 +58,14 @@ function signedProps(request: { id: string }, routingKey: string, keys: { id: st
   const body = Buffer.from(JSON.stringify(request));
   const correlationId = `corr-${request.id}`;
   const replyTo = 'amq.gen-nobody';
-  return { messageId: request.id, correlationId, replyTo, type: 'bmcgw.request', expiration: '10000', headers: signHeaders(keys, { type: 'bmcgw.request', exchange: 'bmcgw-t', routingKey, messageId: request.id, correlationId, replyTo }, body, at) };
+  return {
+    messageId: request.id,
+    correlationId,
+    replyTo,
+    type: 'bmcgw.request',
+    expiration: '10000',
+    headers: signHeaders(keys, { type: 'bmcgw.request', exchange: 'bmcgw-t', routingKey, messageId: request.id, correlationId, replyTo }, body, at),
+  };
 }
 
 async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, everyMs = 200): Promise<T> {
@@ -99,7 +110,13 @@ describe('dispatch through RabbitMQ: a front and agents in two locations', () =>
   beforeAll(async () => {
     await requireRabbit();
     vhost = await RabbitVhost.create('bmcgw-dispatch');
-    const [entry, qemu, demoServer, dir, ipmiSim] = await Promise.all([bundleGatewayProcess(), startQemu({ mode: 'seabios' }), startDemoServer({ host: '127.0.0.1', port: 0 }), mkdtemp(join(tmpdir(), 'bmcgw-dispatch-')), startIpmiSim()]);
+    const [entry, qemu, demoServer, dir, ipmiSim] = await Promise.all([
+      bundleGatewayProcess(),
+      startQemu({ mode: 'seabios' }),
+      startDemoServer({ host: '127.0.0.1', port: 0 }),
+      mkdtemp(join(tmpdir(), 'bmcgw-dispatch-')),
+      startIpmiSim(),
+    ]);
     sim = ipmiSim;
     vm = qemu;
     bundle = entry;
@@ -124,7 +141,14 @@ describe('dispatch through RabbitMQ: a front and agents in two locations', () =>
       operators: [{ token: OPERATOR, name: 'ops' }],
       servers,
     };
-    const dispatch = (extra: Record<string, unknown>) => ({ amqp: vhost.url, exchange: 'bmcgw-t', requestTimeout: `${REQUEST_TIMEOUT_MS}ms`, announceInterval: '300ms', ...KEYS, ...extra });
+    const dispatch = (extra: Record<string, unknown>) => ({
+      amqp: vhost.url,
+      exchange: 'bmcgw-t',
+      requestTimeout: `${REQUEST_TIMEOUT_MS}ms`,
+      announceInterval: '300ms',
+      ...KEYS,
+      ...extra,
+    });
     const started = await Promise.all([
       spawnGatewayProcess(entry, 'front', { ...base, dispatch: dispatch({ role: 'front' }) }, journal),
       spawnGatewayProcess(entry, 'nl-a', { ...base, dispatch: dispatch({ role: 'agent', location: 'NL', agentId: 'nl-a' }) }, journal),
@@ -146,7 +170,14 @@ describe('dispatch through RabbitMQ: a front and agents in two locations', () =>
   afterAll(async () => {
     if (brokerStopped) await rabbitStartApp().catch(() => undefined);
     await Promise.all([front?.stop(), ...Object.values(agents).map((a) => a.stop())]);
-    await Promise.all([vm?.stop(), demo?.close(), sim?.stop(), vhost?.delete(), tmp && rm(tmp, { recursive: true, force: true }), bundle && rm(bundle, { force: true })]);
+    await Promise.all([
+      vm?.stop(),
+      demo?.close(),
+      sim?.stop(),
+      vhost?.delete(),
+      tmp && rm(tmp, { recursive: true, force: true }),
+      bundle && rm(bundle, { force: true }),
+    ]);
   }, 30_000);
 
   it('lists the announced agents for operators only', async () => {
@@ -256,7 +287,11 @@ describe('dispatch through RabbitMQ: a front and agents in two locations', () =>
     const props = signedProps(request, 'location.US', [SHARED_KEY]);
     await vhost.publish('bmcgw-t', 'location.US', request, props);
     await vhost.publish('bmcgw-t', 'location.US', request, props);
-    await until('the agent to drop the copy as a replay', async () => (/bmcgw_dispatch_rejected_total\{kind="request",reason="replayed"\} 1/.test(await metricsOf(agents['us-a']!)) ? true : undefined), 10_000);
+    await until(
+      'the agent to drop the copy as a replay',
+      async () => (/bmcgw_dispatch_rejected_total\{kind="request",reason="replayed"\} 1/.test(await metricsOf(agents['us-a']!)) ? true : undefined),
+      10_000,
+    );
     expect(journalLines().filter((l) => l.endsWith(' power us-1 cycle-raw'))).toHaveLength(1);
     // 3. The real IPMI power action on the agent, retried with the same request id: ipmi_sim's
     // chassis_control hook records one "set power 1", not two.
@@ -276,7 +311,9 @@ describe('dispatch through RabbitMQ: a front and agents in two locations', () =>
 
   it('a broker account without the key can do nothing: unsigned, forged, re-routed and stale requests are dropped and counted', async () => {
     const forge = (op: string) => ({
-      v: 1, id: `req-${op}`, deadline: Date.now() + 10_000,
+      v: 1,
+      id: `req-${op}`,
+      deadline: Date.now() + 10_000,
       principal: { kind: 'operator', name: 'mallory', servers: '*' },
       call: { type: 'eq', action: 'test_power', fields: { action: 'test_power', id: 'us-1', op } },
     });
@@ -300,7 +337,11 @@ describe('dispatch through RabbitMQ: a front and agents in two locations', () =>
     // A forged announcement does not add an agent to the front's list.
     const ann = { id: 'evil-agent', location: 'US', url: 'http://127.0.0.1:1', version: 'x', load: 0, at: Date.now() };
     await vhost.publish('bmcgw-t.agents', '', ann, { type: 'bmcgw.announce', messageId: 'a1', expiration: '3000' });
-    await until('the front to drop the forged announcement', async () => (/bmcgw_dispatch_rejected_total\{kind="announcement",reason="unsigned"\} [1-9]/.test(await metricsOf(front)) ? true : undefined), 10_000);
+    await until(
+      'the front to drop the forged announcement',
+      async () => (/bmcgw_dispatch_rejected_total\{kind="announcement",reason="unsigned"\} [1-9]/.test(await metricsOf(front)) ? true : undefined),
+      10_000,
+    );
     const listed = await rest(front, 'GET', '/api/v1/agents', OPERATOR);
     expect(listed.body.agents.map((a: Json) => a.id)).not.toContain('evil-agent');
   }, 30_000);
@@ -310,7 +351,15 @@ describe('dispatch through RabbitMQ: a front and agents in two locations', () =>
     // test/integration/redfish/dispatch-redfish.test.ts): without one, the broker's redelivery is the takeover.
     const before = journalLines().length;
     const pending = eq(front, { action: 'test_slow', token: TOKEN, id: 'nl-1', ms: '1500' });
-    const line = await until('an NL agent to start the request', async () => journalLines().slice(before).find((l) => l.endsWith(' slow nl-1')), 5_000, 20);
+    const line = await until(
+      'an NL agent to start the request',
+      async () =>
+        journalLines()
+          .slice(before)
+          .find((l) => l.endsWith(' slow nl-1')),
+      5_000,
+      20,
+    );
     const victimPid = Number(line.split(' ')[0]);
     const victim = Object.values(agents).find((a) => a.pid === victimPid)!;
     const twin = victim.name === 'nl-a' ? agents['nl-b']! : agents['nl-a']!;
@@ -319,7 +368,11 @@ describe('dispatch through RabbitMQ: a front and agents in two locations', () =>
     const res = await pending;
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     expect(res.body.pid).toBe(twin.pid);
-    expect(journalLines().slice(before).filter((l) => l.endsWith(' slow nl-1'))).toEqual([`${victimPid} slow nl-1`, `${twin.pid} slow nl-1`]);
+    expect(
+      journalLines()
+        .slice(before)
+        .filter((l) => l.endsWith(' slow nl-1')),
+    ).toEqual([`${victimPid} slow nl-1`, `${twin.pid} slow nl-1`]);
   }, 20_000);
 
   it('answers a timeout when no agent answers in time, and names a location without agents', async () => {
@@ -343,16 +396,29 @@ describe('dispatch through RabbitMQ: a front and agents in two locations', () =>
         tokens: [{ token: TOKEN, servers: ['*'] }],
         operators: [{ token: OPERATOR }],
         servers: [{ id: 'l2-1', location: 'L2', console: { type: 'vnc', host: demo.host, port: demo.port, password: demo.password } }],
-        dispatch: { amqp: vhost.url, exchange: 'bmcgw-t', role: 'both', location: 'L2', agentId: 'l2-both', announceInterval: '300ms', requestTimeout: '5s', ...KEYS },
+        dispatch: {
+          amqp: vhost.url,
+          exchange: 'bmcgw-t',
+          role: 'both',
+          location: 'L2',
+          agentId: 'l2-both',
+          announceInterval: '300ms',
+          requestTimeout: '5s',
+          ...KEYS,
+        },
       });
       const opened = await rest(gw, 'POST', '/api/v1/sessions', TOKEN, { serverId: 'l2-1' });
       expect(opened.status, JSON.stringify(opened.body)).toBe(201);
       expect(opened.body.id).toMatch(/^l2-both~/);
       expect(opened.body.url.startsWith(`${gw.url}/console/`)).toBe(true);
-      await until('the both-gateway to hear itself and the others', async () => {
-        const r = await rest(gw!, 'GET', '/api/v1/agents', OPERATOR);
-        return r.body.agents?.some((a: Json) => a.id === 'l2-both') && r.body.agents.some((a: Json) => a.id === 'us-a') ? true : undefined;
-      }, 5_000);
+      await until(
+        'the both-gateway to hear itself and the others',
+        async () => {
+          const r = await rest(gw!, 'GET', '/api/v1/agents', OPERATOR);
+          return r.body.agents?.some((a: Json) => a.id === 'l2-both') && r.body.agents.some((a: Json) => a.id === 'us-a') ? true : undefined;
+        },
+        5_000,
+      );
       const list = await rest(gw, 'GET', '/api/v1/sessions', TOKEN);
       expect(list.body.sessions.map((x: Json) => x.id)).toContain(opened.body.id);
       // Every announced agent answered (this gateway's config lists only l2-1, so only it is visible).

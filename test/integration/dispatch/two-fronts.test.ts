@@ -19,7 +19,11 @@ type Json = Record<string, any>;
 
 async function eq(url: string, fields: Record<string, string>): Promise<{ status: number; body: Json }> {
   // A new connection per call (no keep-alive), as a load balancer sees separate panel requests.
-  const res = await fetch(`${url}/eq.php`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', connection: 'close' }, body: new URLSearchParams(fields).toString() });
+  const res = await fetch(`${url}/eq.php`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', connection: 'close' },
+    body: new URLSearchParams(fields).toString(),
+  });
   return { status: res.status, body: (await res.json()) as Json };
 }
 
@@ -43,24 +47,40 @@ describe('two API fronts behind a load balancer', () => {
   beforeAll(async () => {
     await requireRabbit();
     vhost = await RabbitVhost.create('bmcgw-fronts');
-    [bundle, dir, ...bmcs] = await Promise.all([bundleGatewayProcess(), mkdtemp(join(tmpdir(), 'bmcgw-fronts-')), startDemoServer({ host: '127.0.0.1', port: 0 }), startDemoServer({ host: '127.0.0.1', port: 0 })]);
+    [bundle, dir, ...bmcs] = await Promise.all([
+      bundleGatewayProcess(),
+      mkdtemp(join(tmpdir(), 'bmcgw-fronts-')),
+      startDemoServer({ host: '127.0.0.1', port: 0 }),
+      startDemoServer({ host: '127.0.0.1', port: 0 }),
+    ]);
     const journal = join(dir, 'journal');
     await writeFile(journal, '');
     const base = {
       tokens: [{ token: TOKEN, name: 'panel', servers: ['*'] }],
       operators: [{ token: OPERATOR, name: 'ops' }],
       servers: [
-        ...bmcs.map((b, i) => ({ id: `${i === 0 ? 'nl' : 'us'}-1`, location: i === 0 ? 'NL' : 'US', console: { type: 'vnc', host: b.host, port: b.port, password: b.password } })),
+        ...bmcs.map((b, i) => ({
+          id: `${i === 0 ? 'nl' : 'us'}-1`,
+          location: i === 0 ? 'NL' : 'US',
+          console: { type: 'vnc', host: b.host, port: b.port, password: b.password },
+        })),
         { id: 'rg-1', location: 'RG', console: { type: 'vnc', host: bmcs[0]!.host, port: bmcs[0]!.port, password: bmcs[0]!.password } },
       ],
     };
-    const dispatch = (extra: Record<string, unknown>) => ({ dispatch: { amqp: vhost.url, exchange: 'bmcgw-2f', requestTimeout: '5s', announceInterval: '300ms', ...KEYS, locationKeys: { RG: [RG_KEY] }, ...extra } });
+    const dispatch = (extra: Record<string, unknown>) => ({
+      dispatch: { amqp: vhost.url, exchange: 'bmcgw-2f', requestTimeout: '5s', announceInterval: '300ms', ...KEYS, locationKeys: { RG: [RG_KEY] }, ...extra },
+    });
     const started = await Promise.all([
       spawnGatewayProcess(bundle, 'front-a', { ...base, ...dispatch({ role: 'front' }) }, journal),
       spawnGatewayProcess(bundle, 'front-b', { ...base, ...dispatch({ role: 'front' }) }, journal),
       spawnGatewayProcess(bundle, 'nl-a', { ...base, ...dispatch({ role: 'agent', location: 'NL', agentId: 'nl-a' }) }, journal),
       spawnGatewayProcess(bundle, 'us-a', { ...base, ...dispatch({ role: 'agent', location: 'US', agentId: 'us-a' }) }, journal),
-      spawnGatewayProcess(bundle, 'rg-rogue', { ...base, ...dispatch({ role: 'agent', location: 'RG', agentId: 'rg-rogue', locationKeys: { RG: [ROGUE_KEY, RG_KEY] } }) }, journal),
+      spawnGatewayProcess(
+        bundle,
+        'rg-rogue',
+        { ...base, ...dispatch({ role: 'agent', location: 'RG', agentId: 'rg-rogue', locationKeys: { RG: [ROGUE_KEY, RG_KEY] } }) },
+        journal,
+      ),
     ]);
     for (const p of started) procs[p.name] = p;
     lb = await startTcpBalancer([new URL(procs['front-a']!.url).port, new URL(procs['front-b']!.url).port].map(Number));
@@ -69,13 +89,19 @@ describe('two API fronts behind a load balancer', () => {
   afterAll(async () => {
     await lb?.close();
     await Promise.all(Object.values(procs).map((p) => p.stop()));
-    await Promise.all([...bmcs.map((b) => b.close()), vhost?.delete(), dir && rm(dir, { recursive: true, force: true }), bundle && rm(bundle, { force: true })]);
+    await Promise.all([
+      ...bmcs.map((b) => b.close()),
+      vhost?.delete(),
+      dir && rm(dir, { recursive: true, force: true }),
+      bundle && rm(bundle, { force: true }),
+    ]);
   }, 30_000);
 
   it('either front opens and lists; with one front killed, the other answers and lists every session', async () => {
     // Both fronts have heard both agents (announcements) before the panel starts.
     for (const f of ['front-a', 'front-b']) {
-      const agents = async () => ((await (await fetch(`${procs[f]!.url}/api/v1/agents`, { headers: { authorization: `Bearer ${OPERATOR}` } })).json()) as Json).agents?.length;
+      const agents = async () =>
+        ((await (await fetch(`${procs[f]!.url}/api/v1/agents`, { headers: { authorization: `Bearer ${OPERATOR}` } })).json()) as Json).agents?.length;
       // The rogue agent's announcements are signed with its own key: the fronts never list it.
       await expect.poll(agents, { timeout: 10_000 }).toBe(2);
     }
@@ -112,7 +138,10 @@ describe('two API fronts behind a load balancer', () => {
     }
     // A session opened through the dead front is ended through the live one.
     const target = listed[0]!.sessions.find((s: Json) => s.serverId === 'nl-1').id as string;
-    const del = await fetch(`${lb.url}/api/v1/sessions/${encodeURIComponent(target)}`, { method: 'DELETE', headers: { authorization: `Bearer ${TOKEN}`, connection: 'close' } });
+    const del = await fetch(`${lb.url}/api/v1/sessions/${encodeURIComponent(target)}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${TOKEN}`, connection: 'close' },
+    });
     expect(del.status).toBe(204);
     await viewer.closed();
     expect(viewer.closeCode).toBe(4000);

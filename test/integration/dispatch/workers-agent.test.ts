@@ -14,7 +14,11 @@ const KEYS = { keys: [{ id: 'k1', secret: 'workers-agent-secret-0123456789-abcde
 type Json = Record<string, any>;
 
 async function call(url: string, method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: Json }> {
-  const res = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await res.text();
   return { status: res.status, body: text ? (JSON.parse(text) as Json) : {} };
 }
@@ -36,7 +40,12 @@ describe('dispatch: an agent with workers', () => {
   beforeAll(async () => {
     await requireRabbit();
     vhost = await RabbitVhost.create('bmcgw-workers-agent');
-    [bundle, tmp, ...demos] = await Promise.all([bundleGatewayProcess(), mkdtemp(join(tmpdir(), 'bmcgw-wa-')), startDemoServer({ host: '127.0.0.1', port: 0 }), startDemoServer({ host: '127.0.0.1', port: 0 })]) as [string, string, DemoServer, DemoServer];
+    [bundle, tmp, ...demos] = await Promise.all<[Promise<string>, Promise<string>, Promise<DemoServer>, Promise<DemoServer>]>([
+      bundleGatewayProcess(),
+      mkdtemp(join(tmpdir(), 'bmcgw-wa-')),
+      startDemoServer({ host: '127.0.0.1', port: 0 }),
+      startDemoServer({ host: '127.0.0.1', port: 0 }),
+    ]);
     const journal = join(tmp, 'journal');
     writeFileSync(journal, '');
     const base = {
@@ -44,12 +53,19 @@ describe('dispatch: an agent with workers', () => {
       operators: [{ token: OPERATOR, name: 'ops' }],
       servers: demos.map((d, i) => ({ id: `us-${i + 1}`, location: 'US', console: { type: 'vnc', host: d.host, port: d.port, password: d.password } })),
     };
-    const dispatch = (extra: Record<string, unknown>) => ({ amqp: vhost.url, exchange: 'bmcgw-wa', requestTimeout: '10s', announceInterval: '300ms', ...KEYS, ...extra });
+    const dispatch = (extra: Record<string, unknown>) => ({
+      amqp: vhost.url,
+      exchange: 'bmcgw-wa',
+      requestTimeout: '10s',
+      announceInterval: '300ms',
+      ...KEYS,
+      ...extra,
+    });
     [front, agent] = await Promise.all([
       spawnGatewayProcess(bundle, 'front', { ...base, dispatch: dispatch({ role: 'front' }) }, journal),
       spawnGatewayProcess(bundle, 'us-a', { ...base, workers: 2, dispatch: dispatch({ role: 'agent', location: 'US', agentId: 'us-a' }) }, journal),
     ]);
-    for (const deadline = Date.now() + 15_000; (await call(front.url, 'GET', '/api/v1/agents', OPERATOR)).body.agents?.length !== 1; ) {
+    for (const deadline = Date.now() + 15_000; (await call(front.url, 'GET', '/api/v1/agents', OPERATOR)).body.agents?.length !== 1;) {
       if (Date.now() > deadline) throw new Error('the front did not hear from the agent within 15 s');
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -58,11 +74,20 @@ describe('dispatch: an agent with workers', () => {
   afterAll(async () => {
     for (const v of viewers) v.close();
     await Promise.all([front?.stop(), agent?.stop()]);
-    await Promise.all([...(demos ?? []).map((d) => d.close()), vhost?.delete(), tmp && rm(tmp, { recursive: true, force: true }), bundle && rm(bundle, { force: true })]);
+    await Promise.all([
+      ...(demos ?? []).map((d) => d.close()),
+      vhost?.delete(),
+      tmp && rm(tmp, { recursive: true, force: true }),
+      bundle && rm(bundle, { force: true }),
+    ]);
   }, 30_000);
 
   it("opens consoles in the agent's workers, lists, reads and ends them through the front", async () => {
-    const a = await fetch(`${front.url}/eq.php`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ action: 'novnc', token: TOKEN, id: 'us-1' }).toString() });
+    const a = await fetch(`${front.url}/eq.php`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ action: 'novnc', token: TOKEN, id: 'us-1' }).toString(),
+    });
     const eq = (await a.json()) as Json;
     expect(eq.result, JSON.stringify(eq)).toBe('OK');
     expect(eq.scope.startsWith(`${agent.url}/console/`)).toBe(true);

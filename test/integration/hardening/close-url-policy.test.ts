@@ -17,9 +17,11 @@ describe('close URL policy', () => {
   const gateway = async (sessions: Record<string, unknown> = {}): Promise<TestGateway> => {
     const gw = await startTestGateway({
       tokens: [{ token: TEST_TOKEN, servers: ['*'] }],
-      servers: [{ id: 'demo', console: { type: 'vnc', host: demo.host, port: demo.port, password: demo.password } }, 
+      servers: [
+        { id: 'demo', console: { type: 'vnc', host: demo.host, port: demo.port, password: demo.password } },
         // An ipmi block at a loopback port nothing answers on: the close URL is refused before the BMC is asked.
-        { id: 'no-bmc-sol', ipmi: { host: '127.0.0.1', port: 9, user: 'admin', password: 'unused-password', cipherSuite: 3 } }],
+        { id: 'no-bmc-sol', ipmi: { host: '127.0.0.1', port: 9, user: 'admin', password: 'unused-password', cipherSuite: 3 } },
+      ],
       sessions,
     });
     gws.push(gw);
@@ -46,7 +48,11 @@ describe('close URL policy', () => {
     // A name is checked on what it resolves to: localhost is loopback too.
     const byName = await eqPhp(gw, { action: 'novnc', token: TEST_TOKEN, id: 'demo', closeurl: panel.url.replace('127.0.0.1', 'localhost') });
     expect(byName.body.error.code).toBe('GW_ERR_CLOSE_URL_REFUSED');
-    const rest = await fetch(`${gw.url}/api/v1/sessions`, { method: 'POST', headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ serverId: 'demo', closeUrl: panel.url }) });
+    const rest = await fetch(`${gw.url}/api/v1/sessions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ serverId: 'demo', closeUrl: panel.url }),
+    });
     expect(rest.status).toBe(400);
     expect(((await rest.json()) as { error: { code: string } }).error.code).toBe('GW_ERR_CLOSE_URL_REFUSED');
     // The serial console's close URL goes through the same policy.
@@ -65,7 +71,12 @@ describe('close URL policy', () => {
     const opened = await eqPhp(gw, { action: 'novnc', token: TEST_TOKEN, id: 'demo', closeurl: panel.url });
     expect(opened.status, JSON.stringify(opened.body)).toBe(200);
     // Another port of the same address is not listed.
-    const other = await eqPhp(gw, { action: 'novnc', token: TEST_TOKEN, id: 'demo', closeurl: `http://127.0.0.1:${Number(port) === 65535 ? 1 : Number(port) + 1}/x` });
+    const other = await eqPhp(gw, {
+      action: 'novnc',
+      token: TEST_TOKEN,
+      id: 'demo',
+      closeurl: `http://127.0.0.1:${Number(port) === 65535 ? 1 : Number(port) + 1}/x`,
+    });
     expect(other.body.error.code).toBe('GW_ERR_CLOSE_URL_REFUSED');
     const del = await fetch(`${gw.url}/api/v1/sessions/${opened.body.key}`, { method: 'DELETE', headers: { authorization: `Bearer ${TEST_TOKEN}` } });
     expect(del.status).toBe(204);

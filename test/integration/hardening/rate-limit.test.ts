@@ -12,8 +12,16 @@ const OTHER = 'other-token-ratelimit-2';
 
 type Json = Record<string, any>;
 
-async function eq(gw: TestGateway, fields: Record<string, string>, headers: Record<string, string> = {}): Promise<{ status: number; body: Json; retryAfter: string | null }> {
-  const res = await fetch(`${gw.url}/eq.php`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(fields).toString() });
+async function eq(
+  gw: TestGateway,
+  fields: Record<string, string>,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Json; retryAfter: string | null }> {
+  const res = await fetch(`${gw.url}/eq.php`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams(fields).toString(),
+  });
   return { status: res.status, body: (await res.json()) as Json, retryAfter: res.headers.get('retry-after') };
 }
 
@@ -29,7 +37,10 @@ describe('authentication rate limits', () => {
 
   const gateway = async (extra: Record<string, unknown>): Promise<TestGateway> => {
     const gw = await startTestGateway({
-      tokens: [{ token: TOKEN, pin: PIN, name: 'panel', servers: ['*'] }, { token: OTHER, name: 'other', servers: ['*'] }],
+      tokens: [
+        { token: TOKEN, pin: PIN, name: 'panel', servers: ['*'] },
+        { token: OTHER, name: 'other', servers: ['*'] },
+      ],
       servers: [{ id: 'demo', console: { type: 'vnc', host: demo.host, port: demo.port, password: demo.password } }],
       rateLimit: { perAddress: { failures: 10, window: '10m' }, perToken: { failures: 5, window: '1h' } },
       audit: { file: join(dir, `audit-${gws.length}.jsonl`) },
@@ -77,7 +88,8 @@ describe('authentication rate limits', () => {
   it('without trustProxy, X-Forwarded-For is ignored: a client cannot pick a fresh address per guess', async () => {
     const gw = await gateway({});
     const statuses: number[] = [];
-    for (let i = 0; i < 12; i++) statuses.push((await eq(gw, { action: 'novnc', token: `guess-${i}-0000000`, id: 'demo' }, { 'x-forwarded-for': `203.0.113.${i}` })).status);
+    for (let i = 0; i < 12; i++)
+      statuses.push((await eq(gw, { action: 'novnc', token: `guess-${i}-0000000`, id: 'demo' }, { 'x-forwarded-for': `203.0.113.${i}` })).status);
     expect(statuses.slice(10)).toEqual([429, 429]);
   });
 
@@ -100,8 +112,17 @@ describe('authentication rate limits', () => {
     expect((await eq(gw, { action: 'novnc', token: OTHER, id: 'demo' }, { 'x-forwarded-for': '192.0.2.51' })).status).toBe(200);
 
     // The audit trail names the client address the proxy forwarded, and never a secret.
-    const audit = (await readFile(gw.config.audit.file!, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Json);
-    expect(audit.filter((a) => a.action === 'auth.failed' && a.code === 'GW_ERR_BAD_PIN').map((a) => a.from)).toEqual(['198.51.100.0', '198.51.100.1', '198.51.100.2', '198.51.100.3', '198.51.100.4']);
+    const audit = (await readFile(gw.config.audit.file!, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Json);
+    expect(audit.filter((a) => a.action === 'auth.failed' && a.code === 'GW_ERR_BAD_PIN').map((a) => a.from)).toEqual([
+      '198.51.100.0',
+      '198.51.100.1',
+      '198.51.100.2',
+      '198.51.100.3',
+      '198.51.100.4',
+    ]);
     expect(audit.find((a) => a.action === 'auth.failed' && a.detail?.blocked === 'token')).toMatchObject({ who: 'panel', kind: 'token', outcome: 'refused' });
     expect(audit.find((a) => a.action === 'console.open' && a.who === 'other')).toMatchObject({ outcome: 'ok', server: 'demo', from: '198.51.100.1' });
     const text = await readFile(gw.config.audit.file!, 'utf8');

@@ -29,7 +29,12 @@ function sClientFingerprint(port: number): Promise<string> {
 async function eqOver(url: string, ca: string, fields: Record<string, string>): Promise<Record<string, any>> {
   const dispatcher = new Agent({ connect: { ca, servername: 'localhost' } });
   try {
-    const res = await request(`${url}/eq.php`, { method: 'POST', dispatcher, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
+    const res = await request(`${url}/eq.php`, {
+      method: 'POST',
+      dispatcher,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(fields).toString(),
+    });
     return (await res.body.json()) as Record<string, any>;
   } finally {
     await dispatcher.close();

@@ -57,7 +57,10 @@ describe('eq.php ipmi_power / ipmi_bootdev against ipmi_sim', () => {
     const before = (await sim.hookLog()).length;
     expect((await power('cycle')).body.result).toBe('OK');
     // ipmi_sim powers off, then on again from a 1 s timer (notes §4.3).
-    const log = await waitFor(() => sim.hookLog(), (l) => l.slice(before).includes('0x20 set power 1'));
+    const log = await waitFor(
+      () => sim.hookLog(),
+      (l) => l.slice(before).includes('0x20 set power 1'),
+    );
     expect(log.slice(before)).toEqual(expect.arrayContaining(['0x20 set power 0', '0x20 set power 1']));
     expect((await power('reset')).body.result).toBe('OK');
     expect((await sim.hookLog()).slice(-3)).toContain('0x20 set reset 1');
@@ -106,13 +109,19 @@ describe('REST power / bootdev against ipmi_sim', () => {
     expect(sets.slice(0, 2)).toEqual(['0x20 set boot pxe', '0x20 set power 0']);
     expect((await rest(gw, 'POST', '/api/v1/servers/s1/power', TEST_TOKEN, { action: 'off' })).status).toBe(200);
     expect(await rest(gw, 'POST', '/api/v1/servers/s1/bootdev', TEST_TOKEN, { device: 'disk', persistent: true })).toEqual({
-      status: 200, body: { serverId: 's1', bootDevice: { device: 'disk', persistent: true }, result: 'ok' },
+      status: 200,
+      body: { serverId: 's1', bootDevice: { device: 'disk', persistent: true }, result: 'ok' },
     });
     expect(await sim.bootState()).toBe('default'); // ipmi_sim's name for "force default hard disk"
   });
 
   it('rejects malformed bodies', async () => {
-    for (const body of [{ action: 'status' }, { action: 'on', extra: 1 }, { action: 'on', bootDevice: { device: 'pxe', persistent: 'yes' } }, { action: 'on', bootDevice: 'pxe' }]) {
+    for (const body of [
+      { action: 'status' },
+      { action: 'on', extra: 1 },
+      { action: 'on', bootDevice: { device: 'pxe', persistent: 'yes' } },
+      { action: 'on', bootDevice: 'pxe' },
+    ]) {
       const r = await rest(gw, 'POST', '/api/v1/servers/s1/power', TEST_TOKEN, body);
       expect(r.status, JSON.stringify(body)).toBe(400);
       expect(r.body.error.code).toBe('GW_ERR_BAD_REQUEST');
@@ -156,14 +165,16 @@ describe('errors through the API', () => {
 describe('audit log', () => {
   it('one line per action with who, server, action and result; no secret anywhere in the log', () => {
     const audit = gw.logLines.filter((l) => l.event === 'audit');
-    expect(audit).toEqual(expect.arrayContaining([
-      expect.objectContaining({ who: 'panel', server: 's1', action: 'power.on', result: 'ok' }),
-      expect.objectContaining({ who: 'panel', server: 's1', action: 'power.on+bootdev.bios', result: 'ok' }),
-      expect.objectContaining({ who: 'panel', server: 's1', action: 'bootdev.cdrom.persistent', result: 'ok' }),
-      expect.objectContaining({ who: 'panel', server: 's1', action: 'power.cycle+bootdev.pxe', result: 'ok' }),
-      expect.objectContaining({ who: 'panel', server: 'badpw', action: 'power.status', result: 'error', code: 'IPMI_ERR_BAD_PASSWORD' }),
-      expect.objectContaining({ who: 'other', server: 's1', action: 'power.on', result: 'error', code: 'GW_ERR_FORBIDDEN_SERVER' }),
-    ]));
+    expect(audit).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ who: 'panel', server: 's1', action: 'power.on', result: 'ok' }),
+        expect.objectContaining({ who: 'panel', server: 's1', action: 'power.on+bootdev.bios', result: 'ok' }),
+        expect.objectContaining({ who: 'panel', server: 's1', action: 'bootdev.cdrom.persistent', result: 'ok' }),
+        expect.objectContaining({ who: 'panel', server: 's1', action: 'power.cycle+bootdev.pxe', result: 'ok' }),
+        expect.objectContaining({ who: 'panel', server: 'badpw', action: 'power.status', result: 'error', code: 'IPMI_ERR_BAD_PASSWORD' }),
+        expect.objectContaining({ who: 'other', server: 's1', action: 'power.on', result: 'error', code: 'GW_ERR_FORBIDDEN_SERVER' }),
+      ]),
+    );
     const text = gw.logText();
     for (const secret of [SIM_USERS.admin.password, SIM_USERS.user.password, 'not-the-password', TEST_TOKEN, OTHER_TOKEN]) expect(text).not.toContain(secret);
   });

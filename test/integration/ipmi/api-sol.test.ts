@@ -60,7 +60,9 @@ beforeAll(async () => {
   serial = await sim.serial();
   closeServer = createServer((req, res) => {
     let body = '';
-    req.on('data', (d: Buffer) => { body += d.toString(); });
+    req.on('data', (d: Buffer) => {
+      body += d.toString();
+    });
     req.on('end', () => {
       notices.push(JSON.parse(body) as Record<string, unknown>);
       res.end('ok');
@@ -98,7 +100,11 @@ describe('SOL through the gateway (ipmi_sim, suite 3)', () => {
 
     const atSerial = serialCollector();
     const client = await connect(res.body.scope);
-    await waitFor(() => client.states, (s) => s.includes('active'), 10_000);
+    await waitFor(
+      () => client.states,
+      (s) => s.includes('active'),
+      10_000,
+    );
     expect(client.states).toEqual(['activating', 'active']);
 
     const toBmc = randomBytes(64 * 1024 + 321);
@@ -110,7 +116,11 @@ describe('SOL through the gateway (ipmi_sim, suite 3)', () => {
       off += n;
     }
     serial.write(fromBmc);
-    await waitFor(() => [atSerial.bytes().length, client.received().length], ([a, b]) => a! >= toBmc.length && b! >= fromBmc.length, 90_000);
+    await waitFor(
+      () => [atSerial.bytes().length, client.received().length],
+      ([a, b]) => a! >= toBmc.length && b! >= fromBmc.length,
+      90_000,
+    );
     atSerial.stop();
     expect(atSerial.bytes().length).toBe(toBmc.length);
     expect(atSerial.bytes().equals(toBmc)).toBe(true);
@@ -118,7 +128,17 @@ describe('SOL through the gateway (ipmi_sim, suite 3)', () => {
     expect(client.received().equals(fromBmc)).toBe(true);
 
     const listed = await rest(gw, 'GET', '/api/v1/sol-sessions', TEST_TOKEN);
-    expect(listed.body.sessions).toEqual([expect.objectContaining({ id: res.body.key, serverId: 's1', type: 'sol', state: 'active', viewers: 1, bytesToBmc: toBmc.length, bytesFromBmc: fromBmc.length })]);
+    expect(listed.body.sessions).toEqual([
+      expect.objectContaining({
+        id: res.body.key,
+        serverId: 's1',
+        type: 'sol',
+        state: 'active',
+        viewers: 1,
+        bytesToBmc: toBmc.length,
+        bytesFromBmc: fromBmc.length,
+      }),
+    ]);
 
     client.ws.close();
     await client.closed;
@@ -131,7 +151,11 @@ describe('SOL through the gateway (ipmi_sim, suite 3)', () => {
     expect(b.body).toMatchObject({ id: a.body.key, serverId: 's1', joined: true });
     const va = await connect(a.body.scope);
     const vb = await connect(b.body.url);
-    await waitFor(() => [va.states, vb.states], ([x, y]) => x!.includes('active') && y!.includes('active'), 10_000);
+    await waitFor(
+      () => [va.states, vb.states],
+      ([x, y]) => x!.includes('active') && y!.includes('active'),
+      10_000,
+    );
 
     const reused = await connect(a.body.scope);
     const why = await reused.closed;
@@ -139,12 +163,20 @@ describe('SOL through the gateway (ipmi_sim, suite 3)', () => {
     expect(why.reason).toMatch(/unknown, expired or already used/);
 
     serial.write('both see this\r\n');
-    await waitFor(() => [va.received(), vb.received()], (r) => r.every((x) => x.includes('both see this')), 10_000);
+    await waitFor(
+      () => [va.received(), vb.received()],
+      (r) => r.every((x) => x.includes('both see this')),
+      10_000,
+    );
     expect(va.received().toString()).toBe('both see this\r\n');
     expect(vb.received().toString()).toBe('both see this\r\n');
     const atSerial = serialCollector();
     vb.ws.send(Buffer.from('typed in b\r'));
-    await waitFor(() => atSerial.bytes().toString(), (s) => s.includes('typed in b\r'), 10_000);
+    await waitFor(
+      () => atSerial.bytes().toString(),
+      (s) => s.includes('typed in b\r'),
+      10_000,
+    );
     atSerial.stop();
     expect(atSerial.bytes().toString()).toBe('typed in b\r');
 
@@ -155,7 +187,11 @@ describe('SOL through the gateway (ipmi_sim, suite 3)', () => {
     const other = new IpmiService({ timeoutMs: 300, retryBackoffMs: 100, attempts: 3 });
     try {
       const target = { host: sim.host, port: sim.port, ...SIM_USERS.admin, cipherSuites: [3], privilege: 'ADMINISTRATOR' as const };
-      const sol = await waitFor(() => other.openSol(target).catch((e: Error) => e), (r) => !(r instanceof Error), 5000);
+      const sol = await waitFor(
+        () => other.openSol(target).catch((e: Error) => e),
+        (r) => !(r instanceof Error),
+        5000,
+      );
       expect(sol).not.toBeInstanceOf(Error);
       if (!(sol instanceof Error)) await sol.close();
     } finally {
@@ -167,12 +203,24 @@ describe('SOL through the gateway (ipmi_sim, suite 3)', () => {
     const res = await openSol('s1', { closeurl: closeUrl });
     const key = new URL(res.body.scope).pathname.split('/').pop()!;
     const v = await connect(res.body.scope);
-    await waitFor(() => v.states, (s) => s.includes('active'), 10_000);
+    await waitFor(
+      () => v.states,
+      (s) => s.includes('active'),
+      10_000,
+    );
     v.ws.close();
     await v.closed;
-    const n = await waitFor(() => notices.filter((x) => x.sessionId === res.body.key), (l) => l.length > 0, 10_000);
+    const n = await waitFor(
+      () => notices.filter((x) => x.sessionId === res.body.key),
+      (l) => l.length > 0,
+      10_000,
+    );
     expect(n[0]).toMatchObject({ serverId: 's1', code: 'idle' });
-    expect((await rest(gw, 'GET', `/api/v1/sol-viewer/${key}/status`, undefined)).body).toEqual({ state: 'ended', reason: expect.stringMatching(/^no viewer for/), code: 'idle' });
+    expect((await rest(gw, 'GET', `/api/v1/sol-viewer/${key}/status`, undefined)).body).toEqual({
+      state: 'ended',
+      reason: expect.stringMatching(/^no viewer for/),
+      code: 'idle',
+    });
     expect(gw.logLines.find((l) => l.event === 'audit' && l.action === 'sol.end' && l.session === res.body.key)).toMatchObject({ result: 'idle' });
   }, 30_000);
 
@@ -180,7 +228,11 @@ describe('SOL through the gateway (ipmi_sim, suite 3)', () => {
     const res = await rest(gw, 'POST', '/api/v1/servers/s1/sol', TEST_TOKEN, {});
     expect(res.status).toBe(201);
     const v = await connect(res.body.url);
-    await waitFor(() => v.states, (s) => s.includes('active'), 10_000);
+    await waitFor(
+      () => v.states,
+      (s) => s.includes('active'),
+      10_000,
+    );
     expect((await rest(gw, 'DELETE', `/api/v1/sol-sessions/${res.body.id}`, TEST_TOKEN)).status).toBe(204);
     const why = await v.closed;
     expect(why).toEqual({ code: 4000, reason: 'the serial console has ended: ended by the API (panel)' });
@@ -199,11 +251,19 @@ describe('SOL through the gateway (ipmi_sim, suite 3)', () => {
 
       const res = await openSol('s1-takeover');
       const v = await connect(res.body.scope);
-      await waitFor(() => v.states, (s) => s.includes('active'), 10_000);
+      await waitFor(
+        () => v.states,
+        (s) => s.includes('active'),
+        10_000,
+      );
       expect(v.states).toContain('active');
       const atSerial = serialCollector();
       v.ws.send(Buffer.from('taken over\r'));
-      await waitFor(() => atSerial.bytes().toString(), (t) => t.includes('taken over\r'), 10_000);
+      await waitFor(
+        () => atSerial.bytes().toString(),
+        (t) => t.includes('taken over\r'),
+        10_000,
+      );
       atSerial.stop();
       expect(atSerial.bytes().toString()).toBe('taken over\r');
       v.ws.close();

@@ -60,18 +60,34 @@ describe('suite 17 through the API (our responder as the BMC)', () => {
       if (isBinary) got.push(Buffer.from(d as Buffer));
       else if (String(d).includes('"active"')) active = true;
     });
-    await waitFor(() => active, (a) => a, 10_000);
+    await waitFor(
+      () => active,
+      (a) => a,
+      10_000,
+    );
     expect(bmc.solActive()).toBe(true);
     ws.send(Buffer.from('hello over suite 17\r'));
-    await waitFor(() => bmc.solReceived().toString(), (s) => s.includes('hello over suite 17\r'), 10_000);
+    await waitFor(
+      () => bmc.solReceived().toString(),
+      (s) => s.includes('hello over suite 17\r'),
+      10_000,
+    );
     expect(bmc.solReceived().toString()).toBe('hello over suite 17\r');
     bmc.solWrite(Buffer.from('login: '));
-    await waitFor(() => Buffer.concat(got).toString(), (s) => s.includes('login: '), 10_000);
+    await waitFor(
+      () => Buffer.concat(got).toString(),
+      (s) => s.includes('login: '),
+      10_000,
+    );
     expect(Buffer.concat(got).toString()).toBe('login: ');
     const closed = new Promise((r) => ws.on('close', r));
     ws.close();
     await closed;
-    await waitFor(() => bmc.log.includes('sol deactivate'), (v) => v, 10_000);
+    await waitFor(
+      () => bmc.log.includes('sol deactivate'),
+      (v) => v,
+      10_000,
+    );
     expect(bmc.log).toContain('sol deactivate');
   }, 60_000);
 });

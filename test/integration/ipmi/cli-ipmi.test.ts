@@ -20,14 +20,17 @@ beforeAll(async () => {
   sim = await startIpmiSim();
   dir = await mkdtemp(join(tmpdir(), 'bmcgw-cli-'));
   configFile = join(dir, 'gateway.yaml');
-  await writeFile(configFile, `servers:
+  await writeFile(
+    configFile,
+    `servers:
   - id: s1
     ipmi: { host: 127.0.0.1, port: ${sim.port}, user: ${SIM_USERS.admin.user}, password: ${SIM_USERS.admin.password}, cipherSuite: 3 }
   - id: badpw
     ipmi: { host: 127.0.0.1, port: ${sim.port}, user: admin, password: wrong-pw, cipherSuite: 3 }
   - id: kvm
     console: { type: vnc, host: 127.0.0.1, port: 5999 }
-`);
+`,
+  );
 }, 30_000);
 
 afterAll(async () => {
@@ -44,8 +47,14 @@ describe('bmc-gateway ipmi against ipmi_sim', () => {
     expect(await ipmiCommand(['s1', 'power', 'on', '-c', configFile], t)).toBe(0);
     expect(await sim.powerState()).toBe('1');
     expect((await sim.hookLog()).at(-1)).toBe('0x20 set power 1');
-    const audit = t.err().split('\n').filter((l) => l.includes('"audit"')).map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(audit).toEqual([expect.objectContaining({ event: 'audit', server: 's1', action: 'ipmi.power', detail: 'on', result: 'ok', who: expect.stringMatching(/^cli:/) })]);
+    const audit = t
+      .err()
+      .split('\n')
+      .filter((l) => l.includes('"audit"'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(audit).toEqual([
+      expect.objectContaining({ event: 'audit', server: 's1', action: 'ipmi.power', detail: 'on', result: 'ok', who: expect.stringMatching(/^cli:/) }),
+    ]);
     expect(t.err()).not.toContain(SIM_USERS.admin.password);
     t = io();
     expect(await ipmiCommand(['s1', 'power', 'status', '--config', configFile], t)).toBe(0);
@@ -68,7 +77,13 @@ describe('bmc-gateway ipmi against ipmi_sim', () => {
     t = io();
     expect(await ipmiCommand(['kvm', 'power', 'status', '--config', configFile], t)).toBe(1);
     expect(t.err()).toContain('has no ipmi configured');
-    for (const args of [['s1', 'power', 'explode', '--config', configFile], ['s1', 'power', 'status'], ['s1'], ['s1', 'bootdev', 'floppy', '--config', configFile], ['s1', 'power', 'on', '--bogus']]) {
+    for (const args of [
+      ['s1', 'power', 'explode', '--config', configFile],
+      ['s1', 'power', 'status'],
+      ['s1'],
+      ['s1', 'bootdev', 'floppy', '--config', configFile],
+      ['s1', 'power', 'on', '--bogus'],
+    ]) {
       t = io();
       expect(await ipmiCommand(args, t), args.join(' ')).toBe(2);
       expect(t.err()).toContain('Usage:');
@@ -86,9 +101,17 @@ describe('bmc-gateway ipmi against ipmi_sim', () => {
     try {
       const t = io();
       const done = ipmiCommand(['s1', 'sol', '--config', configFile], t);
-      await waitFor(() => t.err(), (e) => e.includes('SOL Session operational'), 10_000);
+      await waitFor(
+        () => t.err(),
+        (e) => e.includes('SOL Session operational'),
+        10_000,
+      );
       t.input.write('ping ~x\r');
-      await waitFor(() => t.out(), (o) => o.includes('pong~from host'), 10_000);
+      await waitFor(
+        () => t.out(),
+        (o) => o.includes('pong~from host'),
+        10_000,
+      );
       expect(t.out()).toBe('pong~from host\r\n');
       t.input.write('~.');
       expect(await done).toBe(0);

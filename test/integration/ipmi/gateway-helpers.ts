@@ -39,7 +39,13 @@ export async function startLoggedGateway(raw: Record<string, unknown>): Promise<
   };
 }
 
-export async function rest(gw: { url: string }, method: string, path: string, token: string | undefined, body?: unknown): Promise<{ status: number; body: any }> {
+export async function rest(
+  gw: { url: string },
+  method: string,
+  path: string,
+  token: string | undefined,
+  body?: unknown,
+): Promise<{ status: number; body: any }> {
   const res = await fetch(`${gw.url}${path}`, {
     method,
     headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },

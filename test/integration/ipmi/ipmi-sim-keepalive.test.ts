@@ -15,14 +15,17 @@ afterAll(async () => {
   await sim?.stop();
 });
 
-it('Get Device ID keep-alive keeps a session past ipmi_sim\'s 30 s idle timeout', async () => {
+it("Get Device ID keep-alive keeps a session past ipmi_sim's 30 s idle timeout", async () => {
   const t = { host: sim.host, port: sim.port, ...SIM_USERS.admin, cipherSuites: [3], privilege: 'ADMINISTRATOR' as const };
   const timing = { timeoutMs: 300, retryBackoffMs: 100, attempts: 3 };
   const kept = await IpmiSession.open(t, { ...timing, keepAliveMs: 10_000 });
   const idle = await IpmiSession.open(t, { ...timing, keepAliveMs: 3_600_000 });
   await new Promise((r) => setTimeout(r, 36_000));
   expect((await kept.request(0x00, 0x01)).completionCode).toBe(0);
-  const err = await idle.request(0x00, 0x01).then(() => null, (e: unknown) => e);
+  const err = await idle.request(0x00, 0x01).then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(IpmiError);
   expect((err as IpmiError).code).toBe('IPMI_ERR_TIMEOUT');
   expect(idle.closed).toBe(true);

@@ -71,7 +71,10 @@ describe('power and boot device against ipmi_sim (suite 3)', () => {
     const before = (await sim.hookLog()).length;
     await service.power(target(), 'cycle');
     // ipmi_sim powers off, then on again from a 1 s timer.
-    const log = await waitFor(() => sim.hookLog(), (l) => l.slice(before).includes('0x20 set power 1'));
+    const log = await waitFor(
+      () => sim.hookLog(),
+      (l) => l.slice(before).includes('0x20 set power 1'),
+    );
     expect(log.slice(before)).toEqual(expect.arrayContaining(['0x20 set power 0', '0x20 set power 1']));
     await service.power(target(), 'reset');
     expect((await sim.hookLog()).slice(-3)).toContain('0x20 set reset 1');
@@ -177,10 +180,16 @@ describe('SOL against ipmi_sim', () => {
     const fromBmc = randomBytes(64 * 1024 + 77);
     const atSerial: Buffer[] = [];
     let atSerialLength = 0;
-    serial.on('data', (d: Buffer) => { atSerial.push(d); atSerialLength += d.length; });
+    serial.on('data', (d: Buffer) => {
+      atSerial.push(d);
+      atSerialLength += d.length;
+    });
     const atConsole: Buffer[] = [];
     let atConsoleLength = 0;
-    sol.onData((d) => { atConsole.push(Buffer.from(d)); atConsoleLength += d.length; });
+    sol.onData((d) => {
+      atConsole.push(Buffer.from(d));
+      atConsoleLength += d.length;
+    });
 
     sol.write(toBmc);
     serial.write(fromBmc);
@@ -201,12 +210,18 @@ describe('SOL against ipmi_sim', () => {
   it('delivers the first characters of every new SOL activation (ipmi_sim stale-sequence quirk, notes §4.5)', async () => {
     const serial = await sim.serial();
     let got = '';
-    const onSerial = (d: Buffer) => { got += d.toString('latin1'); };
+    const onSerial = (d: Buffer) => {
+      got += d.toString('latin1');
+    };
     serial.on('data', onSerial);
     for (let round = 1; round <= 4; round++) {
       const sol = await service.openSol(target());
       sol.write(Buffer.from(`r${round}`));
-      await waitFor(async () => got, (g) => g.includes(`r${round}`), 3000);
+      await waitFor(
+        async () => got,
+        (g) => g.includes(`r${round}`),
+        3000,
+      );
       await sol.close();
     }
     serial.off('data', onSerial);
@@ -224,7 +239,10 @@ describe('SOL against ipmi_sim', () => {
     const got: Buffer[] = [];
     serial.on('data', (d: Buffer) => got.push(d));
     taken.write(Buffer.from('after takeover\r'));
-    await waitFor(async () => Buffer.concat(got).toString(), (s) => s.includes('after takeover\r'));
+    await waitFor(
+      async () => Buffer.concat(got).toString(),
+      (s) => s.includes('after takeover\r'),
+    );
     expect(Buffer.concat(got).toString()).toBe('after takeover\r');
     // ipmi_sim does not tell the old holder; its next write goes unanswered and ends it with an error.
     first.write(Buffer.from('lost'));

@@ -17,11 +17,15 @@ const fast = { timeoutMs: 300, retryBackoffMs: 100, attempts: 3 };
 
 function ipmitool(args: string[], password = 'secret'): Promise<{ code: number; out: string }> {
   return new Promise((resolve, reject) => {
-    execFile('ipmitool', ['-I', 'lanplus', '-C', '17', '-H', bmc.host, '-p', String(bmc.port), '-U', 'admin', '-P', password, '-R', '2', '-N', '1', ...args],
-      { timeout: 30_000 }, (err, stdout, stderr) => {
+    execFile(
+      'ipmitool',
+      ['-I', 'lanplus', '-C', '17', '-H', bmc.host, '-p', String(bmc.port), '-U', 'admin', '-P', password, '-R', '2', '-N', '1', ...args],
+      { timeout: 30_000 },
+      (err, stdout, stderr) => {
         if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') return reject(new Error('ipmitool is not installed (Debian package ipmitool)'));
         resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr });
-      });
+      },
+    );
   });
 }
 
@@ -67,9 +71,13 @@ describe('ipmitool -C 17 accepts our responder', () => {
 
   it('SOL both ways with ipmitool sol activate', async () => {
     // ipmitool needs a terminal for SOL (notes §4.3): script(1) gives it one, stdin stays a pipe we write to.
-    const child = spawn('script', ['-qfec', `ipmitool -I lanplus -C 17 -H ${bmc.host} -p ${bmc.port} -U admin -P secret sol activate`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('script', ['-qfec', `ipmitool -I lanplus -C 17 -H ${bmc.host} -p ${bmc.port} -U admin -P secret sol activate`, '/dev/null'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let out = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString('latin1'); });
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString('latin1');
+    });
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     await waitUntil(() => out.includes('SOL Session operational'), 10_000);
     expect(out).toContain('SOL Session operational');
@@ -112,14 +120,20 @@ describe('our client against the responder with suite 17', () => {
   it('reports a power state that never comes as IPMI_ERR_POWER_NOT_CONFIRMED', async () => {
     bmc.state.power = false;
     bmc.faults.powerStuck = true;
-    const err = await service.power(target(), 'on', { confirmWithinMs: 300, confirmPollMs: 50 }).then(() => null, (e: unknown) => e);
+    const err = await service.power(target(), 'on', { confirmWithinMs: 300, confirmPollMs: 50 }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     bmc.faults.powerStuck = false;
     expect((err as IpmiError).code).toBe('IPMI_ERR_POWER_NOT_CONFIRMED');
   });
 
   it('a wrong password and an unknown user give their own errors', async () => {
     const codes = [];
-    for (const t of [{ ...target(), password: 'nope' }, { ...target(), user: 'ghost' }]) {
+    for (const t of [
+      { ...target(), password: 'nope' },
+      { ...target(), user: 'ghost' },
+    ]) {
       try {
         await IpmiSession.open(t, fast);
         codes.push('opened');
@@ -137,7 +151,10 @@ describe('our client against the responder with suite 17', () => {
     const fromBmc = randomBytes(64 * 1024 + 9);
     const got: Buffer[] = [];
     let gotLength = 0;
-    sol.onData((d) => { got.push(Buffer.from(d)); gotLength += d.length; });
+    sol.onData((d) => {
+      got.push(Buffer.from(d));
+      gotLength += d.length;
+    });
     sol.write(toBmc);
     bmc.solWrite(fromBmc);
     await waitUntil(() => bmc.solReceived().length >= toBmc.length && gotLength >= fromBmc.length, 60_000);

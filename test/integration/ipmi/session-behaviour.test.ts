@@ -13,8 +13,15 @@ import { startIpmiResponder, type IpmiResponder } from '../../helpers/ipmi-respo
 let bmc: IpmiResponder;
 const fast = { timeoutMs: 150, retryBackoffMs: 50, attempts: 4 };
 const open: { close(): Promise<void> }[] = [];
-const target = (over: Partial<IpmiTarget> = {}): IpmiTarget =>
-  ({ host: bmc.host, port: bmc.port, user: 'admin', password: 'secret', cipherSuites: [3], privilege: 'ADMINISTRATOR', ...over });
+const target = (over: Partial<IpmiTarget> = {}): IpmiTarget => ({
+  host: bmc.host,
+  port: bmc.port,
+  user: 'admin',
+  password: 'secret',
+  cipherSuites: [3],
+  privilege: 'ADMINISTRATOR',
+  ...over,
+});
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const count = (what: string) => bmc.log.filter((l) => l === what).length;
 
@@ -152,7 +159,15 @@ describe('Kg (two-key login)', () => {
     kgBmc = await startIpmiResponder({ user: 'admin', password: 'secret', kg: Buffer.from('00112233445566778899aabbccddeeff01020304', 'hex') });
   });
   afterAll(async () => kgBmc?.stop());
-  const t = (kg?: string): IpmiTarget => ({ host: kgBmc.host, port: kgBmc.port, user: 'admin', password: 'secret', cipherSuites: [17], privilege: 'ADMINISTRATOR', ...(kg ? { kg } : {}) });
+  const t = (kg?: string): IpmiTarget => ({
+    host: kgBmc.host,
+    port: kgBmc.port,
+    user: 'admin',
+    password: 'secret',
+    cipherSuites: [17],
+    privilege: 'ADMINISTRATOR',
+    ...(kg ? { kg } : {}),
+  });
 
   it('needs the BMC key when the BMC has one, and keys SIK with it', async () => {
     expect(await codeOf(IpmiSession.open(t(), fast))).toBe('IPMI_ERR_KG_REQUIRED');
@@ -173,7 +188,10 @@ describe('SOL on a lossy link', () => {
     const fromBmc = randomBytes(16 * 1024 + 3);
     const got: Buffer[] = [];
     let gotLength = 0;
-    sol.onData((d) => { got.push(Buffer.from(d)); gotLength += d.length; });
+    sol.onData((d) => {
+      got.push(Buffer.from(d));
+      gotLength += d.length;
+    });
     sol.write(toBmc);
     bmc.solWrite(fromBmc);
     const end = Date.now() + 60_000;

@@ -30,7 +30,11 @@ describe('Java consoles behind a Supermicro web login (ATEN BMC simulator)', () 
     const jars = await testViewerJars();
     const b = await startAtenBmc({
       kvm: { width: 800, height: 600, ...kvm },
-      web: { javaViewer: { jar: 'test-viewer.jar', mainClass: TEST_VIEWER_MAIN, properties: { 'bmcgw.test.report': reports.address } }, files: { '/test-viewer.jar': jars.viewer }, ...web },
+      web: {
+        javaViewer: { jar: 'test-viewer.jar', mainClass: TEST_VIEWER_MAIN, properties: { 'bmcgw.test.report': reports.address } },
+        files: { '/test-viewer.jar': jars.viewer },
+        ...web,
+      },
     });
     bmcs.push(b);
     return b;
@@ -47,7 +51,18 @@ describe('Java consoles behind a Supermicro web login (ATEN BMC simulator)', () 
     gw = await startTestGateway({
       tokens: [{ token: TEST_TOKEN, servers: ['*'] }],
       servers: [
-        { id: 'template', console: { type: 'jnlp', template: 'supermicro', host: '127.0.0.1', webPort: plain.web.port, user: 'ADMIN', password: BMC_PASSWORD, insecureTls: true } },
+        {
+          id: 'template',
+          console: {
+            type: 'jnlp',
+            template: 'supermicro',
+            host: '127.0.0.1',
+            webPort: plain.web.port,
+            user: 'ADMIN',
+            password: BMC_PASSWORD,
+            insecureTls: true,
+          },
+        },
         { id: 'kvm-ssl', console: atenConsole(mutualTls, { fallback: 'jnlp' }) },
         { id: 'kvm-ssl-native-only', console: atenConsole(mutualTls) },
         { id: 'odd-video', console: atenConsole(oddVideo, { fallback: 'jnlp' }) },
@@ -98,7 +113,9 @@ describe('Java consoles behind a Supermicro web login (ATEN BMC simulator)', () 
       const { status, body } = await eqPhp(gw, { action: 'novnc', token: TEST_TOKEN, id });
       expect(status, JSON.stringify(body)).toBe(200);
       expect(body.source).toBe('jnlp');
-      const view = (await (await fetch(`${gw.url}/api/v1/sessions/${body.key}`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } })).json()) as { fallback: { reason: string } };
+      const view = (await (await fetch(`${gw.url}/api/v1/sessions/${body.key}`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } })).json()) as {
+        fallback: { reason: string };
+      };
       expect(view).toMatchObject({ serverId: id, source: 'jnlp', fallback: { from: 'aten', code: 'GW_ERR_BMC_UNSUPPORTED' } });
       expect(view.fallback.reason).toMatch(because);
       const link = await reports.link(n);

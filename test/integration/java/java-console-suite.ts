@@ -88,12 +88,20 @@ export function javaConsoleSuite(runtime: 'docker' | 'process'): void {
       const v = new WsRfbClient(wsUrlOf(body.url));
       try {
         await v.ready();
-        await expectConverges(() => fbImage(v.fb!), () => link.capture(), "the viewer's picture vs the Java window as X shows it");
+        await expectConverges(
+          () => fbImage(v.fb!),
+          () => link.capture(),
+          "the viewer's picture vs the Java window as X shows it",
+        );
         expectPattern(fbImage(v.fb!));
         // The viewer grows its window: the console follows (DesktopSize) and still shows exactly the window.
         link.send('resize 800 600');
         await v.waitFor(() => v.fb!.width === 800 && v.fb!.height === 600);
-        await expectConverges(() => fbImage(v.fb!), () => link.capture(), 'the picture after the resize');
+        await expectConverges(
+          () => fbImage(v.fb!),
+          () => link.capture(),
+          'the picture after the resize',
+        );
         expectPattern(fbImage(v.fb!));
       } finally {
         v.close();
@@ -123,7 +131,13 @@ export function javaConsoleSuite(runtime: 'docker' | 'process'): void {
         await writeFile(jar, (await testViewerJars()).viewer);
         const java = requirePeer('java', 'openjdk-17-jre');
         // (async: the TLS server answering it runs on this process's event loop)
-        const probe = async (...opts: string[]) => (await promisify(execFile)(java, [...opts, '-cp', jar, TEST_VIEWER_MAIN, '--tls-probe', '127.0.0.1', String(port)], { encoding: 'utf8', timeout: 60_000 })).stdout.trim();
+        const probe = async (...opts: string[]) =>
+          (
+            await promisify(execFile)(java, [...opts, '-cp', jar, TEST_VIEWER_MAIN, '--tls-probe', '127.0.0.1', String(port)], {
+              encoding: 'utf8',
+              timeout: 60_000,
+            })
+          ).stdout.trim();
         expect(await probe()).toMatch(/^error javax\.net\.ssl\.SSLHandshakeException: No appropriate protocol/);
         const security = join(dir, 'java.security');
         await writeFile(security, RELAXED_JAVA_SECURITY);
@@ -145,7 +159,7 @@ export function javaConsoleSuite(runtime: 'docker' | 'process'): void {
       }
       expect(cmdlines).toBeGreaterThan(10);
       // (j2's sandbox, ended by the previous test, is removed in the background)
-      await eventually(async () => (await scene.sandboxes()).containers.length <= 1, 'j2\'s container removed');
+      await eventually(async () => (await scene.sandboxes()).containers.length <= 1, "j2's container removed");
       const traces = await scene.sandboxes();
       if (runtime === 'docker') {
         expect(traces.containers).toHaveLength(1);
@@ -158,7 +172,14 @@ export function javaConsoleSuite(runtime: 'docker' | 'process'): void {
           const text = JSON.stringify(inspect);
           for (const s of secrets) expect(text.includes(s)).toBe(false);
           const host = (inspect as { HostConfig: Record<string, unknown> }).HostConfig;
-          expect(host).toMatchObject({ ReadonlyRootfs: true, CapDrop: ['ALL'], SecurityOpt: ['no-new-privileges'], Privileged: false, NetworkMode: 'host', PidsLimit: 512 });
+          expect(host).toMatchObject({
+            ReadonlyRootfs: true,
+            CapDrop: ['ALL'],
+            SecurityOpt: ['no-new-privileges'],
+            Privileged: false,
+            NetworkMode: 'host',
+            PidsLimit: 512,
+          });
           expect(host.Memory).toBe(768 * 1024 * 1024);
           expect((inspect as { Config: { User: string } }).Config.User).toBe('10001:10001');
         } finally {
@@ -191,13 +212,31 @@ export function javaConsoleSuite(runtime: 'docker' | 'process'): void {
         for (const k of keyEventsFor('Ab1!')) vb.key(k.keysym, k.down); // view-only: dropped at the gateway
         for (const k of keyEventsFor('Hi #2')) va.key(k.keysym, k.down);
         await link.waitFor((r) => r.event === 'typed' && r.char === '2', 'the typed text', 30_000, from);
-        expect(link.reports.slice(from).filter((r) => r.event === 'typed').map((r) => r.char).join('')).toBe('Hi #2');
-        await expectConverges(() => fbImage(va.fb!), () => link.capture(), 'viewer A vs the window');
-        await expectConverges(() => fbImage(vb.fb!), () => fbImage(va.fb!), 'viewer B vs viewer A');
+        expect(
+          link.reports
+            .slice(from)
+            .filter((r) => r.event === 'typed')
+            .map((r) => r.char)
+            .join(''),
+        ).toBe('Hi #2');
+        await expectConverges(
+          () => fbImage(va.fb!),
+          () => link.capture(),
+          'viewer A vs the window',
+        );
+        await expectConverges(
+          () => fbImage(vb.fb!),
+          () => fbImage(va.fb!),
+          'viewer B vs viewer A',
+        );
         expect((await scene.sandboxes()).containers.length).toBe(runtime === 'docker' ? 1 : 0);
         const png = await fetch(`${scene.gw.url}/api/v1/sessions/${s.id}/thumbnail.png`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
         expect(png.status).toBe(200);
-        expect(Buffer.from(await png.arrayBuffer()).subarray(1, 4).toString()).toBe('PNG');
+        expect(
+          Buffer.from(await png.arrayBuffer())
+            .subarray(1, 4)
+            .toString(),
+        ).toBe('PNG');
       } finally {
         va.close();
         vb.close();

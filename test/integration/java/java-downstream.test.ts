@@ -47,7 +47,11 @@ describe('Java console behind dispatch, recorded, reaped when idle (process runt
   it('opens through the front on the agent, records what the viewer was shown, and ends when idle with its sandbox removed', async () => {
     let res: { status: number; body: any } | undefined;
     // The agent announces itself and its queue within a few seconds of starting.
-    await eventually(async () => (res = await eqPhp(front, { action: 'novnc', token: TEST_TOKEN, id: 'j1' })).status === 200, 'the front to reach the agent', 60_000);
+    await eventually(
+      async () => (res = await eqPhp(front, { action: 'novnc', token: TEST_TOKEN, id: 'j1' })).status === 200,
+      'the front to reach the agent',
+      60_000,
+    );
     const body = res!.body;
     expect(body).toMatchObject({ result: 'OK', source: 'jnlp' });
     expect(body.scope.startsWith(agent.gw.url)).toBe(true);

@@ -30,7 +30,7 @@ describe('Java consoles: limits, timeouts and JNLPs the gateway cannot run', () 
     expect((await rest(scene, 'GET', `/api/v1/sessions/${first.body.id}`)).body.state).toBe('connected');
     expect((await rest(scene, 'DELETE', `/api/v1/sessions/${first.body.id}`)).status).toBe(204);
     let again: { status: number; body: any } | undefined;
-    await eventually(async () => (again = await openConsole(scene, 'j2')).status === 201, 'j2 to open once j1\'s sandbox is gone');
+    await eventually(async () => (again = await openConsole(scene, 'j2')).status === 201, "j2 to open once j1's sandbox is gone");
     expect((await rest(scene, 'DELETE', `/api/v1/sessions/${again!.body.id}`)).status).toBe(204);
     await eventually(async () => (await scene.sandboxes()).total === 0 && scene.gw.registry.java!.running === 0, 'no sandbox left');
   });
@@ -40,7 +40,7 @@ describe('Java consoles: limits, timeouts and JNLPs the gateway cannot run', () 
     expect(res.status).toBe(504);
     expect(res.body.error).toMatchObject({ code: 'GW_ERR_BMC_TIMEOUT' });
     expect(res.body.error.message).toMatch(/did not show a picture within 5000 ms \(java\.startTimeout\)/);
-    await eventually(async () => (await scene.sandboxes()).total === 0 && scene.gw.registry.java!.running === 0, 'the hidden viewer\'s sandbox removed');
+    await eventually(async () => (await scene.sandboxes()).total === 0 && scene.gw.registry.java!.running === 0, "the hidden viewer's sandbox removed");
   });
 
   it('answers JNLP and jar problems with the BMC error codes, starting no sandbox', async () => {
@@ -70,8 +70,12 @@ describe('Java consoles where Java cannot run: GW_ERR_JAVA_UNAVAILABLE naming wh
     parseConfig(JSON.stringify({ servers: [{ id: 'j', console: { type: 'jnlp', jnlpUrl: 'https://127.0.0.1:9/x.jnlp' } }], java }), 't');
 
   it('check-config: no Docker engine, no image, no such user', async () => {
-    expect(await javaProblem(config({ docker: { socket: '/nonexistent/docker.sock' } }), log)).toMatch(/the Docker engine at \/nonexistent\/docker\.sock does not answer: ENOENT \(java\.docker\.socket\)/);
-    expect(await javaProblem(config({ docker: { image: 'bmc-gateway-java:no-such-tag' } }), log)).toMatch(/no image "bmc-gateway-java:no-such-tag" \(java\.docker\.image\); build it with npm run build:images/);
+    expect(await javaProblem(config({ docker: { socket: '/nonexistent/docker.sock' } }), log)).toMatch(
+      /the Docker engine at \/nonexistent\/docker\.sock does not answer: ENOENT \(java\.docker\.socket\)/,
+    );
+    expect(await javaProblem(config({ docker: { image: 'bmc-gateway-java:no-such-tag' } }), log)).toMatch(
+      /no image "bmc-gateway-java:no-such-tag" \(java\.docker\.image\); build it with npm run build:images/,
+    );
     expect(await javaProblem(config({ runtime: 'process', process: { user: 'no-such-user' } }), log)).toMatch(/no user "no-such-user" \(java\.process\.user\)/);
     expect(await javaProblem(config({ runtime: 'process' }), log)).toBeUndefined();
     expect(await javaProblem(parseConfig('servers: [{ id: v, console: { type: vnc, host: h } }]', 't'), log)).toBeUndefined();

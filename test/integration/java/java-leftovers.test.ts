@@ -36,11 +36,17 @@ describe.each(['process', 'docker'] as const)('Java sandboxes of a gateway kille
   });
 
   const start = async (name: string, instanceId: string) => {
-    const p = await spawnGatewayProcess(entry, name, {
-      tokens: [{ token: TEST_TOKEN, servers: ['*'] }],
-      servers: [{ id: 'j', console: viewerConsole(web) }],
-      java: { runtime, instanceId, jarCache: { dir: join(dir, name) } },
-    }, join(dir, `${name}.journal`), 60_000);
+    const p = await spawnGatewayProcess(
+      entry,
+      name,
+      {
+        tokens: [{ token: TEST_TOKEN, servers: ['*'] }],
+        servers: [{ id: 'j', console: viewerConsole(web) }],
+        java: { runtime, instanceId, jarCache: { dir: join(dir, name) } },
+      },
+      join(dir, `${name}.journal`),
+      60_000,
+    );
     procs.push(p);
     return p;
   };
@@ -53,7 +59,7 @@ describe.each(['process', 'docker'] as const)('Java sandboxes of a gateway kille
     expect(res.status, await res.clone().text()).toBe(201);
   };
 
-  it('are gone after its next start, and another gateway\'s are untouched', async () => {
+  it("are gone after its next start, and another gateway's are untouched", async () => {
     const mine = `test-mine-${randomBytes(3).toString('hex')}`;
     const other = `test-other-${randomBytes(3).toString('hex')}`;
     const a = await start('a', mine);
@@ -66,7 +72,7 @@ describe.each(['process', 'docker'] as const)('Java sandboxes of a gateway kille
     await a.kill(); // SIGKILL: no shutdown code runs
     if (runtime === 'process') {
       // PR_SET_PDEATHSIG: the viewer's processes died with the gateway; its session folder is still there.
-      await eventually(async () => (await sandboxTraces(mine)).processes.length === 0, 'the killed gateway\'s viewer processes to die with it');
+      await eventually(async () => (await sandboxTraces(mine)).processes.length === 0, "the killed gateway's viewer processes to die with it");
       expect((await sandboxTraces(mine)).dirs.length).toBe(1);
     } else {
       // The container outlives the gateway: only the next start can remove it.
@@ -74,9 +80,9 @@ describe.each(['process', 'docker'] as const)('Java sandboxes of a gateway kille
     }
 
     const again = await start('a-again', mine);
-    expect((await sandboxTraces(mine)).total, 'the earlier run\'s sandbox removed at start').toBe(0);
+    expect((await sandboxTraces(mine)).total, "the earlier run's sandbox removed at start").toBe(0);
     const others = await sandboxTraces(other);
-    expect(others.total, 'the other gateway\'s sandbox').toBeGreaterThan(0);
+    expect(others.total, "the other gateway's sandbox").toBeGreaterThan(0);
     if (runtime === 'docker') expect(others.containers.map((c) => c.State)).toEqual(['running']);
     await again.stop();
     await b.stop();

@@ -35,7 +35,8 @@ async function serve(handler: (req: IncomingMessage, res: ServerResponse) => voi
   return `127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-const login = (hostForUrl: string) => BmcwebSession.login({ hostForUrl, user: 'root', password: 'pw-secret', insecureTls: true, legacyTls: false, timeoutMs: 5000 });
+const login = (hostForUrl: string) =>
+  BmcwebSession.login({ hostForUrl, user: 'root', password: 'pw-secret', insecureTls: true, legacyTls: false, timeoutMs: 5000 });
 
 async function failure(p: Promise<unknown>): Promise<GatewayError> {
   try {
@@ -48,9 +49,12 @@ async function failure(p: Promise<unknown>): Promise<GatewayError> {
 }
 
 describe('BmcwebSession', () => {
-  it("takes the session URI from @odata.id when there is no Location, and deletes it once however often it is asked", async () => {
+  it('takes the session URI from @odata.id when there is no Location, and deletes it once however often it is asked', async () => {
     const host = await serve((req, res) => {
-      if (req.method === 'POST') res.writeHead(201, { 'x-auth-token': TOKEN, 'content-type': 'application/json' }).end(JSON.stringify({ '@odata.id': '/redfish/v1/SessionService/Sessions/abc123' }));
+      if (req.method === 'POST')
+        res
+          .writeHead(201, { 'x-auth-token': TOKEN, 'content-type': 'application/json' })
+          .end(JSON.stringify({ '@odata.id': '/redfish/v1/SessionService/Sessions/abc123' }));
       else res.writeHead(200).end('{}');
     });
     const s = await login(host);
@@ -59,14 +63,18 @@ describe('BmcwebSession', () => {
   });
 
   it('a login answered with cookies and no token (what X-Requested-With gets) is GW_ERR_BMC_PROTOCOL', async () => {
-    const host = await serve((_req, res) => res.writeHead(201, { 'set-cookie': 'BMCWEB-SESSION=x; Secure', location: '/redfish/v1/SessionService/Sessions/a' }).end('{}'));
+    const host = await serve((_req, res) =>
+      res.writeHead(201, { 'set-cookie': 'BMCWEB-SESSION=x; Secure', location: '/redfish/v1/SessionService/Sessions/a' }).end('{}'),
+    );
     const e = await failure(login(host));
     expect(e.code).toBe('GW_ERR_BMC_PROTOCOL');
     expect(e.message).toContain('without an X-Auth-Token');
   });
 
   it('a session URI on another origin is refused: the token never goes there', async () => {
-    const host = await serve((_req, res) => res.writeHead(201, { 'x-auth-token': TOKEN, location: 'https://elsewhere.example/redfish/v1/SessionService/Sessions/a' }).end('{}'));
+    const host = await serve((_req, res) =>
+      res.writeHead(201, { 'x-auth-token': TOKEN, location: 'https://elsewhere.example/redfish/v1/SessionService/Sessions/a' }).end('{}'),
+    );
     const e = await failure(login(host));
     expect(e.code).toBe('GW_ERR_BMC_PROTOCOL');
     expect(e.message).toContain('no usable session URI');

@@ -19,7 +19,7 @@ function inverted(img: RgbImage): RgbImage {
   return { width: img.width, height: img.height, rgb: Buffer.from(img.rgb.map((v) => 255 - v)) };
 }
 
-describe('openbmc console against obmc-ikvm\'s wire format', () => {
+describe("openbmc console against obmc-ikvm's wire format", () => {
   let sim: OpenBmcSimulator;
   let gw: TestGateway;
   const first = photoLike(1024, 768);

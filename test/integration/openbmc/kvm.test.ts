@@ -33,7 +33,7 @@ const JPEG_41_TOLERANCE = 8;
 
 /** "4:2:0", "4:4:4", … from the luma component's sampling factors in the JPEG's frame header. */
 function jpegSampling(jpeg: Buffer): string {
-  for (let off = 2; off + 4 < jpeg.length; ) {
+  for (let off = 2; off + 4 < jpeg.length;) {
     const marker = jpeg[off + 1]!;
     const len = jpeg.readUInt16BE(off + 2);
     if (marker === 0xc0 || marker === 0xc2) {
@@ -45,7 +45,7 @@ function jpegSampling(jpeg: Buffer): string {
   return 'none';
 }
 
-describe('openbmc console: RFB over bmcweb\'s KVM WebSocket', () => {
+describe("openbmc console: RFB over bmcweb's KVM WebSocket", () => {
   let bmc: OpenBmcBmc;
   let gw: TestGateway;
   const marker = join(tmpdir(), `bmcgw-obmc-${process.pid}`);

@@ -35,18 +35,36 @@ describe('probe: a Supermicro board (ATEN simulator: TCP iKVM, web login, JNLP a
     const { code, report } = await probeJson(['127.0.0.1', ...web]);
     expect(code).toBe(0);
     const aten = findingAt(report, `tcp/${bmc.kvm.port}`);
-    expect(aten).toMatchObject({ probe: 'aten-tcp', outcome: 'found', facts: { kind: 'aten', banner: 'RFB 003.008', securityTypes: [16], challengeBytes: 24 } });
+    expect(aten).toMatchObject({
+      probe: 'aten-tcp',
+      outcome: 'found',
+      facts: { kind: 'aten', banner: 'RFB 003.008', securityTypes: [16], challengeBytes: 24 },
+    });
     expect(aten.requests.join('\n')).toContain('no credentials sent');
     expect(bmc.kvm.logins).toEqual([]); // the simulator saw no 48 credential bytes
-    expect(findingAt(report, `https/${bmc.web.port}`, 'web-tls')).toMatchObject({ outcome: 'found', facts: { verified: false, selfSigned: true, subject: 'ATEN simulator' } });
-    expect(findingAt(report, `https/${bmc.web.port}`, 'supermicro-web')).toMatchObject({ outcome: 'found', facts: { loginPageHint: true, notTried: 'no credentials given' } });
+    expect(findingAt(report, `https/${bmc.web.port}`, 'web-tls')).toMatchObject({
+      outcome: 'found',
+      facts: { verified: false, selfSigned: true, subject: 'ATEN simulator' },
+    });
+    expect(findingAt(report, `https/${bmc.web.port}`, 'supermicro-web')).toMatchObject({
+      outcome: 'found',
+      facts: { loginPageHint: true, notTried: 'no credentials given' },
+    });
     expect(findingAt(report, `https/${bmc.web.port}`, 'redfish')).toMatchObject({ outcome: 'absent' });
     // Only unauthenticated GETs reached the web side.
-    expect(bmc.web.requests.slice(requestsBefore).map((r) => `${r.method} ${r.url}`).sort()).toEqual(['GET /', 'GET /redfish/v1/']);
-    expect(report.chosen).toEqual([expect.objectContaining({
-      block: 'console', confidence: 'seen',
-      config: { type: 'aten', host: '127.0.0.1', user: null, password: null, webPort: bmc.web.port, insecureTls: true, transport: 'tcp' },
-    })]);
+    expect(
+      bmc.web.requests
+        .slice(requestsBefore)
+        .map((r) => `${r.method} ${r.url}`)
+        .sort(),
+    ).toEqual(['GET /', 'GET /redfish/v1/']);
+    expect(report.chosen).toEqual([
+      expect.objectContaining({
+        block: 'console',
+        confidence: 'seen',
+        config: { type: 'aten', host: '127.0.0.1', user: null, password: null, webPort: bmc.web.port, insecureTls: true, transport: 'tcp' },
+      }),
+    ]);
     await expect(fillAndCheck(report.yaml!, {})).rejects.toThrow(/console\.user: is required[\s\S]*console\.password: is required/);
   });
 
@@ -63,7 +81,10 @@ describe('probe: a Supermicro board (ATEN simulator: TCP iKVM, web login, JNLP a
     const { code, report, err } = await probeJson(['127.0.0.1', '--user', BMC_USER, '--password-file', pw, '--insecure-tls', ...web]);
     expect(code, err).toBe(0);
     const sm = findingAt(report, `https/${bmc.web.port}`, 'supermicro-web');
-    expect(sm).toMatchObject({ outcome: 'found', facts: { login: 'ok', loggedOut: true, html5: { ticket: true, banner: 'RFB 055.008' }, jnlp: { kvmPort: bmc.kvm.port, tls: false } } });
+    expect(sm).toMatchObject({
+      outcome: 'found',
+      facts: { login: 'ok', loggedOut: true, html5: { ticket: true, banner: 'RFB 055.008' }, jnlp: { kvmPort: bmc.kvm.port, tls: false } },
+    });
     // What the BMC saw: the login, the two pages, one WebSocket upgrade (accepted), the logout. No KVM login anywhere.
     const seen = bmc.web.requests.slice(requestsBefore).map((r) => `${r.method} ${r.url.replace(/\?.*/, '')}`);
     expect(seen).toEqual(expect.arrayContaining(['POST /cgi/login.cgi', 'GET /cgi/url_redirect.cgi', 'UPGRADE /', 'GET /cgi/logout.cgi']));
@@ -73,7 +94,11 @@ describe('probe: a Supermicro board (ATEN simulator: TCP iKVM, web login, JNLP a
     expect(bmc.kvm.logins).toEqual([]);
     expect(JSON.stringify(report)).not.toContain(BMC_PASSWORD);
 
-    expect(report.chosen[0]).toMatchObject({ block: 'console', confidence: 'verified', config: { type: 'aten', user: BMC_USER, password: null, transport: 'tcp', insecureTls: true, webPort: bmc.web.port } });
+    expect(report.chosen[0]).toMatchObject({
+      block: 'console',
+      confidence: 'verified',
+      config: { type: 'aten', user: BMC_USER, password: null, transport: 'tcp', insecureTls: true, webPort: bmc.web.port },
+    });
     expect(report.alternatives).toEqual([expect.objectContaining({ confidence: 'verified', config: expect.objectContaining({ transport: 'html5' }) })]);
     const { server } = await fillAndCheck(report.yaml!, { password: BMC_PASSWORD });
     await openConsole(server, bmc);
@@ -108,7 +133,15 @@ describe('probe: other Supermicro generations', () => {
   it('firmware whose HTML5 WebSocket stays silent: reported, and the Java port is chosen', async () => {
     const bmc = await startAtenBmc({ web: { html5: 'silent' } });
     cleanups.push(() => bmc.close());
-    const { report } = await probeJson(['127.0.0.1', '--user', BMC_USER, '--password-file', pw, '--insecure-tls', ...(await ports({ rfb: [bmc.kvm.port], web: bmc.web.port, timeout: '1s' }))]);
+    const { report } = await probeJson([
+      '127.0.0.1',
+      '--user',
+      BMC_USER,
+      '--password-file',
+      pw,
+      '--insecure-tls',
+      ...(await ports({ rfb: [bmc.kvm.port], web: bmc.web.port, timeout: '1s' })),
+    ]);
     const sm = findingAt(report, `https/${bmc.web.port}`, 'supermicro-web');
     expect(sm.facts).toMatchObject({ html5: { ticket: true, error: expect.stringContaining('nothing within 1000 ms') } });
     expect(report.chosen[0]).toMatchObject({ config: { type: 'aten', transport: 'tcp' } });
@@ -135,7 +168,9 @@ describe('probe: other Supermicro generations', () => {
     expect(look.report.chosen[0]).toMatchObject({ confidence: 'seen', config: { transport: 'tcp', kvmPort: bmc.kvm.port } });
 
     const { report } = await probeJson(['127.0.0.1', '--user', BMC_USER, '--password-file', pw, '--insecure-tls', ...common]);
-    expect(findingAt(report, `https/${bmc.web.port}`, 'supermicro-web').facts).toMatchObject({ jnlp: { kvmPort: sslPort, tls: true, plaintextPort: bmc.kvm.port } });
+    expect(findingAt(report, `https/${bmc.web.port}`, 'supermicro-web').facts).toMatchObject({
+      jnlp: { kvmPort: sslPort, tls: true, plaintextPort: bmc.kvm.port },
+    });
     expect(report.chosen[0]).toMatchObject({ confidence: 'verified', config: { type: 'aten', transport: 'tcp', kvmPort: bmc.kvm.port } });
     const { server } = await fillAndCheck(report.yaml!, { password: BMC_PASSWORD });
     await openConsole(server, bmc);

@@ -13,7 +13,9 @@ import { findingAt, ports, probeJson } from './helpers.js';
  * answers each client step with the board's next captured bytes, then stays silent.
  */
 const DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../shared/fixtures/aten/handshakes');
-const captures = readdirSync(DIR).filter((f) => f.endsWith('.pcap')).sort();
+const captures = readdirSync(DIR)
+  .filter((f) => f.endsWith('.pcap'))
+  .sort();
 
 async function replayServer(file: string): Promise<{ port: number; server: Server; clientBytes: Buffer[] }> {
   const bmc = (await readBmcStream(join(DIR, file))).data;
@@ -52,7 +54,11 @@ describe('probe: real X9-X11 iKVM handshakes (captures replayed)', () => {
       const r = await replayServer(file);
       servers.push(r.server);
       const { report } = await probeJson(['127.0.0.1', ...(await ports({ rfb: [r.port] }))]);
-      expect(findingAt(report, `tcp/${r.port}`)).toMatchObject({ probe: 'aten-tcp', outcome: 'found', facts: { kind: 'aten', banner: 'RFB 003.008', securityTypes: [16], challengeBytes: 24 } });
+      expect(findingAt(report, `tcp/${r.port}`)).toMatchObject({
+        probe: 'aten-tcp',
+        outcome: 'found',
+        facts: { kind: 'aten', banner: 'RFB 003.008', securityTypes: [16], challengeBytes: 24 },
+      });
       // What the board received over both connections: banners and one type byte (16), nothing else.
       const all = Buffer.concat(r.clientBytes);
       expect(all.toString('latin1').replaceAll('RFB 003.008\n', '')).toBe('\x10');

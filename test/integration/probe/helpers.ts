@@ -28,15 +28,22 @@ export async function runProbeCli(args: string[], o: { env?: NodeJS.ProcessEnv; 
  */
 export async function ports(o: { rfb?: readonly number[]; web?: number; ipmi?: number; timeout?: string }): Promise<string[]> {
   return [
-    '--rfb-ports', (o.rfb ?? [await closedPort()]).join(','),
-    '--web-port', String(o.web ?? (await closedPort())),
-    '--ipmi-port', String(o.ipmi ?? (await closedPort())),
-    '--timeout', o.timeout ?? '2s',
+    '--rfb-ports',
+    (o.rfb ?? [await closedPort()]).join(','),
+    '--web-port',
+    String(o.web ?? (await closedPort())),
+    '--ipmi-port',
+    String(o.ipmi ?? (await closedPort())),
+    '--timeout',
+    o.timeout ?? '2s',
   ];
 }
 
 /** The same with --json, parsed. */
-export async function probeJson(args: string[], o: { env?: NodeJS.ProcessEnv; stdin?: string } = {}): Promise<{ code: number; report: ProbeReport & { yaml: string | null }; err: string }> {
+export async function probeJson(
+  args: string[],
+  o: { env?: NodeJS.ProcessEnv; stdin?: string } = {},
+): Promise<{ code: number; report: ProbeReport & { yaml: string | null }; err: string }> {
   const r = await runProbeCli([...args, '--json'], o);
   return { code: r.code, report: JSON.parse(r.out) as ProbeReport & { yaml: string | null }, err: r.err };
 }

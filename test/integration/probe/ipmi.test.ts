@@ -36,7 +36,9 @@ describe('probe: IPMI against ipmi_sim', () => {
     expect(f.summary).toContain('no session opened');
     expect(f.requests).toEqual(['Get Channel Authentication Capabilities (IPMI v1.5 framing, outside a session), up to 2 tries']);
     expect((await sim.hookLog()).length).toBe(before);
-    expect(report.chosen).toEqual([expect.objectContaining({ block: 'ipmi', confidence: 'seen', config: { host: '127.0.0.1', port: sim.port, user: null, password: null } })]);
+    expect(report.chosen).toEqual([
+      expect.objectContaining({ block: 'ipmi', confidence: 'seen', config: { host: '127.0.0.1', port: sim.port, user: null, password: null } }),
+    ]);
     await expect(fillAndCheck(report.yaml!, {})).rejects.toThrow(/ipmi\.user: is null[\s\S]*ipmi\.password: is required/);
   });
 
@@ -44,13 +46,25 @@ describe('probe: IPMI against ipmi_sim', () => {
     const before = await sim.hookLog();
     const { report } = await probeJson(['127.0.0.1', '--user', SIM_USERS.admin.user, '--password-file', await pwFile(SIM_USERS.admin.password), ...noTcp]);
     const f = findingAt(report, `udp/${sim.port}`);
-    expect(f).toMatchObject({ outcome: 'found', facts: { session: { cipherSuite: 3, privilege: 'ADMINISTRATOR', powerOn: false, device: { manufacturerId: 0x1291, productId: 0xf02, firmware: '9.08' } } } });
+    expect(f).toMatchObject({
+      outcome: 'found',
+      facts: {
+        session: { cipherSuite: 3, privilege: 'ADMINISTRATOR', powerOn: false, device: { manufacturerId: 0x1291, productId: 0xf02, firmware: '9.08' } },
+      },
+    });
     // Only reads reached the chassis hook.
     const added = (await sim.hookLog()).slice(before.length);
-    expect(added.every((l) => / get /.test(l)), added.join('\n')).toBe(true);
+    expect(
+      added.every((l) => / get /.test(l)),
+      added.join('\n'),
+    ).toBe(true);
     expect(await sim.powerState()).toBe('0');
     expect(JSON.stringify(report)).not.toContain(SIM_USERS.admin.password);
-    expect(report.chosen[0]).toMatchObject({ block: 'ipmi', confidence: 'verified', config: { host: '127.0.0.1', port: sim.port, user: SIM_USERS.admin.user, password: null } });
+    expect(report.chosen[0]).toMatchObject({
+      block: 'ipmi',
+      confidence: 'verified',
+      config: { host: '127.0.0.1', port: sim.port, user: SIM_USERS.admin.user, password: null },
+    });
 
     const { config } = await fillAndCheck(report.yaml!, { password: SIM_USERS.admin.password });
     expect(config.servers[0]!.ipmi).toMatchObject({ user: 'admin', privilege: 'ADMINISTRATOR', cipherSuites: [17, 3] });

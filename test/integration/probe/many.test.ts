@@ -28,7 +28,14 @@ describe('probe: a host where several things answer', () => {
     const vncPw = await secrets.file('vnc-only-pw');
     cleanups.push(() => secrets.remove());
     args = [
-      '127.0.0.1', '--user', BMC_USER, '--password-file', pw, '--vnc-password-file', vncPw, '--insecure-tls',
+      '127.0.0.1',
+      '--user',
+      BMC_USER,
+      '--password-file',
+      pw,
+      '--vnc-password-file',
+      vncPw,
+      '--insecure-tls',
       ...(await ports({ rfb: [xvnc.port, aten.kvm.port, await closedPort(), silent.port], web: aten.web.port, ipmi: ipmi.port })),
     ];
   }, 60_000);
@@ -52,18 +59,25 @@ describe('probe: a host where several things answer', () => {
     expect(report.chosen.map((c) => `${c.block}:${c.confidence}:${String(c.config['type'] ?? '')}`)).toEqual(['console:verified:aten', 'ipmi:verified:']);
     expect(report.alternatives.map((a) => a.config['type'] ?? a.config['transport'])).toEqual(expect.arrayContaining(['vnc']));
     const { config } = await fillAndCheck(report.yaml!, { password: BMC_PASSWORD });
-    expect(config.servers[0]).toMatchObject({ id: '127.0.0.1', console: { type: 'aten', transport: 'tcp', webPort: aten.web.port }, ipmi: { host: '127.0.0.1', port: ipmi.port, user: BMC_USER } });
+    expect(config.servers[0]).toMatchObject({
+      id: '127.0.0.1',
+      console: { type: 'aten', transport: 'tcp', webPort: aten.web.port },
+      ipmi: { host: '127.0.0.1', port: ipmi.port, user: BMC_USER },
+    });
     expect(ipmi.log.filter((l) => l.startsWith('chassis control'))).toEqual([]);
   });
 
   it('the text report: one line per thing probed, what was sent, the YAML with the alternatives as comments, no secret', async () => {
     const r = await runProbeCli(args);
     expect(r.code).toBe(0);
-    for (const where of [`tcp/${xvnc.port}`, `tcp/${aten.kvm.port}`, `tcp/${silent.port}`, `https/${aten.web.port}`, `udp/${ipmi.port}`]) expect(r.out).toContain(where);
+    for (const where of [`tcp/${xvnc.port}`, `tcp/${aten.kvm.port}`, `tcp/${silent.port}`, `https/${aten.web.port}`, `udp/${ipmi.port}`])
+      expect(r.out).toContain(where);
     expect(r.out).toMatch(/^\+ tcp\/\d+ +aten-tcp +Supermicro ATEN iKVM/m);
     expect(r.out).toContain('> POST /cgi/login.cgi');
     expect(r.out).toMatch(/^servers:\n {2}- id: 127\.0\.0\.1\n {4}# verified: web login OK/m);
-    expect(r.out).toMatch(/^# Also possible \(instead of the block of the same name above\):\n(#.*\n)*# {3}console: \{ type: vnc, host: 127\.0\.0\.1, port: \d+, password: null \}\n/m);
+    expect(r.out).toMatch(
+      /^# Also possible \(instead of the block of the same name above\):\n(#.*\n)*# {3}console: \{ type: vnc, host: 127\.0\.0\.1, port: \d+, password: null \}\n/m,
+    );
     expect(r.out + r.err).not.toContain(BMC_PASSWORD);
     expect(r.out + r.err).not.toContain('vnc-only-pw');
   });

@@ -28,8 +28,17 @@ describe('probe: an OpenBMC board (simulator with Xvnc behind /kvm/0)', () => {
     const root = findingAt(report, `https/${bmc.sim.port}`, 'redfish');
     expect(root).toMatchObject({ outcome: 'found', facts: { bmcweb: true, redfishVersion: '1.17.0', managerProvidingService: '/redfish/v1/Managers/bmc' } });
     expect(root.summary).toContain('needs a login to check');
-    expect(bmc.sim.requests.slice(before).map((r) => `${r.method} ${r.path}`).sort()).toEqual(['GET /', 'GET /redfish/v1/']);
-    expect(report.chosen[0]).toMatchObject({ block: 'console', confidence: 'seen', config: { type: 'openbmc', host: '127.0.0.1', port: bmc.sim.port, user: null, password: null, insecureTls: true } });
+    expect(
+      bmc.sim.requests
+        .slice(before)
+        .map((r) => `${r.method} ${r.path}`)
+        .sort(),
+    ).toEqual(['GET /', 'GET /redfish/v1/']);
+    expect(report.chosen[0]).toMatchObject({
+      block: 'console',
+      confidence: 'seen',
+      config: { type: 'openbmc', host: '127.0.0.1', port: bmc.sim.port, user: null, password: null, insecureTls: true },
+    });
   });
 
   it('with an administrator: /kvm/0 answers RFB (None, "OpenBMC IKVM"), the session is deleted, and the YAML opens the console', async () => {
@@ -37,7 +46,10 @@ describe('probe: an OpenBMC board (simulator with Xvnc behind /kvm/0)', () => {
     const u = OPENBMC_USERS.admin;
     const { report } = await probeJson(['127.0.0.1', '--user', u.name, '--password-file', await pw(u.password), '--insecure-tls', ...common]);
     const kvm = findingAt(report, `https/${bmc.sim.port}`, 'bmcweb-kvm');
-    expect(kvm).toMatchObject({ outcome: 'found', facts: { login: 'ok', rfb: { version: '3.8', securityTypes: [1], name: 'OpenBMC IKVM', width: 800, height: 600 } } });
+    expect(kvm).toMatchObject({
+      outcome: 'found',
+      facts: { login: 'ok', rfb: { version: '3.8', securityTypes: [1], name: 'OpenBMC IKVM', width: 800, height: 600 } },
+    });
     // Two Redfish sessions, both deleted: the KVM check's and the Redfish system check's (the
     // simulator has no Systems collection behind its root's link: that check fails, no redfish block).
     expect(bmc.sim.deleted.length).toBe(deletedBefore + 2);

@@ -20,7 +20,10 @@ describe('probe: a Redfish service (simulator)', () => {
   const pw = (p: string) => secrets.file(p);
 
   beforeAll(async () => {
-    [sim, basicOnly] = await Promise.all([RedfishSimulator.start({ resetTypes: ['On', 'ForceOff', 'GracefulShutdown'], resetTypesVia: 'actionInfo' }), RedfishSimulator.start({ sessionService: false })]);
+    [sim, basicOnly] = await Promise.all([
+      RedfishSimulator.start({ resetTypes: ['On', 'ForceOff', 'GracefulShutdown'], resetTypesVia: 'actionInfo' }),
+      RedfishSimulator.start({ sessionService: false }),
+    ]);
     noTcp = (port) => ports({ web: port, timeout: '3s' });
   }, 30_000);
   afterAll(async () => {
@@ -33,17 +36,44 @@ describe('probe: a Redfish service (simulator)', () => {
     const before = sim.requests.length;
     const { code, report } = await probeJson(['127.0.0.1', ...(await noTcp(sim.port))]);
     expect(code).toBe(0);
-    expect(findingAt(report, `https/${sim.port}`, 'redfish')).toMatchObject({ outcome: 'found', facts: { redfishVersion: '1.11.0', systems: '/redfish/v1/Systems', bmcweb: false } });
+    expect(findingAt(report, `https/${sim.port}`, 'redfish')).toMatchObject({
+      outcome: 'found',
+      facts: { redfishVersion: '1.11.0', systems: '/redfish/v1/Systems', bmcweb: false },
+    });
     expect(sim.requests.slice(before).every((r) => r.method === 'GET')).toBe(true);
-    expect(report.chosen).toEqual([expect.objectContaining({ block: 'redfish', confidence: 'seen', config: { host: '127.0.0.1', port: sim.port, user: null, password: null, insecureTls: true } })]);
+    expect(report.chosen).toEqual([
+      expect.objectContaining({
+        block: 'redfish',
+        confidence: 'seen',
+        config: { host: '127.0.0.1', port: sim.port, user: null, password: null, insecureTls: true },
+      }),
+    ]);
     await expect(fillAndCheck(report.yaml!, {})).rejects.toThrow(/redfish\.user: is required/);
   });
 
   it('with credentials: session login, the system and its allowed ResetTypes read (ActionInfo), session deleted; nothing changed; the block drives `bmc-gateway power`', async () => {
     const before = sim.requests.length;
-    const { report } = await probeJson(['127.0.0.1', '--user', SIM_ADMIN.name, '--password-file', await pw(SIM_ADMIN.password), '--insecure-tls', ...(await noTcp(sim.port))]);
+    const { report } = await probeJson([
+      '127.0.0.1',
+      '--user',
+      SIM_ADMIN.name,
+      '--password-file',
+      await pw(SIM_ADMIN.password),
+      '--insecure-tls',
+      ...(await noTcp(sim.port)),
+    ]);
     const f = findingAt(report, `https/${sim.port}`, 'redfish-system');
-    expect(f).toMatchObject({ outcome: 'found', facts: { login: 'ok', auth: 'session', systems: ['/redfish/v1/Systems/System.Embedded.1'], powerState: 'Off', resetTypes: ['On', 'ForceOff', 'GracefulShutdown'], canReset: true } });
+    expect(f).toMatchObject({
+      outcome: 'found',
+      facts: {
+        login: 'ok',
+        auth: 'session',
+        systems: ['/redfish/v1/Systems/System.Embedded.1'],
+        powerState: 'Off',
+        resetTypes: ['On', 'ForceOff', 'GracefulShutdown'],
+        canReset: true,
+      },
+    });
     const seen = sim.requests.slice(before).map((r) => r.method);
     expect(seen.filter((m) => m === 'POST')).toHaveLength(1); // the login, nothing else
     expect(seen.filter((m) => m === 'DELETE')).toHaveLength(1);
@@ -52,7 +82,13 @@ describe('probe: a Redfish service (simulator)', () => {
     const text = JSON.stringify(report);
     expect(text).not.toContain(SIM_ADMIN.password);
     for (const token of sim.issuedTokens) expect(text).not.toContain(token);
-    expect(report.chosen).toEqual([expect.objectContaining({ block: 'redfish', confidence: 'verified', config: { host: '127.0.0.1', port: sim.port, user: SIM_ADMIN.name, password: null, insecureTls: true } })]);
+    expect(report.chosen).toEqual([
+      expect.objectContaining({
+        block: 'redfish',
+        confidence: 'verified',
+        config: { host: '127.0.0.1', port: sim.port, user: SIM_ADMIN.name, password: null, insecureTls: true },
+      }),
+    ]);
 
     const dir = await mkdtemp(join(tmpdir(), 'bmcgw-probe-rf-'));
     try {
@@ -68,7 +104,15 @@ describe('probe: a Redfish service (simulator)', () => {
   });
 
   it('no SessionService: HTTP Basic, no session to delete; a wrong password: refused and no block', async () => {
-    const { report } = await probeJson(['127.0.0.1', '--user', SIM_ADMIN.name, '--password-file', await pw(SIM_ADMIN.password), '--insecure-tls', ...(await noTcp(basicOnly.port))]);
+    const { report } = await probeJson([
+      '127.0.0.1',
+      '--user',
+      SIM_ADMIN.name,
+      '--password-file',
+      await pw(SIM_ADMIN.password),
+      '--insecure-tls',
+      ...(await noTcp(basicOnly.port)),
+    ]);
     expect(findingAt(report, `https/${basicOnly.port}`, 'redfish-system')).toMatchObject({ outcome: 'found', facts: { auth: 'basic', canReset: true } });
     expect(basicOnly.requests.some((r) => r.method === 'DELETE' || r.method === 'POST')).toBe(false);
 

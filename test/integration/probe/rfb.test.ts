@@ -18,7 +18,10 @@ describe('probe: RFB ports against TigerVNC Xvnc', () => {
   let others: string[];
 
   beforeAll(async () => {
-    [withAuth, noAuth] = await Promise.all([startXvnc({ password: PASSWORD, geometry: '800x600', desktopName: 'probe-auth' }), startXvnc({ geometry: '640x480', desktopName: 'probe-none' })]);
+    [withAuth, noAuth] = await Promise.all([
+      startXvnc({ password: PASSWORD, geometry: '800x600', desktopName: 'probe-auth' }),
+      startXvnc({ geometry: '640x480', desktopName: 'probe-none' }),
+    ]);
     closed = await closedPort();
     pw = await secrets.file(PASSWORD);
     wrong = await secrets.file('not-it');
@@ -41,8 +44,12 @@ describe('probe: RFB ports against TigerVNC Xvnc', () => {
     const none = findingAt(report, `tcp/${noAuth.port}`);
     expect(none).toMatchObject({ outcome: 'found', facts: { kind: 'rfb', securityTypes: [1], auth: 'none', name: 'probe-none', width: 640, height: 480 } });
     expect(findingAt(report, `tcp/${closed}`)).toMatchObject({ outcome: 'absent', summary: 'closed (connection refused)' });
-    expect(report.chosen).toEqual([expect.objectContaining({ block: 'console', confidence: 'verified', config: { type: 'vnc', host: '127.0.0.1', port: noAuth.port } })]);
-    expect(report.alternatives).toEqual([expect.objectContaining({ block: 'console', confidence: 'seen', config: { type: 'vnc', host: '127.0.0.1', port: withAuth.port, password: null } })]);
+    expect(report.chosen).toEqual([
+      expect.objectContaining({ block: 'console', confidence: 'verified', config: { type: 'vnc', host: '127.0.0.1', port: noAuth.port } }),
+    ]);
+    expect(report.alternatives).toEqual([
+      expect.objectContaining({ block: 'console', confidence: 'seen', config: { type: 'vnc', host: '127.0.0.1', port: withAuth.port, password: null } }),
+    ]);
     // The YAML is a whole config check-config accepts as it is (None needs nothing filled in).
     const { config } = await fillAndCheck(report.yaml!, {});
     expect(config.servers[0]!.console).toMatchObject({ type: 'vnc', host: '127.0.0.1', port: noAuth.port, password: undefined });
@@ -54,7 +61,9 @@ describe('probe: RFB ports against TigerVNC Xvnc', () => {
     expect(r.out).toContain('the password was accepted; desktop "probe-auth" 800x600');
     expect(r.out).toContain(`port: ${withAuth.port}`);
     expect(r.out + r.err).not.toContain(PASSWORD);
-    const { report } = await probeJson(['127.0.0.1', '--user', 'ignored', '--rfb-ports', String(withAuth.port), ...others], { env: { BMC_PASSWORD: PASSWORD } });
+    const { report } = await probeJson(['127.0.0.1', '--user', 'ignored', '--rfb-ports', String(withAuth.port), ...others], {
+      env: { BMC_PASSWORD: PASSWORD },
+    });
     expect(report.chosen[0]).toMatchObject({ block: 'console', confidence: 'verified', config: { type: 'vnc', port: withAuth.port, password: null } });
     expect(JSON.stringify(report)).not.toContain(PASSWORD);
 
@@ -76,7 +85,18 @@ describe('probe: RFB ports against TigerVNC Xvnc', () => {
   });
 
   it('--vnc-password-file is used for VNC Authentication instead of the login password', async () => {
-    const { report } = await probeJson(['127.0.0.1', '--user', 'x', '--password-file', wrong, '--vnc-password-file', pw, '--rfb-ports', String(withAuth.port), ...others]);
+    const { report } = await probeJson([
+      '127.0.0.1',
+      '--user',
+      'x',
+      '--password-file',
+      wrong,
+      '--vnc-password-file',
+      pw,
+      '--rfb-ports',
+      String(withAuth.port),
+      ...others,
+    ]);
     expect(findingAt(report, `tcp/${withAuth.port}`)).toMatchObject({ outcome: 'found', facts: { passwordAccepted: true } });
   });
 });

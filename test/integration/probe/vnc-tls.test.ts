@@ -46,7 +46,10 @@ describe('probe: RFB with TLS security types', () => {
   it('TLSNone: VeNCrypt, anonymous TLS, no password; the YAML (no TLS keys: prefer is the default) opens the console', async () => {
     const { report } = await probeJson(args(x['tlsNone']!.port));
     const f = findingAt(report, `tcp/${x['tlsNone']!.port}`);
-    expect(f).toMatchObject({ outcome: 'found', facts: { securityTypes: [19], vencryptSubtypes: [257], tls: { securityType: 19, subtype: 257, kind: 'anonymous' }, auth: 'none', width: 640 } });
+    expect(f).toMatchObject({
+      outcome: 'found',
+      facts: { securityTypes: [19], vencryptSubtypes: [257], tls: { securityType: 19, subtype: 257, kind: 'anonymous' }, auth: 'none', width: 640 },
+    });
     expect(f.summary).toContain('VeNCrypt TLSNone (257), anonymous TLSv1.2');
     expect(report.chosen[0]).toMatchObject({ confidence: 'verified', config: { type: 'vnc', host: '127.0.0.1', port: x['tlsNone']!.port } });
     const { server } = await fillAndCheck(report.yaml!, {});
@@ -74,7 +77,10 @@ describe('probe: RFB with TLS security types', () => {
     const port = x['x509Vnc']!.port;
     const withheld = await probeJson(args(port, '--user', 'x', '--password-file', await secret(PASSWORD)));
     const f = findingAt(withheld.report, `tcp/${port}`);
-    expect(f).toMatchObject({ outcome: 'found', facts: { tls: { subtype: 261, kind: 'x509', certificate: { verified: false, subject: 'probe-xvnc', selfSigned: true } } } });
+    expect(f).toMatchObject({
+      outcome: 'found',
+      facts: { tls: { subtype: 261, kind: 'x509', certificate: { verified: false, subject: 'probe-xvnc', selfSigned: true } } },
+    });
     expect(f.summary).toContain('credentials not sent');
     expect(withheld.report.chosen[0]).toMatchObject({ confidence: 'seen', config: { type: 'vnc', password: null, insecureTls: true } });
 
@@ -91,7 +97,10 @@ describe('probe: RFB with TLS security types', () => {
     expect(findingAt(seen.report, `tcp/${port}`)).toMatchObject({ facts: { vencryptSubtypes: [262], auth: 'plain' } });
     expect(findingAt(seen.report, `tcp/${port}`).summary).toContain('a user and password are needed');
     expect(seen.report.chosen[0]).toMatchObject({ config: { type: 'vnc', user: null, password: null } });
-    const refused = await fillAndCheck(seen.report.yaml!, {}).then(() => '', (e: Error) => e.message);
+    const refused = await fillAndCheck(seen.report.yaml!, {}).then(
+      () => '',
+      (e: Error) => e.message,
+    );
     expect(refused).toMatch(/console\.user: is null/);
     expect(refused).toMatch(/console\.password: is null/);
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppendFile } from '../../../src/recording/append-file.js';
 
-describe('AppendFile (the recorder\'s writer)', () => {
+describe("AppendFile (the recorder's writer)", () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'bmcgw-append-'));

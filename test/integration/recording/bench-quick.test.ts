@@ -26,7 +26,15 @@ describe('benchmark harness, quick mode', () => {
       expect(text).toContain('| gateway');
       const files = await readdir(out);
       expect(files.filter((f) => f.endsWith('.json'))).toHaveLength(1);
-      const result = JSON.parse(await readFile(join(out, files.find((f) => f.endsWith('.json'))!), 'utf8')) as {
+      const result = JSON.parse(
+        await readFile(
+          join(
+            out,
+            files.find((f) => f.endsWith('.json'))!,
+          ),
+          'utf8',
+        ),
+      ) as {
         cpu: string;
         node: string;
         quick: boolean;

@@ -59,7 +59,7 @@ describe('session recording against QEMU, replayed through the gateway', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('records what two typing viewers were shown, and both viewers\' input to the side file', async () => {
+  it("records what two typing viewers were shown, and both viewers' input to the side file", async () => {
     const a = await eqPhp(gw, { action: 'novnc', token: TEST_TOKEN, id: 'qemu' });
     expect(a.status, JSON.stringify(a.body)).toBe(200);
     const b = await eqPhp(gw, { action: 'novnc', token: TEST_TOKEN, id: 'qemu' });
@@ -97,7 +97,10 @@ describe('session recording against QEMU, replayed through the gateway', () => {
     // The recorder closes its files asynchronously after the end.
     await new Promise((r) => setTimeout(r, 500));
 
-    const lines = (await readFile(join(dir, `${recordingId}.input.jsonl`), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const lines = (await readFile(join(dir, `${recordingId}.input.jsonl`), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     // Two sockets: the order between viewers is not fixed, the order within one viewer is.
     const keysOf = (keysym: number): unknown[] => lines.filter((l) => l.type === 'key' && l.keysym === keysym).map((l) => [l.viewer, l.down]);
     const typedA = keysOf(0x61);
@@ -106,8 +109,14 @@ describe('session recording against QEMU, replayed through the gateway', () => {
     expect(typedB).toHaveLength(2);
     const [viewerA] = typedA[0] as [string];
     const [viewerB] = typedB[0] as [string];
-    expect(typedA).toEqual([[viewerA, true], [viewerA, false]]);
-    expect(typedB).toEqual([[viewerB, true], [viewerB, false]]);
+    expect(typedA).toEqual([
+      [viewerA, true],
+      [viewerA, false],
+    ]);
+    expect(typedB).toEqual([
+      [viewerB, true],
+      [viewerB, false],
+    ]);
     expect(new Set([viewerA, viewerB])).toEqual(new Set(viewerIds));
     expect(lines.find((l) => l.type === 'pointer')).toMatchObject({ viewer: viewerB, x: 10, y: 20, buttonMask: 1 });
     for (const l of lines) expect(typeof l.t === 'number' && typeof l.at === 'string').toBe(true);
@@ -128,12 +137,14 @@ describe('session recording against QEMU, replayed through the gateway', () => {
     const dead = await eqPhp(gw, { action: 'novnc', token: TEST_TOKEN, id: 'dead' });
     expect(dead.status).toBe(502);
     await new Promise((r) => setTimeout(r, 300));
-    const after = (await (await fetch(`${gw.url}/api/v1/recordings`, { headers: { authorization: `Bearer ${OPERATOR}` } })).json()) as { recordings: unknown[] };
+    const after = (await (await fetch(`${gw.url}/api/v1/recordings`, { headers: { authorization: `Bearer ${OPERATOR}` } })).json()) as {
+      recordings: unknown[];
+    };
     expect(after.recordings).toHaveLength(1);
     expect((await readdir(dir)).sort()).toEqual([`${recordingId}.fbs`, `${recordingId}.input.jsonl`]);
   }, 60_000);
 
-  it('replayed by the replay server through the gateway, a viewer ends on the recording\'s final frame', async () => {
+  it("replayed by the replay server through the gateway, a viewer ends on the recording's final frame", async () => {
     expect(recordingId).toBeDefined();
     const rs = await ReplayServer.start({ path: join(dir, `${recordingId}.fbs`), speed: Infinity });
     const gw2 = await startTestGateway({

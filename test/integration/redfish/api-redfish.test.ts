@@ -55,7 +55,13 @@ const power = (id: string, cmd: string, extra: Record<string, string> = {}) => e
 
 describe('eq.php ipmi_power / ipmi_bootdev over Redfish', () => {
   it('status, on, off, soft, cycle, reset: the same actions and answers, plus what was sent', async () => {
-    expect((await power('r1', 'status')).body).toEqual({ result: 'OK', context: { action: 'ipmi_power', id: 'r1', cmd: 'status' }, power: 'off', protocol: 'redfish', powerState: 'Off' });
+    expect((await power('r1', 'status')).body).toEqual({
+      result: 'OK',
+      context: { action: 'ipmi_power', id: 'r1', cmd: 'status' },
+      power: 'off',
+      protocol: 'redfish',
+      powerState: 'Off',
+    });
     const on = await power('r1', 'on');
     expect(on.status).toBe(200);
     expect(on.body).toEqual({ result: 'OK', context: { action: 'ipmi_power', id: 'r1', cmd: 'on' }, protocol: 'redfish', performed: ['On'] });
@@ -70,7 +76,10 @@ describe('eq.php ipmi_power / ipmi_bootdev over Redfish', () => {
     expect(sim.bootChanges.at(-1)).toBe('Continuous BiosSetup');
     const before = sim.requests.length;
     expect((await power('both', 'on', { dev: 'pxe' })).body.result).toBe('OK');
-    const writes = sim.requests.slice(before).filter((x) => x.method !== 'GET').map((x) => `${x.method} ${x.path}`);
+    const writes = sim.requests
+      .slice(before)
+      .filter((x) => x.method !== 'GET')
+      .map((x) => `${x.method} ${x.path}`);
     expect(writes).toEqual([`PATCH ${sim.paths.system}`, `POST ${sim.paths.reset}`]);
     expect(sim.bootChanges.at(-1)).toBe('Once Pxe');
     await power('r1', 'off');
@@ -79,28 +88,52 @@ describe('eq.php ipmi_power / ipmi_bootdev over Redfish', () => {
   it('the nearest allowed equivalent, said in the answer; no equivalent is its own error', async () => {
     narrow.state.powerState = 'On';
     const r = await power('narrow', 'cycle');
-    expect(r.body).toEqual({ result: 'OK', context: { action: 'ipmi_power', id: 'narrow', cmd: 'cycle' }, protocol: 'redfish', performed: ['ForceOff', 'On'], note: 'the BMC does not allow ResetType PowerCycle; sent ForceOff, then On once the power was off' });
+    expect(r.body).toEqual({
+      result: 'OK',
+      context: { action: 'ipmi_power', id: 'narrow', cmd: 'cycle' },
+      protocol: 'redfish',
+      performed: ['ForceOff', 'On'],
+      note: 'the BMC does not allow ResetType PowerCycle; sent ForceOff, then On once the power was off',
+    });
     expect(narrow.resets).toEqual(['ForceOff', 'On']);
     const soft = await power('narrow', 'soft');
     expect(soft.status).toBe(409);
-    expect(soft.body.error).toEqual({ code: 'GW_ERR_ACTION_NOT_ALLOWED', message: 'the BMC does not allow ResetType GracefulShutdown for "soft"; it allows: On, ForceOff' });
+    expect(soft.body.error).toEqual({
+      code: 'GW_ERR_ACTION_NOT_ALLOWED',
+      message: 'the BMC does not allow ResetType GracefulShutdown for "soft"; it allows: On, ForceOff',
+    });
     // A BMC that does not list its allowed values refuses by itself: its MessageId and message reach the caller.
     const refused = await rest(gw, 'POST', '/api/v1/servers/quiet/power', TEST_TOKEN, { action: 'cycle' });
     expect(refused.status).toBe(409);
     expect(refused.body.error.code).toBe('GW_ERR_ACTION_NOT_ALLOWED');
-    expect(refused.body.error.message).toContain('Base.1.8.1.ActionParameterValueNotInList: The value PowerCycle of parameter ResetType is not allowed for the action ComputerSystem.Reset.');
+    expect(refused.body.error.message).toContain(
+      'Base.1.8.1.ActionParameterValueNotInList: The value PowerCycle of parameter ResetType is not allowed for the action ComputerSystem.Reset.',
+    );
   });
 });
 
 describe('REST power / bootdev over Redfish', () => {
   it('GET and POST /api/v1/servers/:id/power, POST bootdev', async () => {
-    expect(await rest(gw, 'GET', '/api/v1/servers/r1/power', TEST_TOKEN)).toEqual({ status: 200, body: { serverId: 'r1', power: 'off', protocol: 'redfish', powerState: 'Off' } });
+    expect(await rest(gw, 'GET', '/api/v1/servers/r1/power', TEST_TOKEN)).toEqual({
+      status: 200,
+      body: { serverId: 'r1', power: 'off', protocol: 'redfish', powerState: 'Off' },
+    });
     const r = await rest(gw, 'POST', '/api/v1/servers/r1/power', TEST_TOKEN, { action: 'on', bootDevice: { device: 'cdrom', persistent: false } });
-    expect(r).toEqual({ status: 200, body: { serverId: 'r1', action: 'on', bootDevice: { device: 'cdrom', persistent: false }, result: 'ok', protocol: 'redfish', performed: ['On'] } });
+    expect(r).toEqual({
+      status: 200,
+      body: { serverId: 'r1', action: 'on', bootDevice: { device: 'cdrom', persistent: false }, result: 'ok', protocol: 'redfish', performed: ['On'] },
+    });
     expect(sim.bootChanges.at(-1)).toBe('Once Cd');
-    expect(await rest(gw, 'POST', '/api/v1/servers/r1/bootdev', TEST_TOKEN, { device: 'disk', persistent: true })).toEqual({ status: 200, body: { serverId: 'r1', bootDevice: { device: 'disk', persistent: true }, result: 'ok', protocol: 'redfish' } });
+    expect(await rest(gw, 'POST', '/api/v1/servers/r1/bootdev', TEST_TOKEN, { device: 'disk', persistent: true })).toEqual({
+      status: 200,
+      body: { serverId: 'r1', bootDevice: { device: 'disk', persistent: true }, result: 'ok', protocol: 'redfish' },
+    });
     const cycle = await rest(gw, 'POST', '/api/v1/servers/narrow/power', TEST_TOKEN, { action: 'reset' });
-    expect(cycle.body).toMatchObject({ result: 'ok', performed: ['ForceOff', 'On'], note: expect.stringContaining('neither ResetType ForceRestart nor PowerCycle') });
+    expect(cycle.body).toMatchObject({
+      result: 'ok',
+      performed: ['ForceOff', 'On'],
+      note: expect.stringContaining('neither ResetType ForceRestart nor PowerCycle'),
+    });
     await rest(gw, 'POST', '/api/v1/servers/r1/power', TEST_TOKEN, { action: 'off' });
   });
 });
@@ -108,10 +141,20 @@ describe('REST power / bootdev over Redfish', () => {
 describe('virtual media', () => {
   it('eq.php action=media status / insert / eject', async () => {
     let r = await eqPhp(gw, { action: 'media', token: TEST_TOKEN, id: 'r1', cmd: 'status' });
-    expect(r.body).toEqual({ result: 'OK', context: { action: 'media', id: 'r1', cmd: 'status' }, media: { resource: sim.paths.cd, inserted: false, image: null, writeProtected: true, connectedVia: 'NotConnected' } });
+    expect(r.body).toEqual({
+      result: 'OK',
+      context: { action: 'media', id: 'r1', cmd: 'status' },
+      media: { resource: sim.paths.cd, inserted: false, image: null, writeProtected: true, connectedVia: 'NotConnected' },
+    });
     r = await eqPhp(gw, { action: 'media', token: TEST_TOKEN, id: 'r1', cmd: 'insert', url: 'https://images.example/debian-12.iso?expires=1&sig=abc' });
     expect(r.status, JSON.stringify(r.body)).toBe(200);
-    expect(r.body.media).toEqual({ resource: sim.paths.cd, inserted: true, image: 'https://images.example/debian-12.iso', writeProtected: true, connectedVia: 'URI' });
+    expect(r.body.media).toEqual({
+      resource: sim.paths.cd,
+      inserted: true,
+      image: 'https://images.example/debian-12.iso',
+      writeProtected: true,
+      connectedVia: 'URI',
+    });
     expect(sim.state.media).toMatchObject({ image: 'https://images.example/debian-12.iso?expires=1&sig=abc', inserted: true, protocol: 'HTTPS' });
     expect(sim.requests.some((x) => x.path.endsWith('/Monitor'))).toBe(true); // InsertMedia's 202 task was followed
     r = await eqPhp(gw, { action: 'media', token: TEST_TOKEN, id: 'r1', cmd: 'eject' });
@@ -121,15 +164,29 @@ describe('virtual media', () => {
 
   it('REST GET/POST /api/v1/servers/:id/media; the allow-list; malformed calls', async () => {
     const ins = await rest(gw, 'POST', '/api/v1/servers/r1/media', TEST_TOKEN, { action: 'insert', url: 'http://images.example/a.iso' });
-    expect(ins).toEqual({ status: 200, body: { serverId: 'r1', action: 'insert', media: expect.objectContaining({ inserted: true, image: 'http://images.example/a.iso' }), result: 'ok' } });
+    expect(ins).toEqual({
+      status: 200,
+      body: { serverId: 'r1', action: 'insert', media: expect.objectContaining({ inserted: true, image: 'http://images.example/a.iso' }), result: 'ok' },
+    });
     const again = await rest(gw, 'POST', '/api/v1/servers/r1/media', TEST_TOKEN, { action: 'insert', url: 'http://images.example/b.iso' });
     expect(again.body.note).toBe('ejected http://images.example/a.iso first');
-    expect((await rest(gw, 'GET', '/api/v1/servers/r1/media', TEST_TOKEN)).body).toEqual({ serverId: 'r1', media: expect.objectContaining({ image: 'http://images.example/b.iso' }) });
+    expect((await rest(gw, 'GET', '/api/v1/servers/r1/media', TEST_TOKEN)).body).toEqual({
+      serverId: 'r1',
+      media: expect.objectContaining({ image: 'http://images.example/b.iso' }),
+    });
     const changes = sim.mediaChanges.length;
     const denied = await rest(gw, 'POST', '/api/v1/servers/r1/media', TEST_TOKEN, { action: 'insert', url: 'http://10.0.0.1/evil.iso' });
     expect(denied.status).toBe(403);
-    expect(denied.body.error).toEqual({ code: 'GW_ERR_MEDIA_URL_NOT_ALLOWED', message: 'images may only come from images.example (media.allow); "10.0.0.1" is not one of them' });
-    for (const body of [{ action: 'insert' }, { action: 'eject', url: 'http://images.example/a.iso' }, { action: 'mount', url: 'x' }, { action: 'insert', url: 'http://images.example/a.iso', extra: 1 }]) {
+    expect(denied.body.error).toEqual({
+      code: 'GW_ERR_MEDIA_URL_NOT_ALLOWED',
+      message: 'images may only come from images.example (media.allow); "10.0.0.1" is not one of them',
+    });
+    for (const body of [
+      { action: 'insert' },
+      { action: 'eject', url: 'http://images.example/a.iso' },
+      { action: 'mount', url: 'x' },
+      { action: 'insert', url: 'http://images.example/a.iso', extra: 1 },
+    ]) {
       const bad = await rest(gw, 'POST', '/api/v1/servers/r1/media', TEST_TOKEN, body);
       expect(bad.status, JSON.stringify(body)).toBe(400);
     }
@@ -193,7 +250,19 @@ describe('request_id without dispatch', () => {
 describe('servers list, audit, secrets, shutdown', () => {
   it('GET /api/v1/servers: what each token may use, and which protocol its power uses', async () => {
     const all = await rest(gw, 'GET', '/api/v1/servers', OPERATOR);
-    expect(all.body.servers.find((s: { id: string }) => s.id === 'r1')).toEqual({ id: 'r1', name: 'Redfish one', location: null, console: false, consoleType: null, power: 'redfish', media: true, ipmi: false, redfish: true, sol: false, recorded: false });
+    expect(all.body.servers.find((s: { id: string }) => s.id === 'r1')).toEqual({
+      id: 'r1',
+      name: 'Redfish one',
+      location: null,
+      console: false,
+      consoleType: null,
+      power: 'redfish',
+      media: true,
+      ipmi: false,
+      redfish: true,
+      sol: false,
+      recorded: false,
+    });
     expect(all.body.servers.find((s: { id: string }) => s.id === 'ipmi-only')).toMatchObject({ power: 'ipmi', media: false });
     expect(all.body.servers.find((s: { id: string }) => s.id === 'kvm-only')).toMatchObject({ power: null, console: true });
     expect((await rest(gw, 'GET', '/api/v1/servers', OTHER)).body).toEqual({ servers: [] });
@@ -202,18 +271,38 @@ describe('servers list, audit, secrets, shutdown', () => {
 
   it('one audit line per action with the protocol and what was sent; no password, token or image query in the log', () => {
     const audit = gw.logLines.filter((l) => l.event === 'audit');
-    expect(audit).toEqual(expect.arrayContaining([
-      expect.objectContaining({ who: 'panel', server: 'r1', action: 'power.on', result: 'ok', protocol: 'redfish', performed: ['On'] }),
-      expect.objectContaining({ who: 'panel', server: 'narrow', action: 'power.cycle', result: 'ok', protocol: 'redfish', performed: ['ForceOff', 'On'], note: expect.stringContaining('PowerCycle') }),
-      expect.objectContaining({ who: 'panel', server: 'both', action: 'power.on+bootdev.pxe', result: 'ok', protocol: 'redfish' }),
-      expect.objectContaining({ who: 'panel', server: 'r1', action: 'bootdev.bios.persistent', result: 'ok' }),
-      expect.objectContaining({ who: 'panel', server: 'r1', action: 'media.insert', result: 'ok', image: 'https://images.example/debian-12.iso' }),
-      expect.objectContaining({ who: 'panel', server: 'r1', action: 'media.insert', result: 'error', code: 'GW_ERR_MEDIA_URL_NOT_ALLOWED' }),
-      expect.objectContaining({ who: 'panel', server: 'badpw', action: 'power.status', result: 'error', code: 'GW_ERR_BMC_AUTH_FAILED' }),
-      expect.objectContaining({ who: 'other', server: 'r1', action: 'power.on', result: 'error', code: 'GW_ERR_FORBIDDEN_SERVER' }),
-    ]));
+    expect(audit).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ who: 'panel', server: 'r1', action: 'power.on', result: 'ok', protocol: 'redfish', performed: ['On'] }),
+        expect.objectContaining({
+          who: 'panel',
+          server: 'narrow',
+          action: 'power.cycle',
+          result: 'ok',
+          protocol: 'redfish',
+          performed: ['ForceOff', 'On'],
+          note: expect.stringContaining('PowerCycle'),
+        }),
+        expect.objectContaining({ who: 'panel', server: 'both', action: 'power.on+bootdev.pxe', result: 'ok', protocol: 'redfish' }),
+        expect.objectContaining({ who: 'panel', server: 'r1', action: 'bootdev.bios.persistent', result: 'ok' }),
+        expect.objectContaining({ who: 'panel', server: 'r1', action: 'media.insert', result: 'ok', image: 'https://images.example/debian-12.iso' }),
+        expect.objectContaining({ who: 'panel', server: 'r1', action: 'media.insert', result: 'error', code: 'GW_ERR_MEDIA_URL_NOT_ALLOWED' }),
+        expect.objectContaining({ who: 'panel', server: 'badpw', action: 'power.status', result: 'error', code: 'GW_ERR_BMC_AUTH_FAILED' }),
+        expect.objectContaining({ who: 'other', server: 'r1', action: 'power.on', result: 'error', code: 'GW_ERR_FORBIDDEN_SERVER' }),
+      ]),
+    );
     const text = gw.logText();
-    const secrets = [SIM_ADMIN.password, SIM_READONLY.password, 'not-the-password', TEST_TOKEN, OTHER, OPERATOR, 'sig=abc', ...sim.issuedTokens, ...narrow.issuedTokens];
+    const secrets = [
+      SIM_ADMIN.password,
+      SIM_READONLY.password,
+      'not-the-password',
+      TEST_TOKEN,
+      OTHER,
+      OPERATOR,
+      'sig=abc',
+      ...sim.issuedTokens,
+      ...narrow.issuedTokens,
+    ];
     expect(sim.issuedTokens.length).toBeGreaterThan(0);
     for (const secret of secrets) expect(text).not.toContain(secret);
   });

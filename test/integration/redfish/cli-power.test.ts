@@ -17,14 +17,22 @@ let config: string;
 
 const io = () => captureIo(undefined, 'utf8');
 
-const audit = (t: { err: () => string }) => t.err().split('\n').filter((l) => l.includes('"audit"')).map((l) => JSON.parse(l) as Record<string, unknown>);
+const audit = (t: { err: () => string }) =>
+  t
+    .err()
+    .split('\n')
+    .filter((l) => l.includes('"audit"'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 beforeAll(async () => {
   [sim, narrow] = await Promise.all([RedfishSimulator.start({ asyncActions: [] }), RedfishSimulator.start({ resetTypes: ['On', 'ForceOff'] })]);
   dir = await mkdtemp(join(tmpdir(), 'bmcgw-rf-cli-'));
   config = join(dir, 'gateway.yaml');
-  const rf = (s: RedfishSimulator, extra = '') => `{ host: 127.0.0.1, port: ${s.port}, user: ${SIM_ADMIN.name}, password: ${SIM_ADMIN.password}, insecureTls: true${extra} }`;
-  await writeFile(config, `media: { allow: [images.example] }
+  const rf = (s: RedfishSimulator, extra = '') =>
+    `{ host: 127.0.0.1, port: ${s.port}, user: ${SIM_ADMIN.name}, password: ${SIM_ADMIN.password}, insecureTls: true${extra} }`;
+  await writeFile(
+    config,
+    `media: { allow: [images.example] }
 servers:
   - id: r1
     redfish: ${rf(sim)}
@@ -34,7 +42,8 @@ servers:
     redfish: { host: 127.0.0.1, port: ${sim.port}, user: root, password: wrong-pw, insecureTls: true }
   - id: kvm
     console: { type: vnc, host: 127.0.0.1, port: 5999 }
-`);
+`,
+  );
 }, 30_000);
 
 afterAll(async () => {
@@ -51,11 +60,15 @@ describe('bmc-gateway power over Redfish', () => {
     expect(await powerCommand(['r1', 'on', '-c', config], t)).toBe(0);
     expect(t.out()).toBe('Chassis Power Control: on (Redfish ResetType On)\n');
     expect(sim.resets).toEqual(['On']);
-    expect(audit(t)).toEqual([expect.objectContaining({ event: 'audit', server: 'r1', action: 'redfish.power', detail: 'on → On', result: 'ok', who: expect.stringMatching(/^cli:/) })]);
+    expect(audit(t)).toEqual([
+      expect.objectContaining({ event: 'audit', server: 'r1', action: 'redfish.power', detail: 'on → On', result: 'ok', who: expect.stringMatching(/^cli:/) }),
+    ]);
     expect(t.err()).not.toContain(SIM_ADMIN.password);
     t = io();
     expect(await powerCommand(['narrow', 'cycle', '--config', config], t)).toBe(0);
-    expect(t.out()).toBe('Chassis Power Control: cycle (Redfish ResetType ForceOff, then On: the BMC does not allow ResetType PowerCycle; sent ForceOff, then On once the power was off)\n');
+    expect(t.out()).toBe(
+      'Chassis Power Control: cycle (Redfish ResetType ForceOff, then On: the BMC does not allow ResetType PowerCycle; sent ForceOff, then On once the power was off)\n',
+    );
     t = io();
     expect(await powerCommand(['r1', 'bootdev', 'pxe', '--persistent', '--config', config], t)).toBe(0);
     expect(t.out()).toBe('Boot device set to pxe (persistent)\n');
@@ -64,7 +77,7 @@ describe('bmc-gateway power over Redfish', () => {
     expect(narrow.sessions).toEqual([]);
   });
 
-  it('bmc-gateway ipmi SERVER power|bootdev follows the server\'s power: protocol', async () => {
+  it("bmc-gateway ipmi SERVER power|bootdev follows the server's power: protocol", async () => {
     const t = io();
     expect(await ipmiCommand(['r1', 'power', 'off', '--config', config], t)).toBe(0);
     expect(t.out()).toBe('Chassis Power Control: off (Redfish ResetType ForceOff)\n');
@@ -89,7 +102,15 @@ describe('bmc-gateway power over Redfish', () => {
     expect(t.err()).toContain('has no ipmi configured (nor redfish)');
     t = io();
     expect(await powerCommand(['nope', 'status', '--config', config], t)).toBe(1);
-    for (const args of [['r1', 'explode', '--config', config], ['r1', 'status'], ['r1'], ['r1', 'bootdev', 'floppy', '--config', config], ['r1', 'on', 'now', '--config', config], ['r1', 'on', '--persistent', '--config', config], ['r1', 'on', '--bogus']]) {
+    for (const args of [
+      ['r1', 'explode', '--config', config],
+      ['r1', 'status'],
+      ['r1'],
+      ['r1', 'bootdev', 'floppy', '--config', config],
+      ['r1', 'on', 'now', '--config', config],
+      ['r1', 'on', '--persistent', '--config', config],
+      ['r1', 'on', '--bogus'],
+    ]) {
       t = io();
       expect(await powerCommand(args, t), args.join(' ')).toBe(2);
       expect(t.err()).toContain('Usage:');
@@ -112,7 +133,9 @@ describe('bmc-gateway media', () => {
     t = io();
     expect(await mediaCommand(['r1', 'insert', 'https://elsewhere.example/x.iso', '--config', config], t)).toBe(1);
     expect(t.err()).toContain('GW_ERR_MEDIA_URL_NOT_ALLOWED');
-    expect(audit(t)).toEqual([expect.objectContaining({ action: 'redfish.media', detail: 'insert a refused URL', result: 'error', code: 'GW_ERR_MEDIA_URL_NOT_ALLOWED' })]);
+    expect(audit(t)).toEqual([
+      expect.objectContaining({ action: 'redfish.media', detail: 'insert a refused URL', result: 'error', code: 'GW_ERR_MEDIA_URL_NOT_ALLOWED' }),
+    ]);
     t = io();
     expect(await mediaCommand(['r1', 'eject', '--config', config], t)).toBe(0);
     expect(t.out()).toBe('Ejected\n');
@@ -120,7 +143,12 @@ describe('bmc-gateway media', () => {
     t = io();
     expect(await mediaCommand(['kvm', 'status', '--config', config], t)).toBe(1);
     expect(t.err()).toContain('GW_ERR_NO_REDFISH');
-    for (const args of [['r1', 'insert', '--config', config], ['r1', 'eject', 'x', '--config', config], ['r1', 'burn', '--config', config], ['r1', 'status']]) {
+    for (const args of [
+      ['r1', 'insert', '--config', config],
+      ['r1', 'eject', 'x', '--config', config],
+      ['r1', 'burn', '--config', config],
+      ['r1', 'status'],
+    ]) {
       t = io();
       expect(await mediaCommand(args, t), args.join(' ')).toBe(2);
     }

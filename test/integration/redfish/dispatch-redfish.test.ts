@@ -27,12 +27,20 @@ const KEY = { id: 'rf-1', secret: 'rf-dispatch-secret-0123456789-abcdef' };
 type Json = Record<string, any>;
 
 async function eq(gw: { url: string }, fields: Record<string, string>): Promise<{ status: number; body: Json }> {
-  const res = await fetch(`${gw.url}/eq.php`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: TOKEN, ...fields }).toString() });
+  const res = await fetch(`${gw.url}/eq.php`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token: TOKEN, ...fields }).toString(),
+  });
   return { status: res.status, body: (await res.json()) as Json };
 }
 
 async function rest(gw: { url: string }, method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: Json }> {
-  const res = await fetch(`${gw.url}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${gw.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   return { status: res.status, body: (await res.json()) as Json };
 }
 
@@ -54,25 +62,52 @@ describe('Redfish through dispatch: a front and two agents of one location', () 
   beforeAll(async () => {
     await requireRabbit();
     vhost = await RabbitVhost.create('bmcgw-rf-dispatch');
-    [bundle, sim, tmp] = await Promise.all([bundleGatewayProcess(), RedfishSimulator.start({ asyncActions: [] }), mkdtemp(join(tmpdir(), 'bmcgw-rf-dispatch-'))]);
+    [bundle, sim, tmp] = await Promise.all([
+      bundleGatewayProcess(),
+      RedfishSimulator.start({ asyncActions: [] }),
+      mkdtemp(join(tmpdir(), 'bmcgw-rf-dispatch-')),
+    ]);
     journal = join(tmp, 'journal');
     writeFileSync(journal, '');
     const tokens = [{ token: TOKEN, name: 'panel', servers: ['*'] }];
     const operators = [{ token: OPERATOR, name: 'ops' }];
-    const dispatch = (extra: Record<string, unknown>) => ({ amqp: vhost.url, exchange: EXCHANGE, requestTimeout: `${REQUEST_TIMEOUT_MS}ms`, announceInterval: '300ms', keys: [KEY], ...extra });
+    const dispatch = (extra: Record<string, unknown>) => ({
+      amqp: vhost.url,
+      exchange: EXCHANGE,
+      requestTimeout: `${REQUEST_TIMEOUT_MS}ms`,
+      announceInterval: '300ms',
+      keys: [KEY],
+      ...extra,
+    });
     // The front holds no BMC credentials: only that nl-rf is in NL and uses Redfish.
-    const frontServers = [{ id: 'nl-rf', location: 'NL', power: 'redfish' }, { id: 'nl-x', location: 'NL' }];
-    const agentServers = [{ id: 'nl-rf', location: 'NL', redfish: simRedfishBlock(sim) }, { id: 'nl-x', location: 'NL' }];
+    const frontServers = [
+      { id: 'nl-rf', location: 'NL', power: 'redfish' },
+      { id: 'nl-x', location: 'NL' },
+    ];
+    const agentServers = [
+      { id: 'nl-rf', location: 'NL', redfish: simRedfishBlock(sim) },
+      { id: 'nl-x', location: 'NL' },
+    ];
     const media = { allow: ['images.example'] };
     const started = await Promise.all([
       spawnGatewayProcess(bundle, 'front', { tokens, operators, servers: frontServers, dispatch: dispatch({ role: 'front' }) }, journal),
-      spawnGatewayProcess(bundle, 'nl-a', { tokens, operators, media, servers: agentServers, dispatch: dispatch({ role: 'agent', location: 'NL', agentId: 'nl-a' }) }, journal),
-      spawnGatewayProcess(bundle, 'nl-b', { tokens, operators, media, servers: agentServers, dispatch: dispatch({ role: 'agent', location: 'NL', agentId: 'nl-b' }) }, journal),
+      spawnGatewayProcess(
+        bundle,
+        'nl-a',
+        { tokens, operators, media, servers: agentServers, dispatch: dispatch({ role: 'agent', location: 'NL', agentId: 'nl-a' }) },
+        journal,
+      ),
+      spawnGatewayProcess(
+        bundle,
+        'nl-b',
+        { tokens, operators, media, servers: agentServers, dispatch: dispatch({ role: 'agent', location: 'NL', agentId: 'nl-b' }) },
+        journal,
+      ),
     ]);
     front = started[0];
     agents['nl-a'] = started[1];
     agents['nl-b'] = started[2];
-    for (const end = Date.now() + 15_000; (await rest(front, 'GET', '/api/v1/agents', OPERATOR)).body.agents?.length !== 2; ) {
+    for (const end = Date.now() + 15_000; (await rest(front, 'GET', '/api/v1/agents', OPERATOR)).body.agents?.length !== 2;) {
       if (Date.now() > end) throw new Error('the front did not hear from both agents');
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -89,14 +124,29 @@ describe('Redfish through dispatch: a front and two agents of one location', () 
     expect(on.body).toMatchObject({ protocol: 'redfish', performed: ['On'] });
     expect(sim.resets).toEqual(['On']);
     expect(sim.bootChanges).toEqual(['Once Pxe']);
-    expect((await rest(front, 'GET', '/api/v1/servers/nl-rf/power', TOKEN)).body).toEqual({ serverId: 'nl-rf', power: 'on', protocol: 'redfish', powerState: 'On' });
+    expect((await rest(front, 'GET', '/api/v1/servers/nl-rf/power', TOKEN)).body).toEqual({
+      serverId: 'nl-rf',
+      power: 'on',
+      protocol: 'redfish',
+      powerState: 'On',
+    });
     const media = await rest(front, 'POST', '/api/v1/servers/nl-rf/media', TOKEN, { action: 'insert', url: 'https://images.example/rescue.iso' });
     expect(media.status, JSON.stringify(media.body)).toBe(200);
     expect(sim.state.media.image).toBe('https://images.example/rescue.iso');
     const servers = await rest(front, 'GET', '/api/v1/servers', OPERATOR);
     expect(servers.body.servers.find((s: Json) => s.id === 'nl-rf')).toEqual({
       // The front holds no BMC credentials: `redfish` says what this process could reach itself, `power` which protocol the agent uses.
-      id: 'nl-rf', name: null, location: 'NL', console: false, consoleType: null, power: 'redfish', media: true, ipmi: false, redfish: false, sol: false, recorded: false,
+      id: 'nl-rf',
+      name: null,
+      location: 'NL',
+      console: false,
+      consoleType: null,
+      power: 'redfish',
+      media: true,
+      ipmi: false,
+      redfish: false,
+      sol: false,
+      recorded: false,
     });
     // An agent's BMC error comes back unchanged.
     const denied = await rest(front, 'POST', '/api/v1/servers/nl-rf/media', TOKEN, { action: 'insert', url: 'https://elsewhere.example/x.iso' });
@@ -122,14 +172,37 @@ describe('Redfish through dispatch: a front and two agents of one location', () 
       const ch = await conn.createChannel();
       const replies = await ch.assertQueue('', { exclusive: true, autoDelete: true });
       const got = new Map<string, Json>();
-      await ch.consume(replies.queue, (m) => m && got.set(m.properties.correlationId as string, JSON.parse(m.content.toString('utf8')) as Json), { noAck: true });
-      const request = (id: string, claim: boolean) => ({ v: 1, id, deadline: Date.now() + REQUEST_TIMEOUT_MS, principal: { kind: 'token', name: 'panel', servers: ['nl-rf', 'nl-x'] }, call: { type: 'eq', action: 'ipmi_power', fields: { action: 'ipmi_power', id: 'nl-rf', cmd: 'reset', request_id: id } }, ...(claim ? { claim } : {}) });
+      await ch.consume(replies.queue, (m) => m && got.set(m.properties.correlationId as string, JSON.parse(m.content.toString('utf8')) as Json), {
+        noAck: true,
+      });
+      const request = (id: string, claim: boolean) => ({
+        v: 1,
+        id,
+        deadline: Date.now() + REQUEST_TIMEOUT_MS,
+        principal: { kind: 'token', name: 'panel', servers: ['nl-rf', 'nl-x'] },
+        call: { type: 'eq', action: 'ipmi_power', fields: { action: 'ipmi_power', id: 'nl-rf', cmd: 'reset', request_id: id } },
+        ...(claim ? { claim } : {}),
+      });
       const deliverToBoth = (id: string, claim: boolean) => {
         for (const agent of ['nl-a', 'nl-b']) {
           // Signed as a front signs (dispatch messages without the location's key are dropped).
           const body = Buffer.from(JSON.stringify(request(id, claim)));
-          const env = { type: 'bmcgw.request', exchange: EXCHANGE, routingKey: `agent.${agent}`, messageId: id, correlationId: `${id}/${agent}`, replyTo: replies.queue };
-          ch.publish(EXCHANGE, env.routingKey, body, { type: env.type, messageId: id, correlationId: env.correlationId, replyTo: replies.queue, expiration: String(REQUEST_TIMEOUT_MS), headers: signHeaders([KEY], env, body) });
+          const env = {
+            type: 'bmcgw.request',
+            exchange: EXCHANGE,
+            routingKey: `agent.${agent}`,
+            messageId: id,
+            correlationId: `${id}/${agent}`,
+            replyTo: replies.queue,
+          };
+          ch.publish(EXCHANGE, env.routingKey, body, {
+            type: env.type,
+            messageId: id,
+            correlationId: env.correlationId,
+            replyTo: replies.queue,
+            expiration: String(REQUEST_TIMEOUT_MS),
+            headers: signHeaders([KEY], env, body),
+          });
         }
       };
       let before = sim.resets.length;
@@ -154,7 +227,15 @@ describe('Redfish through dispatch: a front and two agents of one location', () 
     const started = Date.now();
     const pending = eq(front, { action: 'test_slow', id: 'nl-x', ms: '3000', request_id: 'rf-slow-1' });
     let line: string | undefined;
-    await expect.poll(() => (line = journalLines().slice(before).find((l) => l.endsWith(' slow nl-x'))), { timeout: 5_000, interval: 20 }).toBeDefined();
+    await expect
+      .poll(
+        () =>
+          (line = journalLines()
+            .slice(before)
+            .find((l) => l.endsWith(' slow nl-x'))),
+        { timeout: 5_000, interval: 20 },
+      )
+      .toBeDefined();
     const victimPid = Number(line!.split(' ')[0]);
     const victim = Object.values(agents).find((a) => a.pid === victimPid)!;
     await victim.kill();
@@ -164,7 +245,11 @@ describe('Redfish through dispatch: a front and two agents of one location', () 
     expect(res.body.error.code).toBe('GW_ERR_REQUEST_IN_PROGRESS');
     expect(Date.now() - started).toBeLessThan(REQUEST_TIMEOUT_MS + 1_000);
     // The broker redelivered it to the twin, which found the dead agent's claim and did not run it.
-    expect(journalLines().slice(before).filter((l) => l.endsWith(' slow nl-x'))).toEqual([`${victimPid} slow nl-x`]);
+    expect(
+      journalLines()
+        .slice(before)
+        .filter((l) => l.endsWith(' slow nl-x')),
+    ).toEqual([`${victimPid} slow nl-x`]);
     const twin = Object.values(agents)[0]!;
     expect(await handled(twin, 'duplicate')).toBeGreaterThan(0);
   }, 30_000);

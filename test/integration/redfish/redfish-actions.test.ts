@@ -21,7 +21,13 @@ describe('power through ComputerSystem.Reset', () => {
     const svc = service();
     const t = simTarget(s);
     expect(await svc.status(t)).toEqual({ power: 'off', powerState: 'Off' });
-    for (const [cmd, type] of [['on', 'On'], ['off', 'ForceOff'], ['cycle', 'PowerCycle'], ['reset', 'ForceRestart'], ['soft', 'GracefulShutdown']] as const) {
+    for (const [cmd, type] of [
+      ['on', 'On'],
+      ['off', 'ForceOff'],
+      ['cycle', 'PowerCycle'],
+      ['reset', 'ForceRestart'],
+      ['soft', 'GracefulShutdown'],
+    ] as const) {
       expect(await svc.power(t, cmd)).toEqual({ performed: [type], note: undefined });
       expect(s.resets.at(-1)).toBe(type);
     }
@@ -29,7 +35,7 @@ describe('power through ComputerSystem.Reset', () => {
     expect(s.requests.filter((r) => r.method === 'POST' && r.path === s.paths.sessions)).toHaveLength(1); // one login for all
   });
 
-  it('PoweringOn counts as on, with the BMC\'s own word beside it', async () => {
+  it("PoweringOn counts as on, with the BMC's own word beside it", async () => {
     const s = await sim({ powerTransitionMs: 60_000 });
     const svc = service();
     await svc.power(simTarget(s), 'on');
@@ -48,7 +54,10 @@ describe('power through ComputerSystem.Reset', () => {
   it('reset without ForceRestart: PowerCycle; without that too: ForceOff then On', async () => {
     const s1 = await sim({ resetTypes: ['On', 'ForceOff', 'PowerCycle'] });
     const svc = service();
-    expect(await svc.power(simTarget(s1), 'reset')).toEqual({ performed: ['PowerCycle'], note: 'the BMC does not allow ResetType ForceRestart; sent PowerCycle' });
+    expect(await svc.power(simTarget(s1), 'reset')).toEqual({
+      performed: ['PowerCycle'],
+      note: 'the BMC does not allow ResetType ForceRestart; sent PowerCycle',
+    });
     expect(s1.resets).toEqual(['PowerCycle']);
     const s2 = await sim({ resetTypes: ['On', 'ForceOff'], resetTypesVia: 'actionInfo' });
     const r = await svc.power(simTarget(s2), 'reset');
@@ -67,13 +76,15 @@ describe('power through ComputerSystem.Reset', () => {
     expect(s.requests.filter((r) => r.method === 'POST' && r.path === s.paths.reset)).toEqual([]);
   });
 
-  it('a BMC that does not publish its allowed values and refuses: the BMC\'s MessageId and message', async () => {
+  it("a BMC that does not publish its allowed values and refuses: the BMC's MessageId and message", async () => {
     const s = await sim({ resetTypes: ['On', 'ForceOff'], resetTypesVia: 'none' });
     const svc = service();
     const e = await failure(svc.power(simTarget(s), 'cycle'));
     expect(e.code).toBe('GW_ERR_ACTION_NOT_ALLOWED');
     expect(e.message).toContain('ComputerSystem.Reset (PowerCycle)');
-    expect(e.message).toContain('HTTP 400, Base.1.8.1.ActionParameterValueNotInList: The value PowerCycle of parameter ResetType is not allowed for the action ComputerSystem.Reset.');
+    expect(e.message).toContain(
+      'HTTP 400, Base.1.8.1.ActionParameterValueNotInList: The value PowerCycle of parameter ResetType is not allowed for the action ComputerSystem.Reset.',
+    );
   });
 
   it('follows a 202 + task monitor for Reset, and a Location that is the Task itself', async () => {
@@ -99,7 +110,12 @@ describe('boot override', () => {
   it('PATCHes Boot with If-Match; pxe/disk/cdrom/bios → Pxe/Hdd/Cd/BiosSetup, Once or Continuous', async () => {
     const s = await sim({ requireIfMatch: true });
     const svc = service();
-    for (const [dev, target] of [['pxe', 'Pxe'], ['disk', 'Hdd'], ['cdrom', 'Cd'], ['bios', 'BiosSetup']] as const) {
+    for (const [dev, target] of [
+      ['pxe', 'Pxe'],
+      ['disk', 'Hdd'],
+      ['cdrom', 'Cd'],
+      ['bios', 'BiosSetup'],
+    ] as const) {
       await svc.setBootDevice(simTarget(s), dev, dev === 'disk', 'tester');
       expect(s.bootChanges.at(-1)).toBe(`${dev === 'disk' ? 'Continuous' : 'Once'} ${target}`);
     }
@@ -137,7 +153,7 @@ describe('boot override', () => {
 });
 
 describe('virtual media', () => {
-  it('finds the manager\'s CD (not the USB member listed first), inserts with TransferProtocolType from the scheme, reports, ejects', async () => {
+  it("finds the manager's CD (not the USB member listed first), inserts with TransferProtocolType from the scheme, reports, ejects", async () => {
     const s = await sim({ asyncActions: [] });
     const svc = service();
     const t = simTarget(s);
@@ -146,7 +162,12 @@ describe('virtual media', () => {
     expect(r.media).toEqual({ resource: s.paths.cd, inserted: true, image: 'https://images.example/debian-12.iso', writeProtected: true, connectedVia: 'URI' });
     expect(s.state.media).toMatchObject({ image: 'https://images.example/debian-12.iso?sig=secret-signature', protocol: 'HTTPS', inserted: true });
     const insert = s.requests.find((x) => x.path === s.paths.insert)!;
-    expect(insert.body).toEqual({ Image: 'https://images.example/debian-12.iso?sig=secret-signature', Inserted: true, WriteProtected: true, TransferProtocolType: 'HTTPS' });
+    expect(insert.body).toEqual({
+      Image: 'https://images.example/debian-12.iso?sig=secret-signature',
+      Inserted: true,
+      WriteProtected: true,
+      TransferProtocolType: 'HTTPS',
+    });
     // Another image: the CD is ejected first (the simulator, like BMCs, refuses InsertMedia on a full drive).
     const again = await svc.insertMedia(t, 'http://a.mirror.example/x.iso', MEDIA);
     expect(again.note).toBe('ejected https://images.example/debian-12.iso first');
@@ -169,7 +190,15 @@ describe('virtual media', () => {
     const s = await sim({ asyncActions: [], insertFlagsUnknown: true });
     const svc = service();
     expect((await svc.insertMedia(simTarget(s), 'https://images.example/a.iso', MEDIA)).media.inserted).toBe(true);
-    expect(s.requests.filter((x) => x.path === s.paths.insert).map((x) => Object.keys(x.body as object).sort().join(','))).toEqual(['Image,Inserted,TransferProtocolType,WriteProtected', 'Image,TransferProtocolType']);
+    expect(
+      s.requests
+        .filter((x) => x.path === s.paths.insert)
+        .map((x) =>
+          Object.keys(x.body as object)
+            .sort()
+            .join(','),
+        ),
+    ).toEqual(['Image,Inserted,TransferProtocolType,WriteProtected', 'Image,TransferProtocolType']);
   });
 
   it('refuses hosts outside media.allow, credentials in the URL and odd schemes before the BMC hears of them', async () => {

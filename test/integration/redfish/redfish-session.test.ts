@@ -32,7 +32,12 @@ describe('RedfishSession', () => {
     const res = await session.request({ method: 'GET', path: s.paths.system });
     expect(res.status).toBe(200);
     expect(s.requests.filter((r) => r.method === 'POST' && r.path === s.paths.sessions)).toHaveLength(2);
-    expect(s.requests.filter((r) => r.path === s.paths.system).map((r) => r.auth).slice(-2)).toEqual(['bad', 'token']);
+    expect(
+      s.requests
+        .filter((r) => r.path === s.paths.system)
+        .map((r) => r.auth)
+        .slice(-2),
+    ).toEqual(['bad', 'token']);
     expect(s.sessions).toEqual([SIM_ADMIN.name]);
 
     await session.close();
@@ -108,14 +113,60 @@ describe('RedfishSession', () => {
 
 describe('untrusted JSON from the BMC', () => {
   const cases: { name: string; hook: (s: RedfishSimulator) => RedfishSimulator['hook']; code: string; message: RegExp }[] = [
-    { name: 'a body over the limit', hook: (s) => (r) => (r.path === s.paths.system ? { status: 200, raw: `{"x":"${'a'.repeat(REDFISH_LIMITS.maxBodyBytes)}"}` } : undefined), code: 'GW_ERR_BMC_PROTOCOL', message: /reply body over 1048576 bytes|announced a \d+-byte reply body/ },
-    { name: 'PowerState of the wrong type', hook: (s) => (r) => (r.path === s.paths.system ? { status: 200, body: { '@odata.id': s.paths.system, PowerState: 7 } } : undefined), code: 'GW_ERR_BMC_PROTOCOL', message: /PowerState is not a string/ },
-    { name: 'Members that is not a list', hook: (s) => (r) => (r.path === s.paths.systems ? { status: 200, body: { Members: 'all' } } : undefined), code: 'GW_ERR_BMC_PROTOCOL', message: /Members is not a list/ },
-    { name: 'a member path outside /redfish/v1', hook: (s) => (r) => (r.path === s.paths.systems ? { status: 200, body: { Members: [{ '@odata.id': '/etc/passwd' }] } } : undefined), code: 'GW_ERR_BMC_PROTOCOL', message: /not a Redfish path/ },
-    { name: 'a path with ..', hook: (s) => (r) => (r.path === s.paths.systems ? { status: 200, body: { Members: [{ '@odata.id': '/redfish/v1/../../x' }] } } : undefined), code: 'GW_ERR_BMC_PROTOCOL', message: /not a Redfish path/ },
-    { name: 'a 200 that is not JSON', hook: (s) => (r) => (r.path === s.paths.system ? { status: 200, raw: '<html>hello</html>' } : undefined), code: 'GW_ERR_BMC_PROTOCOL', message: /without a JSON body|not a JSON object/ },
-    { name: 'a JSON array where an object belongs', hook: (s) => (r) => (r.path === s.paths.system ? { status: 200, body: [1, 2] } : undefined), code: 'GW_ERR_BMC_PROTOCOL', message: /not a JSON object/ },
-    { name: 'an AllowableValues list of 10 000', hook: (s) => (r) => (r.path === s.paths.system ? { status: 200, body: { Actions: { '#ComputerSystem.Reset': { target: s.paths.reset, 'ResetType@Redfish.AllowableValues': Array(10_000).fill('On') } } } } : undefined), code: 'GW_ERR_BMC_PROTOCOL', message: /more than 256 entries/ },
+    {
+      name: 'a body over the limit',
+      hook: (s) => (r) => (r.path === s.paths.system ? { status: 200, raw: `{"x":"${'a'.repeat(REDFISH_LIMITS.maxBodyBytes)}"}` } : undefined),
+      code: 'GW_ERR_BMC_PROTOCOL',
+      message: /reply body over 1048576 bytes|announced a \d+-byte reply body/,
+    },
+    {
+      name: 'PowerState of the wrong type',
+      hook: (s) => (r) => (r.path === s.paths.system ? { status: 200, body: { '@odata.id': s.paths.system, PowerState: 7 } } : undefined),
+      code: 'GW_ERR_BMC_PROTOCOL',
+      message: /PowerState is not a string/,
+    },
+    {
+      name: 'Members that is not a list',
+      hook: (s) => (r) => (r.path === s.paths.systems ? { status: 200, body: { Members: 'all' } } : undefined),
+      code: 'GW_ERR_BMC_PROTOCOL',
+      message: /Members is not a list/,
+    },
+    {
+      name: 'a member path outside /redfish/v1',
+      hook: (s) => (r) => (r.path === s.paths.systems ? { status: 200, body: { Members: [{ '@odata.id': '/etc/passwd' }] } } : undefined),
+      code: 'GW_ERR_BMC_PROTOCOL',
+      message: /not a Redfish path/,
+    },
+    {
+      name: 'a path with ..',
+      hook: (s) => (r) => (r.path === s.paths.systems ? { status: 200, body: { Members: [{ '@odata.id': '/redfish/v1/../../x' }] } } : undefined),
+      code: 'GW_ERR_BMC_PROTOCOL',
+      message: /not a Redfish path/,
+    },
+    {
+      name: 'a 200 that is not JSON',
+      hook: (s) => (r) => (r.path === s.paths.system ? { status: 200, raw: '<html>hello</html>' } : undefined),
+      code: 'GW_ERR_BMC_PROTOCOL',
+      message: /without a JSON body|not a JSON object/,
+    },
+    {
+      name: 'a JSON array where an object belongs',
+      hook: (s) => (r) => (r.path === s.paths.system ? { status: 200, body: [1, 2] } : undefined),
+      code: 'GW_ERR_BMC_PROTOCOL',
+      message: /not a JSON object/,
+    },
+    {
+      name: 'an AllowableValues list of 10 000',
+      hook: (s) => (r) =>
+        r.path === s.paths.system
+          ? {
+              status: 200,
+              body: { Actions: { '#ComputerSystem.Reset': { target: s.paths.reset, 'ResetType@Redfish.AllowableValues': Array(10_000).fill('On') } } },
+            }
+          : undefined,
+      code: 'GW_ERR_BMC_PROTOCOL',
+      message: /more than 256 entries/,
+    },
   ];
   for (const c of cases) {
     it(`${c.name}: ${c.code}, and the next request works`, async () => {
@@ -134,7 +185,8 @@ describe('untrusted JSON from the BMC', () => {
 
   it('an absolute @odata.id naming another host is used as a path on the configured BMC only', async () => {
     const s = await sim();
-    s.hook = (r) => (r.path === s.paths.systems ? { status: 200, body: { Members: [{ '@odata.id': `https://evil.example:8443${s.paths.system}` }] } } : undefined);
+    s.hook = (r) =>
+      r.path === s.paths.systems ? { status: 200, body: { Members: [{ '@odata.id': `https://evil.example:8443${s.paths.system}` }] } } : undefined;
     const svc = service();
     expect((await svc.status(simTarget(s))).powerState).toBe('Off');
     expect(s.requests.some((r) => r.path === s.paths.system)).toBe(true);

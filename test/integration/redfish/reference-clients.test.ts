@@ -28,7 +28,11 @@ describe('redfishtool (DMTF) against the simulator', () => {
       const before = sim.requests.length;
       const sys = await redfishtool(sim.port, ['-A', auth, 'Systems', '-1']);
       expect(sys.code, sys.err).toBe(0);
-      expect(json(sys.out)).toMatchObject({ Id: 'System.Embedded.1', PowerState: 'Off', Actions: { '#ComputerSystem.Reset': { 'ResetType@Redfish.AllowableValues': expect.arrayContaining(['On', 'ForceOff', 'PowerCycle']) } } });
+      expect(json(sys.out)).toMatchObject({
+        Id: 'System.Embedded.1',
+        PowerState: 'Off',
+        Actions: { '#ComputerSystem.Reset': { 'ResetType@Redfish.AllowableValues': expect.arrayContaining(['On', 'ForceOff', 'PowerCycle']) } },
+      });
       const used = sim.requests.slice(before);
       if (auth === 'Session') {
         expect(used.some((r) => r.method === 'POST' && r.path === sim.paths.sessions)).toBe(true);
@@ -54,7 +58,13 @@ describe('redfishtool (DMTF) against the simulator', () => {
     expect(patch.ifMatch).toMatch(/^W\/"sys-\d+"$/);
 
     // InsertMedia answers 202 + a task monitor here; redfishtool follows it until the final answer.
-    const insert = await redfishtool(sim.port, ['raw', 'POST', sim.paths.insert, '-d', JSON.stringify({ Image: 'https://images.example/debian.iso', Inserted: true, WriteProtected: true, TransferProtocolType: 'HTTPS' })]);
+    const insert = await redfishtool(sim.port, [
+      'raw',
+      'POST',
+      sim.paths.insert,
+      '-d',
+      JSON.stringify({ Image: 'https://images.example/debian.iso', Inserted: true, WriteProtected: true, TransferProtocolType: 'HTTPS' }),
+    ]);
     expect(insert.code, insert.err).toBe(0);
     expect(sim.requests.filter((r) => r.path.endsWith('/Monitor')).length).toBeGreaterThan(0);
     expect(sim.state.media).toMatchObject({ image: 'https://images.example/debian.iso', inserted: true, protocol: 'HTTPS' });
@@ -65,7 +75,7 @@ describe('redfishtool (DMTF) against the simulator', () => {
     expect(sim.state.media.inserted).toBe(false);
   });
 
-  it('is refused a wrong password, a read-only user\'s reset and a ResetType the system does not allow', async () => {
+  it("is refused a wrong password, a read-only user's reset and a ResetType the system does not allow", async () => {
     const bad = await redfishtool(sim.port, ['-A', 'Session', 'Systems', '-1'], { name: SIM_ADMIN.name, password: 'wrong' });
     expect(bad.code).not.toBe(0);
     expect(bad.err).toMatch(/401/);

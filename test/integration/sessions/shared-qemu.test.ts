@@ -9,7 +9,12 @@ import { WsRfbClient } from '../../helpers/ws-rfb-client.js';
 const PASSWORD = 'share-pw';
 const ws = wsUrlOf;
 const matchesGuest = (vm: QemuVm, v: WsRfbClient, timeoutMs = 20_000) =>
-  expectConverges(() => fbImage(v.fb!), () => vm.screendump(), "a viewer vs the guest's screen", { timeoutMs });
+  expectConverges(
+    () => fbImage(v.fb!),
+    () => vm.screendump(),
+    "a viewer vs the guest's screen",
+    { timeoutMs },
+  );
 
 describe('one BMC connection shared by many viewers (QEMU busybox guest)', () => {
   let vm: QemuVm;

@@ -12,7 +12,12 @@ const PASSWORD = 'bmc-pw1';
 const ENCODINGS = ['raw', 'hextile', 'zlib', 'tight', 'zrle'] as const;
 
 /** Polls until the gateway's shadow framebuffer equals QEMU's own screendump, pixel for pixel. */
-const expectShadowMatchesGuest = (vm: QemuVm, s: Session) => expectConverges(() => fbImage(s.fb), () => vm.screendump(), "the shadow framebuffer vs the guest's screendump");
+const expectShadowMatchesGuest = (vm: QemuVm, s: Session) =>
+  expectConverges(
+    () => fbImage(s.fb),
+    () => vm.screendump(),
+    "the shadow framebuffer vs the guest's screendump",
+  );
 
 describe('vnc source against QEMU (password auth)', () => {
   let vm: QemuVm;
@@ -35,7 +40,11 @@ describe('vnc source against QEMU (password auth)', () => {
     hungPort = (hung.address() as { port: number }).port;
     halfHungPort = (halfHung.address() as { port: number }).port;
     const servers = [
-      ...ENCODINGS.map((e) => ({ id: `qemu-${e}`, location: 'NL', console: { type: 'vnc', host: '127.0.0.1', port: vm.vncPort, password: PASSWORD, encodings: [e] } })),
+      ...ENCODINGS.map((e) => ({
+        id: `qemu-${e}`,
+        location: 'NL',
+        console: { type: 'vnc', host: '127.0.0.1', port: vm.vncPort, password: PASSWORD, encodings: [e] },
+      })),
       { id: 'qemu-default', location: 'NL', console: { type: 'vnc', host: '127.0.0.1', port: vm.vncPort, password: PASSWORD } },
       { id: 'wrong-password', console: { type: 'vnc', host: '127.0.0.1', port: vm.vncPort, password: 'not-it' } },
       { id: 'closed-port', console: { type: 'vnc', host: '127.0.0.1', port: closedPort } },

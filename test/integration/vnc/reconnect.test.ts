@@ -48,11 +48,14 @@ describe('BMC dropping the link', () => {
     await expect.poll(() => Object.values(session.stats.upstreamRects).reduce((a, b) => a + b, 0), { timeout: 15_000 }).toBeGreaterThan(rectsBefore);
     // the viewer follows the restarted guest's screen without reconnecting itself
     await expect
-      .poll(async () => {
-        const guest = await vm.screendump();
-        const c = compareImages(fromRgbx(v.fb!.width, v.fb!.height, v.fb!.data), guest);
-        return c.sameSize && c.differing === 0;
-      }, { timeout: 30_000, interval: 300 })
+      .poll(
+        async () => {
+          const guest = await vm.screendump();
+          const c = compareImages(fromRgbx(v.fb!.width, v.fb!.height, v.fb!.data), guest);
+          return c.sameSize && c.differing === 0;
+        },
+        { timeout: 30_000, interval: 300 },
+      )
       .toBe(true);
     expect(gw.registry.get(session.id)).toBe(session);
     v.close();

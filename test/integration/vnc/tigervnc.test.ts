@@ -17,7 +17,8 @@ const PASSWORD = 'tiger-pw';
  */
 const COMPARED = { x: 0, y: 0, width: 760, height: 560 };
 
-const converge = (x: XvncServer, image: () => RgbImage, what: string) => expectConverges(image, () => x.screenshot(), `${what} vs Xvnc's screen`, { region: COMPARED });
+const converge = (x: XvncServer, image: () => RgbImage, what: string) =>
+  expectConverges(image, () => x.screenshot(), `${what} vs Xvnc's screen`, { region: COMPARED });
 
 describe('vnc source against TigerVNC Xvnc with an xterm', () => {
   let x: XvncServer;

@@ -51,7 +51,12 @@ describe('vnc source over TLS against TigerVNC Xvnc', () => {
     const tlsNone = await start('tlsNone', { securityTypes: ['TLSNone'] });
     const tlsVnc = await start('tlsVnc', { password: PASSWORD, securityTypes: ['TLSVnc'] });
     const x509Vnc = await start('x509Vnc', { password: PASSWORD, securityTypes: ['X509Vnc'], x509: cert });
-    const vencrypt = await start('vencrypt', { password: PASSWORD, securityTypes: ['VeNCrypt', 'X509Plain', 'TLSVnc', 'VncAuth'], x509: cert, plainUsers: { [PLAIN_USER]: PLAIN_PASSWORD } });
+    const vencrypt = await start('vencrypt', {
+      password: PASSWORD,
+      securityTypes: ['VeNCrypt', 'X509Plain', 'TLSVnc', 'VncAuth'],
+      x509: cert,
+      plainUsers: { [PLAIN_USER]: PLAIN_PASSWORD },
+    });
     const tigerDefault = await start('tigerDefault', { password: PASSWORD, securityTypes: ['TLSVnc', 'VncAuth'] });
     const noneOnly = await start('noneOnly', {});
     const tlsOrNone = await start('tlsOrNone', { securityTypes: ['None', 'TLSNone'] });
@@ -105,7 +110,12 @@ describe('vnc source over TLS against TigerVNC Xvnc', () => {
     expect(body.result, JSON.stringify(body)).toBe('OK');
     const session = gw.registry.get(body.key)!;
     const x = servers[server]!;
-    await expectConverges(() => fbImage(session.fb), () => x.screenshot(), `${id}: shadow framebuffer vs Xvnc's screen`, { region: COMPARED });
+    await expectConverges(
+      () => fbImage(session.fb),
+      () => x.screenshot(),
+      `${id}: shadow framebuffer vs Xvnc's screen`,
+      { region: COMPARED },
+    );
     const line = log
       .text()
       .split('\n')
@@ -165,7 +175,7 @@ describe('vnc source over TLS against TigerVNC Xvnc', () => {
     expect((await open('vencrypt-no-user', 'vencrypt')).tls).toMatchObject({ securityType: 19, subtype: 258 });
   });
 
-  it('tls prefer takes TLS from a server offering TLS and VncAuth (TigerVNC\'s default); tls off takes VncAuth', async () => {
+  it("tls prefer takes TLS from a server offering TLS and VncAuth (TigerVNC's default); tls off takes VncAuth", async () => {
     expect((await open('tiger-default', 'tigerDefault')).tls).toMatchObject({ subtype: 258 });
     expect((await open('tiger-default-off', 'tigerDefault')).tls).toBeUndefined();
     const e = await refused('tls-only-off');

@@ -9,7 +9,12 @@ import { Encoding } from '../../../protocols/rfb/constants.js';
 const PASSWORD = 'qemu-pw';
 
 const wsUrl = wsUrlOf;
-const expectViewerMatchesGuest = (vm: QemuVm, v: WsRfbClient) => expectConverges(() => fbImage(v.fb!), () => vm.screendump(), "the viewer vs the guest's screen");
+const expectViewerMatchesGuest = (vm: QemuVm, v: WsRfbClient) =>
+  expectConverges(
+    () => fbImage(v.fb!),
+    () => vm.screendump(),
+    "the viewer vs the guest's screen",
+  );
 
 describe('viewer over WebSocket, QEMU busybox guest as the BMC', () => {
   let vm: QemuVm;

@@ -19,7 +19,13 @@ describe('configuration reload with worker processes', () => {
 
   beforeAll(async () => {
     demos = await Promise.all([startDemoServer({ host: '127.0.0.1', port: 0 }), startDemoServer({ host: '127.0.0.1', port: 0 })]);
-    gw = await startTestGateway(raw([{ id: 'keep', console: vnc(demos[0]!) }, { id: 'change', name: 'Before', console: vnc(demos[1]!) }, { id: 'remove', console: vnc(demos[1]!) }]));
+    gw = await startTestGateway(
+      raw([
+        { id: 'keep', console: vnc(demos[0]!) },
+        { id: 'change', name: 'Before', console: vnc(demos[1]!) },
+        { id: 'remove', console: vnc(demos[1]!) },
+      ]),
+    );
   }, 60_000);
 
   afterAll(async () => {
@@ -38,14 +44,26 @@ describe('configuration reload with worker processes', () => {
     return { key: (body.scope as string).split('/').pop()!, v };
   }
 
-  it('ends the changed and removed servers\' sessions in their workers, opens an added server there, and the kept session streams on', async () => {
+  it("ends the changed and removed servers' sessions in their workers, opens an added server there, and the kept session streams on", async () => {
     const keep = await open('keep');
     const change = await open('change');
     const remove = await open('remove');
     expect(new Set(gw.ctx.workers!.info().map((w) => w.sessions))).not.toEqual(new Set([0])); // they live in the workers
 
     const r = new ConfigReader();
-    const next = validate(r, { listen: `127.0.0.1:${gw.port}`, publicUrl: gw.url, ...raw([{ id: 'keep', console: vnc(demos[0]!) }, { id: 'change', name: 'After', console: vnc(demos[1]!) }, { id: 'added', console: vnc(demos[0]!) }]) }, 'test');
+    const next = validate(
+      r,
+      {
+        listen: `127.0.0.1:${gw.port}`,
+        publicUrl: gw.url,
+        ...raw([
+          { id: 'keep', console: vnc(demos[0]!) },
+          { id: 'change', name: 'After', console: vnc(demos[1]!) },
+          { id: 'added', console: vnc(demos[0]!) },
+        ]),
+      },
+      'test',
+    );
     expect(r.problems).toEqual([]);
     const result = gw.applyConfig(next!);
     expect(result).toMatchObject({ added: ['added'], removed: ['remove'], changed: ['change'], ended: 2 });

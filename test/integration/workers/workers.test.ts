@@ -69,7 +69,11 @@ describe('worker processes: sessions spread, a dead or hung worker ends only its
   const callFor = (session: string) => panel.calls.find((c) => c.body.sessionId === session);
   const pool = () => gw.ctx.workers!;
   const status = async (scope: string): Promise<any> => (await fetch(`${gw.url}/api/v1/viewer/${keyOf(scope)}/status`)).json();
-  const audit = () => readFileSync(join(dir, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const audit = () =>
+    readFileSync(join(dir, 'audit.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
 
   async function open(id: string) {
     const { status: code, body } = await eqPhp(gw, { action: 'novnc', token: TEST_TOKEN, id, closeurl: panel.url });
@@ -90,8 +94,14 @@ describe('worker processes: sessions spread, a dead or hung worker ends only its
   }
 
   it('spreads sessions over the workers; each session is wholly in one; the API lists them all', async () => {
-    expect(pool().info().map((w) => w.ready)).toEqual([true, true]);
-    const pids = pool().info().map((w) => w.pid);
+    expect(
+      pool()
+        .info()
+        .map((w) => w.ready),
+    ).toEqual([true, true]);
+    const pids = pool()
+      .info()
+      .map((w) => w.pid);
     expect(new Set(pids).size).toBe(2);
     expect(pids).not.toContain(process.pid);
 
@@ -108,7 +118,9 @@ describe('worker processes: sessions spread, a dead or hung worker ends only its
     const again = await eqPhp(gw, { action: 'novnc', token: TEST_TOKEN, id: 'demo1' });
     expect(again.body).toMatchObject({ joined: true, key: b.body.key });
 
-    const list = (await (await fetch(`${gw.url}/api/v1/sessions`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } })).json()) as { sessions: { serverId: string }[] };
+    const list = (await (await fetch(`${gw.url}/api/v1/sessions`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } })).json()) as {
+      sessions: { serverId: string }[];
+    };
     expect(list.sessions.map((s: { serverId: string }) => s.serverId).sort()).toEqual(['bios', 'demo1']);
     const health = await (await fetch(`${gw.url}/healthz`)).json();
     expect(health).toMatchObject({ status: 'ok', sessions: 2 });
@@ -117,7 +129,11 @@ describe('worker processes: sessions spread, a dead or hung worker ends only its
     expect(metrics).toMatch(/^bmcgw_viewers\{view_only="false"\} 2$/m);
     const png = await fetch(`${gw.url}/api/v1/sessions/${b.body.key}/thumbnail.png`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } });
     expect(png.status).toBe(200);
-    expect(Buffer.from(await png.arrayBuffer()).subarray(1, 4).toString()).toBe('PNG');
+    expect(
+      Buffer.from(await png.arrayBuffer())
+        .subarray(1, 4)
+        .toString(),
+    ).toBe('PNG');
     expect((await status(a.body.scope)).state).toBe('connected');
     // the fleet dashboard's feed lists the workers' sessions
     const seen: string[][] = [];
@@ -125,7 +141,8 @@ describe('worker processes: sessions spread, a dead or hung worker ends only its
       const parser = new SseParser();
       res.setEncoding('utf8');
       res.on('data', (text: string) => {
-        for (const e of parser.feed(text)) if (e.event === 'sessions') seen.push((JSON.parse(e.data) as { sessions: { serverId: string }[] }).sessions.map((x) => x.serverId).sort());
+        for (const e of parser.feed(text))
+          if (e.event === 'sessions') seen.push((JSON.parse(e.data) as { sessions: { serverId: string }[] }).sessions.map((x) => x.serverId).sort());
       });
       res.on('error', () => {});
     });
@@ -219,7 +236,11 @@ describe('worker processes: sessions spread, a dead or hung worker ends only its
     closed = true;
     await gw.close();
     for (const k of live) expect(callFor(k)?.body.code).toBe('shutdown');
-    expect(pool().info().every((w) => !w.ready)).toBe(true);
+    expect(
+      pool()
+        .info()
+        .every((w) => !w.ready),
+    ).toBe(true);
     // What the next start would call: nothing (every open, end and settled call reached the front's journal).
     expect(new CrashJournal(join(dir, 'state'), createLogger('silent')).recover()).toEqual([]);
   }, 30_000);

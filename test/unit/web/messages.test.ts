@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { messageParams, pickLanguage, translate } from '../../../web/src/common/i18n-core.js';
 import { CATALOGUES, type MessageKey } from '../../../web/src/common/messages.js';
 
-describe('the pages\' message catalogue', () => {
+describe("the pages' message catalogue", () => {
   it('has every English message in Russian with the same parameters', () => {
     const en = CATALOGUES.en;
     const ru = CATALOGUES.ru;

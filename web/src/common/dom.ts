@@ -10,7 +10,11 @@ export function $<T extends HTMLElement = HTMLElement>(id: string): T {
 type Child = Node | string | null | undefined | false;
 
 /** `el('td', { className: 'x' }, 'text', child…)`: an element with properties and children. */
-export function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> & { dataset?: Record<string, string> } = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Partial<HTMLElementTagNameMap[K]> & { dataset?: Record<string, string> } = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   const { dataset, ...rest } = props;
   Object.assign(e, rest);

@@ -22,7 +22,7 @@ export const en = {
   'end.bmcUnreachable': 'the BMC could not be reached',
   'end.viewerExited': 'the Java viewer behind this console exited',
   'end.shutdown': 'the gateway is shutting down',
-  'end.configChanged': 'the server\'s configuration changed',
+  'end.configChanged': "the server's configuration changed",
   'end.workerCrash': 'the gateway process holding this console stopped unexpectedly; open the console again',
 
   'console.title': 'Console',

@@ -7,7 +7,11 @@ import type { StatusAnswer } from './page-key.js';
  * The sentence a console or serial-console page shows when its connection is over, from the status
  * endpoint's answer (asked after the close), the WebSocket's close reason, and the page's fallback.
  */
-export function closedReason(answer: StatusAnswer<{ state: string; reason: string | null; code: SessionEndCode | null }>, socketReason: string | undefined, fallback: MessageKey): string {
+export function closedReason(
+  answer: StatusAnswer<{ state: string; reason: string | null; code: SessionEndCode | null }>,
+  socketReason: string | undefined,
+  fallback: MessageKey,
+): string {
   if (answer === null) return t('end.lost');
   if (!answer.ok) return answer.error.code === 'GW_ERR_VIEWER_URL_INVALID' ? t('end.urlInvalid') : answer.error.message;
   const st = answer.status;

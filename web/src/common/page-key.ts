@@ -1,6 +1,5 @@
 import type { ApiErrorBody } from '../../../src/api/api-types.js';
 
-
 export type StatusAnswer<T> = { ok: true; status: T } | { ok: false; error: ApiErrorBody['error'] } | null;
 
 /**

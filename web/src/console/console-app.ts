@@ -29,8 +29,14 @@ function pressSequence(keys: readonly KeyStroke[]): void {
 function typeText(text: string): void {
   if (!rfb) return;
   for (const ch of text.replace(/\r\n/g, '\n')) {
-    if (ch === '\n') { rfb.sendKey(XK.Return, 'Enter'); continue; }
-    if (ch === '\t') { rfb.sendKey(XK.Tab, 'Tab'); continue; }
+    if (ch === '\n') {
+      rfb.sendKey(XK.Return, 'Enter');
+      continue;
+    }
+    if (ch === '\t') {
+      rfb.sendKey(XK.Tab, 'Tab');
+      continue;
+    }
     const cp = ch.codePointAt(0)!;
     const sym = cp >= 0x20 && cp <= 0xff ? cp : 0x01000000 | cp; // X11 Unicode keysyms
     const shift = SHIFTED.has(ch);
@@ -109,7 +115,10 @@ function initToolbar(): void {
     if (sel.value !== '' && entry) pressSequence(entry[1]);
     sel.value = '';
   });
-  $('cad').addEventListener('click', () => { rfb?.sendCtrlAltDel(); rfb?.focus(); });
+  $('cad').addEventListener('click', () => {
+    rfb?.sendCtrlAltDel();
+    rfb?.focus();
+  });
   const dialog = $<HTMLDialogElement>('paste-dialog');
   const text = $<HTMLTextAreaElement>('paste-text');
   $('paste').addEventListener('click', () => dialog.showModal());

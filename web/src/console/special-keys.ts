@@ -1,15 +1,42 @@
 /** The console toolbar's special keys: X11 keysyms (X11/keysymdef.h) with the browser key codes noVNC sends beside them. */
 
 export const XK = {
-  Control_L: 0xffe3, Alt_L: 0xffe9, Shift_L: 0xffe1, Delete: 0xffff, BackSpace: 0xff08, Tab: 0xff09,
-  Return: 0xff0d, Escape: 0xff1b, Print: 0xff61, Sys_Req: 0xff15, F1: 0xffbe, Super_L: 0xffeb,
-  Home: 0xff50, End: 0xff57, Page_Up: 0xff55, Page_Down: 0xff56, Insert: 0xff63,
+  Control_L: 0xffe3,
+  Alt_L: 0xffe9,
+  Shift_L: 0xffe1,
+  Delete: 0xffff,
+  BackSpace: 0xff08,
+  Tab: 0xff09,
+  Return: 0xff0d,
+  Escape: 0xff1b,
+  Print: 0xff61,
+  Sys_Req: 0xff15,
+  F1: 0xffbe,
+  Super_L: 0xffeb,
+  Home: 0xff50,
+  End: 0xff57,
+  Page_Up: 0xff55,
+  Page_Down: 0xff56,
+  Insert: 0xff63,
 } as const;
 
 type KeyName = Exclude<keyof typeof XK, 'F1' | 'Sys_Req'>;
 const CODE: Record<KeyName, string> = {
-  Control_L: 'ControlLeft', Alt_L: 'AltLeft', Shift_L: 'ShiftLeft', Delete: 'Delete', Print: 'PrintScreen', Escape: 'Escape', Tab: 'Tab',
-  Return: 'Enter', Super_L: 'MetaLeft', Home: 'Home', End: 'End', Page_Up: 'PageUp', Page_Down: 'PageDown', Insert: 'Insert', BackSpace: 'Backspace',
+  Control_L: 'ControlLeft',
+  Alt_L: 'AltLeft',
+  Shift_L: 'ShiftLeft',
+  Delete: 'Delete',
+  Print: 'PrintScreen',
+  Escape: 'Escape',
+  Tab: 'Tab',
+  Return: 'Enter',
+  Super_L: 'MetaLeft',
+  Home: 'Home',
+  End: 'End',
+  Page_Up: 'PageUp',
+  Page_Down: 'PageDown',
+  Insert: 'Insert',
+  BackSpace: 'Backspace',
 };
 
 export interface KeyStroke {

@@ -1,4 +1,12 @@
-import type { BootDevice, BootDeviceAnswer, OpenSessionAnswer, OpenSolAnswer, PowerAction, PowerActionAnswer, ServerSummary } from '../../../src/api/api-types.js';
+import type {
+  BootDevice,
+  BootDeviceAnswer,
+  OpenSessionAnswer,
+  OpenSolAnswer,
+  PowerAction,
+  PowerActionAnswer,
+  ServerSummary,
+} from '../../../src/api/api-types.js';
 import { $ } from '../common/dom.js';
 import { t } from '../common/i18n.js';
 import { api } from '../common/operator-api.js';
@@ -49,8 +57,20 @@ export function openSol(s: ServerSummary, onError: (m: string) => void): Promise
   return openInNewTab(async () => (await api<OpenSolAnswer>(`/api/v1/servers/${encodeURIComponent(s.id)}/sol`, { method: 'POST', body: {} })).url, onError);
 }
 
-const ACTION_LABEL: Record<PowerAction, MessageKey> = { on: 'dash.action.on', off: 'dash.action.off', soft: 'dash.action.soft', cycle: 'dash.action.cycle', reset: 'dash.action.reset' };
-const ACTION_CONFIRM: Record<PowerAction, MessageKey> = { on: 'dash.confirm.on', off: 'dash.confirm.off', soft: 'dash.confirm.soft', cycle: 'dash.confirm.cycle', reset: 'dash.confirm.reset' };
+const ACTION_LABEL: Record<PowerAction, MessageKey> = {
+  on: 'dash.action.on',
+  off: 'dash.action.off',
+  soft: 'dash.action.soft',
+  cycle: 'dash.action.cycle',
+  reset: 'dash.action.reset',
+};
+const ACTION_CONFIRM: Record<PowerAction, MessageKey> = {
+  on: 'dash.confirm.on',
+  off: 'dash.confirm.off',
+  soft: 'dash.confirm.soft',
+  cycle: 'dash.confirm.cycle',
+  reset: 'dash.confirm.reset',
+};
 
 export function powerActionLabel(a: PowerAction): string {
   return t(ACTION_LABEL[a]);
@@ -67,7 +87,9 @@ export async function powerAction(s: ServerSummary, action: PowerAction, say: (t
   say(t('dash.result.working', { action: label }));
   try {
     const r = await api<PowerActionAnswer>(`/api/v1/servers/${encodeURIComponent(s.id)}/power`, { method: 'POST', body: { action } });
-    const done = r.performed ? t('dash.result.sent', { action: label, performed: r.performed.join(t('dash.result.then')) }) : t('dash.result.done', { action: label });
+    const done = r.performed
+      ? t('dash.result.sent', { action: label, performed: r.performed.join(t('dash.result.then')) })
+      : t('dash.result.done', { action: label });
     say(r.note ? `${done} — ${r.note}` : done);
   } catch (e) {
     say(t('dash.result.failed', { action: label, message: (e as Error).message }), true);

@@ -84,9 +84,10 @@ function applyFilter(): void {
     const s = r.server;
     const text = `${s.name ?? ''} ${s.id} ${s.location ?? ''}`.toLowerCase();
     const power = r.powerState;
-    const match = (!q || text.includes(q))
-      && (location === '*' || (s.location ?? '') === location)
-      && (state === 'all' || (state === 'live' ? r.session !== undefined : state === 'no-power' ? power === 'none' : power === state));
+    const match =
+      (!q || text.includes(q)) &&
+      (location === '*' || (s.location ?? '') === location) &&
+      (state === 'all' || (state === 'live' ? r.session !== undefined : state === 'no-power' ? power === 'none' : power === state));
     r.tr.hidden = !match;
     if (!match) r.details.hidden = true;
     if (match) shown++;
@@ -138,7 +139,14 @@ function init(): void {
   translatePage();
   document.title = t('dash.title');
   const state = $<HTMLSelectElement>('state');
-  for (const [value, key] of [['all', 'dash.filter.all'], ['on', 'dash.filter.on'], ['off', 'dash.filter.off'], ['unknown', 'dash.filter.unknown'], ['live', 'dash.filter.live'], ['no-power', 'dash.filter.noPower']] as const) {
+  for (const [value, key] of [
+    ['all', 'dash.filter.all'],
+    ['on', 'dash.filter.on'],
+    ['off', 'dash.filter.off'],
+    ['unknown', 'dash.filter.unknown'],
+    ['live', 'dash.filter.live'],
+    ['no-power', 'dash.filter.noPower'],
+  ] as const) {
     state.append(new Option(t(key), value));
   }
   for (const id of ['search', 'location', 'state']) $(id).addEventListener('input', applyFilter);
@@ -148,7 +156,11 @@ function init(): void {
     showSignin();
   });
   drawActivity([], label);
-  $('fleet').querySelector('thead')!.replaceChildren(el('tr', {}, ...(['server', 'location', 'console', 'access', 'power', 'session', 'actions'] as const).map((c) => el('th', {}, t(`dash.col.${c}`)))));
+  $('fleet')
+    .querySelector('thead')!
+    .replaceChildren(
+      el('tr', {}, ...(['server', 'location', 'console', 'access', 'power', 'session', 'actions'] as const).map((c) => el('th', {}, t(`dash.col.${c}`)))),
+    );
   if (storedToken()) void start();
   else showSignin();
 }

@@ -26,8 +26,26 @@ export class ServerRow {
   readonly #thumb = el('img', { className: 'thumb', hidden: true });
   readonly #result = el('p', { className: 'result' });
   readonly #recordings = el('div', { className: 'recordings' });
-  readonly #endSession = el('button', { type: 'button', className: 'end-session', hidden: true, onclick: () => this.session && void endSession(this.server, this.session.id, false, (m, e) => this.say(m, e)) }, t('dash.endSession'));
-  readonly #endSol = el('button', { type: 'button', className: 'end-sol', hidden: true, onclick: () => this.sol && void endSession(this.server, this.sol.id, true, (m, e) => this.say(m, e)) }, t('dash.endSol'));
+  readonly #endSession = el(
+    'button',
+    {
+      type: 'button',
+      className: 'end-session',
+      hidden: true,
+      onclick: () => this.session && void endSession(this.server, this.session.id, false, (m, e) => this.say(m, e)),
+    },
+    t('dash.endSession'),
+  );
+  readonly #endSol = el(
+    'button',
+    {
+      type: 'button',
+      className: 'end-sol',
+      hidden: true,
+      onclick: () => this.sol && void endSession(this.server, this.sol.id, true, (m, e) => this.say(m, e)),
+    },
+    t('dash.endSol'),
+  );
   #thumbUrl: string | undefined;
   #thumbOf = { session: '', updates: -1, at: 0 };
   #thumbTimer: ReturnType<typeof setTimeout> | undefined;
@@ -36,24 +54,37 @@ export class ServerRow {
     this.server = server;
     const s = server;
     this.#thumb.alt = t('dash.thumbAlt', { server: serverLabel(s) });
-    const badges = el('td', { className: 'access' },
+    const badges = el(
+      'td',
+      { className: 'access' },
       s.ipmi && el('span', { className: 'badge' }, t('dash.badge.ipmi')),
       s.redfish && el('span', { className: 'badge' }, t('dash.badge.redfish')),
       s.sol && el('span', { className: 'badge' }, t('dash.badge.sol')),
-      s.recorded && el('span', { className: 'badge recorded' }, t('dash.badge.recorded')));
+      s.recorded && el('span', { className: 'badge recorded' }, t('dash.badge.recorded')),
+    );
     const say = (text: string, error = false) => this.say(text, error);
-    const actions = el('td', { className: 'actions' },
+    const actions = el(
+      'td',
+      { className: 'actions' },
       s.console && el('button', { type: 'button', className: 'open-console', onclick: () => void openConsole(s, false, (m) => say(m, true)) }, t('dash.open')),
-      s.console && el('button', { type: 'button', className: 'open-view-only', onclick: () => void openConsole(s, true, (m) => say(m, true)) }, t('dash.openViewOnly')),
-      s.sol && el('button', { type: 'button', className: 'open-sol', onclick: () => void openSol(s, (m) => say(m, true)) }, t('dash.openSol')));
+      s.console &&
+        el('button', { type: 'button', className: 'open-view-only', onclick: () => void openConsole(s, true, (m) => say(m, true)) }, t('dash.openViewOnly')),
+      s.sol && el('button', { type: 'button', className: 'open-sol', onclick: () => void openSol(s, (m) => say(m, true)) }, t('dash.openSol')),
+    );
     const more = el('button', { type: 'button', className: 'more' }, t('dash.details'));
     more.addEventListener('click', () => this.toggleDetails());
     actions.append(more);
-    this.tr = el('tr', { dataset: { server: s.id } },
+    this.tr = el(
+      'tr',
+      { dataset: { server: s.id } },
       el('td', { className: 'name' }, el('strong', {}, serverLabel(s)), s.name ? el('small', { className: 'id' }, s.id) : null),
       el('td', { className: 'location' }, s.location ?? ''),
       el('td', { className: 'console-kind' }, s.consoleType ?? t('dash.noConsole')),
-      badges, this.#power, this.#sessionCell, actions);
+      badges,
+      this.#power,
+      this.#sessionCell,
+      actions,
+    );
     this.details = el('tr', { className: 'details', hidden: true, dataset: { details: s.id } }, el('td', { colSpan: 7 }, this.#detailsBody()));
     this.#drawPower();
     this.#drawSession();
@@ -97,15 +128,28 @@ export class ServerRow {
     const body = el('div', { className: 'details-body' });
     if (s.power) {
       const say = (text: string, error?: boolean) => this.say(text, error);
-      const buttons = POWER_ACTIONS.map((a) => el('button', { type: 'button', dataset: { action: a }, onclick: () => void powerAction(s, a, say) }, powerActionLabel(a)));
+      const buttons = POWER_ACTIONS.map((a) =>
+        el('button', { type: 'button', dataset: { action: a }, onclick: () => void powerAction(s, a, say) }, powerActionLabel(a)),
+      );
       const refresh = el('button', { type: 'button', className: 'refresh', onclick: () => void this.#readNow() }, t('dash.power.refresh'));
       const select = el('select', { className: 'boot-device' }, ...BOOT_DEVICES.map((d) => new Option(bootDeviceLabel(d), d)));
       select.setAttribute('aria-label', t('dash.bootDevice'));
       const persistent = el('input', { type: 'checkbox', className: 'boot-persistent' });
-      const set = el('button', { type: 'button', className: 'set-boot', onclick: () => void setBootDevice(s, select.value as (typeof BOOT_DEVICES)[number], persistent.checked, say) }, t('dash.boot.set'));
+      const set = el(
+        'button',
+        { type: 'button', className: 'set-boot', onclick: () => void setBootDevice(s, select.value as (typeof BOOT_DEVICES)[number], persistent.checked, say) },
+        t('dash.boot.set'),
+      );
       body.append(
         el('p', { className: 'power-actions' }, el('span', { className: 'label' }, t('dash.powerActions')), ...buttons, refresh),
-        el('p', { className: 'boot' }, el('span', { className: 'label' }, t('dash.bootDevice')), select, el('label', {}, persistent, ` ${t('dash.boot.persistent')}`), set),
+        el(
+          'p',
+          { className: 'boot' },
+          el('span', { className: 'label' }, t('dash.bootDevice')),
+          select,
+          el('label', {}, persistent, ` ${t('dash.boot.persistent')}`),
+          set,
+        ),
       );
     }
     body.append(this.#result, el('p', { className: 'end-buttons' }, this.#endSession, this.#endSol));
@@ -129,12 +173,22 @@ export class ServerRow {
       this.#recordings.replaceChildren(
         recordings.length === 0
           ? el('p', {}, t('dash.recordings.none'))
-          : el('ul', {}, ...recordings.map((r) => el('li', { dataset: { recording: r.id } },
-            `${new Date(r.startedAt).toLocaleString()} · ${fmtBytes(r.bytes)} `,
-            r.live ? el('span', { className: 'badge' }, t('dash.recordings.live')) : null, ' ',
-            // rel=opener: the replay page (same origin, operators only) gets this tab's sessionStorage, so the
-            // operator's sign-in, instead of asking for the token again.
-            el('a', { href: `/replay/${encodeURIComponent(r.id)}`, target: '_blank', rel: 'opener', className: 'replay' }, t('dash.recordings.replay'))))),
+          : el(
+              'ul',
+              {},
+              ...recordings.map((r) =>
+                el(
+                  'li',
+                  { dataset: { recording: r.id } },
+                  `${new Date(r.startedAt).toLocaleString()} · ${fmtBytes(r.bytes)} `,
+                  r.live ? el('span', { className: 'badge' }, t('dash.recordings.live')) : null,
+                  ' ',
+                  // rel=opener: the replay page (same origin, operators only) gets this tab's sessionStorage, so the
+                  // operator's sign-in, instead of asking for the token again.
+                  el('a', { href: `/replay/${encodeURIComponent(r.id)}`, target: '_blank', rel: 'opener', className: 'replay' }, t('dash.recordings.replay')),
+                ),
+              ),
+            ),
       );
     } catch (e) {
       this.#recordings.replaceChildren(el('p', { className: 'error' }, (e as Error).message));
@@ -174,14 +228,27 @@ export class ServerRow {
       const viewOnly = s.viewers.filter((v) => v.viewOnly).length;
       const viewers = t('dash.viewers', { n: s.viewers.length }) + (viewOnly ? ` (${t('dash.viewersViewOnly', { n: viewOnly })})` : '');
       const age = fmtDuration((Date.now() - Date.parse(s.createdAt)) / 1000);
-      parts.push(this.#thumb, el('span', { className: `state state-${s.state}` }, t(`dash.state.${s.state}`)), ' · ', el('span', { className: 'viewers' }, viewers), ' · ', t('dash.age', { age }));
+      parts.push(
+        this.#thumb,
+        el('span', { className: `state state-${s.state}` }, t(`dash.state.${s.state}`)),
+        ' · ',
+        el('span', { className: 'viewers' }, viewers),
+        ' · ',
+        t('dash.age', { age }),
+      );
       this.#refreshThumb(s);
     } else {
       this.#dropThumb();
       if (!this.sol) parts.push(el('span', { className: 'muted' }, t('dash.noSession')));
     }
     if (this.sol) {
-      parts.push(el('div', { className: 'sol-session' }, t('dash.solSession', { state: t(`dash.state.${this.sol.state}`), viewers: t('dash.viewers', { n: this.sol.viewers }) })));
+      parts.push(
+        el(
+          'div',
+          { className: 'sol-session' },
+          t('dash.solSession', { state: t(`dash.state.${this.sol.state}`), viewers: t('dash.viewers', { n: this.sol.viewers }) }),
+        ),
+      );
     }
     this.#sessionCell.replaceChildren(...parts);
     this.tr.dataset.session = s ? s.id : '';
@@ -196,10 +263,13 @@ export class ServerRow {
     const known = this.#thumbOf;
     if (known.session === s.id && known.updates === s.screenUpdates) return;
     if (known.session === s.id && now - known.at < THUMB_MIN_INTERVAL_MS) {
-      this.#thumbTimer ??= setTimeout(() => {
-        this.#thumbTimer = undefined;
-        if (this.session) this.#refreshThumb(this.session);
-      }, THUMB_MIN_INTERVAL_MS - (now - known.at));
+      this.#thumbTimer ??= setTimeout(
+        () => {
+          this.#thumbTimer = undefined;
+          if (this.session) this.#refreshThumb(this.session);
+        },
+        THUMB_MIN_INTERVAL_MS - (now - known.at),
+      );
       return;
     }
     this.#thumbOf = { session: s.id, updates: s.screenUpdates, at: now };

@@ -80,7 +80,9 @@ async function start(): Promise<void> {
   $('title').textContent = t('replay.pageTitle', { server: info.serverName ?? info.serverId, at: new Date(info.startedAt).toLocaleString() });
   seek().max = String(info.durationMs);
   // Cut short by a crash of the gateway, and/or a last block that is incomplete: it plays up to there.
-  const early = [info.cutShort && t('replay.cutShort', { why: info.cutShort }), info.truncated && t('replay.incomplete', { why: info.truncated })].filter(Boolean);
+  const early = [info.cutShort && t('replay.cutShort', { why: info.cutShort }), info.truncated && t('replay.incomplete', { why: info.truncated })].filter(
+    Boolean,
+  );
   if (early.length > 0) $('message').textContent = t('replay.endsEarly', { what: early.join('; ') });
   $('message').hidden = early.length === 0;
   document.body.dataset.cutShort = info.cutShort ? 'yes' : 'no';

@@ -94,7 +94,10 @@ function connect(): void {
     if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: 'break' }));
     term.focus();
   });
-  $('clear').addEventListener('click', () => { term.clear(); term.focus(); });
+  $('clear').addEventListener('click', () => {
+    term.clear();
+    term.focus();
+  });
   const opened = () => history.replaceState(null, '', '/sol/'); // the key is used up: keep it out of the history
   if (ws.readyState === WebSocket.OPEN) opened();
   else ws.addEventListener('open', opened);

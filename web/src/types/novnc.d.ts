@@ -21,7 +21,11 @@ declare module '@novnc/novnc' {
   }
 
   export default class RFB extends EventTarget {
-    constructor(target: HTMLElement, urlOrChannel: string | RfbChannel, options?: { shared?: boolean; credentials?: Record<string, string>; wsProtocols?: string[] });
+    constructor(
+      target: HTMLElement,
+      urlOrChannel: string | RfbChannel,
+      options?: { shared?: boolean; credentials?: Record<string, string>; wsProtocols?: string[] },
+    );
     viewOnly: boolean;
     scaleViewport: boolean;
     clipViewport: boolean;

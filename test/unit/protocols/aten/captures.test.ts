@@ -47,7 +47,10 @@ describe('X10SRi-F (AST2400, fw 1.89): a whole Java iKVM session', () => {
   it('handshake, a 0x39 session message, then 108 updates that all decode cleanly', () => {
     const s = new AtenServerStream();
     const events = s.push(bmc);
-    expect(events[0]).toMatchObject({ type: 'server-init', serverInit: { banner: 'RFB 003.008\n', width: 480, height: 640, name: 'ATEN iKVM Server', videoEnabled: true, keyboardMouseEnabled: true } });
+    expect(events[0]).toMatchObject({
+      type: 'server-init',
+      serverInit: { banner: 'RFB 003.008\n', width: 480, height: 640, name: 'ATEN iKVM Server', videoEnabled: true, keyboardMouseEnabled: true },
+    });
     expect(events[1]).toMatchObject({ type: 'message', message: { type: 'session', a: 1, b: 1 } });
     const u = updates(events);
     expect(u).toHaveLength(108);
@@ -124,7 +127,10 @@ describe('X10SRi-F (AST2400, fw 1.89): a whole Java iKVM session', () => {
       if (e?.type !== 'update') throw new Error(`update ${k + 1} missing`);
       if (k === 0) continue;
       const after = s.fb.data;
-      let minX = Infinity, minY = Infinity, maxX = -1, maxY = -1;
+      let minX = Infinity,
+        minY = Infinity,
+        maxX = -1,
+        maxY = -1;
       for (let i = 0; i < after.length; i += 4) {
         if (after[i] === before[i] && after[i + 1] === before[i + 1] && after[i + 2] === before[i + 2]) continue;
         const x = (i / 4) % 1280;
@@ -150,7 +156,8 @@ describe('X10SRi-F (AST2400, fw 1.89): a whole Java iKVM session', () => {
     const starts = updateStarts;
     // The handshake and the 0x39 message, then updates 44..50 (empty ones and cursor deltas), byte for byte as captured.
     const slice = Buffer.concat([bmc.subarray(0, starts[0]), bmc.subarray(starts[43], starts[50])]);
-    const kinds = (evs: AtenStreamEvent[]) => evs.map((e) => (e.type === 'update' ? `update ${e.update.rects[0]!.ast2100!.totalBlocks} ${e.update.clean}` : e.type));
+    const kinds = (evs: AtenStreamEvent[]) =>
+      evs.map((e) => (e.type === 'update' ? `update ${e.update.rects[0]!.ast2100!.totalBlocks} ${e.update.clean}` : e.type));
     const whole = new AtenServerStream();
     const wantEvents = kinds(whole.push(slice));
     expect(wantEvents.filter((k) => k.startsWith('update'))).toHaveLength(7);
@@ -220,19 +227,30 @@ describe('raw ASPEED engine frames (AST2500-era OpenBMC, DCT blocks, 4:4:4, sele
 });
 
 describe("kelleyk/noVNC's inline AST2100 vectors", () => {
-  const vectors = readFileSync(join(FIX, 'ast2100-inline-vectors.txt'), 'utf8').split('\n').filter((l) => /^\d+\t/.test(l)).map((l) => l.split('\t')[2]!.trim());
+  const vectors = readFileSync(join(FIX, 'ast2100-inline-vectors.txt'), 'utf8')
+    .split('\n')
+    .filter((l) => /^\d+\t/.test(l))
+    .map((l) => l.split('\t')[2]!.trim());
 
   it('the VQ vector: a positioned 2-colour VQ block at MCU (0x0C, 0x5F), codebook [[10,80,80],[A2,80,80],[80,80,80],[C0,80,80]], lookup [1, 0]', () => {
     // kelleyk's VQ test feeds this (with each 32-bit word byte-swapped for its own reader) and asserts
     // control flag 0xE, position (0x0C, 0x5F), that codebook and lookup [1, 0, 2, 3] (the 2-colour
     // block uses the first two entries). In wire order it is the BitStream test's data3.
-    const data = Buffer.from(vectors.find((v) => v.startsWith('0b0b01bc45fbc5e0'))!, 'hex');
+    const data = Buffer.from(
+      vectors.find((v) => v.startsWith('0b0b01bc45fbc5e0'))!,
+      'hex',
+    );
     const dec = new Ast2100Decoder();
     const fb = new Framebuffer(1024, 768);
     const r = dec.decodeFrame(data, fb);
     expect(r.blocks).toEqual({ 'vq2-positioned': 1 });
     expect(r.changed).toEqual([{ x: 0x0c * 8, y: 0x5f * 8, width: 8, height: 8 }]);
-    expect(dec.vqCodebook).toEqual([[0x10, 0x80, 0x80], [0xa2, 0x80, 0x80], [0x80, 0x80, 0x80], [0xc0, 0x80, 0x80]]);
+    expect(dec.vqCodebook).toEqual([
+      [0x10, 0x80, 0x80],
+      [0xa2, 0x80, 0x80],
+      [0x80, 0x80, 0x80],
+      [0xc0, 0x80, 0x80],
+    ]);
     // Lookup [1, 0]: pixel index 0 is slot 1 (Y A2 → grey 170, VGA's console grey), index 1 slot 0 (Y 10 → black).
     // The 64 indices are 48 ones then 16 zeros: black with an underline cursor in its two bottom rows.
     for (let y = 0; y < 8; y++) expect(px(fb, 96, 760 + y)).toEqual(y < 6 ? [0, 0, 0] : [170, 170, 170]);

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
-  encodeAtenFramebufferUpdateRequest, encodeAtenKeepAlive, encodeAtenKeyEvent, encodeAtenMouseMode,
-  encodeAtenPointerEvent, encodeAtenVideoSettings,
+  encodeAtenFramebufferUpdateRequest,
+  encodeAtenKeepAlive,
+  encodeAtenKeyEvent,
+  encodeAtenMouseMode,
+  encodeAtenPointerEvent,
+  encodeAtenVideoSettings,
 } from '../../../../protocols/aten/client-messages.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');

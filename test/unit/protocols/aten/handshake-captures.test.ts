@@ -27,7 +27,10 @@ import { AtenSimulatorWeb } from '../../../helpers/aten/simulator-web.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const DIR = resolve(here, '../../../../../shared/fixtures/aten/handshakes');
 
-interface Segment { fromServer: boolean; payload: Buffer }
+interface Segment {
+  fromServer: boolean;
+  payload: Buffer;
+}
 
 /** TCP payloads of a classic libpcap file (Ethernet, IPv4), in capture order. Local to this test on purpose. */
 function tcpSegments(file: string, serverPort: number): Segment[] {
@@ -53,7 +56,9 @@ function tcpSegments(file: string, serverPort: number): Segment[] {
   return out;
 }
 
-const captures = readdirSync(DIR).filter((f) => f.endsWith('.pcap')).sort();
+const captures = readdirSync(DIR)
+  .filter((f) => f.endsWith('.pcap'))
+  .sort();
 
 describe('real X9-X11 iKVM handshakes (TCP captures)', () => {
   it('are all here', () => {
@@ -82,7 +87,7 @@ describe('real X9-X11 iKVM handshakes (TCP captures)', () => {
   }
 });
 
-describe('our simulator answers the real clients\' bytes as the real boards did', () => {
+describe("our simulator answers the real clients' bytes as the real boards did", () => {
   const cert = selfSignedCertificate();
   let kvm: AtenSimulator;
   let web: AtenSimulatorWeb;
@@ -102,7 +107,10 @@ describe('our simulator answers the real clients\' bytes as the real boards did'
   });
 
   /** Plays the real client's segments, then 48 credential bytes; returns everything the server sent, per step. */
-  async function play(open: () => { send(b: Buffer): void; onData(fn: (b: Buffer) => void): void; onClose(fn: () => void): void }, creds: Buffer): Promise<Buffer[]> {
+  async function play(
+    open: () => { send(b: Buffer): void; onData(fn: (b: Buffer) => void): void; onClose(fn: () => void): void },
+    creds: Buffer,
+  ): Promise<Buffer[]> {
     const link = open();
     let buf = Buffer.alloc(0);
     let closed = false;
@@ -145,10 +153,13 @@ describe('our simulator answers the real clients\' bytes as the real boards did'
   }
 
   it('TCP front: the same banner and security types as the X11SSH-F, a 24-byte challenge, then it waits for 48 bytes', async () => {
-    const steps = await play(() => {
-      const s = connect(kvm.port, '127.0.0.1');
-      return { send: (b) => s.write(b), onData: (fn) => s.on('data', fn), onClose: (fn) => s.on('close', fn) };
-    }, Buffer.alloc(48, 0x41));
+    const steps = await play(
+      () => {
+        const s = connect(kvm.port, '127.0.0.1');
+        return { send: (b) => s.write(b), onData: (fn) => s.on('data', fn), onClose: (fn) => s.on('close', fn) };
+      },
+      Buffer.alloc(48, 0x41),
+    );
     expect(steps[0]).toEqual(realServer[0]);
     expect(steps[1]).toEqual(realServer[1]);
     expect(steps[2]!.length).toBe(realServer[2]!.length);
@@ -160,16 +171,23 @@ describe('our simulator answers the real clients\' bytes as the real boards did'
     const ticket = /id="entry_value" value="([^"]+)"/.exec(page.body)![1]!;
     // The ticket in the password field instead of the user field: not the layout this "firmware" wants.
     const { username } = atenHtml5Credentials(ticket, 'whole');
-    const steps = await play(() => {
-      const ws = new WebSocket(`wss://127.0.0.1:${web.port}/`, { origin: `https://127.0.0.1:${web.port}`, headers: { cookie: page.cookie }, rejectUnauthorized: false });
-      const queue: Buffer[] = [];
-      ws.on('open', () => queue.splice(0).forEach((b) => ws.send(b)));
-      return {
-        send: (b) => (ws.readyState === WebSocket.OPEN ? ws.send(b) : queue.push(b)),
-        onData: (fn) => ws.on('message', (d: Buffer) => fn(d)),
-        onClose: (fn) => ws.on('close', fn),
-      };
-    }, Buffer.concat([Buffer.alloc(24), username]));
+    const steps = await play(
+      () => {
+        const ws = new WebSocket(`wss://127.0.0.1:${web.port}/`, {
+          origin: `https://127.0.0.1:${web.port}`,
+          headers: { cookie: page.cookie },
+          rejectUnauthorized: false,
+        });
+        const queue: Buffer[] = [];
+        ws.on('open', () => queue.splice(0).forEach((b) => ws.send(b)));
+        return {
+          send: (b) => (ws.readyState === WebSocket.OPEN ? ws.send(b) : queue.push(b)),
+          onData: (fn) => ws.on('message', (d: Buffer) => fn(d)),
+          onClose: (fn) => ws.on('close', fn),
+        };
+      },
+      Buffer.concat([Buffer.alloc(24), username]),
+    );
     expect(steps[0]!.toString('latin1')).toBe('RFB 055.008\n');
     expect(steps[1]).toEqual(realServer[1]);
     expect(steps[2]!.length).toBe(realServer[2]!.length);
@@ -191,7 +209,10 @@ describe('our simulator answers the real clients\' bytes as the real boards did'
         req.end(body);
       });
     const login = await get('POST', '/cgi/login.cgi', { 'content-type': 'application/x-www-form-urlencoded' }, 'name=ADMIN&pwd=pw');
-    const sid = (login.res.headers['set-cookie'] ?? []).map((c) => /^SID=([^;]+)/.exec(c)?.[1]).filter(Boolean).at(-1)!;
+    const sid = (login.res.headers['set-cookie'] ?? [])
+      .map((c) => /^SID=([^;]+)/.exec(c)?.[1])
+      .filter(Boolean)
+      .at(-1)!;
     const page = await get('GET', '/cgi/url_redirect.cgi?url_name=man_ikvm_html5_bootstrap', { cookie: `SID=${sid}` });
     return { cookie: `SID=${sid}`, body: page.body };
   }

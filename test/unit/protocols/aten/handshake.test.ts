@@ -48,8 +48,15 @@ describe('AtenClientHandshake', () => {
         expect(hs.done).toBe(true);
         expect(last.rest, name).toBeUndefined();
         expect(last.serverInit, name).toMatchObject({
-          banner, width: 480, height: 640, name: 'ATEN iKVM Server', sessionId: 0x5dfd43d0,
-          videoEnabled: true, keyboardMouseEnabled: true, kickEnabled: true, virtualMediaEnabled: false,
+          banner,
+          width: 480,
+          height: 640,
+          name: 'ATEN iKVM Server',
+          sessionId: 0x5dfd43d0,
+          videoEnabled: true,
+          keyboardMouseEnabled: true,
+          kickEnabled: true,
+          virtualMediaEnabled: false,
         });
       }
     });
@@ -154,7 +161,7 @@ describe('AtenClientHandshake with stopAtChallenge (bmc-gateway probe: no creden
   }
 });
 
-describe('looksLikeTightCapabilities: a TightVNC capability list after type 16, not ATEN\'s block', () => {
+describe("looksLikeTightCapabilities: a TightVNC capability list after type 16, not ATEN's block", () => {
   /** rfbproto "Tight Security Type": U32 tunnels, U32 auth types, then 16-byte capabilities (code, vendor, name). */
   const tight = (authTypes: number, vendor: string, name: string) =>
     Buffer.concat([Buffer.from([0, 0, 0, 0, 0, 0, 0, authTypes]), Buffer.from([0, 0, 0, 2]), Buffer.from(vendor, 'latin1'), Buffer.from(name, 'latin1')]);

@@ -29,7 +29,12 @@ function oneTile(row: number, col: number, lo: number, hi: number): Buffer {
 describe('decodeHermon', () => {
   it('decodes a hand-built tile: RGB555 little-endian, 5-bit channels widened to 8 bits', () => {
     // 0x7c00 = pure red (R=31), stored LE as 00 7c; 0x03e0 = green; 0x001f = blue; 0x4210 = R=G=B=16.
-    for (const [lo, hi, rgb] of [[0x00, 0x7c, [255, 0, 0]], [0xe0, 0x03, [0, 255, 0]], [0x1f, 0x00, [0, 0, 255]], [0x10, 0x42, [132, 132, 132]]] as const) {
+    for (const [lo, hi, rgb] of [
+      [0x00, 0x7c, [255, 0, 0]],
+      [0xe0, 0x03, [0, 255, 0]],
+      [0x1f, 0x00, [0, 0, 255]],
+      [0x10, 0x42, [132, 132, 132]],
+    ] as const) {
       const fb = new Framebuffer(48, 32);
       const r = decodeHermon(oneTile(1, 2, lo, hi), fb);
       expect(r).toEqual({ subType: 'tiles', tiles: 1, tilesOutside: 0, tilesClipped: 0, changed: [{ x: 32, y: 16, width: 16, height: 16 }] });
@@ -49,7 +54,10 @@ describe('decodeHermon', () => {
 
   it('round-trips whole screens as tiles and as a raw frame, at sizes that are not tile multiples', () => {
     const rnd = prng(59);
-    for (const [w, h] of [[800, 600], [37, 21]] as const) {
+    for (const [w, h] of [
+      [800, 600],
+      [37, 21],
+    ] as const) {
       const src = new Uint8Array(w * h * 4);
       for (let i = 0; i < src.length; i++) src[i] = i % 4 === 3 ? 0 : Math.floor(rnd() * 256) & 0xf8;
       for (const payload of [encodeHermonTiles(src, w, h), encodeHermonRaw(src, w, h)]) {
@@ -65,7 +73,9 @@ describe('decodeHermon', () => {
   it('rejects truncated and malformed payloads with typed errors', () => {
     const fb = new Framebuffer(32, 32);
     expect(() => decodeHermon(Buffer.alloc(9), fb)).toThrow(expect.objectContaining({ code: 'ATEN_ERR_HERMON_TRUNCATED' }));
-    expect(() => decodeHermon(oneTile(0, 0, 0, 0).subarray(0, 500), fb)).toThrow(expect.objectContaining({ code: 'ATEN_ERR_HERMON_TRUNCATED', field: 'hermon.tiles' }));
+    expect(() => decodeHermon(oneTile(0, 0, 0, 0).subarray(0, 500), fb)).toThrow(
+      expect.objectContaining({ code: 'ATEN_ERR_HERMON_TRUNCATED', field: 'hermon.tiles' }),
+    );
     const bad = oneTile(0, 0, 0, 0);
     bad[0] = 2;
     expect(() => decodeHermon(bad, fb)).toThrow(expect.objectContaining({ code: 'ATEN_ERR_HERMON_SUBTYPE' }));
@@ -102,7 +112,12 @@ describe('AtenVideoDecoder with the message reader', () => {
     const src = new Uint8Array(64 * 32 * 4).fill(0xf8);
     const bad = Buffer.from(encodeHermonTiles(src, 64, 32));
     bad[0] = 7; // unknown sub-type
-    const stream = Buffer.concat([fbu(64, 32, 0x59, encodeHermonTiles(src, 64, 32)), fbu(64, 32, 0, bad), fbu(32, 16, 0x00, encodeHermonRaw(src.subarray(0, 32 * 16 * 4), 32, 16)), Buffer.from([0x16, 0x00])]);
+    const stream = Buffer.concat([
+      fbu(64, 32, 0x59, encodeHermonTiles(src, 64, 32)),
+      fbu(64, 32, 0, bad),
+      fbu(32, 16, 0x00, encodeHermonRaw(src.subarray(0, 32 * 16 * 4), 32, 16)),
+      Buffer.from([0x16, 0x00]),
+    ]);
     for (const { name, chunks } of [splits(stream)[0]!, splits(stream).at(-1)!, splits(stream)[777]!]) {
       const reader = new AtenServerMessageReader();
       const video = new AtenVideoDecoder();

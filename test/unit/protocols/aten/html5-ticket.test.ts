@@ -17,7 +17,7 @@ describe('atenHtml5Credentials', () => {
     expect(short.username).toEqual(Buffer.concat([Buffer.from('abc'), Buffer.alloc(21)]));
   });
 
-  it('split: ticket[0..15) and ticket[15..24), each NUL-padded; a longer ticket\'s rest is not sent (ikvmt, X10 fw 4.00)', () => {
+  it("split: ticket[0..15) and ticket[15..24), each NUL-padded; a longer ticket's rest is not sent (ikvmt, X10 fw 4.00)", () => {
     const { username, password } = atenHtml5Credentials('0123456789abcdefghijklmn_extra_launcher_bytes', 'split');
     expect(username).toEqual(Buffer.concat([Buffer.from('0123456789abcde'), Buffer.alloc(9)]));
     expect(password).toEqual(Buffer.concat([Buffer.from('fghijklmn'), Buffer.alloc(15)]));
@@ -95,14 +95,24 @@ describe('an HTML5 console session through AtenClientHandshake and AtenServerMes
         sent.push(...step.send);
         if (step.serverInit) {
           expect(step.serverInit, name).toMatchObject({
-            banner: 'RFB 055.008\n', width: 480, height: 640, name: 'ATEN iKVM Server', sessionId: 0x5dfd43d0,
-            videoEnabled: true, keyboardMouseEnabled: true, kickEnabled: true, virtualMediaEnabled: true,
+            banner: 'RFB 055.008\n',
+            width: 480,
+            height: 640,
+            name: 'ATEN iKVM Server',
+            sessionId: 0x5dfd43d0,
+            videoEnabled: true,
+            keyboardMouseEnabled: true,
+            kickEnabled: true,
+            virtualMediaEnabled: true,
           });
           if (step.rest) messages.push(...reader.push(step.rest));
         }
       }
       expect(Buffer.concat(sent).equals(expectedSent), name).toBe(true);
-      expect(messages.map((m) => m.type), name).toEqual(['session', 'mouse-info', 'keep-alive', 'framebuffer-update']);
+      expect(
+        messages.map((m) => m.type),
+        name,
+      ).toEqual(['session', 'mouse-info', 'keep-alive', 'framebuffer-update']);
       expect(messages[0], name).toEqual({ type: 'session', a: 1, b: 1, text: '0 Administrator 127.0.0.1' });
       expect(messages[1], name).toEqual({ type: 'mouse-info', data: hex('000001') });
       expect(messages[3], name).toMatchObject({ rects: [{ width: 1024, height: 768, encoding: 0x57, data: hex('040701a6') }], noSignal: false });

@@ -17,8 +17,20 @@ const VECTORS: { name: string; bytes: Buffer; expected: AtenServerMessage[]; opt
   { name: 'keep-alive 0x16', bytes: hex('16 01'), expected: [{ type: 'keep-alive', value: 1 }] },
   { name: 'video info 0x33', bytes: hex('33 01020304'), expected: [{ type: 'video-info', data: hex('01020304') }] },
   { name: 'kb/mouse status 0x35', bytes: hex('35 0102030405'), expected: [{ type: 'keyboard-mouse-status', data: hex('0102030405') }] },
-  { name: 'mouse info 0x37, 2-byte firmware', bytes: hex('37 0001 16 00'), expected: [{ type: 'mouse-info', data: hex('0001') }, { type: 'keep-alive', value: 0 }] },
-  { name: 'mouse info 0x37, 3-byte firmware', bytes: hex('37 000102 02'), expected: [{ type: 'mouse-info', data: hex('000102') }, { type: 'bell' }], options: { mouseInfoBodyBytes: 3 } },
+  {
+    name: 'mouse info 0x37, 2-byte firmware',
+    bytes: hex('37 0001 16 00'),
+    expected: [
+      { type: 'mouse-info', data: hex('0001') },
+      { type: 'keep-alive', value: 0 },
+    ],
+  },
+  {
+    name: 'mouse info 0x37, 3-byte firmware',
+    bytes: hex('37 000102 02'),
+    expected: [{ type: 'mouse-info', data: hex('000102') }, { type: 'bell' }],
+    options: { mouseInfoBodyBytes: 3 },
+  },
   { name: 'session 0x39', bytes: Buffer.concat([hex('39'), sessionBody]), expected: [{ type: 'session', a: 1, b: 4, text: 'ab12 Administrator 10.0.0.5' }] },
   { name: 'viewer lang 0x3c', bytes: hex('3c 0000000100000002'), expected: [{ type: 'viewer-lang', data: hex('0000000100000002') }] },
   {
@@ -35,7 +47,14 @@ const VECTORS: { name: string; bytes: Buffer; expected: AtenServerMessage[]; opt
     // GW M0 first rect: 1024x768, enc 0x57, mode 0, then a short payload starting with the AST header.
     name: 'framebuffer update, one AST2100 rect',
     bytes: hex('00 00 0001  0000 0000 0400 0300 00000057 00000000 00000008  040701a6 90000000'),
-    expected: [{ type: 'framebuffer-update', noSignal: false, bytes: 32, rects: [{ x: 0, y: 0, width: 1024, height: 768, encoding: 0x57, mode: 0, data: hex('040701a6 90000000') }] }],
+    expected: [
+      {
+        type: 'framebuffer-update',
+        noSignal: false,
+        bytes: 32,
+        rects: [{ x: 0, y: 0, width: 1024, height: 768, encoding: 0x57, mode: 0, data: hex('040701a6 90000000') }],
+      },
+    ],
   },
   {
     name: 'framebuffer update, no-signal sentinel with 10 data bytes',
@@ -45,9 +64,15 @@ const VECTORS: { name: string; bytes: Buffer; expected: AtenServerMessage[]; opt
   {
     name: 'framebuffer update, AST rect with no data (host off), then a Hermon rect in encoding 0',
     bytes: hex('00 00 0002  0000 0000 0320 0258 00000057 00000001 00000000  0000 0000 0320 0258 00000000 00000000 00000002 abcd'),
-    expected: [{ type: 'framebuffer-update', noSignal: true, bytes: 46, rects: [{ x: 0, y: 0, width: 800, height: 600, encoding: 0, mode: 0, data: hex('abcd') }] }],
+    expected: [
+      { type: 'framebuffer-update', noSignal: true, bytes: 46, rects: [{ x: 0, y: 0, width: 800, height: 600, encoding: 0, mode: 0, data: hex('abcd') }] },
+    ],
   },
-  { name: 'framebuffer update with zero rectangles', bytes: hex('00 00 0000'), expected: [{ type: 'framebuffer-update', noSignal: false, bytes: 4, rects: [] }] },
+  {
+    name: 'framebuffer update with zero rectangles',
+    bytes: hex('00 00 0000'),
+    expected: [{ type: 'framebuffer-update', noSignal: false, bytes: 4, rects: [] }],
+  },
 ];
 
 function feed(chunks: Buffer[], options?: { mouseInfoBodyBytes: 2 | 3 }): AtenServerMessage[] {
@@ -109,7 +134,7 @@ describe('AtenServerMessageReader', () => {
       for (let k = 0; k < 3; k++) b[Math.floor(rnd() * b.length)] = Math.floor(rnd() * 256);
       const r = new AtenServerMessageReader();
       try {
-        for (let off = 0; off < b.length; ) {
+        for (let off = 0; off < b.length;) {
           const len = 1 + Math.floor(rnd() * 16);
           r.push(b.subarray(off, off + len));
           off += len;

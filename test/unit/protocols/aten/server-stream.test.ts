@@ -37,13 +37,19 @@ describe('AtenServerStream: Hermon on old firmware', () => {
     const w = 64;
     const h = 48;
     const s = new AtenServerStream({ startWith: 'messages' });
-    const evs = s.push(Buffer.concat([
-      update(w, h, 0x59, encodeHermonTiles(testPattern(w, h), w, h)),
-      update(w, h, 0x00, tiles([{ row: 1, col: 1, ...RED }])),
-      update(w, h, 0x00, tiles([{ row: 2, col: 3, ...WHITE }])),
-    ]));
+    const evs = s.push(
+      Buffer.concat([
+        update(w, h, 0x59, encodeHermonTiles(testPattern(w, h), w, h)),
+        update(w, h, 0x00, tiles([{ row: 1, col: 1, ...RED }])),
+        update(w, h, 0x00, tiles([{ row: 2, col: 3, ...WHITE }])),
+      ]),
+    );
     const u = updatesOf(evs);
-    expect(u.map((x) => [x.rects[0]!.encoding, x.rects[0]!.hermon?.tiles, x.clean])).toEqual([[0x59, 12, true], [0, 1, true], [0, 1, true]]);
+    expect(u.map((x) => [x.rects[0]!.encoding, x.rects[0]!.hermon?.tiles, x.clean])).toEqual([
+      [0x59, 12, true],
+      [0, 1, true],
+      [0, 1, true],
+    ]);
     expect(u[1]!.changed).toEqual([{ x: 16, y: 16, width: 16, height: 16 }]);
     const at = (x: number, y: number) => [...s.fb.data.subarray((y * w + x) * 4, (y * w + x) * 4 + 3)];
     expect(at(20, 20)).toEqual([255, 0, 0]);
@@ -55,7 +61,20 @@ describe('AtenServerStream: Hermon on old firmware', () => {
   it('tiles partly or wholly outside the rectangle and the screen are cut at its edge or skipped', () => {
     const s = new AtenServerStream({ startWith: 'messages' });
     // 40x24: column 2 covers x 32..47 (8 px on screen), row 1 covers y 16..31 (8 px); (row 9, col 200) is far off.
-    const [u] = updatesOf(s.push(update(40, 24, 0x00, tiles([{ row: 1, col: 2, ...WHITE }, { row: 9, col: 200, ...WHITE }, { row: 0, col: 3, ...WHITE }]))));
+    const [u] = updatesOf(
+      s.push(
+        update(
+          40,
+          24,
+          0x00,
+          tiles([
+            { row: 1, col: 2, ...WHITE },
+            { row: 9, col: 200, ...WHITE },
+            { row: 0, col: 3, ...WHITE },
+          ]),
+        ),
+      ),
+    );
     expect(u!.rects[0]!.hermon).toMatchObject({ tiles: 3, tilesClipped: 1, tilesOutside: 2 });
     expect(u!.clean).toBe(true);
     expect(s.fb.data.length).toBe(40 * 24 * 4);
@@ -95,19 +114,31 @@ describe('AtenServerStream: AST2100 state, no signal, resizes, errors', () => {
     sentinel.writeUInt16BE(0xfe20, 10);
     sentinel.writeInt32BE(0x57, 12);
     sentinel.writeUInt32BE(10, 20);
-    const evs = s.push(Buffer.concat([
-      update(32, 16, 0x57, enc.encode(a, 32, 16, { subsampling: 444, selector0: 11, selector1: 11, padWords: 2 })),
-      sentinel,
-      update(48, 16, 0x57, enc.encode(testPattern(48, 16), 48, 16, { subsampling: 444, selector0: 11, selector1: 11, padWords: 2 })),
-      update(48, 16, 0x57, hex('0b0b01bc ffff3f00')), // not a Huffman code: this rectangle fails
-      update(48, 16, 0x57, hex('0b0b01bc 00000090')), // an empty frame: the stream is still in step
-      Buffer.from([0x16, 0x01]), // keep-alive
-    ]));
+    const evs = s.push(
+      Buffer.concat([
+        update(32, 16, 0x57, enc.encode(a, 32, 16, { subsampling: 444, selector0: 11, selector1: 11, padWords: 2 })),
+        sentinel,
+        update(48, 16, 0x57, enc.encode(testPattern(48, 16), 48, 16, { subsampling: 444, selector0: 11, selector1: 11, padWords: 2 })),
+        update(48, 16, 0x57, hex('0b0b01bc ffff3f00')), // not a Huffman code: this rectangle fails
+        update(48, 16, 0x57, hex('0b0b01bc 00000090')), // an empty frame: the stream is still in step
+        Buffer.from([0x16, 0x01]), // keep-alive
+      ]),
+    );
     const u = updatesOf(evs);
-    expect(u.map((x) => [x.index, x.resized, x.noSignal, x.clean, x.width])).toEqual([[1, true, false, true, 32], [2, false, true, true, 32], [3, true, false, true, 48], [4, false, false, false, 48], [5, false, false, true, 48]]);
+    expect(u.map((x) => [x.index, x.resized, x.noSignal, x.clean, x.width])).toEqual([
+      [1, true, false, true, 32],
+      [2, false, true, true, 32],
+      [3, true, false, true, 48],
+      [4, false, false, false, 48],
+      [5, false, false, true, 48],
+    ]);
     expect(u[3]!.rects[0]!.error).toMatchObject({ code: 'ATEN_ERR_AST2100_HUFFMAN' });
     expect(u[3]!.rects[0]!.ast2100?.totalBlocks).toBe(0);
-    expect(evs.at(-1)).toEqual({ type: 'message', message: { type: 'keep-alive', value: 1 }, end: evs.reduce((n, e) => (e.type === 'update' ? n + e.update.bytes : n), 0) + 2 });
+    expect(evs.at(-1)).toEqual({
+      type: 'message',
+      message: { type: 'keep-alive', value: 1 },
+      end: evs.reduce((n, e) => (e.type === 'update' ? n + e.update.bytes : n), 0) + 2,
+    });
   });
 
   it('a malformed message ends the push with an error event, after every message before it; restart() reads on', () => {

@@ -1,7 +1,11 @@
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  encodeAtenFramebufferUpdateRequest, encodeAtenKeepAlive, encodeAtenKeyEvent, encodeAtenMouseMode, encodeAtenPointerEvent,
+  encodeAtenFramebufferUpdateRequest,
+  encodeAtenKeepAlive,
+  encodeAtenKeyEvent,
+  encodeAtenMouseMode,
+  encodeAtenPointerEvent,
 } from '../../../../protocols/aten/client-messages.js';
 import { AtenClientHandshake, type AtenServerInit } from '../../../../protocols/aten/handshake.js';
 import { AtenServerMessageReader, type AtenServerMessage } from '../../../../protocols/aten/server-messages.js';
@@ -22,7 +26,12 @@ class TestClient {
   error?: ProtocolError;
   #waiters: (() => void)[] = [];
 
-  constructor(readonly port: number, readonly user: string, readonly password: string, readonly mouseInfoBodyBytes: 2 | 3 = 2) {}
+  constructor(
+    readonly port: number,
+    readonly user: string,
+    readonly password: string,
+    readonly mouseInfoBodyBytes: 2 | 3 = 2,
+  ) {}
 
   async open(): Promise<void> {
     const hs = new AtenClientHandshake({ username: this.user, password: this.password });
@@ -134,7 +143,10 @@ describe('ATEN codecs against the simulator over loopback', () => {
 
     c.socket.write(Buffer.concat([encodeAtenKeyEvent(0x04, true), encodeAtenKeyEvent(0x04, false), encodeAtenPointerEvent(100, 200, 1)]));
     await c.until(() => sim!.pointer.length === 1);
-    expect(sim.keys).toEqual([{ usage: 0x04, down: true }, { usage: 0x04, down: false }]);
+    expect(sim.keys).toEqual([
+      { usage: 0x04, down: true },
+      { usage: 0x04, down: false },
+    ]);
     expect(sim.pointer).toEqual([{ x: 100, y: 200, buttons: 1 }]);
     expect(sim.mouseModes).toEqual([1]);
     expect(sim.keepAlives).toBe(1);

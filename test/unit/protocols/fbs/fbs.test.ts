@@ -3,18 +3,21 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { FbsError } from '../../../../protocols/errors.js';
-import { FbsReader, encodeFbsBlock, encodeFbsBlocks, encodeRfb33ServerPreamble, readFbs, FBS_SIGNATURE, type FbsBlock } from '../../../../protocols/fbs/index.js';
+import {
+  FbsReader,
+  encodeFbsBlock,
+  encodeFbsBlocks,
+  encodeRfb33ServerPreamble,
+  readFbs,
+  FBS_SIGNATURE,
+  type FbsBlock,
+} from '../../../../protocols/fbs/index.js';
 import { FBS_LIMITS } from '../../../../protocols/limits.js';
 import { ClientHandshake, RGBX_PIXEL_FORMAT } from '../../../../protocols/rfb/index.js';
 import { bytes, prng, sameForEverySplit, throwsForEverySplit, u32 } from '../rfb/rfb-test-helpers.js';
 
 /** Hand-written file: signature, a 5-byte block at t=0 (3 padding bytes), an empty block, a 4-byte block at t=1234. */
-const FILE = bytes(
-  'FBS 001.000\n',
-  u32(5), 'hello', [0, 0, 0], u32(0),
-  u32(0), u32(7),
-  u32(4), [1, 2, 3, 4], u32(1234),
-);
+const FILE = bytes('FBS 001.000\n', u32(5), 'hello', [0, 0, 0], u32(0), u32(0), u32(7), u32(4), [1, 2, 3, 4], u32(1234));
 
 function readAll(chunks: Buffer[]): { blocks: { data: number[]; t: number }[]; error: string | undefined } {
   const r = new FbsReader();
@@ -150,7 +153,9 @@ describe('protocols/fbs purity', () => {
   const dir = join(dirname(fileURLToPath(import.meta.url)), '../../../../protocols/fbs');
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts'))) {
     it(`${f} imports no I/O, timer or logging module`, () => {
-      const code = readFileSync(join(dir, f), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+      const code = readFileSync(join(dir, f), 'utf8')
+        .replace(/\/\*[\s\S]*?\*\//g, '')
+        .replace(/\/\/.*$/gm, '');
       expect(code).not.toMatch(/from\s+['"](node:)?(net|dgram|tls|http|https|ws|fastify|undici|pino|timers|fs|fs\/promises|child_process)['"]/);
       expect(code).not.toMatch(/\b(setTimeout|setInterval|setImmediate|console\.[a-z]+|process\.)\s*[.(]/);
     });

@@ -12,7 +12,14 @@ const DATA = hex('20 83 09 08 02 9f 911200 020f 00000000');
 
 describe('Get Device ID (§20.1)', () => {
   it('decodes manufacturer, product, firmware and IPMI version', () => {
-    expect(decodeDeviceId(DATA)).toEqual({ deviceId: 0x20, deviceRevision: 3, firmware: '9.08', ipmiVersion: '2.0', manufacturerId: 0x1291, productId: 0x0f02 });
+    expect(decodeDeviceId(DATA)).toEqual({
+      deviceId: 0x20,
+      deviceRevision: 3,
+      firmware: '9.08',
+      ipmiVersion: '2.0',
+      manufacturerId: 0x1291,
+      productId: 0x0f02,
+    });
     expect(decodeDeviceId(hex('20 01 81 23 51 00 7c2a00 0100')).ipmiVersion).toBe('1.5');
   });
 

@@ -26,7 +26,13 @@ describe('fuzz: only IpmiError escapes the IPMI decoders', () => {
       const b = Buffer.alloc(len);
       for (let j = 0; j < len; j++) b[j] = Math.floor(r() * 256);
       // Half of them get a valid RMCP header and RMCP+ auth type so they reach deeper code.
-      if (i % 2 === 0 && len >= 6) { b[0] = 6; b[1] = 0; b[2] = 0xff; b[3] = 7; b[4] = 6; }
+      if (i % 2 === 0 && len >= 6) {
+        b[0] = 6;
+        b[1] = 0;
+        b[2] = 0xff;
+        b[3] = 7;
+        b[4] = 6;
+      }
       onlyIpmiErrors(b);
     }
   });

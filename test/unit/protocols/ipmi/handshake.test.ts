@@ -24,8 +24,13 @@ const RAKP4 = `00 00 0000 ${SIDM_WIRE} ${RAKP4_ICV}`;
 
 function handshake(password = 'secret', suiteId = 3) {
   return new ClientHandshake({
-    suite: cipherSuite(suiteId), userName: Buffer.from('admin'), kuid: passwordKey(password), privilege: 4,
-    consoleSessionId: hex(SIDM_WIRE).readUInt32LE(0), tag: 0, rm: hex(RM),
+    suite: cipherSuite(suiteId),
+    userName: Buffer.from('admin'),
+    kuid: passwordKey(password),
+    privilege: 4,
+    consoleSessionId: hex(SIDM_WIRE).readUInt32LE(0),
+    tag: 0,
+    rm: hex(RM),
   });
 }
 
@@ -34,10 +39,14 @@ describe('ClientHandshake (suite 3 vector)', () => {
     const hs = handshake();
     const open = hs.start();
     // notes §1.4: the request payload as ipmitool sent it (we ask for privilege 4 where ipmitool sends 0).
-    expect(open.toString('hex')).toBe(hex(`0600ff07 06 10 00000000 00000000 2000 00 04 0000 ${SIDM_WIRE} 0000000801000000 0100000801000000 0200000801000000`).toString('hex'));
+    expect(open.toString('hex')).toBe(
+      hex(`0600ff07 06 10 00000000 00000000 2000 00 04 0000 ${SIDM_WIRE} 0000000801000000 0100000801000000 0200000801000000`).toString('hex'),
+    );
     const s1 = hs.receive(setup(PayloadType.OPEN_SESSION_RESPONSE, OPEN_RSP));
     if (s1.type !== 'send') throw new Error('expected RAKP1');
-    expect(s1.datagram.subarray(16).toString('hex')).toBe(hex(`00 000000 ${SIDC_WIRE} ${RM} 14 0000 05 ${Buffer.from('admin').toString('hex')}`).toString('hex'));
+    expect(s1.datagram.subarray(16).toString('hex')).toBe(
+      hex(`00 000000 ${SIDC_WIRE} ${RM} 14 0000 05 ${Buffer.from('admin').toString('hex')}`).toString('hex'),
+    );
     const s2 = hs.receive(setup(PayloadType.RAKP2, RAKP2));
     if (s2.type !== 'send') throw new Error('expected RAKP3');
     expect(s2.datagram.subarray(16).toString('hex')).toBe(hex(`00 00 0000 ${SIDC_WIRE} ${RAKP3_CODE}`).toString('hex'));
@@ -89,8 +98,14 @@ describe('ClientHandshake (suite 3 vector)', () => {
 
   it('a bad RAKP4 ICV (a wrong Kg) is IPMI_ERR_BAD_RAKP4', () => {
     const hs = new ClientHandshake({
-      suite: cipherSuite(3), userName: Buffer.from('admin'), kuid: passwordKey('secret'), kg: hex('0102030405'), privilege: 4,
-      consoleSessionId: hex(SIDM_WIRE).readUInt32LE(0), tag: 0, rm: hex(RM),
+      suite: cipherSuite(3),
+      userName: Buffer.from('admin'),
+      kuid: passwordKey('secret'),
+      kg: hex('0102030405'),
+      privilege: 4,
+      consoleSessionId: hex(SIDM_WIRE).readUInt32LE(0),
+      tag: 0,
+      rm: hex(RM),
     });
     hs.start();
     hs.receive(setup(0x11, OPEN_RSP));

@@ -18,9 +18,11 @@ describe('IPMI LAN messages', () => {
     const rsp = hex('811c632000 38 00 0197060300000000 07');
     const r = checkWholeAndTruncated(rsp, decodeIpmiResponse);
     expect(r).toMatchObject({ netFn: 7, cmd: 0x38, rqSeq: 0, completionCode: 0 });
-    const bad1 = Buffer.from(rsp); bad1[2] = 0x64;
+    const bad1 = Buffer.from(rsp);
+    bad1[2] = 0x64;
     expectCode(() => decodeIpmiResponse(bad1), 'IPMI_ERR_BAD_CHECKSUM');
-    const bad2 = Buffer.from(rsp); bad2[rsp.length - 1] = 0;
+    const bad2 = Buffer.from(rsp);
+    bad2[rsp.length - 1] = 0;
     expectCode(() => decodeIpmiResponse(bad2), 'IPMI_ERR_BAD_CHECKSUM');
     expectCode(() => decodeIpmiResponse(encodeIpmiRequest({ netFn: 6, cmd: 1, rqSeq: 1, data: Buffer.of(1) })), 'IPMI_ERR_BAD_RESPONSE');
   });

@@ -2,9 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { cipherSuite } from '../../../../protocols/ipmi/cipher-suites.js';
 import { deriveSessionKeys, passwordKey } from '../../../../protocols/ipmi/keys.js';
 import { hmac } from '../../../../protocols/ipmi/keys.js';
-import {
-  rakp2AuthCode, rakp3AuthCode, rakp4Icv, verifyRakp2, verifyRakp4, type RakpContext,
-} from '../../../../protocols/ipmi/rakp.js';
+import { rakp2AuthCode, rakp3AuthCode, rakp4Icv, verifyRakp2, verifyRakp4, type RakpContext } from '../../../../protocols/ipmi/rakp.js';
 import { IpmiError } from '../../../../protocols/errors.js';
 
 // Vectors from shared/notes/ipmi.md §1.9: suite 3 taken from a real ipmitool ↔ ipmi_sim trace,
@@ -72,7 +70,14 @@ describe.each(VECTORS)('cipher suite $suite key exchange (notes §1.9 vectors)',
   it('accepts the right RAKP2 / RAKP4 and names a wrong password or key', () => {
     expect(() => verifyRakp2(ctx, kuid, h(v.rakp2))).not.toThrow();
     expect(() => verifyRakp4(ctx, h(v.sik), h(v.rakp4))).not.toThrow();
-    const wrong = (() => { try { verifyRakp2(ctx, passwordKey('Secret'), h(v.rakp2)); } catch (e) { return e; } return null; })();
+    const wrong = (() => {
+      try {
+        verifyRakp2(ctx, passwordKey('Secret'), h(v.rakp2));
+      } catch (e) {
+        return e;
+      }
+      return null;
+    })();
     expect(wrong).toBeInstanceOf(IpmiError);
     expect((wrong as IpmiError).code).toBe('IPMI_ERR_BAD_PASSWORD');
     const badIcv = h(v.rakp4);

@@ -45,7 +45,15 @@ describe('IPMI v1.5 framing: Get Channel Authentication Capabilities', () => {
       expect(res).toMatchObject({ netFn: 0x07, cmd: 0x38, completionCode: 0 });
       return decodeChannelAuthCaps(res.data);
     });
-    expect(caps).toMatchObject({ channel: 1, extendedData: true, supportsIpmi20: true, supportsIpmi15: true, kgSet: false, nonNullUserNames: true, nullUserNames: true });
+    expect(caps).toMatchObject({
+      channel: 1,
+      extendedData: true,
+      supportsIpmi20: true,
+      supportsIpmi15: true,
+      kgSet: false,
+      nonNullUserNames: true,
+      nullUserNames: true,
+    });
   });
 
   it('reads the Kg-set bit', () => {
@@ -120,10 +128,14 @@ describe('RMCP+ authenticated, encrypted packet (suite 3 capture)', () => {
     // plaintext 8 bytes + pad 01..07 + 07 is the valid form; write 01 02 03 04 05 06 09 + 07 instead.
     const badPad = Buffer.concat([SUITE3_PLAINTEXT, hex('01020304050609 07')]);
     const manual = aesCbc(keys3.aesKey, SUITE3_IV, badPad);
-    const pkt = withAuthCode(encodeV20Packet({ payloadType: 0, encrypted: true, sessionId: 0x782, sessionSeq: 3, payload: Buffer.concat([SUITE3_IV, manual]) }, 12));
+    const pkt = withAuthCode(
+      encodeV20Packet({ payloadType: 0, encrypted: true, sessionId: 0x782, sessionSeq: 3, payload: Buffer.concat([SUITE3_IV, manual]) }, 12),
+    );
     expectCode(() => bmcCodec().open(pkt), 'IPMI_ERR_BAD_CONFIDENTIALITY_PAD');
     const bigPad = aesCbc(keys3.aesKey, SUITE3_IV, Buffer.concat([SUITE3_PLAINTEXT, hex('0102030405060717')]));
-    const pkt2 = withAuthCode(encodeV20Packet({ payloadType: 0, encrypted: true, sessionId: 0x782, sessionSeq: 3, payload: Buffer.concat([SUITE3_IV, bigPad]) }, 12));
+    const pkt2 = withAuthCode(
+      encodeV20Packet({ payloadType: 0, encrypted: true, sessionId: 0x782, sessionSeq: 3, payload: Buffer.concat([SUITE3_IV, bigPad]) }, 12),
+    );
     expectCode(() => bmcCodec().open(pkt2), 'IPMI_ERR_BAD_CONFIDENTIALITY_PAD');
     const ragged = withAuthCode(encodeV20Packet({ payloadType: 0, encrypted: true, sessionId: 0x782, sessionSeq: 3, payload: Buffer.alloc(16 + 15) }, 12));
     expectCode(() => bmcCodec().open(ragged), 'IPMI_ERR_BAD_CIPHERTEXT');

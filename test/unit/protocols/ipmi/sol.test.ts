@@ -2,20 +2,33 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { SolEngine } from '../../../../protocols/ipmi/sol-engine.js';
 import {
-  decodeActivatePayloadResponse, decodeSolPacket, encodeActivateSolData, encodeSolPacket, type SolPacket,
+  decodeActivatePayloadResponse,
+  decodeSolPacket,
+  encodeActivateSolData,
+  encodeSolPacket,
+  type SolPacket,
 } from '../../../../protocols/ipmi/sol-packet.js';
 import { checkWholeAndTruncated, expectCode, hex } from './helpers.js';
 
-const pkt = (sequence: number, ackSequence: number, acceptedCount: number, control: number, data = ''): SolPacket =>
-  ({ sequence, ackSequence, acceptedCount, control, data: Buffer.from(data, 'latin1') });
+const pkt = (sequence: number, ackSequence: number, acceptedCount: number, control: number, data = ''): SolPacket => ({
+  sequence,
+  ackSequence,
+  acceptedCount,
+  control,
+  data: Buffer.from(data, 'latin1'),
+});
 
 describe('SOL payload codec', () => {
   it('decodes the exchange observed between ipmitool and ipmi_sim (notes §3.2)', () => {
     const d = (h: string) => {
-      const p = checkWholeAndTruncated(hex(h), (b) => {
-        const r = decodeSolPacket(b);
-        return { ...r, data: r.data.toString('latin1') };
-      }, 4);
+      const p = checkWholeAndTruncated(
+        hex(h),
+        (b) => {
+          const r = decodeSolPacket(b);
+          return { ...r, data: r.data.toString('latin1') };
+        },
+        4,
+      );
       return p;
     };
     expect(d('02 00 00 00')).toEqual({ sequence: 2, ackSequence: 0, acceptedCount: 0, control: 0, data: '' });
@@ -69,7 +82,10 @@ describe('SolEngine', () => {
     const w = new SolEngine({ maxCharsPerPacket: 1 });
     w.write(Buffer.alloc(17));
     const s: number[] = [];
-    for (let p = w.next(); p; p = w.next()) { s.push(p.sequence); w.receive(pkt(0, p.sequence, 1, 0)); }
+    for (let p = w.next(); p; p = w.next()) {
+      s.push(p.sequence);
+      w.receive(pkt(0, p.sequence, 1, 0));
+    }
     expect(s).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 1, 2]);
   });
 

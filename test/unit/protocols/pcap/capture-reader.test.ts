@@ -12,10 +12,17 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const X10 = join(ROOT, '../shared/fixtures/aten/sessions/X10SRi-F_1.89.pcap');
 
 const packets: TestPacket[] = [
-  { timeUs: 1_453_794_146_123_456, frame: ethernetTcp({ src: '10.0.0.1', dst: '10.0.0.2', sport: 1, dport: 2, seq: 7, payload: Buffer.from('RFB 003.008\n') }) },
+  {
+    timeUs: 1_453_794_146_123_456,
+    frame: ethernetTcp({ src: '10.0.0.1', dst: '10.0.0.2', sport: 1, dport: 2, seq: 7, payload: Buffer.from('RFB 003.008\n') }),
+  },
   { timeUs: 1_453_794_146_500_001, frame: ethernetTcp({ src: '10.0.0.2', dst: '10.0.0.1', sport: 2, dport: 1, seq: 9, padded: true }) },
   // Cut by the snap length: 30 of its 74 bytes captured.
-  { timeUs: 1_453_794_147_000_000, frame: ethernetTcp({ src: '10.0.0.1', dst: '10.0.0.2', sport: 1, dport: 2, seq: 19, payload: Buffer.alloc(20, 1) }).subarray(0, 30), originalLength: 74 },
+  {
+    timeUs: 1_453_794_147_000_000,
+    frame: ethernetTcp({ src: '10.0.0.1', dst: '10.0.0.2', sport: 1, dport: 2, seq: 19, payload: Buffer.alloc(20, 1) }).subarray(0, 30),
+    originalLength: 74,
+  },
 ];
 
 function readAll(file: Buffer, chunks: Buffer[] = [file]): CapturedPacket[] {

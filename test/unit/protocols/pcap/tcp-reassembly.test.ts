@@ -31,7 +31,17 @@ describe('decodeTcpFrame', () => {
     const sll2 = Buffer.concat([Buffer.from([0x08, 0x00]), Buffer.alloc(18), ip]);
     const nullLe = Buffer.concat([Buffer.from([2, 0, 0, 0]), ip]);
     const loop = Buffer.concat([Buffer.from([0, 0, 0, 2]), ip]);
-    for (const [lt, f] of [[1, ethernetTcp(o)], [1, ethernetTcp({ ...o, vlan: 42 })], [101, ip], [12, ip], [228, ip], [113, sll], [276, sll2], [0, nullLe], [108, loop]] as const) {
+    for (const [lt, f] of [
+      [1, ethernetTcp(o)],
+      [1, ethernetTcp({ ...o, vlan: 42 })],
+      [101, ip],
+      [12, ip],
+      [228, ip],
+      [113, sll],
+      [276, sll2],
+      [0, nullLe],
+      [108, loop],
+    ] as const) {
       const s = seg(f, lt);
       expect(s, `link type ${lt}`).toMatchObject({ src: '192.168.1.10:5900', dst: '10.0.0.1:40001', seq: 0xfffffff0, syn: false, fin: false, missing: 0 });
       expect(s.payload.toString()).toBe('hello');
@@ -40,7 +50,7 @@ describe('decodeTcpFrame', () => {
     expect([v6.src, v6.dst]).toEqual(['[fe80::1]:5900', '[2001:db8::42:1]:40001']);
   });
 
-  it("drops Ethernet padding by the IP length; reports what a snap length cut off", () => {
+  it('drops Ethernet padding by the IP length; reports what a snap length cut off', () => {
     const padded = ethernetTcp({ ...o, payload: Buffer.from('a'), padded: true });
     expect(padded.length).toBe(60);
     expect(seg(padded).payload.toString()).toBe('a');
@@ -91,7 +101,10 @@ describe('TcpReassembler', () => {
       for (let k = 0; k < 5; k++) pkts.splice(Math.floor(rnd() * pkts.length), 0, pkts[2 + Math.floor(rnd() * (pkts.length - 3))]!);
       const f = pkts[5]!.frame;
       const s = seg(f);
-      pkts.push({ timeUs: pkts.at(-1)!.timeUs + 1, frame: ethernetTcp({ src: '10.0.0.2', dst: '10.0.0.1', sport: 5900, dport: 40000, seq: (s.seq + 100) >>> 0, payload: s.payload.subarray(100) }) });
+      pkts.push({
+        timeUs: pkts.at(-1)!.timeUs + 1,
+        frame: ethernetTcp({ src: '10.0.0.2', dst: '10.0.0.1', sport: 5900, dport: 40000, seq: (s.seq + 100) >>> 0, payload: s.payload.subarray(100) }),
+      });
       for (let k = 0; k < 10; k++) {
         const i = 2 + Math.floor(rnd() * (pkts.length - 2));
         const j = Math.min(pkts.length - 1, i + 1 + Math.floor(rnd() * 4));

@@ -95,12 +95,20 @@ describe('VeNCrypt (19)', () => {
   it('without a user, a Plain subtype is passed over for one that works, and refused alone with RFB_ERR_PASSWORD_REQUIRED', () => {
     const r = sameForEverySplit(bytes(V38, [1, 19], vencrypt(262, 258), [1]), (c) => phase1({ shared: true, password: 'x', tls: 'prefer' }, c));
     expect(r.startTls?.subtype).toBe(258);
-    const e = throwsForEverySplit(bytes(V38, [1, 19], vencrypt(262)), (c) => phase1({ shared: true, password: 'x', tls: 'prefer' }, c), 'RFB_ERR_PASSWORD_REQUIRED');
+    const e = throwsForEverySplit(
+      bytes(V38, [1, 19], vencrypt(262)),
+      (c) => phase1({ shared: true, password: 'x', tls: 'prefer' }, c),
+      'RFB_ERR_PASSWORD_REQUIRED',
+    );
     expect(e.message).toMatch(/X509Plain \(262\) needs user and password/);
   });
 
   it('Plain (256) without TLS is never chosen: RFB_ERR_NO_SECURITY_TYPE names what was offered', () => {
-    const e = throwsForEverySplit(bytes(V38, [1, 19], vencrypt(256, 263)), (c) => phase1({ shared: true, user: 'u', password: 'p', tls: 'prefer' }, c), 'RFB_ERR_NO_SECURITY_TYPE');
+    const e = throwsForEverySplit(
+      bytes(V38, [1, 19], vencrypt(256, 263)),
+      (c) => phase1({ shared: true, user: 'u', password: 'p', tls: 'prefer' }, c),
+      'RFB_ERR_NO_SECURITY_TYPE',
+    );
     expect(e.message).toMatch(/Plain \(256\), TLSSASL \(263\)/);
   });
 

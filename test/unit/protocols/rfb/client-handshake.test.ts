@@ -171,7 +171,11 @@ describe('ClientHandshake errors (every split)', () => {
   });
 
   it('3.8 bad password: RFB_ERR_AUTH_FAILED with the server reason', () => {
-    const err = throwsForEverySplit(bytes(V38, [1, 2], CHALLENGE, u32(1), u32(21), 'Authentication failed'), runner({ shared: true, password: 'x' }), 'RFB_ERR_AUTH_FAILED');
+    const err = throwsForEverySplit(
+      bytes(V38, [1, 2], CHALLENGE, u32(1), u32(21), 'Authentication failed'),
+      runner({ shared: true, password: 'x' }),
+      'RFB_ERR_AUTH_FAILED',
+    );
     expect(err.message).toContain(': Authentication failed');
     expect(err.field).toBe('SecurityResult');
   });
@@ -267,14 +271,18 @@ describe('ClientHandshake fuzz', () => {
       bytes(V38, [0], u32(4), 'nope'),
     ];
     for (let i = 0; i < 3000; i++) {
-      const input = i % 4 === 0 ? Buffer.from(Array.from({ length: Math.floor(rnd() * 80) }, () => Math.floor(rnd() * 256))) : mutate(seeds[i % seeds.length]!, rnd);
-      onlyProtocolErrors(() => {
-        const hs = new ClientHandshake({ shared: true, password: 'pw' });
-        for (const c of randomChunks(input, rnd, 16)) {
-          if (hs.receive(c).serverInit) break;
-        }
-        hs.closed();
-      }, `case ${i}: ${input.toString('hex')}`);
+      const input =
+        i % 4 === 0 ? Buffer.from(Array.from({ length: Math.floor(rnd() * 80) }, () => Math.floor(rnd() * 256))) : mutate(seeds[i % seeds.length]!, rnd);
+      onlyProtocolErrors(
+        () => {
+          const hs = new ClientHandshake({ shared: true, password: 'pw' });
+          for (const c of randomChunks(input, rnd, 16)) {
+            if (hs.receive(c).serverInit) break;
+          }
+          hs.closed();
+        },
+        `case ${i}: ${input.toString('hex')}`,
+      );
     }
   });
 });

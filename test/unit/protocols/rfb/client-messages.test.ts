@@ -153,7 +153,9 @@ describe('client message encoders', () => {
     expect(encodePointerEvent({ buttonMask: 5, x: 1919, y: 1079 })).toEqual(VECTORS[5]!.wire);
     expect(encodeQemuExtendedKeyEvent({ down: true, keysym: 0xff53, keycode: 0xcd })).toEqual(VECTORS[8]!.wire);
     expect(encodeEnableContinuousUpdates({ enable: false, x: 0, y: 0, width: 1024, height: 768 })).toEqual(VECTORS[9]!.wire);
-    expect(encodeSetDesktopSize({ width: 1280, height: 720, screens: [{ id: 0xabc, x: 0, y: 0, width: 1280, height: 720, flags: 0x80000001 }] })).toEqual(VECTORS[10]!.wire);
+    expect(encodeSetDesktopSize({ width: 1280, height: 720, screens: [{ id: 0xabc, x: 0, y: 0, width: 1280, height: 720, flags: 0x80000001 }] })).toEqual(
+      VECTORS[10]!.wire,
+    );
   });
 
   it('ClientCutText is Latin-1; characters outside it become "?"', () => {
@@ -223,11 +225,17 @@ describe('ClientMessageReader fuzz', () => {
     const rnd = prng(7);
     const all = Buffer.concat(VECTORS.map((v) => v.wire));
     for (let i = 0; i < 4000; i++) {
-      const input = i % 4 === 0 ? Buffer.from(Array.from({ length: Math.floor(rnd() * 100) }, () => Math.floor(rnd() * 256))) : mutate(i % 2 ? all : VECTORS[i % VECTORS.length]!.wire, rnd);
-      onlyProtocolErrors(() => {
-        const r = new ClientMessageReader();
-        for (const c of randomChunks(input, rnd, 32)) r.push(c);
-      }, `case ${i}: ${input.toString('hex')}`);
+      const input =
+        i % 4 === 0
+          ? Buffer.from(Array.from({ length: Math.floor(rnd() * 100) }, () => Math.floor(rnd() * 256)))
+          : mutate(i % 2 ? all : VECTORS[i % VECTORS.length]!.wire, rnd);
+      onlyProtocolErrors(
+        () => {
+          const r = new ClientMessageReader();
+          for (const c of randomChunks(input, rnd, 32)) r.push(c);
+        },
+        `case ${i}: ${input.toString('hex')}`,
+      );
     }
   });
 });

@@ -3,9 +3,7 @@ import { ProtocolError } from '../../../../protocols/errors.js';
 
 /** Concatenates byte arrays and numbers (each number one byte) into a Buffer. */
 export function bytes(...parts: (Uint8Array | number[] | string | number)[]): Buffer {
-  return Buffer.concat(
-    parts.map((p) => (typeof p === 'number' ? Buffer.from([p]) : typeof p === 'string' ? Buffer.from(p, 'latin1') : Buffer.from(p))),
-  );
+  return Buffer.concat(parts.map((p) => (typeof p === 'number' ? Buffer.from([p]) : typeof p === 'string' ? Buffer.from(p, 'latin1') : Buffer.from(p))));
 }
 
 export const u16 = (v: number): number[] => [(v >> 8) & 0xff, v & 0xff];
@@ -62,7 +60,7 @@ export { prng } from '../../../helpers/prng.js';
 /** Random chunking of `data` (1..maxChunk bytes a chunk). */
 export function randomChunks(data: Uint8Array, rnd: () => number, maxChunk = 64): Buffer[] {
   const out: Buffer[] = [];
-  for (let i = 0; i < data.length; ) {
+  for (let i = 0; i < data.length;) {
     const n = 1 + Math.floor(rnd() * maxChunk);
     out.push(Buffer.from(data.subarray(i, i + n)));
     i += n;

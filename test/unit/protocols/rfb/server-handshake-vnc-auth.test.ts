@@ -111,7 +111,11 @@ describe('ServerHandshake with VNC Authentication', () => {
   });
 
   it('interoperates with ClientHandshake for every version, right and wrong password', () => {
-    for (const [password, ok] of [['password', true], ['wrong', false], ['passwordXYZ', true]] as const) {
+    for (const [password, ok] of [
+      ['password', true],
+      ['wrong', false],
+      ['passwordXYZ', true],
+    ] as const) {
       const server = new ServerHandshake(AUTH);
       const client = new ClientHandshake({ password, shared: true });
       let toClient = [server.start()];

@@ -139,7 +139,11 @@ describe('ClientHandshake against ServerHandshake, in memory', () => {
         if (r.done) {
           done = r.done;
           serverRest = r.rest!;
-          toClient = Buffer.concat([toClient, encodeServerInit({ width: 800, height: 600, pixelFormat: RGBX_PIXEL_FORMAT, name: 'gateway' }), Buffer.from([2])]);
+          toClient = Buffer.concat([
+            toClient,
+            encodeServerInit({ width: 800, height: 600, pixelFormat: RGBX_PIXEL_FORMAT, name: 'gateway' }),
+            Buffer.from([2]),
+          ]);
         }
       }
       toServer = Buffer.alloc(0);

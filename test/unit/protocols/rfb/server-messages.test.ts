@@ -132,7 +132,15 @@ describe('ServerMessageReader: hand-built vectors (every split)', () => {
   });
 
   it('a 0x0 Cursor (hidden) has no data', () => {
-    expect(sameForEverySplit(bytes(fbu(1), rect(0, 0, 0, 0, -239)), read).events[0]).toEqual({ type: 'cursor', x: 0, y: 0, width: 0, height: 0, rgbx: Buffer.alloc(0), mask: Buffer.alloc(0) });
+    expect(sameForEverySplit(bytes(fbu(1), rect(0, 0, 0, 0, -239)), read).events[0]).toEqual({
+      type: 'cursor',
+      x: 0,
+      y: 0,
+      width: 0,
+      height: 0,
+      rgbx: Buffer.alloc(0),
+      mask: Buffer.alloc(0),
+    });
   });
 
   it('DesktopName (UTF-8) and the QEMU Extended Key Event confirmation', () => {
@@ -159,7 +167,14 @@ describe('ServerMessageReader: hand-built vectors (every split)', () => {
   it('SetColourMapEntries, ServerCutText (Latin-1), EndOfContinuousUpdates', () => {
     const wire = bytes([1, 0], u16(5), u16(2), u16(0xffff), u16(0), u16(0x8000), u16(1), u16(2), u16(3), [3, 0, 0, 0], u32(4), [0x63, 0x61, 0x66, 0xe9], [150]);
     expect(sameForEverySplit(wire, read).events).toEqual([
-      { type: 'colour-map', first: 5, colours: [{ red: 0xffff, green: 0, blue: 0x8000 }, { red: 1, green: 2, blue: 3 }] },
+      {
+        type: 'colour-map',
+        first: 5,
+        colours: [
+          { red: 0xffff, green: 0, blue: 0x8000 },
+          { red: 1, green: 2, blue: 3 },
+        ],
+      },
       { type: 'cut-text', text: 'café' },
       { type: 'end-of-continuous-updates' },
     ]);
@@ -168,7 +183,10 @@ describe('ServerMessageReader: hand-built vectors (every split)', () => {
   it('works the same with the encodings engineer’s row-by-row RawDecoder', () => {
     const pixels = Array.from({ length: 16 }, (_, i) => px(i, i * 2, i * 3)).flat();
     const wire = bytes(fbu(1), rect(0, 0, 4, 4, 0), pixels);
-    const real = sameForEverySplit(wire, readWith(() => new Map<number, RectDecoder>([[0, new RawDecoder()]])));
+    const real = sameForEverySplit(
+      wire,
+      readWith(() => new Map<number, RectDecoder>([[0, new RawDecoder()]])),
+    );
     expect(real).toEqual(read([wire]));
     expect(real.pixels).toBe(expectedPixels((fb) => fb.putRgbx(0, 0, 4, 4, Buffer.from(pixels))));
   });
@@ -234,12 +252,12 @@ describe('server message encoders', () => {
     expect(encodeRectHeader({ x: 1, y: 2, width: 300, height: 4 }, 16)).toEqual(bytes(rect(1, 2, 300, 4, 16)));
     expect(encodeLastRect()).toEqual(bytes(rect(0, 0, 0, 0, -224)));
     expect(encodeDesktopSizeRect(1920, 1080)).toEqual(bytes(rect(0, 0, 1920, 1080, -223)));
-    expect(encodeExtendedDesktopSizeRect({ reason: 2, status: 0, width: 800, height: 600, screens: [{ id: 1, x: 0, y: 0, width: 800, height: 600, flags: 0 }] })).toEqual(
-      bytes(rect(2, 0, 800, 600, -308), [1, 0, 0, 0], u32(1), u16(0), u16(0), u16(800), u16(600), u32(0)),
-    );
-    expect(encodeCursorRect({ hotX: 1, hotY: 1, width: 2, height: 1, pixels: Buffer.from([...px(1, 2, 3), ...px(4, 5, 6)]), mask: Buffer.from([0xc0]) })).toEqual(
-      bytes(rect(1, 1, 2, 1, -239), px(1, 2, 3), px(4, 5, 6), [0xc0]),
-    );
+    expect(
+      encodeExtendedDesktopSizeRect({ reason: 2, status: 0, width: 800, height: 600, screens: [{ id: 1, x: 0, y: 0, width: 800, height: 600, flags: 0 }] }),
+    ).toEqual(bytes(rect(2, 0, 800, 600, -308), [1, 0, 0, 0], u32(1), u16(0), u16(0), u16(800), u16(600), u32(0)));
+    expect(
+      encodeCursorRect({ hotX: 1, hotY: 1, width: 2, height: 1, pixels: Buffer.from([...px(1, 2, 3), ...px(4, 5, 6)]), mask: Buffer.from([0xc0]) }),
+    ).toEqual(bytes(rect(1, 1, 2, 1, -239), px(1, 2, 3), px(4, 5, 6), [0xc0]));
     expect(encodeDesktopNameRect('ü')).toEqual(bytes(rect(0, 0, 0, 0, -307), u32(2), [0xc3, 0xbc]));
     expect(encodeQemuExtendedKeyEventRect()).toEqual(bytes(rect(0, 0, 0, 0, -258)));
     expect(encodeQemuLedStateRect(4)).toEqual(bytes(rect(0, 0, 0, 0, -261), [4]));
@@ -270,7 +288,18 @@ describe('server message encoders', () => {
       encodeEndOfContinuousUpdates(),
     ]);
     const r = sameForEverySplit(wire, read);
-    expect(r.events.map((e) => e.type)).toEqual(['desktop-size', 'rect', 'cursor', 'desktop-name', 'qemu-extended-key-event', 'led-state', 'update-end', 'cut-text', 'bell', 'end-of-continuous-updates']);
+    expect(r.events.map((e) => e.type)).toEqual([
+      'desktop-size',
+      'rect',
+      'cursor',
+      'desktop-name',
+      'qemu-extended-key-event',
+      'led-state',
+      'update-end',
+      'cut-text',
+      'bell',
+      'end-of-continuous-updates',
+    ]);
     expect(r.events[2]).toMatchObject({ x: 8, y: 1, width: 9, height: 2, rgbx: cursorPixels });
     expect(r.size).toBe('5x5');
   });
@@ -284,17 +313,26 @@ describe('ServerMessageReader fuzz', () => {
       bytes(fbu(0xffff), rect(3, 3, 1, 1, 0), px(9, 9, 9), rect(0, 0, 0, 0, -224), [2]),
       bytes(fbu(2), rect(0, 0, 8, 2, -223), rect(6, 1, 2, 1, 0), px(1, 1, 1), px(2, 2, 2)),
       bytes(fbu(1), rect(0, 0, 6, 5, -308), [1, 0, 0, 0], u32(0x1234), u16(0), u16(0), u16(6), u16(5), u32(0)),
-      bytes(fbu(1), rect(1, 0, 2, 2, -239), Array.from({ length: 16 }, () => 7), [0x80, 0x40]),
+      bytes(
+        fbu(1),
+        rect(1, 0, 2, 2, -239),
+        Array.from({ length: 16 }, () => 7),
+        [0x80, 0x40],
+      ),
       bytes([1, 0], u16(5), u16(1), u16(1), u16(2), u16(3), [3, 0, 0, 0], u32(2), 'hi', [150], [2]),
       bytes(fbu(3), rect(0, 0, 0, 0, -261), [4], rect(0, 0, 0, 0, -307), u32(2), 'ab', rect(0, 0, 0, 0, -258)),
     ];
     const decoders = () => new Map<number, RectDecoder>([[0, new RawDecoder()]]);
     for (let i = 0; i < 4000; i++) {
-      const input = i % 5 === 0 ? Buffer.from(Array.from({ length: Math.floor(rnd() * 120) }, () => Math.floor(rnd() * 256))) : mutate(seeds[i % seeds.length]!, rnd);
-      onlyProtocolErrors(() => {
-        const reader = new ServerMessageReader({ fb: new Framebuffer(16, 16), decoders: i % 2 ? tiny() : decoders() });
-        for (const c of randomChunks(input, rnd, 24)) reader.push(c);
-      }, `case ${i}: ${input.toString('hex')}`);
+      const input =
+        i % 5 === 0 ? Buffer.from(Array.from({ length: Math.floor(rnd() * 120) }, () => Math.floor(rnd() * 256))) : mutate(seeds[i % seeds.length]!, rnd);
+      onlyProtocolErrors(
+        () => {
+          const reader = new ServerMessageReader({ fb: new Framebuffer(16, 16), decoders: i % 2 ? tiny() : decoders() });
+          for (const c of randomChunks(input, rnd, 24)) reader.push(c);
+        },
+        `case ${i}: ${input.toString('hex')}`,
+      );
     }
   });
 });

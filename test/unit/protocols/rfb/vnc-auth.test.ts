@@ -49,14 +49,18 @@ describe('vncAuthResponse', () => {
   it('agrees with the openssl command on random passwords and challenges', () => {
     // Needs the openssl binary with the legacy provider; fails (does not skip) when it is missing.
     for (let i = 0; i < 5; i++) {
-      const password = randomBytes(1 + (i % 8)).toString('hex').slice(0, 1 + i * 2);
+      const password = randomBytes(1 + (i % 8))
+        .toString('hex')
+        .slice(0, 1 + i * 2);
       const challenge = randomBytes(16);
       const key = Buffer.from(password, 'utf8');
       const padded = Buffer.alloc(8);
       key.copy(padded, 0, 0, 8);
       // Bit reversal done differently from the code under test: through a binary string.
       const keyHex = [...padded].map((b) => parseInt(b.toString(2).padStart(8, '0').split('').reverse().join(''), 2).toString(16).padStart(2, '0')).join('');
-      const expected = execFileSync('openssl', ['enc', '-des-ecb', '-provider', 'legacy', '-provider', 'default', '-K', keyHex, '-nopad'], { input: challenge });
+      const expected = execFileSync('openssl', ['enc', '-des-ecb', '-provider', 'legacy', '-provider', 'default', '-K', keyHex, '-nopad'], {
+        input: challenge,
+      });
       expect(vncAuthResponse(password, challenge).toString('hex'), `password ${password}`).toBe(expected.toString('hex'));
     }
   });

@@ -29,9 +29,13 @@ function poller(ids: string[], read: (id: string) => Promise<{ power: 'on' | 'of
 describe('PowerPoller', () => {
   it('hands the error of a throwing listener to onError (no unhandled rejection) and goes on reading', async () => {
     vi.useFakeTimers();
-    const { p, readings, errors } = poller(['a', 'b', 'c'], async () => ({ power: 'on' }), (r) => {
-      if (r.serverId === 'a') throw new Error('listener broke');
-    });
+    const { p, readings, errors } = poller(
+      ['a', 'b', 'c'],
+      async () => ({ power: 'on' }),
+      (r) => {
+        if (r.serverId === 'a') throw new Error('listener broke');
+      },
+    );
     p.start();
     await vi.advanceTimersByTimeAsync(3000);
     p.stop();
@@ -44,13 +48,16 @@ describe('PowerPoller', () => {
     const started: { id: string; at: number }[] = [];
     let inFlight = 0;
     let maxInFlight = 0;
-    const { p, readings } = poller(Array.from({ length: 10 }, (_, i) => `s${i}`), async (id) => {
-      started.push({ id, at: Date.now() });
-      maxInFlight = Math.max(maxInFlight, ++inFlight);
-      await new Promise((r) => setTimeout(r, 1200)); // a slow BMC
-      inFlight--;
-      return { power: 'on' };
-    });
+    const { p, readings } = poller(
+      Array.from({ length: 10 }, (_, i) => `s${i}`),
+      async (id) => {
+        started.push({ id, at: Date.now() });
+        maxInFlight = Math.max(maxInFlight, ++inFlight);
+        await new Promise((r) => setTimeout(r, 1200)); // a slow BMC
+        inFlight--;
+        return { power: 'on' };
+      },
+    );
     const t0 = Date.now();
     p.start();
     await vi.advanceTimersByTimeAsync(10_000);

@@ -11,17 +11,55 @@ describe('audit trail', () => {
     try {
       const file = join(dir, 'audit.jsonl');
       const trail = new AuditTrail({ file, log: createLogger('silent') });
-      trail.record({ action: 'console.open', who: 'panel', kind: 'token', outcome: 'ok', server: 's1', session: 'abc', from: '192.0.2.7', detail: { viewOnly: false, password: 'hunter2', pinCode: '1234' } });
-      serviceAuditHook(trail, { who: 'cli:root', kind: 'cli', server: 's2' })({ type: 'ipmi.power', actor: undefined, detail: 'cycle', outcome: 'error', error: { code: 'IPMI_ERR_BAD_PASSWORD', message: 'wrong password' } });
+      trail.record({
+        action: 'console.open',
+        who: 'panel',
+        kind: 'token',
+        outcome: 'ok',
+        server: 's1',
+        session: 'abc',
+        from: '192.0.2.7',
+        detail: { viewOnly: false, password: 'hunter2', pinCode: '1234' },
+      });
+      serviceAuditHook(trail, { who: 'cli:root', kind: 'cli', server: 's2' })({
+        type: 'ipmi.power',
+        actor: undefined,
+        detail: 'cycle',
+        outcome: 'error',
+        error: { code: 'IPMI_ERR_BAD_PASSWORD', message: 'wrong password' },
+      });
       await trail.reopen();
       renameSync(file, `${file}.1`);
       await trail.reopen();
       trail.record({ action: 'auth.failed', who: 'unknown', kind: 'token', outcome: 'refused', code: 'GW_ERR_BAD_TOKEN', from: '192.0.2.8' });
       await trail.close();
-      const old = readFileSync(`${file}.1`, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      const old = readFileSync(`${file}.1`, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       expect(old).toEqual([
-        { at: expect.any(String), action: 'console.open', who: 'panel', kind: 'token', outcome: 'ok', server: 's1', session: 'abc', from: '192.0.2.7', detail: { viewOnly: false } },
-        { at: expect.any(String), action: 'ipmi.power', who: 'cli:root', kind: 'cli', outcome: 'error', server: 's2', code: 'IPMI_ERR_BAD_PASSWORD', message: 'wrong password', detail: { detail: 'cycle' } },
+        {
+          at: expect.any(String),
+          action: 'console.open',
+          who: 'panel',
+          kind: 'token',
+          outcome: 'ok',
+          server: 's1',
+          session: 'abc',
+          from: '192.0.2.7',
+          detail: { viewOnly: false },
+        },
+        {
+          at: expect.any(String),
+          action: 'ipmi.power',
+          who: 'cli:root',
+          kind: 'cli',
+          outcome: 'error',
+          server: 's2',
+          code: 'IPMI_ERR_BAD_PASSWORD',
+          message: 'wrong password',
+          detail: { detail: 'cycle' },
+        },
       ]);
       expect(readFileSync(`${file}.1`, 'utf8')).not.toContain('hunter2');
       expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ action: 'auth.failed', outcome: 'refused', from: '192.0.2.8' });
@@ -31,6 +69,12 @@ describe('audit trail', () => {
   });
 
   it('refusals and errors are told apart by code', () => {
-    expect([outcomeOf(undefined), outcomeOf('GW_ERR_BAD_PIN'), outcomeOf('GW_ERR_RATE_LIMITED'), outcomeOf('IPMI_ERR_BAD_PASSWORD'), outcomeOf('GW_ERR_BMC_TIMEOUT')]).toEqual(['ok', 'refused', 'refused', 'error', 'error']);
+    expect([
+      outcomeOf(undefined),
+      outcomeOf('GW_ERR_BAD_PIN'),
+      outcomeOf('GW_ERR_RATE_LIMITED'),
+      outcomeOf('IPMI_ERR_BAD_PASSWORD'),
+      outcomeOf('GW_ERR_BMC_TIMEOUT'),
+    ]).toEqual(['ok', 'refused', 'refused', 'error', 'error']);
   });
 });

@@ -26,7 +26,19 @@ describe('config', () => {
     expect(c.listen).toEqual({ host: '127.0.0.1', port: 8080 });
     expect(c.publicUrl).toBe('http://127.0.0.1:8080');
     expect(c.tokens[0]).toMatchObject({ token: 'panel-secret', pin: '0000', servers: ['*'] });
-    expect(c.servers[0]!.console).toMatchObject({ type: 'vnc', host: '127.0.0.1', port: 5901, password: 'secret', shared: true, encodings: [], tls: 'prefer', insecureTls: false, legacyTls: false, ca: undefined, user: undefined });
+    expect(c.servers[0]!.console).toMatchObject({
+      type: 'vnc',
+      host: '127.0.0.1',
+      port: 5901,
+      password: 'secret',
+      shared: true,
+      encodings: [],
+      tls: 'prefer',
+      insecureTls: false,
+      legacyTls: false,
+      ca: undefined,
+      user: undefined,
+    });
     expect(c.sessions).toEqual({
       idleTimeoutMs: 300_000,
       inputIdleTimeoutMs: 1_800_000,
@@ -102,9 +114,13 @@ sessions: { idleTimeout: "5 minutes" }
   });
 
   it('an explicit null is a value left to fill in (what probe and convert-nojava print), not "absent", for the VNC password and user and the IPMI user', () => {
-    expect(problems(GOOD.replace('password: "secret"', 'password: null'))).toEqual([expect.stringMatching(/^servers\[0\]\.console\.password: is null: write the VNC password, or leave the key out/)]);
+    expect(problems(GOOD.replace('password: "secret"', 'password: null'))).toEqual([
+      expect.stringMatching(/^servers\[0\]\.console\.password: is null: write the VNC password, or leave the key out/),
+    ]);
     expect(parseConfig(GOOD.replace(', password: "secret"', ''), 't').servers[0]!.console).toMatchObject({ password: undefined });
-    expect(problems(GOOD.replace('password: "secret"', 'password: "secret", user: null'))).toEqual([expect.stringMatching(/console\.user: is null: write the user name for VeNCrypt's Plain subtypes/)]);
+    expect(problems(GOOD.replace('password: "secret"', 'password: "secret", user: null'))).toEqual([
+      expect.stringMatching(/console\.user: is null: write the user name for VeNCrypt's Plain subtypes/),
+    ]);
     const ipmi = `servers:\n  - id: a\n    ipmi: { host: h, user: null, password: p }\n`;
     expect(problems(ipmi)).toEqual([expect.stringMatching(/^servers\[0\]\.ipmi\.user: is null: write the IPMI user name \("" for the anonymous user\)/)]);
     expect(parseConfig(ipmi.replace('user: null, ', ''), 't').servers[0]!.ipmi!.user).toBe('');
@@ -130,11 +146,27 @@ sessions: { idleTimeout: "5 minutes" }
   });
 
   it('reads an openbmc console, with defaults, and names what is wrong in one', () => {
-    const obmc = GOOD.replace('console: { type: vnc, host: "127.0.0.1", port: 5901, password: "secret" }', 'console: { type: openbmc, host: "[fd00::5]", user: root, password: "obmc-pw" }');
+    const obmc = GOOD.replace(
+      'console: { type: vnc, host: "127.0.0.1", port: 5901, password: "secret" }',
+      'console: { type: openbmc, host: "[fd00::5]", user: root, password: "obmc-pw" }',
+    );
     expect(parseConfig(obmc, 'test.yaml').servers[0]!.console).toEqual({
-      type: 'openbmc', host: 'fd00::5', port: 443, user: 'root', password: 'obmc-pw', insecureTls: false, legacyTls: false, connectTimeoutMs: 10_000, webTimeoutMs: 10_000,
+      type: 'openbmc',
+      host: 'fd00::5',
+      port: 443,
+      user: 'root',
+      password: 'obmc-pw',
+      insecureTls: false,
+      legacyTls: false,
+      connectTimeoutMs: 10_000,
+      webTimeoutMs: 10_000,
     });
-    const p = problems(GOOD.replace('console: { type: vnc, host: "127.0.0.1", port: 5901, password: "secret" }', 'console: { type: openbmc, host: "10.0.0.5:443", encodings: [tight], insecureTls: "yes" }'));
+    const p = problems(
+      GOOD.replace(
+        'console: { type: vnc, host: "127.0.0.1", port: 5901, password: "secret" }',
+        'console: { type: openbmc, host: "10.0.0.5:443", encodings: [tight], insecureTls: "yes" }',
+      ),
+    );
     expect(p.join('\n')).toMatch(/console\.host: give the address alone and the port as port/);
     expect(p.join('\n')).toMatch(/console\.encodings: unknown key/);
     expect(p.join('\n')).toMatch(/console\.insecureTls: must be true or false/);
@@ -152,7 +184,9 @@ sessions: { idleTimeout: "5 minutes" }
 
 describe('config: YAML the parser accepts but cannot resolve', () => {
   it('an alias without its anchor is a config error, not a crash (found by the fuzz campaign)', () => {
-    expect(() => parseConfig('listen: *nope\n', 'a.yaml')).toThrow(expect.objectContaining({ code: 'GW_ERR_CONFIG', problems: [expect.stringMatching(/^YAML: Unresolved alias/)] }));
+    expect(() => parseConfig('listen: *nope\n', 'a.yaml')).toThrow(
+      expect.objectContaining({ code: 'GW_ERR_CONFIG', problems: [expect.stringMatching(/^YAML: Unresolved alias/)] }),
+    );
     expect(() => parseConfig('a: &a [*a, *a]\nlisten: *a\n', 'b.yaml')).toThrow(expect.objectContaining({ code: 'GW_ERR_CONFIG' }));
   });
 });

@@ -65,7 +65,9 @@ describe('configuration schema', () => {
   });
 
   it('reports its problems with the key path, as the reader does', () => {
-    expect(schemaProblems({ servers: [{ id: 'a', hostname: 'x' }] })).toEqual([{ path: ['servers', 0], message: 'does not match the configuration schema: must NOT have additional properties ("hostname")' }]);
+    expect(schemaProblems({ servers: [{ id: 'a', hostname: 'x' }] })).toEqual([
+      { path: ['servers', 0], message: 'does not match the configuration schema: must NOT have additional properties ("hostname")' },
+    ]);
     expect(schemaProblems({ servers: [{ id: 'a' }] })).toEqual([]);
   });
 });

@@ -29,7 +29,9 @@ describe('config: workers', () => {
     expect(configProblems(`${BASE}workers: -1\n`).join('\n')).toMatch(/workers/);
     expect(configProblems(`${BASE}workers: { count: 2, heartbeatTimeout: 100ms }\n`).join('\n')).toMatch(/workers\.heartbeatTimeout.*at least 1s/);
     expect(configProblems(`${BASE}workers: { count: 2, beat: 1 }\n`).join('\n')).toMatch(/workers.*beat/);
-    expect(configProblems(`${BASE}workers: 2\ntls: self-signed\nstateDir: /tmp/x\n`.replace('http://127.0.0.1:8080', 'https://127.0.0.1:8080')).join('\n')).toMatch(/workers.*TLS proxy/);
+    expect(
+      configProblems(`${BASE}workers: 2\ntls: self-signed\nstateDir: /tmp/x\n`.replace('http://127.0.0.1:8080', 'https://127.0.0.1:8080')).join('\n'),
+    ).toMatch(/workers.*TLS proxy/);
     const java = BASE.replace('console: { type: vnc, host: 10.0.0.1 }', 'console: { type: aten, host: 10.0.0.1, user: u, password: p, fallback: jnlp }');
     expect(configProblems(`${java}workers: 2\n`).join('\n')).toMatch(/workers.*Java viewer.*server "a"/);
     expect(parseConfig(`${java}workers: 0\n`, 't.yaml').workers.count).toBe(0);

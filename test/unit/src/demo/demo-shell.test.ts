@@ -3,7 +3,9 @@ import { demoShell } from '../../../../src/demo/demo-shell.js';
 
 function shell(chassis: { power: boolean; lastControl: number | null; bootFlags: string | null } = { power: true, lastControl: null, bootFlags: null }) {
   const out: Buffer[] = [];
-  const s = demoShell({ hostname: 'demo', power: () => chassis.power, lastControl: () => chassis.lastControl, bootFlags: () => chassis.bootFlags }, (b) => out.push(b));
+  const s = demoShell({ hostname: 'demo', power: () => chassis.power, lastControl: () => chassis.lastControl, bootFlags: () => chassis.bootFlags }, (b) =>
+    out.push(b),
+  );
   return { s, text: () => Buffer.concat(out).toString('utf8'), chassis };
 }
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { AgentDirectory } from '../../../../src/dispatch/agent-directory.js';
 
-const ann = (o: Record<string, unknown>) => Buffer.from(JSON.stringify({ id: 'nl-a', location: 'NL', url: 'http://a', version: '0.1.0', load: 0, at: 1, ...o }));
+const ann = (o: Record<string, unknown>) =>
+  Buffer.from(JSON.stringify({ id: 'nl-a', location: 'NL', url: 'http://a', version: '0.1.0', load: 0, at: 1, ...o }));
 
 describe('AgentDirectory', () => {
   it('lists agents heard from within three intervals, sorted by location and id', () => {

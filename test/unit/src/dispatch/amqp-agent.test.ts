@@ -1,13 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import { parseRequest, rebuildPrincipal } from '../../../../src/dispatch/amqp-agent.js';
 
-const good = { v: 1, id: 'r1', deadline: 1, principal: { kind: 'token', name: 'panel', servers: ['a'] }, call: { type: 'eq', action: 'novnc', fields: { id: 'a' } } };
+const good = {
+  v: 1,
+  id: 'r1',
+  deadline: 1,
+  principal: { kind: 'token', name: 'panel', servers: ['a'] },
+  call: { type: 'eq', action: 'novnc', fields: { id: 'a' } },
+};
 const buf = (o: unknown) => Buffer.from(JSON.stringify(o));
 
 describe('agent: request messages', () => {
   it('accepts every call type and rebuilds the principal from the message', () => {
     expect(parseRequest(buf(good)).call).toEqual(good.call);
-    for (const call of [{ type: 'open', serverId: 'a', viewOnly: false }, { type: 'open', serverId: 'a', viewOnly: true, closeUrl: null }, { type: 'list' }, { type: 'get', sessionId: 'x~1' }, { type: 'end', sessionId: '1' }]) {
+    for (const call of [
+      { type: 'open', serverId: 'a', viewOnly: false },
+      { type: 'open', serverId: 'a', viewOnly: true, closeUrl: null },
+      { type: 'list' },
+      { type: 'get', sessionId: 'x~1' },
+      { type: 'end', sessionId: '1' },
+    ]) {
       expect(() => parseRequest(buf({ ...good, call }))).not.toThrow();
     }
     const p = rebuildPrincipal({ kind: 'token', name: 'panel', servers: ['a'] });

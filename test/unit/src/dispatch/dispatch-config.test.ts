@@ -46,7 +46,9 @@ describe('config: dispatch', () => {
 
   it('needs HMAC keys: shared or per location, at most two (rotation), long secrets, one for every location it serves', () => {
     expect(problems(base('  amqp: "amqp://h/"', '')).some((m) => m.startsWith('dispatch.keys: is required'))).toBe(true);
-    expect(problems(base('  amqp: "amqp://h/"', '  keys: [{ id: k1, secret: short }]')).some((m) => m.startsWith('dispatch.keys[0].secret: must be at least 32'))).toBe(true);
+    expect(
+      problems(base('  amqp: "amqp://h/"', '  keys: [{ id: k1, secret: short }]')).some((m) => m.startsWith('dispatch.keys[0].secret: must be at least 32')),
+    ).toBe(true);
     const three = `  keys: [{ id: a, secret: "${SECRET}" }, { id: b, secret: "${SECRET}" }, { id: c, secret: "${SECRET}" }]`;
     expect(problems(base('  amqp: "amqp://h/"', three)).some((m) => m.startsWith('dispatch.keys: holds at most two'))).toBe(true);
     const same = `  keys: [{ id: a, secret: "${SECRET}" }, { id: a, secret: "${SECRET}" }]`;
@@ -54,8 +56,13 @@ describe('config: dispatch', () => {
     // A front must hold a key for NL (servers[] names it); an agent of US one for US.
     const usOnly = `  locationKeys: { US: [{ id: u1, secret: "${SECRET}" }] }`;
     expect(problems(base('  amqp: "amqp://h/"', usOnly)).some((m) => m.startsWith('dispatch.locationKeys.NL: no key for location "NL"'))).toBe(true);
-    expect(problems(base('  amqp: "amqp://h/"\n  role: agent\n  location: DE', usOnly)).some((m) => m.startsWith('dispatch.locationKeys.DE: no key for this agent'))).toBe(true);
-    const rotated = parseConfig(base('  amqp: "amqp://h/"\n  role: agent\n  location: US', `${usOnly.replace('}] }', `}, { id: u0, secret: "${'o'.repeat(40)}" }] }`)}`), 't').dispatch!;
+    expect(
+      problems(base('  amqp: "amqp://h/"\n  role: agent\n  location: DE', usOnly)).some((m) => m.startsWith('dispatch.locationKeys.DE: no key for this agent')),
+    ).toBe(true);
+    const rotated = parseConfig(
+      base('  amqp: "amqp://h/"\n  role: agent\n  location: US', `${usOnly.replace('}] }', `}, { id: u0, secret: "${'o'.repeat(40)}" }] }`)}`),
+      't',
+    ).dispatch!;
     expect(rotated.keys.byLocation.US!.map((k) => k.id)).toEqual(['u1', 'u0']);
   });
 });

@@ -60,7 +60,11 @@ describe('dispatch message authentication', () => {
     let now = 0;
     const counted: string[] = [];
     const reported: string[] = [];
-    const r = new RejectionReporter({ now: () => now, count: (k, why) => counted.push(`${k}/${why}`), report: (k, why, n) => reported.push(`${k}/${why}x${n}`) });
+    const r = new RejectionReporter({
+      now: () => now,
+      count: (k, why) => counted.push(`${k}/${why}`),
+      report: (k, why, n) => reported.push(`${k}/${why}x${n}`),
+    });
     for (let i = 0; i < 5; i++) r.rejected('request', 'forged');
     r.rejected('reply', 'unsigned');
     now = 10_000;

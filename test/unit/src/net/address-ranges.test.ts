@@ -4,11 +4,24 @@ import { clientKey, inCidr, parseCidr, specialAddress } from '../../../../src/ne
 describe('address ranges', () => {
   it('names loopback, private, link-local (metadata) and the other special ranges; public ones pass', () => {
     for (const [a, what] of [
-      ['127.0.0.1', 'loopback'], ['127.255.0.9', 'loopback'], ['::1', 'loopback'], ['::ffff:127.0.0.1', 'loopback'],
-      ['10.1.2.3', 'private'], ['172.31.255.255', 'private'], ['192.168.0.1', 'private'], ['fd12::1', 'private'],
-      ['169.254.169.254', 'link-local'], ['fe80::1', 'link-local'], ['0.0.0.0', 'unspecified'], ['::', 'unspecified'],
-      ['100.64.0.1', 'carrier-grade'], ['224.0.0.1', 'multicast'], ['255.255.255.255', 'reserved'], ['64:ff9b::a00:1', 'NAT64'],
-    ] as const) expect(specialAddress(a), a).toContain(what);
+      ['127.0.0.1', 'loopback'],
+      ['127.255.0.9', 'loopback'],
+      ['::1', 'loopback'],
+      ['::ffff:127.0.0.1', 'loopback'],
+      ['10.1.2.3', 'private'],
+      ['172.31.255.255', 'private'],
+      ['192.168.0.1', 'private'],
+      ['fd12::1', 'private'],
+      ['169.254.169.254', 'link-local'],
+      ['fe80::1', 'link-local'],
+      ['0.0.0.0', 'unspecified'],
+      ['::', 'unspecified'],
+      ['100.64.0.1', 'carrier-grade'],
+      ['224.0.0.1', 'multicast'],
+      ['255.255.255.255', 'reserved'],
+      ['64:ff9b::a00:1', 'NAT64'],
+    ] as const)
+      expect(specialAddress(a), a).toContain(what);
     for (const a of ['8.8.8.8', '172.32.0.1', '2001:4860:4860::8888', '::ffff:8.8.8.8']) expect(specialAddress(a), a).toBeUndefined();
     expect(specialAddress('not-an-ip')).toBe('not an IP address');
   });

@@ -18,7 +18,17 @@ const run = async (args: string[], o: { env?: NodeJS.ProcessEnv; stdin?: PassThr
 };
 
 /** Every port closed, short timeouts: a probe that finds nothing, quickly. */
-const nothingThere = async () => ['--rfb-ports', String(await closedPort()), '--web-port', String(await closedPort()), '--ipmi-port', String(await closedPort()), '--timeout', '200ms', '--json'];
+const nothingThere = async () => [
+  '--rfb-ports',
+  String(await closedPort()),
+  '--web-port',
+  String(await closedPort()),
+  '--ipmi-port',
+  String(await closedPort()),
+  '--timeout',
+  '200ms',
+  '--json',
+];
 
 describe('bmc-gateway probe: usage', () => {
   it('refuses --password (the command line is readable by every user), naming the other ways', async () => {
@@ -68,7 +78,14 @@ describe('bmc-gateway probe: where the password comes from', () => {
     const off = await run(['127.0.0.1', '--user', 'ADMIN', ...(await nothingThere())]);
     expect(JSON.parse(off.out)).toMatchObject({ withCredentials: false });
 
-    const tty = Object.assign(new PassThrough(), { isTTY: true, rawModes: [] as boolean[], setRawMode(raw: boolean) { this.rawModes.push(raw); return this; } });
+    const tty = Object.assign(new PassThrough(), {
+      isTTY: true,
+      rawModes: [] as boolean[],
+      setRawMode(raw: boolean) {
+        this.rawModes.push(raw);
+        return this;
+      },
+    });
     const pending = run(['127.0.0.1', '--user', 'ADMIN', ...(await nothingThere())], { stdin: tty });
     await new Promise((r) => setTimeout(r, 50));
     tty.write('typo\u007f\u007f\u007f\u007fsecret\r');
@@ -81,13 +98,24 @@ describe('bmc-gateway probe: where the password comes from', () => {
 });
 
 describe('the printed configuration', () => {
-  const report = (over: Partial<ProbeReport>): ProbeReport => ({ host: '10.0.0.5', startedAt: '2026-01-01T00:00:00.000Z', durationMs: 1, withCredentials: false, findings: [], chosen: [], alternatives: [], ...over });
+  const report = (over: Partial<ProbeReport>): ProbeReport => ({
+    host: '10.0.0.5',
+    startedAt: '2026-01-01T00:00:00.000Z',
+    durationMs: 1,
+    withCredentials: false,
+    findings: [],
+    chosen: [],
+    alternatives: [],
+    ...over,
+  });
 
   it('one server entry, each block with why above it, runners-up as comments; ids from any host', () => {
-    const text = renderYaml(report({
-      chosen: [{ block: 'console', confidence: 'seen', config: { type: 'vnc', host: '10.0.0.5', password: null }, because: 'RFB 3.8' }],
-      alternatives: [{ block: 'console', confidence: 'guess', config: { type: 'aten', host: '10.0.0.5', transport: 'auto' }, because: 'a login page' }],
-    }));
+    const text = renderYaml(
+      report({
+        chosen: [{ block: 'console', confidence: 'seen', config: { type: 'vnc', host: '10.0.0.5', password: null }, because: 'RFB 3.8' }],
+        alternatives: [{ block: 'console', confidence: 'guess', config: { type: 'aten', host: '10.0.0.5', transport: 'auto' }, because: 'a login page' }],
+      }),
+    );
     expect(text).toBe(`# bmc-gateway probe 10.0.0.5, 2026-01-01T00:00:00.000Z. Every null is a value to fill in (passwords are never printed).
 
 servers:

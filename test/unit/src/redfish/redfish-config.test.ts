@@ -6,8 +6,9 @@ import { configProblems } from '../../../helpers/config-problems.js';
 const problems = (text: string): string[] => configProblems(text, 't.yaml');
 
 describe('servers[].redfish, servers[].power, media', () => {
-  it('reads the issue\'s example with defaults; power picks redfish over ipmi when told', () => {
-    const c = parseConfig(`
+  it("reads the issue's example with defaults; power picks redfish over ipmi when told", () => {
+    const c = parseConfig(
+      `
 media: { allow: ["Images.Example", "*.mirror.example", "10.0.9.5"] }
 servers:
   - id: "r9"
@@ -21,9 +22,22 @@ servers:
     redfish: { host: "10.0.5.11", user: "root", password: "pw", timeout: 5s, taskTimeout: 2m }
   - id: "k1"
     console: { type: vnc, host: "10.0.5.12" }
-`, 't.yaml');
+`,
+      't.yaml',
+    );
     expect(c.media).toEqual({ allow: ['images.example', '*.mirror.example', '10.0.9.5'] });
-    expect(c.servers[0]).toMatchObject({ power: 'redfish', redfish: { host: '10.0.5.9', port: 443, user: 'root', insecureTls: true, system: '/redfish/v1/Systems/System.Embedded.1', timeoutMs: 15_000, taskTimeoutMs: 25_000 } });
+    expect(c.servers[0]).toMatchObject({
+      power: 'redfish',
+      redfish: {
+        host: '10.0.5.9',
+        port: 443,
+        user: 'root',
+        insecureTls: true,
+        system: '/redfish/v1/Systems/System.Embedded.1',
+        timeoutMs: 15_000,
+        taskTimeoutMs: 25_000,
+      },
+    });
     expect(c.servers[1]).toMatchObject({ power: 'redfish', redfish: { port: 443, insecureTls: false, system: undefined } });
     expect(c.servers[2]).toMatchObject({ power: 'ipmi', redfish: { timeoutMs: 5_000, taskTimeoutMs: 120_000 } });
     expect(c.servers[3]!.power).toBeUndefined();
@@ -44,16 +58,20 @@ servers:
   - id: d
     power: snmp
 `);
-    expect(p).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^media\.allow\[0\]: must be a host name/),
-      expect.stringMatching(/^media\.allow\[1\]: must be a host name/),
-      expect.stringMatching(/^media\.deny: unknown key/),
-      expect.stringMatching(/^servers\[0\]\.redfish\.sytem: unknown key \(allowed here: host, port, user, password, insecureTls, system, timeout, taskTimeout\)/),
-      expect.stringMatching(/^servers\[1\]\.redfish\.user: is required/),
-      expect.stringMatching(/^servers\[1\]\.redfish\.system: must be a path on the BMC/),
-      expect.stringMatching(/^servers\[2\]\.power: is "redfish" but the server has no redfish block/),
-      expect.stringMatching(/^servers\[3\]\.power: must be one of ipmi, redfish/),
-    ]));
+    expect(p).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^media\.allow\[0\]: must be a host name/),
+        expect.stringMatching(/^media\.allow\[1\]: must be a host name/),
+        expect.stringMatching(/^media\.deny: unknown key/),
+        expect.stringMatching(
+          /^servers\[0\]\.redfish\.sytem: unknown key \(allowed here: host, port, user, password, insecureTls, system, timeout, taskTimeout\)/,
+        ),
+        expect.stringMatching(/^servers\[1\]\.redfish\.user: is required/),
+        expect.stringMatching(/^servers\[1\]\.redfish\.system: must be a path on the BMC/),
+        expect.stringMatching(/^servers\[2\]\.power: is "redfish" but the server has no redfish block/),
+        expect.stringMatching(/^servers\[3\]\.power: must be one of ipmi, redfish/),
+      ]),
+    );
   });
 
   it('a server with a location may name its protocol without the block (a front whose agent holds it)', () => {

@@ -27,7 +27,11 @@ describe('planReset (issue 13 mapping and nearest allowed equivalents)', () => {
     expect(planReset('cycle', ['On', 'ForceOff']).steps).toEqual(['ForceOff', 'On']);
     expect(planReset('reset', ['On', 'ForceOff', 'PowerCycle']).steps).toEqual(['PowerCycle']);
     expect(planReset('reset', ['On', 'ForceOff']).steps).toEqual(['ForceOff', 'On']);
-    for (const [cmd, allowed] of [['cycle', ['On', 'ForceOff']], ['reset', ['PowerCycle']], ['reset', ['On', 'ForceOff']]] as const) {
+    for (const [cmd, allowed] of [
+      ['cycle', ['On', 'ForceOff']],
+      ['reset', ['PowerCycle']],
+      ['reset', ['On', 'ForceOff']],
+    ] as const) {
       expect(planReset(cmd, allowed).note).toMatch(/^the BMC (does not allow|allows neither)/);
     }
   });
@@ -35,7 +39,9 @@ describe('planReset (issue 13 mapping and nearest allowed equivalents)', () => {
   it('no equivalent: GW_ERR_ACTION_NOT_ALLOWED listing what is allowed', () => {
     expect(code(() => planReset('on', ['ForceOn']))).toBe('GW_ERR_ACTION_NOT_ALLOWED');
     expect(code(() => planReset('cycle', ['On']))).toBe('GW_ERR_ACTION_NOT_ALLOWED');
-    expect(() => planReset('reset', [])).toThrow('the BMC does not allow ResetType ForceRestart for "reset" (nor PowerCycle, nor ForceOff and On); it allows: nothing');
+    expect(() => planReset('reset', [])).toThrow(
+      'the BMC does not allow ResetType ForceRestart for "reset" (nor PowerCycle, nor ForceOff and On); it allows: nothing',
+    );
   });
 });
 
@@ -53,7 +59,11 @@ describe('bootOverride', () => {
 describe('checkMediaUrl / hostAllowed', () => {
   const media = { allow: ['images.example', '*.mirror.example', '10.0.9.5', '2001:db8::5'] };
   it('accepts allowed hosts with the TransferProtocolType of the scheme; shows the URL without its query', () => {
-    expect(checkMediaUrl('https://images.example/a.iso?sig=1#x', media)).toEqual({ url: 'https://images.example/a.iso?sig=1#x', transferProtocolType: 'HTTPS', shown: 'https://images.example/a.iso' });
+    expect(checkMediaUrl('https://images.example/a.iso?sig=1#x', media)).toEqual({
+      url: 'https://images.example/a.iso?sig=1#x',
+      transferProtocolType: 'HTTPS',
+      shown: 'https://images.example/a.iso',
+    });
     expect(checkMediaUrl('http://IMAGES.example:8080/a.iso', media).transferProtocolType).toBe('HTTP');
     expect(checkMediaUrl('nfs://10.0.9.5/srv/a.iso', media).transferProtocolType).toBe('NFS');
     expect(checkMediaUrl('smb://deep.a.mirror.example/share/a.iso', media).transferProtocolType).toBe('CIFS');
@@ -71,7 +81,11 @@ describe('checkMediaUrl / hostAllowed', () => {
       ['/local/path.iso', 'GW_ERR_BAD_REQUEST'],
       [`https://images.example/${'a'.repeat(3000)}`, 'GW_ERR_BAD_REQUEST'],
     ];
-    for (const [url, c] of cases) expect(code(() => checkMediaUrl(url, media)), url).toBe(c);
+    for (const [url, c] of cases)
+      expect(
+        code(() => checkMediaUrl(url, media)),
+        url,
+      ).toBe(c);
     expect(code(() => checkMediaUrl('https://images.example/a.iso', undefined))).toBe('GW_ERR_MEDIA_URL_NOT_ALLOWED');
     expect(code(() => checkMediaUrl('https://images.example/a.iso', { allow: [] }))).toBe('GW_ERR_MEDIA_URL_NOT_ALLOWED');
   });

@@ -18,11 +18,26 @@ const dns = fakeDns({
   'a.corp.example': ['10.9.9.9'],
 });
 
-const code = async (p: Promise<unknown>) => p.then(() => 'allowed', (e: { code: string }) => e.code);
+const code = async (p: Promise<unknown>) =>
+  p.then(
+    () => 'allowed',
+    (e: { code: string }) => e.code,
+  );
 
 describe('sessions.closeUrlAllow', () => {
   it('parses every documented form and refuses the rest', () => {
-    for (const ok of ['public', '10.0.0.0/8', '10.1.2.3', '10.1.2.3:8443', '[fd00::5]:443', 'fd00::/8', 'panel.example.com', 'panel.example.com:8080', '*.example.com', '*.example.com:443']) {
+    for (const ok of [
+      'public',
+      '10.0.0.0/8',
+      '10.1.2.3',
+      '10.1.2.3:8443',
+      '[fd00::5]:443',
+      'fd00::/8',
+      'panel.example.com',
+      'panel.example.com:8080',
+      '*.example.com',
+      '*.example.com:443',
+    ]) {
       expect(parseCloseUrlAllowEntry(ok), ok).toBeDefined();
     }
     for (const bad of ['', 'http://panel.example.com', 'panel.example.com:0', 'panel.example.com:70000', '*', 'pan el', '10.0.0.0/40', '[panel]:80']) {

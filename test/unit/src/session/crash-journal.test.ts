@@ -41,7 +41,12 @@ describe('crash journal', () => {
     // Until each call settles, another crash would send them again.
     b.settled('s1', 'http://panel/close?a=1');
     const c = new CrashJournal(dir, log);
-    expect(c.recover().map((p) => `${p.id} ${p.url}`).sort()).toEqual(['s1 http://panel2/close', 's2 http://panel/sol-close']);
+    expect(
+      c
+        .recover()
+        .map((p) => `${p.id} ${p.url}`)
+        .sort(),
+    ).toEqual(['s1 http://panel2/close', 's2 http://panel/sol-close']);
   });
 
   it('a torn last line (killed mid-write) and garbage lines are skipped', () => {

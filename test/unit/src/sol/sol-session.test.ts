@@ -19,19 +19,39 @@ class FakeSol {
   #drain: (() => void)[] = [];
   #close: ((r: SolCloseReason) => void)[] = [];
   closeGate: Promise<void> = Promise.resolve();
-  onData(l: (b: Buffer) => void) { this.#data.push(l); return () => {}; }
-  onDrain(l: () => void) { this.#drain.push(l); return () => {}; }
-  onClose(l: (r: SolCloseReason) => void) { this.#close.push(l); return () => {}; }
-  write(b: Uint8Array) { this.written.push(Buffer.from(b)); return this.accept; }
-  sendBreak() { this.breaks++; }
+  onData(l: (b: Buffer) => void) {
+    this.#data.push(l);
+    return () => {};
+  }
+  onDrain(l: () => void) {
+    this.#drain.push(l);
+    return () => {};
+  }
+  onClose(l: (r: SolCloseReason) => void) {
+    this.#close.push(l);
+    return () => {};
+  }
+  write(b: Uint8Array) {
+    this.written.push(Buffer.from(b));
+    return this.accept;
+  }
+  sendBreak() {
+    this.breaks++;
+  }
   async close() {
     this.closeCalls++;
     await this.closeGate;
     this.fireClose({ type: 'closed' });
   }
-  emit(b: string) { for (const l of this.#data) l(Buffer.from(b)); }
-  drain() { for (const l of this.#drain) l(); }
-  fireClose(r: SolCloseReason) { for (const l of this.#close.splice(0)) l(r); }
+  emit(b: string) {
+    for (const l of this.#data) l(Buffer.from(b));
+  }
+  drain() {
+    for (const l of this.#drain) l();
+  }
+  fireClose(r: SolCloseReason) {
+    for (const l of this.#close.splice(0)) l(r);
+  }
 }
 
 class FakeService {
@@ -51,12 +71,26 @@ class FakeService {
 
 function viewer(id = 'v'): SolViewerPort & { got: string; states: string[]; closedWith: string | null; paused: boolean } {
   const v = {
-    id, got: '', states: [] as string[], closedWith: null as string | null, paused: false,
-    send(b: Buffer) { v.got += b.toString(); },
-    notify(m: { type: string; state?: string; text?: string }) { v.states.push(m.state ?? `notice: ${m.text}`); },
-    pause() { v.paused = true; },
-    resume() { v.paused = false; },
-    close(reason: string) { v.closedWith = reason; },
+    id,
+    got: '',
+    states: [] as string[],
+    closedWith: null as string | null,
+    paused: false,
+    send(b: Buffer) {
+      v.got += b.toString();
+    },
+    notify(m: { type: string; state?: string; text?: string }) {
+      v.states.push(m.state ?? `notice: ${m.text}`);
+    },
+    pause() {
+      v.paused = true;
+    },
+    resume() {
+      v.paused = false;
+    },
+    close(reason: string) {
+      v.closedWith = reason;
+    },
   };
   return v;
 }
@@ -68,8 +102,17 @@ function make(service: FakeService, limits = { idleTimeoutMs: 60_000, maxLifetim
   const ended: { code: EndCode; reason: string }[] = [];
   const s = new SolSession({
     server,
-    transport: ipmiSerialTransport(service as unknown as IpmiService, { host: 'h', port: 623, user: 'u', password: 'p', cipherSuites: [3], privilege: 'ADMINISTRATOR' }),
-    log: createLogger('silent'), limits, actor: 'tester',
+    transport: ipmiSerialTransport(service as unknown as IpmiService, {
+      host: 'h',
+      port: 623,
+      user: 'u',
+      password: 'p',
+      cipherSuites: [3],
+      privilege: 'ADMINISTRATOR',
+    }),
+    log: createLogger('silent'),
+    limits,
+    actor: 'tester',
     ended: (_s, code, reason) => ended.push({ code, reason }),
   });
   sessions.push(s);
@@ -109,7 +152,9 @@ describe('SolSession', () => {
   it('keeps input typed during activation (bounded) and sends it once active', async () => {
     const svc = new FakeService();
     let open!: () => void;
-    svc.gate = new Promise((r) => { open = r; });
+    svc.gate = new Promise((r) => {
+      open = r;
+    });
     const { s } = make(svc);
     const a = viewer();
     const attached = s.attach(a);
@@ -151,7 +196,9 @@ describe('SolSession', () => {
     const a = viewer();
     await s.attach(a);
     let finishClose!: () => void;
-    svc.sols[0]!.closeGate = new Promise((r) => { finishClose = r; });
+    svc.sols[0]!.closeGate = new Promise((r) => {
+      finishClose = r;
+    });
     s.detach(a);
     const again = viewer();
     const attached = s.attach(again);
@@ -169,7 +216,9 @@ describe('SolSession', () => {
     const one = make(svc);
     const v1 = viewer();
     await one.s.attach(v1);
-    expect(one.ended).toEqual([{ code: 'bmc-unreachable', reason: 'SOL activation failed: IPMI_ERR_SOL_ALREADY_ACTIVE: SOL is already active on another session' }]);
+    expect(one.ended).toEqual([
+      { code: 'bmc-unreachable', reason: 'SOL activation failed: IPMI_ERR_SOL_ALREADY_ACTIVE: SOL is already active on another session' },
+    ]);
     expect(v1.closedWith).toMatch(/^the serial console has ended: SOL activation failed/);
 
     const svc2 = new FakeService();

@@ -10,12 +10,14 @@ describe('tar writer (session files into a container over stdin)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'bmcgw-tar-'));
     try {
       const data = Buffer.alloc(1500, 7);
-      const archive = Buffer.concat(tarChunks([
-        { name: 'jars/', mode: 0o700 },
-        { name: 'jars/a.jar', mode: 0o600, data },
-        { name: 'empty', mode: 0o644, data: Buffer.alloc(0) },
-        { name: 'x', mode: 0o600, data: Buffer.from('512 bytes exactly'.padEnd(512, '.')) },
-      ]));
+      const archive = Buffer.concat(
+        tarChunks([
+          { name: 'jars/', mode: 0o700 },
+          { name: 'jars/a.jar', mode: 0o600, data },
+          { name: 'empty', mode: 0o644, data: Buffer.alloc(0) },
+          { name: 'x', mode: 0o600, data: Buffer.from('512 bytes exactly'.padEnd(512, '.')) },
+        ]),
+      );
       expect(archive.length % 512).toBe(0);
       writeFileSync(join(dir, 'a.tar'), archive);
       execFileSync('tar', ['-x', '-f', 'a.tar', '--no-same-owner'], { cwd: dir });

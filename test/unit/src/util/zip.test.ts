@@ -5,9 +5,15 @@ import { zipFiles } from '../../../helpers/java/zip-writer.js';
 describe('zip reader (jars of Java viewers)', () => {
   it('lists entries and reads stored and deflated ones', () => {
     const big = Buffer.alloc(100_000, 'abc');
-    const zip = zipFiles([{ name: 'a.txt', data: Buffer.from('hello'), store: true }, { name: 'dir/b.bin', data: big }]);
+    const zip = zipFiles([
+      { name: 'a.txt', data: Buffer.from('hello'), store: true },
+      { name: 'dir/b.bin', data: big },
+    ]);
     const entries = zipEntries(zip);
-    expect(entries.map((e) => [e.name, e.method, e.uncompressedSize])).toEqual([['a.txt', 0, 5], ['dir/b.bin', 8, 100_000]]);
+    expect(entries.map((e) => [e.name, e.method, e.uncompressedSize])).toEqual([
+      ['a.txt', 0, 5],
+      ['dir/b.bin', 8, 100_000],
+    ]);
     expect(zipRead(zip, entries[0]!, 1000).toString()).toBe('hello');
     expect(zipRead(zip, entries[1]!, 200_000).equals(big)).toBe(true);
   });
@@ -20,8 +26,11 @@ describe('zip reader (jars of Java viewers)', () => {
   });
 
   it('reads Main-Class from the manifest, continuation lines included, and only from the main section', () => {
-    const manifest = 'Manifest-Version: 1.0\r\nMain-Class: com.example.kvm.VeryLongPackageNameThatWrapsAtSeventyTwoBytesOfLin\r\n eLength.Main\r\n\r\nName: x\r\nMain-Class: not.This\r\n';
-    expect(jarMainClass(zipFiles([{ name: 'META-INF/MANIFEST.MF', data: Buffer.from(manifest) }]))).toBe('com.example.kvm.VeryLongPackageNameThatWrapsAtSeventyTwoBytesOfLineLength.Main');
+    const manifest =
+      'Manifest-Version: 1.0\r\nMain-Class: com.example.kvm.VeryLongPackageNameThatWrapsAtSeventyTwoBytesOfLin\r\n eLength.Main\r\n\r\nName: x\r\nMain-Class: not.This\r\n';
+    expect(jarMainClass(zipFiles([{ name: 'META-INF/MANIFEST.MF', data: Buffer.from(manifest) }]))).toBe(
+      'com.example.kvm.VeryLongPackageNameThatWrapsAtSeventyTwoBytesOfLineLength.Main',
+    );
     expect(jarMainClass(zipFiles([{ name: 'META-INF/MANIFEST.MF', data: Buffer.from('Manifest-Version: 1.0\n\nMain-Class: a.B\n') }]))).toBeUndefined();
     expect(jarMainClass(zipFiles([{ name: 'x.class', data: Buffer.from('x') }]))).toBeUndefined();
   });

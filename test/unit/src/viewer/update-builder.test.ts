@@ -44,7 +44,7 @@ function decodeOurs(msg: Buffer, target: Framebuffer): { x: number; y: number; w
 }
 
 describe('EncodeCache', () => {
-  it('gives a second viewer at the same point the first one\'s bytes, encoded once', () => {
+  it("gives a second viewer at the same point the first one's bytes, encoded once", () => {
     const fb = consoleScreen(320, 200, 7);
     const cache = new EncodeCache();
     const a = new Damage(fb.width, fb.height);

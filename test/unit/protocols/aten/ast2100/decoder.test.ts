@@ -61,8 +61,13 @@ describe('Ast2100Decoder on the real captured frame (ast2100-frame4.hex)', () =>
     expect(a.data.equals(b.data)).toBe(true);
   });
 
-  it('only 1024x768 among the usual modes tiles the grid exactly with the frame\'s 3072 blocks', () => {
-    for (const [w, h] of [[640, 480], [720, 400], [800, 600], [1280, 1024]] as const) {
+  it("only 1024x768 among the usual modes tiles the grid exactly with the frame's 3072 blocks", () => {
+    for (const [w, h] of [
+      [640, 480],
+      [720, 400],
+      [800, 600],
+      [1280, 1024],
+    ] as const) {
       const r = new Ast2100Decoder().decodeFrame(frame4(), new Framebuffer(w, h));
       expect(r.totalBlocks === Math.ceil(w / 16) * Math.ceil(h / 16), `${w}x${h}`).toBe(false);
     }
@@ -98,7 +103,11 @@ describe('Ast2100Decoder on hand-written bit-streams', () => {
   it('a one-colour VQ block sets a codebook slot that later blocks reuse, across frames', () => {
     const w = new Ast2100BitWriter();
     w.write(0x5, 4); // VQ, 1 colour
-    w.write(1, 1); w.write(2, 2); w.write(235, 8); w.write(128, 8); w.write(128, 8); // slot 2 := white
+    w.write(1, 1);
+    w.write(2, 2);
+    w.write(235, 8);
+    w.write(128, 8);
+    w.write(128, 8); // slot 2 := white
     w.write(0x9, 4);
     const dec = new Ast2100Decoder();
     const fb = new Framebuffer(8, 8);
@@ -108,8 +117,10 @@ describe('Ast2100Decoder on hand-written bit-streams', () => {
     // Next frame: a 2-colour VQ block using slot 2 (no update) and slot 0 (initial black).
     const w2 = new Ast2100BitWriter();
     w2.write(0x6, 4);
-    w2.write(0, 1); w2.write(0, 2); // codeword 0 → slot 0 (black, 00/80/80)
-    w2.write(0, 1); w2.write(2, 2); // codeword 1 → slot 2 (white from the previous frame)
+    w2.write(0, 1);
+    w2.write(0, 2); // codeword 0 → slot 0 (black, 00/80/80)
+    w2.write(0, 1);
+    w2.write(2, 2); // codeword 1 → slot 2 (white from the previous frame)
     for (let i = 0; i < 64; i++) w2.write(i % 2, 1); // alternate columns
     w2.write(0x9, 4);
     fb.fillRect(0, 0, 8, 8, 1, 2, 3);
@@ -120,9 +131,17 @@ describe('Ast2100Decoder on hand-written bit-streams', () => {
 
   it('positioned blocks move the cursor; unpositioned ones continue from there', () => {
     const w = new Ast2100BitWriter();
-    w.write(0xd, 4); w.write(2, 8); w.write(1, 8); // VQ 1 colour at MCU (2,1)
-    w.write(1, 1); w.write(0, 2); w.write(235, 8); w.write(128, 8); w.write(128, 8);
-    w.write(0x5, 4); w.write(0, 1); w.write(0, 2); // next block, (0,2) after wrapping a 3-wide grid
+    w.write(0xd, 4);
+    w.write(2, 8);
+    w.write(1, 8); // VQ 1 colour at MCU (2,1)
+    w.write(1, 1);
+    w.write(0, 2);
+    w.write(235, 8);
+    w.write(128, 8);
+    w.write(128, 8);
+    w.write(0x5, 4);
+    w.write(0, 1);
+    w.write(0, 2); // next block, (0,2) after wrapping a 3-wide grid
     w.write(0x9, 4);
     const fb = new Framebuffer(24, 24);
     const r = new Ast2100Decoder().decodeFrame(Buffer.concat([hex('0b0b01bc'), w.finish()]), fb);
@@ -130,16 +149,34 @@ describe('Ast2100Decoder on hand-written bit-streams', () => {
     expect(px(fb, 16, 8)).toEqual([255, 255, 255]);
     expect(px(fb, 0, 16)).toEqual([255, 255, 255]);
     expect(px(fb, 0, 0)).toEqual([0, 0, 0]); // untouched
-    expect(r.changed).toEqual([{ x: 16, y: 8, width: 8, height: 8 }, { x: 0, y: 16, width: 8, height: 8 }]);
+    expect(r.changed).toEqual([
+      { x: 16, y: 8, width: 8, height: 8 },
+      { x: 0, y: 16, width: 8, height: 8 },
+    ]);
   });
 
   it('PASS2 adds a correction centred on 128 to the previous samples (4:4:4)', () => {
     const w = new Ast2100BitWriter();
-    const flat = () => { w.write(0b00, 2); w.write(0b1010, 4); w.write(0b00, 2); w.write(0b00, 2); w.write(0b00, 2); w.write(0b00, 2); };
-    w.write(0x0, 4); flat(); // grey 128/128/128
-    w.write(0xa, 4); w.write(0, 8); w.write(0, 8); // PASS2 at (0,0)
-    w.write(0b11110, 5); w.write(80, 7); w.write(0b1010, 4); // Y DC diff +80 (cat 7), EOB → samples 128+10
-    w.write(0b00, 2); w.write(0b00, 2); w.write(0b00, 2); w.write(0b00, 2); // Cb, Cr flat
+    const flat = () => {
+      w.write(0b00, 2);
+      w.write(0b1010, 4);
+      w.write(0b00, 2);
+      w.write(0b00, 2);
+      w.write(0b00, 2);
+      w.write(0b00, 2);
+    };
+    w.write(0x0, 4);
+    flat(); // grey 128/128/128
+    w.write(0xa, 4);
+    w.write(0, 8);
+    w.write(0, 8); // PASS2 at (0,0)
+    w.write(0b11110, 5);
+    w.write(80, 7);
+    w.write(0b1010, 4); // Y DC diff +80 (cat 7), EOB → samples 128+10
+    w.write(0b00, 2);
+    w.write(0b00, 2);
+    w.write(0b00, 2);
+    w.write(0b00, 2); // Cb, Cr flat
     w.write(0x9, 4);
     const fb = new Framebuffer(8, 8);
     const r = new Ast2100Decoder().decodeFrame(Buffer.concat([hex('0b0b01bc'), w.finish()]), fb);
@@ -150,8 +187,13 @@ describe('Ast2100Decoder on hand-written bit-streams', () => {
   it('LOW_JPEG blocks decode with the advance table pair', () => {
     const w = new Ast2100BitWriter();
     w.write(0x4, 4);
-    w.write(0b11110, 5); w.write(80, 7); w.write(0b1010, 4); // Y DC = 80 × q[0]
-    w.write(0b00, 2); w.write(0b00, 2); w.write(0b00, 2); w.write(0b00, 2);
+    w.write(0b11110, 5);
+    w.write(80, 7);
+    w.write(0b1010, 4); // Y DC = 80 × q[0]
+    w.write(0b00, 2);
+    w.write(0b00, 2);
+    w.write(0b00, 2);
+    w.write(0b00, 2);
     w.write(0x9, 4);
     const frame = (b0: number, b1: number) => Buffer.concat([Buffer.from([b0, b1, 0x01, 0xbc]), w.finish()]);
     // 'advance' reading: byte 1 selects the LOW_JPEG pair. Luma table 11 has q[0]=1, table 9 has 1, table 0 has 20.
@@ -185,9 +227,18 @@ describe('Ast2100Decoder on hand-written bit-streams', () => {
     const base = frame4().subarray(0, 6000);
     for (let i = 0; i < 300; i++) {
       const b = i % 3 === 0 ? Buffer.from(Array.from({ length: 200 }, () => Math.floor(rnd() * 256))) : Buffer.from(base);
-      if (i % 3 === 0) { b[0] = 5; b[1] = 5; b[2] = 1; b[3] = i % 2 ? 0xa6 : 0xbc; }
+      if (i % 3 === 0) {
+        b[0] = 5;
+        b[1] = 5;
+        b[2] = 1;
+        b[3] = i % 2 ? 0xa6 : 0xbc;
+      }
       for (let k = 0; k < 4; k++) b[4 + Math.floor(rnd() * (b.length - 4))] = Math.floor(rnd() * 256);
-      const dims = [[8, 8], [1024, 768], [37, 21]][i % 3]!;
+      const dims = [
+        [8, 8],
+        [1024, 768],
+        [37, 21],
+      ][i % 3]!;
       try {
         new Ast2100Decoder().decodeFrame(b, new Framebuffer(dims[0]!, dims[1]!));
       } catch (e) {

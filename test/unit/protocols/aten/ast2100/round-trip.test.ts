@@ -40,7 +40,11 @@ function meanAbsError(a: Uint8Array, b: Uint8Array): number {
 
 describe('AST2100 encode → decode round trip', () => {
   for (const sub of [422, 444] as const) {
-    for (const [w, h] of [[64, 48], [50, 37], [800, 600]] as const) {
+    for (const [w, h] of [
+      [64, 48],
+      [50, 37],
+      [800, 600],
+    ] as const) {
       it(`${sub === 422 ? '4:2:0' : '4:4:4'} ${w}x${h}, best quality: within JPEG tolerance, ends exactly`, () => {
         const src = picture(w, h);
         const enc = new Ast2100Encoder();
@@ -68,10 +72,15 @@ describe('AST2100 encode → decode round trip', () => {
     const w = 32;
     const h = 16;
     const p = new Uint8Array(w * h * 4);
-    const colours = [[255, 255, 255], [0, 0, 0], [200, 30, 30], [30, 200, 30]];
+    const colours = [
+      [255, 255, 255],
+      [0, 0, 0],
+      [200, 30, 30],
+      [30, 200, 30],
+    ];
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++) {
-        const c = colours[(x >> 3) === 0 ? 0 : (x >> 3) === 1 ? (x + y) % 2 : (x + y) % 4]!;
+        const c = colours[x >> 3 === 0 ? 0 : x >> 3 === 1 ? (x + y) % 2 : (x + y) % 4]!;
         p.set(c, (y * w + x) * 4);
       }
     }

@@ -14,7 +14,15 @@ import { hextileVectors, tightVector, zlibVector, zrleVector, type Vector } from
  * Random and mutated input: decoders may finish, wait for more, or throw a ProtocolError — nothing
  * else (no RangeError/TypeError, no zlib error escaping raw), and every call returns (bounded loops).
  */
-function feed(encoding: number, rects: RectHeader[], bytes: Buffer, fbW: number, fbH: number, chunk: number, dec: RectDecoder = createDecoders().get(encoding)!): void {
+function feed(
+  encoding: number,
+  rects: RectHeader[],
+  bytes: Buffer,
+  fbW: number,
+  fbH: number,
+  chunk: number,
+  dec: RectDecoder = createDecoders().get(encoding)!,
+): void {
   const fb = new Framebuffer(fbW, fbH);
   const q = new ByteQueue();
   let i = 0;
@@ -43,7 +51,8 @@ function mutate(b: Buffer, r: () => number): Buffer {
 
 /** A random rectangle of up to `side` x `side` and up to `maxBytes` random bytes for encoding `e`. */
 function randomRect(r: () => number, e: number, side: number, maxBytes: number): { rect: RectHeader; bytes: Buffer } {
-  const w = 1 + Math.floor(r() * side), h = 1 + Math.floor(r() * side);
+  const w = 1 + Math.floor(r() * side),
+    h = 1 + Math.floor(r() * side);
   const bytes = Buffer.from(Array.from({ length: Math.floor(r() * maxBytes) }, () => Math.floor(r() * 256)));
   // Make the compressed encodings' inputs start plausibly so the fuzz reaches past the length check.
   if ((e === Encoding.Zlib || e === Encoding.ZRLE) && bytes.length > 6 && r() < 0.7) {
@@ -88,7 +97,18 @@ describe('decoder fuzz', () => {
   const formats: PixelFormat[] = [
     { bitsPerPixel: 16, depth: 16, bigEndian: true, trueColour: true, redMax: 31, greenMax: 63, blueMax: 31, redShift: 11, greenShift: 5, blueShift: 0 },
     { bitsPerPixel: 8, depth: 8, bigEndian: false, trueColour: false, redMax: 0, greenMax: 0, blueMax: 0, redShift: 0, greenShift: 0, blueShift: 0 },
-    { bitsPerPixel: 32, depth: 30, bigEndian: false, trueColour: true, redMax: 1023, greenMax: 1023, blueMax: 1023, redShift: 20, greenShift: 10, blueShift: 0 },
+    {
+      bitsPerPixel: 32,
+      depth: 30,
+      bigEndian: false,
+      trueColour: true,
+      redMax: 1023,
+      greenMax: 1023,
+      blueMax: 1023,
+      redShift: 20,
+      greenShift: 10,
+      blueShift: 0,
+    },
   ];
   for (const pf of formats) {
     it(`random and mutated bytes at ${pf.bitsPerPixel} bpp depth ${pf.depth}${pf.trueColour ? '' : ' colour map'}: only ProtocolError escapes`, () => {
@@ -100,7 +120,8 @@ describe('decoder fuzz', () => {
         }
       }
       for (const v of [tightVector(), zrleVector(), hextileVectors()[0]!]) {
-        for (let n = 0; n < 100; n++) feed(v.encoding, v.rects, mutate(v.bytes, r), v.fbW, v.fbH, 1 + Math.floor(r() * 64), createDecoders(new PixelReader(pf)).get(v.encoding));
+        for (let n = 0; n < 100; n++)
+          feed(v.encoding, v.rects, mutate(v.bytes, r), v.fbW, v.fbH, 1 + Math.floor(r() * 64), createDecoders(new PixelReader(pf)).get(v.encoding));
       }
     });
   }

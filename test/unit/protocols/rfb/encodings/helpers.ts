@@ -18,7 +18,14 @@ export function splits(bytes: Buffer, maxOffsets = Infinity): { name: string; ch
  * Drives a fresh decoder the way the connection does: push a chunk, then decode rectangles for as
  * long as they complete. Checks every rectangle completed and every byte was consumed.
  */
-export function runDecoder(make: () => RectDecoder, rects: RectHeader[], chunks: Buffer[], fbW: number, fbH: number, init?: (fb: Framebuffer) => void): Framebuffer {
+export function runDecoder(
+  make: () => RectDecoder,
+  rects: RectHeader[],
+  chunks: Buffer[],
+  fbW: number,
+  fbH: number,
+  init?: (fb: Framebuffer) => void,
+): Framebuffer {
   const dec = make();
   const fb = new Framebuffer(fbW, fbH);
   init?.(fb);
@@ -35,7 +42,14 @@ export function runDecoder(make: () => RectDecoder, rects: RectHeader[], chunks:
 }
 
 /** Decodes `bytes` fed every way; asserts all results are identical and returns the framebuffer. */
-export function decodeEverySplit(make: () => RectDecoder, rects: RectHeader[], bytes: Buffer, fbW: number, fbH: number, opts: { maxOffsets?: number; init?: (fb: Framebuffer) => void } = {}): Framebuffer {
+export function decodeEverySplit(
+  make: () => RectDecoder,
+  rects: RectHeader[],
+  bytes: Buffer,
+  fbW: number,
+  fbH: number,
+  opts: { maxOffsets?: number; init?: (fb: Framebuffer) => void } = {},
+): Framebuffer {
   let first: Framebuffer | undefined;
   for (const s of splits(bytes, opts.maxOffsets)) {
     const fb = runDecoder(make, rects, s.chunks, fbW, fbH, opts.init);
@@ -46,7 +60,15 @@ export function decodeEverySplit(make: () => RectDecoder, rects: RectHeader[], b
 }
 
 /** Asserts feeding `bytes` every way throws an RfbError with `code`. */
-export function expectErrorEverySplit(make: () => RectDecoder, rects: RectHeader[], bytes: Buffer, code: string, fbW = 64, fbH = 64, maxOffsets = Infinity): void {
+export function expectErrorEverySplit(
+  make: () => RectDecoder,
+  rects: RectHeader[],
+  bytes: Buffer,
+  code: string,
+  fbW = 64,
+  fbH = 64,
+  maxOffsets = Infinity,
+): void {
   for (const s of splits(bytes, maxOffsets)) {
     let caught: unknown;
     try {

@@ -5,7 +5,10 @@ import { decodeEverySplit, expectErrorEverySplit, rect } from './helpers.js';
 import { hextileVector } from './vectors.js';
 
 const H = Encoding.Hextile;
-const RAW = 1, BG = 2, FG = 4, ANY = 8;
+const RAW = 1,
+  BG = 2,
+  FG = 4,
+  ANY = 8;
 
 describe('HextileDecoder', () => {
   it('decodes every subencoding, split at every byte', () => {
@@ -32,7 +35,12 @@ describe('HextileDecoder', () => {
 
   it('subrectangle outside its tile → RFB_ERR_HEXTILE_SUBRECT_BOUNDS', () => {
     // 4x2 tile, subrect at x=3 width 2
-    expectErrorEverySplit(() => new HextileDecoder(), [rect(0, 0, 4, 2, H)], Buffer.from([FG | ANY, 1, 1, 1, 0, 1, 0x30, 0x10]), 'RFB_ERR_HEXTILE_SUBRECT_BOUNDS');
+    expectErrorEverySplit(
+      () => new HextileDecoder(),
+      [rect(0, 0, 4, 2, H)],
+      Buffer.from([FG | ANY, 1, 1, 1, 0, 1, 0x30, 0x10]),
+      'RFB_ERR_HEXTILE_SUBRECT_BOUNDS',
+    );
     // height: y=1, h=2 in a 2-high tile
     expectErrorEverySplit(() => new HextileDecoder(), [rect(0, 0, 4, 2, H)], Buffer.from([ANY, 1, 0x01, 0x01]), 'RFB_ERR_HEXTILE_SUBRECT_BOUNDS');
   });

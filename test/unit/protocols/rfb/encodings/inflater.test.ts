@@ -14,7 +14,13 @@ describe('Inflater', () => {
   it('carries the 32 KiB window across many calls (back-references reach into earlier rectangles)', async () => {
     // Each part repeats a block seen up to ~30 KiB earlier, across several calls and a >32 KiB output.
     const base = noise(20000, 1);
-    const parts = [base.subarray(0, 7000), base.subarray(7000, 20000), Buffer.concat([noise(40000, 2), base.subarray(0, 100)]), noise(3000, 3), Buffer.concat([noise(500, 4), noise(40000, 2).subarray(20000, 30000)])];
+    const parts = [
+      base.subarray(0, 7000),
+      base.subarray(7000, 20000),
+      Buffer.concat([noise(40000, 2), base.subarray(0, 100)]),
+      noise(3000, 3),
+      Buffer.concat([noise(500, 4), noise(40000, 2).subarray(20000, 30000)]),
+    ];
     const z = await streamedZlib(parts, 9);
     expect(z[4]!.length).toBeLessThan(2000); // really compressed against the window
     const inf = new Inflater();

@@ -15,7 +15,15 @@ interface NoVncDecoder {
   decodeRect(x: number, y: number, w: number, h: number, sock: FakeSock, display: FakeDisplay, depth: number): boolean;
 }
 
-const modules: Record<string, string> = { raw: 'raw.js', copyrect: 'copyrect.js', rre: 'rre.js', hextile: 'hextile.js', zlib: 'zlib.js', tight: 'tight.js', zrle: 'zrle.js' };
+const modules: Record<string, string> = {
+  raw: 'raw.js',
+  copyrect: 'copyrect.js',
+  rre: 'rre.js',
+  hextile: 'hextile.js',
+  zlib: 'zlib.js',
+  tight: 'tight.js',
+  zrle: 'zrle.js',
+};
 
 /** A fresh noVNC decoder of the given kind (one per connection, as in noVNC's RFB class). */
 export async function noVncDecoder(kind: keyof typeof modules): Promise<NoVncDecoder> {
@@ -76,7 +84,10 @@ export class FakeSock {
 
 export class FakeDisplay {
   readonly data: Uint8Array;
-  constructor(readonly width: number, readonly height: number) {
+  constructor(
+    readonly width: number,
+    readonly height: number,
+  ) {
     this.data = new Uint8Array(width * height * 4);
   }
   fillRect(x: number, y: number, w: number, h: number, color: ArrayLike<number>): void {

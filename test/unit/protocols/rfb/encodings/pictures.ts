@@ -33,10 +33,19 @@ export const pictures: Record<string, Painter> = {
   },
   'console (flat areas, text, a gradient bar)': (fb, r, rand) => {
     fb.fillRect(r.x, r.y, r.width, r.height, 0, 0, 170);
-    for (let y = 0; y < r.height; y += 8) for (let x = 0; x < r.width; x += 3) if (rand() < 0.5) fb.fillRect(r.x + x, r.y + y, 1, Math.min(5, r.height - y), 255, 255, 85);
+    for (let y = 0; y < r.height; y += 8)
+      for (let x = 0; x < r.width; x += 3) if (rand() < 0.5) fb.fillRect(r.x + x, r.y + y, 1, Math.min(5, r.height - y), 255, 255, 85);
     for (let x = 0; x < r.width; x++) fb.fillRect(r.x + x, r.y, 1, 1, x & 255, 128, 255 - (x & 255));
   },
 };
 
-export const sizes: [number, number][] = [[1, 1], [3, 1], [1, 7], [13, 11], [64, 64], [333, 77], [2100, 13], [4099, 3]];
-
+export const sizes: [number, number][] = [
+  [1, 1],
+  [3, 1],
+  [1, 7],
+  [13, 11],
+  [64, 64],
+  [333, 77],
+  [2100, 13],
+  [4099, 3],
+];

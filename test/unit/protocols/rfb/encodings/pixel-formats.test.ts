@@ -97,7 +97,11 @@ class Fmt {
 /** An expected framebuffer painted from pixel values. */
 class Picture {
   readonly fb: Framebuffer;
-  constructor(readonly f: Fmt, w: number, h: number) {
+  constructor(
+    readonly f: Fmt,
+    w: number,
+    h: number,
+  ) {
     this.fb = new Framebuffer(w, h);
   }
   fill(x: number, y: number, w: number, h: number, v: number): void {
@@ -169,10 +173,17 @@ describe.each(CASES)('decoders in $name', (c) => {
     pic.fill(16, 16, 4, 1, bg2); // carried over: tile 4 specifies no background
     pic.fill(17, 16, 2, 1, col);
     const bytes = concat(
-      [1], ...raw.map((x) => f.pixel(x)),
-      [2 | 4 | 8], f.pixel(bg), f.pixel(fg), [2, 0x02, 0x12, 0x3f, 0x00],
-      [2], f.pixel(bg2),
-      [8 | 16, 1], f.pixel(col), [0x10, 0x10],
+      [1],
+      ...raw.map((x) => f.pixel(x)),
+      [2 | 4 | 8],
+      f.pixel(bg),
+      f.pixel(fg),
+      [2, 0x02, 0x12, 0x3f, 0x00],
+      [2],
+      f.pixel(bg2),
+      [8 | 16, 1],
+      f.pixel(col),
+      [0x10, 0x10],
     );
     const fb = decode(Encoding.Hextile, [rect(0, 0, 20, 17, Encoding.Hextile)], bytes, pic);
     expect(fb.data.equals(pic.fb.data)).toBe(true);
@@ -203,21 +214,36 @@ describe.each(CASES)('decoders in $name', (c) => {
     // Two-colour palette (1 bit a pixel, rows padded), stream 1.
     const two = values(2);
     const idx2 = Array.from({ length: 10 * 3 }, (_, i) => (i * 7 + (i >> 3)) & 1);
-    pic.put(0, 4, 10, idx2.map((i) => two[i]!));
+    pic.put(
+      0,
+      4,
+      10,
+      idx2.map((i) => two[i]!),
+    );
     rects.push(rect(0, 4, 10, 3, Encoding.Tight));
     parts.push(compressed(1, concat([0x50, 1, 1], ...two.map((x) => f.tpixel(x))), Buffer.from(packIndices(idx2, 10, 3, 1))));
     // Five-colour palette (a byte a pixel), stream 2.
     const five = values(5);
     const idx5 = Array.from({ length: 7 * 3 }, (_, i) => (i * 3) % 5);
-    pic.put(11, 0, 7, idx5.map((i) => five[i]!));
+    pic.put(
+      11,
+      0,
+      7,
+      idx5.map((i) => five[i]!),
+    );
     rects.push(rect(11, 0, 7, 3, Encoding.Tight));
     parts.push(compressed(2, concat([0x60, 1, 4], ...five.map((x) => f.tpixel(x))), Buffer.from(idx5)));
     if (c.tpixel !== 3 && c.pf.bitsPerPixel !== 8) {
       // Gradient filter, stream 3, on a smooth ramp: the spec's prediction per component, MAX the
       // component's max, differences modulo MAX + 1 in the component's bits.
       const pf = c.pf;
-      const chans: [number, number][] = [[pf.redMax, pf.redShift], [pf.greenMax, pf.greenShift], [pf.blueMax, pf.blueShift]];
-      const w = 8, h = 5;
+      const chans: [number, number][] = [
+        [pf.redMax, pf.redShift],
+        [pf.greenMax, pf.greenShift],
+        [pf.blueMax, pf.blueShift],
+      ];
+      const w = 8,
+        h = 5;
       const comp = (x: number, y: number, k: number) => (x < 0 || y < 0 ? 0 : Math.floor(((x * 3 + y * 5 + k * 11) * chans[k]![0]) / 60) % (chans[k]![0] + 1));
       const grad: number[] = [];
       const actual: number[] = [];
@@ -227,7 +253,7 @@ describe.each(CASES)('decoders in $name', (c) => {
           let v = 0;
           chans.forEach(([max, shift], k) => {
             const pred = Math.min(max, Math.max(0, comp(x - 1, y, k) + comp(x, y - 1, k) - comp(x - 1, y - 1, k)));
-            d += (((comp(x, y, k) - pred) % (max + 1)) + max + 1) % (max + 1) * 2 ** shift;
+            d += ((((comp(x, y, k) - pred) % (max + 1)) + max + 1) % (max + 1)) * 2 ** shift;
             v += comp(x, y, k) * 2 ** shift;
           });
           grad.push(d);
@@ -256,7 +282,12 @@ describe.each(CASES)('decoders in $name', (c) => {
     // Rect 2, 5x2: packed palette, 3 colours (2 bits).
     const pal3 = values(3);
     const idx3 = [0, 1, 2, 1, 0, 2, 2, 1, 0, 0];
-    pic.put(0, 2, 5, idx3.map((i) => pal3[i]!));
+    pic.put(
+      0,
+      2,
+      5,
+      idx3.map((i) => pal3[i]!),
+    );
     rects.push(rect(0, 2, 5, 2, Encoding.ZRLE));
     tiles.push(concat([3], ...pal3.map((x) => f.cpixel(x)), packIndices(idx3, 5, 2, 2)));
     // Rect 3, 6x2: plain RLE, runs of 5, 1, 6.
@@ -304,13 +335,25 @@ describe.each(CASES)('decoders in $name', (c) => {
 });
 
 describe('colour-map formats', () => {
-  const pf: PixelFormat = { bitsPerPixel: 8, depth: 8, bigEndian: false, trueColour: false, redMax: 0, greenMax: 0, blueMax: 0, redShift: 0, greenShift: 0, blueShift: 0 };
+  const pf: PixelFormat = {
+    bitsPerPixel: 8,
+    depth: 8,
+    bigEndian: false,
+    trueColour: false,
+    redMax: 0,
+    greenMax: 0,
+    blueMax: 0,
+    redShift: 0,
+    greenShift: 0,
+    blueShift: 0,
+  };
 
   it('SetColourMapEntries in the stream sets the colours of the following rectangles, and can change them', () => {
     const px = new PixelReader(pf);
     const fb = new Framebuffer(2, 1);
     const r = new ServerMessageReader({ fb, decoders: createDecoders(px), pixels: px });
-    const map = (first: number, ...cols: [number, number, number][]) => concat([1, 0], u16(first), u16(cols.length), ...cols.map(([a, b, c]) => concat(u16(a), u16(b), u16(c))));
+    const map = (first: number, ...cols: [number, number, number][]) =>
+      concat([1, 0], u16(first), u16(cols.length), ...cols.map(([a, b, c]) => concat(u16(a), u16(b), u16(c))));
     const raw = (x: number, index: number) => concat([0, 0], u16(1), u16(x), u16(0), u16(1), u16(1), u32(Encoding.Raw), [index]);
     r.push(concat(map(5, [0x1234, 0xffff, 0x0000]), raw(0, 5)));
     expect([...fb.data.subarray(0, 4)]).toEqual([0x12, 0xff, 0x00, 0]);
@@ -325,13 +368,22 @@ describe('colour-map formats', () => {
 
   it('colour maps at 32 bpp and unusable channel layouts are refused', () => {
     expect(() => new PixelReader({ ...pf, bitsPerPixel: 32 })).toThrow(expect.objectContaining({ code: 'RFB_ERR_PIXEL_FORMAT_UNSUPPORTED' }));
-    expect(() => new PixelReader({ ...pf, trueColour: true, redMax: 30, greenMax: 7, blueMax: 3 })).toThrow(expect.objectContaining({ code: 'RFB_ERR_PIXEL_FORMAT_UNSUPPORTED' }));
-    expect(() => new PixelReader({ ...pf, trueColour: true, redMax: 7, greenMax: 7, blueMax: 7, blueShift: 6 })).toThrow(expect.objectContaining({ code: 'RFB_ERR_PIXEL_FORMAT_UNSUPPORTED' }));
+    expect(() => new PixelReader({ ...pf, trueColour: true, redMax: 30, greenMax: 7, blueMax: 3 })).toThrow(
+      expect.objectContaining({ code: 'RFB_ERR_PIXEL_FORMAT_UNSUPPORTED' }),
+    );
+    expect(() => new PixelReader({ ...pf, trueColour: true, redMax: 7, greenMax: 7, blueMax: 7, blueShift: 6 })).toThrow(
+      expect.objectContaining({ code: 'RFB_ERR_PIXEL_FORMAT_UNSUPPORTED' }),
+    );
   });
 
   it('a Tight gradient in an 8-bpp format is refused (the spec allows it at 16 and 32 bpp only)', () => {
     const px = new PixelReader({ ...pf, trueColour: true, redMax: 7, greenMax: 7, blueMax: 3, greenShift: 3, blueShift: 6 });
-    expectErrorEverySplit(() => createDecoders(px).get(Encoding.Tight)!, [rect(0, 0, 2, 2, Encoding.Tight)], Buffer.from([0x40, 2, 1, 2, 3, 4]), 'RFB_ERR_TIGHT_FILTER');
+    expectErrorEverySplit(
+      () => createDecoders(px).get(Encoding.Tight)!,
+      [rect(0, 0, 2, 2, Encoding.Tight)],
+      Buffer.from([0x40, 2, 1, 2, 3, 4]),
+      'RFB_ERR_TIGHT_FILTER',
+    );
   });
 });
 

@@ -42,8 +42,16 @@ describe('RawEncoder / encodeRawRect', () => {
   });
 
   const pf = (bpp: number, bigEndian: boolean, max: [number, number, number], shift: [number, number, number]): PixelFormat => ({
-    bitsPerPixel: bpp, depth: bpp === 32 ? 24 : bpp, bigEndian, trueColour: true,
-    redMax: max[0], greenMax: max[1], blueMax: max[2], redShift: shift[0], greenShift: shift[1], blueShift: shift[2],
+    bitsPerPixel: bpp,
+    depth: bpp === 32 ? 24 : bpp,
+    bigEndian,
+    trueColour: true,
+    redMax: max[0],
+    greenMax: max[1],
+    blueMax: max[2],
+    redShift: shift[0],
+    greenShift: shift[1],
+    blueShift: shift[2],
   });
   // (0xff,0x80,0x00): RGB565 → r=31, g=round(128*63/255)=32, b=0 → 0xfc00; (0x12,0x34,0x56) → r=2 g=13 b=round(86*31/255)=10 → 0x11aa
   it('RGB565 little- and big-endian', () => {

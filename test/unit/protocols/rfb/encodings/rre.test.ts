@@ -10,10 +10,12 @@ const sub = (p: Buffer, x: number, y: number, w: number, h: number) => Buffer.co
 describe('RREDecoder', () => {
   it('background + subrectangles, then a rectangle with none, split anywhere', () => {
     const bytes = Buffer.concat([
-      u32(2), pixel(1, 2, 3),
+      u32(2),
+      pixel(1, 2, 3),
       sub(pixel(200, 0, 0), 0, 0, 2, 1),
       sub(pixel(0, 200, 0), 3, 2, 2, 2), // reaches the rectangle's far corner
-      u32(0), pixel(9, 9, 9),
+      u32(0),
+      pixel(9, 9, 9),
     ]);
     const fb = decodeEverySplit(() => new RREDecoder(), [rect(1, 1, 5, 4, E), rect(0, 0, 1, 1, E)], bytes, 7, 6);
     const want = painted(7, 6, [

@@ -42,10 +42,11 @@ function tightJpeg(data: Uint8Array, ctl = 0x90): Buffer {
 /** RGB triplets of a rectangle of the framebuffer. */
 function rgbOf(fb: Framebuffer, x: number, y: number, w: number, h: number): Buffer {
   const out = Buffer.alloc(w * h * 3);
-  for (let r = 0; r < h; r++) for (let c = 0; c < w; c++) {
-    const o = ((y + r) * fb.width + x + c) * 4;
-    out.set(fb.data.subarray(o, o + 3), (r * w + c) * 3);
-  }
+  for (let r = 0; r < h; r++)
+    for (let c = 0; c < w; c++) {
+      const o = ((y + r) * fb.width + x + c) * 4;
+      out.set(fb.data.subarray(o, o + 3), (r * w + c) * 3);
+    }
   return out;
 }
 

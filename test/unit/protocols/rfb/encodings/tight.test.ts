@@ -23,11 +23,7 @@ describe('TightDecoder', () => {
     const b = Buffer.concat([a.subarray(0, 48), a.subarray(0, 48)]);
     const [za, zb] = await streamedZlib([a, b]);
     const [zc] = await streamedZlib([a]);
-    const bytes = Buffer.from([
-      0x00, ...compact(za!.length), ...za!,
-      0x00, ...compact(zb!.length), ...zb!,
-      0x01, ...compact(zc!.length), ...zc!,
-    ]);
+    const bytes = Buffer.from([0x00, ...compact(za!.length), ...za!, 0x00, ...compact(zb!.length), ...zb!, 0x01, ...compact(zc!.length), ...zc!]);
     const fb = decodeEverySplit(make, [rect(0, 0, 8, 4, T), rect(0, 4, 8, 4, T), rect(0, 8, 8, 4, T)], bytes, 8, 12);
     const rgbAt = (y: number) => {
       const out: number[] = [];

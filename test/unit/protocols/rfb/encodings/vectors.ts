@@ -21,7 +21,11 @@ export interface Vector {
 }
 
 const H = Encoding.Hextile;
-const RAW = 1, BG = 2, FG = 4, ANY = 8, COLOURED = 16;
+const RAW = 1,
+  BG = 2,
+  FG = 4,
+  ANY = 8,
+  COLOURED = 16;
 const p = (r: number, g: number, b: number) => [r, g, b, 0];
 /** A 20x18 rectangle at (2,1): tiles 16x16, 4x16, 16x2, 4x2 — every subencoding flag used. */
 export function hextileVector(): { bytes: Buffer; rects: ReturnType<typeof rect>[]; want: Buffer } {
@@ -29,23 +33,46 @@ export function hextileVector(): { bytes: Buffer; rects: ReturnType<typeof rect>
   for (let i = 0; i < 4 * 16; i++) rawTile.push(...p(i, (2 * i) & 255, (3 * i) & 255));
   const bytes = Buffer.from([
     // tile 0: background, foreground, two subrects in the foreground colour
-    BG | FG | ANY, ...p(10, 10, 10), ...p(250, 0, 0), 2, 0x00, 0x10, 0xf3, 0x01,
+    BG | FG | ANY,
+    ...p(10, 10, 10),
+    ...p(250, 0, 0),
+    2,
+    0x00,
+    0x10,
+    0xf3,
+    0x01,
     // tile 1: raw
-    RAW, ...rawTile,
+    RAW,
+    ...rawTile,
     // tile 2: background again (a blank tile straight after a raw one is where noVNC and the
     // spec's other readers differ: see hextile.test.ts)
-    BG, ...p(10, 10, 10),
+    BG,
+    ...p(10, 10, 10),
     // tile 3: new background, two coloured subrects
-    BG | ANY | COLOURED, ...p(0, 0, 99), 2, ...p(1, 2, 3), 0x00, 0x30, ...p(4, 5, 6), 0x21, 0x10,
+    BG | ANY | COLOURED,
+    ...p(0, 0, 99),
+    2,
+    ...p(1, 2, 3),
+    0x00,
+    0x30,
+    ...p(4, 5, 6),
+    0x21,
+    0x10,
     // second rectangle 1x1: foreground only + one subrect, background carried over
-    FG | ANY, ...p(7, 7, 7), 1, 0x00, 0x00,
+    FG | ANY,
+    ...p(7, 7, 7),
+    1,
+    0x00,
+    0x00,
     // third rectangle 2x1: plain background carried over across rectangles
     0,
     // fourth rectangle 2x1: COLOURED without ANY means no subrect count follows
-    BG | COLOURED, ...p(5, 5, 5),
+    BG | COLOURED,
+    ...p(5, 5, 5),
   ]);
   const fb = new Framebuffer(24, 20);
-  const ox = 2, oy = 1;
+  const ox = 2,
+    oy = 1;
   fb.fillRect(ox, oy, 16, 16, 10, 10, 10);
   fb.fillRect(ox, oy, 2, 1, 250, 0, 0);
   fb.fillRect(ox + 15, oy + 3, 1, 2, 250, 0, 0);
@@ -59,7 +86,6 @@ export function hextileVector(): { bytes: Buffer; rects: ReturnType<typeof rect>
   fb.fillRect(22, 19, 2, 1, 5, 5, 5);
   return { bytes, rects: [rect(ox, oy, 20, 18, H), rect(0, 0, 1, 1, H), rect(0, 19, 2, 1, H), rect(22, 19, 2, 1, H)], want: fb.data };
 }
-
 
 export function hextileVectors(): Vector[] {
   const v = hextileVector();
@@ -102,8 +128,7 @@ export function gradientFilter(rgb: Buffer, w: number, h: number): Buffer {
 export function packIndices(idx: number[], w: number, h: number, bits: number): number[] {
   const rowBytes = Math.ceil((w * bits) / 8);
   const out = new Array<number>(rowBytes * h).fill(0);
-  for (let y = 0; y < h; y++)
-    for (let x = 0; x < w; x++) out[y * rowBytes + ((x * bits) >> 3)]! |= idx[y * w + x]! << (8 - bits - ((x * bits) & 7));
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) out[y * rowBytes + ((x * bits) >> 3)]! |= idx[y * w + x]! << (8 - bits - ((x * bits) & 7));
   return out;
 }
 
@@ -130,7 +155,10 @@ export function tightVector(): Vector {
   const s2 = [Buffer.from(pal5)];
   const grad = patRgb(3, 2, 900);
   const s3 = [gradientFilter(grad, 3, 2)];
-  const z0 = storedZlib(s0), z1 = storedZlib(s1), z2 = storedZlib(s2), z3 = storedZlib(s3);
+  const z0 = storedZlib(s0),
+    z1 = storedZlib(s1),
+    z2 = storedZlib(s2),
+    z3 = storedZlib(s3);
   const fresh0 = storedZlib([patRgb(2, 2, 77)])[0]!;
 
   add(rect(0, 0, 5, 5, T), [0x80, 1, 2, 3]);
@@ -145,7 +173,10 @@ export function tightVector(): Vector {
   fb.putRgb(2, 5, 2, 3, s0[1]!);
 
   // mono, raw (2 bytes a row x 2 rows < 12): row 0 = 1010000000, row 1 = 0110000001
-  const mono = [[0, 0, 255], [255, 255, 0]];
+  const mono = [
+    [0, 0, 255],
+    [255, 255, 0],
+  ];
   const monoRaw = [1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 1];
   add(rect(0, 10, 10, 2, T), [0x50, 1, 1, ...mono.flat(), ...packIndices(monoRaw, 10, 2, 1)]);
   monoRaw.forEach((ix, i) => fb.fillRect(i % 10, 10 + Math.floor(i / 10), 1, 1, ...(mono[ix] as [number, number, number])));
@@ -153,11 +184,21 @@ export function tightVector(): Vector {
   add(rect(0, 12, 20, 5, T), [0x50, 1, 1, ...mono.flat(), ...compact(z1[0]!.length), ...z1[0]!]);
   monoIdx.forEach((ix, i) => fb.fillRect(i % 20, 12 + Math.floor(i / 20), 1, 1, ...(mono[ix] as [number, number, number])));
 
-  const five = [[10, 0, 0], [0, 20, 0], [0, 0, 30], [40, 40, 0], [0, 50, 50]];
+  const five = [
+    [10, 0, 0],
+    [0, 20, 0],
+    [0, 0, 30],
+    [40, 40, 0],
+    [0, 50, 50],
+  ];
   add(rect(0, 17, 4, 4, T), [0x60, 1, 4, ...five.flat(), ...compact(z2[0]!.length), ...z2[0]!]);
   pal5.forEach((ix, i) => fb.fillRect(i % 4, 17 + Math.floor(i / 4), 1, 1, ...(five[ix] as [number, number, number])));
 
-  const three = [[9, 8, 7], [6, 5, 4], [3, 2, 1]];
+  const three = [
+    [9, 8, 7],
+    [6, 5, 4],
+    [3, 2, 1],
+  ];
   const idx3 = [0, 1, 2, 2, 1, 0, 1, 1, 1];
   add(rect(4, 17, 3, 3, T), [0x40, 1, 2, ...three.flat(), ...idx3]);
   idx3.forEach((ix, i) => fb.fillRect(4 + (i % 3), 17 + Math.floor(i / 3), 1, 1, ...(three[ix] as [number, number, number])));
@@ -185,7 +226,15 @@ export function tightBigVector(): Vector {
   const z = storedZlib([rgb])[0]!;
   const fb = new Framebuffer(100, 60);
   fb.putRgb(0, 0, 100, 60, rgb);
-  return { name: 'tight: 3-byte compact length', encoding: T, rects: [rect(0, 0, 100, 60, T)], bytes: Buffer.from([0x00, ...compact(z.length), ...z]), fbW: 100, fbH: 60, want: fb.data };
+  return {
+    name: 'tight: 3-byte compact length',
+    encoding: T,
+    rects: [rect(0, 0, 100, 60, T)],
+    bytes: Buffer.from([0x00, ...compact(z.length), ...z]),
+    fbW: 100,
+    fbH: 60,
+    want: fb.data,
+  };
 }
 
 const Z = Encoding.ZRLE;
@@ -206,7 +255,11 @@ export function zrleVector(): Vector {
   const t: number[] = [];
   t.push(1, 11, 22, 33);
   fb.fillRect(0, 0, 64, 64, 11, 22, 33);
-  const pal3 = [[1, 1, 1], [2, 2, 2], [3, 3, 3]];
+  const pal3 = [
+    [1, 1, 1],
+    [2, 2, 2],
+    [3, 3, 3],
+  ];
   const idx3 = Array.from({ length: 6 * 64 }, (_, i) => (i * 5) % 3);
   t.push(3, ...pal3.flat(), ...packIndices(idx3, 6, 64, 2));
   put(64, 0, 6, 64, pal3, idx3);
@@ -223,13 +276,20 @@ export function zrleVector(): Vector {
   parts.push(Buffer.from(t));
 
   // rect 2: 5x3 palette RLE with 3 colours: single pixels and runs
-  const pr = [[7, 0, 0], [0, 7, 0], [0, 0, 7]];
+  const pr = [
+    [7, 0, 0],
+    [0, 7, 0],
+    [0, 0, 7],
+  ];
   parts.push(Buffer.from([128 + 3, ...pr.flat(), 0, 0x80 | 1, 5, 2, 0x80 | 0, 1, 0x82, 4]));
   put(70, 0, 5, 3, pr, [0, 1, 1, 1, 1, 1, 1, 2, 0, 0, 2, 2, 2, 2, 2]);
   rects.push(rect(70, 0, 5, 3, Z));
 
   // rect 3: 9x2 packed palette, 2 colours (1 bit)
-  const p2 = [[100, 100, 100], [200, 200, 200]];
+  const p2 = [
+    [100, 100, 100],
+    [200, 200, 200],
+  ];
   const i2 = [1, 0, 1, 1, 0, 0, 0, 1, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0];
   parts.push(Buffer.from([2, ...p2.flat(), ...packIndices(i2, 9, 2, 1)]));
   put(70, 3, 9, 2, p2, i2);
@@ -268,15 +328,20 @@ export function zrleVector(): Vector {
 /** Zlib (6): two rectangles through one stored-block stream. */
 export function zlibVector(): Vector {
   const fb = new Framebuffer(10, 10);
-  const a = Buffer.alloc(3 * 2 * 4), b = Buffer.alloc(4 * 4 * 4);
+  const a = Buffer.alloc(3 * 2 * 4),
+    b = Buffer.alloc(4 * 4 * 4);
   for (let i = 0; i < a.length / 4; i++) a.set([...pat(i), 0], i * 4);
   for (let i = 0; i < b.length / 4; i++) b.set([...pat(i + 99), 0], i * 4);
   fb.putRgbx(1, 1, 3, 2, a);
   fb.putRgbx(5, 5, 4, 4, b);
   const z = storedZlib([a, b]);
   return {
-    name: 'zlib: two rectangles, one stream', encoding: Encoding.Zlib,
+    name: 'zlib: two rectangles, one stream',
+    encoding: Encoding.Zlib,
     rects: [rect(1, 1, 3, 2, Encoding.Zlib), rect(5, 5, 4, 4, Encoding.Zlib)],
-    bytes: Buffer.concat(z.flatMap((c) => [u32(c.length), c])), fbW: 10, fbH: 10, want: fb.data,
+    bytes: Buffer.concat(z.flatMap((c) => [u32(c.length), c])),
+    fbW: 10,
+    fbH: 10,
+    want: fb.data,
   };
 }

@@ -32,7 +32,12 @@ describe('ZlibDecoder', () => {
   it('data that inflates short → RFB_ERR_ZLIB_TRUNCATED', () => {
     expectErrorEverySplit(() => new ZlibDecoder(), [rect(0, 0, 2, 2, Z)], framed(storedZlib([Buffer.alloc(15)])), 'RFB_ERR_ZLIB_TRUNCATED');
     // a stored block cut off in the middle of its data
-    expectErrorEverySplit(() => new ZlibDecoder(), [rect(0, 0, 2, 2, Z)], framed([storedZlib([Buffer.alloc(16)])[0]!.subarray(0, 12)]), 'RFB_ERR_ZLIB_TRUNCATED');
+    expectErrorEverySplit(
+      () => new ZlibDecoder(),
+      [rect(0, 0, 2, 2, Z)],
+      framed([storedZlib([Buffer.alloc(16)])[0]!.subarray(0, 12)]),
+      'RFB_ERR_ZLIB_TRUNCATED',
+    );
   });
 
   it('data that inflates long → RFB_ERR_ZLIB_OVERFLOW', () => {
@@ -41,12 +46,27 @@ describe('ZlibDecoder', () => {
 
   it('corrupt zlib → RFB_ERR_ZLIB_DATA', () => {
     // bad header (CM 7)
-    expectErrorEverySplit(() => new ZlibDecoder(), [rect(0, 0, 1, 1, Z)], framed([Buffer.from([0x77, 0x01, 0, 4, 0, 0xfb, 0xff, 1, 2, 3, 4])]), 'RFB_ERR_ZLIB_DATA');
+    expectErrorEverySplit(
+      () => new ZlibDecoder(),
+      [rect(0, 0, 1, 1, Z)],
+      framed([Buffer.from([0x77, 0x01, 0, 4, 0, 0xfb, 0xff, 1, 2, 3, 4])]),
+      'RFB_ERR_ZLIB_DATA',
+    );
     // bad FCHECK
-    expectErrorEverySplit(() => new ZlibDecoder(), [rect(0, 0, 1, 1, Z)], framed([Buffer.from([0x78, 0x02, 0, 4, 0, 0xfb, 0xff, 1, 2, 3, 4])]), 'RFB_ERR_ZLIB_DATA');
+    expectErrorEverySplit(
+      () => new ZlibDecoder(),
+      [rect(0, 0, 1, 1, Z)],
+      framed([Buffer.from([0x78, 0x02, 0, 4, 0, 0xfb, 0xff, 1, 2, 3, 4])]),
+      'RFB_ERR_ZLIB_DATA',
+    );
     // reserved block type 11
     expectErrorEverySplit(() => new ZlibDecoder(), [rect(0, 0, 1, 1, Z)], framed([Buffer.from([0x78, 0x01, 0x06, 0, 0, 0, 0])]), 'RFB_ERR_ZLIB_DATA');
     // stored block whose NLEN is not ~LEN
-    expectErrorEverySplit(() => new ZlibDecoder(), [rect(0, 0, 1, 1, Z)], framed([Buffer.from([0x78, 0x01, 0, 4, 0, 0xfa, 0xff, 1, 2, 3, 4])]), 'RFB_ERR_ZLIB_DATA');
+    expectErrorEverySplit(
+      () => new ZlibDecoder(),
+      [rect(0, 0, 1, 1, Z)],
+      framed([Buffer.from([0x78, 0x01, 0, 4, 0, 0xfa, 0xff, 1, 2, 3, 4])]),
+      'RFB_ERR_ZLIB_DATA',
+    );
   });
 });

@@ -11,7 +11,13 @@ import { decodeWithNoVnc, rgbOnly } from './novnc-harness.js';
 import { pictures, sizes } from './pictures.js';
 
 function parse(rects: Buffer[]): { headers: RectHeader[]; data: Buffer } {
-  const headers = rects.map((b) => ({ x: b.readUInt16BE(0), y: b.readUInt16BE(2), width: b.readUInt16BE(4), height: b.readUInt16BE(6), encoding: b.readInt32BE(8) }));
+  const headers = rects.map((b) => ({
+    x: b.readUInt16BE(0),
+    y: b.readUInt16BE(2),
+    width: b.readUInt16BE(4),
+    height: b.readUInt16BE(6),
+    encoding: b.readInt32BE(8),
+  }));
   return { headers, data: Buffer.concat(rects.map((b) => b.subarray(12))) };
 }
 

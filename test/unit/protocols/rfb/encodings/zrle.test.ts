@@ -20,7 +20,8 @@ describe('ZrleDecoder', () => {
     const parts = await streamedZlib([Buffer.concat([Buffer.of(0), raw]), Buffer.concat([Buffer.of(0), raw])]);
     const fb = decodeEverySplit(make, [rect(0, 0, 10, 10, Z), rect(10, 0, 10, 10, Z)], framed(parts), 20, 10);
     for (let i = 0; i < 100; i++) {
-      const x = i % 10, y = Math.floor(i / 10);
+      const x = i % 10,
+        y = Math.floor(i / 10);
       expect([...fb.data.subarray((y * 20 + x) * 4, (y * 20 + x) * 4 + 3)]).toEqual([...raw.subarray(i * 3, i * 3 + 3)]);
       expect([...fb.data.subarray((y * 20 + x + 10) * 4, (y * 20 + x + 10) * 4 + 3)]).toEqual([...raw.subarray(i * 3, i * 3 + 3)]);
     }

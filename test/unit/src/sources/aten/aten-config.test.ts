@@ -17,15 +17,37 @@ servers:
     );
     const c = cfg.servers[0]!.console!;
     expect(c).toEqual({
-      type: 'aten', host: 'bmc1.example', webPort: undefined, scheme: 'https', httpFallback: false, insecureTls: false, legacyTls: false,
-      base64Credentials: false, user: 'ADMIN', password: 's3cret', transport: 'tcp', html5TicketLayout: 'whole', kvmPort: undefined,
-      connectTimeoutMs: 10_000, webTimeoutMs: 10_000, mouseInfoBytes: undefined, ast2100HeaderByte1: 'chroma', webLogin: {},
+      type: 'aten',
+      host: 'bmc1.example',
+      webPort: undefined,
+      scheme: 'https',
+      httpFallback: false,
+      insecureTls: false,
+      legacyTls: false,
+      base64Credentials: false,
+      user: 'ADMIN',
+      password: 's3cret',
+      transport: 'tcp',
+      html5TicketLayout: 'whole',
+      kvmPort: undefined,
+      connectTimeoutMs: 10_000,
+      webTimeoutMs: 10_000,
+      mouseInfoBytes: undefined,
+      ast2100HeaderByte1: 'chroma',
+      webLogin: {},
     });
     expect(Object.isFrozen(c)).toBe(true);
     if (c.type !== 'aten') throw new Error('not aten');
     const o = atenSourceOptions(c, { reconnectBudgetMs: 5000 });
     expect(o.web).toMatchObject({ host: 'bmc1.example', username: 'ADMIN', password: 's3cret', httpOnly: false, httpFallback: false, insecureTls: false });
-    expect(o).toMatchObject({ kvmHost: 'bmc1.example', connectTimeoutMs: 10_000, reconnectBudgetMs: 5000, transport: 'tcp', html5TicketLayout: 'whole', headerByte1: 'chroma' });
+    expect(o).toMatchObject({
+      kvmHost: 'bmc1.example',
+      connectTimeoutMs: 10_000,
+      reconnectBudgetMs: 5000,
+      transport: 'tcp',
+      html5TicketLayout: 'whole',
+      headerByte1: 'chroma',
+    });
     expect(o.kvmPort).toBeUndefined();
     // The 0x37 length follows the transport unless configured (tcp 2, html5 3).
     expect(o.mouseInfoBodyBytes).toBeUndefined();
@@ -52,7 +74,15 @@ servers:
     const c = cfg.servers[0]!.console!;
     if (c.type !== 'aten') throw new Error('not aten');
     expect(c).toMatchObject({
-      host: '::1', webPort: 8443, user: 'ADMIN', password: 'own-pw', legacyTls: true, insecureTls: true, kvmPort: 63630, connectTimeoutMs: 20_000, httpFallback: true,
+      host: '::1',
+      webPort: 8443,
+      user: 'ADMIN',
+      password: 'own-pw',
+      legacyTls: true,
+      insecureTls: true,
+      kvmPort: 63630,
+      connectTimeoutMs: 20_000,
+      httpFallback: true,
       webLogin: { allow_insecure_ssl: true, login_endpoint: 'cgi/login.cgi', extra_login_form_fields: 'method:login,check:1', session_cookie_key: 'SESSION' },
     });
     const o = atenSourceOptions(c, { reconnectBudgetMs: 1 });
@@ -100,7 +130,12 @@ servers:
     );
     const [a, b] = cfg.servers.map((s) => s.console!);
     if (a?.type !== 'aten' || b?.type !== 'aten') throw new Error('not aten');
-    expect(a).toMatchObject({ transport: 'html5', html5TicketLayout: 'split', mouseInfoBytes: 2, webLogin: { html5_endpoint: 'cgi/url_redirect.cgi?url_name=man_ikvm_html5_bootstrap' } });
+    expect(a).toMatchObject({
+      transport: 'html5',
+      html5TicketLayout: 'split',
+      mouseInfoBytes: 2,
+      webLogin: { html5_endpoint: 'cgi/url_redirect.cgi?url_name=man_ikvm_html5_bootstrap' },
+    });
     expect(atenSourceOptions(a, { reconnectBudgetMs: 1 })).toMatchObject({ transport: 'html5', html5TicketLayout: 'split', mouseInfoBodyBytes: 2 });
     // auto keeps kvmPort for its TCP fallback.
     expect(atenSourceOptions(b, { reconnectBudgetMs: 1 })).toMatchObject({ transport: 'auto', kvmPort: 63630 });

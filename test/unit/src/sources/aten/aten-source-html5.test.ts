@@ -20,15 +20,25 @@ afterEach(async () => {
 
 const cert = selfSignedCertificate();
 
-async function setup(o: {
-  html5?: Html5Mode; jnlp?: boolean; kvm?: AtenSimulatorOptions; source?: Partial<AtenSourceOptions>; tls?: ServerOptions | false; webLogin?: Partial<AtenWebLoginOptions>;
-} = {}) {
+async function setup(
+  o: {
+    html5?: Html5Mode;
+    jnlp?: boolean;
+    kvm?: AtenSimulatorOptions;
+    source?: Partial<AtenSourceOptions>;
+    tls?: ServerOptions | false;
+    webLogin?: Partial<AtenWebLoginOptions>;
+  } = {},
+) {
   const kvm = new AtenSimulator({ selectors: [11, 11], ...o.kvm });
   await kvm.listen();
   cleanups.push(() => kvm.close());
   const web = new AtenSimulatorWeb(kvm, {
-    username: 'ADMIN', password: 'secret', ...(o.tls === false ? {} : { tls: { key: cert.key, cert: cert.cert, ...o.tls } }),
-    ...(o.html5 ? { html5: o.html5 } : {}), ...(o.jnlp === false ? { jnlpUrlNames: [] } : {}),
+    username: 'ADMIN',
+    password: 'secret',
+    ...(o.tls === false ? {} : { tls: { key: cert.key, cert: cert.cert, ...o.tls } }),
+    ...(o.html5 ? { html5: o.html5 } : {}),
+    ...(o.jnlp === false ? { jnlpUrlNames: [] } : {}),
   });
   await web.listen();
   cleanups.push(() => web.close());
@@ -37,7 +47,10 @@ async function setup(o: {
   out.on('data', (d: Buffer) => lines.push(d.toString('utf8')));
   const options: AtenSourceOptions = {
     web: { host: `127.0.0.1:${web.port}`, username: 'ADMIN', password: 'secret', insecureTls: true, timeoutMs: 3000, ...o.webLogin },
-    connectTimeoutMs: 3000, reconnectBudgetMs: 2000, keepAliveMs: 100, noSignalPollMs: 100,
+    connectTimeoutMs: 3000,
+    reconnectBudgetMs: 2000,
+    keepAliveMs: 100,
+    noSignalPollMs: 100,
     ...o.source,
   };
   const source = new AtenSource(options, pino({ level: 'debug' }, out));
@@ -53,15 +66,22 @@ describe('AtenSource over the HTML5 console (WebSocket on the web port)', () => 
     await until(() => s.events.includes('connected 800x600'), 'connected');
     await until(() => meanAbsError(kvm.screen.rgbx, s.fb.data) < 6, 'the picture');
     expect(kvm.logins).toEqual([{ user: expect.stringMatching(/^[A-Za-z0-9+/]{22}==$/), accepted: true, front: 'html5' }]);
-    expect(web.html5!.upgrades).toEqual([{ path: '/', origin: `https://127.0.0.1:${web.port}`, cookie: expect.stringMatching(/^SID=[0-9a-f]{32}$/), protocol: undefined }]);
+    expect(web.html5!.upgrades).toEqual([
+      { path: '/', origin: `https://127.0.0.1:${web.port}`, cookie: expect.stringMatching(/^SID=[0-9a-f]{32}$/), protocol: undefined },
+    ]);
     expect(web.requests.map((r) => `${r.method} ${r.url}`).slice(0, 3)).toEqual([
-      'POST /cgi/login.cgi', 'GET /cgi/url_redirect.cgi?url_name=man_ikvm_html5_bootstrap', 'UPGRADE /',
+      'POST /cgi/login.cgi',
+      'GET /cgi/url_redirect.cgi?url_name=man_ikvm_html5_bootstrap',
+      'UPGRADE /',
     ]);
     // The 3-byte 0x37 and the 0x16 the HTML5 firmware sends were read without losing the stream.
     source.input({ type: 'key', down: true, keysym: 0x41, scancode: 0x1e });
     source.input({ type: 'key', down: false, keysym: 0x41, scancode: 0x1e });
     await until(() => kvm.keys.length === 2, 'keys');
-    expect(kvm.keys).toEqual([{ usage: 0x04, down: true }, { usage: 0x04, down: false }]);
+    expect(kvm.keys).toEqual([
+      { usage: 0x04, down: true },
+      { usage: 0x04, down: false },
+    ]);
     await until(() => kvm.keepAlives >= 2, 'keep-alives');
     expect(kvm.setEncodingsIgnored).toBe(0); // we never ask: the firmware sends AST2100 whatever we say
     expect(log()).toMatch(/"event":"aten-connected","transport":"html5","target":"wss:\/\/127\.0\.0\.1:\d+\/"/);
@@ -74,7 +94,11 @@ describe('AtenSource over the HTML5 console (WebSocket on the web port)', () => 
   });
 
   it('the split ticket layout (X10 firmware 4.00) is presented as configured', async () => {
-    const { kvm, source, sink: s } = await setup({ html5: true, kvm: { html5TicketLayout: 'split' }, source: { transport: 'html5', html5TicketLayout: 'split' } });
+    const {
+      kvm,
+      source,
+      sink: s,
+    } = await setup({ html5: true, kvm: { html5TicketLayout: 'split' }, source: { transport: 'html5', html5TicketLayout: 'split' } });
     source.start(s);
     await until(() => s.events.includes('connected 800x600'), 'connected');
     expect(kvm.logins.map((l) => l.accepted)).toEqual([true]);
@@ -106,7 +130,9 @@ describe('AtenSource over the HTML5 console (WebSocket on the web port)', () => 
     await until(() => s.events.includes('connected 800x600'), 'connected over TCP');
     expect(kvm.logins).toEqual([{ user: expect.any(String), accepted: true, front: 'tcp' }]);
     expect(web.requests.map((r) => `${r.method} ${r.url}`)).toEqual([
-      'POST /cgi/login.cgi', 'GET /cgi/url_redirect.cgi?url_name=man_ikvm_html5_bootstrap', 'UPGRADE /',
+      'POST /cgi/login.cgi',
+      'GET /cgi/url_redirect.cgi?url_name=man_ikvm_html5_bootstrap',
+      'UPGRADE /',
       'GET /cgi/url_redirect.cgi?url_name=ikvm&url_type=jwsk',
     ]);
     expect(log()).toMatch(/"event":"aten-html5-unavailable","code":"GW_ERR_BMC_TIMEOUT","next":"tcp"/);

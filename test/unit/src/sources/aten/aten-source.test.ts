@@ -6,7 +6,6 @@ import { AtenSimulator, testPattern } from '../../../../helpers/aten/simulator.j
 import { AtenSimulatorWeb } from '../../../../helpers/aten/simulator-web.js';
 import { FakeSink } from '../../../../helpers/aten/fake-sink.js';
 
-
 async function until(cond: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 8000;
   while (!cond()) {
@@ -36,7 +35,10 @@ async function setup(opts: { password?: string } = {}) {
   cleanups.push(() => web.close());
   const options: AtenSourceOptions = {
     web: { host: `127.0.0.1:${web.port}`, username: 'ADMIN', password: opts.password ?? 'secret', insecureTls: true, timeoutMs: 3000 },
-    connectTimeoutMs: 3000, reconnectBudgetMs: 2000, keepAliveMs: 100, noSignalPollMs: 100,
+    connectTimeoutMs: 3000,
+    reconnectBudgetMs: 2000,
+    keepAliveMs: 100,
+    noSignalPollMs: 100,
   };
   const source = new AtenSource(options, pino({ level: 'silent' }));
   const sink = new FakeSink();
@@ -63,7 +65,11 @@ describe('AtenSource against the simulator (HTTPS web login + ATEN KVM on loopba
     source.input({ type: 'key', down: true, keysym: 0xff0d });
     source.input({ type: 'pointer', x: 5000, y: 10, buttonMask: 1 });
     await until(() => kvm.pointer.length === 1, 'pointer');
-    expect(kvm.keys).toEqual([{ usage: 0x14, down: true }, { usage: 0x14, down: false }, { usage: 0x28, down: true }]);
+    expect(kvm.keys).toEqual([
+      { usage: 0x14, down: true },
+      { usage: 0x14, down: false },
+      { usage: 0x28, down: true },
+    ]);
     expect(kvm.pointer).toEqual([{ x: 1023, y: 10, buttons: 1 }]);
     await until(() => kvm.keepAlives >= 2, 'keep-alives');
 

@@ -59,10 +59,26 @@ describe('bmc-gateway convert-nojava', () => {
     }
     const cfg = parseConfig(out.stdout.replace(/password: null/g, 'password: pw'), 'converted.yaml');
     expect(cfg.servers.map((s) => s.id)).toEqual(['node-1', 'node2', 'x11']);
-    expect(cfg.servers[0]!.console).toMatchObject({ type: 'aten', host: 'node1-ipmi.example.org', webPort: 8443, user: 'ADMIN', insecureTls: true, webLogin: { login_endpoint: 'cgi/login.cgi', allow_insecure_ssl: true } });
-    expect(cfg.servers[1]!.console).toMatchObject({ host: 'node2-ipmi.example.org', webPort: undefined, user: 'operator', webLogin: { extra_login_form_fields: 'method:login,check:00' } });
+    expect(cfg.servers[0]!.console).toMatchObject({
+      type: 'aten',
+      host: 'node1-ipmi.example.org',
+      webPort: 8443,
+      user: 'ADMIN',
+      insecureTls: true,
+      webLogin: { login_endpoint: 'cgi/login.cgi', allow_insecure_ssl: true },
+    });
+    expect(cfg.servers[1]!.console).toMatchObject({
+      host: 'node2-ipmi.example.org',
+      webPort: undefined,
+      user: 'operator',
+      webLogin: { extra_login_form_fields: 'method:login,check:00' },
+    });
     expect(cfg.servers[0]!.console).toMatchObject({ transport: 'tcp' });
-    expect(cfg.servers[2]!.console).toMatchObject({ transport: 'html5', host: 'x11-ipmi.example.org', webLogin: { html5_endpoint: 'cgi/url_redirect.cgi?url_name=man_ikvm_html5_bootstrap' } });
+    expect(cfg.servers[2]!.console).toMatchObject({
+      transport: 'html5',
+      host: 'x11-ipmi.example.org',
+      webLogin: { html5_endpoint: 'cgi/url_redirect.cgi?url_name=man_ikvm_html5_bootstrap' },
+    });
   });
 
   it('exits 1 naming the key path for an invalid file, 2 for a missing file or bad usage', async () => {

@@ -59,7 +59,9 @@ describe('aten-frame command', () => {
     const w = 640;
     const h = 480;
     const a = new Uint8Array(w * h * 4);
-    const b = Uint8Array.from(a).fill(200, 0, 4 * 100).fill(90, 4 * w * 200, 4 * w * 210);
+    const b = Uint8Array.from(a)
+      .fill(200, 0, 4 * 100)
+      .fill(90, 4 * w * 200, 4 * w * 210);
     const data = new Ast2100Encoder().encode(b, w, h, { subsampling: 444, previous: a, padWords: 2 });
     const f = join(dir, 'inc.hex');
     writeFileSync(f, data.toString('hex').replace(/(.{64})/g, '$1\n'));
@@ -86,10 +88,16 @@ describe('aten-frame command', () => {
   });
 
   it('raw ASPEED engine dumps (no ATEN header) decode with --ast2100-header and find their size', async () => {
-    for (const [name, size] of [['aspeedblackscreen.bin', '1024x768'], ['aspeedbluescreen.bin', '1024x768'], ['ubuntu_444_800x600_0chrom_0lum.bin', '800x600']] as const) {
+    for (const [name, size] of [
+      ['aspeedblackscreen.bin', '1024x768'],
+      ['aspeedbluescreen.bin', '1024x768'],
+      ['ubuntu_444_800x600_0chrom_0lum.bin', '800x600'],
+    ] as const) {
       const c = capture();
       const out = join(dir, `${name}.png`);
-      expect(await atenFrameCommand([resolve(here, '../../../../../../shared/fixtures/aten/aspeed', name), '--ast2100-header', '000001bc', '--out', out], c.io)).toBe(0);
+      expect(
+        await atenFrameCommand([resolve(here, '../../../../../../shared/fixtures/aten/aspeed', name), '--ast2100-header', '000001bc', '--out', out], c.io),
+      ).toBe(0);
       expect(c.out()).toContain('AST2100 header 000001bc: selectors 0 and 0, 4:4:4');
       expect(c.out()).toMatch(new RegExp(`${size}: \\d+ blocks \\(dct \\d+\\); ended exactly.*CLEAN`));
       expect(`${readPng(out).width}x${readPng(out).height}`).toBe(size);

@@ -4,13 +4,17 @@ import { parseHtml5Bootstrap } from '../../../../../src/sources/aten/html5-boots
 describe('parseHtml5Bootstrap (the HTML5 iKVM bootstrap page, untrusted)', () => {
   it('reads entry_value and the CSRF header in the shapes public clients met', () => {
     // Double quotes, type before id, "CSRF-TOKEN" with a space before the parenthesis.
-    expect(parseHtml5Bootstrap(`<html><input type="hidden" id="entry_value" value="BR2/XCGBLuhswneDsPUXjA==">
-      <script>SmcCsrfInsert ("CSRF-TOKEN", "8PBPDfagrHgy70lAmGH18Zj3EdfJ43S+bAGxM7m/xE0");</script></html>`)).toEqual({
-      entryValue: 'BR2/XCGBLuhswneDsPUXjA==', csrf: { header: 'CSRF-TOKEN', token: '8PBPDfagrHgy70lAmGH18Zj3EdfJ43S+bAGxM7m/xE0' },
+    expect(
+      parseHtml5Bootstrap(`<html><input type="hidden" id="entry_value" value="BR2/XCGBLuhswneDsPUXjA==">
+      <script>SmcCsrfInsert ("CSRF-TOKEN", "8PBPDfagrHgy70lAmGH18Zj3EdfJ43S+bAGxM7m/xE0");</script></html>`),
+    ).toEqual({
+      entryValue: 'BR2/XCGBLuhswneDsPUXjA==',
+      csrf: { header: 'CSRF-TOKEN', token: '8PBPDfagrHgy70lAmGH18Zj3EdfJ43S+bAGxM7m/xE0' },
     });
     // Single quotes, value before id (kookyleo/ikvmt's test), "CSRF_TOKEN", upper-case tag.
     expect(parseHtml5Bootstrap(`<INPUT value='0123456789abcdefghijklmn' ID='entry_value'/><script>SmcCsrfInsert('CSRF_TOKEN','tok123')</script>`)).toEqual({
-      entryValue: '0123456789abcdefghijklmn', csrf: { header: 'CSRF_TOKEN', token: 'tok123' },
+      entryValue: '0123456789abcdefghijklmn',
+      csrf: { header: 'CSRF_TOKEN', token: 'tok123' },
     });
     // No CSRF call: the ticket alone.
     expect(parseHtml5Bootstrap(`<input id="entry_value" value="abc">`)).toEqual({ entryValue: 'abc' });
@@ -23,7 +27,9 @@ describe('parseHtml5Bootstrap (the HTML5 iKVM bootstrap page, untrusted)', () =>
   });
 
   it('a CSRF token that would break out of its header is not taken', () => {
-    expect(parseHtml5Bootstrap(`<input id="entry_value" value="t"><script>SmcCsrfInsert("CSRF_TOKEN", "a\r\nX-Evil: 1")</script>`)).toEqual({ entryValue: 't' });
+    expect(parseHtml5Bootstrap(`<input id="entry_value" value="t"><script>SmcCsrfInsert("CSRF_TOKEN", "a\r\nX-Evil: 1")</script>`)).toEqual({
+      entryValue: 't',
+    });
     expect(parseHtml5Bootstrap(`<input id="entry_value" value="t"><script>SmcCsrfInsert("Bad Header", "tok")</script>`)).toEqual({ entryValue: 't' });
   });
 });

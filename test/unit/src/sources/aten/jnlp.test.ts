@@ -17,7 +17,10 @@ const OLD = `<?xml version="1.0" encoding="UTF-8"?>
   </application-desc>
 </jnlp>`;
 
-const TLS = OLD.replace('<argument>5900</argument>', '<argument>63630</argument>').replace('<argument>0</argument>\n', '<argument>0</argument>\n    <argument>1</argument>\n    <argument>5900</argument>\n');
+const TLS = OLD.replace('<argument>5900</argument>', '<argument>63630</argument>').replace(
+  '<argument>0</argument>\n',
+  '<argument>0</argument>\n    <argument>1</argument>\n    <argument>5900</argument>\n',
+);
 
 describe('parseJnlp', () => {
   it('reads host, one-time user/password and the plain KVM port from an 8-argument JNLP', () => {
@@ -30,7 +33,10 @@ describe('parseJnlp', () => {
   });
 
   it('decodes the predefined entities, numeric references and CDATA; ignores commented-out arguments', () => {
-    const j = OLD.replace('jwGwerg==', 'a&amp;b&#60;&#x3e;&quot;').replace('<argument>null</argument>', '<!-- <argument>x</argument> --><argument><![CDATA[n<u>ll]]></argument>');
+    const j = OLD.replace('jwGwerg==', 'a&amp;b&#60;&#x3e;&quot;').replace(
+      '<argument>null</argument>',
+      '<!-- <argument>x</argument> --><argument><![CDATA[n<u>ll]]></argument>',
+    );
     const r = parseJnlp(j);
     expect(r.password).toBe('a&b<>"');
     expect(r.arguments[3]).toBe('n<u>ll');

@@ -38,16 +38,31 @@ describe('convertNojavaConfig', () => {
     const hosts = convertNojavaConfig(RC);
     expect(hosts).toHaveLength(3);
     expect(hosts[0]).toEqual({
-      id: 'node1', host: 'node1-ipmi.example.org', username: 'ADMIN', html5: false, dropped: ['templates.supermicro.java_version'],
+      id: 'node1',
+      host: 'node1-ipmi.example.org',
+      username: 'ADMIN',
+      html5: false,
+      dropped: ['templates.supermicro.java_version'],
       overrides: {
-        login_endpoint: 'cgi/login.cgi', download_endpoint: 'cgi/url_redirect.cgi?url_name=ikvm&url_type=jwsk', allow_insecure_ssl: true,
-        user_login_attribute_name: 'name', password_login_attribute_name: 'pwd',
+        login_endpoint: 'cgi/login.cgi',
+        download_endpoint: 'cgi/url_redirect.cgi?url_name=ikvm&url_type=jwsk',
+        allow_insecure_ssl: true,
+        user_login_attribute_name: 'name',
+        password_login_attribute_name: 'pwd',
       },
     });
     expect(hosts[1]).toMatchObject({ username: 'operator', overrides: { extra_login_form_fields: 'method:login,check:00', send_post_data_as_json: false } });
-    expect(hosts[2]).toMatchObject({ id: 'x11', html5: true, dropped: [], overrides: { html5_endpoint: 'cgi/url_redirect.cgi?url_name=man_ikvm_html5_bootstrap', allow_insecure_ssl: true } });
+    expect(hosts[2]).toMatchObject({
+      id: 'x11',
+      html5: true,
+      dropped: [],
+      overrides: { html5_endpoint: 'cgi/url_redirect.cgi?url_name=man_ikvm_html5_bootstrap', allow_insecure_ssl: true },
+    });
     // nojava-ipmi-kvm's page rewriting for its own browser has no counterpart here.
-    expect(convertNojavaConfig('hosts:\n  a: { full_hostname: h, html5_endpoint: p, rewrites: [] }\n')[0]).toMatchObject({ html5: true, dropped: ['hosts.a.rewrites'] });
+    expect(convertNojavaConfig('hosts:\n  a: { full_hostname: h, html5_endpoint: p, rewrites: [] }\n')[0]).toMatchObject({
+      html5: true,
+      dropped: ['hosts.a.rewrites'],
+    });
   });
 
   it('reports errors with the key path', () => {

@@ -45,7 +45,10 @@ function writeCapture(name: string, pkts: TestPacket[], ng = false): string {
 /** TCP payload length of an Ethernet/IPv4 frame of the capture. */
 const payloadLength = (f: Buffer) => f.readUInt16BE(16) - (f[14]! & 15) * 4 - (f[14 + (f[14]! & 15) * 4 + 12]! >> 4) * 4;
 /** Indexes of the packets in which the BMC sent data (the first update's 46 KB arrive in 32 of them). */
-const bmcDataPackets = packets.map((p, i) => ({ p, i })).filter(({ p }) => p.frame.readUInt16BE(34) === 5900 && payloadLength(p.frame) > 0).map(({ i }) => i);
+const bmcDataPackets = packets
+  .map((p, i) => ({ p, i }))
+  .filter(({ p }) => p.frame.readUInt16BE(34) === 5900 && payloadLength(p.frame) > 0)
+  .map(({ i }) => i);
 /** The index of the BMC packet whose data ends at stream offset `end`. */
 function bmcPacketEndingAt(end: number): number {
   let sum = 0;
@@ -64,9 +67,13 @@ describe('aten-replay on the X10SRi-F capture', () => {
     expect(r.out).toContain('BMC stream 10.189.22.14:5900 → 172.19.0.26:52011 (starts with RFB and spoke first): 51215 bytes');
     expect(r.out).toContain('handshake: RFB 003.008, security type 16, ServerInit "ATEN iKVM Server" 480x640 (a placeholder), video on, keyboard/mouse on');
     expect(r.out).toMatch(/message at 0\.174 s: 0x39 session a=1 b=1/);
-    expect(r.out).toContain('update 1 at 0.341 s: 46380 bytes, 1280x1024 (new size), AST2100 11/11 4:4:4 46356 bytes: 20480 blocks (vq2 3393, vq1 17087), clean');
+    expect(r.out).toContain(
+      'update 1 at 0.341 s: 46380 bytes, 1280x1024 (new size), AST2100 11/11 4:4:4 46356 bytes: 20480 blocks (vq2 3393, vq1 17087), clean',
+    );
     expect(r.out).toMatch(/update 46 at [\d.]+ s: 56 bytes, 1280x1024, AST2100 11\/11 4:4:4 32 bytes: 1 blocks \(vq2-positioned 1\), clean/);
-    expect(r.out).toContain('108 updates: 108 clean, 0 not clean; 1 with a new screen size; 0 no-signal; AST2100 blocks: vq2 3393, vq1 17087, vq2-positioned 10, vq1-positioned 9');
+    expect(r.out).toContain(
+      '108 updates: 108 clean, 0 not clean; 1 with a new screen size; 0 no-signal; AST2100 blocks: vq2 3393, vq1 17087, vq2-positioned 10, vq1-positioned 9',
+    );
     expect(r.out).toContain('screen 1280x1024');
     const png = readPngRgbx(out);
     expect([png.width, png.height]).toEqual([1280, 1024]);
@@ -98,7 +105,10 @@ describe('aten-replay on the X10SRi-F capture', () => {
   it('--speed original decodes each update when the capture saw it: the same lines as at max speed', async () => {
     // The first 1.4 s of the session: the handshake, the full frame and a few empty updates.
     const start = packets[0]!.timeUs;
-    const slice = writeCapture('first-1.4s.pcap', packets.filter((p) => p.timeUs - start < 1_400_000));
+    const slice = writeCapture(
+      'first-1.4s.pcap',
+      packets.filter((p) => p.timeUs - start < 1_400_000),
+    );
     const original = await run([slice, '--out', join(dir, 'o.png'), '--speed', 'original']);
     const max = await run([slice, '--out', join(dir, 'm.png')]);
     expect(original.code).toBe(0);
@@ -126,7 +136,14 @@ describe('aten-replay on the X10SRi-F capture', () => {
 
   it('a lost packet inside the first frame: reported as a hole, the frame fails, the stream is found again; exit 1', async () => {
     const lost = bmcDataPackets[10]!;
-    const r = await run([writeCapture('hole.pcap', packets.filter((_, i) => i !== lost)), '--out', join(dir, 'hole.png')]);
+    const r = await run([
+      writeCapture(
+        'hole.pcap',
+        packets.filter((_, i) => i !== lost),
+      ),
+      '--out',
+      join(dir, 'hole.png'),
+    ]);
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/1 hole\(s\), 1460 bytes never captured/);
     expect(r.out).toMatch(/HOLE at [\d.]+ s: 1460 bytes never captured before stream offset \d+/);
@@ -159,7 +176,7 @@ describe('aten-replay on the X10SRi-F capture', () => {
     expect(r.out).toMatch(/^\d+ updates: \d+ clean, 0 not clean/m);
   });
 
-  it('the five boards\' handshake-only captures: the BMC side found, no picture, exit 0', async () => {
+  it("the five boards' handshake-only captures: the BMC side found, no picture, exit 0", async () => {
     for (const name of ['X10DRU-i+_2.12.pcap', 'X10SLL-F_1.35.pcap', 'X11SSH-F_1.11-2.pcap', 'X11SSH-F_1.11.pcap', 'X9SRW-F_3.39.pcap']) {
       const file = join(FIX, 'handshakes', name);
       const s = bmcStreamOf(readFileSync(file));

@@ -79,7 +79,9 @@ describe('AtenWebSession against the simulator over HTTPS with a self-signed cer
 
   it('refuses the self-signed certificate unless insecureTls (or allow_insecure_ssl) is set', async () => {
     const { web } = await bmc();
-    await expect(AtenWebSession.login({ host: `127.0.0.1:${web.port}`, username: 'ADMIN', password: 'p@ss&word' })).rejects.toMatchObject({ code: 'GW_ERR_BMC_UNREACHABLE' });
+    await expect(AtenWebSession.login({ host: `127.0.0.1:${web.port}`, username: 'ADMIN', password: 'p@ss&word' })).rejects.toMatchObject({
+      code: 'GW_ERR_BMC_UNREACHABLE',
+    });
     const s = await AtenWebSession.login({ host: `127.0.0.1:${web.port}`, username: 'ADMIN', password: 'p@ss&word', overrides: { allow_insecure_ssl: true } });
     started.push(s);
   });
@@ -109,10 +111,18 @@ describe('AtenWebSession against the simulator over HTTPS with a self-signed cer
   it('nojava-ipmi-kvm keys: field names, extra fields, JSON body, endpoints, cookie from the body', async () => {
     const { web } = await bmc({ userField: 'user', passwordField: 'password', requiredExtraFields: { method: 'login', check: '00' }, cookieInBody: true });
     const s = await AtenWebSession.login({
-      host: `127.0.0.1:${web.port}`, username: 'ADMIN', password: 'p@ss&word', insecureTls: true,
+      host: `127.0.0.1:${web.port}`,
+      username: 'ADMIN',
+      password: 'p@ss&word',
+      insecureTls: true,
       overrides: {
-        user_login_attribute_name: 'user', password_login_attribute_name: 'password', extra_login_form_fields: 'method:login, check:00',
-        send_post_data_as_json: true, login_endpoint: '/cgi/login.cgi', download_endpoint: 'cgi/url_redirect.cgi?url_name=man_ikvm&url_type=jwsk', session_cookie_key: 'SID',
+        user_login_attribute_name: 'user',
+        password_login_attribute_name: 'password',
+        extra_login_form_fields: 'method:login, check:00',
+        send_post_data_as_json: true,
+        login_endpoint: '/cgi/login.cgi',
+        download_endpoint: 'cgi/url_redirect.cgi?url_name=man_ikvm&url_type=jwsk',
+        session_cookie_key: 'SID',
       },
     });
     started.push(s);
@@ -123,7 +133,9 @@ describe('AtenWebSession against the simulator over HTTPS with a self-signed cer
 
   it('falls back to HTTP when HTTPS cannot connect and httpFallback is set', async () => {
     const { web } = await bmc({ https: false });
-    await expect(AtenWebSession.login({ host: `127.0.0.1:${web.port}`, username: 'ADMIN', password: 'p@ss&word', timeoutMs: 3000 })).rejects.toMatchObject({ code: 'GW_ERR_BMC_UNREACHABLE' });
+    await expect(AtenWebSession.login({ host: `127.0.0.1:${web.port}`, username: 'ADMIN', password: 'p@ss&word', timeoutMs: 3000 })).rejects.toMatchObject({
+      code: 'GW_ERR_BMC_UNREACHABLE',
+    });
     const s = await AtenWebSession.login({ host: `127.0.0.1:${web.port}`, username: 'ADMIN', password: 'p@ss&word', httpFallback: true, timeoutMs: 3000 });
     started.push(s);
     expect(s.baseUrl).toBe(`http://127.0.0.1:${web.port}/`);
@@ -131,19 +143,26 @@ describe('AtenWebSession against the simulator over HTTPS with a self-signed cer
 
   it('reaches a TLS 1.1-only BMC only with legacyTls', async () => {
     const { web } = await bmc({ tls: { key: cert.key, cert: cert.cert, minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT:@SECLEVEL=0' } });
-    await expect(AtenWebSession.login({ host: `127.0.0.1:${web.port}`, username: 'ADMIN', password: 'p@ss&word', insecureTls: true })).rejects.toMatchObject({ code: 'GW_ERR_BMC_UNREACHABLE' });
+    await expect(AtenWebSession.login({ host: `127.0.0.1:${web.port}`, username: 'ADMIN', password: 'p@ss&word', insecureTls: true })).rejects.toMatchObject({
+      code: 'GW_ERR_BMC_UNREACHABLE',
+    });
     const s = await AtenWebSession.login({ host: `127.0.0.1:${web.port}`, username: 'ADMIN', password: 'p@ss&word', insecureTls: true, legacyTls: true });
     started.push(s);
   });
 });
 
 describe('AtenWebSession.fetchHtml5Console (the HTML5 bootstrap page)', () => {
-  it('mints a ticket per fetch and names the console: wss:// on the web port\'s root, the web origin, the SID cookie; the CSRF header goes with the logout', async () => {
+  it("mints a ticket per fetch and names the console: wss:// on the web port's root, the web origin, the SID cookie; the CSRF header goes with the logout", async () => {
     const { web } = await bmc({ html5: true });
     const s = await AtenWebSession.login({ host: `127.0.0.1:${web.port}`, username: 'ADMIN', password: 'p@ss&word', insecureTls: true });
     started.push(s);
     const a = await s.fetchHtml5Console();
-    expect(a).toEqual({ entryValue: expect.stringMatching(/^[A-Za-z0-9+/]{22}==$/), url: `wss://127.0.0.1:${web.port}/`, origin: `https://127.0.0.1:${web.port}`, cookie: expect.stringMatching(/^SID=[0-9a-f]{32}$/) });
+    expect(a).toEqual({
+      entryValue: expect.stringMatching(/^[A-Za-z0-9+/]{22}==$/),
+      url: `wss://127.0.0.1:${web.port}/`,
+      origin: `https://127.0.0.1:${web.port}`,
+      cookie: expect.stringMatching(/^SID=[0-9a-f]{32}$/),
+    });
     expect((await s.fetchHtml5Console()).entryValue).not.toBe(a.entryValue);
     expect(web.requests[1]!.url).toBe('/cgi/url_redirect.cgi?url_name=man_ikvm_html5_bootstrap');
     expect(await s.logout()).toBe(true);
@@ -152,7 +171,13 @@ describe('AtenWebSession.fetchHtml5Console (the HTML5 bootstrap page)', () => {
 
   it('html5_endpoint moves the page', async () => {
     const { web } = await bmc({ html5: true });
-    const s = await AtenWebSession.login({ host: `127.0.0.1:${web.port}`, username: 'ADMIN', password: 'p@ss&word', insecureTls: true, overrides: { html5_endpoint: 'cgi/url_redirect.cgi?url_name=man_ikvm_html5_bootstrap&x=1' } });
+    const s = await AtenWebSession.login({
+      host: `127.0.0.1:${web.port}`,
+      username: 'ADMIN',
+      password: 'p@ss&word',
+      insecureTls: true,
+      overrides: { html5_endpoint: 'cgi/url_redirect.cgi?url_name=man_ikvm_html5_bootstrap&x=1' },
+    });
     started.push(s);
     await s.fetchHtml5Console();
     expect(web.requests[1]!.url).toBe('/cgi/url_redirect.cgi?url_name=man_ikvm_html5_bootstrap&x=1');
@@ -165,8 +190,17 @@ describe('AtenWebSession.fetchHtml5Console (the HTML5 bootstrap page)', () => {
     const err = await s.fetchHtml5Console().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Html5UnavailableError);
     expect(err).toMatchObject({ code: 'GW_ERR_BMC_PROTOCOL', message: expect.stringMatching(/serves no HTML5 iKVM page \(.*HTTP 404\)/) });
-    const other = await AtenWebSession.login({ host: `127.0.0.1:${web.port}`, username: 'ADMIN', password: 'p@ss&word', insecureTls: true, overrides: { html5_endpoint: 'cgi/logout.cgi' } });
+    const other = await AtenWebSession.login({
+      host: `127.0.0.1:${web.port}`,
+      username: 'ADMIN',
+      password: 'p@ss&word',
+      insecureTls: true,
+      overrides: { html5_endpoint: 'cgi/logout.cgi' },
+    });
     started.push(other);
-    await expect(other.fetchHtml5Console()).rejects.toMatchObject({ code: 'GW_ERR_BMC_PROTOCOL', message: expect.stringMatching(/holds no HTML5 console ticket/) });
+    await expect(other.fetchHtml5Console()).rejects.toMatchObject({
+      code: 'GW_ERR_BMC_PROTOCOL',
+      message: expect.stringMatching(/holds no HTML5 console ticket/),
+    });
   });
 });

@@ -42,11 +42,19 @@ servers:
       jarCache: { dir: undefined, maxBytes: JAVA_DEFAULTS.jarCacheMaxBytes },
     });
     const [x8, x9, x10] = cfg.servers.map((s) => s.console!);
-    expect(x8).toMatchObject({ type: 'jnlp', host: '10.0.3.20', origin: { kind: 'url', user: 'ADMIN', password: 'pw', insecureTls: true, legacyTls: true, timeoutMs: 10_000 } });
+    expect(x8).toMatchObject({
+      type: 'jnlp',
+      host: '10.0.3.20',
+      origin: { kind: 'url', user: 'ADMIN', password: 'pw', insecureTls: true, legacyTls: true, timeoutMs: 10_000 },
+    });
     if (x8!.type !== 'jnlp' || x8!.origin.kind !== 'url') throw new Error('not a url jnlp');
     expect(x8!.origin.url.href).toBe('https://10.0.3.20/viewer.jnlp');
     expect(x9).toMatchObject({ type: 'aten', fallback: 'jnlp' });
-    expect(x10).toMatchObject({ type: 'jnlp', host: '10.0.3.22', origin: { kind: 'web-login', web: { host: '10.0.3.22:8443', username: 'ADMIN', password: 'pw' } } });
+    expect(x10).toMatchObject({
+      type: 'jnlp',
+      host: '10.0.3.22',
+      origin: { kind: 'web-login', web: { host: '10.0.3.22:8443', username: 'ADMIN', password: 'pw' } },
+    });
     expect(cfg.servers.map((s) => usesJava(s.console))).toEqual([true, true, true]);
     expect(needsJava(cfg)).toBe(true);
   });
@@ -69,7 +77,9 @@ servers:
       't',
     );
     expect(cfg.servers[0]!.console).toMatchObject({ host: 'fd00::5', origin: { kind: 'url', user: undefined, password: undefined } });
-    expect(cfg.servers[1]!.console).toMatchObject({ origin: { web: { host: 'b.example:8443', insecureTls: true, overrides: { login_endpoint: 'cgi/login2.cgi' } } } });
+    expect(cfg.servers[1]!.console).toMatchObject({
+      origin: { web: { host: 'b.example:8443', insecureTls: true, overrides: { login_endpoint: 'cgi/login2.cgi' } } },
+    });
   });
 
   it('refuses unknown keys, both or neither JNLP source, half a Basic auth, bad values, with their paths', () => {
@@ -110,6 +120,10 @@ servers:
       /^servers\[6\]\.console\.template: no atenTemplates entry "nope"/,
       /^servers\[7\]\.console\.fallback: must be one of jnlp/,
     ];
-    for (const re of expected) expect(p.some((x) => re.test(x)), `${re} in\n${p.join('\n')}`).toBe(true);
+    for (const re of expected)
+      expect(
+        p.some((x) => re.test(x)),
+        `${re} in\n${p.join('\n')}`,
+      ).toBe(true);
   });
 });

@@ -47,7 +47,8 @@ function refused(text: string, kind: 'malformed' | 'unsupported', pattern: RegEx
   expect((err as Error).message).toMatch(pattern);
 }
 
-const minimal = (inner: string, app = '<application-desc main-class="a.B"/>') => `<jnlp codebase="https://h/app/"><resources><jar href="a.jar"/>${inner}</resources>${app}</jnlp>`;
+const minimal = (inner: string, app = '<application-desc main-class="a.B"/>') =>
+  `<jnlp codebase="https://h/app/"><resources><jar href="a.jar"/>${inner}</resources>${app}</jnlp>`;
 
 describe('readJnlpDocument', () => {
   it('reads a Supermicro JNLP: jars and native libraries for Linux/amd64 only, heap sizes, properties, arguments decoded', () => {
@@ -67,7 +68,10 @@ describe('readJnlpDocument', () => {
   });
 
   it('resolves a relative codebase against the URL it came from, and hrefs against the codebase', () => {
-    const d = readJnlpDocument('<jnlp codebase="viewer"><resources><jar href="lib/v.jar"/></resources><application-desc/></jnlp>', new URL('https://bmc.example:8443/x/launch.jnlp'));
+    const d = readJnlpDocument(
+      '<jnlp codebase="viewer"><resources><jar href="lib/v.jar"/></resources><application-desc/></jnlp>',
+      new URL('https://bmc.example:8443/x/launch.jnlp'),
+    );
     expect(d.codebase.href).toBe('https://bmc.example:8443/x/viewer/');
     expect(d.jars[0]!.url.href).toBe('https://bmc.example:8443/x/viewer/lib/v.jar');
     expect(d.mainClass).toBeUndefined();
@@ -94,7 +98,11 @@ describe('readJnlpDocument', () => {
   });
 
   it('says which JNLPs it cannot run: applets, installers, extensions, no application', () => {
-    refused('<jnlp><resources><jar href="a.jar"/></resources><applet-desc main-class="A" name="a" width="1" height="1"/></jnlp>', 'unsupported', /<applet-desc> is not supported/);
+    refused(
+      '<jnlp><resources><jar href="a.jar"/></resources><applet-desc main-class="A" name="a" width="1" height="1"/></jnlp>',
+      'unsupported',
+      /<applet-desc> is not supported/,
+    );
     refused('<jnlp><resources><jar href="a.jar"/></resources><installer-desc/></jnlp>', 'unsupported', /installer-desc/);
     refused(minimal('<extension href="more.jnlp"/>'), 'unsupported', /extension/);
     refused('<jnlp><resources><jar href="a.jar"/></resources></jnlp>', 'unsupported', /expected one <application-desc>, found none/);
@@ -115,7 +123,11 @@ describe('readJnlpDocument', () => {
     refused(`<jnlp>${'<a>'.repeat(20)}${'</a>'.repeat(20)}</jnlp>`, 'malformed', /nested deeper/);
     refused(`<jnlp>${'<x/>'.repeat(JNLP_LIMITS.maxElements + 1)}</jnlp>`, 'malformed', /more than \d+ elements/);
     refused(minimal(`<property name="p" value="${'v'.repeat(JNLP_LIMITS.maxValueChars + 1)}"/>`), 'malformed', /longer than/);
-    refused(minimal('', `<application-desc>${'<argument>x</argument>'.repeat(JNLP_LIMITS.maxArguments + 1)}</application-desc>`), 'malformed', /arguments exceed/);
+    refused(
+      minimal('', `<application-desc>${'<argument>x</argument>'.repeat(JNLP_LIMITS.maxArguments + 1)}</application-desc>`),
+      'malformed',
+      /arguments exceed/,
+    );
     refused(minimal('<jar href="b.jar"/>'.repeat(JNLP_LIMITS.maxJars)), 'malformed', /jars exceed/);
   });
 });

@@ -9,7 +9,14 @@ describe("session.sh's status lines", () => {
     expect(parseScriptLine('bmcgw-java: ready port=23001')).toEqual({ type: 'ready', port: 23001 });
     expect(parseScriptLine('bmcgw-java: error Xvfb did not start: oops')).toEqual({ type: 'error', message: 'Xvfb did not start: oops' });
     expect(parseScriptLine('bmcgw-java: exit code=134')).toEqual({ type: 'exit', code: 134 });
-    for (const l of ['hello', 'bmcgw-java: ready port=abc', 'bmcgw-java: exit code=', 'bmcgw-java: window 0x1 big', 'bmcgw-java: bogus x', 'xbmcgw-java: ready port=1']) {
+    for (const l of [
+      'hello',
+      'bmcgw-java: ready port=abc',
+      'bmcgw-java: exit code=',
+      'bmcgw-java: window 0x1 big',
+      'bmcgw-java: bogus x',
+      'xbmcgw-java: ready port=1',
+    ]) {
       expect(parseScriptLine(l), l).toBeUndefined();
     }
   });

@@ -20,10 +20,12 @@ async function pair(): Promise<{ client: WebSocket; server: WebSocket; messages:
   servers.push(wss);
   await new Promise((r) => wss.once('listening', r));
   const messages: Buffer[] = [];
-  const server = new Promise<WebSocket>((resolve) => wss.once('connection', (ws) => {
-    ws.on('message', (d) => messages.push(Buffer.from(d as Buffer)));
-    resolve(ws);
-  }));
+  const server = new Promise<WebSocket>((resolve) =>
+    wss.once('connection', (ws) => {
+      ws.on('message', (d) => messages.push(Buffer.from(d as Buffer)));
+      resolve(ws);
+    }),
+  );
   const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`);
   await new Promise((r) => client.once('open', r));
   return { client, server: await server, messages };

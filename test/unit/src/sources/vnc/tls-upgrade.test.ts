@@ -12,7 +12,11 @@ describe('TLS options for the vnc source', () => {
   });
 
   it('x509 kinds: verified, with the host name (SNI only for names), ca when given, legacy only when asked', () => {
-    expect(tlsOptions({ kind: 'x509', securityType: 19, subtype: 261 }, settings)).toEqual({ rejectUnauthorized: true, host: 'bmc.example', servername: 'bmc.example' });
+    expect(tlsOptions({ kind: 'x509', securityType: 19, subtype: 261 }, settings)).toEqual({
+      rejectUnauthorized: true,
+      host: 'bmc.example',
+      servername: 'bmc.example',
+    });
     const ip = tlsOptions({ kind: 'x509', securityType: 19, subtype: 261 }, { ...settings, host: '10.0.0.5', ca: 'PEM', insecureTls: true, legacyTls: true });
     expect(ip).toEqual({ rejectUnauthorized: false, host: '10.0.0.5', ca: 'PEM', minVersion: 'TLSv1', ciphers: 'DEFAULT:@SECLEVEL=0' });
   });
@@ -23,8 +27,12 @@ describe('TLS options for the vnc source', () => {
     const selfSigned = tlsFailure(err('DEPTH_ZERO_SELF_SIGNED_CERT'), { kind: 'x509', securityType: 19, subtype: 261 }, cfg);
     expect(selfSigned.code).toBe('GW_ERR_BMC_TLS');
     expect(selfSigned.message).toMatch(/h:5901 \(VeNCrypt X509Vnc \(261\)\) failed: DEPTH_ZERO_SELF_SIGNED_CERT: x; set console\.ca/);
-    expect(tlsFailure(err('ERR_TLS_CERT_ALTNAME_INVALID'), { kind: 'x509', securityType: 19, subtype: 260 }, { ...cfg, ca: 'PEM' }).message).toMatch(/does not verify against console\.ca/);
-    expect(tlsFailure(err('ERR_SSL_UNSUPPORTED_PROTOCOL'), { kind: 'anonymous', securityType: 18 }, cfg).message).toMatch(/TLS \(security type 18\).*legacyTls: true/);
+    expect(tlsFailure(err('ERR_TLS_CERT_ALTNAME_INVALID'), { kind: 'x509', securityType: 19, subtype: 260 }, { ...cfg, ca: 'PEM' }).message).toMatch(
+      /does not verify against console\.ca/,
+    );
+    expect(tlsFailure(err('ERR_SSL_UNSUPPORTED_PROTOCOL'), { kind: 'anonymous', securityType: 18 }, cfg).message).toMatch(
+      /TLS \(security type 18\).*legacyTls: true/,
+    );
     expect(tlsFailure(new Error('closed'), { kind: 'anonymous', securityType: 18 }, cfg).message).toMatch(/failed: closed$/);
   });
 });
