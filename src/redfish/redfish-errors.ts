@@ -99,7 +99,10 @@ export function errorMessages(body: unknown): { id: string; message: string }[] 
 export function redfishError(res: RedfishResponse, doing: string, messages: readonly { readonly id: string; readonly message: string }[] = errorMessages(res.body)): GatewayError {
   let code: GatewayErrorCode | undefined;
   for (const m of messages) {
-    code = REDFISH_MESSAGE_CODES[messageKey(m.id)];
+    // Own keys only: a MessageId ending in ".constructor" or ".toString" (the BMC's text) must not find
+    // Object.prototype's members, which became a TypeError in GatewayError (fuzz/regressions/redfish-json/).
+    const key = messageKey(m.id);
+    code = Object.hasOwn(REDFISH_MESSAGE_CODES, key) ? REDFISH_MESSAGE_CODES[key] : undefined;
     if (code) break;
   }
   // 401 is always the credentials, whatever message comes with it.
