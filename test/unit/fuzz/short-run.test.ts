@@ -74,4 +74,28 @@ describe('fuzz targets', () => {
     expect(r.escapes.map((e) => e.error)).toEqual([expect.stringMatching(/^HangError: did not settle/)]);
     expect(r.escapes[0]!.input.length).toBeLessThan(19);
   }, 60_000);
+
+  it('inputs costing more CPU time than the bound are one escape, saved as they came (no shrinking: each try would cost that time again)', async () => {
+    const busy = (ms: number) => {
+      const start = process.cpuUsage();
+      for (;;) {
+        const u = process.cpuUsage(start);
+        if ((u.user + u.system) / 1000 >= ms) return;
+      }
+    };
+    const slow: FuzzTarget = {
+      name: 'slow',
+      description: 'spends 30 ms of CPU on inputs longer than its seed',
+      seeds: () => [Buffer.from('0123456789')],
+      run: (b) => {
+        if (b.length > 10) busy(30);
+        return 'ok';
+      },
+      expected: () => false,
+    };
+    const r = await runCampaign(slow, { maxInputs: 30, seed: 5, coverage: false, slowMs: 20 });
+    expect(r.escapes.map((e) => e.error)).toEqual([expect.stringMatching(/^Error: took over 20 ms of CPU time/)]);
+    expect(r.escapes[0]!.input.length).toBeGreaterThan(10);
+    expect(r.slowestMs).toBeGreaterThanOrEqual(30);
+  }, 60_000);
 });
