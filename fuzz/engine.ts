@@ -26,14 +26,41 @@ export interface CampaignResult {
   escapes: Escape[];
   /** The most frequent outcomes, for the report. */
   top: [string, number][];
-  /** Slowest single input, ms (a parser must never loop on bad input). */
+  /** CPU time of the most expensive single input, ms (a parser must never loop on bad input). */
   slowestMs: number;
 }
 
 const BATCH = 32;
 const MAX_CORPUS = 4000;
-/** An input that takes longer than this is reported as an escape: parsers must be bounded. */
+/**
+ * An input that costs more CPU time than this is reported as an escape: parsers must be bounded.
+ * CPU time of this process (process.cpuUsage), not wall time: on a machine shared with other work a
+ * normal 16 ms AST2100 frame took 1.5 s of wall time (load average 27 on 2 cores), which the first
+ * campaign reported as two "slow" escapes that were nothing but waiting for a core.
+ */
 const SLOW_MS = 2000;
+/** An input whose run has not settled after this long is an escape too (an await that never resolves: a hung session). */
+const HANG_MS = 10_000;
+
+export class HangError extends Error {
+  constructor(ms: number) {
+    super(`did not settle within ${ms / 1000} s (a promise that never resolves on this input)`);
+    this.name = 'HangError';
+  }
+}
+
+/** `target.run(input)`, failing with HangError when it has not settled within HANG_MS (the run itself is left behind). */
+async function runBounded(target: FuzzTarget, input: Buffer, hangMs: number): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new HangError(hangMs)), hangMs);
+  });
+  try {
+    return await Promise.race([Promise.resolve().then(() => target.run(input)), hung]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /**
  * One campaign against one target: seeds first, then mutations of the corpus, each input's outcome
@@ -41,7 +68,7 @@ const SLOW_MS = 2000;
  * the corpus. Stops after `seconds` or `maxInputs`, whichever comes first. Deterministic for a seed
  * (apart from where time runs out).
  */
-export async function runCampaign(target: FuzzTarget, o: { seconds?: number; maxInputs?: number; seed: number; coverage: boolean }): Promise<CampaignResult> {
+export async function runCampaign(target: FuzzTarget, o: { seconds?: number; maxInputs?: number; seed: number; coverage: boolean; hangMs?: number; slowMs?: number }): Promise<CampaignResult> {
   const r = prng(o.seed);
   const max = target.maxInputBytes ?? 64 * 1024;
   const seeds = (await target.seeds()).map((s) => (s.length > max ? s.subarray(0, max) : s));
@@ -53,26 +80,30 @@ export async function runCampaign(target: FuzzTarget, o: { seconds?: number; max
   const started = performance.now();
   const deadline = o.seconds === undefined ? Infinity : started + o.seconds * 1000;
   const maxInputs = o.maxInputs ?? Infinity;
+  const hangMs = o.hangMs ?? HANG_MS;
+  const slowMs = o.slowMs ?? SLOW_MS;
   let inputs = 0;
   let slowestMs = 0;
 
   /** Runs one input; returns true when its outcome was new. */
   const exec = async (input: Buffer): Promise<boolean> => {
     inputs++;
-    const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     let outcome: string;
     try {
-      outcome = `ok:${await target.run(input)}`;
+      outcome = `ok:${await runBounded(target, input, hangMs)}`;
     } catch (err) {
-      if (target.expected(err)) outcome = errorOutcome(err);
+      if (!(err instanceof HangError) && target.expected(err)) outcome = errorOutcome(err);
       else {
-        await recordEscape(target, input, err, escapes);
+        await recordEscape(target, input, err, escapes, hangMs);
         outcome = 'escape';
       }
     }
-    const ms = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    const ms = (cpu.user + cpu.system) / 1000;
     slowestMs = Math.max(slowestMs, ms);
-    if (ms > SLOW_MS) await recordEscape(target, input, new Error(`took ${Math.round(ms)} ms (unbounded work on bad input?)`), escapes);
+    // One message for every slow input (the time is not in it): they are one escape, kept unshrunk (each try would cost seconds).
+    if (ms > slowMs) await recordEscape(target, input, new Error(`took over ${slowMs} ms of CPU time (unbounded work on bad input?)`), escapes, hangMs, false);
     const seen = outcomes.get(outcome);
     outcomes.set(outcome, (seen ?? 0) + 1);
     return seen === undefined;
@@ -128,21 +159,21 @@ function describeError(err: unknown): string {
 }
 
 /** Keeps the smallest input per distinct error, shrunk by cutting bytes while it still fails the same way. */
-async function recordEscape(target: FuzzTarget, input: Buffer, err: unknown, escapes: Map<string, Escape>): Promise<void> {
+async function recordEscape(target: FuzzTarget, input: Buffer, err: unknown, escapes: Map<string, Escape>, hangMs: number, shrink = true): Promise<void> {
   const error = describeError(err);
   const known = escapes.get(error);
   if (known && known.input.length <= input.length) return;
   let smallest = input;
   const stillFails = async (b: Buffer): Promise<boolean> => {
     try {
-      await target.run(b);
+      await runBounded(target, b, hangMs);
       return false;
     } catch (e) {
-      return !target.expected(e) && describeError(e) === error;
+      return (e instanceof HangError || !target.expected(e)) && describeError(e) === error;
     }
   };
   // Bounded shrinking: drop halves, then quarters, … of what is left.
-  for (let tries = 0, step = Math.max(1, smallest.length >> 1); tries < 200 && step >= 1; tries++) {
+  for (let tries = 0, step = shrink ? Math.max(1, smallest.length >> 1) : 0; tries < 200 && step >= 1; tries++) {
     let cut = false;
     for (let i = 0; i + step <= smallest.length && tries < 200; i += step, tries++) {
       const candidate = Buffer.concat([smallest.subarray(0, i), smallest.subarray(i + step)]);

@@ -20,6 +20,8 @@ export interface FuzzTarget {
   /** Called once before the first input / after the last (e.g. build a gateway). */
   setup?(): Promise<void>;
   teardown?(): Promise<void>;
+  /** Inputs of the suite's short run (test/unit/fuzz/short-run.test.ts; default 400): fewer for targets that open a connection per input. */
+  readonly suiteInputs?: number;
   /** Inputs longer than this are cut (default 64 KiB). */
   readonly maxInputBytes?: number;
   /**

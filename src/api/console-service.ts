@@ -70,10 +70,17 @@ export class ConsoleService {
     if (session.viewers.size + this.#tickets.pendingFor(session.id) >= max) {
       throw new GatewayError('GW_ERR_TOO_MANY_VIEWERS', `server "${server.id}" already has ${max} viewers (sessions.maxViewers)`);
     }
-    // Wait for the BMC: the caller must learn now whether the console works (unreachable, wrong
-    // password, hung BMC each give their own error), not after the customer opened a blank page.
-    await session.ready();
-    const key = this.#tickets.issue({ sessionId: session.id, viewOnly: req.viewOnly, requester: principal.name, requesterKind: principal.kind });
+    // No idle end while this open waits, and the URL issued gets the whole idle timeout (Session.holdForViewer).
+    const release = session.holdForViewer();
+    let key: string;
+    try {
+      // Wait for the BMC: the caller must learn now whether the console works (unreachable, wrong
+      // password, hung BMC each give their own error), not after the customer opened a blank page.
+      await session.ready();
+      key = this.#tickets.issue({ sessionId: session.id, viewOnly: req.viewOnly, requester: principal.name, requesterKind: principal.kind });
+    } finally {
+      release();
+    }
     this.#metrics.consoleOpens.inc({ joined: String(joined) });
     this.#log.info(
       { event: 'console-open', server: server.id, session: session.id, joined, viewOnly: req.viewOnly, requester: principal.name },

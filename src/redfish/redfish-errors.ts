@@ -103,7 +103,10 @@ export function redfishError(
 ): GatewayError {
   let code: GatewayErrorCode | undefined;
   for (const m of messages) {
-    code = REDFISH_MESSAGE_CODES[messageKey(m.id)];
+    // Own keys only: a MessageId ending in ".constructor" or ".toString" (the BMC's text) must not find
+    // Object.prototype's members, which became a TypeError in GatewayError (fuzz/regressions/redfish-json/).
+    const key = messageKey(m.id);
+    code = Object.hasOwn(REDFISH_MESSAGE_CODES, key) ? REDFISH_MESSAGE_CODES[key] : undefined;
     if (code) break;
   }
   // 401 is always the credentials, whatever message comes with it.

@@ -101,6 +101,8 @@ export class Session {
   #readyWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
   #firstError: Error | undefined;
   #lastInputClock = Date.now();
+  /** Opens in progress (waiting for ready(), about to issue a viewer URL): no idle end meanwhile. */
+  #viewerHolds = 0;
 
   constructor(opts: { server: ServerConfig; source: Source; log: Logger; limits: SessionLimits; hooks?: SessionHooks; closeUrl?: string | undefined }) {
     this.server = opts.server;
@@ -203,8 +205,29 @@ export class Session {
     this.#hooks.ended?.(this, code, reason);
   }
 
+  /**
+   * Called by an open (a new session or a join) before it waits for ready() and issues a viewer URL:
+   * until the returned release is called the session does not end for "no viewer", and on release
+   * (with still no viewer) the idle countdown starts afresh, so the URL just issued has the whole
+   * idleTimeout to be used. Without it, a join during the countdown of a session whose last viewer
+   * had left got a URL to a session that ended moments later (the 30-minute soak lost 125 viewers
+   * and opens that way: "no viewer for 5 s" right after the open).
+   */
+  holdForViewer(): () => void {
+    this.#viewerHolds++;
+    this.#disarmIdle();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#viewerHolds--;
+      if (this.#viewerHolds === 0 && this.#viewers.size === 0 && this.state !== 'ended') this.#armIdle();
+    };
+  }
+
   #armIdle(): void {
     this.#disarmIdle();
+    if (this.#viewerHolds > 0) return;
     this.#idleTimer = setTimeout(() => this.end(`no viewer for ${formatMs(this.#limits.idleTimeoutMs)}`, 'idle'), this.#limits.idleTimeoutMs);
     this.#idleTimer.unref();
   }

@@ -12,10 +12,11 @@ import type { FuzzTarget } from '../../../fuzz/types.js';
  */
 describe('fuzz targets', () => {
   for (const t of TARGETS) {
-    it(`${t.name}: 400 mutated inputs, none escapes as anything but its typed error`, async () => {
-      const r = await runCampaign(t, { maxInputs: 400, seed: 15, coverage: false });
+    const n = t.suiteInputs ?? 400;
+    it(`${t.name}: ${n} mutated inputs, none escapes as anything but its typed error`, async () => {
+      const r = await runCampaign(t, { maxInputs: n, seed: 15, coverage: false });
       expect(r.escapes.map((e) => e.error)).toEqual([]);
-      expect(r.inputs).toBeGreaterThanOrEqual(400);
+      expect(r.inputs).toBeGreaterThanOrEqual(n);
       // The seeds reach past the first check: more than one way through the target.
       expect(r.outcomes).toBeGreaterThan(1);
     }, 120_000);
@@ -58,5 +59,43 @@ describe('fuzz targets', () => {
     expect(r.escapes[0]!.error).toMatch(/^TypeError: a bug/);
     expect(r.escapes[0]!.input).toEqual(Buffer.from([0x42]));
     expect(r.blocks).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('an input whose run never settles is an escape (a hang), and the campaign goes on', async () => {
+    const hangs: FuzzTarget = {
+      name: 'hangs',
+      description: 'never settles on an input shorter than its seed',
+      seeds: () => [Buffer.from('a seed that settles')],
+      run: (b) => (b.length < 19 ? new Promise<string>(() => {}) : String(b.length % 2)),
+      expected: () => false,
+    };
+    const r = await runCampaign(hangs, { maxInputs: 200, seed: 3, coverage: false, hangMs: 50 });
+    expect(r.inputs).toBeGreaterThanOrEqual(200);
+    expect(r.escapes.map((e) => e.error)).toEqual([expect.stringMatching(/^HangError: did not settle/)]);
+    expect(r.escapes[0]!.input.length).toBeLessThan(19);
+  }, 60_000);
+
+  it('inputs costing more CPU time than the bound are one escape, saved as they came (no shrinking: each try would cost that time again)', async () => {
+    const busy = (ms: number) => {
+      const start = process.cpuUsage();
+      for (;;) {
+        const u = process.cpuUsage(start);
+        if ((u.user + u.system) / 1000 >= ms) return;
+      }
+    };
+    const slow: FuzzTarget = {
+      name: 'slow',
+      description: 'spends 30 ms of CPU on inputs longer than its seed',
+      seeds: () => [Buffer.from('0123456789')],
+      run: (b) => {
+        if (b.length > 10) busy(30);
+        return 'ok';
+      },
+      expected: () => false,
+    };
+    const r = await runCampaign(slow, { maxInputs: 30, seed: 5, coverage: false, slowMs: 20 });
+    expect(r.escapes.map((e) => e.error)).toEqual([expect.stringMatching(/^Error: took over 20 ms of CPU time/)]);
+    expect(r.escapes[0]!.input.length).toBeGreaterThan(10);
+    expect(r.slowestMs).toBeGreaterThanOrEqual(30);
   }, 60_000);
 });

@@ -88,6 +88,16 @@ describe('Redfish errors → GW codes', () => {
     }
   });
 
+  it('a MessageId whose key names an Object.prototype member maps by the status, never to that member (fuzz: redfish-json)', () => {
+    for (const id of ['Base.1.8.constructor', 'Base.1.8.toString', 'Base.1.8.__proto__', 'hasOwnProperty']) {
+      const e = redfishError({ status: 400, headers: {}, body: body(id) }, 'doing');
+      expect(e).toBeInstanceOf(GatewayError);
+      expect(e.code).toBe('GW_ERR_BMC_REJECTED');
+      expect(e.status).toBe(502);
+    }
+    expect(redfishError({ status: 503, headers: {}, body: body('Base.1.8.constructor') }, 'doing').code).toBe('GW_ERR_BMC_BUSY');
+  });
+
   it('messageKey is the last part of a MessageId', () => {
     expect(messageKey('Base.1.8.1.PropertyUnknown')).toBe('PropertyUnknown');
     expect(messageKey('PropertyUnknown')).toBe('PropertyUnknown');

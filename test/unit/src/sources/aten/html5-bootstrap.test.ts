@@ -32,4 +32,19 @@ describe('parseHtml5Bootstrap (the HTML5 iKVM bootstrap page, untrusted)', () =>
     });
     expect(parseHtml5Bootstrap(`<input id="entry_value" value="t"><script>SmcCsrfInsert("Bad Header", "tok")</script>`)).toEqual({ entryValue: 't' });
   });
+
+  it('reads pages of the body bound in linear time: long words, unclosed tags and quotes (fuzz: aten-html5)', () => {
+    // The former patterns were quadratic on these: a 64 KiB word took 7 s; 1 MiB would take half an hour.
+    const mib = 1 << 20;
+    expect(parseHtml5Bootstrap(`<input ${'a'.repeat(mib)}>`)).toBeUndefined();
+    expect(parseHtml5Bootstrap('<input'.repeat(mib / 6))).toBeUndefined();
+    expect(parseHtml5Bootstrap(`<input ${'a="'.repeat(mib / 3)}>`)).toBeUndefined();
+    expect(parseHtml5Bootstrap(`${'<input x="y">'.repeat(mib / 13)}<input id="entry_value" value="ok">`)).toEqual({ entryValue: 'ok' });
+  }, 60_000);
+
+  it('keeps the attribute rules: quoted values only, names case-insensitive, the last of a repeated attribute, <inputs> is not <input>', () => {
+    expect(parseHtml5Bootstrap('<inputs id="entry_value" value="no"><input id=entry_value value="no">')).toBeUndefined();
+    expect(parseHtml5Bootstrap('<Input data-x = "1" ID = "entry_value" VALUE="a" value="b">')).toEqual({ entryValue: 'b' });
+    expect(parseHtml5Bootstrap('<input id="entry_value" value="unterminated>')).toBeUndefined();
+  });
 });
