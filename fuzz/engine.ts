@@ -68,7 +68,10 @@ async function runBounded(target: FuzzTarget, input: Buffer, hangMs: number): Pr
  * the corpus. Stops after `seconds` or `maxInputs`, whichever comes first. Deterministic for a seed
  * (apart from where time runs out).
  */
-export async function runCampaign(target: FuzzTarget, o: { seconds?: number; maxInputs?: number; seed: number; coverage: boolean; hangMs?: number; slowMs?: number }): Promise<CampaignResult> {
+export async function runCampaign(
+  target: FuzzTarget,
+  o: { seconds?: number; maxInputs?: number; seed: number; coverage: boolean; hangMs?: number; slowMs?: number },
+): Promise<CampaignResult> {
   const r = prng(o.seed);
   const max = target.maxInputBytes ?? 64 * 1024;
   const seeds = (await target.seeds()).map((s) => (s.length > max ? s.subarray(0, max) : s));

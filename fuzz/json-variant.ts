@@ -8,12 +8,50 @@
  */
 const LONG = 'A'.repeat(5000);
 const INTERESTING: readonly unknown[] = [
-  null, 0, -1, 1e308, 2 ** 53, NaN, true, false, '', [], {}, [[]], [{}], [null], LONG, [LONG], 'constructor', '__proto__', 'toString',
-  'hasOwnProperty', { '@odata.id': 'constructor' }, { '@odata.id': '/redfish/v1/../../etc' }, { '@odata.id': 'http://other.example/redfish/v1/x' },
-  { '@odata.id': '/redfish/v1/Systems/1' }, '/redfish/v1/\u0000', '/redfish/v1/Systems/1?x=\u001b[2J', 'https://[::1', '%', '\ud800',
-  Array.from({ length: 300 }, () => 'On'), Array.from({ length: 300 }, () => ({ '@odata.id': '/redfish/v1/a' })),
-  { MessageId: 'Base.1.8.constructor', Message: 'x' }, [{ MessageId: '__proto__' }], { error: { code: 'hasOwnProperty', message: 1 } },
-  'Completed', 'Exception', 'Critical', 'On', 'Off', 'Pxe', 'Once', 'Continuous', '#Task.v1_4_3.Task', '#ComputerSystem.v1_13_0.ComputerSystem',
+  null,
+  0,
+  -1,
+  1e308,
+  2 ** 53,
+  NaN,
+  true,
+  false,
+  '',
+  [],
+  {},
+  [[]],
+  [{}],
+  [null],
+  LONG,
+  [LONG],
+  'constructor',
+  '__proto__',
+  'toString',
+  'hasOwnProperty',
+  { '@odata.id': 'constructor' },
+  { '@odata.id': '/redfish/v1/../../etc' },
+  { '@odata.id': 'http://other.example/redfish/v1/x' },
+  { '@odata.id': '/redfish/v1/Systems/1' },
+  '/redfish/v1/\u0000',
+  '/redfish/v1/Systems/1?x=\u001b[2J',
+  'https://[::1',
+  '%',
+  '\ud800',
+  Array.from({ length: 300 }, () => 'On'),
+  Array.from({ length: 300 }, () => ({ '@odata.id': '/redfish/v1/a' })),
+  { MessageId: 'Base.1.8.constructor', Message: 'x' },
+  [{ MessageId: '__proto__' }],
+  { error: { code: 'hasOwnProperty', message: 1 } },
+  'Completed',
+  'Exception',
+  'Critical',
+  'On',
+  'Off',
+  'Pxe',
+  'Once',
+  'Continuous',
+  '#Task.v1_4_3.Task',
+  '#ComputerSystem.v1_13_0.ComputerSystem',
 ];
 
 export type JsonInput = { kind: 'json'; value: unknown; text: string } | { kind: 'text'; text: string };
@@ -32,8 +70,17 @@ export function jsonVariant(input: Buffer): JsonInput {
     const nodes: { parent: Record<string, unknown> | unknown[]; key: string | number }[] = [];
     const walk = (v: unknown, depth: number): void => {
       if (depth > 12 || nodes.length > 512 || v === null || typeof v !== 'object') return;
-      if (Array.isArray(v)) v.forEach((c, i) => (nodes.push({ parent: v, key: i }), walk(c, depth + 1)));
-      else for (const [k, c] of Object.entries(v)) nodes.push({ parent: v as Record<string, unknown>, key: k }), walk(c, depth + 1);
+      if (Array.isArray(v)) {
+        v.forEach((c, i) => {
+          nodes.push({ parent: v, key: i });
+          walk(c, depth + 1);
+        });
+      } else {
+        for (const [k, c] of Object.entries(v)) {
+          nodes.push({ parent: v as Record<string, unknown>, key: k });
+          walk(c, depth + 1);
+        }
+      }
     };
     walk(value, 0);
     const replacement = structuredClone(INTERESTING[(control * 7 + input.length) % INTERESTING.length]);

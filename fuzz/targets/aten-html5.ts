@@ -25,7 +25,8 @@ export const atenHtml5: FuzzTarget = {
   run(input) {
     const page = parseHtml5Bootstrap(input.toString('utf8'));
     if (!page) return 'no-ticket';
-    if (page.csrf && (/[\r\n"']/.test(page.csrf.token) || !/^[A-Za-z][\w-]*$/.test(page.csrf.header))) throw new Error('a CSRF header or token that would break out of its header line');
+    if (page.csrf && (/[\r\n"']/.test(page.csrf.token) || !/^[A-Za-z][\w-]*$/.test(page.csrf.header)))
+      throw new Error('a CSRF header or token that would break out of its header line');
     const out = [page.csrf ? 'csrf' : 'no-csrf'];
     for (const layout of ['whole', 'split'] as const) {
       try {

@@ -18,5 +18,25 @@ import { rfbBmcStream, rfbBrowserStream } from './rfb.js';
  * Every fuzz target, by name. To add one: write `fuzz/targets/<name>.ts` exporting a FuzzTarget
  * (seeds, run, expected; see fuzz/types.ts and docs/fuzzing.md) and add it here.
  */
-export const TARGETS: readonly FuzzTarget[] = [rfbBmcStream, rfbBrowserStream, atenBmcStream, ast2100, hermon, ipmi, fbs, pcap, config, api, dispatch,
-  rfbSecurity, rfbPixelFormat, tightJpeg, atenHtml5, jnlp, jar, redfishJson, bmcwebLogin, probe];
+export const TARGETS: readonly FuzzTarget[] = [
+  rfbBmcStream,
+  rfbBrowserStream,
+  atenBmcStream,
+  ast2100,
+  hermon,
+  ipmi,
+  fbs,
+  pcap,
+  config,
+  api,
+  dispatch,
+  rfbSecurity,
+  rfbPixelFormat,
+  tightJpeg,
+  atenHtml5,
+  jnlp,
+  jar,
+  redfishJson,
+  bmcwebLogin,
+  probe,
+];

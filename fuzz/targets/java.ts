@@ -48,7 +48,11 @@ export const jnlp: FuzzTarget = {
   name: 'jnlp',
   description: 'JNLP documents: readJnlpDocument (Java fallback: saxes, codebase, jars, arguments, properties, heap) and parseJnlp (ATEN iKVM arguments)',
   coverage: ['/src/sources/jnlp/jnlp-document', '/src/sources/aten/jnlp'],
-  seeds: () => [Buffer.from(SUPERMICRO), Buffer.from(IDRAC), Buffer.from('<jnlp codebase="https://h/app/"><resources><jar href="a.jar"/></resources><application-desc main-class="a.B"/></jnlp>')],
+  seeds: () => [
+    Buffer.from(SUPERMICRO),
+    Buffer.from(IDRAC),
+    Buffer.from('<jnlp codebase="https://h/app/"><resources><jar href="a.jar"/></resources><application-desc main-class="a.B"/></jnlp>'),
+  ],
   run(input) {
     const text = input.toString('utf8');
     let a: string;
@@ -70,16 +74,26 @@ export const jnlp: FuzzTarget = {
   expected: () => false,
 };
 
-const MANIFEST = Buffer.from('Manifest-Version: 1.0\r\nCreated-By: 1.6.0_45 (Sun Microsystems Inc.)\r\nMain-Class: tw.com.aten.ikvm.KVMMa\r\n in\r\n\r\nName: x\r\n');
+const MANIFEST = Buffer.from(
+  'Manifest-Version: 1.0\r\nCreated-By: 1.6.0_45 (Sun Microsystems Inc.)\r\nMain-Class: tw.com.aten.ikvm.KVMMa\r\n in\r\n\r\nName: x\r\n',
+);
 
 /** Jars the Java fallback downloads from a BMC: the zip reader (central directory, local headers, inflate) and the manifest. */
 export const jar: FuzzTarget = {
   name: 'jar',
-  description: 'jar/zip files from a BMC: zipEntries (end record, central directory), zipRead (stored, deflated, bounded), jarMainClass (manifest continuation lines)',
+  description:
+    'jar/zip files from a BMC: zipEntries (end record, central directory), zipRead (stored, deflated, bounded), jarMainClass (manifest continuation lines)',
   coverage: ['/src/util/zip'],
   seeds: () => [
-    zipFiles([{ name: 'META-INF/MANIFEST.MF', data: MANIFEST }, { name: 'tw/com/aten/ikvm/KVMMain.class', data: Buffer.from([0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 50]) }]),
-    zipFiles([{ name: 'META-INF/MANIFEST.MF', data: MANIFEST, store: true }, { name: 'libiKVM64.so', data: Buffer.alloc(200, 0x7f), store: true }, { name: 'libSharedLibrary64.so', data: Buffer.alloc(300, 0x45) }]),
+    zipFiles([
+      { name: 'META-INF/MANIFEST.MF', data: MANIFEST },
+      { name: 'tw/com/aten/ikvm/KVMMain.class', data: Buffer.from([0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 50]) },
+    ]),
+    zipFiles([
+      { name: 'META-INF/MANIFEST.MF', data: MANIFEST, store: true },
+      { name: 'libiKVM64.so', data: Buffer.alloc(200, 0x7f), store: true },
+      { name: 'libSharedLibrary64.so', data: Buffer.alloc(300, 0x45) },
+    ]),
   ],
   run(input) {
     let read = 0;

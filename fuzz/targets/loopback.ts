@@ -60,20 +60,35 @@ class AnsweringServer {
   }
 }
 
-const http = (status: string, headers: string[], body: string) => Buffer.from(`HTTP/1.1 ${status}\r\n${[...headers, `Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close'].join('\r\n')}\r\n\r\n${body}`);
+const http = (status: string, headers: string[], body: string) =>
+  Buffer.from(`HTTP/1.1 ${status}\r\n${[...headers, `Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close'].join('\r\n')}\r\n\r\n${body}`);
 
 const bmcweb = new AnsweringServer();
 
 /** bmcweb's Redfish login answer (redfish-core/lib/redfish_sessions.hpp) as BmcwebSession.login reads it, then the logout. */
 export const bmcwebLogin: FuzzTarget = {
   name: 'bmcweb-login',
-  description: 'OpenBMC bmcweb session login over HTTPS on loopback: the raw HTTP answer (status, X-Auth-Token, Location or @odata.id, body) → BmcwebSession, then DELETE',
+  description:
+    'OpenBMC bmcweb session login over HTTPS on loopback: the raw HTTP answer (status, X-Auth-Token, Location or @odata.id, body) → BmcwebSession, then DELETE',
   coverage: ['/src/sources/openbmc/', '/src/util/bmc-http'],
   maxInputBytes: 8 * 1024,
   suiteInputs: 100,
   seeds: () => [
-    http('201 Created', ['Content-Type: application/json', 'X-Auth-Token: 6TAtI3mZmpVn6W0yTMqU', 'Location: /redfish/v1/SessionService/Sessions/Pq8hUd1Y3c', 'OData-Version: 4.0'],
-      JSON.stringify({ '@odata.id': '/redfish/v1/SessionService/Sessions/Pq8hUd1Y3c', '@odata.type': '#Session.v1_5_0.Session', Id: 'Pq8hUd1Y3c', UserName: 'root' })),
+    http(
+      '201 Created',
+      [
+        'Content-Type: application/json',
+        'X-Auth-Token: 6TAtI3mZmpVn6W0yTMqU',
+        'Location: /redfish/v1/SessionService/Sessions/Pq8hUd1Y3c',
+        'OData-Version: 4.0',
+      ],
+      JSON.stringify({
+        '@odata.id': '/redfish/v1/SessionService/Sessions/Pq8hUd1Y3c',
+        '@odata.type': '#Session.v1_5_0.Session',
+        Id: 'Pq8hUd1Y3c',
+        UserName: 'root',
+      }),
+    ),
     http('201 Created', ['X-Auth-Token: tok'], JSON.stringify({ '@odata.id': '/redfish/v1/SessionService/Sessions/abc' })),
     http('401 Unauthorized', ['WWW-Authenticate: Basic'], ''),
     http('200 OK', ['X-Auth-Token: tok', 'Location: https://127.0.0.1:1/redfish/v1/SessionService/Sessions/x'], ''),
@@ -82,7 +97,14 @@ export const bmcwebLogin: FuzzTarget = {
   teardown: () => bmcweb.stop(),
   async run(input) {
     bmcweb.answer = input;
-    const s = await BmcwebSession.login({ hostForUrl: `127.0.0.1:${bmcweb.port}`, user: 'root', password: '0penBmc', insecureTls: true, legacyTls: false, timeoutMs: 2000 });
+    const s = await BmcwebSession.login({
+      hostForUrl: `127.0.0.1:${bmcweb.port}`,
+      user: 'root',
+      password: '0penBmc',
+      insecureTls: true,
+      legacyTls: false,
+      timeoutMs: 2000,
+    });
     return `login:${s.origin === `https://127.0.0.1:${bmcweb.port}`}:logout:${await s.logout()}`;
   },
   expected: isGatewayError,
@@ -91,7 +113,16 @@ export const bmcwebLogin: FuzzTarget = {
 const rfb = new AnsweringServer();
 const web = new AnsweringServer();
 let looker: WebLooker | undefined;
-const probeOptions = (port: number): ProbeOptions => ({ host: '127.0.0.1', rfbPorts: [port], webPort: port, ipmiPort: 1, timeoutMs: 1000, user: 'fuzz', password: 'fuzz-pw', insecureTls: true });
+const probeOptions = (port: number): ProbeOptions => ({
+  host: '127.0.0.1',
+  rfbPorts: [port],
+  webPort: port,
+  ipmiPort: 1,
+  timeoutMs: 1000,
+  user: 'fuzz',
+  password: 'fuzz-pw',
+  insecureTls: true,
+});
 
 /**
  * `bmc-gateway probe`'s readers, each on what a device answered: the first byte picks the RFB port
@@ -100,7 +131,8 @@ const probeOptions = (port: number): ProbeOptions => ({ host: '127.0.0.1', rfbPo
  */
 export const probe: FuzzTarget = {
   name: 'probe',
-  description: 'bmc-gateway probe on loopback: probeRfbPort (RFB/ATEN/VeNCrypt answers → finding) and probeRedfishRoot (raw HTTPS answer → finding); must never throw',
+  description:
+    'bmc-gateway probe on loopback: probeRfbPort (RFB/ATEN/VeNCrypt answers → finding) and probeRedfishRoot (raw HTTPS answer → finding); must never throw',
   coverage: ['/src/probe/', '/protocols/rfb/client-handshake', '/protocols/aten/handshake'],
   maxInputBytes: 4 * 1024,
   suiteInputs: 100,
@@ -113,8 +145,20 @@ export const probe: FuzzTarget = {
       c(0, Buffer.concat([Buffer.from('RFB 003.008\n'), Buffer.from([1, 19, 0, 2, 2, 0, 0, 1, 3, 0, 0, 1, 4])])),
       // Supermicro ATEN iKVM: banner 055.008, type 16 alone, the 24-byte block (the X10/X11 captures).
       c(0, Buffer.concat([Buffer.from('RFB 055.008\n'), Buffer.from([1, 16]), Buffer.alloc(24, 0x41)])),
-      c(1, http('200 OK', ['Content-Type: application/json'], JSON.stringify({ '@odata.type': '#ServiceRoot.v1_15_0.ServiceRoot', RedfishVersion: '1.17.0', Vendor: 'OpenBMC',
-        Systems: { '@odata.id': '/redfish/v1/Systems' }, Links: { Sessions: { '@odata.id': '/redfish/v1/SessionService/Sessions' }, ManagerProvidingService: { '@odata.id': '/redfish/v1/Managers/bmc' } } }))),
+      c(
+        1,
+        http(
+          '200 OK',
+          ['Content-Type: application/json'],
+          JSON.stringify({
+            '@odata.type': '#ServiceRoot.v1_15_0.ServiceRoot',
+            RedfishVersion: '1.17.0',
+            Vendor: 'OpenBMC',
+            Systems: { '@odata.id': '/redfish/v1/Systems' },
+            Links: { Sessions: { '@odata.id': '/redfish/v1/SessionService/Sessions' }, ManagerProvidingService: { '@odata.id': '/redfish/v1/Managers/bmc' } },
+          }),
+        ),
+      ),
       c(1, http('200 OK', ['Content-Type: text/html'], '<html><a href="/cgi/login.cgi">login</a></html>')),
     ];
   },

@@ -3,7 +3,14 @@ import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { ProtocolError } from '../../protocols/errors.js';
 import {
-  ClientHandshake, Encoding, Framebuffer, ServerMessageReader, encodeFramebufferUpdateHeader, encodeRectHeader, encodeServerInit, encodeSetColourMapEntries,
+  ClientHandshake,
+  Encoding,
+  Framebuffer,
+  ServerMessageReader,
+  encodeFramebufferUpdateHeader,
+  encodeRectHeader,
+  encodeServerInit,
+  encodeSetColourMapEntries,
 } from '../../protocols/rfb/index.js';
 import type { PixelFormat } from '../../protocols/rfb/constants.js';
 import { createDecoders, PixelReader, upstreamPixelFormat } from '../../protocols/rfb/encodings/index.js';
@@ -27,7 +34,8 @@ const jpegs = () => filesIn(join(PROJECT_ROOT, 'fixtures', 'jpeg'), '.jpg').map(
 /** Tight JPEG rectangles (obmc-ikvm sends every frame this way) through jpeg-js, and through the Tight decoder. */
 export const tightJpeg: FuzzTarget = {
   name: 'tight-jpeg',
-  description: 'Tight JpegCompression: jpegFrameSize (marker walk), decodeTightJpeg (jpeg-js, bounded), and the same JPEG as a Tight rectangle in a FramebufferUpdate',
+  description:
+    'Tight JpegCompression: jpegFrameSize (marker walk), decodeTightJpeg (jpeg-js, bounded), and the same JPEG as a Tight rectangle in a FramebufferUpdate',
   coverage: ['/protocols/rfb/encodings/tight', '/node_modules/jpeg-js/'],
   seeds: jpegs,
   maxInputBytes: 32 * 1024,
@@ -49,10 +57,16 @@ export const tightJpeg: FuzzTarget = {
       direct = 'decoded';
     } catch (err) {
       if (!isProtocolError(err)) throw err;
-      direct = (err as ProtocolError).code;
+      direct = err.code;
     }
     const reader = new ServerMessageReader({ fb, decoders: createDecoders() });
-    const rect = Buffer.concat([encodeFramebufferUpdateHeader(1), encodeRectHeader({ x: 0, y: 0, width: w, height: h }, Encoding.Tight), Buffer.from([0x90]), compactLength(input.length), input]);
+    const rect = Buffer.concat([
+      encodeFramebufferUpdateHeader(1),
+      encodeRectHeader({ x: 0, y: 0, width: w, height: h }, Encoding.Tight),
+      Buffer.from([0x90]),
+      compactLength(input.length),
+      input,
+    ]);
     const types = reader.push(rect).map((m) => m.type);
     return `${direct}:${types.join(',')}`;
   },
@@ -61,9 +75,31 @@ export const tightJpeg: FuzzTarget = {
 
 type Fmt = PixelFormat;
 const FORMATS: Record<string, Fmt> = {
-  rgb565le: { bitsPerPixel: 16, depth: 16, bigEndian: false, trueColour: true, redMax: 31, greenMax: 63, blueMax: 31, redShift: 11, greenShift: 5, blueShift: 0 },
+  rgb565le: {
+    bitsPerPixel: 16,
+    depth: 16,
+    bigEndian: false,
+    trueColour: true,
+    redMax: 31,
+    greenMax: 63,
+    blueMax: 31,
+    redShift: 11,
+    greenShift: 5,
+    blueShift: 0,
+  },
   // Dell iDRAC's OpenVNC: 16 bpp depth 15 (noVNC issue #385), here big-endian.
-  rgb555be: { bitsPerPixel: 16, depth: 15, bigEndian: true, trueColour: true, redMax: 31, greenMax: 31, blueMax: 31, redShift: 10, greenShift: 5, blueShift: 0 },
+  rgb555be: {
+    bitsPerPixel: 16,
+    depth: 15,
+    bigEndian: true,
+    trueColour: true,
+    redMax: 31,
+    greenMax: 31,
+    blueMax: 31,
+    redShift: 10,
+    greenShift: 5,
+    blueShift: 0,
+  },
   bgr233: { bitsPerPixel: 8, depth: 8, bigEndian: false, trueColour: true, redMax: 7, greenMax: 7, blueMax: 3, redShift: 0, greenShift: 3, blueShift: 6 },
   map8: { bitsPerPixel: 8, depth: 8, bigEndian: false, trueColour: false, redMax: 0, greenMax: 0, blueMax: 0, redShift: 0, greenShift: 0, blueShift: 0 },
   map16: { bitsPerPixel: 16, depth: 16, bigEndian: true, trueColour: false, redMax: 0, greenMax: 0, blueMax: 0, redShift: 0, greenShift: 0, blueShift: 0 },
@@ -80,8 +116,24 @@ function sessionIn(pf: Fmt): Buffer {
   const px = (n: number, seed: number) => Buffer.from(Array.from({ length: n * bpp }, (_, i) => (i * 37 + seed) & 0xff));
   const rects: Buffer[] = [];
   rects.push(Buffer.concat([encodeRectHeader({ x: 0, y: 0, width: 8, height: 8 }, Encoding.Raw), px(64, 1)]));
-  rects.push(Buffer.concat([encodeRectHeader({ x: 8, y: 0, width: 8, height: 8 }, Encoding.RRE), Buffer.from([0, 0, 0, 1]), px(1, 2), px(1, 3), Buffer.from([0, 1, 0, 1, 0, 3, 0, 2])]));
-  rects.push(Buffer.concat([encodeRectHeader({ x: 16, y: 0, width: 8, height: 8 }, Encoding.Hextile), Buffer.from([0x02 | 0x04 | 0x08]), px(1, 4), px(1, 5), Buffer.from([1, 0x11])]));
+  rects.push(
+    Buffer.concat([
+      encodeRectHeader({ x: 8, y: 0, width: 8, height: 8 }, Encoding.RRE),
+      Buffer.from([0, 0, 0, 1]),
+      px(1, 2),
+      px(1, 3),
+      Buffer.from([0, 1, 0, 1, 0, 3, 0, 2]),
+    ]),
+  );
+  rects.push(
+    Buffer.concat([
+      encodeRectHeader({ x: 16, y: 0, width: 8, height: 8 }, Encoding.Hextile),
+      Buffer.from([0x02 | 0x04 | 0x08]),
+      px(1, 4),
+      px(1, 5),
+      Buffer.from([1, 0x11]),
+    ]),
+  );
   const z = deflateSync(px(64, 6));
   rects.push(Buffer.concat([encodeRectHeader({ x: 24, y: 0, width: 8, height: 8 }, Encoding.Zlib), Buffer.from([0, 0, z.length >> 8, z.length & 0xff]), z]));
   const zr = deflateSync(Buffer.concat([Buffer.from([0]), px(64, 7)]));
@@ -91,17 +143,30 @@ function sessionIn(pf: Fmt): Buffer {
   const tz = deflateSync(px(64, 8));
   rects.push(Buffer.concat([encodeRectHeader({ x: 8, y: 8, width: 8, height: 8 }, Encoding.Tight), Buffer.from([0x00]), compactLength(tz.length), tz]));
   rects.push(Buffer.concat([encodeRectHeader({ x: 1, y: 1, width: 4, height: 4 }, Encoding.Cursor), px(16, 9), Buffer.from([0xf0, 0xf0, 0xf0, 0xf0])]));
-  const colours = pf.trueColour ? [] : [encodeSetColourMapEntries(0, Array.from({ length: 16 }, (_, i) => ({ red: i * 4096, green: 65535 - i * 4096, blue: i * 1000 })))];
+  const colours = pf.trueColour
+    ? []
+    : [
+        encodeSetColourMapEntries(
+          0,
+          Array.from({ length: 16 }, (_, i) => ({ red: i * 4096, green: 65535 - i * 4096, blue: i * 1000 })),
+        ),
+      ];
   return Buffer.concat([
-    Buffer.from('RFB 003.008\n'), Buffer.from([1, 1]), Buffer.alloc(4), encodeServerInit({ width: 32, height: 16, pixelFormat: pf, name: 'fuzz' }),
-    ...colours, encodeFramebufferUpdateHeader(rects.length), ...rects,
+    Buffer.from('RFB 003.008\n'),
+    Buffer.from([1, 1]),
+    Buffer.alloc(4),
+    encodeServerInit({ width: 32, height: 16, pixelFormat: pf, name: 'fuzz' }),
+    ...colours,
+    encodeFramebufferUpdateHeader(rects.length),
+    ...rects,
   ]);
 }
 
 /** Servers in other pixel formats than ours: the format chosen from ServerInit, PixelReader's conversions, every decoder reading them. */
 export const rfbPixelFormat: FuzzTarget = {
   name: 'rfb-pixel-format',
-  description: 'pixel-format conversion: ServerInit pixel format → upstreamPixelFormat → PixelReader (8/16/32 bpp, both byte orders, colour maps) under every decoder and the colour map',
+  description:
+    'pixel-format conversion: ServerInit pixel format → upstreamPixelFormat → PixelReader (8/16/32 bpp, both byte orders, colour maps) under every decoder and the colour map',
   coverage: ['/protocols/rfb/'],
   seeds: () => Object.values(FORMATS).map(sessionIn),
   run(input) {

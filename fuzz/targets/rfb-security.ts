@@ -4,7 +4,11 @@ import { chunks, type FuzzTarget } from '../types.js';
 
 const V38 = Buffer.from('RFB 003.008\n');
 const OK = Buffer.alloc(4);
-const SERVER_INIT = Buffer.concat([Buffer.from([0, 32, 0, 16, 32, 24, 0, 1, 0, 255, 0, 255, 0, 255, 16, 8, 0, 0, 0, 0]), Buffer.from([0, 0, 0, 4]), Buffer.from('fuzz')]);
+const SERVER_INIT = Buffer.concat([
+  Buffer.from([0, 32, 0, 16, 32, 24, 0, 1, 0, 255, 0, 255, 0, 255, 16, 8, 0, 0, 0, 0]),
+  Buffer.from([0, 0, 0, 4]),
+  Buffer.from('fuzz'),
+]);
 
 /** The options of the first byte: TLS mode, which credentials the server's config has. */
 function optionsOf(control: number): ClientHandshakeOptions {
@@ -21,7 +25,8 @@ function optionsOf(control: number): ClientHandshakeOptions {
  */
 export const rfbSecurity: FuzzTarget = {
   name: 'rfb-security',
-  description: 'RFB security negotiation under every client option: None, VNC auth, TLS (18, inner types), VeNCrypt 0.2 subtypes (TLS/X509 × None/Vnc/Plain), results and reasons, across the TLS start',
+  description:
+    'RFB security negotiation under every client option: None, VNC auth, TLS (18, inner types), VeNCrypt 0.2 subtypes (TLS/X509 × None/Vnc/Plain), results and reasons, across the TLS start',
   coverage: ['/protocols/rfb/client-handshake', '/protocols/rfb/tls-security', '/protocols/rfb/vnc-auth', '/protocols/rfb/version'],
   maxInputBytes: 4096,
   seeds: () => {
