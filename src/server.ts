@@ -1,3 +1,4 @@
+import { auditGatewayEnds } from './audit/audit-trail.js';
 import fastifySwagger from '@fastify/swagger';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -193,23 +194,7 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
     ctx.workers = new WorkerPool(ctx, journal);
     await ctx.workers.start(config.workers.count);
   }
-  registry.observe({
-    hooks: {
-      // An end by the API is recorded by the API call, with who asked.
-      ended: (s, code, reason) => {
-        if (code !== 'api')
-          audit.record({
-            action: 'console.end',
-            who: 'gateway',
-            kind: 'gateway',
-            server: s.server.id,
-            session: s.id,
-            outcome: 'ok',
-            detail: { endCode: code, reason },
-          });
-      },
-    },
-  });
+  auditGatewayEnds(registry, audit);
 
   app.get('/openapi.json', async () => app.swagger());
   app.get('/healthz', async () =>

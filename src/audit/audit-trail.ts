@@ -1,3 +1,4 @@
+import type { SessionRegistry } from '../session/registry.js';
 import { AppendFile } from '../recording/append-file.js';
 import type { Logger } from '../log.js';
 
@@ -152,4 +153,28 @@ export function serviceAuditHook(sink: AuditSink, o: { who: string; kind: AuditE
       ...(e.error ? { code: e.error.code, message: e.error.message } : {}),
       detail: { detail: e.detail },
     });
+}
+
+/**
+ * `console.end` for every session the gateway itself ends (idle, lifetime, BMC gone, reload, …), in the
+ * process that holds the session: the front, or a worker (whose entries the front writes). An end by
+ * the API is recorded by the API call, with who asked.
+ */
+export function auditGatewayEnds(registry: Pick<SessionRegistry, 'observe'>, audit: AuditSink): void {
+  registry.observe({
+    hooks: {
+      ended: (s, code, reason) => {
+        if (code !== 'api')
+          audit.record({
+            action: 'console.end',
+            who: 'gateway',
+            kind: 'gateway',
+            server: s.server.id,
+            session: s.id,
+            outcome: 'ok',
+            detail: { endCode: code, reason },
+          });
+      },
+    },
+  });
 }

@@ -4,6 +4,7 @@
  * Everything that is written once for the whole gateway (audit trail, crash journal) goes to the
  * front over IPC; close URLs of sessions that end normally are called from here.
  */
+import { auditGatewayEnds } from '../audit/audit-trail.js';
 import type { Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { Authenticator } from '../api/auth.js';
@@ -60,22 +61,7 @@ function start(index: number, config: GatewayConfig): void {
     ended: (id, code, reason) => send({ t: 'ended', id, code, reason }),
   };
   registry.closeNotifier.onSettled = (url, notice) => send({ t: 'settled', id: notice.sessionId, url });
-  registry.observe({
-    hooks: {
-      ended: (s, code, reason) => {
-        if (code !== 'api')
-          audit.record({
-            action: 'console.end',
-            who: 'gateway',
-            kind: 'gateway',
-            server: s.server.id,
-            session: s.id,
-            outcome: 'ok',
-            detail: { endCode: code, reason },
-          });
-      },
-    },
-  });
+  auditGatewayEnds(registry, audit);
   if (config.recording) attachRecorders(ctx, config.recording, (id, live) => send({ t: 'recording', id, live }));
   const endedCodes = trackEndedCodes(registry);
   // The same WebSocket options as the front's @fastify/websocket (server.ts).
