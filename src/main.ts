@@ -66,7 +66,9 @@ export async function startGateway(opts: { configPath?: string | undefined; list
     process.stdout.write(
       `\n  bmc-gateway demo dashboard: ${url}/dashboard  operator token: ${demo.operatorToken}\n` +
         `  demo console: open ${url}/demo in a browser\n` +
-        `  or ask the API:  curl -s ${url}/eq.php -X POST --data action=novnc --data token=${DEMO_TOKEN} --data id=demo\n\n`,
+        `  or ask the API:  curl -s ${url}/eq.php -X POST --data action=novnc --data token=${DEMO_TOKEN} --data id=demo\n` +
+        (demo.recordingOff ? `  demo recording: ${demo.recordingOff}\n` : '') +
+        '\n',
     );
   }
   return {

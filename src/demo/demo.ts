@@ -15,8 +15,10 @@ export interface Demo {
   readonly raw: Record<string, unknown>;
   /** A fresh operator token for the dashboard, different at every start. */
   readonly operatorToken: string;
-  /** Where the demo console's recordings go (a temporary directory, removed at close). */
-  readonly recordingDir: string;
+  /** Where the demo console's recordings go (a temporary directory, removed at close); undefined when none could be made. */
+  readonly recordingDir: string | undefined;
+  /** Why the demo records nothing (no writable temporary directory, e.g. a read-only container), else undefined. */
+  readonly recordingOff: string | undefined;
   close(): Promise<void>;
 }
 
@@ -47,7 +49,15 @@ export async function startDemo(opts: { listen: string }): Promise<Demo> {
   ]);
   chassis = bmc.state;
   bmc.state.power = true; // the demo host is running when the gateway starts
-  const recordingDir = mkdtempSync(join(tmpdir(), 'bmc-gateway-demo-recordings-'));
+  // Recording is a nicety of the demo: a read-only root (the container image run with --read-only)
+  // leaves it off, with the reason printed, rather than stopping the demo.
+  let recordingDir: string | undefined;
+  let recordingOff: string | undefined;
+  try {
+    recordingDir = mkdtempSync(join(tmpdir(), 'bmc-gateway-demo-recordings-'));
+  } catch (err) {
+    recordingOff = `no recording: cannot create a directory in ${tmpdir()} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
+  }
   const operatorToken = randomBytes(18).toString('base64url');
   const raw = {
     listen: opts.listen,
@@ -62,15 +72,16 @@ export async function startDemo(opts: { listen: string }): Promise<Demo> {
         ipmi: { host: bmc.host, port: bmc.port, user: ipmiUser, password: ipmiPassword, cipherSuite: 17 },
       },
     ],
-    recording: { dir: recordingDir, servers: [DEMO_SERVER_ID] },
+    ...(recordingDir ? { recording: { dir: recordingDir, servers: [DEMO_SERVER_ID] } } : {}),
   };
   return {
     raw,
     operatorToken,
     recordingDir,
+    recordingOff,
     async close() {
       await Promise.all([rfb.close(), bmc.stop()]);
-      rmSync(recordingDir, { recursive: true, force: true });
+      if (recordingDir) rmSync(recordingDir, { recursive: true, force: true });
     },
   };
 }

@@ -458,18 +458,27 @@ export class WorkerPool {
   async viewerStatus(key: string): Promise<ViewerStatus> {
     const k = this.#keySlot(key);
     if (!k) throw new GatewayError('GW_ERR_VIEWER_URL_INVALID', 'this console URL is unknown or has expired');
-    if ('dead' in k) {
-      const d = this.#dead.get(k.dead.sessionId);
-      return {
-        state: 'ended',
-        viewOnly: k.dead.viewOnly,
-        warning: null,
-        warningCode: null,
-        reason: d?.reason ?? 'the gateway process holding this console stopped unexpectedly',
-        code: 'worker-crash',
-      };
+    if ('dead' in k) return this.#deadStatus(k.dead);
+    try {
+      return (await this.#request(k.slot, { t: 'status', n: ++this.#n, key })) as ViewerStatus;
+    } catch (err) {
+      // The page asks as soon as its socket closes: when the worker died, that is often before the
+      // front has seen the exit, and the question dies with the worker. The answer is the same.
+      if (err instanceof GatewayError && err.code === 'GW_ERR_WORKER_LOST') return this.#deadStatus(k.info);
+      throw err;
     }
-    return (await this.#request(k.slot, { t: 'status', n: ++this.#n, key })) as ViewerStatus;
+  }
+
+  #deadStatus(info: KeyInfo): ViewerStatus {
+    const d = this.#dead.get(info.sessionId);
+    return {
+      state: 'ended',
+      viewOnly: info.viewOnly,
+      warning: null,
+      warningCode: null,
+      reason: d?.reason ?? 'the gateway process holding this console stopped unexpectedly',
+      code: 'worker-crash',
+    };
   }
 
   /**

@@ -192,7 +192,8 @@ describe('session recording against QEMU, replayed through the gateway', () => {
     for (const bad of ['constructor', 'toString', 2, { x: 1 }]) {
       const r = await replay(bad);
       expect(r.status, JSON.stringify(bad)).toBe(400);
-      expect(((await r.json()) as { error: { message: string } }).error.message).toContain('"speed" must be 1, 4 or "max"');
+      // Refused by the route's schema (src/api/route-schemas.ts) before the handler's own check; either names the field.
+      expect(((await r.json()) as { error: { message: string } }).error.message).toMatch(/speed/);
     }
   });
 });
