@@ -117,9 +117,13 @@ export async function startGateway(o: { port: number; config: Record<string, unk
   return child;
 }
 
-/** Debian's websockify: WebSocket on `port` to TCP 127.0.0.1:target. Throws naming the package if missing. */
-export async function startWebsockify(port: number, target: number): Promise<Measured> {
-  const child = new Measured('websockify', spawn('websockify', [`127.0.0.1:${port}`, `127.0.0.1:${target}`], { stdio: ['ignore', 'pipe', 'pipe'] }));
+/**
+ * Debian's websockify: WebSocket on `port` to TCP 127.0.0.1:target. Throws naming the package if missing.
+ * `web`: also serve that directory's files over HTTP on the same port (`--web`, e.g. Debian's noVNC).
+ */
+export async function startWebsockify(port: number, target: number, opts: { web?: string } = {}): Promise<Measured> {
+  const args = [...(opts.web ? ['--web', opts.web] : []), `127.0.0.1:${port}`, `127.0.0.1:${target}`];
+  const child = new Measured('websockify', spawn('websockify', args, { stdio: ['ignore', 'pipe', 'pipe'] }));
   child.proc.on('error', (err) => (child.output += `\n${err.message} (is Debian's websockify installed?)`));
   await waitForPort(port, child);
   return child;
