@@ -1,3 +1,4 @@
+import { applyReloadable, endForConfigChange } from './config/reload.js';
 import { auditGatewayEnds } from './audit/audit-trail.js';
 import fastifySwagger from '@fastify/swagger';
 import fastifyWebsocket from '@fastify/websocket';
@@ -83,8 +84,6 @@ export interface ConfigReload {
   refused?: string[];
 }
 
-/** Keys applied by a reload; every other top-level key keeps its value until a restart. */
-const RELOADABLE = ['servers', 'tokens', 'operators'] as const;
 const FIXED_AT_START = [
   'listen',
   'publicUrl',
@@ -268,21 +267,8 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
       const removed = [...before.keys()].filter((id) => !after.has(id));
       const changed = [...after.keys()].filter((id) => before.has(id) && before.get(id) !== after.get(id));
       const needRestart = FIXED_AT_START.filter((k) => JSON.stringify(config[k]) !== JSON.stringify(next[k]));
-      const cfg = config as { -readonly [K in (typeof RELOADABLE)[number]]: GatewayConfig[K] };
-      for (const k of RELOADABLE) (cfg as Record<string, unknown>)[k] = next[k];
-      // A session holds the ServerConfig it was opened with: a removed or changed server's sessions end.
-      const gone = new Set([...removed, ...changed]);
-      let ended = 0;
-      for (const s of registry.list()) {
-        if (!gone.has(s.server.id)) continue;
-        s.end(removed.includes(s.server.id) ? 'the server was removed from the configuration' : "the server's configuration changed", 'config-changed');
-        ended++;
-      }
-      for (const s of sols?.list() ?? []) {
-        if (!gone.has(s.server.id) || s.state === 'ended') continue;
-        s.end(removed.includes(s.server.id) ? 'the server was removed from the configuration' : "the server's configuration changed", 'config-changed');
-        ended++;
-      }
+      applyReloadable(config, next);
+      let ended = endForConfigChange(registry.list(), removed, changed) + endForConfigChange(sols?.list() ?? [], removed, changed);
       if (ctx.workers) ended += ctx.workers.reload(next, removed, changed);
       fleet.configChanged();
       if (!java && needsJava(next)) needRestart.push('java'); // no Java viewers were set up at start

@@ -1,3 +1,4 @@
+import type { ReloadableConfig } from '../config/reload.js';
 import type { AuditEntry } from '../audit/audit-trail.js';
 import type { GatewayConfig } from '../config/types.js';
 import type { DispatchCall, WirePrincipal } from '../dispatch/types.js';
@@ -20,14 +21,7 @@ export type ToWorker =
   | { t: 'viewer'; key: string; ip: string; method: string; url: string; headers: Record<string, string | string[] | undefined> }
   | { t: 'close'; reason: string }
   /** SIGHUP reload (server.ts applyConfig): the new servers, tokens and operators; the sessions of `removed` and `changed` servers end with `config-changed`. */
-  | {
-      t: 'reload';
-      servers: GatewayConfig['servers'];
-      tokens: GatewayConfig['tokens'];
-      operators: GatewayConfig['operators'];
-      removed: string[];
-      changed: string[];
-    }
+  | ({ t: 'reload'; removed: string[]; changed: string[] } & ReloadableConfig)
   /** Tests only (obeyed when the worker's environment has BMCGW_WORKER_TEST_HOOKS=1): spin the event loop for `ms`, a real hung loop. */
   | { t: 'test-busy-loop'; ms: number };
 

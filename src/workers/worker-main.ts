@@ -4,6 +4,7 @@
  * Everything that is written once for the whole gateway (audit trail, crash journal) goes to the
  * front over IPC; close URLs of sessions that end normally are called from here.
  */
+import { applyReloadable, endForConfigChange } from '../config/reload.js';
 import { auditGatewayEnds } from '../audit/audit-trail.js';
 import type { Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
@@ -127,16 +128,9 @@ function start(index: number, config: GatewayConfig): void {
         return;
       }
       case 'reload': {
-        // The same as the front's applyConfig for its own registry: new entries for the next opens, and
-        // the sessions of a removed or changed server end (they hold the ServerConfig they opened with).
-        const cfg = config as { -readonly [K in 'servers' | 'tokens' | 'operators']: GatewayConfig[K] };
-        cfg.servers = m.servers;
-        cfg.tokens = m.tokens;
-        cfg.operators = m.operators;
-        for (const s of registry.list()) {
-          if (m.removed.includes(s.server.id)) s.end('the server was removed from the configuration', 'config-changed');
-          else if (m.changed.includes(s.server.id)) s.end("the server's configuration changed", 'config-changed');
-        }
+        // What the front's applyConfig does for its own registry (src/config/reload.ts).
+        applyReloadable(config, m);
+        endForConfigChange(registry.list(), m.removed, m.changed);
         return;
       }
       case 'test-busy-loop': {

@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import type { GatewayConfig } from '../config/types.js';
+import type { ReloadableConfig } from '../config/reload.js';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { AggregatorRegistry, type Registry } from 'prom-client';
@@ -528,7 +528,7 @@ export class WorkerPool {
    * later gets them in its init, from the front's config) and ends the sessions of removed and changed
    * servers. Answers how many live sessions that ends, by the front's book.
    */
-  reload(next: Pick<GatewayConfig, 'servers' | 'tokens' | 'operators'>, removed: string[], changed: string[]): number {
+  reload(next: ReloadableConfig, removed: string[], changed: string[]): number {
     let ending = 0;
     for (const s of this.#slots) {
       for (const e of s.book.values()) if (!e.end && (removed.includes(e.server) || changed.includes(e.server))) ending++;
