@@ -46,8 +46,14 @@ trap 'stop_all; exit 143' TERM INT HUP
 # different displays (Xvfb takes over a socket file whose display is in use, and writes no lock
 # file). Every client must present the session's cookie (-auth), so being reachable is harmless.
 # No GLX: viewers draw with Java2D (X11/XRender), and GLX's Mesa libraries cost ~55 MB per console.
+# -noreset: an X server regenerates itself (screens, keymap through xkbcomp) whenever its last client
+# disconnects, and a client that connects during that regeneration is refused. Until the viewer's
+# window shows, the only clients are find_window's short xwininfo polls below, so without -noreset
+# every poll reset the server and the JVM, connecting at an unlucky moment, failed with "Can't
+# connect to X11 window server" (seen in CI; xdpyinfo beside two xwininfo loops: 4 of 300 refused
+# with resets, 0 of 300 with -noreset).
 : >"$dir/display"
-run Xvfb -displayfd 3 -nolisten tcp -extension GLX -auth "$XAUTHORITY" -screen 0 "$screen" 3>"$dir/display" >"$dir/xvfb.log" 2>&1 &
+run Xvfb -displayfd 3 -noreset -nolisten tcp -extension GLX -auth "$XAUTHORITY" -screen 0 "$screen" 3>"$dir/display" >"$dir/xvfb.log" 2>&1 &
 xvfb=$!
 pids="$xvfb"
 i=0
@@ -78,6 +84,8 @@ win=''
 while [ -z "$win" ]; do
   if ! kill -0 "$java" 2>/dev/null; then
     wait "$java"; code=$?
+    # The viewer's "Can't connect to X11 window server" is about the X server: say what became of it.
+    kill -0 "$xvfb" 2>/dev/null || say "error Xvfb on $DISPLAY died before the viewer's window showed: $(tail -n 1 "$dir/xvfb.log" 2>/dev/null)"
     say "exit code=$code"; stop_all; exit "$code"
   fi
   set -- $(find_window)
