@@ -91,6 +91,15 @@ export class Framebuffer {
   #words: Uint32Array | null = null;
   #wordsOf: Buffer | undefined;
 
+  /**
+   * The pixels as 32-bit words (rgbxWords: null on a big-endian host), shared by every caller and
+   * made again only when `data` was replaced: encoders and decoders ask for it once a rectangle,
+   * and a new typed-array view each time was garbage the collector had to follow.
+   */
+  words(): Uint32Array | null {
+    return this.#wordView();
+  }
+
   /** The pixels as 32-bit words (see rgbxWords), made again when `data` was replaced. */
   #wordView(): Uint32Array | null {
     if (this.#wordsOf !== this.data) {

@@ -11,7 +11,24 @@ const ZLIB_HEADER = Buffer.of(0x78, 0x01);
  * encoders whose output must be decodable by any viewer regardless of history (Tight with reset bits).
  */
 export function deflateFresh(data: Uint8Array, level: number): Buffer {
-  return zlib.deflateSync(data, { level, finishFlush: zlib.constants.Z_SYNC_FLUSH });
+  // A stream that starts and ends with this data needs a window no longer than the data. zlib's set-up
+  // is sized by windowBits and memLevel (about 256 KiB of window, hash chains and symbol buffer at the
+  // defaults 15 and 8, its hash table zeroed on every call), which for the few hundred bytes of a text
+  // console's rectangle was most of the encode. The header states the window (CINFO = windowBits - 8,
+  // RFC 1950 §2.2) and an inflater accepts any window up to its own (zlib's inflate.c "invalid window
+  // size" only refuses a larger one); memLevel keeps the symbol buffer (2^(memLevel+6) symbols) at
+  // least as long as the data, so it still fits one deflate block. Minimum windowBits is 9 (zlib
+  // raises 8 to 9 anyway).
+  let bits = 9;
+  while (bits < 15 && 1 << bits < data.length) bits++;
+  return zlib.deflateSync(data, {
+    level,
+    windowBits: bits,
+    memLevel: Math.min(8, Math.max(1, bits - 6)),
+    // One output buffer near the compressed size instead of a 16 KiB chunk per call.
+    chunkSize: Math.min(64 * 1024, Math.max(zlib.constants.Z_MIN_CHUNK, data.length + (data.length >> 3) + 64)),
+    finishFlush: zlib.constants.Z_SYNC_FLUSH,
+  });
 }
 
 /**

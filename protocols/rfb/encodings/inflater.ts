@@ -25,15 +25,23 @@ const WINDOW_BYTES = 32 * 1024;
  * rectangles would break this; no server we target does, and noVNC would fail on it too.
  */
 export class Inflater {
-  readonly #window = Buffer.alloc(WINDOW_BYTES);
-  #windowLength = 0;
+  /**
+   * The stream's recent output, two windows long and made at first use: each rectangle's output is
+   * appended after the last, and only when it no longer fits does the last window's worth move to the
+   * front. Keeping exactly one window meant moving up to 32 KiB a rectangle, which for the small
+   * rectangles of a text console cost more than inflating them.
+   */
+  #history: Buffer | undefined;
+  /** The window (the dictionary for the next rectangle) is history[#start, #end), at most 32 KiB. */
+  #start = 0;
+  #end = 0;
   /** Bytes of the 2-byte zlib header still to come (2 after a reset). */
   #headerPending = 2;
   #cmf = 0;
 
   /** Forgets the stream: the next data starts a new zlib stream with its own header (Tight's reset bits). */
   reset(): void {
-    this.#windowLength = 0;
+    this.#start = this.#end = 0;
     this.#headerPending = 2;
   }
 
@@ -64,7 +72,10 @@ export class Inflater {
       out = zlib.inflateRawSync(data, {
         finishFlush: zlib.constants.Z_SYNC_FLUSH,
         maxOutputLength: Math.max(1, maxOutput),
-        ...(this.#windowLength > 0 ? { dictionary: this.#window.subarray(0, this.#windowLength) } : {}),
+        // One output buffer of the size the rectangle needs (Tight knows it exactly) instead of 16 KiB
+        // chunks joined afterwards; past 64 KiB, chunks of 64 KiB (ZRLE only knows an upper bound).
+        chunkSize: Math.min(Math.max(zlib.constants.Z_MIN_CHUNK, maxOutput), 64 * 1024),
+        ...(this.#end > this.#start ? { dictionary: this.#history!.subarray(this.#start, this.#end) } : {}),
       });
     } catch (err) {
       if ((err as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') {
@@ -80,15 +91,23 @@ export class Inflater {
   }
 
   #remember(out: Buffer): void {
-    const w = this.#window;
+    if (out.length === 0) return;
+    const h = (this.#history ??= Buffer.allocUnsafe(2 * WINDOW_BYTES));
     if (out.length >= WINDOW_BYTES) {
-      out.copy(w, 0, out.length - WINDOW_BYTES);
-      this.#windowLength = WINDOW_BYTES;
+      out.copy(h, 0, out.length - WINDOW_BYTES);
+      this.#start = 0;
+      this.#end = WINDOW_BYTES;
       return;
     }
-    const keep = Math.min(this.#windowLength, WINDOW_BYTES - out.length);
-    w.copyWithin(0, this.#windowLength - keep, this.#windowLength);
-    out.copy(w, keep);
-    this.#windowLength = keep + out.length;
+    if (this.#end + out.length > h.length) {
+      // Out of room: what stays in the window after this output moves to the front.
+      const keep = Math.min(this.#end - this.#start, WINDOW_BYTES - out.length);
+      h.copy(h, 0, this.#end - keep, this.#end);
+      this.#start = 0;
+      this.#end = keep;
+    }
+    out.copy(h, this.#end);
+    this.#end += out.length;
+    if (this.#end - this.#start > WINDOW_BYTES) this.#start = this.#end - WINDOW_BYTES;
   }
 }

@@ -1,7 +1,6 @@
 import { RfbError } from '../../errors.js';
 import { isRgbxFormat, RGBX_PIXEL_FORMAT, type PixelFormat } from '../constants.js';
 import type { Framebuffer } from '../framebuffer.js';
-import { rgbxWords } from './pixel-view.js';
 
 /** One colour-map entry as SetColourMapEntries sends it (§7.6.2): 16-bit intensities. */
 export interface ColourMapEntry {
@@ -132,7 +131,7 @@ export class PixelReader {
       return;
     }
     const bpp = this.bytesPerPixel;
-    const words = rgbxWords(fb.data);
+    const words = fb.words();
     const d = fb.data;
     for (let row = 0; row < h; row++) {
       let s = srcOffset + row * srcStride;

@@ -1,7 +1,6 @@
 import { Encoding } from '../constants.js';
 import type { Framebuffer, Rect } from '../framebuffer.js';
 import { deflateFresh } from './deflater.js';
-import { rgbxWords } from './pixel-view.js';
 import { RECT_HEADER_BYTES, writeRectHeader } from './rect-header.js';
 import type { EncodedRect, RectEncoder } from './types.js';
 import { ColourTable } from './colour-table.js';
@@ -96,7 +95,7 @@ export class TightEncoder implements RectEncoder {
     }
     const rgb = this.#rgb;
     const d = fb.data;
-    const words = rgbxWords(d);
+    const words = fb.words();
     let o = 0;
     for (let row = 0; row < r.height; row++) {
       const p0 = (r.y + row) * fb.width + r.x;
@@ -149,7 +148,7 @@ export class TightEncoder implements RectEncoder {
     const table = this.#table;
     const idx = this.#indices;
     const d = fb.data;
-    const words = rgbxWords(d);
+    const words = fb.words();
     let lastKey = -1;
     let lastIndex = 0;
     let i = 0;

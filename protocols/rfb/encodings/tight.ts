@@ -4,7 +4,6 @@ import type { Framebuffer } from '../framebuffer.js';
 import { compressedLengthLimit } from './compressed-length.js';
 import { Inflater } from './inflater.js';
 import { fillWord, PixelReader, storeWord } from './pixel-reader.js';
-import { rgbxWords } from './pixel-view.js';
 import { decodeTightJpeg, jpegLengthLimit } from './tight-jpeg.js';
 import type { RectDecoder, RectHeader } from './types.js';
 
@@ -179,7 +178,7 @@ function peekCompactLength(q: ByteQueue, off: number): { length: number; bytes: 
 
 function drawPalette(fb: Framebuffer, rect: RectHeader, pal: Uint32Array, colours: number, data: Buffer): void {
   const { width: w, height: h } = rect;
-  const words = rgbxWords(fb.data);
+  const words = fb.words();
   const d = fb.data;
   const rowBytes = colours === 2 ? Math.ceil(w / 8) : w;
   if (words) {

@@ -1,7 +1,6 @@
 import { Encoding } from '../constants.js';
 import type { Framebuffer, Rect } from '../framebuffer.js';
 import { Deflater } from './deflater.js';
-import { rgbxWords } from './pixel-view.js';
 import { RECT_HEADER_BYTES, writeRectHeader } from './rect-header.js';
 import type { EncodedRect, RectEncoder } from './types.js';
 import { ZRLE_TILE } from './zrle.js';
@@ -65,7 +64,7 @@ export class ZrleEncoder implements RectEncoder {
   #encodeTile(fb: Framebuffer, x: number, y: number, w: number, h: number): void {
     const n = w * h;
     const tile = this.#tile;
-    const words = rgbxWords(fb.data);
+    const words = fb.words();
     const d = fb.data;
     for (let row = 0, i = 0; row < h; row++) {
       const p0 = (y + row) * fb.width + x;

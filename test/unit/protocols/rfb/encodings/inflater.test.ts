@@ -27,6 +27,30 @@ describe('Inflater', () => {
     parts.forEach((p, i) => expect(inf.inflate(z[i]!, p.length, 'f').equals(p)).toBe(true));
   });
 
+  it('keeps the window right over many small rectangles (its history buffer fills and moves to the front several times)', async () => {
+    // 300 parts of 400-1000 bytes (~210 KiB in all): each repeats a run from 20-32 KiB back, so
+    // every inflate needs the dictionary right at the moment the history buffer wraps.
+    const r = rng(11);
+    const all: Buffer[] = [];
+    let total = 0;
+    const parts: Buffer[] = [];
+    for (let i = 0; i < 300; i++) {
+      const fresh = noise(200 + Math.floor(r() * 300), 100 + i);
+      const whole = Buffer.concat(all);
+      const back = 20_000 + Math.floor(r() * 12_000);
+      const echo = total > back ? whole.subarray(total - back, total - back + 200 + Math.floor(r() * 500)) : Buffer.alloc(0);
+      const p = Buffer.concat([fresh, echo]);
+      parts.push(p);
+      all.push(p);
+      total += p.length;
+    }
+    const z = await streamedZlib(parts, 9);
+    const echoed = z.slice(100).reduce((a, b) => a + b.length, 0);
+    expect(echoed).toBeLessThan(parts.slice(100).reduce((a, b) => a + b.length, 0) * 0.85); // the echoes were compressed as back-references
+    const inf = new Inflater();
+    parts.forEach((p, i) => expect(inf.inflate(z[i]!, p.length, 'f').equals(p), `part ${i}`).toBe(true));
+  });
+
   it('reset: the next call starts a new stream with its own header', async () => {
     const inf = new Inflater();
     const a = noise(100, 5);
@@ -68,6 +92,24 @@ describe('Inflater', () => {
     expect([...z.subarray(-4)]).toEqual([0, 0, 0xff, 0xff]); // ends in a sync flush, not a trailer
     expect(new Inflater().inflate(z, 5000, 'f').equals(a)).toBe(true);
     expect(zlib.inflateSync(z, { finishFlush: zlib.constants.Z_SYNC_FLUSH }).equals(a)).toBe(true);
+  });
+
+  it('deflateFresh sizes the window to the data: the header says so, and inflaters with a full window read it', () => {
+    for (const [n, cinfo] of [
+      [12, 1],
+      [300, 1],
+      [512, 1],
+      [513, 2],
+      [3000, 4],
+      [20_000, 7],
+      [65_536, 7],
+    ] as const) {
+      const a = Buffer.concat([noise(Math.ceil(n / 2), n), Buffer.alloc(Math.floor(n / 2), 7)]);
+      const z = deflateFresh(a, 6);
+      expect(z[0]! >> 4, `CINFO for ${n} bytes`).toBe(cinfo);
+      expect(new Inflater().inflate(z, n, 'f').equals(a)).toBe(true);
+      expect(zlib.inflateSync(z, { finishFlush: zlib.constants.Z_SYNC_FLUSH, windowBits: 15 }).equals(a)).toBe(true);
+    }
   });
 
   it("Deflater's rectangles form one continuing zlib stream for node:zlib's own streaming inflater and for ours", async () => {
