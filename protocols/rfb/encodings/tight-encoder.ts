@@ -176,16 +176,25 @@ export class TightEncoder implements RectEncoder {
     const idx = this.#indices;
     let i = 0;
     let o = 0;
+    const whole = w & ~7;
     for (let row = 0; row < h; row++) {
-      let acc = 0;
-      for (let col = 0; col < w; col++) {
-        acc = (acc << 1) | idx[i++]!;
-        if ((col & 7) === 7) {
-          out[o++] = acc;
-          acc = 0;
-        }
+      // Eight pixels a byte with no per-pixel branch (indices are 0 or 1 here).
+      for (let col = 0; col < whole; col += 8, i += 8) {
+        out[o++] =
+          (idx[i]! << 7) |
+          (idx[i + 1]! << 6) |
+          (idx[i + 2]! << 5) |
+          (idx[i + 3]! << 4) |
+          (idx[i + 4]! << 3) |
+          (idx[i + 5]! << 2) |
+          (idx[i + 6]! << 1) |
+          idx[i + 7]!;
       }
-      if (w & 7) out[o++] = acc << (8 - (w & 7)); // pad the row's last byte with zero bits
+      if (w & 7) {
+        let acc = 0;
+        for (let col = whole; col < w; col++) acc = (acc << 1) | idx[i++]!;
+        out[o++] = acc << (8 - (w & 7)); // pad the row's last byte with zero bits
+      }
     }
     return out;
   }
