@@ -1,4 +1,4 @@
-import { applyReloadable, endForConfigChange } from './config/reload.js';
+import { applyReloadable, endForConfigChange, FIXED_AT_START } from './config/reload.js';
 import { auditGatewayEnds } from './audit/audit-trail.js';
 import fastifySwagger from '@fastify/swagger';
 import fastifyWebsocket from '@fastify/websocket';
@@ -83,23 +83,6 @@ export interface ConfigReload {
   /** The file did not validate: nothing was changed; the problems. */
   refused?: string[];
 }
-
-const FIXED_AT_START = [
-  'listen',
-  'publicUrl',
-  'sessions',
-  'recording',
-  'dispatch',
-  'media',
-  'java',
-  'log',
-  'trustProxy',
-  'rateLimit',
-  'web',
-  'tls',
-  'audit',
-  'stateDir',
-] as const;
 
 /** Names the self-signed certificate is made for: publicUrl's host, the listen address, loopback. */
 function certificateNames(config: GatewayConfig): string[] {
@@ -271,7 +254,7 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
       let ended = endForConfigChange(registry.list(), removed, changed) + endForConfigChange(sols?.list() ?? [], removed, changed);
       if (ctx.workers) ended += ctx.workers.reload(next, removed, changed);
       fleet.configChanged();
-      if (!java && needsJava(next)) needRestart.push('java'); // no Java viewers were set up at start
+      if (!java && needsJava(next) && !needRestart.includes('java')) needRestart.push('java'); // no Java viewers were set up at start
       return { added, removed, changed, ended, needRestart: [...needRestart] };
     },
     async reload() {

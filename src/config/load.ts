@@ -103,12 +103,14 @@ export const TOP_KEYS = [
   'stateDir',
   'workers',
 ] as const;
+/** Every top-level key of the configuration file (the blocks read by their own modules last). */
+export const CONFIG_KEYS = [...TOP_KEYS, 'dispatch', 'recording', 'media', 'java'] as const;
 
 /** Names proxy-addr (fastify's trustProxy) knows besides addresses and CIDRs. */
 const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
 
 export function validate(r: ConfigReader, raw: unknown, source: string | undefined, overrides: { listen?: string } = {}): GatewayConfig | undefined {
-  const top = r.object([], raw, [...TOP_KEYS, 'dispatch', 'recording', 'media', 'java']);
+  const top = r.object([], raw, CONFIG_KEYS);
   if (!top) return undefined;
 
   const listenText = overrides.listen ?? r.string(['listen'], top.listen) ?? DEFAULTS.listen;

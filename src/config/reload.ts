@@ -1,8 +1,19 @@
+import { CONFIG_KEYS } from './load.js';
 import type { GatewayConfig } from './types.js';
 
 /** Keys a SIGHUP reload applies (docs/config.md, "Reloading"); every other top-level key keeps its value until a restart. */
 export const RELOADABLE = ['servers', 'tokens', 'operators'] as const;
 export type ReloadableConfig = Pick<GatewayConfig, (typeof RELOADABLE)[number]>;
+
+type FixedKey = Exclude<(typeof CONFIG_KEYS)[number], (typeof RELOADABLE)[number] | 'atenTemplates'>;
+/**
+ * The keys a reload cannot apply: a change to one is logged as needing a restart. Every key of the
+ * file but the reloadable ones, so a key added to the file is covered without being listed again;
+ * `atenTemplates` is left out because it is resolved into `servers`, where a change shows.
+ */
+export const FIXED_AT_START: readonly FixedKey[] = CONFIG_KEYS.filter(
+  (k): k is FixedKey => k !== 'atenTemplates' && !(RELOADABLE as readonly string[]).includes(k),
+);
 
 /**
  * Puts the reloadable keys of `next` into the running config object, which every service holds and
