@@ -1,6 +1,6 @@
 import { readWebBmcHost } from '../../config/bmc-host.js';
 import type { ConfigReader, Path } from '../../config/reader.js';
-import type { NojavaIpmiKvmKeys } from './web-login.js';
+import { NOJAVA_BOOLEAN_KEYS, NOJAVA_STRING_KEYS, type NojavaIpmiKvmKeys } from './web-login.js';
 import type { AtenSourceOptions } from './aten-source.js';
 
 /**
@@ -56,17 +56,6 @@ export interface AtenConsoleConfig {
 }
 
 export type AtenTemplates = ReadonlyMap<string, Partial<Omit<AtenConsoleConfig, 'type' | 'host'>>>;
-
-const NOJAVA_STRING_KEYS = [
-  'login_endpoint',
-  'download_endpoint',
-  'user_login_attribute_name',
-  'password_login_attribute_name',
-  'session_cookie_key',
-  'extra_login_form_fields',
-  'html5_endpoint',
-] as const;
-const NOJAVA_BOOLEAN_KEYS = ['send_post_data_as_json', 'allow_insecure_ssl'] as const;
 
 /** Keys a template may hold: everything but the console's identity. */
 export const ATEN_TEMPLATE_KEYS = [

@@ -1,5 +1,5 @@
 import { parse } from 'yaml';
-import type { NojavaIpmiKvmKeys } from './web-login.js';
+import { NOJAVA_BOOLEAN_KEYS, NOJAVA_STRING_KEYS, type NojavaIpmiKvmKeys } from './web-login.js';
 
 /**
  * Brings hosts over from nojava-ipmi-kvm's `~/.nojava-ipmi-kvmrc.yaml` (sciapp/nojava-ipmi-kvm,
@@ -41,16 +41,6 @@ export class NojavaConfigError extends Error {
   }
 }
 
-const STRING_KEYS = [
-  'login_endpoint',
-  'download_endpoint',
-  'user_login_attribute_name',
-  'password_login_attribute_name',
-  'session_cookie_key',
-  'extra_login_form_fields',
-  'html5_endpoint',
-] as const;
-const BOOLEAN_KEYS = ['send_post_data_as_json', 'allow_insecure_ssl'] as const;
 const DROPPED_KEYS = new Set(['java_version', 'format_jnlp', 'skip_login', 'rewrites']);
 
 export function convertNojavaConfig(yamlText: string): ConvertedNojavaHost[] {
@@ -86,13 +76,13 @@ export function convertNojavaConfig(yamlText: string): ConvertedNojavaHost[] {
     for (const [k, v] of Object.entries(merged)) {
       if (k === 'full_hostname' || k === 'login_user') continue;
       const at = `${origin[k]}.${k}`;
-      if ((STRING_KEYS as readonly string[]).includes(k)) {
+      if ((NOJAVA_STRING_KEYS as readonly string[]).includes(k)) {
         if (v === null || v === undefined) continue;
         if (typeof v !== 'string') throw new NojavaConfigError(at, 'must be a string');
-        overrides[k as (typeof STRING_KEYS)[number]] = v;
-      } else if ((BOOLEAN_KEYS as readonly string[]).includes(k)) {
+        overrides[k as (typeof NOJAVA_STRING_KEYS)[number]] = v;
+      } else if ((NOJAVA_BOOLEAN_KEYS as readonly string[]).includes(k)) {
         if (typeof v !== 'boolean') throw new NojavaConfigError(at, 'must be true or false');
-        overrides[k as (typeof BOOLEAN_KEYS)[number]] = v;
+        overrides[k as (typeof NOJAVA_BOOLEAN_KEYS)[number]] = v;
       } else if (DROPPED_KEYS.has(k)) {
         dropped.push(at);
       } else {

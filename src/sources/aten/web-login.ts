@@ -45,6 +45,21 @@ export interface NojavaIpmiKvmKeys {
   html5_endpoint?: string;
 }
 
+/**
+ * The keys of NojavaIpmiKvmKeys by kind: what the gateway's own `aten` console reader
+ * (aten-config.ts) and the nojava-ipmi-kvm config converter (nojava-config.ts) accept.
+ */
+export const NOJAVA_STRING_KEYS = [
+  'login_endpoint',
+  'download_endpoint',
+  'user_login_attribute_name',
+  'password_login_attribute_name',
+  'session_cookie_key',
+  'extra_login_form_fields',
+  'html5_endpoint',
+] as const satisfies readonly (keyof NojavaIpmiKvmKeys)[];
+export const NOJAVA_BOOLEAN_KEYS = ['send_post_data_as_json', 'allow_insecure_ssl'] as const satisfies readonly (keyof NojavaIpmiKvmKeys)[];
+
 export interface AtenWebLoginOptions {
   /** BMC address, `host` or `host:port`, as reachable from the gateway. */
   host: string;
