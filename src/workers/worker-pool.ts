@@ -498,6 +498,14 @@ export class WorkerPool {
     // server.close() hangs (observed on Node 20: _usingWorkers stays set with an empty list). The
     // worker owns the connection from here on, so the front does not track it that way.
     (socket as unknown as { server: unknown }).server = null;
+    // Stop this process reading the connection before it is shared. child_process keeps the front's
+    // copy of the descriptor open until the worker acknowledges it (NODE_HANDLE_ACK), and it is still
+    // reading into a discarding callback (observed on Node 20): bytes the browser sends in that window
+    // (its RFB version once the worker's 101 and greeting are out) went to the front and were lost, and
+    // the console hung before ServerInit (about 1 viewer in 25 with a busy front;
+    // test/integration/workers/viewer-handoff.test.ts). Node has no public call that stops a net.Socket's
+    // handle reading (pause() only stops 'data' events), hence the handle's own readStop().
+    (socket as unknown as { _handle: { readStop(): number } | null })._handle?.readStop();
     k.slot.child.send(m, socket, (err) => {
       // Sent: this process's handle was detached by child_process; the socket object still counts as
       // one of the server's connections (socket._server): destroying it closes no descriptor and lets

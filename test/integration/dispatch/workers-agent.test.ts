@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { startDemoServer, type DemoServer } from '../../../src/sources/demo/demo-server.js';
 import { RabbitVhost, requireRabbit } from '../../helpers/amqp.js';
 import { bundleGatewayProcess, spawnGatewayProcess, type GatewayProcess } from '../../helpers/amqp-gateways.js';
@@ -83,6 +83,16 @@ describe('dispatch: an agent with workers', () => {
   }, 30_000);
 
   it("opens consoles in the agent's workers, lists, reads and ends them through the front", async () => {
+    let step = 'start';
+    const t0 = Date.now();
+    const mark = (s: string) => {
+      step = `${s} (${Date.now() - t0} ms)`;
+    };
+    onTestFailed(() => {
+      const vs = viewers.map((v) => `readyState ${v.ws.readyState} bytes ${v.bytes} updates ${v.updates} close ${v.closeCode}`).join('; ');
+      console.log(`failed at: ${step}; viewers: ${vs}\n--- front:\n${front.proc.output()}\n--- agent:\n${agent.proc.output()}`);
+    });
+    mark('eq.php');
     const a = await fetch(`${front.url}/eq.php`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -91,28 +101,37 @@ describe('dispatch: an agent with workers', () => {
     const eq = (await a.json()) as Json;
     expect(eq.result, JSON.stringify(eq)).toBe('OK');
     expect(eq.scope.startsWith(`${agent.url}/console/`)).toBe(true);
+    mark('POST /api/v1/sessions');
     const b = await call(front.url, 'POST', '/api/v1/sessions', TOKEN, { serverId: 'us-2' });
     expect([200, 201], JSON.stringify(b.body)).toContain(b.status);
     for (const scope of [eq.scope as string, b.body.url as string]) {
       const v = new WsRfbClient(scope.replace(/^http/, 'ws').replace('/console/', '/ws/'));
       viewers.push(v);
+      mark(`viewer ${viewers.length} ready`);
       await v.ready();
+      mark(`viewer ${viewers.length} first update`);
       await v.waitFor(() => v.updates > 0, 15_000);
     }
     // one session in each of the agent's two worker processes
+    mark('agent healthz');
     const health = (await (await fetch(`${agent.url}/healthz`)).json()) as Json;
     expect(health.sessions).toBe(2);
     expect(health.workers.map((w: Json) => w.sessions)).toEqual([1, 1]);
     expect(health.workers.map((w: Json) => w.pid)).not.toContain(agent.pid);
 
+    mark('list');
     const list = await call(front.url, 'GET', '/api/v1/sessions', TOKEN);
     expect(list.body.sessions.map((s: Json) => s.serverId).sort()).toEqual(['us-1', 'us-2']);
     const got = await call(front.url, 'GET', `/api/v1/sessions/${encodeURIComponent(b.body.id)}`, TOKEN);
     expect(got.body).toMatchObject({ serverId: 'us-2', state: 'connected' });
+    mark('DELETE');
     const del = await call(front.url, 'DELETE', `/api/v1/sessions/${encodeURIComponent(b.body.id)}`, TOKEN);
     expect(del.status).toBe(204);
+    mark('viewer 2 closed');
     await viewers[1]!.closed();
+    mark('agent sessions 1');
     await expect.poll(async () => ((await (await fetch(`${agent.url}/healthz`)).json()) as Json).sessions, { timeout: 10_000 }).toBe(1);
+    mark('agent load 1');
     // the agent's announced load counts its workers' sessions
     await expect.poll(async () => (await call(front.url, 'GET', '/api/v1/agents', OPERATOR)).body.agents[0].load, { timeout: 10_000 }).toBe(1);
   }, 60_000);
