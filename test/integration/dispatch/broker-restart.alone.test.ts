@@ -6,37 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoServer, type DemoServer } from '../../../src/sources/demo/demo-server.js';
 import { RabbitVhost, rabbitStartApp, rabbitStopApp, requireRabbit } from '../../helpers/amqp.js';
 import { bundleGatewayProcess, spawnGatewayProcess, type GatewayProcess } from '../../helpers/amqp-gateways.js';
+import { eqCall as eq, until } from '../../helpers/gateway-calls.js';
 import { WsRfbClient } from '../../helpers/ws-rfb-client.js';
 
 const TOKEN = 'panel-token-broker-restart';
 const OPERATOR = 'operator-token-broker-restart';
 const KEYS = { keys: [{ id: 'k1', secret: 'broker-restart-secret-0123456789-abcdef' }] };
-type Json = Record<string, any>;
-
-async function eq(gw: { url: string }, fields: Record<string, string>): Promise<{ status: number; body: Json }> {
-  const res = await fetch(`${gw.url}/eq.php`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams(fields).toString(),
-  });
-  return { status: res.status, body: (await res.json()) as Json };
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, everyMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
 /**
  * The machine's RabbitMQ is stopped (`rabbitmqctl stop_app`: every connection drops, non-durable
  * queues go) and started again, under a front and two agents in two locations, each its own OS
@@ -93,7 +68,7 @@ describe('dispatch: a broker restart under a front and its agents', () => {
       'the front to hear from both agents',
       async () => {
         const res = await fetch(`${front.url}/api/v1/agents`, { headers: { authorization: `Bearer ${OPERATOR}` } });
-        return ((await res.json()) as Json).agents?.length === 2 ? true : undefined;
+        return ((await res.json()) as { agents?: unknown[] }).agents?.length === 2 ? true : undefined;
       },
       15_000,
     );

@@ -10,6 +10,7 @@ import { launchChromium } from '../../helpers/browser.js';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
 import { SIM_USERS, startIpmiSim, type IpmiSim } from '../../helpers/ipmi-sim.js';
 import { startQemu, type QemuVm } from '../../helpers/qemu.js';
+import { eqCall as eq, restCall as rest, until } from '../../helpers/gateway-calls.js';
 import { WsRfbClient } from '../../helpers/ws-rfb-client.js';
 import { signHeaders } from '../../../src/dispatch/message-auth.js';
 
@@ -30,25 +31,6 @@ const KEYS = { keys: [SHARED_KEY], locationKeys: { NL: [NL_KEY] } };
 
 type Json = Record<string, any>;
 
-async function eq(gw: { url: string }, fields: Record<string, string>): Promise<{ status: number; body: Json }> {
-  const res = await fetch(`${gw.url}/eq.php`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams(fields).toString(),
-  });
-  return { status: res.status, body: (await res.json()) as Json };
-}
-
-async function rest(gw: { url: string }, method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: Json }> {
-  const res = await fetch(`${gw.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Json) : {} };
-}
-
 async function metricsOf(gw: { url: string }): Promise<string> {
   return (await fetch(`${gw.url}/metrics`)).text();
 }
@@ -66,21 +48,6 @@ function signedProps(request: { id: string }, routingKey: string, keys: { id: st
     expiration: '10000',
     headers: signHeaders(keys, { type: 'bmcgw.request', exchange: 'bmcgw-t', routingKey, messageId: request.id, correlationId, replyTo }, body, at),
   };
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, everyMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
 }
 
 /** Opens the returned viewer URL the way the console page does (its key, on /ws/), waits for ServerInit. */

@@ -6,22 +6,13 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
 import { startDemoServer, type DemoServer } from '../../../src/sources/demo/demo-server.js';
 import { RabbitVhost, requireRabbit } from '../../helpers/amqp.js';
 import { bundleGatewayProcess, spawnGatewayProcess, type GatewayProcess } from '../../helpers/amqp-gateways.js';
+import { restCall } from '../../helpers/gateway-calls.js';
 import { WsRfbClient } from '../../helpers/ws-rfb-client.js';
 
 const TOKEN = 'panel-token-workers-agent';
 const OPERATOR = 'operator-token-workers-agent';
 const KEYS = { keys: [{ id: 'k1', secret: 'workers-agent-secret-0123456789-abcdef' }] };
 type Json = Record<string, any>;
-
-async function call(url: string, method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: Json }> {
-  const res = await fetch(`${url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Json) : {} };
-}
 
 /**
  * A dispatch agent whose sessions live in worker processes (`workers: 2`), behind a front, through
@@ -65,7 +56,7 @@ describe('dispatch: an agent with workers', () => {
       spawnGatewayProcess(bundle, 'front', { ...base, dispatch: dispatch({ role: 'front' }) }, journal),
       spawnGatewayProcess(bundle, 'us-a', { ...base, workers: 2, dispatch: dispatch({ role: 'agent', location: 'US', agentId: 'us-a' }) }, journal),
     ]);
-    for (const deadline = Date.now() + 15_000; (await call(front.url, 'GET', '/api/v1/agents', OPERATOR)).body.agents?.length !== 1;) {
+    for (const deadline = Date.now() + 15_000; (await restCall(front, 'GET', '/api/v1/agents', OPERATOR)).body.agents?.length !== 1;) {
       if (Date.now() > deadline) throw new Error('the front did not hear from the agent within 15 s');
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -102,7 +93,7 @@ describe('dispatch: an agent with workers', () => {
     expect(eq.result, JSON.stringify(eq)).toBe('OK');
     expect(eq.scope.startsWith(`${agent.url}/console/`)).toBe(true);
     mark('POST /api/v1/sessions');
-    const b = await call(front.url, 'POST', '/api/v1/sessions', TOKEN, { serverId: 'us-2' });
+    const b = await restCall(front, 'POST', '/api/v1/sessions', TOKEN, { serverId: 'us-2' });
     expect([200, 201], JSON.stringify(b.body)).toContain(b.status);
     for (const scope of [eq.scope as string, b.body.url as string]) {
       const v = new WsRfbClient(scope.replace(/^http/, 'ws').replace('/console/', '/ws/'));
@@ -120,12 +111,12 @@ describe('dispatch: an agent with workers', () => {
     expect(health.workers.map((w: Json) => w.pid)).not.toContain(agent.pid);
 
     mark('list');
-    const list = await call(front.url, 'GET', '/api/v1/sessions', TOKEN);
+    const list = await restCall(front, 'GET', '/api/v1/sessions', TOKEN);
     expect(list.body.sessions.map((s: Json) => s.serverId).sort()).toEqual(['us-1', 'us-2']);
-    const got = await call(front.url, 'GET', `/api/v1/sessions/${encodeURIComponent(b.body.id)}`, TOKEN);
+    const got = await restCall(front, 'GET', `/api/v1/sessions/${encodeURIComponent(b.body.id)}`, TOKEN);
     expect(got.body).toMatchObject({ serverId: 'us-2', state: 'connected' });
     mark('DELETE');
-    const del = await call(front.url, 'DELETE', `/api/v1/sessions/${encodeURIComponent(b.body.id)}`, TOKEN);
+    const del = await restCall(front, 'DELETE', `/api/v1/sessions/${encodeURIComponent(b.body.id)}`, TOKEN);
     expect(del.status).toBe(204);
     mark('viewer 2 closed');
     await viewers[1]!.closed();
@@ -133,6 +124,6 @@ describe('dispatch: an agent with workers', () => {
     await expect.poll(async () => ((await (await fetch(`${agent.url}/healthz`)).json()) as Json).sessions, { timeout: 10_000 }).toBe(1);
     mark('agent load 1');
     // the agent's announced load counts its workers' sessions
-    await expect.poll(async () => (await call(front.url, 'GET', '/api/v1/agents', OPERATOR)).body.agents[0].load, { timeout: 10_000 }).toBe(1);
+    await expect.poll(async () => (await restCall(front, 'GET', '/api/v1/agents', OPERATOR)).body.agents[0].load, { timeout: 10_000 }).toBe(1);
   }, 60_000);
 });

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signHeaders } from '../../../src/dispatch/message-auth.js';
 import { RabbitVhost, requireRabbit } from '../../helpers/amqp.js';
 import { bundleGatewayProcess, spawnGatewayProcess, type GatewayProcess } from '../../helpers/amqp-gateways.js';
+import { eqCall, restCall as rest } from '../../helpers/gateway-calls.js';
 import { RedfishSimulator } from '../../helpers/redfish/simulator.js';
 import { simRedfishBlock } from '../../helpers/redfish/target.js';
 
@@ -25,24 +26,7 @@ const EXCHANGE = 'bmcgw-rf';
 const KEY = { id: 'rf-1', secret: 'rf-dispatch-secret-0123456789-abcdef' };
 
 type Json = Record<string, any>;
-
-async function eq(gw: { url: string }, fields: Record<string, string>): Promise<{ status: number; body: Json }> {
-  const res = await fetch(`${gw.url}/eq.php`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ token: TOKEN, ...fields }).toString(),
-  });
-  return { status: res.status, body: (await res.json()) as Json };
-}
-
-async function rest(gw: { url: string }, method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: Json }> {
-  const res = await fetch(`${gw.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as Json };
-}
+const eq = (gw: { url: string }, fields: Record<string, string>) => eqCall(gw, { token: TOKEN, ...fields });
 
 describe('Redfish through dispatch: a front and two agents of one location', () => {
   let vhost: RabbitVhost;

@@ -1,0 +1,42 @@
+/** A JSON answer of the gateway's HTTP API: its status and parsed body ({} when empty). */
+export interface JsonAnswer {
+  status: number;
+  body: Record<string, any>;
+}
+
+/** POSTs an eq.php call (form fields, as a hosting panel sends them) to a gateway at `gw.url`. */
+export async function eqCall(gw: { url: string }, fields: Record<string, string>, headers: Record<string, string> = {}): Promise<JsonAnswer> {
+  const res = await fetch(`${gw.url}/eq.php`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams(fields).toString(),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, any> };
+}
+
+/** A REST call with a bearer token (and a JSON body when given). */
+export async function restCall(gw: { url: string }, method: string, path: string, token: string, body?: unknown): Promise<JsonAnswer> {
+  const res = await fetch(`${gw.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, any>) : {} };
+}
+
+/** Polls `fn` until it gives a value (errors count as "not yet"); throws naming `what` and the last error after `timeoutMs`. */
+export async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, everyMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
