@@ -82,8 +82,19 @@ export class WsRfbClient {
     for (const w of this.#waiters.splice(0)) w();
   }
 
-  ready(): Promise<void> {
-    return this.#ready;
+  /**
+   * Resolves at ServerInit. Bounded, so a handshake that stalls fails with what the viewer had (a hang
+   * here once cost a whole test timeout and hid where it stopped: 12 bytes is the server's version only).
+   */
+  ready(timeoutMs = 30_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no ServerInit within ${timeoutMs} ms: WebSocket state ${this.ws.readyState}, ${this.bytes} bytes received`)),
+        timeoutMs,
+      );
+    });
+    return Promise.race([this.#ready, late]).finally(() => clearTimeout(timer));
   }
 
   closed(): Promise<void> {
