@@ -60,7 +60,7 @@ export class Framebuffer {
   /** Fills a rectangle with one colour. The caller has checked bounds. */
   fillRect(x: number, y: number, width: number, height: number, r: number, g: number, b: number): void {
     if (width <= 0 || height <= 0) return;
-    const words = this.#wordView();
+    const words = this.words();
     if (words) {
       // One 32-bit store a pixel. Tight/ZRLE/Hextile fills of a text console are many small
       // rectangles (glyph cells, short runs): a Buffer.copy per row cost more in call overhead than
@@ -97,11 +97,6 @@ export class Framebuffer {
    * and a new typed-array view each time was garbage the collector had to follow.
    */
   words(): Uint32Array | null {
-    return this.#wordView();
-  }
-
-  /** The pixels as 32-bit words (see rgbxWords), made again when `data` was replaced. */
-  #wordView(): Uint32Array | null {
     if (this.#wordsOf !== this.data) {
       this.#wordsOf = this.data;
       this.#words = rgbxWords(this.data);
