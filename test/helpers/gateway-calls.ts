@@ -1,17 +1,17 @@
-/** A JSON answer of the gateway's HTTP API: its status and parsed body ({} when empty). */
+/** A JSON answer of the gateway's HTTP API: its status and parsed body ({} when empty); tests read what they expect from it. */
 export interface JsonAnswer {
   status: number;
-  body: Record<string, any>;
+  body: any;
 }
 
 /** POSTs an eq.php call (form fields, as a hosting panel sends them) to a gateway at `gw.url`. */
-export async function eqCall(gw: { url: string }, fields: Record<string, string>, headers: Record<string, string> = {}): Promise<JsonAnswer> {
+export async function eqPhp(gw: { url: string }, fields: Record<string, string>, headers: Record<string, string> = {}): Promise<JsonAnswer> {
   const res = await fetch(`${gw.url}/eq.php`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
     body: new URLSearchParams(fields).toString(),
   });
-  return { status: res.status, body: (await res.json()) as Record<string, any> };
+  return { status: res.status, body: await res.json() };
 }
 
 /** A REST call with a bearer token (and a JSON body when given). */
@@ -22,7 +22,7 @@ export async function restCall(gw: { url: string }, method: string, path: string
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, any>) : {} };
+  return { status: res.status, body: text ? JSON.parse(text) : {} };
 }
 
 /** Polls `fn` until it gives a value (errors count as "not yet"); throws naming `what` and the last error after `timeoutMs`. */

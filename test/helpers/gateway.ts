@@ -39,11 +39,4 @@ export function logCollector(): { stream: PassThrough; text(): string } {
 
 export const TEST_TOKEN = 'test-token-0123456789';
 
-export async function eqPhp(gw: TestGateway, fields: Record<string, string>): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${gw.url}/eq.php`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams(fields).toString(),
-  });
-  return { status: res.status, body: await res.json() };
-}
+export { eqPhp } from './gateway-calls.js';

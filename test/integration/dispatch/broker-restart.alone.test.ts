@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoServer, type DemoServer } from '../../../src/sources/demo/demo-server.js';
 import { RabbitVhost, rabbitStartApp, rabbitStopApp, requireRabbit } from '../../helpers/amqp.js';
 import { bundleGatewayProcess, spawnGatewayProcess, type GatewayProcess } from '../../helpers/amqp-gateways.js';
-import { eqCall as eq, until } from '../../helpers/gateway-calls.js';
+import { eqPhp as eq, until } from '../../helpers/gateway-calls.js';
 import { WsRfbClient } from '../../helpers/ws-rfb-client.js';
 
 const TOKEN = 'panel-token-broker-restart';

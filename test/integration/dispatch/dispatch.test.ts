@@ -10,7 +10,7 @@ import { launchChromium } from '../../helpers/browser.js';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
 import { SIM_USERS, startIpmiSim, type IpmiSim } from '../../helpers/ipmi-sim.js';
 import { startQemu, type QemuVm } from '../../helpers/qemu.js';
-import { eqCall as eq, restCall as rest, until } from '../../helpers/gateway-calls.js';
+import { eqPhp as eq, restCall as rest, until } from '../../helpers/gateway-calls.js';
 import { WsRfbClient } from '../../helpers/ws-rfb-client.js';
 import { signHeaders } from '../../../src/dispatch/message-auth.js';
 

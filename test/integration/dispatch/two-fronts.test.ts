@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoServer, type DemoServer } from '../../../src/sources/demo/demo-server.js';
 import { RabbitVhost, requireRabbit } from '../../helpers/amqp.js';
 import { bundleGatewayProcess, spawnGatewayProcess, type GatewayProcess } from '../../helpers/amqp-gateways.js';
-import { eqCall } from '../../helpers/gateway-calls.js';
+import { eqPhp } from '../../helpers/gateway-calls.js';
 import { startTcpBalancer } from '../../helpers/tcp-balancer.js';
 import { WsRfbClient } from '../../helpers/ws-rfb-client.js';
 
@@ -19,7 +19,7 @@ const ROGUE_KEY = { id: 'rogue', secret: 'rogue-secret-0123456789-abcdefghijklm'
 type Json = Record<string, any>;
 
 /** A new connection per call (no keep-alive), as a load balancer sees separate panel requests. */
-const eq = (url: string, fields: Record<string, string>) => eqCall({ url }, fields, { connection: 'close' });
+const eq = (url: string, fields: Record<string, string>) => eqPhp({ url }, fields, { connection: 'close' });
 
 async function sessions(url: string): Promise<Json> {
   const res = await fetch(`${url}/api/v1/sessions`, { headers: { authorization: `Bearer ${TOKEN}`, connection: 'close' } });

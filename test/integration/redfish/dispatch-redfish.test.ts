@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signHeaders } from '../../../src/dispatch/message-auth.js';
 import { RabbitVhost, requireRabbit } from '../../helpers/amqp.js';
 import { bundleGatewayProcess, spawnGatewayProcess, type GatewayProcess } from '../../helpers/amqp-gateways.js';
-import { eqCall, restCall as rest } from '../../helpers/gateway-calls.js';
+import { eqPhp, restCall as rest } from '../../helpers/gateway-calls.js';
 import { RedfishSimulator } from '../../helpers/redfish/simulator.js';
 import { simRedfishBlock } from '../../helpers/redfish/target.js';
 
@@ -26,7 +26,7 @@ const EXCHANGE = 'bmcgw-rf';
 const KEY = { id: 'rf-1', secret: 'rf-dispatch-secret-0123456789-abcdef' };
 
 type Json = Record<string, any>;
-const eq = (gw: { url: string }, fields: Record<string, string>) => eqCall(gw, { token: TOKEN, ...fields });
+const eq = (gw: { url: string }, fields: Record<string, string>) => eqPhp(gw, { token: TOKEN, ...fields });
 
 describe('Redfish through dispatch: a front and two agents of one location', () => {
   let vhost: RabbitVhost;
