@@ -159,9 +159,11 @@ describe('fleet dashboard (QEMU VNC, ipmi_sim, a server with neither)', () => {
     await d.locator('button.set-boot').click();
     await confirmWith('ok', 'Boot Storage 7 from network (PXE) (every boot)?');
     await expect.poll(() => sim.bootState(), { timeout: 15_000 }).toBe('pxe');
-    expect(await d.locator('p.result').textContent()).toBe('Boot device: network (PXE) (every boot)');
+    // The BMC has the new boot device before the gateway's answer reaches the page (CI once read the
+    // previous action's result here), so the page's line and the activity feed are waited for too.
+    await expect.poll(() => d.locator('p.result').textContent(), { timeout: 15_000 }).toBe('Boot device: network (PXE) (every boot)');
     await expect.poll(() => page.textContent('#activity'), { timeout: 10_000 }).toContain('night-shift: power Power on on Storage 7');
-    expect(await page.textContent('#activity')).toContain('night-shift: boot device network (PXE) (every boot) on Storage 7');
+    await expect.poll(() => page.textContent('#activity'), { timeout: 10_000 }).toContain('night-shift: boot device network (PXE) (every boot) on Storage 7');
   }, 60_000);
 
   it("ends the console session, and replays its recording from the server's list", async () => {
