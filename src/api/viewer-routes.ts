@@ -1,11 +1,15 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError } from '../errors.js';
 import type { GatewayContext } from '../context.js';
+import { previewImg, screenPreview } from '../session/preview.js';
 import { SessionRegistry } from '../session/registry.js';
 import type { EndCode } from '../session/session.js';
 import { CloseCode, Viewer } from '../viewer/viewer.js';
 import type { ViewerStatus } from './api-types.js';
 import { pageHtml } from './web-assets.js';
+
+/** Where the console page's preview goes (web/console.html, inside the screen's element). */
+const PREVIEW_MARK = '<!--preview-->';
 
 /** The viewer WebSockets' Origin check (preValidation: refused before the one-time key is used). */
 export function originCheck(deps: GatewayContext, what: string) {
@@ -64,6 +68,23 @@ export function viewerStatus(deps: Pick<GatewayContext, 'tickets' | 'registry'>,
   };
 }
 
+/** The console page's preview for an unused key (src/session/preview.ts), or undefined (unknown key: `known` false). */
+export async function keyPreview(
+  deps: Pick<GatewayContext, 'tickets' | 'registry' | 'log'>,
+  key: string,
+): Promise<{ known: boolean; png: Buffer | undefined }> {
+  const ticket = deps.tickets.peek(key);
+  if (!ticket) return { known: false, png: undefined };
+  const session = deps.registry.get(ticket.sessionId);
+  const png = session
+    ? await screenPreview(session).catch((err: unknown) => {
+        deps.log.warn({ err, session: session.id }, 'console page preview failed; the page is sent without it');
+        return undefined;
+      })
+    : undefined;
+  return { known: true, png };
+}
+
 /** A viewer's WebSocket, its Origin already checked: uses the one-time key and attaches a Viewer (or closes saying why). */
 export function acceptViewer(deps: GatewayContext, socket: import('ws').WebSocket, key: string, ip: string): void {
   const ticket = deps.tickets.consume(key);
@@ -99,6 +120,7 @@ export function acceptViewer(deps: GatewayContext, socket: import('ws').WebSocke
 export async function viewerRoutes(app: FastifyInstance, deps: GatewayContext): Promise<void> {
   // The page's script (noVNC bundled in it) is served from /assets/ (web-assets.ts).
   const consoleHtml = pageHtml('console');
+  if (!consoleHtml.includes(PREVIEW_MARK)) throw new Error(`the built console page has no ${PREVIEW_MARK} mark: rebuild the pages ("npm run build")`);
   const endedCodes = trackEndedCodes(deps.registry);
   // With worker processes (src/workers/), keys, status and viewer sockets belong to the worker holding the session.
   const workers = deps.workers;
@@ -108,9 +130,12 @@ export async function viewerRoutes(app: FastifyInstance, deps: GatewayContext): 
     reply.type('text/html; charset=utf-8');
     // The page is the same for every key; it reads the key from its own URL. An unknown key still
     // gets the page, which then shows why the console cannot open (404 status for tools).
-    const known = workers ? await workers.keyKnown(req.params.key) : deps.tickets.peek(req.params.key);
+    // An unused key's page carries the console's current screen (src/session/preview.ts), shown until
+    // noVNC has drawn (pages.apply has made the page no-store: it is this key's picture).
+    const { known, png } = workers ? await workers.keyPreview(req.params.key) : await keyPreview(deps, req.params.key);
     if (!known) reply.code(404);
-    return consoleHtml;
+    if (!png) return consoleHtml.replace(PREVIEW_MARK, '');
+    return consoleHtml.replace(PREVIEW_MARK, previewImg(png));
   });
 
   /** How the session behind a viewer key is doing: lets the page show "reconnecting" and why it ended. */

@@ -87,6 +87,10 @@ export class Session {
    * EncodeCache); emptied on every change reported below (damage, copy, resize).
    */
   readonly encodes = new EncodeCache();
+  /** Counts the framebuffer's changes (damage, copy, resize): equal counts, same picture (the page preview's cache key). */
+  fbChanges = 0;
+  /** Complete updates applied from the BMC (the first is the whole screen: before it, the framebuffer is not the BMC's picture yet). */
+  updatesIn = 0;
 
   readonly #viewers = new Set<SessionViewer>();
   readonly #passive = new Set<SessionViewer>();
@@ -279,6 +283,7 @@ export class Session {
       },
       resized: (width, height) => {
         fb.resize(width, height);
+        this.fbChanges++;
         this.encodes.invalidate();
         this.#eachViewer((v) => {
           v.damage.reset(width, height);
@@ -288,18 +293,23 @@ export class Session {
       },
       damage: (rect: Rect, encoding?: number) => {
         if (encoding !== undefined) this.stats.upstreamRects[encoding] = (this.stats.upstreamRects[encoding] ?? 0) + 1;
+        this.fbChanges++;
         this.encodes.invalidate();
         this.#eachViewer((v) => v.damage.add(rect));
       },
       copy: (srcX, srcY, dst) => {
         this.stats.upstreamRects[1] = (this.stats.upstreamRects[1] ?? 0) + 1;
+        this.fbChanges++;
         this.encodes.invalidate();
         this.#eachViewer((v) => v.damage.copy(srcX, srcY, dst));
       },
       fullRequest: () => {
         this.stats.upstreamFullRequests++;
       },
-      updateEnd: () => this.#eachViewer((v) => v.frame()),
+      updateEnd: () => {
+        this.updatesIn++;
+        this.#eachViewer((v) => v.frame());
+      },
       cursor: (shape) => {
         this.cursorShape = shape;
         this.#eachViewer((v) => v.cursor(shape));

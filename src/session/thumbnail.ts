@@ -1,15 +1,27 @@
 import type { Framebuffer } from '../../protocols/rfb/framebuffer.js';
-import { encodePng } from '../util/png.js';
+import { encodePng, encodePngAsync } from '../util/png.js';
 
 /**
  * A PNG of the console, scaled down to at most `maxWidth` pixels wide by averaging boxes of source
  * pixels (text stays readable as grey where nearest-neighbour would drop strokes).
  */
 export function thumbnailPng(fb: Framebuffer, maxWidth = 320): Buffer {
+  const { width, height, rgbx } = scaledRgbx(fb, maxWidth);
+  return encodePng(width, height, rgbx);
+}
+
+/** The same picture compressed off the event loop (zlib level 1): the console page's preview (src/session/preview.ts). */
+export function thumbnailPngAsync(fb: Framebuffer, maxWidth: number): Promise<Buffer> {
+  const { width, height, rgbx } = scaledRgbx(fb, maxWidth);
+  return encodePngAsync(width, height, rgbx, 1);
+}
+
+/** The framebuffer's pixels, box-averaged by a whole factor until at most `maxWidth` wide (itself when it fits). */
+function scaledRgbx(fb: Framebuffer, maxWidth: number): { width: number; height: number; rgbx: Uint8Array } {
   const scale = Math.max(1, Math.ceil(fb.width / maxWidth));
   const w = Math.max(1, Math.floor(fb.width / scale));
   const h = Math.max(1, Math.floor(fb.height / scale));
-  if (scale === 1) return encodePng(fb.width, fb.height, fb.data);
+  if (scale === 1) return { width: fb.width, height: fb.height, rgbx: fb.data };
   const out = Buffer.alloc(w * h * 4);
   const src = fb.data;
   const stride = fb.width * 4;
@@ -33,5 +45,5 @@ export function thumbnailPng(fb: Framebuffer, maxWidth = 320): Buffer {
       out[p + 2] = Math.round(b / n);
     }
   }
-  return encodePng(w, h, out);
+  return { width: w, height: h, rgbx: out };
 }

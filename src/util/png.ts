@@ -1,4 +1,7 @@
-import { deflateSync } from 'node:zlib';
+import { deflate, deflateSync } from 'node:zlib';
+import { promisify } from 'node:util';
+
+const deflateAsync = promisify(deflate);
 
 /**
  * A minimal PNG encoder (8-bit RGB, no interlace, filter "None" on every row): enough for
@@ -6,6 +9,21 @@ import { deflateSync } from 'node:zlib';
  * rows top to bottom, exactly `width * height * 4` bytes. Does not keep `rgbx`.
  */
 export function encodePng(width: number, height: number, rgbx: Uint8Array): Buffer {
+  return pngFile(width, height, deflateSync(pngRows(width, height, rgbx)));
+}
+
+/**
+ * The same PNG, compressed on libuv's thread pool (node:zlib's async deflate) so a large picture does
+ * not hold the event loop: only the copy into PNG rows runs in the caller's turn, which also makes
+ * the result a snapshot of `rgbx` as it was at the call. `level` is zlib's (1: fastest).
+ */
+export async function encodePngAsync(width: number, height: number, rgbx: Uint8Array, level = 1): Promise<Buffer> {
+  const rows = pngRows(width, height, rgbx);
+  return pngFile(width, height, await deflateAsync(rows, { level }));
+}
+
+/** The image's rows as PNG filters them (PNG spec §9): a filter-type byte (0, None), then RGB. */
+function pngRows(width: number, height: number, rgbx: Uint8Array): Buffer {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || width > 0x7fffffff || height > 0x7fffffff) {
     throw new RangeError(`encodePng: bad size ${width}x${height}`);
   }
@@ -23,6 +41,10 @@ export function encodePng(width: number, height: number, rgbx: Uint8Array): Buff
       raw[o + 2] = rgbx[s + 2]!;
     }
   }
+  return raw;
+}
+
+function pngFile(width: number, height: number, idat: Buffer): Buffer {
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
@@ -34,7 +56,7 @@ export function encodePng(width: number, height: number, rgbx: Uint8Array): Buff
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(raw)),
+    chunk('IDAT', idat),
     chunk('IEND', Buffer.alloc(0)),
   ]);
 }

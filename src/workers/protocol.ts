@@ -14,7 +14,8 @@ export type ToWorker =
   | { t: 'init'; index: number; config: GatewayConfig }
   | { t: 'call'; n: number; principal: WirePrincipal; call: DispatchCall }
   | { t: 'status'; n: number; key: string }
-  | { t: 'peek'; n: number; key: string }
+  /** The console page's question: is the key unused, and the preview of its console (answers `{ known, png }`). */
+  | { t: 'page'; n: number; key: string }
   | { t: 'thumbnail'; n: number; sessionId: string; width: number }
   | { t: 'metrics'; n: number }
   /** Sent with the viewer's TCP socket as the handle: the worker completes the WebSocket upgrade. */

@@ -12,7 +12,7 @@ import { Authenticator } from '../api/auth.js';
 import { ConsoleService } from '../api/console-service.js';
 import { PageHeaders } from '../api/embedding.js';
 import { novncAction } from '../api/eq-php.js';
-import { acceptViewer, trackEndedCodes, viewerStatus } from '../api/viewer-routes.js';
+import { acceptViewer, keyPreview, trackEndedCodes, viewerStatus } from '../api/viewer-routes.js';
 import type { AuditEntry } from '../audit/audit-trail.js';
 import type { GatewayConfig } from '../config/types.js';
 import type { GatewayContext } from '../context.js';
@@ -88,8 +88,8 @@ function start(index: number, config: GatewayConfig): void {
         return reply(m.n, () => runLocally(ctx, rebuildPrincipal(m.principal), m.call));
       case 'status':
         return reply(m.n, () => viewerStatus(ctx, endedCodes, m.key));
-      case 'peek':
-        return reply(m.n, () => tickets.peek(m.key) !== undefined);
+      case 'page':
+        return reply(m.n, () => keyPreview(ctx, m.key));
       case 'thumbnail':
         return reply(m.n, () => {
           const s = registry.get(m.sessionId);

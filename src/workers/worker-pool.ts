@@ -448,10 +448,15 @@ export class WorkerPool {
     return { slot, info };
   }
 
-  async keyKnown(key: string): Promise<boolean> {
+  /** The console page's question (viewer-routes.ts keyPreview), asked of the worker that issued the key. */
+  async keyPreview(key: string): Promise<{ known: boolean; png: Buffer | undefined }> {
     const k = this.#keySlot(key);
-    if (!k || 'dead' in k) return false;
-    return (await this.#request(k.slot, { t: 'peek', n: ++this.#n, key }).catch(() => false)) === true;
+    if (!k || 'dead' in k) return { known: false, png: undefined };
+    const answer = (await this.#request(k.slot, { t: 'page', n: ++this.#n, key }).catch(() => undefined)) as
+      { known: boolean; png: Uint8Array | undefined } | undefined;
+    if (!answer) return { known: false, png: undefined };
+    const png = answer.png ? Buffer.from(answer.png.buffer, answer.png.byteOffset, answer.png.byteLength) : undefined;
+    return { known: answer.known, png };
   }
 
   /** `GET /api/v1/viewer/:key/status`, asked of the worker that issued the key; a dead worker's keys say so. */

@@ -1,7 +1,8 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eqPhp, startTestGateway, TEST_TOKEN, type TestGateway } from '../helpers/gateway.js';
-import { launchChromium, readCanvasRgb } from '../helpers/browser.js';
+import { launchChromium, readCanvasRgb, readImageRgb } from '../helpers/browser.js';
+import { compareImages } from '../helpers/images.js';
 import { expectConverges } from '../helpers/converge.js';
 import { startQemu, type QemuVm } from '../helpers/qemu.js';
 
@@ -79,6 +80,40 @@ describe('console page in Chromium, QEMU busybox guest as the BMC', () => {
     await page.close();
   });
 
+  it("shows the gateway's picture of the screen before noVNC runs, then noVNC's canvas in its place", async () => {
+    const { body } = await eqPhp(gw, { action: 'novnc', token: TEST_TOKEN, pin: '4321', id: '25250' });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    // The page's scripts are held back: what shows is the HTML's own picture (src/session/preview.ts).
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    await page.route('**/assets/*.js', async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.goto(body.scope, { waitUntil: 'domcontentloaded' });
+    const box = await page.locator('#preview').boundingBox();
+    const screen = await page.locator('#screen').boundingBox();
+    expect(box, 'the preview is shown').not.toBeNull();
+    expect(box).toEqual(screen); // it covers the screen's area (the picture is fitted inside it)
+    const preview = await readImageRgb(page, '#preview');
+    const guest = await vm.screendump();
+    expect([preview.width, preview.height]).toEqual([guest.width, guest.height]);
+    // The guest's screen as it was a moment ago: at most the blinking cursor (8x16) differs.
+    expect(compareImages(preview, guest).differing).toBeLessThanOrEqual(8 * 16);
+    expect(await page.getAttribute('body', 'data-state')).not.toBe('connected');
+
+    release();
+    await page.waitForSelector('body[data-state="connected"]', { timeout: 20_000 });
+    // Once noVNC has drawn its first update, the preview is gone and the canvas is the guest's screen.
+    await page.waitForSelector('#preview', { state: 'detached', timeout: 10_000 });
+    await expectConverges(
+      () => readCanvasRgb(page, '#screen canvas'),
+      () => vm.screendump(),
+      "the page's canvas vs the guest",
+    );
+    await page.close();
+  });
+
   it('shows a clear message for a URL that was already used', async () => {
     const { body } = await eqPhp(gw, { action: 'novnc', token: TEST_TOKEN, pin: '4321', id: '25250' });
     const p1 = await browser.newPage();
@@ -88,6 +123,7 @@ describe('console page in Chromium, QEMU busybox guest as the BMC', () => {
     await p2.goto(body.scope);
     await p2.waitForSelector('body[data-state="ended"]', { timeout: 10_000 });
     expect(await p2.textContent('#message')).toMatch(/console is closed/);
+    expect(await p2.locator('#preview').count(), 'a used key shows no picture').toBe(0);
     await p1.close();
     await p2.close();
   });

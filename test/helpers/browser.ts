@@ -42,33 +42,67 @@ export interface RgbaImage {
  * arrays element by element, which is slow for a 1024x768 screen.
  */
 export async function readCanvasRgba(page: Page, selector = 'canvas'): Promise<RgbaImage> {
-  const result = await page.evaluate((sel: string) => {
-    // The project compiles without the DOM lib (it is a Node service), so the few browser types
-    // this function touches are described here; the function itself runs in the page.
-    interface PageCanvas {
-      width: number;
-      height: number;
-      getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null;
-    }
-    const page = globalThis as unknown as {
-      document: { querySelector(selector: string): unknown };
-      HTMLCanvasElement: abstract new () => PageCanvas;
-      btoa(data: string): string;
-    };
-    const canvas = page.document.querySelector(sel);
-    if (!(canvas instanceof page.HTMLCanvasElement)) return { error: `no <canvas> matches ${sel}` };
-    const context = canvas.getContext('2d');
-    if (context === null) return { error: `${sel} has no 2d context` };
-    const { width, height } = canvas;
-    if (width === 0 || height === 0) return { width, height, base64: '' };
-    const bytes = context.getImageData(0, 0, width, height).data;
-    let binary = '';
-    const CHUNK = 0x8000; // String.fromCharCode's argument count is limited
-    for (let i = 0; i < bytes.length; i += CHUNK) {
-      binary += String.fromCharCode(...bytes.subarray(i, i + CHUNK));
-    }
-    return { width, height, base64: page.btoa(binary) };
-  }, selector);
+  return readPixels(page, selector, 'canvas');
+}
+
+/** An <img>'s picture at its natural size (drawn into a canvas of that size in the page). */
+export async function readImageRgb(page: Page, selector: string): Promise<RgbImage> {
+  const { width, height, rgba } = await readPixels(page, selector, 'img');
+  return fromRgba(width, height, rgba);
+}
+
+async function readPixels(page: Page, selector: string, kind: 'canvas' | 'img'): Promise<RgbaImage> {
+  const result = await page.evaluate(
+    ([sel, k]: [string, 'canvas' | 'img']) => {
+      // The project compiles without the DOM lib (it is a Node service), so the few browser types
+      // this function touches are described here; the function itself runs in the page.
+      interface Context2d {
+        getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
+        drawImage(img: unknown, x: number, y: number): void;
+      }
+      interface PageCanvas {
+        width: number;
+        height: number;
+        getContext(kind: '2d'): Context2d | null;
+      }
+      interface PageImage {
+        complete: boolean;
+        naturalWidth: number;
+        naturalHeight: number;
+      }
+      const page = globalThis as unknown as {
+        document: { querySelector(selector: string): unknown; createElement(tag: 'canvas'): PageCanvas };
+        HTMLCanvasElement: abstract new () => PageCanvas;
+        HTMLImageElement: abstract new () => PageImage;
+        btoa(data: string): string;
+      };
+      const el = page.document.querySelector(sel);
+      let canvas: PageCanvas;
+      if (k === 'img') {
+        if (!(el instanceof page.HTMLImageElement)) return { error: `no <img> matches ${sel}` };
+        if (!el.complete || el.naturalWidth === 0) return { error: `${sel} has no picture (yet)` };
+        canvas = page.document.createElement('canvas');
+        canvas.width = el.naturalWidth;
+        canvas.height = el.naturalHeight;
+        canvas.getContext('2d')?.drawImage(el, 0, 0);
+      } else {
+        if (!(el instanceof page.HTMLCanvasElement)) return { error: `no <canvas> matches ${sel}` };
+        canvas = el;
+      }
+      const context = canvas.getContext('2d');
+      if (context === null) return { error: `${sel} has no 2d context` };
+      const { width, height } = canvas;
+      if (width === 0 || height === 0) return { width, height, base64: '' };
+      const bytes = context.getImageData(0, 0, width, height).data;
+      let binary = '';
+      const CHUNK = 0x8000; // String.fromCharCode's argument count is limited
+      for (let i = 0; i < bytes.length; i += CHUNK) {
+        binary += String.fromCharCode(...bytes.subarray(i, i + CHUNK));
+      }
+      return { width, height, base64: page.btoa(binary) };
+    },
+    [selector, kind] as [string, 'canvas' | 'img'],
+  );
   if ('error' in result) throw new Error(result.error);
   return { width: result.width, height: result.height, rgba: Buffer.from(result.base64, 'base64') };
 }

@@ -7,7 +7,12 @@ import { crc32 } from '../../src/util/png.js';
  * signature and every chunk's CRC, returns the size and the inflated rows (a filter byte, then RGB).
  */
 export function readPng(file: string): { width: number; height: number; rgb: Buffer } {
-  const b = readFileSync(file);
+  return parsePng(readFileSync(file), file);
+}
+
+/** readPng for a PNG in memory; `what` names it in errors. */
+export function parsePng(b: Buffer, what = 'PNG'): { width: number; height: number; rgb: Buffer } {
+  const file = what;
   if (!b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) throw new Error(`${file}: not a PNG signature`);
   let o = 8;
   let width = 0;
@@ -29,7 +34,11 @@ export function readPng(file: string): { width: number; height: number; rgb: Buf
 
 /** The PNG's pixels as RGBX (4 bytes a pixel, X = 0), to compare with a Framebuffer's data. */
 export function readPngRgbx(file: string): { width: number; height: number; rgbx: Buffer } {
-  const { width, height, rgb } = readPng(file);
+  return pngRgbx(readPng(file));
+}
+
+/** A parsed PNG's rows as RGBX (4 bytes a pixel, X = 0). */
+export function pngRgbx({ width, height, rgb }: { width: number; height: number; rgb: Buffer }): { width: number; height: number; rgbx: Buffer } {
   const rgbx = Buffer.alloc(width * height * 4);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) rgb.copy(rgbx, (y * width + x) * 4, y * (width * 3 + 1) + 1 + x * 3, y * (width * 3 + 1) + 4 + x * 3);

@@ -8,6 +8,7 @@ import { startDemoServer, type DemoServer } from '../../../src/sources/demo/demo
 import { startCloseUrlServer } from '../../helpers/close-url-server.js';
 import { eqPhp, startTestGateway, TEST_TOKEN, type TestGateway } from '../../helpers/gateway.js';
 import { isBlank } from '../../helpers/images.js';
+import { parsePng, pngRgbx } from '../../helpers/png.js';
 import { freePort } from '../../helpers/ports.js';
 import { startQemu, type QemuVm } from '../../helpers/qemu.js';
 import { WsRfbClient } from '../../helpers/ws-rfb-client.js';
@@ -117,6 +118,13 @@ describe('worker processes: sessions spread, a dead or hung worker ends only its
     // a second open of the same server joins the same session in the same worker (pooling across workers)
     const again = await eqPhp(gw, { action: 'novnc', token: TEST_TOKEN, id: 'demo1' });
     expect(again.body).toMatchObject({ joined: true, key: b.body.key });
+    // the unused key's page carries the worker's picture of the console (src/session/preview.ts)
+    const page = await (await fetch(again.body.scope)).text();
+    const m = /<img id="preview"[^>]* src="data:image\/png;base64,([A-Za-z0-9+/=]+)">/.exec(page);
+    expect(m, 'the page has a preview').not.toBeNull();
+    const preview = pngRgbx(parsePng(Buffer.from(m![1]!, 'base64')));
+    expect([preview.width, preview.height]).toEqual([b.v.fb!.width, b.v.fb!.height]);
+    expect(new Set(new Uint32Array(preview.rgbx.buffer, preview.rgbx.byteOffset, preview.width * preview.height)).size).toBeGreaterThan(1);
 
     const list = (await (await fetch(`${gw.url}/api/v1/sessions`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } })).json()) as {
       sessions: { serverId: string }[];

@@ -48,9 +48,15 @@ function typeText(text: string): void {
   rfb.focus();
 }
 
+/** The gateway's picture of the screen in the page's HTML (src/session/preview.ts), shown until noVNC has drawn. */
+function removePreview(): void {
+  document.getElementById('preview')?.remove();
+}
+
 async function finish(fallback: MessageKey): Promise<void> {
   if (ended) return;
   ended = true;
+  removePreview(); // a console that did not open must not look open
   clearInterval(statusTimer);
   const reason = KEY ? closedReason(await status(), earlySocket?.closeEvent?.reason || undefined, fallback) : t(fallback);
   setStatus('ended', t('status.disconnected'));
@@ -92,6 +98,8 @@ function connect(): void {
   r.resizeSession = false;
   r.focusOnClick = true;
   r.addEventListener('connect', () => {
+    // noVNC asks for its first (whole-screen) update now; once it has drawn it, the preview goes.
+    earlySocket?.afterNextUpdate(() => requestAnimationFrame(removePreview));
     setStatus('connected', t('status.connected'));
     r.focus();
     // The key has been used up: keep it out of the address bar and history.

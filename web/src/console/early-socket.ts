@@ -18,12 +18,36 @@ export class EarlySocket {
     this.#ws = new WebSocket(url);
     this.#ws.binaryType = 'arraybuffer';
     this.#ws.addEventListener('message', (e) => {
-      if (this.#onmessage) this.#onmessage(e);
-      else this.#held.push(e);
+      if (!this.#onmessage) {
+        this.#held.push(e);
+        return;
+      }
+      this.#onmessage(e);
+      this.#watchUpdate(e);
     });
     this.#ws.addEventListener('close', (e) => {
       this.closeEvent = e;
     });
+  }
+
+  /**
+   * Calls `fn` once, after the next FramebufferUpdate (RFB §7.6.1: message type 0) has been given to
+   * noVNC. Meant to be set once noVNC is connected: from then on a message starting with 0 is an
+   * update, since the gateway sends each server message in one WebSocket message of its own
+   * (src/viewer/). noVNC has drawn it by then unless it waits for an image to decode, which is why the
+   * page still waits for an animation frame.
+   */
+  afterNextUpdate(fn: () => void): void {
+    this.#updateWatcher = fn;
+  }
+
+  #updateWatcher: (() => void) | undefined;
+
+  #watchUpdate(e: MessageEvent): void {
+    const fn = this.#updateWatcher;
+    if (!fn || !(e.data instanceof ArrayBuffer) || e.data.byteLength === 0 || new Uint8Array(e.data, 0, 1)[0] !== 0) return;
+    this.#updateWatcher = undefined;
+    fn();
   }
 
   get readyState(): number {
