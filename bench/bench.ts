@@ -15,6 +15,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { atenCaptureRows } from './aten-bench.js';
 import { browserRows } from './browser-bench.js';
 import { startDemoServer } from '../src/sources/demo/demo-server.js';
@@ -100,6 +101,8 @@ function quantile(xs: number[], q: number): number | null {
 interface Front {
   target: Target;
   proc: Measured;
+  /** The gateway's HTTP base URL (for /metrics); none for the pipes. */
+  base?: string;
   /** A new viewer URL (for the gateway: a session open through the REST API, `serverId`). */
   open(serverId: string): Promise<{ url: string; sessionId?: string }>;
   close(): Promise<void>;
@@ -123,6 +126,7 @@ async function front(target: Target, replayPorts: Map<string, number>, extra: { 
     return {
       target,
       proc,
+      base: `http://127.0.0.1:${p}`,
       open: async (serverId) => {
         const res = await fetch(`http://127.0.0.1:${p}/api/v1/sessions`, {
           method: 'POST',
@@ -561,11 +565,18 @@ async function scale(total: number, active: number, seconds: number): Promise<vo
     for (let i = 0; i < active; i += 25) await Promise.all(Array.from({ length: Math.min(25, active - i) }, (_, k) => open(i + k)));
     const openS = (performance.now() - openedIdleAt) / 1000;
     const openAllS = (performance.now() - openStart) / 1000;
-    // Steady state: everything open and playing.
+    // Steady state: everything open and playing. Where a late update waited is told by the two
+    // event loops' delays over this window: the gateway's (prom-client's event-loop lag, which each
+    // /metrics scrape resets, so the first scrape starts the window) and the harness's own.
+    await gatewayLoopLag(f);
+    const harnessLoop = monitorEventLoopDelay({ resolution: 10 });
+    harnessLoop.enable();
     const cpu0 = f.proc.cpuSeconds();
     const t0 = performance.now();
     await sleep(QUICK ? 1000 : Math.max(1000, seconds * 1000 - openS * 1000));
     const cpu = (f.proc.cpuSeconds() - cpu0) / ((performance.now() - t0) / 1000);
+    harnessLoop.disable();
+    const gwLoop = await gatewayLoopLag(f);
     const rss = f.proc.rssMb();
     // The active ones finish their loops; then every viewer must show its console's screen.
     await until(() => activeDone === active, loops * activeSummary.durationMs + 120_000, 'the active consoles to finish their recording');
@@ -602,6 +613,22 @@ async function scale(total: number, active: number, seconds: number): Promise<vo
       note: 'goal <= 50',
     });
     rows.push({ group: g, metric: 'added latency of the active ones, max', unit: 'ms', better: 'lower', values: values(quantile(lat, 1)) });
+    rows.push({
+      group: g,
+      metric: "gateway's event-loop delay while playing, p99",
+      unit: 'ms',
+      better: 'lower',
+      values: values(gwLoop.p99),
+      note: `max ${gwLoop.max === null ? 'n/a' : gwLoop.max.toFixed(0)} ms (prom-client, over the playing window)`,
+    });
+    rows.push({
+      group: g,
+      metric: "harness's event-loop delay while playing, p99",
+      unit: 'ms',
+      better: 'lower',
+      values: values(harnessLoop.percentile(99) / 1e6),
+      note: `max ${(harnessLoop.max / 1e6).toFixed(0)} ms: the viewers and replay servers measuring latency run in this loop; a late turn here is counted as latency`,
+    });
     rows.push({ group: g, metric: 'viewers closed or failed', unit: 'viewers', better: 'lower', values: values(dropped), note: 'goal 0' });
     rows.push({ group: g, metric: 'viewers not showing their console at the end', unit: 'viewers', better: 'lower', values: values(wrong), note: 'goal 0' });
     rows.push({ group: g, metric: 'time to open all (API call + viewer, 25 at a time)', unit: 's', better: 'lower', values: values(openAllS) });
@@ -619,6 +646,17 @@ async function scale(total: number, active: number, seconds: number): Promise<vo
     for (const rs of rsActive) await rs.close();
     await rsIdle.close();
   }
+}
+
+/** The gateway's event-loop delay (p99, max; ms) since the previous call, from its /metrics (prom-client resets it per scrape). */
+async function gatewayLoopLag(f: Front): Promise<{ p99: number | null; max: number | null }> {
+  if (f.target !== 'gateway' || !f.base) return { p99: null, max: null };
+  const text = await (await fetch(`${f.base}/metrics`)).text();
+  const read = (name: string): number | null => {
+    const m = new RegExp(`^bmcgw_nodejs_eventloop_lag_${name}_seconds (\\S+)$`, 'm').exec(text);
+    return m ? Number(m[1]) * 1000 : null;
+  };
+  return { p99: read('p99'), max: read('max') };
 }
 
 /** How long the scale row may spend opening its idle consoles (keeps the full run near 15 minutes). */
