@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Framebuffer } from '../../../../protocols/rfb/framebuffer.js';
-import { PREVIEW_MAX_BYTES, PREVIEW_MAX_WIDTH, previewImg, screenPreview } from '../../../../src/session/preview.js';
+import { PREVIEW_MAX_BYTES, PREVIEW_MAX_WIDTH, PREVIEW_REUSE_MS, previewImg, screenPreview } from '../../../../src/session/preview.js';
 import type { Session } from '../../../../src/session/session.js';
 import { parsePng, pngRgbx } from '../../../helpers/png.js';
 import { prng } from '../../../helpers/prng.js';
@@ -24,16 +24,22 @@ describe('console page preview (src/session/preview.ts)', () => {
     expect([...img.rgbx.subarray(at, at + 3)]).toEqual([255, 0, 0]);
   });
 
-  it('is encoded once per picture: the same buffer until the session reports a change', async () => {
+  it(`is encoded once per picture, and at most once per ${PREVIEW_REUSE_MS} ms while the screen changes`, async () => {
+    vi.useFakeTimers({ toFake: ['performance'] });
     const s = fakeSession(64, 48);
     const a = await screenPreview(s);
     expect(await screenPreview(s)).toBe(a);
     s.fb.fillRect(0, 0, 8, 8, 0, 255, 0);
     (s as { fbChanges: number }).fbChanges++;
+    vi.advanceTimersByTime(PREVIEW_REUSE_MS - 10);
+    expect(await screenPreview(s), 'a changed screen within the reuse time: the kept picture').toBe(a);
+    vi.advanceTimersByTime(10);
     const b = await screenPreview(s);
     expect(b).not.toBe(a);
     const img = pngRgbx(parsePng(b!));
     expect([...img.rgbx.subarray(0, 3)]).toEqual([0, 255, 0]);
+    expect(await screenPreview(s), 'unchanged: the same buffer').toBe(b);
+    vi.useRealTimers();
   });
 
   it('is not made before the first update from the BMC, nor for an ended session', async () => {
