@@ -23,6 +23,7 @@
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import type { Row } from './bench.js';
+import type { PageCanvas, PageImage } from './page-dom.js';
 import { startGateway, startWebsockify, type Measured } from './processes.js';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -60,25 +61,10 @@ function quantile(xs: number[], q: number): number | null {
 
 /**
  * Runs in the page: true once some canvas shows more than one colour or, when `preview` is true, the
- * gateway's preview <img> (src/session/preview.ts) has a picture of more than one colour. The
- * project compiles without the DOM lib (it is a Node service), so the few browser types it touches
- * are described here.
+ * gateway's preview <img> (src/session/preview.ts) has a picture of more than one colour (its
+ * browser types: page-dom.ts).
  */
 function pictureShown(preview: boolean): boolean {
-  interface Context2d {
-    getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
-    drawImage(img: unknown, x: number, y: number): void;
-  }
-  interface PageCanvas {
-    width: number;
-    height: number;
-    getContext(kind: '2d'): Context2d | null;
-  }
-  interface PageImage {
-    complete: boolean;
-    naturalWidth: number;
-    naturalHeight: number;
-  }
   const doc = (
     globalThis as unknown as {
       document: { querySelectorAll(s: string): ArrayLike<PageCanvas>; getElementById(id: string): PageImage | null; createElement(t: 'canvas'): PageCanvas };

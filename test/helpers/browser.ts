@@ -1,4 +1,5 @@
 import { chromium, type Browser, type Page } from 'playwright-core';
+import type { PageCanvas, PageImage } from '../../bench/page-dom.js';
 import { fromRgba, type RgbImage } from './images.js';
 import { requirePeer } from './require-peer.js';
 
@@ -54,22 +55,7 @@ export async function readImageRgb(page: Page, selector: string): Promise<RgbIma
 async function readPixels(page: Page, selector: string, kind: 'canvas' | 'img'): Promise<RgbaImage> {
   const result = await page.evaluate(
     ([sel, k]: [string, 'canvas' | 'img']) => {
-      // The project compiles without the DOM lib (it is a Node service), so the few browser types
-      // this function touches are described here; the function itself runs in the page.
-      interface Context2d {
-        getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
-        drawImage(img: unknown, x: number, y: number): void;
-      }
-      interface PageCanvas {
-        width: number;
-        height: number;
-        getContext(kind: '2d'): Context2d | null;
-      }
-      interface PageImage {
-        complete: boolean;
-        naturalWidth: number;
-        naturalHeight: number;
-      }
+      // Runs in the page; its browser types are bench/page-dom.ts's (the project has no DOM lib).
       const page = globalThis as unknown as {
         document: { querySelector(selector: string): unknown; createElement(tag: 'canvas'): PageCanvas };
         HTMLCanvasElement: abstract new () => PageCanvas;
