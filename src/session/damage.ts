@@ -20,6 +20,10 @@ export class Damage {
   #tiles = new Uint8Array(0);
   #count = 0;
   #copies: { srcX: number; srcY: number; x: number; y: number; width: number; height: number }[] = [];
+  /** take()'s scratch, one entry a tile column: the open runs of the row above (see take). */
+  #runRow = new Int32Array(0);
+  #runEnd = new Int32Array(0);
+  #runRect: (Rect | undefined)[] = [];
   static readonly MAX_COPIES = 32;
 
   constructor(width: number, height: number) {
@@ -33,6 +37,9 @@ export class Damage {
     this.#cols = Math.ceil(width / TILE);
     this.#rows = Math.ceil(height / TILE);
     this.#tiles = new Uint8Array(this.#cols * this.#rows);
+    this.#runRow = new Int32Array(this.#cols);
+    this.#runEnd = new Int32Array(this.#cols);
+    this.#runRect = new Array<Rect | undefined>(this.#cols).fill(undefined);
     this.#count = 0;
     this.#copies = [];
   }
@@ -92,36 +99,42 @@ export class Damage {
     this.#copies = [];
     const rects: Rect[] = [];
     if (this.#count > 0) {
-      // open runs from the previous tile row, keyed by "x0,x1"
-      let open = new Map<string, Rect>();
+      const tiles = this.#tiles;
+      const cols = this.#cols;
+      // The runs of the tile row above, by the column they start at: a run of this row continues
+      // the one above that starts and ends at the same columns (runs of a row are disjoint, so the
+      // start alone names one). #runRow says which row an entry belongs to; older ones are stale.
+      const runRow = this.#runRow;
+      const runEnd = this.#runEnd;
+      const runRect = this.#runRect;
+      runRow.fill(-2);
       for (let ty = 0; ty < this.#rows; ty++) {
-        const next = new Map<string, Rect>();
+        const row = ty * cols;
         let tx = 0;
-        while (tx < this.#cols) {
-          if (!this.#tiles[ty * this.#cols + tx]) {
+        while (tx < cols) {
+          if (tiles[row + tx] === 0) {
             tx++;
             continue;
           }
           const start = tx;
-          while (tx < this.#cols && this.#tiles[ty * this.#cols + tx]) tx++;
-          const key = `${start},${tx}`;
-          const above = open.get(key);
+          while (tx < cols && tiles[row + tx] !== 0) tx++;
           const y = ty * TILE;
           const h = Math.min(TILE, this.#height - y);
+          const above = runRow[start] === ty - 1 && runEnd[start] === tx ? runRect[start] : undefined;
           if (above) {
             above.height += h;
-            open.delete(key);
-            next.set(key, above);
           } else {
             const x = start * TILE;
             const r = { x, y, width: Math.min(tx * TILE, this.#width) - x, height: h };
             rects.push(r);
-            next.set(key, r);
+            runRect[start] = r;
+            runEnd[start] = tx;
           }
+          runRow[start] = ty;
         }
-        open = next;
       }
-      this.#tiles.fill(0);
+      runRect.fill(undefined); // keep no rectangles the caller now owns
+      tiles.fill(0);
       this.#count = 0;
     }
     return { copies, rects };
