@@ -24,6 +24,9 @@ export class Damage {
   #runRow = new Int32Array(0);
   #runEnd = new Int32Array(0);
   #runRect: (Rect | undefined)[] = [];
+  /** Per tile row, the columns [lo, hi) that hold its dirty tiles (lo >= hi: none), so take() scans only those. */
+  #spanLo = new Int32Array(0);
+  #spanHi = new Int32Array(0);
   static readonly MAX_COPIES = 32;
 
   constructor(width: number, height: number) {
@@ -40,6 +43,8 @@ export class Damage {
     this.#runRow = new Int32Array(this.#cols);
     this.#runEnd = new Int32Array(this.#cols);
     this.#runRect = new Array<Rect | undefined>(this.#cols).fill(undefined);
+    this.#spanLo = new Int32Array(this.#rows).fill(this.#cols);
+    this.#spanHi = new Int32Array(this.#rows);
     this.#count = 0;
     this.#copies = [];
   }
@@ -53,8 +58,11 @@ export class Damage {
     const y0 = Math.max(0, Math.floor(r.y / TILE));
     const x1 = Math.min(this.#cols, Math.ceil((r.x + r.width) / TILE));
     const y1 = Math.min(this.#rows, Math.ceil((r.y + r.height) / TILE));
+    if (x0 >= x1) return;
     for (let ty = y0; ty < y1; ty++) {
       const row = ty * this.#cols;
+      if (x0 < this.#spanLo[ty]!) this.#spanLo[ty] = x0;
+      if (x1 > this.#spanHi[ty]!) this.#spanHi[ty] = x1;
       for (let tx = x0; tx < x1; tx++) {
         if (this.#tiles[row + tx] === 0) {
           this.#tiles[row + tx] = 1;
@@ -66,6 +74,8 @@ export class Damage {
 
   addAll(): void {
     this.#tiles.fill(1);
+    this.#spanLo.fill(0);
+    this.#spanHi.fill(this.#cols);
     this.#count = this.#tiles.length;
   }
 
@@ -108,16 +118,19 @@ export class Damage {
       const runEnd = this.#runEnd;
       const runRect = this.#runRect;
       runRow.fill(-2);
+      const spanLo = this.#spanLo;
+      const spanHi = this.#spanHi;
       for (let ty = 0; ty < this.#rows; ty++) {
         const row = ty * cols;
-        let tx = 0;
-        while (tx < cols) {
+        const hi = spanHi[ty]!;
+        let tx = spanLo[ty]!;
+        while (tx < hi) {
           if (tiles[row + tx] === 0) {
             tx++;
             continue;
           }
           const start = tx;
-          while (tx < cols && tiles[row + tx] !== 0) tx++;
+          while (tx < hi && tiles[row + tx] !== 0) tx++;
           const y = ty * TILE;
           const h = Math.min(TILE, this.#height - y);
           const above = runRow[start] === ty - 1 && runEnd[start] === tx ? runRect[start] : undefined;
@@ -135,6 +148,8 @@ export class Damage {
       }
       runRect.fill(undefined); // keep no rectangles the caller now owns
       tiles.fill(0);
+      spanLo.fill(cols);
+      spanHi.fill(0);
       this.#count = 0;
     }
     return { copies, rects };
