@@ -20,6 +20,13 @@ export class Damage {
   #tiles = new Uint8Array(0);
   #count = 0;
   #copies: { srcX: number; srcY: number; x: number; y: number; width: number; height: number }[] = [];
+  /** take()'s scratch, one entry a tile column: the open runs of the row above (see take). */
+  #runRow = new Int32Array(0);
+  #runEnd = new Int32Array(0);
+  #runRect: (Rect | undefined)[] = [];
+  /** Per tile row, the columns [lo, hi) that hold its dirty tiles (lo >= hi: none), so take() scans only those. */
+  #spanLo = new Int32Array(0);
+  #spanHi = new Int32Array(0);
   static readonly MAX_COPIES = 32;
 
   constructor(width: number, height: number) {
@@ -33,6 +40,11 @@ export class Damage {
     this.#cols = Math.ceil(width / TILE);
     this.#rows = Math.ceil(height / TILE);
     this.#tiles = new Uint8Array(this.#cols * this.#rows);
+    this.#runRow = new Int32Array(this.#cols);
+    this.#runEnd = new Int32Array(this.#cols);
+    this.#runRect = new Array<Rect | undefined>(this.#cols).fill(undefined);
+    this.#spanLo = new Int32Array(this.#rows).fill(this.#cols);
+    this.#spanHi = new Int32Array(this.#rows);
     this.#count = 0;
     this.#copies = [];
   }
@@ -46,8 +58,11 @@ export class Damage {
     const y0 = Math.max(0, Math.floor(r.y / TILE));
     const x1 = Math.min(this.#cols, Math.ceil((r.x + r.width) / TILE));
     const y1 = Math.min(this.#rows, Math.ceil((r.y + r.height) / TILE));
+    if (x0 >= x1) return;
     for (let ty = y0; ty < y1; ty++) {
       const row = ty * this.#cols;
+      if (x0 < this.#spanLo[ty]!) this.#spanLo[ty] = x0;
+      if (x1 > this.#spanHi[ty]!) this.#spanHi[ty] = x1;
       for (let tx = x0; tx < x1; tx++) {
         if (this.#tiles[row + tx] === 0) {
           this.#tiles[row + tx] = 1;
@@ -59,6 +74,8 @@ export class Damage {
 
   addAll(): void {
     this.#tiles.fill(1);
+    this.#spanLo.fill(0);
+    this.#spanHi.fill(this.#cols);
     this.#count = this.#tiles.length;
   }
 
@@ -92,36 +109,47 @@ export class Damage {
     this.#copies = [];
     const rects: Rect[] = [];
     if (this.#count > 0) {
-      // open runs from the previous tile row, keyed by "x0,x1"
-      let open = new Map<string, Rect>();
+      const tiles = this.#tiles;
+      const cols = this.#cols;
+      // The runs of the tile row above, by the column they start at: a run of this row continues
+      // the one above that starts and ends at the same columns (runs of a row are disjoint, so the
+      // start alone names one). #runRow says which row an entry belongs to; older ones are stale.
+      const runRow = this.#runRow;
+      const runEnd = this.#runEnd;
+      const runRect = this.#runRect;
+      runRow.fill(-2);
+      const spanLo = this.#spanLo;
+      const spanHi = this.#spanHi;
       for (let ty = 0; ty < this.#rows; ty++) {
-        const next = new Map<string, Rect>();
-        let tx = 0;
-        while (tx < this.#cols) {
-          if (!this.#tiles[ty * this.#cols + tx]) {
+        const row = ty * cols;
+        const hi = spanHi[ty]!;
+        let tx = spanLo[ty]!;
+        while (tx < hi) {
+          if (tiles[row + tx] === 0) {
             tx++;
             continue;
           }
           const start = tx;
-          while (tx < this.#cols && this.#tiles[ty * this.#cols + tx]) tx++;
-          const key = `${start},${tx}`;
-          const above = open.get(key);
+          while (tx < hi && tiles[row + tx] !== 0) tx++;
           const y = ty * TILE;
           const h = Math.min(TILE, this.#height - y);
+          const above = runRow[start] === ty - 1 && runEnd[start] === tx ? runRect[start] : undefined;
           if (above) {
             above.height += h;
-            open.delete(key);
-            next.set(key, above);
           } else {
             const x = start * TILE;
             const r = { x, y, width: Math.min(tx * TILE, this.#width) - x, height: h };
             rects.push(r);
-            next.set(key, r);
+            runRect[start] = r;
+            runEnd[start] = tx;
           }
+          runRow[start] = ty;
         }
-        open = next;
       }
-      this.#tiles.fill(0);
+      runRect.fill(undefined); // keep no rectangles the caller now owns
+      tiles.fill(0);
+      spanLo.fill(cols);
+      spanHi.fill(0);
       this.#count = 0;
     }
     return { copies, rects };

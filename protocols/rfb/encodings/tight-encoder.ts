@@ -45,6 +45,8 @@ export class TightEncoder implements RectEncoder {
   readonly #rgb = Buffer.allocUnsafe(TIGHT_MAX_RECT_PIXELS * 3);
   /** 1024 slots for at most 256 colours, so linear probing stays short. */
   readonly #table = new ColourTable(256, 10);
+  /** The colours scanTwoColours found (first pixel's, then the other). */
+  readonly #pair = new Int32Array(2);
 
   constructor(options: TightEncoderOptions = {}) {
     this.#level = options.zlibLevel ?? 1;
@@ -66,9 +68,14 @@ export class TightEncoder implements RectEncoder {
   }
 
   #encodeOne(fb: Framebuffer, r: Rect): Buffer {
-    const colours = this.#countColours(fb, r);
-    const pal = this.#table.colours;
     const pixels = r.width * r.height;
+    const words = fb.words();
+    // Text consoles are one or two colours per rectangle (every rectangle of the xterm and busybox
+    // recordings): one pass finds that and packs the bits, instead of counting colours through the
+    // hash table and packing the indices in a second pass. More colours: the general count below.
+    const few = words ? scanTwoColours(words, fb.width, r, this.#rgb, this.#pair) : 0;
+    const colours = few || this.#countColours(fb, r);
+    const pal: Int32Array = few ? this.#pair : this.#table.colours;
     if (colours === 1) {
       const out = Buffer.allocUnsafe(RECT_HEADER_BYTES + 4);
       writeRectHeader(out, 0, r, Encoding.Tight);
@@ -80,7 +87,8 @@ export class TightEncoder implements RectEncoder {
     }
     // A palette pays while it (3 bytes a colour) plus indices stays well under 3 bytes a pixel.
     if (colours >= 2 && colours <= 256 && colours * 3 < pixels * 2) {
-      const data = colours === 2 ? this.#packMono(r.width, r.height) : this.#indices.subarray(0, pixels);
+      const data =
+        colours > 2 ? this.#indices.subarray(0, pixels) : few ? this.#rgb.subarray(0, ((r.width + 7) >> 3) * r.height) : this.#packMono(r.width, r.height);
       const stream = colours === 2 ? STREAM_MONO : STREAM_INDEXED;
       const head = Buffer.allocUnsafe(3 + colours * 3);
       head[0] = EXPLICIT_FILTER | (stream << 4);
@@ -95,7 +103,6 @@ export class TightEncoder implements RectEncoder {
     }
     const rgb = this.#rgb;
     const d = fb.data;
-    const words = fb.words();
     let o = 0;
     for (let row = 0; row < r.height; row++) {
       const p0 = (r.y + row) * fb.width + r.x;
@@ -198,4 +205,104 @@ export class TightEncoder implements RectEncoder {
     }
     return out;
   }
+}
+
+/**
+ * One pass over a rectangle of the framebuffer's words for the common console case: returns 1 when
+ * it is one colour, 2 when it is two, with `pair` = [first pixel's colour, the other colour] (the
+ * order the palette count gives, so the bytes sent are the same) and, for two colours, `bits` = the
+ * Tight two-colour palette data: 1 bit a pixel, set for pair[1], most significant first, each row
+ * padded with zero bits to a whole byte (rfbproto "Tight Encoding", palette filter). Returns 0 as
+ * soon as a third colour turns up (`bits` and `pair` then hold garbage). Colours are the low 24
+ * bits: the X byte is not part of the colour (Raw from a server may carry anything there).
+ * `bits` must hold ceil(width / 8) * height bytes.
+ */
+export function scanTwoColours(words: Uint32Array, fbWidth: number, r: Rect, bits: Uint8Array, pair: Int32Array): 0 | 1 | 2 {
+  const w = r.width;
+  const h = r.height;
+  const c0 = words[r.y * fbWidth + r.x]! & 0xffffff;
+  // First the rows of c0 alone (their bits are all zero), up to the row where the second colour is.
+  let row = 0;
+  let c1 = -1;
+  for (; row < h && c1 < 0; row++) {
+    const p0 = (r.y + row) * fbWidth + r.x;
+    for (let p = p0, end = p0 + w; p < end; p++) {
+      const v = words[p]! & 0xffffff;
+      if (v !== c0) {
+        c1 = v;
+        break;
+      }
+    }
+  }
+  pair[0] = c0;
+  if (c1 < 0) return 1;
+  pair[1] = c1;
+  row--;
+  const rowBytes = (w + 7) >> 3;
+  bits.fill(0, 0, row * rowBytes);
+  // Then pack from that row on with both colours known, eight pixels a byte (unrolled: this is
+  // the encoder's per-pixel loop for a text screen).
+  const whole = w & ~7;
+  let o = row * rowBytes;
+  for (; row < h; row++) {
+    let p = (r.y + row) * fbWidth + r.x;
+    let col = 0;
+    let v = 0;
+    for (; col < whole; col += 8, p += 8) {
+      let acc = 0;
+      v = words[p]! & 0xffffff;
+      if (v !== c0) {
+        if (v !== c1) return 0;
+        acc = 0x80;
+      }
+      v = words[p + 1]! & 0xffffff;
+      if (v !== c0) {
+        if (v !== c1) return 0;
+        acc |= 0x40;
+      }
+      v = words[p + 2]! & 0xffffff;
+      if (v !== c0) {
+        if (v !== c1) return 0;
+        acc |= 0x20;
+      }
+      v = words[p + 3]! & 0xffffff;
+      if (v !== c0) {
+        if (v !== c1) return 0;
+        acc |= 0x10;
+      }
+      v = words[p + 4]! & 0xffffff;
+      if (v !== c0) {
+        if (v !== c1) return 0;
+        acc |= 0x08;
+      }
+      v = words[p + 5]! & 0xffffff;
+      if (v !== c0) {
+        if (v !== c1) return 0;
+        acc |= 0x04;
+      }
+      v = words[p + 6]! & 0xffffff;
+      if (v !== c0) {
+        if (v !== c1) return 0;
+        acc |= 0x02;
+      }
+      v = words[p + 7]! & 0xffffff;
+      if (v !== c0) {
+        if (v !== c1) return 0;
+        acc |= 0x01;
+      }
+      bits[o++] = acc;
+    }
+    if (col < w) {
+      let acc = 0;
+      for (let k = 0x80; col < w; col++, k >>= 1, p++) {
+        v = words[p]! & 0xffffff;
+        if (v !== c0) {
+          if (v !== c1) return 0;
+          acc |= k;
+        }
+      }
+      bits[o++] = acc; // the row's last byte, padded with zero bits
+    }
+  }
+  return 2;
 }

@@ -214,6 +214,10 @@ function drawPalette(fb: Framebuffer, rect: RectHeader, pal: Uint32Array, colour
  */
 function drawPaletteWords(words: Uint32Array, fbWidth: number, rect: RectHeader, pal: Uint32Array, colours: number, data: Buffer, rowBytes: number): void {
   const { width: w, height: h } = rect;
+  if (colours === 2 && ((rect.x | fbWidth) & 1) === 0 && words.byteOffset % 8 === 0 && ((pal[0]! | pal[1]!) & 0xff000000) === 0) {
+    drawTwoColoursInPairs(words, new Float64Array(words.buffer, words.byteOffset, words.length >> 1), fbWidth, rect, pal[0]!, pal[1]!, data, rowBytes);
+    return;
+  }
   if (colours === 2) {
     const c0 = pal[0]!;
     const c1 = pal[1]!;
@@ -251,6 +255,77 @@ function drawPaletteWords(words: Uint32Array, fbWidth: number, rect: RectHeader,
       const index = data[s + col]!;
       if (index >= colours) throw new RfbError('RFB_ERR_TIGHT_PALETTE_INDEX', `index ${index} into a ${colours}-colour palette`, 'tight.palette-data');
       words[p0 + col] = pal[index]!;
+    }
+  }
+}
+
+/** Two pixels as one float64: the 4 pairs of a two-colour palette, by the pair's 2 bits (first pixel high). */
+const PAIR_WORDS = new Uint32Array(8);
+const PAIRS = new Float64Array(PAIR_WORDS.buffer);
+
+/**
+ * Two-colour palette data drawn two pixels a store: each pair of bits picks one of the four
+ * pixel pairs, written as one float64 into `pairs`, the framebuffer's words seen as float64s (on a
+ * little-endian host the first pixel of a pair is its low word). Half the stores of drawing a word
+ * a pixel, which is most of this loop's cost (callgrind: drawPaletteWords was the decoder's top
+ * entry on the xterm recording).
+ *
+ * Exactness: a float64 store writes the bits it was given unless the value is a NaN (which an
+ * engine may canonicalize). A pair's high word is the second pixel, an RGBX word with X = 0, so its
+ * exponent field (bits 20..30 of that word) is at most 0x00f, never 0x7ff: no pair is a NaN or an
+ * infinity; they are small normals, subnormals (kept as is: JavaScript has no flush-to-zero) or
+ * +0. The caller checks X = 0 on both colours, that `words` is 8-byte aligned and that every row
+ * starts on a pair (rect.x and fbWidth even); an odd last pixel of a row is stored as a word.
+ */
+export function drawTwoColoursInPairs(
+  words: Uint32Array,
+  pairs: Float64Array,
+  fbWidth: number,
+  rect: RectHeader,
+  c0: number,
+  c1: number,
+  data: Uint8Array,
+  rowBytes: number,
+): void {
+  const { width: w, height: h } = rect;
+  PAIR_WORDS[0] = c0; // bits 00
+  PAIR_WORDS[1] = c0;
+  PAIR_WORDS[2] = c0; // bits 01
+  PAIR_WORDS[3] = c1;
+  PAIR_WORDS[4] = c1; // bits 10
+  PAIR_WORDS[5] = c0;
+  PAIR_WORDS[6] = c1; // bits 11
+  PAIR_WORDS[7] = c1;
+  const P = PAIRS;
+  const all0 = P[0]!;
+  const all1 = P[3]!;
+  const whole = w & ~7;
+  for (let row = 0; row < h; row++) {
+    let q = ((rect.y + row) * fbWidth + rect.x) >> 1;
+    let s = row * rowBytes;
+    let col = 0;
+    for (; col < whole; col += 8) {
+      const b = data[s++]!;
+      if (b === 0 || b === 0xff) {
+        // Eight pixels of one colour (on the xterm recording about half the bytes): no lookups.
+        const v = b === 0 ? all0 : all1;
+        pairs[q] = v;
+        pairs[q + 1] = v;
+        pairs[q + 2] = v;
+        pairs[q + 3] = v;
+      } else {
+        pairs[q] = P[b >> 6]!;
+        pairs[q + 1] = P[(b >> 4) & 3]!;
+        pairs[q + 2] = P[(b >> 2) & 3]!;
+        pairs[q + 3] = P[b & 3]!;
+      }
+      q += 4;
+    }
+    if (col < w) {
+      // The row's last 1..7 pixels, from its last byte: whole pairs, then maybe one pixel alone.
+      let b = data[s]!;
+      for (; col + 1 < w; col += 2, b <<= 2) pairs[q++] = P[(b >> 6) & 3]!;
+      if (col < w) words[q * 2] = b & 0x80 ? c1 : c0;
     }
   }
 }

@@ -41,6 +41,61 @@ describe('Damage', () => {
     expect(d.take().copies.length).toBe(Damage.MAX_COPIES);
   });
 
+  it('merges a run only with the run of the row just above it that has the same columns', () => {
+    const d = new Damage(8 * TILE, 5 * TILE);
+    const tile = (tx: number, ty: number, n = 1): void => d.add({ x: tx * TILE, y: ty * TILE, width: n * TILE, height: TILE });
+    tile(0, 0, 2);
+    tile(0, 1, 3); // same start, longer: a new rectangle
+    tile(5, 0, 2);
+    tile(5, 2, 2); // same columns two rows down: not merged across the clean row
+    tile(3, 3, 2);
+    tile(3, 4, 2); // merged
+    expect(d.take().rects).toEqual([
+      { x: 0, y: 0, width: 2 * TILE, height: TILE },
+      { x: 5 * TILE, y: 0, width: 2 * TILE, height: TILE },
+      { x: 0, y: TILE, width: 3 * TILE, height: TILE },
+      { x: 5 * TILE, y: 2 * TILE, width: 2 * TILE, height: TILE },
+      { x: 3 * TILE, y: 3 * TILE, width: 2 * TILE, height: 2 * TILE },
+    ]);
+    // The next take starts afresh: a run in row 0 does not continue one of the last take.
+    tile(3, 0, 2);
+    expect(d.take().rects).toEqual([{ x: 3 * TILE, y: 0, width: 2 * TILE, height: TILE }]);
+  });
+
+  it('random damage: the rectangles cover exactly the dirty tiles, each tile once, in row order of their top', () => {
+    let seed = 7;
+    const rand = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    const d = new Damage(20 * TILE - 5, 12 * TILE - 3);
+    for (let round = 0; round < 30; round++) {
+      const dirty = new Set<number>();
+      for (let k = 0; k < 1 + rand(12); k++) {
+        const tx = rand(20);
+        const ty = rand(12);
+        const w = 1 + rand(5);
+        const h = 1 + rand(4);
+        d.add({ x: tx * TILE, y: ty * TILE, width: w * TILE, height: h * TILE });
+        for (let y = ty; y < Math.min(12, ty + h); y++) for (let x = tx; x < Math.min(20, tx + w); x++) dirty.add(y * 20 + x);
+      }
+      const { rects } = d.take();
+      const seen = new Set<number>();
+      let lastY = -1;
+      for (const r of rects) {
+        expect(r.y).toBeGreaterThanOrEqual(lastY);
+        lastY = r.y;
+        for (let y = r.y / TILE; y < Math.ceil((r.y + r.height) / TILE); y++)
+          for (let x = r.x / TILE; x < Math.ceil((r.x + r.width) / TILE); x++) {
+            expect(seen.has(y * 20 + x), `tile ${x},${y} twice`).toBe(false);
+            seen.add(y * 20 + x);
+          }
+      }
+      expect([...seen].sort((a, b) => a - b)).toEqual([...dirty].sort((a, b) => a - b));
+      expect(d.isEmpty).toBe(true);
+    }
+  });
+
   it('marks everything', () => {
     const d = new Damage(33, 17);
     d.addAll();

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Encoding } from '../../../../../protocols/rfb/constants.js';
-import { TightDecoder } from '../../../../../protocols/rfb/encodings/tight.js';
+import { drawTwoColoursInPairs, TightDecoder, TightEncoder } from '../../../../../protocols/rfb/encodings/tight.js';
+import { ByteQueue } from '../../../../../protocols/byte-queue.js';
+import { Framebuffer } from '../../../../../protocols/rfb/framebuffer.js';
 import { decodeEverySplit, expectErrorEverySplit, rect, storedZlib, streamedZlib } from './helpers.js';
 import { compact, patRgb, tightBigVector, tightVector } from './vectors.js';
 
@@ -73,4 +75,73 @@ describe('TightDecoder', () => {
     const long = storedZlib([Buffer.alloc(13)])[0]!;
     expectErrorEverySplit(make, [rect(0, 0, 2, 2, T)], Buffer.from([0x00, ...compact(long.length), ...long]), 'RFB_ERR_ZLIB_OVERFLOW');
   });
+});
+
+/** A framebuffer of noise, X bytes included, so that a write outside its rectangle or a stray X byte shows. */
+function noisy(w: number, h: number, seed: number): Framebuffer {
+  const fb = new Framebuffer(w, h);
+  for (let i = 0; i < fb.data.length; i++) fb.data[i] = (Math.imul(i + seed, 2654435761) >>> 24) & 0xff;
+  return fb;
+}
+
+/** What drawing two-colour palette data must give: `want` with the rectangle painted a pixel at a time. */
+function paintReference(want: Buffer, fbW: number, r: { x: number; y: number; width: number; height: number }, c: [number, number], data: Uint8Array): void {
+  const rowBytes = (r.width + 7) >> 3;
+  for (let y = 0; y < r.height; y++)
+    for (let x = 0; x < r.width; x++) {
+      const bit = (data[y * rowBytes + (x >> 3)]! >> (7 - (x & 7))) & 1;
+      want.writeUInt32LE(c[bit]!, ((r.y + y) * fbW + r.x + x) * 4);
+    }
+}
+
+describe('two-colour palette data drawn two pixels a store (drawTwoColoursInPairs)', () => {
+  // Colours whose pixel pairs are +0, subnormal and normal float64s (black, near-black, white...).
+  const palettes: [number, number][] = [
+    [0x000000, 0xffffff],
+    [0x000001, 0x000000],
+    [0x0fffff, 0x100000],
+    [0xaaaaaa, 0x00aa00],
+  ];
+  for (const [i, [c0, c1]] of palettes.entries()) {
+    for (const width of [1, 2, 7, 8, 9, 16, 23]) {
+      it(`colours ${c0.toString(16)}/${c1.toString(16)}, ${width} wide: only the rectangle changes, pixel for pixel as one at a time`, () => {
+        const fb = noisy(40, 6, i * 31 + width);
+        const r = { x: 6, y: 1, width, height: 4, encoding: Encoding.Tight };
+        const rowBytes = (width + 7) >> 3;
+        // Every byte value shows up across the rows, 0x00 and 0xff (the one-colour bytes) included.
+        const data = Uint8Array.from({ length: rowBytes * r.height }, (_, k) => [0x00, 0xff, 0x5a, 0x81, 0x3c, 0xe7][(k + width) % 6]! ^ (k * 17));
+        data[0] = 0x00;
+        data[data.length - 1] = 0xff;
+        const want = Buffer.from(fb.data);
+        paintReference(want, fb.width, r, [c0, c1], data);
+        const words = fb.words()!;
+        drawTwoColoursInPairs(words, new Float64Array(words.buffer, words.byteOffset, words.length >> 1), fb.width, r, c0, c1, data, rowBytes);
+        expect(fb.data.equals(want)).toBe(true);
+      });
+    }
+  }
+
+  // Through the decoder: even x in an even-width framebuffer takes the pairs; odd x or odd width the word a pixel.
+  for (const [fbW, x] of [
+    [40, 4],
+    [40, 5],
+    [41, 4],
+  ] as const) {
+    it(`TightDecoder, two colours at x ${x} of a ${fbW}-wide framebuffer: the rectangle as encoded, the rest untouched`, () => {
+      const src = new Framebuffer(fbW, 20);
+      src.fillRect(0, 0, fbW, 20, 0, 0, 0);
+      for (let y = 0; y < 20; y++) for (let c = 0; c < fbW; c++) if ((c * 7 + y * 3) % 5 < 2) src.fillRect(c, y, 1, 1, 200, 200, 200);
+      const area = { x, y: 2, width: 29, height: 15 };
+      const enc = new TightEncoder().encodeRect(src, area);
+      expect(enc.length).toBe(1);
+      expect(enc[0]![12]! & 0xf0).toBe(0x50); // the two-colour palette
+      const fb = noisy(fbW, 20, x);
+      const want = Buffer.from(fb.data);
+      for (let y = area.y; y < area.y + area.height; y++) src.data.copy(want, (y * fbW + x) * 4, (y * fbW + x) * 4, (y * fbW + x + area.width) * 4);
+      const q = new ByteQueue();
+      q.push(enc[0]!.subarray(12));
+      expect(new TightDecoder().decodeRect(q, { ...area, encoding: Encoding.Tight }, fb)).toBe(true);
+      expect(fb.data.equals(want)).toBe(true);
+    });
+  }
 });
