@@ -17,6 +17,8 @@ export const PREVIEW_MAX_WIDTH = 1920;
 export const PREVIEW_MAX_BYTES = 256 * 1024;
 /** A kept PNG is reused for this long even if the screen has changed since (bounds the encodes a busy screen costs). */
 export const PREVIEW_REUSE_MS = 1000;
+/** How long the page waits for a just-opened console's first update before it goes without a picture. */
+export const FIRST_UPDATE_WAIT_MS = 500;
 
 /**
  * One PNG per picture: the pages of many keys for an unchanged console share one encode. Keyed by the
@@ -30,6 +32,9 @@ const kept = new WeakMap<Session, { changes: number; at: number; png: Promise<Bu
 /** The PNG of the session's screen now, or undefined when it has none (no update from the BMC yet, ended) or it is too large. */
 export async function screenPreview(s: Session): Promise<Buffer | undefined> {
   // hasPicture is set at the BMC's ServerInit; the screen is its picture once the first update is in.
+  // A console opened a moment ago (the panel's call answers at ServerInit) waits for it, a little:
+  // the customer would wait for that update anyway, and then sees it without noVNC.
+  if (s.hasPicture && s.updatesIn === 0) await s.firstUpdate(FIRST_UPDATE_WAIT_MS);
   if (!s.hasPicture || s.updatesIn === 0 || s.state === 'ended') return undefined;
   let entry = kept.get(s);
   const now = performance.now();

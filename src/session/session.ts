@@ -103,6 +103,8 @@ export class Session {
   #inputTimer: NodeJS.Timeout | undefined;
   #lifetimeTimer: NodeJS.Timeout | undefined;
   #readyWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  /** firstUpdate()'s callers, told when the first update is in or the session ends. */
+  #updateWaiters: (() => void)[] = [];
   #firstError: Error | undefined;
   #lastInputClock = Date.now();
   /** Opens in progress (waiting for ready(), about to issue a viewer URL): no idle end meanwhile. */
@@ -157,6 +159,27 @@ export class Session {
   }
 
   /**
+   * Resolves once the BMC's first complete update is in (the framebuffer is its picture), the session
+   * has ended, or `ms` have passed, whichever is first; never rejects (the console page's preview
+   * waits on it, src/session/preview.ts).
+   */
+  firstUpdate(ms: number): Promise<void> {
+    if (this.updatesIn > 0 || this.state === 'ended') return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      timer.unref();
+      const waiters = this.#updateWaiters;
+      function done(): void {
+        clearTimeout(timer);
+        const i = waiters.indexOf(done);
+        if (i >= 0) waiters.splice(i, 1);
+        resolve();
+      }
+      waiters.push(done);
+    });
+  }
+
+  /**
    * Adds a viewer; it is sent the whole current screen from the shadow framebuffer (no refresh is
    * asked of the BMC). A passive viewer (recorder, observer) does not keep the session alive and is
    * not listed or counted.
@@ -202,6 +225,7 @@ export class Session {
     this.#source.close();
     const err = this.#firstError ?? new GatewayError('GW_ERR_SESSION_ENDED', `session ended: ${reason}`);
     for (const w of this.#readyWaiters.splice(0)) w.reject(err);
+    for (const w of [...this.#updateWaiters]) w();
     for (const v of [...this.#viewers, ...this.#passive]) v.end(reason);
     this.#viewers.clear();
     this.#passive.clear();
@@ -307,7 +331,7 @@ export class Session {
         this.stats.upstreamFullRequests++;
       },
       updateEnd: () => {
-        this.updatesIn++;
+        if (this.updatesIn++ === 0) for (const w of [...this.#updateWaiters]) w();
         this.#eachViewer((v) => v.frame());
       },
       cursor: (shape) => {

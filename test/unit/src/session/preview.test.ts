@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { Framebuffer } from '../../../../protocols/rfb/framebuffer.js';
-import { PREVIEW_MAX_BYTES, PREVIEW_MAX_WIDTH, PREVIEW_REUSE_MS, previewImg, screenPreview } from '../../../../src/session/preview.js';
+import { FIRST_UPDATE_WAIT_MS, PREVIEW_MAX_BYTES, PREVIEW_MAX_WIDTH, PREVIEW_REUSE_MS, previewImg, screenPreview } from '../../../../src/session/preview.js';
 import type { Session } from '../../../../src/session/session.js';
 import { parsePng, pngRgbx } from '../../../helpers/png.js';
 import { prng } from '../../../helpers/prng.js';
@@ -11,7 +11,19 @@ function fakeSession(width: number, height: number): Session & { fb: Framebuffer
   // A recognisable picture: a red square on blue.
   fb.fillRect(0, 0, width, height, 0, 0, 200);
   fb.fillRect(8, 8, 16, 16, 255, 0, 0);
-  return { fb, hasPicture: true, updatesIn: 1, fbChanges: 1, state: 'connected' } as unknown as Session & { fb: Framebuffer };
+  const s = {
+    fb,
+    hasPicture: true,
+    updatesIn: 1,
+    fbChanges: 1,
+    state: 'connected',
+    waited: 0,
+    firstUpdate: (ms: number) => {
+      s.waited += ms;
+      return Promise.resolve();
+    },
+  };
+  return s as unknown as Session & { fb: Framebuffer };
 }
 
 describe('console page preview (src/session/preview.ts)', () => {
@@ -43,9 +55,10 @@ describe('console page preview (src/session/preview.ts)', () => {
   });
 
   it('is not made before the first update from the BMC, nor for an ended session', async () => {
-    const s = fakeSession(32, 32) as unknown as { updatesIn: number; state: string; hasPicture: boolean };
+    const s = fakeSession(32, 32) as unknown as { updatesIn: number; state: string; hasPicture: boolean; waited: number };
     s.updatesIn = 0;
     expect(await screenPreview(s as unknown as Session)).toBeUndefined();
+    expect(s.waited, 'it waited for the first update, bounded').toBe(FIRST_UPDATE_WAIT_MS);
     s.updatesIn = 1;
     s.hasPicture = false;
     expect(await screenPreview(s as unknown as Session)).toBeUndefined();
