@@ -117,8 +117,22 @@ export class Framebuffer {
     if (this.#wordsOf !== this.data) {
       this.#wordsOf = this.data;
       this.#words = rgbxWords(this.data);
+      this.#pairs =
+        this.#words && this.#words.byteOffset % 8 === 0 ? new Float64Array(this.#words.buffer, this.#words.byteOffset, this.#words.length >> 1) : null;
     }
     return this.#words;
+  }
+
+  #pairs: Float64Array | null = null;
+
+  /**
+   * The same pixels two at a time, as float64s (pixel 2k is the low word of pair k): the Tight
+   * decoder's two-colour stores (tight.ts drawTwoColoursInPairs, which says why they are exact).
+   * Null when words() is, or when the pixels do not start on an 8-byte boundary. Cached with words().
+   */
+  pairs(): Float64Array | null {
+    this.words();
+    return this.#pairs;
   }
 
   /**

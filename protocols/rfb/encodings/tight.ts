@@ -182,7 +182,7 @@ function drawPalette(fb: Framebuffer, rect: RectHeader, pal: Uint32Array, colour
   const d = fb.data;
   const rowBytes = colours === 2 ? Math.ceil(w / 8) : w;
   if (words) {
-    drawPaletteWords(words, fb.width, rect, pal, colours, data, rowBytes);
+    drawPaletteWords(words, fb.pairs(), fb.width, rect, pal, colours, data, rowBytes);
     return;
   }
   for (let row = 0; row < h; row++) {
@@ -212,10 +212,19 @@ function drawPalette(fb: Framebuffer, rect: RectHeader, pal: Uint32Array, colour
  * scrolling xterm). Two-colour rows are unpacked eight pixels per source byte with no per-pixel
  * branch on the pixel count or the framebuffer layout.
  */
-function drawPaletteWords(words: Uint32Array, fbWidth: number, rect: RectHeader, pal: Uint32Array, colours: number, data: Buffer, rowBytes: number): void {
+function drawPaletteWords(
+  words: Uint32Array,
+  pairs: Float64Array | null,
+  fbWidth: number,
+  rect: RectHeader,
+  pal: Uint32Array,
+  colours: number,
+  data: Buffer,
+  rowBytes: number,
+): void {
   const { width: w, height: h } = rect;
-  if (colours === 2 && ((rect.x | fbWidth) & 1) === 0 && words.byteOffset % 8 === 0 && ((pal[0]! | pal[1]!) & 0xff000000) === 0) {
-    drawTwoColoursInPairs(words, new Float64Array(words.buffer, words.byteOffset, words.length >> 1), fbWidth, rect, pal[0]!, pal[1]!, data, rowBytes);
+  if (colours === 2 && pairs && ((rect.x | fbWidth) & 1) === 0 && ((pal[0]! | pal[1]!) & 0xff000000) === 0) {
+    drawTwoColoursInPairs(words, pairs, fbWidth, rect, pal[0]!, pal[1]!, data, rowBytes);
     return;
   }
   if (colours === 2) {
@@ -274,7 +283,7 @@ const PAIRS = new Float64Array(PAIR_WORDS.buffer);
  * engine may canonicalize). A pair's high word is the second pixel, an RGBX word with X = 0, so its
  * exponent field (bits 20..30 of that word) is at most 0x00f, never 0x7ff: no pair is a NaN or an
  * infinity; they are small normals, subnormals (kept as is: JavaScript has no flush-to-zero) or
- * +0. The caller checks X = 0 on both colours, that `words` is 8-byte aligned and that every row
+ * +0. The caller checks X = 0 on both colours, that `pairs` exists (Framebuffer.pairs: the pixels 8-byte aligned) and that every row
  * starts on a pair (rect.x and fbWidth even); an odd last pixel of a row is stored as a word.
  */
 export function drawTwoColoursInPairs(
