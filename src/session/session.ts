@@ -285,6 +285,12 @@ export class Session {
     this.#inputTimer.unref();
   }
 
+  /** The framebuffer changed (damage, copy, resize): what was kept of the old picture is stale. */
+  #changed(): void {
+    this.fbChanges++;
+    this.encodes.invalidate();
+  }
+
   #eachViewer(fn: (v: SessionViewer) => void): void {
     for (const v of this.#viewers) fn(v);
     for (const v of this.#passive) fn(v);
@@ -307,8 +313,7 @@ export class Session {
       },
       resized: (width, height) => {
         fb.resize(width, height);
-        this.fbChanges++;
-        this.encodes.invalidate();
+        this.#changed();
         this.#eachViewer((v) => {
           v.damage.reset(width, height);
           v.damage.addAll();
@@ -317,14 +322,12 @@ export class Session {
       },
       damage: (rect: Rect, encoding?: number) => {
         if (encoding !== undefined) this.stats.upstreamRects[encoding] = (this.stats.upstreamRects[encoding] ?? 0) + 1;
-        this.fbChanges++;
-        this.encodes.invalidate();
+        this.#changed();
         this.#eachViewer((v) => v.damage.add(rect));
       },
       copy: (srcX, srcY, dst) => {
         this.stats.upstreamRects[1] = (this.stats.upstreamRects[1] ?? 0) + 1;
-        this.fbChanges++;
-        this.encodes.invalidate();
+        this.#changed();
         this.#eachViewer((v) => v.damage.copy(srcX, srcY, dst));
       },
       fullRequest: () => {

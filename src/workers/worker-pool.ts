@@ -455,8 +455,7 @@ export class WorkerPool {
     const answer = (await this.#request(k.slot, { t: 'page', n: ++this.#n, key }).catch(() => undefined)) as
       { known: boolean; png: Uint8Array | undefined } | undefined;
     if (!answer) return { known: false, png: undefined };
-    const png = answer.png ? Buffer.from(answer.png.buffer, answer.png.byteOffset, answer.png.byteLength) : undefined;
-    return { known: answer.known, png };
+    return { known: answer.known, png: answer.png ? asBuffer(answer.png) : undefined };
   }
 
   /** `GET /api/v1/viewer/:key/status`, asked of the worker that issued the key; a dead worker's keys say so. */
@@ -527,7 +526,7 @@ export class WorkerPool {
     const s = this.#slots.find((x) => x.book.get(sessionId) && !x.book.get(sessionId)!.end);
     if (!s) return undefined;
     const png = (await this.#request(s, { t: 'thumbnail', n: ++this.#n, sessionId, width })) as Uint8Array | null;
-    return png ? { png: Buffer.from(png.buffer, png.byteOffset, png.byteLength), server: s.book.get(sessionId)!.server } : undefined;
+    return png ? { png: asBuffer(png), server: s.book.get(sessionId)!.server } : undefined;
   }
 
   /** The front's metrics and every worker's, summed by prom-client's aggregator (gauges and counters add up). */
@@ -579,4 +578,9 @@ export class WorkerPool {
       }),
     );
   }
+}
+
+/** A Buffer over bytes from a worker: the IPC channel's structured clone delivers Buffers as plain Uint8Arrays. */
+function asBuffer(u: Uint8Array): Buffer {
+  return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { inflateSync } from 'node:zlib';
 import { crc32 } from '../../src/util/png.js';
+import { fromRgbx, type RgbImage } from './images.js';
 
 /**
  * Reads back a PNG written by src/util/png.ts (8-bit RGB, filter 0 on every row): checks the
@@ -10,9 +11,8 @@ export function readPng(file: string): { width: number; height: number; rgb: Buf
   return parsePng(readFileSync(file), file);
 }
 
-/** readPng for a PNG in memory; `what` names it in errors. */
-export function parsePng(b: Buffer, what = 'PNG'): { width: number; height: number; rgb: Buffer } {
-  const file = what;
+/** readPng for a PNG in memory; `file` names it in errors. */
+export function parsePng(b: Buffer, file = 'PNG'): { width: number; height: number; rgb: Buffer } {
   if (!b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) throw new Error(`${file}: not a PNG signature`);
   let o = 8;
   let width = 0;
@@ -44,4 +44,10 @@ export function pngRgbx({ width, height, rgb }: { width: number; height: number;
     for (let x = 0; x < width; x++) rgb.copy(rgbx, (y * width + x) * 4, y * (width * 3 + 1) + 1 + x * 3, y * (width * 3 + 1) + 4 + x * 3);
   }
   return { width, height, rgbx };
+}
+
+/** A PNG in memory as the RgbImage the comparison helpers (images.ts) take. */
+export function pngImage(b: Buffer): RgbImage {
+  const { width, height, rgbx } = pngRgbx(parsePng(b));
+  return fromRgbx(width, height, rgbx);
 }
