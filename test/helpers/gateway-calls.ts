@@ -40,3 +40,12 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined>, t
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/** Waits until the dispatch front at `gw.url` lists `count` agents (`GET /api/v1/agents` with an operator token). */
+export async function untilAgents(gw: { url: string }, operatorToken: string, count: number, timeoutMs = 15_000): Promise<void> {
+  await until(
+    `the front to hear from ${count} agent(s)`,
+    async () => ((await restCall(gw, 'GET', '/api/v1/agents', operatorToken)).body.agents?.length === count ? true : undefined),
+    timeoutMs,
+  );
+}

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoServer, type DemoServer } from '../../../src/sources/demo/demo-server.js';
 import { RabbitVhost, rabbitStartApp, rabbitStopApp, requireRabbit } from '../../helpers/amqp.js';
 import { bundleGatewayProcess, spawnGatewayProcess, type GatewayProcess } from '../../helpers/amqp-gateways.js';
-import { eqPhp as eq, until } from '../../helpers/gateway-calls.js';
+import { eqPhp as eq, until, untilAgents } from '../../helpers/gateway-calls.js';
 import { WsRfbClient } from '../../helpers/ws-rfb-client.js';
 
 const TOKEN = 'panel-token-broker-restart';
@@ -64,14 +64,7 @@ describe('dispatch: a broker restart under a front and its agents', () => {
       spawnGatewayProcess(bundle, 'us-a', { ...base, dispatch: dispatch({ role: 'agent', location: 'US', agentId: 'us-a' }) }, journal),
     ]);
     [front, ...agents] = started;
-    await until(
-      'the front to hear from both agents',
-      async () => {
-        const res = await fetch(`${front.url}/api/v1/agents`, { headers: { authorization: `Bearer ${OPERATOR}` } });
-        return ((await res.json()) as { agents?: unknown[] }).agents?.length === 2 ? true : undefined;
-      },
-      15_000,
-    );
+    await untilAgents(front, OPERATOR, 2);
   }, 90_000);
 
   afterAll(async () => {

@@ -10,7 +10,7 @@ import { launchChromium } from '../../helpers/browser.js';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.js';
 import { SIM_USERS, startIpmiSim, type IpmiSim } from '../../helpers/ipmi-sim.js';
 import { startQemu, type QemuVm } from '../../helpers/qemu.js';
-import { eqPhp as eq, restCall as rest, until } from '../../helpers/gateway-calls.js';
+import { eqPhp as eq, restCall as rest, until, untilAgents } from '../../helpers/gateway-calls.js';
 import { WsRfbClient } from '../../helpers/ws-rfb-client.js';
 import { signHeaders } from '../../../src/dispatch/message-auth.js';
 
@@ -123,14 +123,7 @@ describe('dispatch through RabbitMQ: a front and agents in two locations', () =>
     ]);
     front = started[0];
     for (const a of started.slice(1)) agents[a.name] = a;
-    await until(
-      'the front to hear from the three agents',
-      async () => {
-        const r = await rest(front, 'GET', '/api/v1/agents', OPERATOR);
-        return r.body.agents?.length === 3 ? r : undefined;
-      },
-      10_000,
-    );
+    await untilAgents(front, OPERATOR, 3, 10_000);
   }, 60_000);
 
   afterAll(async () => {

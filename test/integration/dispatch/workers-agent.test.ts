@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
 import { startDemoServer, type DemoServer } from '../../../src/sources/demo/demo-server.js';
 import { RabbitVhost, requireRabbit } from '../../helpers/amqp.js';
 import { bundleGatewayProcess, spawnGatewayProcess, type GatewayProcess } from '../../helpers/amqp-gateways.js';
-import { restCall } from '../../helpers/gateway-calls.js';
+import { restCall, untilAgents } from '../../helpers/gateway-calls.js';
 import { WsRfbClient } from '../../helpers/ws-rfb-client.js';
 
 const TOKEN = 'panel-token-workers-agent';
@@ -56,10 +56,7 @@ describe('dispatch: an agent with workers', () => {
       spawnGatewayProcess(bundle, 'front', { ...base, dispatch: dispatch({ role: 'front' }) }, journal),
       spawnGatewayProcess(bundle, 'us-a', { ...base, workers: 2, dispatch: dispatch({ role: 'agent', location: 'US', agentId: 'us-a' }) }, journal),
     ]);
-    for (const deadline = Date.now() + 15_000; (await restCall(front, 'GET', '/api/v1/agents', OPERATOR)).body.agents?.length !== 1;) {
-      if (Date.now() > deadline) throw new Error('the front did not hear from the agent within 15 s');
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await untilAgents(front, OPERATOR, 1);
   }, 90_000);
 
   afterAll(async () => {

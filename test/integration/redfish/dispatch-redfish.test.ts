@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signHeaders } from '../../../src/dispatch/message-auth.js';
 import { RabbitVhost, requireRabbit } from '../../helpers/amqp.js';
 import { bundleGatewayProcess, spawnGatewayProcess, type GatewayProcess } from '../../helpers/amqp-gateways.js';
-import { eqPhp, restCall as rest } from '../../helpers/gateway-calls.js';
+import { eqPhp, restCall as rest, untilAgents } from '../../helpers/gateway-calls.js';
 import { RedfishSimulator } from '../../helpers/redfish/simulator.js';
 import { simRedfishBlock } from '../../helpers/redfish/target.js';
 
@@ -91,10 +91,7 @@ describe('Redfish through dispatch: a front and two agents of one location', () 
     front = started[0];
     agents['nl-a'] = started[1];
     agents['nl-b'] = started[2];
-    for (const end = Date.now() + 15_000; (await rest(front, 'GET', '/api/v1/agents', OPERATOR)).body.agents?.length !== 2;) {
-      if (Date.now() > end) throw new Error('the front did not hear from both agents');
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await untilAgents(front, OPERATOR, 2);
   }, 90_000);
 
   afterAll(async () => {
