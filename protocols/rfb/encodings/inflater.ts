@@ -1,54 +1,71 @@
 import zlib from 'node:zlib';
 import { RfbError } from '../../errors.js';
 
-/** Largest window a zlib stream can refer back into (RFC 1950 CINFO <= 7, i.e. 2^15 bytes). */
-const WINDOW_BYTES = 32 * 1024;
+/**
+ * The native zlib stream behind a `zlib.InflateRaw` object, driven synchronously. Node's internal
+ * API (lib/zlib.js and src/node_zlib.cc, unchanged in shape from Node 10 to 24): `writeSync(flush,
+ * in, inOff, inLen, out, outOff, outLen)` runs one inflate() call on the calling thread and leaves
+ * [avail_out, avail_in] in the object's `_writeState`; a zlib error is reported, synchronously,
+ * through `onerror(message, errno, code)`.
+ */
+interface NativeZlib {
+  writeSync(flush: number, input: Uint8Array, inOff: number, inLen: number, out: Uint8Array, outOff: number, outLen: number): void;
+  reset(): void;
+  close(): void;
+  onerror: (message: string, errno: number, code: string) => void;
+}
+
+/** Output up to this size is written into one shared scratch buffer (see `inflate`); larger output gets its own. */
+const SCRATCH_BYTES = 64 * 1024;
+let scratch: Buffer | undefined;
 
 /**
  * One persistent zlib stream, inflated synchronously one rectangle at a time, with bounded output.
  *
- * Why not a `zlib.Inflate` object: its only synchronous entry point (`_processChunk` without a
- * callback) closes the native handle after one call on Node 20 (processChunkSync ends in `_close`),
- * so it cannot carry a stream across rectangles, and `inflateSync` starts a new stream every time.
+ * Node's public API has no synchronous *continuing* inflate: `inflateSync` starts a new stream each
+ * call, and a `zlib.Inflate` object's synchronous `_processChunk` closes the native handle after one
+ * call (Node 20, processChunkSync ends in `_close`). Until this stop each rectangle was therefore
+ * inflated as a fresh raw stream with the last 32 KiB of output as its dictionary; the set-up of a
+ * native stream per rectangle (object, allocation of state and window, dictionary copy) and the
+ * garbage it left cost more than the inflating itself on a text console's small rectangles
+ * (BENCHMARKS.md, "Issue 14, goals 3–6": CPU per upstream MB at full speed, before and after). Now one native raw-inflate stream lives as long as this object and is driven through
+ * `_handle.writeSync` (NativeZlib above): the same zlib, one inflate() call per rectangle, and zlib
+ * itself keeps the window. The constructor checks that the internal API has the expected shape and
+ * throws naming it if a future Node changed it (test/unit/protocols/rfb/encodings/inflater.test.ts).
  *
- * How instead, with public API only: every RFB server we know (TigerVNC ZlibOutStream, libvncserver
- * tight.c/zrle, QEMU vnc-enc-*, TightVNC) ends each rectangle's compressed data with Z_SYNC_FLUSH, so
- * a rectangle's bytes always start on a byte-aligned deflate block boundary. The only state a deflate
- * decoder carries across such a boundary is its history window, so we inflate each rectangle as a
- * *raw* deflate stream with `dictionary` = the last 32 KiB this stream produced. The 2-byte zlib
- * header (RFC 1950 §2.2) that starts the stream, and starts it again after a reset, is checked and
- * stripped here; the Adler-32 trailer never comes (servers never finish the stream) and is ignored if
- * it does. Output is bounded with `maxOutputLength`, so a zlib bomb fails early instead of growing.
- * Cost: one native stream set-up per rectangle (~20 µs measured), fine next to the pixel work.
- *
- * Assumption (documented, not checked): a server that used Z_PARTIAL_FLUSH or Z_NO_FLUSH between
- * rectangles would break this; no server we target does, and noVNC would fail on it too.
+ * Every RFB server we know (TigerVNC ZlibOutStream, libvncserver tight.c/zrle, QEMU vnc-enc-*,
+ * TightVNC) ends each rectangle's compressed data with Z_SYNC_FLUSH, so one rectangle's bytes inflate
+ * completely in one call. The 2-byte zlib header (RFC 1950 §2.2) that starts the stream, and starts it
+ * again after a reset, is checked and stripped here and the stream inflated raw, so a header split
+ * over rectangles and Tight's reset bits need nothing from zlib but reset(). The Adler-32 trailer
+ * never comes (servers never finish the stream); if a stream does end, the rest of that input is
+ * ignored and the next call starts a raw stream without history.
  */
 export class Inflater {
-  /**
-   * The stream's recent output, two windows long and made at first use: each rectangle's output is
-   * appended after the last, and only when it no longer fits does the last window's worth move to the
-   * front. Keeping exactly one window meant moving up to 32 KiB a rectangle, which for the small
-   * rectangles of a text console cost more than inflating them.
-   */
-  #history: Buffer | undefined;
-  /** The window (the dictionary for the next rectangle) is history[#start, #end), at most 32 KiB. */
-  #start = 0;
-  #end = 0;
+  #native: NativeZlib | undefined;
+  #state: Uint32Array | undefined;
+  #error: { message: string; code: string } | undefined;
+  /** The raw stream reached its final block: the next call starts it again. */
+  #ended = false;
   /** Bytes of the 2-byte zlib header still to come (2 after a reset). */
   #headerPending = 2;
   #cmf = 0;
 
   /** Forgets the stream: the next data starts a new zlib stream with its own header (Tight's reset bits). */
   reset(): void {
-    this.#start = this.#end = 0;
     this.#headerPending = 2;
+    this.#ended = false;
+    this.#native?.reset();
   }
 
   /**
    * Inflates one rectangle's worth of compressed bytes and returns all the output they hold.
    * Throws RFB_ERR_ZLIB_OVERFLOW when they hold more than `maxOutput` bytes and RFB_ERR_ZLIB_DATA on
-   * corrupt data. Does not keep `input`; the result is a fresh buffer the caller owns.
+   * corrupt data. Does not keep `input`.
+   *
+   * The result is only valid until the next `inflate` call on any Inflater: output of up to 64 KiB
+   * (every rectangle of a text console) is written into one scratch buffer shared by all streams, so
+   * the decoders allocate nothing per rectangle; every caller draws the pixels before it inflates again.
    */
   inflate(input: Uint8Array, maxOutput: number, field: string): Buffer {
     let data = input;
@@ -67,47 +84,88 @@ export class Inflater {
       data = data.subarray(1);
     }
     if (data.length === 0) return Buffer.alloc(0);
-    let out: Buffer;
-    try {
-      out = zlib.inflateRawSync(data, {
-        finishFlush: zlib.constants.Z_SYNC_FLUSH,
-        maxOutputLength: Math.max(1, maxOutput),
-        // One output buffer of the size the rectangle needs (Tight knows it exactly) instead of 16 KiB
-        // chunks joined afterwards; past 64 KiB, chunks of 64 KiB (ZRLE only knows an upper bound).
-        chunkSize: Math.min(Math.max(zlib.constants.Z_MIN_CHUNK, maxOutput), 64 * 1024),
-        ...(this.#end > this.#start ? { dictionary: this.#history!.subarray(this.#start, this.#end) } : {}),
-      });
-    } catch (err) {
-      if ((err as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') {
+    const native = this.#open();
+    const state = this.#state!;
+    if (this.#ended) {
+      native.reset();
+      this.#ended = false;
+    }
+    // One byte more room than allowed: output that fills it is too much (and is all zlib is asked
+    // for, so a zlib bomb stops there). Output that does not fill its buffer means inflate() ran out
+    // of input, which for sync-flushed data is all of the rectangle.
+    const limit = Math.max(0, maxOutput) + 1;
+    let out = limit <= SCRATCH_BYTES + 1 ? (scratch ??= Buffer.allocUnsafe(SCRATCH_BYTES + 1)) : Buffer.allocUnsafe(Math.min(limit, SCRATCH_BYTES));
+    let parts: Buffer[] | undefined;
+    let produced = 0;
+    let inOff = 0;
+    let inLen = data.length;
+    for (;;) {
+      const room = Math.min(out.length, limit - produced);
+      native.writeSync(zlib.constants.Z_SYNC_FLUSH, data, inOff, inLen, out, 0, room);
+      const error = this.#takeError();
+      if (error) {
+        this.#discard();
+        throw new RfbError('RFB_ERR_ZLIB_DATA', `corrupt zlib data (${error.message}, ${error.code})`, field);
+      }
+      const availOut = state[0]!;
+      const availIn = state[1]!;
+      const got = room - availOut;
+      produced += got;
+      inOff += inLen - availIn;
+      inLen = availIn;
+      if (produced > maxOutput) {
+        // The stream is now mid-rectangle; the decoder fails the connection on this error anyway.
+        this.#discard();
         throw new RfbError('RFB_ERR_ZLIB_OVERFLOW', `compressed data inflates to more than the ${maxOutput} bytes the rectangle needs`, field);
       }
-      throw new RfbError('RFB_ERR_ZLIB_DATA', `corrupt zlib data (${(err as Error).message})`, field);
+      if (availOut > 0) {
+        // inflate() stopped with room left: out of input, or (input left over) at the end of the stream.
+        if (availIn > 0) this.#ended = true;
+        if (!parts) return out.subarray(0, got);
+        parts.push(out.subarray(0, got));
+        return Buffer.concat(parts, produced);
+      }
+      // The buffer is full and more output may be pending (ZRLE, whose size is only bounded): go on in
+      // a new one. (Never the scratch buffer: it has room for all output allowed, plus one byte.)
+      (parts ??= []).push(out);
+      out = Buffer.allocUnsafe(Math.min(limit - produced, SCRATCH_BYTES));
     }
-    if (out.length > maxOutput) {
-      throw new RfbError('RFB_ERR_ZLIB_OVERFLOW', `compressed data inflates to more than the ${maxOutput} bytes the rectangle needs`, field);
-    }
-    this.#remember(out);
-    return out;
   }
 
-  #remember(out: Buffer): void {
-    if (out.length === 0) return;
-    const h = (this.#history ??= Buffer.allocUnsafe(2 * WINDOW_BYTES));
-    if (out.length >= WINDOW_BYTES) {
-      out.copy(h, 0, out.length - WINDOW_BYTES);
-      this.#start = 0;
-      this.#end = WINDOW_BYTES;
-      return;
+  #open(): NativeZlib {
+    if (this.#native) return this.#native;
+    // Z_MIN_CHUNK: the stream object's own output buffer is never used (writeSync is given ours).
+    const stream = zlib.createInflateRaw({ chunkSize: zlib.constants.Z_MIN_CHUNK });
+    const internal = stream as unknown as { _handle?: Partial<NativeZlib>; _writeState?: unknown };
+    const native = internal._handle;
+    if (
+      !native ||
+      typeof native.writeSync !== 'function' ||
+      typeof native.reset !== 'function' ||
+      typeof native.close !== 'function' ||
+      !(internal._writeState instanceof Uint32Array)
+    ) {
+      throw new Error(`node:zlib's internal stream API is not what Inflater expects (Node ${process.version}); see protocols/rfb/encodings/inflater.ts`);
     }
-    if (this.#end + out.length > h.length) {
-      // Out of room: what stays in the window after this output moves to the front.
-      const keep = Math.min(this.#end - this.#start, WINDOW_BYTES - out.length);
-      h.copy(h, 0, this.#end - keep, this.#end);
-      this.#start = 0;
-      this.#end = keep;
-    }
-    out.copy(h, this.#end);
-    this.#end += out.length;
-    if (this.#end - this.#start > WINDOW_BYTES) this.#start = this.#end - WINDOW_BYTES;
+    native.onerror = (message, _errno, code) => (this.#error = { message, code });
+    // (The stream object stays alive with its handle, which refers to it.)
+    this.#native = native as NativeZlib;
+    this.#state = internal._writeState;
+    return this.#native;
+  }
+
+  /** The error the last writeSync reported, if any, and forgets it. */
+  #takeError(): { message: string; code: string } | undefined {
+    const error = this.#error;
+    this.#error = undefined;
+    return error;
+  }
+
+  /** Closes a stream left in an unknown state by an error; the next call opens a new one. */
+  #discard(): void {
+    const native = this.#native;
+    this.#native = this.#state = this.#error = undefined;
+    this.#ended = false;
+    native?.close();
   }
 }

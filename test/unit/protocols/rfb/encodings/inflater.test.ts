@@ -1,5 +1,5 @@
 import zlib from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { RfbError } from '../../../../../protocols/errors.js';
 import { Deflater, deflateFresh } from '../../../../../protocols/rfb/encodings/deflater.js';
 import { Inflater } from '../../../../../protocols/rfb/encodings/inflater.js';
@@ -84,6 +84,49 @@ describe('Inflater', () => {
     expect(err).toBeInstanceOf(RfbError);
     expect((err as RfbError).code).toBe('RFB_ERR_ZLIB_OVERFLOW');
     expect((err as RfbError).field).toBe('zrle.data');
+  });
+
+  it('one native zlib stream carries the whole connection: no new stream a rectangle', async () => {
+    const parts = Array.from({ length: 200 }, (_, i) => noise(50 + (i % 7) * 30, 200 + i));
+    const z = await streamedZlib(parts, 6);
+    const opened = vi.spyOn(zlib, 'createInflateRaw');
+    const sync = vi.spyOn(zlib, 'inflateRawSync');
+    try {
+      const inf = new Inflater();
+      parts.forEach((p, i) => expect(inf.inflate(z[i]!, p.length, 'f').equals(p), `part ${i}`).toBe(true));
+      expect(opened).toHaveBeenCalledTimes(1);
+      expect(sync).not.toHaveBeenCalled();
+    } finally {
+      opened.mockRestore();
+      sync.mockRestore();
+    }
+  });
+
+  it('output of exactly maxOutput is whole; one byte more is RFB_ERR_ZLIB_OVERFLOW', () => {
+    const a = noise(4096, 12);
+    const z = zlib.deflateSync(a, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    expect(new Inflater().inflate(z, 4096, 'f').equals(a)).toBe(true);
+    expect(() => new Inflater().inflate(z, 4095, 'tight.stream1')).toThrow(expect.objectContaining({ code: 'RFB_ERR_ZLIB_OVERFLOW', field: 'tight.stream1' }));
+  });
+
+  it('output past 64 KiB (a ZRLE rectangle, whose size is only bounded) comes back whole', () => {
+    const a = Buffer.concat([noise(150_000, 13), Buffer.alloc(60_000, 9)]);
+    const z = zlib.deflateSync(a, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    const out = new Inflater().inflate(z, 400_000, 'zrle.data');
+    expect(out.length).toBe(a.length);
+    expect(out.equals(a)).toBe(true);
+  });
+
+  it('corrupt data is RFB_ERR_ZLIB_DATA naming the field, and the inflater works again after a reset', () => {
+    const inf = new Inflater();
+    const [ok] = storedZlib([Buffer.from('first')]);
+    expect(inf.inflate(ok!, 5, 'f').toString()).toBe('first');
+    // 0xff: BTYPE 11, a reserved block type (RFC 1951 §3.2.3).
+    expect(() => inf.inflate(Buffer.from([0xff, 0xff, 0xff]), 100, 'zlib.data')).toThrow(
+      expect.objectContaining({ code: 'RFB_ERR_ZLIB_DATA', field: 'zlib.data', message: expect.stringMatching(/corrupt zlib data/) }),
+    );
+    inf.reset();
+    expect(inf.inflate(ok!, 5, 'f').toString()).toBe('first');
   });
 
   it('deflateFresh output is a zlib stream any fresh inflater (ours or node:zlib) reads', () => {
