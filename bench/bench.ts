@@ -19,7 +19,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { atenCaptureRows } from './aten-bench.js';
 import { browserRows } from './browser-bench.js';
 import { startDemoServer } from '../src/sources/demo/demo-server.js';
-import { summarizeRecording, type RecordingSummary } from './fbs-screen.js';
+import { endMarker, summarizeRecording, type RecordingSummary } from './fbs-screen.js';
 import { Measured, startBareRelay, startGateway, startWebsockify, waitForPort } from './processes.js';
 import { ReplayServer } from './replay-server.js';
 import { writeBlinkRecording, writeEnlargedRecording, writeIdleRecording } from './synthetic.js';
@@ -228,6 +228,7 @@ async function timeToFirstFrame(label: string, upstreamPort: number, opens: numb
 
 /** With `workers`: the gateway with that many worker processes, beside websockify, in a group of its own. */
 async function throughput(fixture: string, summary: RecordingSummary, n: number, loops: number, opts: { workers?: number } = {}): Promise<void> {
+  const marker = endMarker(summary);
   const out: Record<string, Row['values']> = { mbps: {}, ups: {}, cpuPerMb: {}, conv: {}, convMax: {} };
   for (const t of opts.workers ? (['gateway', 'websockify'] as Target[]) : TARGETS) {
     let sent = 0;
@@ -237,6 +238,7 @@ async function throughput(fixture: string, summary: RecordingSummary, n: number,
       path: fixture,
       speed: Infinity,
       loops,
+      end: marker.bytes,
       onBlock: (_ts, bytes) => (sent += bytes),
       onDone: () => ((done += 1), (lastDone = performance.now())),
     });
@@ -266,7 +268,7 @@ async function throughput(fixture: string, summary: RecordingSummary, n: number,
       await until(
         () => {
           for (const v of opened) {
-            if ((v as unknown as { conv?: number }).conv === undefined && done === n && v.shows(summary.fb)) {
+            if ((v as unknown as { conv?: number }).conv === undefined && done === n && v.shows(marker.fb)) {
               (v as unknown as { conv: number }).conv = performance.now() - t0;
               converged.push(performance.now() - t0);
             }
@@ -395,13 +397,14 @@ async function latency(fixture: string, n: number, loops: number): Promise<void>
 // ---------------------------------------------------------------- fan-out
 
 async function fanOut(fixture: string, summary: RecordingSummary, viewersN: number, loops: number): Promise<void> {
+  const marker = endMarker(summary);
   const cpuPer: Row['values'] = {};
   const conv: Row['values'] = {};
   for (const t of TARGETS) {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     let done = 0;
-    const rs = await ReplayServer.start({ path: fixture, speed: Infinity, loops, gate, onDone: () => done++ });
+    const rs = await ReplayServer.start({ path: fixture, speed: Infinity, loops, gate, end: marker.bytes, onDone: () => done++ });
     const f = await front(t, new Map([['bmc', rs.port]]), { maxViewers: viewersN + 1 });
     const viewers: WsRfbViewer[] = [];
     try {
@@ -415,7 +418,7 @@ async function fanOut(fixture: string, summary: RecordingSummary, viewersN: numb
       const t0 = performance.now();
       release();
       const upstreams = t === 'gateway' ? 1 : viewersN;
-      await until(() => done === upstreams && viewers.every((v) => v.shows(summary.fb)), 120_000, `fan-out via ${t}`);
+      await until(() => done === upstreams && viewers.every((v) => v.shows(marker.fb)), 120_000, `fan-out via ${t}`);
       conv[t] = performance.now() - t0;
       cpuPer[t] = ((f.proc.cpuSeconds() - cpu0) / viewersN) * 1000;
     } finally {

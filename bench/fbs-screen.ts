@@ -46,3 +46,31 @@ export function summarizeRecording(path: string): RecordingSummary {
   if (!fb) throw new Error(`${path}: no ServerInit in the recording`);
   return { fb, name, updates, durationMs: blocks.at(-1)?.timestampMs ?? 0, streamBytes };
 }
+
+/**
+ * The end marker of a max-speed replay: one FramebufferUpdate the replay server sends after the last
+ * loop, and the screen a viewer shows once it has had it. Every loop of a recording ends on the
+ * same screen, so without it a pipe's viewer "showed the final screen" at the end of the first
+ * loop it decoded while the rest of the loops were still buffered on their way (seen once the replay
+ * server wrote in batches: websockify's N = 1 row converged in 26 ms). The marker is a 32x2 Raw
+ * rectangle at the top left in the recording's own pixel format (32 bpp RGBX, the format the
+ * recordings were made in), in colours the final screen does not have there.
+ */
+export function endMarker(summary: RecordingSummary): { bytes: Buffer; fb: Framebuffer } {
+  const w = 32;
+  const h = 2;
+  const header = Buffer.alloc(16);
+  header.writeUInt8(0, 0); // FramebufferUpdate (RFB 7.6.1), 1 rectangle
+  header.writeUInt16BE(1, 2);
+  header.writeUInt16BE(w, 8); // x = y = 0, then width, height; encoding 0 = Raw
+  header.writeUInt16BE(h, 10);
+  const pixels = Buffer.alloc(w * h * 4);
+  for (let i = 0; i < w * h; i++) pixels.set([(0x5a + i * 4) & 0xff, (7 + i * 3) & 0xff, (0xa5 - i) & 0xff, 0], i * 4);
+  const bytes = Buffer.concat([header, pixels]);
+  const fb = new Framebuffer(summary.fb.width, summary.fb.height);
+  fb.data.set(summary.fb.data);
+  const reader = new ServerMessageReader({ fb, decoders: createDecoders() });
+  if (!reader.push(bytes).some((m) => m.type === 'update-end')) throw new Error('the end marker did not decode as one update');
+  if (fb.getRgbx(0, 0, w, h).equals(summary.fb.getRgbx(0, 0, w, h))) throw new Error('the end marker is what the final screen already shows');
+  return { bytes, fb };
+}

@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
+import { readFbs } from '../protocols/fbs/index.js';
 import { playFbs } from '../src/recording/fbs-player.js';
 
 export interface ReplayServerOptions {
@@ -17,6 +19,15 @@ export interface ReplayServerOptions {
   loops?: number;
   /** When given, only the handshake is sent until this resolves (so viewers can gather first). */
   gate?: Promise<void>;
+  /** Bytes sent once after the last loop, before `onDone` (the benchmark's end marker, fbs-screen.ts). */
+  end?: Buffer;
+}
+
+/** A recording read once for max-speed play: its handshake block, then its other blocks. */
+interface Loaded {
+  handshake: { data: Buffer; ts: number };
+  blocks: { data: Buffer; ts: number }[];
+  lastTs: number;
 }
 
 /**
@@ -29,10 +40,17 @@ export interface ReplayServerOptions {
  * Backpressure: a block is written only after the previous one left our socket buffer, so "as fast
  * as the client reads" is exactly that. After the last block the connection stays open (an idle
  * BMC), until the client closes it or the server is closed.
+ *
+ * At max speed the recording is read once, at start, and each block is still one socket write, as
+ * the recorded server wrote it, but with no file read, copy or promise per block unless the socket
+ * pushes back: read, copied and awaited block by block, the server took 1.4 CPU seconds at N = 100
+ * beside the proxy on the same two cores, and its garbage collection was a tenth of its samples
+ * (BENCHMARKS.md, "Issue 14, goals 3–6").
  */
 export class ReplayServer {
   readonly #server: Server;
   readonly #opts: ReplayServerOptions;
+  #loaded: Loaded | undefined;
   readonly #sockets = new Set<Socket>();
   readonly #aborts = new Set<AbortController>();
   #connections = 0;
@@ -44,6 +62,7 @@ export class ReplayServer {
 
   static async start(opts: ReplayServerOptions): Promise<ReplayServer> {
     const rs = new ReplayServer(opts);
+    if (opts.speed === Infinity) rs.#loaded = load(await readFile(opts.path), opts.path);
     await new Promise<void>((resolve, reject) => {
       rs.#server.once('error', reject);
       rs.#server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
@@ -96,6 +115,22 @@ export class ReplayServer {
   async #play(n: number, send: (data: Buffer, ts: number) => Promise<void> | void, ac: AbortController): Promise<void> {
     const loops = this.#opts.loops ?? 1;
     let offset = 0;
+    const rec = this.#loaded;
+    if (rec) {
+      await send(rec.handshake.data, rec.handshake.ts);
+      if (this.#opts.gate) await this.#opts.gate;
+      for (let loop = 0; loop < loops; loop++) {
+        for (const { data, ts } of rec.blocks) {
+          if (ac.signal.aborted) return;
+          const pushedBack = send(data, ts + offset);
+          if (pushedBack) await pushedBack;
+        }
+        offset += rec.lastTs;
+      }
+      if (this.#opts.end && !ac.signal.aborted) await send(this.#opts.end, offset);
+      this.#opts.onDone?.(n);
+      return;
+    }
     for (let loop = 0; loop < loops && !ac.signal.aborted; loop++) {
       let index = 0;
       let last = 0;
@@ -115,6 +150,7 @@ export class ReplayServer {
       if (r.aborted) return;
       offset += last;
     }
+    if (this.#opts.end && !ac.signal.aborted) await send(this.#opts.end, offset);
     this.#opts.onDone?.(n);
   }
 
@@ -123,6 +159,19 @@ export class ReplayServer {
     for (const s of this.#sockets) s.destroy();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
+}
+
+/** A recording's blocks in memory: the handshake block, then the others (copied out of the file once). */
+function load(file: Buffer, path: string): Loaded {
+  const { blocks, error } = readFbs(file);
+  if (error) throw new Error(`${path}: ${error.message}`);
+  const [first, ...rest] = blocks;
+  if (!first) throw new Error(`${path}: the recording has no blocks`);
+  return {
+    handshake: { data: Buffer.from(first.data), ts: first.timestampMs },
+    blocks: rest.map((b) => ({ data: Buffer.from(b.data), ts: b.timestampMs })),
+    lastTs: blocks.at(-1)!.timestampMs,
+  };
 }
 
 /** `node dist/bench/replay-server.js FILE.fbs [--port N] [--speed 1|4|max]`: serve a recording. */
