@@ -44,6 +44,8 @@ interface TightLayout {
 export class TightDecoder implements RectDecoder {
   readonly #streams = [new Inflater(), new Inflater(), new Inflater(), new Inflater()];
   readonly #px: PixelReader;
+  /** The current rectangle's palette, as RGBX words: one array for the connection, not one a rectangle. */
+  readonly #palette = new Uint32Array(256);
 
   constructor(pixels: PixelReader = new PixelReader()) {
     this.#px = pixels;
@@ -80,7 +82,7 @@ export class TightDecoder implements RectDecoder {
         break;
       case TightFilter.Palette: {
         // The palette as RGBX words (X = 0), so each pixel is one store when the framebuffer allows it.
-        const pal = new Uint32Array(256);
+        const pal = this.#palette;
         for (let i = 0; i < l.colours; i++) pal[i] = px.tpixel(b, l.paletteOffset + i * tp);
         drawPalette(fb, rect, pal, l.colours, data);
         break;
