@@ -1,4 +1,5 @@
 import zlib from 'node:zlib';
+import { nativeStream, type NativeStream } from './native-zlib.js';
 
 /** Largest window a zlib stream can refer back into (RFC 1950 CINFO 7: 2^15 bytes). */
 const WINDOW_BYTES = 32 * 1024;
@@ -6,14 +7,26 @@ const WINDOW_BYTES = 32 * 1024;
 const ZLIB_HEADER = Buffer.of(0x78, 0x01);
 
 /**
+ * The native deflate streams behind deflateFresh, one per (level, windowBits), made at first use and
+ * reset before each rectangle (deflateReset keeps zlib's allocations; it zeroes a hash table of
+ * 2^(memLevel+7) entries, a few KiB at the sizes used for text cells).
+ */
+const freshStreams = new Map<number, NativeStream>();
+/** deflateFresh's output, copied by its caller before the next call. */
+let freshOut = Buffer.allocUnsafe(0);
+
+/**
  * Compresses `data` as a complete, freshly started zlib stream ending in Z_SYNC_FLUSH (header, deflate
  * blocks, empty stored block; no Adler-32 trailer, like a server's stream just after a reset). Used by
  * encoders whose output must be decodable by any viewer regardless of history (Tight with reset bits).
+ * The bytes are exactly those of `zlib.deflateSync(data, {level, windowBits, memLevel, finishFlush:
+ * Z_SYNC_FLUSH})` (the same zlib, reset instead of set up anew: native-zlib.ts); the result is only
+ * valid until the next call (the Tight encoder copies it into the rectangle at once).
  */
 export function deflateFresh(data: Uint8Array, level: number): Buffer {
   // A stream that starts and ends with this data needs a window no longer than the data. zlib's set-up
   // is sized by windowBits and memLevel (about 256 KiB of window, hash chains and symbol buffer at the
-  // defaults 15 and 8, its hash table zeroed on every call), which for the few hundred bytes of a text
+  // defaults 15 and 8, its hash table zeroed on every reset), which for the few hundred bytes of a text
   // console's rectangle was most of the encode. The header states the window (CINFO = windowBits - 8,
   // RFC 1950 §2.2) and an inflater accepts any window up to its own (zlib's inflate.c "invalid window
   // size" only refuses a larger one); memLevel keeps the symbol buffer (2^(memLevel+6) symbols) at
@@ -21,14 +34,41 @@ export function deflateFresh(data: Uint8Array, level: number): Buffer {
   // raises 8 to 9 anyway).
   let bits = 9;
   while (bits < 15 && 1 << bits < data.length) bits++;
-  return zlib.deflateSync(data, {
-    level,
-    windowBits: bits,
-    memLevel: Math.min(8, Math.max(1, bits - 6)),
-    // One output buffer near the compressed size instead of a 16 KiB chunk per call.
-    chunkSize: Math.min(64 * 1024, Math.max(zlib.constants.Z_MIN_CHUNK, data.length + (data.length >> 3) + 64)),
-    finishFlush: zlib.constants.Z_SYNC_FLUSH,
-  });
+  const key = level * 16 + bits;
+  let stream = freshStreams.get(key);
+  if (stream) stream.native.reset();
+  else {
+    // Z_MIN_CHUNK: the stream object's own output buffer is never used (writeSync is given ours).
+    stream = nativeStream(zlib.createDeflate({ level, windowBits: bits, memLevel: Math.min(8, Math.max(1, bits - 6)), chunkSize: zlib.constants.Z_MIN_CHUNK }));
+    freshStreams.set(key, stream);
+  }
+  // Room for the worst case (stored blocks: 5 bytes a 16 KiB block at these windows) plus the header
+  // and the sync flush; more is asked for in the (never seen) case that it is not enough.
+  const bound = data.length + (data.length >> 3) + 64;
+  if (freshOut.length < bound) freshOut = Buffer.allocUnsafe(Math.max(bound, 4096));
+  let out = freshOut;
+  let written = 0;
+  let inOff = 0;
+  let inLen = data.length;
+  for (;;) {
+    stream.native.writeSync(zlib.constants.Z_SYNC_FLUSH, data, inOff, inLen, out, written, out.length - written);
+    const error = stream.takeError();
+    if (error) {
+      freshStreams.delete(key);
+      stream.native.close();
+      throw new Error(`zlib deflate failed (${error.message}, ${error.code})`);
+    }
+    const availOut = stream.state[0]!;
+    const availIn = stream.state[1]!;
+    written = out.length - availOut;
+    inOff += inLen - availIn;
+    inLen = availIn;
+    // deflate() with Z_SYNC_FLUSH is done once it returns with output room to spare (zlib.h).
+    if (availOut > 0) return out.subarray(0, written);
+    const bigger = Buffer.allocUnsafe(out.length * 2);
+    out.copy(bigger, 0, 0, written);
+    out = freshOut = bigger;
+  }
 }
 
 /**

@@ -1,19 +1,6 @@
 import zlib from 'node:zlib';
 import { RfbError } from '../../errors.js';
-
-/**
- * The native zlib stream behind a `zlib.InflateRaw` object, driven synchronously. Node's internal
- * API (lib/zlib.js and src/node_zlib.cc, unchanged in shape from Node 10 to 24): `writeSync(flush,
- * in, inOff, inLen, out, outOff, outLen)` runs one inflate() call on the calling thread and leaves
- * [avail_out, avail_in] in the object's `_writeState`; a zlib error is reported, synchronously,
- * through `onerror(message, errno, code)`.
- */
-interface NativeZlib {
-  writeSync(flush: number, input: Uint8Array, inOff: number, inLen: number, out: Uint8Array, outOff: number, outLen: number): void;
-  reset(): void;
-  close(): void;
-  onerror: (message: string, errno: number, code: string) => void;
-}
+import { nativeStream, type NativeStream } from './native-zlib.js';
 
 /** Output up to this size is written into one shared scratch buffer (see `inflate`); larger output gets its own. */
 const SCRATCH_BYTES = 64 * 1024;
@@ -22,16 +9,10 @@ let scratch: Buffer | undefined;
 /**
  * One persistent zlib stream, inflated synchronously one rectangle at a time, with bounded output.
  *
- * Node's public API has no synchronous *continuing* inflate: `inflateSync` starts a new stream each
- * call, and a `zlib.Inflate` object's synchronous `_processChunk` closes the native handle after one
- * call (Node 20, processChunkSync ends in `_close`). Until this stop each rectangle was therefore
- * inflated as a fresh raw stream with the last 32 KiB of output as its dictionary; the set-up of a
- * native stream per rectangle (object, allocation of state and window, dictionary copy) and the
- * garbage it left cost more than the inflating itself on a text console's small rectangles
- * (BENCHMARKS.md, "Issue 14, goals 3–6": CPU per upstream MB at full speed, before and after). Now one native raw-inflate stream lives as long as this object and is driven through
- * `_handle.writeSync` (NativeZlib above): the same zlib, one inflate() call per rectangle, and zlib
- * itself keeps the window. The constructor checks that the internal API has the expected shape and
- * throws naming it if a future Node changed it (test/unit/protocols/rfb/encodings/inflater.test.ts).
+ * One native raw-inflate stream lives as long as this object and is driven through Node's internal
+ * `writeSync` (native-zlib.ts says why): one inflate() call per rectangle, and zlib itself keeps the
+ * window. (Until this stop each rectangle was inflated as a fresh raw stream with the last 32 KiB of
+ * output as its dictionary.)
  *
  * Every RFB server we know (TigerVNC ZlibOutStream, libvncserver tight.c/zrle, QEMU vnc-enc-*,
  * TightVNC) ends each rectangle's compressed data with Z_SYNC_FLUSH, so one rectangle's bytes inflate
@@ -42,9 +23,7 @@ let scratch: Buffer | undefined;
  * ignored and the next call starts a raw stream without history.
  */
 export class Inflater {
-  #native: NativeZlib | undefined;
-  #state: Uint32Array | undefined;
-  #error: { message: string; code: string } | undefined;
+  #stream: NativeStream | undefined;
   /** The raw stream reached its final block: the next call starts it again. */
   #ended = false;
   /** Bytes of the 2-byte zlib header still to come (2 after a reset). */
@@ -55,7 +34,7 @@ export class Inflater {
   reset(): void {
     this.#headerPending = 2;
     this.#ended = false;
-    this.#native?.reset();
+    this.#stream?.native.reset();
   }
 
   /**
@@ -84,8 +63,7 @@ export class Inflater {
       data = data.subarray(1);
     }
     if (data.length === 0) return Buffer.alloc(0);
-    const native = this.#open();
-    const state = this.#state!;
+    const { native, state } = this.#open();
     if (this.#ended) {
       native.reset();
       this.#ended = false;
@@ -102,7 +80,7 @@ export class Inflater {
     for (;;) {
       const room = Math.min(out.length, limit - produced);
       native.writeSync(zlib.constants.Z_SYNC_FLUSH, data, inOff, inLen, out, 0, room);
-      const error = this.#takeError();
+      const error = this.#stream!.takeError();
       if (error) {
         this.#discard();
         throw new RfbError('RFB_ERR_ZLIB_DATA', `corrupt zlib data (${error.message}, ${error.code})`, field);
@@ -132,40 +110,16 @@ export class Inflater {
     }
   }
 
-  #open(): NativeZlib {
-    if (this.#native) return this.#native;
+  #open(): NativeStream {
     // Z_MIN_CHUNK: the stream object's own output buffer is never used (writeSync is given ours).
-    const stream = zlib.createInflateRaw({ chunkSize: zlib.constants.Z_MIN_CHUNK });
-    const internal = stream as unknown as { _handle?: Partial<NativeZlib>; _writeState?: unknown };
-    const native = internal._handle;
-    if (
-      !native ||
-      typeof native.writeSync !== 'function' ||
-      typeof native.reset !== 'function' ||
-      typeof native.close !== 'function' ||
-      !(internal._writeState instanceof Uint32Array)
-    ) {
-      throw new Error(`node:zlib's internal stream API is not what Inflater expects (Node ${process.version}); see protocols/rfb/encodings/inflater.ts`);
-    }
-    native.onerror = (message, _errno, code) => (this.#error = { message, code });
-    // (The stream object stays alive with its handle, which refers to it.)
-    this.#native = native as NativeZlib;
-    this.#state = internal._writeState;
-    return this.#native;
-  }
-
-  /** The error the last writeSync reported, if any, and forgets it. */
-  #takeError(): { message: string; code: string } | undefined {
-    const error = this.#error;
-    this.#error = undefined;
-    return error;
+    return (this.#stream ??= nativeStream(zlib.createInflateRaw({ chunkSize: zlib.constants.Z_MIN_CHUNK })));
   }
 
   /** Closes a stream left in an unknown state by an error; the next call opens a new one. */
   #discard(): void {
-    const native = this.#native;
-    this.#native = this.#state = this.#error = undefined;
+    const stream = this.#stream;
+    this.#stream = undefined;
     this.#ended = false;
-    native?.close();
+    stream?.native.close();
   }
 }

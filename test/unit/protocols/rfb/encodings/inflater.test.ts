@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { RfbError } from '../../../../../protocols/errors.js';
 import { Deflater, deflateFresh } from '../../../../../protocols/rfb/encodings/deflater.js';
 import { Inflater } from '../../../../../protocols/rfb/encodings/inflater.js';
+import { nativeStream } from '../../../../../protocols/rfb/encodings/native-zlib.js';
 import { rng, storedZlib, streamedZlib } from './helpers.js';
 
 function noise(n: number, seed: number): Buffer {
@@ -153,6 +154,47 @@ describe('Inflater', () => {
       expect(new Inflater().inflate(z, n, 'f').equals(a)).toBe(true);
       expect(zlib.inflateSync(z, { finishFlush: zlib.constants.Z_SYNC_FLUSH, windowBits: 15 }).equals(a)).toBe(true);
     }
+  });
+
+  it('deflateFresh gives the bytes of a fresh zlib.deflateSync with the same settings, call after call (its streams are reset, not made anew)', () => {
+    const inputs = [
+      noise(12, 20),
+      Buffer.alloc(700, 3),
+      noise(3000, 21),
+      Buffer.concat([noise(9000, 22), Buffer.alloc(30_000, 1)]),
+      noise(100_000, 23),
+      noise(12, 20),
+    ];
+    const cases = [1, 6, 9].flatMap((level) =>
+      [...inputs, ...inputs].map((a) => {
+        let bits = 9;
+        while (bits < 15 && 1 << bits < a.length) bits++;
+        const expected = zlib.deflateSync(a, {
+          level,
+          windowBits: bits,
+          memLevel: Math.min(8, Math.max(1, bits - 6)),
+          finishFlush: zlib.constants.Z_SYNC_FLUSH,
+        });
+        return { level, a, expected };
+      }),
+    );
+    const made = vi.spyOn(zlib, 'createDeflate');
+    const oneShot = vi.spyOn(zlib, 'deflateSync');
+    try {
+      for (const { level, a, expected } of cases) expect(Buffer.from(deflateFresh(a, level)).equals(expected), `level ${level}, ${a.length} bytes`).toBe(true);
+      expect(oneShot).not.toHaveBeenCalled();
+      // At most one native stream per (level, window size) however many rectangles: 3 levels, 5 sizes here.
+      expect(made.mock.calls.length).toBeLessThanOrEqual(15);
+    } finally {
+      made.mockRestore();
+      oneShot.mockRestore();
+    }
+  });
+
+  it('refuses to run on a zlib object whose internals are not what it expects, naming the file to read', () => {
+    expect(() => nativeStream({} as never)).toThrow(
+      /node:zlib's internal stream API is not what the gateway expects \(Node v[\d.]+\); see protocols\/rfb\/encodings\/native-zlib.ts/,
+    );
   });
 
   it("Deflater's rectangles form one continuing zlib stream for node:zlib's own streaming inflater and for ours", async () => {
