@@ -25,5 +25,5 @@ COPY --from=build /app/web ./web
 COPY --from=build /app/containers/java-viewer/session.sh ./containers/java-viewer/session.sh
 USER node
 EXPOSE 8080
-ENTRYPOINT ["node", "dist/src/cli.js"]
+ENTRYPOINT ["node", "--no-memory-reducer", "dist/src/cli.js"]
 CMD ["serve", "--config", "/etc/bmc-gateway/gateway.yaml"]

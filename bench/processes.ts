@@ -106,7 +106,15 @@ export async function startGateway(o: { port: number; config: Record<string, unk
   const file = join(o.dir, `gateway-${o.port}.yaml`);
   // JSON is YAML.
   writeFileSync(file, JSON.stringify({ listen: `127.0.0.1:${o.port}`, log: { level: 'warn' }, ...o.config }, null, 1));
-  const args = [...(o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfDir] : []), join(DIST, '../src/cli.js'), 'serve', '--config', file];
+  // --no-memory-reducer: as the gateway is started by `npm start`, its systemd unit and its image (README).
+  const args = [
+    '--no-memory-reducer',
+    ...(o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfDir] : []),
+    join(DIST, '../src/cli.js'),
+    'serve',
+    '--config',
+    file,
+  ];
   const child = new Measured('gateway', spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
   try {
     await waitForPort(o.port, child);

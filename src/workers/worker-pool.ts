@@ -167,7 +167,10 @@ export class WorkerPool {
   }
 
   #spawn(s: Slot): Promise<void> {
-    const child = fork(WORKER_ENTRY, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
+    // Of the front's Node flags only the GC one passes on (README, "Node's memory reducer"): not
+    // --inspect or --cpu-prof, which would clash between processes.
+    const execArgv = process.execArgv.filter((a) => a === '--no-memory-reducer');
+    const child = fork(WORKER_ENTRY, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
     s.child = child;
     s.pid = child.pid;
     s.ready = false;

@@ -27,12 +27,13 @@ export interface CliGateway {
 
 /**
  * `bmc-gateway serve --config FILE` as an OS process on a free loopback port; `config` is written as
- * JSON (which is YAML). Resolves once it logged "listening". `port` keeps a port across a restart.
+ * JSON (which is YAML). Resolves once it logged "listening". `port` keeps a port across a restart;
+ * `nodeArgs` go to Node before the entry (`--no-memory-reducer`, as `npm start` runs it).
  */
 export async function startCliGateway(
   entry: string,
   config: Record<string, unknown>,
-  o: { port?: number; scheme?: 'http' | 'https'; dir?: string; readyTimeoutMs?: number } = {},
+  o: { port?: number; scheme?: 'http' | 'https'; dir?: string; readyTimeoutMs?: number; nodeArgs?: string[] } = {},
 ): Promise<CliGateway> {
   const port = o.port ?? (await freePort());
   const dir = o.dir ?? (await mkdtemp(join(tmpdir(), 'bmcgw-cli-')));
@@ -42,7 +43,7 @@ export async function startCliGateway(
     configPath,
     JSON.stringify({ listen: `127.0.0.1:${port}`, publicUrl: url, log: { level: process.env.BMCGW_TEST_LOG ? 'debug' : 'info' }, ...config }),
   );
-  const proc = spawnTracked(process.execPath, [entry, 'serve', '--config', configPath], { cwd: ROOT });
+  const proc = spawnTracked(process.execPath, [...(o.nodeArgs ?? []), entry, 'serve', '--config', configPath], { cwd: ROOT });
   const deadline = Date.now() + (o.readyTimeoutMs ?? 30_000);
   while (!proc.output().includes('"event":"listening"')) {
     if (proc.child.exitCode !== null || proc.child.signalCode !== null) throw new Error(`bmc-gateway exited before listening:\n${proc.output()}`);
