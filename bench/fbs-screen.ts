@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { readFbs } from '../protocols/fbs/index.js';
 import { ClientHandshake } from '../protocols/rfb/client-handshake.js';
+import { Encoding } from '../protocols/rfb/constants.js';
 import { createDecoders } from '../protocols/rfb/encodings/index.js';
 import { Framebuffer } from '../protocols/rfb/framebuffer.js';
 import { ServerMessageReader } from '../protocols/rfb/server-message-reader.js';
+import { encodeFramebufferUpdateHeader, encodeRectHeader } from '../protocols/rfb/server-messages.js';
 
 /** What a recording shows: its final screen, how many updates it holds, and its length. */
 export interface RecordingSummary {
@@ -59,14 +61,9 @@ export function summarizeRecording(path: string): RecordingSummary {
 export function endMarker(summary: RecordingSummary): { bytes: Buffer; fb: Framebuffer } {
   const w = 32;
   const h = 2;
-  const header = Buffer.alloc(16);
-  header.writeUInt8(0, 0); // FramebufferUpdate (RFB 7.6.1), 1 rectangle
-  header.writeUInt16BE(1, 2);
-  header.writeUInt16BE(w, 8); // x = y = 0, then width, height; encoding 0 = Raw
-  header.writeUInt16BE(h, 10);
   const pixels = Buffer.alloc(w * h * 4);
   for (let i = 0; i < w * h; i++) pixels.set([(0x5a + i * 4) & 0xff, (7 + i * 3) & 0xff, (0xa5 - i) & 0xff, 0], i * 4);
-  const bytes = Buffer.concat([header, pixels]);
+  const bytes = Buffer.concat([encodeFramebufferUpdateHeader(1), encodeRectHeader({ x: 0, y: 0, width: w, height: h }, Encoding.Raw), pixels]);
   const fb = new Framebuffer(summary.fb.width, summary.fb.height);
   fb.data.set(summary.fb.data);
   const reader = new ServerMessageReader({ fb, decoders: createDecoders() });

@@ -42,33 +42,20 @@ export function deflateFresh(data: Uint8Array, level: number): Buffer {
     stream = nativeStream(zlib.createDeflate({ level, windowBits: bits, memLevel: Math.min(8, Math.max(1, bits - 6)), chunkSize: zlib.constants.Z_MIN_CHUNK }));
     freshStreams.set(key, stream);
   }
-  // Room for the worst case (stored blocks: 5 bytes a 16 KiB block at these windows) plus the header
-  // and the sync flush; more is asked for in the (never seen) case that it is not enough.
-  const bound = data.length + (data.length >> 3) + 64;
+  // Room for zlib's worst case at any window and memLevel (deflateBound in deflate.c: fixed blocks,
+  // len + len/8 + len/256 + len/512 + 4, plus the 2-byte header), with the sync flush's 5 bytes and
+  // to spare: deflate() then always returns with output room left, i.e. done (zlib.h, Z_SYNC_FLUSH).
+  const bound = data.length + (data.length >> 3) + (data.length >> 7) + 64;
   if (freshOut.length < bound) freshOut = Buffer.allocUnsafe(Math.max(bound, 4096));
-  let out = freshOut;
-  let written = 0;
-  let inOff = 0;
-  let inLen = data.length;
-  for (;;) {
-    stream.native.writeSync(zlib.constants.Z_SYNC_FLUSH, data, inOff, inLen, out, written, out.length - written);
-    const error = stream.takeError();
-    if (error) {
-      freshStreams.delete(key);
-      stream.native.close();
-      throw new Error(`zlib deflate failed (${error.message}, ${error.code})`);
-    }
-    const availOut = stream.state[0]!;
-    const availIn = stream.state[1]!;
-    written = out.length - availOut;
-    inOff += inLen - availIn;
-    inLen = availIn;
-    // deflate() with Z_SYNC_FLUSH is done once it returns with output room to spare (zlib.h).
-    if (availOut > 0) return out.subarray(0, written);
-    const bigger = Buffer.allocUnsafe(out.length * 2);
-    out.copy(bigger, 0, 0, written);
-    out = freshOut = bigger;
+  stream.native.writeSync(zlib.constants.Z_SYNC_FLUSH, data, 0, data.length, freshOut, 0, bound);
+  const error = stream.takeError();
+  const availOut = stream.state[0]!;
+  if (error || availOut === 0) {
+    freshStreams.delete(key);
+    stream.native.close();
+    throw new Error(error ? `zlib deflate failed (${error.message}, ${error.code})` : `zlib deflate needed more than ${bound} bytes for ${data.length}`);
   }
+  return freshOut.subarray(0, bound - availOut);
 }
 
 /**

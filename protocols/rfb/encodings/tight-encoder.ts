@@ -240,8 +240,9 @@ export function scanTwoColours(words: Uint32Array, fbWidth: number, r: Rect, bit
   row--;
   const rowBytes = (w + 7) >> 3;
   bits.fill(0, 0, row * rowBytes);
-  // Then pack from that row on with both colours known, eight pixels a byte (unrolled: this is
-  // the encoder's per-pixel loop for a text screen).
+  // Then pack from that row on with both colours known, eight pixels a byte, unrolled: this is the
+  // encoder's per-pixel loop for a text screen, and a loop over the eight bits instead counted 81 M
+  // more instructions (1.796 G against 1.715 G: callgrind, encode-work, xterm, 1 viewer, 5 loops).
   const whole = w & ~7;
   let o = row * rowBytes;
   for (; row < h; row++) {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleCli, startCliGateway, type CliGateway } from '../../helpers/cli-process.js';
+import { until } from '../../helpers/gateway-calls.js';
 
 /** A process's command line, as the kernel has it. */
 function cmdline(pid: number): string[] {
@@ -28,13 +29,16 @@ describe('Node flags of worker processes', () => {
 
   it('--no-memory-reducer passes on to every worker; other Node flags of the front do not', async () => {
     gw = await startCliGateway(entry, { workers: 2, tokens: [], servers: [] }, { dir, nodeArgs: ['--no-memory-reducer', '--max-old-space-size=700'] });
-    let workers: { pid: number; ready: boolean }[] = [];
-    const until = Date.now() + 20_000;
-    while (Date.now() < until) {
-      workers = ((await (await fetch(`${gw.url}/healthz`)).json()) as { workers: { pid: number; ready: boolean }[] }).workers;
-      if (workers.length === 2 && workers.every((w) => w.ready)) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const url = gw.url;
+    const workers = await until(
+      'two ready workers in /healthz',
+      async () => {
+        const listed = ((await (await fetch(`${url}/healthz`)).json()) as { workers: { pid: number; ready: boolean }[] }).workers;
+        return listed.length === 2 && listed.every((w) => w.ready) ? listed : undefined;
+      },
+      20_000,
+      100,
+    );
     expect(
       workers.filter((w) => w.ready),
       JSON.stringify(workers),

@@ -7,6 +7,7 @@ import { encodeServerInit, ServerHandshake } from '../../../../../protocols/rfb/
 import { encodeFramebufferUpdateHeader, encodeRectHeader } from '../../../../../protocols/rfb/server-messages.js';
 import type { VncConsoleConfig } from '../../../../../src/config/types.js';
 import { VncSource } from '../../../../../src/sources/vnc/vnc-source.js';
+import { until } from '../../../../helpers/gateway-calls.js';
 import { recordingSink } from '../../../../helpers/source-sink.js';
 
 /** A FramebufferUpdate of one 1x1 Raw rectangle at (x, 0), in the RGBX format the source asks for. */
@@ -43,13 +44,8 @@ function server(): Promise<{ srv: Server; port: number; client: Promise<Socket>;
 
 const requests = (ms: ClientMessage[]) => ms.filter((m) => m.type === 'framebuffer-update-request');
 
-async function until(what: string, cond: () => boolean): Promise<void> {
-  const end = Date.now() + 5000;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+/** Polls `cond` every 5 ms, up to 5 s (the gateway-calls helper). */
+const waitFor = (what: string, cond: () => boolean): Promise<true> => until(what, () => Promise.resolve(cond() || undefined), 5000, 5);
 
 describe('VncSource: FramebufferUpdateRequests', () => {
   const cleanup: (() => void)[] = [];
@@ -84,14 +80,14 @@ describe('VncSource: FramebufferUpdateRequests', () => {
     src.start(sink);
     let sock: Socket | undefined;
     void client.then((s) => (sock = s));
-    await until(`the handshake (sink: ${sink.events.join(', ')})`, () => sock !== undefined);
-    await until('the first, full request', () => requests(messages).length === 1);
+    await waitFor(`the handshake (sink: ${sink.events.join(', ')})`, () => sock !== undefined);
+    await waitFor('the first, full request', () => requests(messages).length === 1);
     expect(requests(messages)[0]).toMatchObject({ incremental: false, width: 64, height: 16 });
 
     // Three updates in one write (a server sending unasked, as a replay or continuous updates do).
     sock!.write(Buffer.concat([update(0), update(1), update(2)]));
-    await until('three updates', () => ends === 3);
-    await until('an incremental request', () => requests(messages).length === 2);
+    await waitFor('three updates', () => ends === 3);
+    await waitFor('an incremental request', () => requests(messages).length === 2);
     // Nothing more comes for those three: one request outstanding, as the source keeps it.
     await new Promise((r) => setTimeout(r, 100));
     expect(requests(messages)).toHaveLength(2);
@@ -100,7 +96,7 @@ describe('VncSource: FramebufferUpdateRequests', () => {
     // Each update in a write of its own is answered with a request of its own.
     for (let i = 0; i < 3; i++) {
       sock!.write(update(3 + i));
-      await until(`request ${3 + i}`, () => requests(messages).length === 3 + i);
+      await waitFor(`request ${3 + i}`, () => requests(messages).length === 3 + i);
     }
     expect(ends).toBe(6);
     expect([...sink.fb.getRgbx(0, 0, 6, 1)].filter((_, i) => i % 4 === 0)).toEqual([0, 1, 2, 3, 4, 5]); // every update drawn
