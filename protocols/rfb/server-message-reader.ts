@@ -109,6 +109,11 @@ export class ServerMessageReader {
     return this.#state.kind !== 'message';
   }
 
+  /** True at a message boundary with nothing buffered: the next pushed byte starts a message. */
+  get atBoundary(): boolean {
+    return this.#state.kind === 'message' && this.#q.length === 0 && !this.#failed;
+  }
+
   /**
    * Appends a chunk and returns every event now complete. Keeps a reference to `chunk`. After a
    * throw the stream is out of sync for good: later calls throw the same error again.

@@ -23,7 +23,17 @@ let scratch: Buffer | undefined;
  * ignored and the next call starts a raw stream without history.
  */
 export class Inflater {
+  /** zlib's window: the most output a later rectangle's data can refer back to (RFC 1951 §2: distances up to 32,768). */
+  static readonly WINDOW_BYTES = 32 * 1024;
   #stream: NativeStream | undefined;
+  /**
+   * With keepHistory(): the stream's last WINDOW_BYTES of output (a ring; `#histEnd` is where the next
+   * byte goes) and how much it has produced since its last (re)start, so that a viewer's inflater can be
+   * brought to the same state (src/viewer/relay.ts).
+   */
+  #history: Buffer | undefined;
+  #histEnd = 0;
+  #histTotal = 0;
   /** The raw stream reached its final block: the next call starts it again. */
   #ended = false;
   /** Bytes of the 2-byte zlib header still to come (2 after a reset). */
@@ -34,6 +44,7 @@ export class Inflater {
   reset(): void {
     this.#headerPending = 2;
     this.#ended = false;
+    this.#histTotal = 0;
     this.#stream?.native.reset();
   }
 
@@ -67,6 +78,7 @@ export class Inflater {
     if (this.#ended) {
       native.reset();
       this.#ended = false;
+      this.#histTotal = 0;
     }
     // One byte more room than allowed: output that fills it is too much (and is all zlib is asked
     // for, so a zlib bomb stops there). Output that does not fill its buffer means inflate() ran out
@@ -99,15 +111,61 @@ export class Inflater {
       if (availOut > 0) {
         // inflate() stopped with room left: out of input, or (input left over) at the end of the stream.
         if (availIn > 0) this.#ended = true;
-        if (!parts) return out.subarray(0, got);
-        parts.push(out.subarray(0, got));
-        return Buffer.concat(parts, produced);
+        const result = parts ? Buffer.concat([...parts, out.subarray(0, got)], produced) : out.subarray(0, got);
+        if (this.#history) this.#remember(result);
+        return result;
       }
       // The buffer is full and more output may be pending (ZRLE, whose size is only bounded): go on in
       // a new one. (Never the scratch buffer: it has room for all output allowed, plus one byte.)
       (parts ??= []).push(out);
       out = Buffer.allocUnsafe(Math.min(limit - produced, SCRATCH_BYTES));
     }
+  }
+
+  /** Keep the last WINDOW_BYTES of output from now on (streamState() reads it). */
+  keepHistory(): void {
+    if (this.#history) return;
+    this.#history = Buffer.alloc(Inflater.WINDOW_BYTES);
+    // Output already produced was not kept: unknown until the stream restarts.
+    if (this.#stream) this.#histTotal = -1;
+  }
+
+  /**
+   * What a client's inflater must hold to inflate this stream's next data as this one will (for
+   * relaying it, src/viewer/relay.ts): 'fresh' when the stream has just (re)started and its zlib
+   * header is still to come; else the output that later data can refer back to, its last
+   * WINDOW_BYTES or all of it since it (re)started (a fresh copy). A deflate block refers only to
+   * earlier output at most WINDOW_BYTES back, and every rectangle's data ends on a block boundary
+   * (the sync flush), so an inflater that has just output these bytes inflates the stream's further
+   * data to the same output. Undefined without keepHistory(), when the history is unknown (kept from
+   * mid-stream on, or after corrupt input), or between the two header bytes.
+   */
+  streamState(): 'fresh' | Buffer | undefined {
+    if (this.#headerPending === 2) return 'fresh';
+    const h = this.#history;
+    if (!h || this.#histTotal < 0 || this.#headerPending !== 0 || this.#ended) return undefined;
+    const n = Math.min(this.#histTotal, h.length);
+    const out = Buffer.allocUnsafe(n);
+    const start = (this.#histEnd - n + h.length) % h.length;
+    if (start + n <= h.length) h.copy(out, 0, start, start + n);
+    else {
+      const first = h.length - start;
+      h.copy(out, 0, start);
+      h.copy(out, first, 0, n - first);
+    }
+    return out;
+  }
+
+  #remember(data: Buffer): void {
+    const h = this.#history!;
+    if (this.#histTotal < 0) return;
+    this.#histTotal += data.length;
+    let src = data;
+    if (src.length > h.length) src = src.subarray(src.length - h.length);
+    const first = Math.min(src.length, h.length - this.#histEnd);
+    src.copy(h, this.#histEnd, 0, first);
+    if (first < src.length) src.copy(h, 0, first);
+    this.#histEnd = (this.#histEnd + src.length) % h.length;
   }
 
   #open(): NativeStream {
@@ -120,6 +178,7 @@ export class Inflater {
     const stream = this.#stream;
     this.#stream = undefined;
     this.#ended = false;
+    this.#histTotal = -1;
     stream?.native.close();
   }
 }

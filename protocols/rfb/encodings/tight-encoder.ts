@@ -17,10 +17,16 @@ const MIN_TO_COMPRESS = 12;
 const FILL = 0x80;
 const EXPLICIT_FILTER = 0x40;
 const FILTER_PALETTE = 1;
-/** Stream per kind of data, as TightVNC assigns them (any choice works: every rectangle resets it). */
-const STREAM_COPY = 0;
-const STREAM_MONO = 1;
-const STREAM_INDEXED = 2;
+/**
+ * The one zlib stream of our rectangles (any choice works: every rectangle resets it). Stream 3, which
+ * TightVNC, libvncserver, TigerVNC and QEMU use least (0 full colour, 1 two colours, 2 palette; 3
+ * only for the gradient filter): a viewer's streams 0-2 then keep the state a relay from the BMC needs
+ * (src/viewer/relay.ts; noVNC's pako cannot take a window again after a stream it used was reset).
+ */
+export const TIGHT_ENCODER_STREAM = 3;
+const STREAM_COPY = TIGHT_ENCODER_STREAM;
+const STREAM_MONO = TIGHT_ENCODER_STREAM;
+const STREAM_INDEXED = TIGHT_ENCODER_STREAM;
 
 export interface TightEncoderOptions {
   /** zlib level 0..9; 1 by default (speed: this is the per-update hot path). */
@@ -123,27 +129,8 @@ export class TightEncoder implements RectEncoder {
     return this.#finish(r, Buffer.of(STREAM_COPY << 4), STREAM_COPY, rgb.subarray(0, o));
   }
 
-  /** header + `head` (compression control, filter, palette) + [compact length] + data, zlib'd if >= 12 bytes. */
   #finish(r: Rect, head: Buffer, stream: number, data: Uint8Array): Buffer {
-    let body: Uint8Array = data;
-    let lenBytes = 0;
-    if (data.length >= MIN_TO_COMPRESS) {
-      body = deflateFresh(data, this.#level);
-      head[0] = head[0]! | (1 << stream); // reset the stream: this data starts a new zlib stream
-      lenBytes = body.length < 0x80 ? 1 : body.length < 0x4000 ? 2 : 3;
-    }
-    const out = Buffer.allocUnsafe(RECT_HEADER_BYTES + head.length + lenBytes + body.length);
-    writeRectHeader(out, 0, r, Encoding.Tight);
-    head.copy(out, RECT_HEADER_BYTES);
-    let o = RECT_HEADER_BYTES + head.length;
-    if (lenBytes > 0) {
-      const n = body.length;
-      out[o++] = (n & 0x7f) | (lenBytes > 1 ? 0x80 : 0);
-      if (lenBytes > 1) out[o++] = ((n >> 7) & 0x7f) | (lenBytes > 2 ? 0x80 : 0);
-      if (lenBytes > 2) out[o++] = (n >> 14) & 0xff;
-    }
-    out.set(body, o);
-    return out;
+    return encodeTightRect(r, head, stream, data, this.#level);
   }
 
   /**
@@ -306,4 +293,31 @@ export function scanTwoColours(words: Uint32Array, fbWidth: number, r: Rect, bit
     }
   }
   return 2;
+}
+
+/**
+ * One Tight rectangle: header + `head` (compression control, filter, palette) + [compact length] +
+ * data, the data zlib'd when it is 12 bytes or more, as a new zlib stream in `stream` (whose reset
+ * bit is then set in the compression control, so the client starts that stream afresh).
+ */
+export function encodeTightRect(r: Rect, head: Buffer, stream: number, data: Uint8Array, level: number): Buffer {
+  let body: Uint8Array = data;
+  let lenBytes = 0;
+  if (data.length >= MIN_TO_COMPRESS) {
+    body = deflateFresh(data, level);
+    head[0] = head[0]! | (1 << stream); // reset the stream: this data starts a new zlib stream
+    lenBytes = body.length < 0x80 ? 1 : body.length < 0x4000 ? 2 : 3;
+  }
+  const out = Buffer.allocUnsafe(RECT_HEADER_BYTES + head.length + lenBytes + body.length);
+  writeRectHeader(out, 0, r, Encoding.Tight);
+  head.copy(out, RECT_HEADER_BYTES);
+  let o = RECT_HEADER_BYTES + head.length;
+  if (lenBytes > 0) {
+    const n = body.length;
+    out[o++] = (n & 0x7f) | (lenBytes > 1 ? 0x80 : 0);
+    if (lenBytes > 1) out[o++] = ((n >> 7) & 0x7f) | (lenBytes > 2 ? 0x80 : 0);
+    if (lenBytes > 2) out[o++] = (n >> 14) & 0xff;
+  }
+  out.set(body, o);
+  return out;
 }

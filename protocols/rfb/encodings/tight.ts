@@ -19,7 +19,7 @@ export const TightFilter = Object.freeze({ Copy: 0, Palette: 1, Gradient: 2 });
 export const TIGHT_MIN_TO_COMPRESS = 12;
 
 /** Layout of one Tight rectangle, worked out by peeking before anything is consumed. */
-interface TightLayout {
+export interface TightLayout {
   total: number;
   ctl: number;
   filter: number;
@@ -49,6 +49,16 @@ export class TightDecoder implements RectDecoder {
 
   constructor(pixels: PixelReader = new PixelReader()) {
     this.#px = pixels;
+  }
+
+  /** Keep each zlib stream's window from now on (Inflater.keepHistory), for relaying to viewers. */
+  keepHistory(): void {
+    for (const s of this.#streams) s.keepHistory();
+  }
+
+  /** Zlib stream `id` as of now (Inflater.streamState). */
+  streamState(id: number): 'fresh' | Buffer | undefined {
+    return this.#streams[id]?.streamState();
   }
 
   decodeRect(q: ByteQueue, rect: RectHeader, fb: Framebuffer): boolean {
@@ -97,7 +107,7 @@ export class TightDecoder implements RectDecoder {
 }
 
 /** Peeks at the rectangle's header bytes; null when more bytes are needed. Throws on malformed headers. */
-function tightLayout(q: ByteQueue, w: number, h: number, tp: number): TightLayout | null {
+export function tightLayout(q: ByteQueue, w: number, h: number, tp: number): TightLayout | null {
   if (!q.has(1)) return null;
   const ctl = q.peekUint8(0);
   const comp = ctl >> 4;

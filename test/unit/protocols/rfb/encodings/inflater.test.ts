@@ -217,4 +217,37 @@ describe('Inflater', () => {
     const ours = new Inflater();
     parts.forEach((p, i) => expect(ours.inflate(z[i]!, p.length, 'f').equals(p)).toBe(true));
   });
+
+  it('streamState: fresh before the header, then the last 32 KiB of output across the ring, from which a new inflater continues the stream', async () => {
+    const base = noise(12000, 21);
+    const parts = [
+      base,
+      noise(30000, 22),
+      Buffer.concat([base.subarray(0, 3000), noise(9000, 23)]),
+      noise(500, 24),
+      Buffer.concat([noise(200, 25), base.subarray(4000, 8000)]),
+    ];
+    const z = await streamedZlib(parts, 6);
+    const inf = new Inflater();
+    inf.keepHistory();
+    expect(inf.streamState()).toBe('fresh');
+    for (let i = 0; i < 4; i++) inf.inflate(z[i]!, parts[i]!.length, 'f');
+    const all = Buffer.concat(parts.slice(0, 4));
+    const state = inf.streamState();
+    expect(Buffer.isBuffer(state) && state.equals(all.subarray(all.length - Inflater.WINDOW_BYTES))).toBe(true);
+    // A fresh zlib stream whose output ends with that window, then the original stream's next data.
+    const other = new Inflater();
+    expect(other.inflate(deflateFresh(state as Buffer, 1), Inflater.WINDOW_BYTES, 'f').length).toBe(Inflater.WINDOW_BYTES);
+    expect(other.inflate(z[4]!, parts[4]!.length, 'f').equals(parts[4]!)).toBe(true);
+    expect(inf.inflate(z[4]!, parts[4]!.length, 'f').equals(parts[4]!)).toBe(true);
+    inf.reset();
+    expect(inf.streamState()).toBe('fresh');
+    // Kept from mid-stream on: unknown until the stream starts again.
+    const late = new Inflater();
+    late.inflate(z[0]!, parts[0]!.length, 'f');
+    late.keepHistory();
+    late.inflate(z[1]!, parts[1]!.length, 'f');
+    expect(late.streamState()).toBeUndefined();
+    expect(new Inflater().streamState()).toBe('fresh');
+  });
 });

@@ -85,11 +85,11 @@ describe('TightEncoder', () => {
     expect(new TightEncoder().encodeRect(fb, { x: 0, y: 0, width: 64, height: 64 })[0]![12]).toBe(0x80);
     pictures['two colours (text)']!(fb, { x: 0, y: 0, width: 64, height: 64 }, rng(2));
     const mono = new TightEncoder().encodeRect(fb, { x: 0, y: 0, width: 64, height: 64 })[0]!;
-    expect([mono[12]! & 0xf0, mono[13], mono[14]]).toEqual([0x40 | 0x10, 1, 1]); // explicit filter, stream 1, palette, 2 colours
-    expect(mono[12]! & 0x0f).toBe(0x02); // resets the stream it uses
+    expect([mono[12]! & 0xf0, mono[13], mono[14]]).toEqual([0x40 | 0x30, 1, 1]); // explicit filter, stream 3, palette, 2 colours
+    expect(mono[12]! & 0x0f).toBe(0x08); // resets the stream it uses
     pictures['photo-like noise']!(fb, { x: 0, y: 0, width: 64, height: 64 }, rng(3));
     const copy = new TightEncoder().encodeRect(fb, { x: 0, y: 0, width: 64, height: 64 })[0]!;
-    expect(copy[12]).toBe(0x01); // stream 0, implicit copy filter, reset stream 0
+    expect(copy[12]).toBe(0x38); // stream 3 (TIGHT_ENCODER_STREAM, every zlib rectangle), implicit copy filter, reset stream 3
   });
 
   it('every rectangle decodes on its own: a decoder that saw none of the others gets it right', () => {
@@ -210,7 +210,7 @@ describe('scanTwoColours (the encoder one-pass path for one- and two-colour rect
     fb.fillRect(area.x, area.y, area.width, area.height, 0, 0, 170);
     fb.fillRect(30, 21, 3, 1, 255, 255, 85); // the second colour only in the last row
     const { headers, data } = parse(enc.encodeRect(fb, area));
-    expect(data[0]! & 0xf0).toBe(0x50); // explicit filter, stream 1: the two-colour palette
+    expect(data[0]! & 0xf0).toBe(0x70); // explicit filter, stream 3: the two-colour palette
     const want = new Framebuffer(40, 30);
     want.putRgbx(area.x, area.y, area.width, area.height, fb.getRgbx(area.x, area.y, area.width, area.height));
     expect(rgbOnly(await decodeWithNoVnc('tight', headers, data, 40, 30)).equals(want.data), 'noVNC').toBe(true);

@@ -134,7 +134,7 @@ describe('two-colour palette data drawn two pixels a store (drawTwoColoursInPair
       const area = { x, y: 2, width: 29, height: 15 };
       const enc = new TightEncoder().encodeRect(src, area);
       expect(enc.length).toBe(1);
-      expect(enc[0]![12]! & 0xf0).toBe(0x50); // the two-colour palette
+      expect(enc[0]![12]! & 0xf0).toBe(0x70); // the two-colour palette (explicit filter, stream 3)
       const fb = noisy(fbW, 20, x);
       const want = Buffer.from(fb.data);
       for (let y = area.y; y < area.y + area.height; y++) src.data.copy(want, (y * fbW + x) * 4, (y * fbW + x) * 4, (y * fbW + x + area.width) * 4);

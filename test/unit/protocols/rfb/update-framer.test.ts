@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { Encoding } from '../../../../protocols/rfb/constants.js';
+import { RawEncoder } from '../../../../protocols/rfb/encodings/raw.js';
+import { TightEncoder } from '../../../../protocols/rfb/encodings/tight.js';
+import { Framebuffer } from '../../../../protocols/rfb/framebuffer.js';
+import { encodeFramebufferUpdateHeader, encodeRectHeader } from '../../../../protocols/rfb/server-messages.js';
+import { frameUpdate } from '../../../../protocols/rfb/update-framer.js';
+import { ServerMessageReader } from '../../../../protocols/rfb/server-message-reader.js';
+import { createDecoders } from '../../../../protocols/rfb/encodings/index.js';
+
+const RGBX = { bytesPerPixel: 4, tpixelBytes: 3 };
+
+function screen(): Framebuffer {
+  const fb = new Framebuffer(64, 48);
+  for (let i = 0; i < fb.data.length; i += 4) fb.data.set([(i * 7) & 0xff, i & 0x40 ? 255 : 0, 3, 0], i);
+  return fb;
+}
+
+function update(parts: Buffer[], count = parts.length): Buffer {
+  return Buffer.concat([encodeFramebufferUpdateHeader(count), ...parts]);
+}
+
+/** A Tight rectangle in stream `stream` without reset bits (as a persistent-stream server sends), data zlib'd elsewhere. */
+function tightNoReset(stream: number, w: number, h: number, compressed: Buffer): Buffer {
+  return Buffer.concat([encodeRectHeader({ x: 0, y: 0, width: w, height: h }, Encoding.Tight), Buffer.of(stream << 4, compressed.length), compressed]);
+}
+
+describe('frameUpdate', () => {
+  it('finds the end of an update of Tight, Raw and CopyRect rectangles exactly where the decoder stops', () => {
+    const fb = screen();
+    const tight = new TightEncoder().encodeRect(fb, { x: 0, y: 0, width: 64, height: 48 });
+    const raw = new RawEncoder().encodeRect(fb, { x: 8, y: 8, width: 5, height: 3 });
+    const copy = Buffer.concat([encodeRectHeader({ x: 0, y: 0, width: 8, height: 8 }, Encoding.CopyRect), Buffer.of(0, 16, 0, 16)]);
+    const msg = update([...tight, ...raw, copy]);
+    const next = Buffer.of(2); // a Bell after it, in the same read
+    const f = frameUpdate(Buffer.concat([msg, next]), 64, 48, RGBX)!;
+    expect(f.length).toBe(msg.length);
+    expect(f.count).toBe(tight.length + 2);
+    expect(f.relayable).toBe(true);
+    expect([...f.encodings].sort()).toEqual([Encoding.Raw, Encoding.CopyRect, Encoding.Tight].sort());
+    // Our encoder puts every zlib rectangle in stream 3 and resets it first.
+    expect(f.tight.length).toBe(tight.length);
+    for (const op of f.tight) expect(op.stream < 0 || op.reset === 1 << op.stream).toBe(true);
+    expect(f.tight.some((op) => op.stream === 3)).toBe(true);
+    expect(f.touched).toBe(0b1000);
+    // The decoder consumes the same bytes: after them it has a whole update and then the Bell.
+    const reader = new ServerMessageReader({ fb: new Framebuffer(64, 48), decoders: createDecoders() });
+    const events = reader.push(Buffer.concat([msg, next]));
+    expect(events.map((e) => e.type).slice(-2)).toEqual(['update-end', 'bell']);
+  });
+
+  it("reports each Tight rectangle's resets and stream in order, and the LastRect form", () => {
+    const z = Buffer.alloc(20, 1); // never inflated here
+    const msg = update([tightNoReset(2, 4, 4, z), tightNoReset(2, 4, 4, z), encodeRectHeader({ x: 0, y: 0, width: 0, height: 0 }, Encoding.LastRect)], 0xffff);
+    const f = frameUpdate(msg, 64, 48, RGBX)!;
+    expect(f).toMatchObject({ length: msg.length, count: 0xffff, relayable: true, touched: 0b100, jpeg: false });
+    expect(f.tight).toEqual([
+      { reset: 0, stream: 2 },
+      { reset: 0, stream: 2 },
+    ]);
+    expect(f.encodings.has(Encoding.LastRect)).toBe(true);
+  });
+
+  it('frames pseudo-rectangles by their lengths (Cursor, DesktopName) but marks the update not relayable', () => {
+    const cursor = Buffer.concat([encodeRectHeader({ x: 1, y: 1, width: 9, height: 2 }, Encoding.Cursor), Buffer.alloc(9 * 2 * 4 + 2 * 2)]);
+    const name = Buffer.concat([encodeRectHeader({ x: 0, y: 0, width: 0, height: 0 }, Encoding.DesktopName), Buffer.of(0, 0, 0, 3), Buffer.from('bmc')]);
+    const z = Buffer.alloc(20, 1);
+    const msg = update([cursor, name, tightNoReset(1, 4, 4, z)]);
+    const f = frameUpdate(msg, 64, 48, RGBX)!;
+    expect(f).toMatchObject({ length: msg.length, relayable: false, touched: 0b10 });
+  });
+
+  it('is null for what it cannot frame: other messages, split updates, encodings without lengths, bad bounds, malformed Tight', () => {
+    const fb = screen();
+    const tight = update(new TightEncoder().encodeRect(fb, { x: 0, y: 0, width: 16, height: 16 }));
+    expect(frameUpdate(Buffer.of(2), 64, 48, RGBX)).toBeNull();
+    for (let cut = 0; cut < tight.length; cut++) expect(frameUpdate(tight.subarray(0, cut), 64, 48, RGBX)).toBeNull();
+    expect(frameUpdate(update([encodeRectHeader({ x: 0, y: 0, width: 16, height: 16 }, Encoding.Hextile), Buffer.alloc(1)]), 64, 48, RGBX)).toBeNull();
+    expect(frameUpdate(update([encodeRectHeader({ x: 0, y: 0, width: 80, height: 60 }, Encoding.DesktopSize)]), 64, 48, RGBX)?.relayable).toBe(false);
+    expect(frameUpdate(update([encodeRectHeader({ x: 60, y: 0, width: 8, height: 8 }, Encoding.Raw), Buffer.alloc(256)]), 64, 48, RGBX)).toBeNull();
+    const copyOut = Buffer.concat([encodeRectHeader({ x: 0, y: 0, width: 8, height: 8 }, Encoding.CopyRect), Buffer.of(0, 60, 0, 0)]);
+    expect(frameUpdate(update([copyOut]), 64, 48, RGBX)).toBeNull();
+    // Tight compression type 0xa is undefined: the decoder throws RFB_ERR_TIGHT_COMPRESSION, the framer declines.
+    expect(frameUpdate(update([encodeRectHeader({ x: 0, y: 0, width: 4, height: 4 }, Encoding.Tight), Buffer.of(0xa0, 0)]), 64, 48, RGBX)).toBeNull();
+    expect(frameUpdate(tight, 16, 16, RGBX)).not.toBeNull();
+    expect(frameUpdate(tight, 15, 16, RGBX)).toBeNull();
+  });
+});
