@@ -179,6 +179,7 @@ export function validate(r: ConfigReader, raw: unknown, source: string | undefin
           'maxSessions',
           'urlTtl',
           'reconnectBudget',
+          'relay',
           'closeUrlAttempts',
           'closeUrlTimeout',
           'pingInterval',
@@ -196,6 +197,7 @@ export function validate(r: ConfigReader, raw: unknown, source: string | undefin
     pingIntervalMs: r.duration(['sessions', 'pingInterval'], sessRaw?.pingInterval) ?? DEFAULTS.pingIntervalMs,
     urlTtlMs: r.duration(['sessions', 'urlTtl'], sessRaw?.urlTtl) ?? DEFAULTS.urlTtlMs,
     reconnectBudgetMs: r.duration(['sessions', 'reconnectBudget'], sessRaw?.reconnectBudget) ?? DEFAULTS.reconnectBudgetMs,
+    relay: r.boolean(['sessions', 'relay'], sessRaw?.relay) ?? true,
     closeUrlAllow: sessRaw?.closeUrlAllow === undefined ? DEFAULT_CLOSE_URL_ALLOW : readCloseUrlAllow(r, ['sessions', 'closeUrlAllow'], sessRaw.closeUrlAllow),
   };
 

@@ -141,6 +141,7 @@ export const CONFIG_SCHEMA: S = {
       maxSessions: int(1, 100_000),
       urlTtl: duration,
       reconnectBudget: duration,
+      relay: bool,
       closeUrlAttempts: int(1, 20),
       closeUrlTimeout: duration,
       pingInterval: duration,

@@ -96,6 +96,8 @@ export interface SessionsConfig {
   reconnectBudgetMs: number;
   /** Where close URLs may point (`public`, networks, hosts; see CloseUrlPolicy). */
   closeUrlAllow: readonly string[];
+  /** Relay RFB BMCs' updates as they came to viewers that keep up (src/viewer/relay.ts). */
+  relay: boolean;
 }
 
 /** `dispatch:` — requests for servers in other locations go through RabbitMQ to agents there. */

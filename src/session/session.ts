@@ -5,6 +5,7 @@ import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { CursorShape, InputEvent, Source, SourceSink } from '../sources/types.js';
 import { EncodeCache } from '../viewer/encode-cache.js';
+import type { UpstreamUpdate } from '../viewer/relay.js';
 import { Damage } from './damage.js';
 import { InputMerger } from './input-merger.js';
 
@@ -28,6 +29,13 @@ export interface SessionViewer {
   state(state: SessionState, detail: string | undefined): void;
   /** The session is over; close the connection telling the browser why. */
   end(reason: string): void;
+  /**
+   * The BMC's next update as it came, before it is decoded (src/viewer/relay.ts); true when the viewer
+   * sent it on as it is, and so needs no damage for it. Viewers without it are always sent damage.
+   */
+  relay?(update: UpstreamUpdate | undefined, restTouched: number): boolean;
+  /** An update relayed to this viewer then failed to decode in the gateway. */
+  relayFailed?(reason: string): void;
 }
 
 export interface SessionStats {
@@ -94,6 +102,8 @@ export class Session {
 
   readonly #viewers = new Set<SessionViewer>();
   readonly #passive = new Set<SessionViewer>();
+  /** Viewers sent the BMC's update now being decoded as it came: its damage is not theirs (until its end). */
+  readonly #relayed = new Set<SessionViewer>();
   readonly #source: Source;
   readonly #log: Logger;
   readonly #limits: SessionLimits;
@@ -323,17 +333,28 @@ export class Session {
       damage: (rect: Rect, encoding?: number) => {
         if (encoding !== undefined) this.stats.upstreamRects[encoding] = (this.stats.upstreamRects[encoding] ?? 0) + 1;
         this.#changed();
-        this.#eachViewer((v) => v.damage.add(rect));
+        const relayed = this.#relayed;
+        this.#eachViewer((v) => relayed.has(v) || v.damage.add(rect));
       },
       copy: (srcX, srcY, dst) => {
         this.stats.upstreamRects[1] = (this.stats.upstreamRects[1] ?? 0) + 1;
         this.#changed();
-        this.#eachViewer((v) => v.damage.copy(srcX, srcY, dst));
+        const relayed = this.#relayed;
+        this.#eachViewer((v) => relayed.has(v) || v.damage.copy(srcX, srcY, dst));
+      },
+      relay: (update, restTouched) => {
+        for (const v of this.#viewers) if (v.relay?.(update, restTouched)) this.#relayed.add(v);
+        return this.#relayed.size > 0;
+      },
+      relayFailed: (error) => {
+        for (const v of this.#relayed) v.relayFailed?.(error.message);
+        this.#relayed.clear();
       },
       fullRequest: () => {
         this.stats.upstreamFullRequests++;
       },
       updateEnd: () => {
+        this.#relayed.clear();
         if (this.updatesIn++ === 0) for (const w of [...this.#updateWaiters]) w();
         this.#eachViewer((v) => v.frame());
       },

@@ -1,3 +1,4 @@
+import type { UpstreamUpdate } from '../viewer/relay.js';
 import type { Framebuffer, Rect } from '../../protocols/rfb/framebuffer.js';
 
 /** Input events as viewers send them (RFB KeyEvent / PointerEvent / ClientCutText / QEMU extended key). */
@@ -36,6 +37,14 @@ export interface SourceSink {
   fullRequest?(): void;
   /** One complete update from the BMC has been applied: a good moment to send viewers what changed. */
   updateEnd(): void;
+  /**
+   * An RFB source's next update as the BMC sent it, before it is decoded (undefined: one that cannot
+   * be relayed; src/viewer/relay.ts), and the Tight streams later data of the same read touches.
+   * Returns whether any viewer was sent it; the update's damage then skips those viewers.
+   */
+  relay?(update: UpstreamUpdate | undefined, restTouched: number): boolean;
+  /** An update that relay() sent to viewers then failed to decode. */
+  relayFailed?(error: Error): void;
   cursor(shape: CursorShape): void;
   bell(): void;
   clipboard(text: string): void;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import { ProtocolError } from '../../protocols/errors.js';
 import { ClientMessageReader, type ClientMessage } from '../../protocols/rfb/client-messages.js';
-import { Encoding, RGBX_PIXEL_FORMAT, type PixelFormat } from '../../protocols/rfb/constants.js';
+import { Encoding, isRgbxFormat, RGBX_PIXEL_FORMAT, type PixelFormat } from '../../protocols/rfb/constants.js';
 import type { RectEncoder } from '../../protocols/rfb/encodings/types.js';
 import { ServerHandshake } from '../../protocols/rfb/server-handshake.js';
 import { encodeServerInit } from '../../protocols/rfb/server-init.js';
@@ -11,6 +11,8 @@ import type { Metrics } from '../metrics/metrics.js';
 import { Damage } from '../session/damage.js';
 import type { Session, SessionState, SessionViewer } from '../session/session.js';
 import type { CursorShape } from '../sources/types.js';
+import { encodeFramebufferUpdateHeader } from '../../protocols/rfb/server-messages.js';
+import { afterOwnEncoding, FRESH_VIEWER_STREAMS, missed, primingRects, relayPlan, type UpstreamUpdate, type ViewerStreams } from './relay.js';
 import { buildUpdate, chooseEncoder, type ViewerCaps } from './update-builder.js';
 
 /** WebSocket close codes we use (4000–4999 are for applications, RFC 6455 §7.4.2). */
@@ -47,6 +49,17 @@ export class Viewer implements SessionViewer {
   #cursorPending: CursorShape | undefined;
   #extKeyPending = false;
   #closed = false;
+  /** What this browser's Tight inflaters hold, as far as relaying needs to know (relay.ts ViewerStreams). */
+  #streams: ViewerStreams = FRESH_VIEWER_STREAMS;
+  #primedAt = -Infinity;
+  static readonly PRIME_INTERVAL_MS = 1000;
+  /** BMC updates relayed while this viewer had not asked yet, sent as they are when it does (relay()). */
+  #held: Buffer[] | undefined;
+  #heldBytes = 0;
+  /** #streams once the held updates are sent; the streams they touch (out of step if they are dropped). */
+  #heldStreams: ViewerStreams = FRESH_VIEWER_STREAMS;
+  #heldTouched = 0;
+  static readonly MAX_HELD_BYTES = 256 * 1024;
   #attached = false;
   #alive = true;
   #pingTimer: NodeJS.Timeout;
@@ -81,9 +94,11 @@ export class Viewer implements SessionViewer {
     this.#send(this.#handshake.start());
   }
 
-  /** FramebufferUpdates and their bytes sent to this viewer. */
+  /** FramebufferUpdates and their bytes sent to this viewer; of those updates, relayed as the BMC sent them, and with priming rectangles. */
   updatesSent = 0;
   bytesSent = 0;
+  updatesRelayed = 0;
+  updatesPrimed = 0;
 
   /** Bytes accepted by send() and not yet handed to the kernel: bounded by the pull model. */
   get queuedBytes(): number {
@@ -152,7 +167,10 @@ export class Viewer implements SessionViewer {
         return;
       case 'framebuffer-update-request':
         this.#wantsUpdate = true;
-        if (!m.incremental) this.damage.add({ x: m.x, y: m.y, width: m.width, height: m.height });
+        if (!m.incremental) {
+          this.#dropHeld();
+          this.damage.add({ x: m.x, y: m.y, width: m.width, height: m.height });
+        }
         this.frame();
         return;
       case 'key-event':
@@ -187,6 +205,18 @@ export class Viewer implements SessionViewer {
   /** Session → viewer: something may be ready to send. */
   frame(): void {
     if (!this.#wantsUpdate || this.#inFlight || this.#closed || !this.#reader) return;
+    if (this.#held) {
+      // Everything in this viewer's damage arrived in these updates (relay() holds only then): sent as the BMC sent them.
+      const held = this.#held;
+      this.#held = undefined;
+      this.#heldBytes = 0;
+      this.#heldTouched = 0;
+      this.damage.take();
+      this.#streams = this.#heldStreams;
+      this.updatesRelayed += held.length;
+      this.#sendUpdate(held.length === 1 ? held[0]! : Buffer.concat(held));
+      return;
+    }
     const session = this.#session;
     const t0 = process.hrtime.bigint();
     const update = buildUpdate({
@@ -203,11 +233,96 @@ export class Viewer implements SessionViewer {
     });
     if (!update) return;
     this.#metrics?.encodeSeconds.observe(Number(process.hrtime.bigint() - t0) / 1e9);
-    this.#metrics?.bytesOut.inc(update.length);
-    this.#metrics?.updates.inc();
     this.#resizePending = false;
     this.#cursorPending = undefined;
     this.#extKeyPending = false;
+    // Our Tight rectangles restart stream 3 (update-builder.ts, TightEncoder): not the BMC's any more there.
+    this.#streams = afterOwnEncoding(this.#streams);
+    this.#sendUpdate(update);
+  }
+
+  /**
+   * Session → viewer, before the gateway decodes it: the BMC's next update as it came (relay.ts).
+   * Relayed when this viewer has been shown everything so far, asked for every encoding in it and its
+   * Tight streams allow it (relayPlan; with priming rectangles in front where needed). Sent at once
+   * when the viewer is waiting for an update: then true is returned and the Session does not add the
+   * update's damage to this viewer. Otherwise (it has not asked yet) it is held, with any updates held
+   * before it, and sent as it is when the viewer asks (frame()); the damage is added as usual so that,
+   * if holding has to stop (an update that cannot be relayed, a resize, a full request, the bound),
+   * the viewer gets the gateway's own encoding of it instead. `restTouched`: Tight streams that later
+   * data of the same read touches (its damage is not in anything held, so nothing is held then).
+   */
+  relay(u: UpstreamUpdate | undefined, restTouched: number): boolean {
+    const f = u?.framed;
+    const waiting = this.#wantsUpdate && !this.#inFlight && !this.#held;
+    const base = this.#held ? this.#heldStreams : this.#streams;
+    const plan = u && f && this.#canRelay(u) && (waiting || restTouched === 0) ? relayPlan(f, base) : undefined;
+    let msg = u?.bytes;
+    if (plan && plan.prime !== 0) {
+      // Priming costs up to a window's deflate and a Raw strip a stream: at most once a second.
+      const now = performance.now();
+      const extra = now - this.#primedAt >= Viewer.PRIME_INTERVAL_MS ? primingRects(plan.prime, u!.streamState, this.#session.fb) : undefined;
+      if (extra && (f!.count === 0xffff || f!.count + extra.length <= 0xfffe)) {
+        const count = f!.count === 0xffff ? 0xffff : f!.count + extra.length;
+        msg = Buffer.concat([encodeFramebufferUpdateHeader(count), ...extra, u!.bytes.subarray(4)]);
+        this.#primedAt = now;
+        this.updatesPrimed++;
+      } else msg = undefined;
+    }
+    if (!plan || !msg) {
+      this.#dropHeld();
+      this.#streams = missed(this.#streams, restTouched ? undefined : f);
+      return false;
+    }
+    const after = restTouched ? missed(plan.after, undefined) : plan.after;
+    if (waiting) {
+      this.#streams = after;
+      this.updatesRelayed++;
+      this.#sendUpdate(msg);
+      return true;
+    }
+    if (this.#heldBytes + msg.length > Viewer.MAX_HELD_BYTES) {
+      this.#dropHeld();
+      this.#streams = missed(this.#streams, f);
+      return false;
+    }
+    // Copied: the BMC's read buffer is not ours to keep past this turn.
+    (this.#held ??= []).push(msg === u!.bytes ? Buffer.from(msg) : msg);
+    this.#heldBytes += msg.length;
+    this.#heldStreams = after;
+    this.#heldTouched |= f!.touched;
+    return false;
+  }
+
+  /** Holding stops: the held updates are never sent (the viewer's damage has them) and the streams they touch are out of step. */
+  #dropHeld(): void {
+    if (!this.#held) return;
+    this.#streams = { ...this.#streams, inStep: this.#streams.inStep & ~this.#heldTouched };
+    this.#held = undefined;
+    this.#heldBytes = 0;
+    this.#heldTouched = 0;
+  }
+
+  #canRelay(u: UpstreamUpdate): boolean {
+    if (this.#closed || !this.#reader) return false;
+    if (!u.framed.relayable || this.#resizePending || this.#cursorPending || this.#extKeyPending || (!this.#held && !this.damage.isEmpty)) return false;
+    if (!isRgbxFormat(this.#pf) || this.#pf.bigEndian) return false;
+    const caps = this.#caps.encodings;
+    for (const e of u.framed.encodings) if (e !== Encoding.Raw && !caps.has(e)) return false;
+    // JPEG only to a viewer that asked for lossy pictures (a quality level, rfbproto -32..-23).
+    if (u.framed.jpeg && ![...caps].some((e) => e >= Encoding.TightQualityLevel0 && e <= Encoding.TightQualityLevel0 + 9)) return false;
+    return true;
+  }
+
+  /** A relayed update turned out not to decode in the gateway: this viewer was sent it, so it goes too. */
+  relayFailed(reason: string): void {
+    this.#fail(`the BMC's update relayed to this viewer did not decode: ${reason}`);
+  }
+
+  #sendUpdate(update: Buffer): void {
+    const session = this.#session;
+    this.#metrics?.bytesOut.inc(update.length);
+    this.#metrics?.updates.inc();
     this.#wantsUpdate = false;
     this.#inFlight = true;
     session.stats.bytesOut += update.length;
@@ -221,12 +336,14 @@ export class Viewer implements SessionViewer {
   }
 
   resized(): void {
+    this.#dropHeld();
     this.#resizePending = true;
     this.frame();
   }
 
   cursor(shape: CursorShape): void {
     if (!this.#caps.encodings.has(Encoding.Cursor)) return;
+    this.#dropHeld();
     this.#cursorPending = shape;
     this.frame();
   }

@@ -22,7 +22,7 @@ export class OpenBmcSource implements Source {
   readonly kind = 'openbmc';
   readonly #rfb: VncSource;
 
-  constructor(cfg: OpenBmcConsoleConfig, log: Logger, sessions: Pick<SessionsConfig, 'reconnectBudgetMs'>) {
+  constructor(cfg: OpenBmcConsoleConfig, log: Logger, sessions: Pick<SessionsConfig, 'reconnectBudgetMs'> & Partial<Pick<SessionsConfig, 'relay'>>) {
     const blog = log.child({ console: 'openbmc' });
     this.#rfb = new VncSource(
       // The RFB handshake's timer starts when the pipe is opened, i.e. before the web login.

@@ -9,8 +9,9 @@ import {
   encodeSetEncodings,
   encodeSetPixelFormat,
 } from '../../../protocols/rfb/client-messages.js';
-import { Encoding, type PixelFormat } from '../../../protocols/rfb/constants.js';
-import { createDecoders, PixelReader, UPSTREAM_ENCODINGS, upstreamPixelFormat } from '../../../protocols/rfb/encodings/index.js';
+import { Encoding, isRgbxFormat, type PixelFormat } from '../../../protocols/rfb/constants.js';
+import { createDecoders, PixelReader, TightDecoder, UPSTREAM_ENCODINGS, upstreamPixelFormat } from '../../../protocols/rfb/encodings/index.js';
+import { frameUpdate } from '../../../protocols/rfb/update-framer.js';
 import { ServerMessageReader, type ServerMessage } from '../../../protocols/rfb/server-messages.js';
 import { ENCODING_NAMES } from './encoding-names.js';
 import type { SessionsConfig, VncConsoleConfig } from '../../config/types.js';
@@ -42,6 +43,8 @@ export class VncSource implements Source {
   /** The byte pipe to the RFB server: TCP unless the console type says otherwise (openbmc). */
   readonly #transport: RfbTransport;
   #closed = false;
+  /** sessions.relay: offer whole updates to the viewers before decoding them (src/viewer/relay.ts). */
+  readonly #relay: boolean;
   #retryTimer: NodeJS.Timeout | undefined;
   #ready = false;
   #size = { width: 0, height: 0 };
@@ -49,13 +52,14 @@ export class VncSource implements Source {
   constructor(
     cfg: VncConsoleConfig,
     log: Logger,
-    sessions: Pick<SessionsConfig, 'reconnectBudgetMs'>,
+    sessions: Pick<SessionsConfig, 'reconnectBudgetMs'> & Partial<Pick<SessionsConfig, 'relay'>>,
     transport: RfbTransport = tcpTransport(cfg.host, cfg.port),
   ) {
     this.#cfg = cfg;
     this.#transport = transport;
     this.#log = log.child({ source: 'vnc', bmc: `${cfg.host}:${cfg.port}` });
     this.#reconnect = new ReconnectPolicy({ budgetMs: sessions.reconnectBudgetMs, firstDelayMs: 500 });
+    this.#relay = sessions.relay ?? true;
   }
 
   start(sink: SourceSink): void {
@@ -94,6 +98,9 @@ export class VncSource implements Source {
     this.#ready = false;
     const handshake = new ClientHandshake({ password: cfg.password, user: cfg.user, shared: cfg.shared, tls: cfg.tls });
     let reader: ServerMessageReader | undefined;
+    /** Set when updates can be relayed to viewers as they come (the BMC sends our viewers' RGBX): its Tight decoder, whose stream state priming reads. */
+    let relayTight: TightDecoder | undefined;
+    let pixels: PixelReader | undefined;
     let failed = false;
     /** Where RFB bytes go: the socket, then the TLS socket once TLS is up. */
     let io: Duplex = socket;
@@ -129,8 +136,12 @@ export class VncSource implements Source {
       this.#size = { width: init.width, height: init.height };
       // The format to ask for: ours, or the server's own when it is narrower (upstreamPixelFormat).
       const format = upstreamPixelFormat(init.pixelFormat);
-      const pixels = new PixelReader(format);
-      reader = new ServerMessageReader({ fb: sink.fb, decoders: createDecoders(pixels), pixels });
+      pixels = new PixelReader(format);
+      const decoders = createDecoders(pixels);
+      reader = new ServerMessageReader({ fb: sink.fb, decoders, pixels });
+      const tight = decoders.get(Encoding.Tight);
+      relayTight = this.#relay && sink.relay && isRgbxFormat(format) && !format.bigEndian && tight instanceof TightDecoder ? tight : undefined;
+      relayTight?.keepHistory();
       io.write(encodeSetPixelFormat(format));
       const encodings = cfg.encodings.length > 0 ? cfg.encodings.map((n) => ENCODING_NAMES[n]!) : UPSTREAM_ENCODINGS;
       io.write(encodeSetEncodings([...encodings, ...UPSTREAM_PSEUDO]));
@@ -154,11 +165,35 @@ export class VncSource implements Source {
       if (step.rest && step.rest.length > 0) this.#handle(reader.push(step.rest), io);
     };
 
+    /**
+     * A read relayed to viewers and not decoded yet: decoded once this turn of the event loop has
+     * read (and relayed) what else arrived (setImmediate runs after the poll phase's I/O callbacks),
+     * so one console's decode does not hold back another's relay; or at once, in order, when this
+     * connection's next read comes first.
+     */
+    let relayedChunk: Buffer | undefined;
+    const decodeRelayed = (): void => {
+      const chunk = relayedChunk;
+      relayedChunk = undefined;
+      if (!chunk || failed || !reader || this.#closed) return;
+      try {
+        this.#handle(reader.push(chunk), io);
+      } catch (err) {
+        sink.relayFailed?.(err as Error);
+        fail(err as Error);
+      }
+    };
+
     const onData = (chunk: Buffer): void => {
+      if (failed) return;
+      decodeRelayed();
       if (failed) return;
       try {
         if (!reader) handshakeStep(handshake.receive(chunk));
-        else this.#handle(reader.push(chunk), io);
+        else if (relayTight && reader.atBoundary && this.#offer(chunk, relayTight, pixels!)) {
+          relayedChunk = chunk;
+          setImmediate(decodeRelayed);
+        } else this.#handle(reader.push(chunk), io);
       } catch (err) {
         fail(err as Error);
       }
@@ -203,6 +238,21 @@ export class VncSource implements Source {
       if (!upgrading) fail(new GatewayError('GW_ERR_BMC_UNREACHABLE', `the BMC at ${cfg.host}:${cfg.port} closed the connection`));
     });
     socket.on('data', onData);
+  }
+
+  /**
+   * Offers the update that starts this read, whole and undecoded, to the viewers (src/viewer/relay.ts)
+   * before it is decoded: on a BMC that sends one update a read (every one we have seen at console
+   * speed) the viewers then wait only for the bytes, not for our decode and encode. Updates not whole
+   * in one read, or followed by more data in it, are offered as undefined (viewers get them decoded);
+   * the Tight streams those touch are reported so that viewers know they are out of step there.
+   */
+  #offer(chunk: Buffer, tight: TightDecoder, pixels: PixelReader): boolean {
+    const sink = this.#sink!;
+    const framed = frameUpdate(chunk, sink.fb.width, sink.fb.height, pixels);
+    if (!framed) return sink.relay!(undefined, 0xf);
+    const restTouched = framed.length < chunk.length ? 0xf : 0;
+    return sink.relay!({ bytes: chunk.subarray(0, framed.length), framed, streamState: (id) => tight.streamState(id) }, restTouched);
   }
 
   #handle(messages: ServerMessage[], socket: Duplex): void {

@@ -48,6 +48,7 @@ describe('config', () => {
       maxSessions: 500,
       urlTtlMs: 60_000,
       reconnectBudgetMs: 120_000,
+      relay: true,
       closeUrlAttempts: 4,
       closeUrlTimeoutMs: 5_000,
       pingIntervalMs: 20_000,
