@@ -31,6 +31,8 @@ export class Inflater {
    * byte goes) and how much it has produced since its last (re)start, so that a viewer's inflater can be
    * brought to the same state (src/viewer/relay.ts).
    */
+  #keep = false;
+  /** Allocated at the first output kept: a stream never used costs nothing. */
   #history: Buffer | undefined;
   #histEnd = 0;
   #histTotal = 0;
@@ -112,7 +114,7 @@ export class Inflater {
         // inflate() stopped with room left: out of input, or (input left over) at the end of the stream.
         if (availIn > 0) this.#ended = true;
         const result = parts ? Buffer.concat([...parts, out.subarray(0, got)], produced) : out.subarray(0, got);
-        if (this.#history) this.#remember(result);
+        if (this.#keep) this.#remember(result);
         return result;
       }
       // The buffer is full and more output may be pending (ZRLE, whose size is only bounded): go on in
@@ -124,8 +126,8 @@ export class Inflater {
 
   /** Keep the last WINDOW_BYTES of output from now on (streamState() reads it). */
   keepHistory(): void {
-    if (this.#history) return;
-    this.#history = Buffer.alloc(Inflater.WINDOW_BYTES);
+    if (this.#keep) return;
+    this.#keep = true;
     // Output already produced was not kept: unknown until the stream restarts.
     if (this.#stream) this.#histTotal = -1;
   }
@@ -142,8 +144,9 @@ export class Inflater {
    */
   streamState(): 'fresh' | Buffer | undefined {
     if (this.#headerPending === 2) return 'fresh';
+    if (!this.#keep || this.#histTotal < 0 || this.#headerPending !== 0 || this.#ended) return undefined;
     const h = this.#history;
-    if (!h || this.#histTotal < 0 || this.#headerPending !== 0 || this.#ended) return undefined;
+    if (!h) return Buffer.alloc(0); // nothing output since the header
     const n = Math.min(this.#histTotal, h.length);
     const out = Buffer.allocUnsafe(n);
     const start = (this.#histEnd - n + h.length) % h.length;
@@ -157,8 +160,8 @@ export class Inflater {
   }
 
   #remember(data: Buffer): void {
-    const h = this.#history!;
     if (this.#histTotal < 0) return;
+    const h = (this.#history ??= Buffer.allocUnsafe(Inflater.WINDOW_BYTES));
     this.#histTotal += data.length;
     let src = data;
     if (src.length > h.length) src = src.subarray(src.length - h.length);
