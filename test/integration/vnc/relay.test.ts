@@ -1,4 +1,14 @@
+import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { encodeFramebufferUpdateRequest, encodeSetEncodings } from '../../../protocols/rfb/client-messages.js';
+import { RGBX_PIXEL_FORMAT } from '../../../protocols/rfb/constants.js';
+import { TightEncoder } from '../../../protocols/rfb/encodings/tight.js';
+import { Framebuffer } from '../../../protocols/rfb/framebuffer.js';
+import { encodeFramebufferUpdateHeader, encodeRectHeader } from '../../../protocols/rfb/server-messages.js';
+import { ServerHandshake } from '../../../protocols/rfb/server-handshake.js';
+import { encodeServerInit } from '../../../protocols/rfb/server-init.js';
+import { Encoding } from '../../../protocols/rfb/constants.js';
 import { expectConverges, fbImage, wsUrlOf } from '../../helpers/converge.js';
 import { eqPhp, startTestGateway, TEST_TOKEN, type TestGateway } from '../../helpers/gateway.js';
 import { fromRgbx } from '../../helpers/images.js';
@@ -114,4 +124,84 @@ describe('relaying Tight updates from TigerVNC as they come', () => {
     expect(counters(g).updatesPrimed).toBeGreaterThan(0);
     v.close();
   }, 60_000);
+});
+
+describe('a relayed update that then fails to decode', () => {
+  /** A 64x48 "BMC": a correct handshake and first screen, then whatever the test writes to `sockets`. */
+  const sockets: Socket[] = [];
+  let bmc: Server;
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    const fb = new Framebuffer(64, 48);
+    const first = new TightEncoder().encodeRect(fb, { x: 0, y: 0, width: 64, height: 48 });
+    bmc = createServer((sock) => {
+      const hs = new ServerHandshake();
+      sock.write(hs.start());
+      sock.on('error', () => {});
+      let done = false;
+      sock.on('data', (d) => {
+        if (done) return; // SetPixelFormat, SetEncodings, requests: ignored
+        const r = hs.receive(d);
+        for (const out of r.send) sock.write(out);
+        if (!r.done) return;
+        done = true;
+        sock.write(encodeServerInit({ width: 64, height: 48, pixelFormat: RGBX_PIXEL_FORMAT, name: 'relay-bad' }));
+        sock.write(Buffer.concat([encodeFramebufferUpdateHeader(first.length), ...first]));
+        sockets.push(sock);
+      });
+    }).listen(0, '127.0.0.1');
+    await new Promise((r) => (bmc.listening ? r(null) : bmc.once('listening', r)));
+    const port = (bmc.address() as { port: number }).port;
+    gw = await startTestGateway({
+      tokens: [{ token: TEST_TOKEN, servers: ['*'] }],
+      servers: [{ id: 'bad', console: { type: 'vnc', host: '127.0.0.1', port } }],
+      sessions: { reconnectBudget: '2s' },
+    });
+  });
+
+  afterAll(async () => {
+    await gw?.close();
+    bmc?.close();
+  });
+
+  it('closes the viewers it was relayed to with 4001 naming the decoder error; the process goes on', async () => {
+    const open = (await eqPhp(gw, { action: 'novnc', token: TEST_TOKEN, id: 'bad' })).body;
+    // A bare RFB client that decodes nothing (the relayed bytes would make a decoding one throw first).
+    const ws = new WebSocket(wsUrlOf(open.scope));
+    let messages = 0;
+    let updated!: () => void;
+    const firstUpdate = new Promise<void>((r) => (updated = r));
+    const closed = new Promise<{ code: number; reason: string }>((r) => ws.on('close', (code, reason) => r({ code, reason: reason.toString() })));
+    ws.on('message', () => {
+      messages++;
+      if (messages === 1) ws.send(Buffer.from('RFB 003.008\n'));
+      else if (messages === 2)
+        ws.send(Buffer.of(1)); // security None
+      else if (messages === 3)
+        ws.send(Buffer.of(1)); // SecurityResult OK; ClientInit shared
+      else if (messages === 4) {
+        ws.send(encodeSetEncodings([Encoding.Tight, Encoding.Raw]));
+        ws.send(encodeFramebufferUpdateRequest({ incremental: false, x: 0, y: 0, width: 64, height: 48 }));
+      } else if (messages === 5) {
+        ws.send(encodeFramebufferUpdateRequest({ incremental: true, x: 0, y: 0, width: 64, height: 48 }));
+        updated();
+      }
+    });
+    await firstUpdate;
+    await new Promise((r) => setTimeout(r, 200)); // the request is in: this viewer is waiting
+    // Well-formed Tight (stream 0 reset, a zlib header, a 20-byte compact length) whose deflate data is not deflate.
+    const rect = Buffer.concat([
+      encodeRectHeader({ x: 0, y: 0, width: 8, height: 8 }, Encoding.Tight),
+      Buffer.of(0x01, 20, 0x78, 0x01),
+      Buffer.alloc(18, 0xff),
+    ]);
+    sockets.at(-1)!.write(Buffer.concat([encodeFramebufferUpdateHeader(1), rect]));
+    const { code, reason } = await closed;
+    expect(code).toBe(4001);
+    expect(reason).toMatch(/relayed to this viewer did not decode: .*zlib/i);
+    // The gateway still answers, and opens the console again (the session reconnects to the BMC).
+    const again = await eqPhp(gw, { action: 'novnc', token: TEST_TOKEN, id: 'bad' });
+    expect(again.status).toBe(200);
+  }, 30_000);
 });
