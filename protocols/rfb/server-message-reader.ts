@@ -277,9 +277,8 @@ export class ServerMessageReader {
       this.#fb.copyRect(srcX, srcY, h.x, h.y, h.width, h.height);
       out.push({ type: 'rect', encoding: h.encoding, x: h.x, y: h.y, width: h.width, height: h.height, srcX, srcY });
     } else if (h.encoding === Encoding.Cursor) {
-      // §7.8.1: width*height PIXELs, then ceil(width/8)*height mask bytes.
       const pixelBytes = h.width * h.height * this.#px.bytesPerPixel;
-      const maskBytes = Math.floor((h.width + 7) / 8) * h.height;
+      const maskBytes = cursorDataBytes(h.width, h.height, this.#px.bytesPerPixel) - pixelBytes;
       if (!q.has(pixelBytes + maskBytes)) return false;
       const rgbx = this.#cursorPixels(q.consume(pixelBytes), h.width * h.height);
       const mask = Buffer.from(q.consume(maskBytes));
@@ -341,4 +340,9 @@ export class ServerMessageReader {
       this.#state = { kind: 'rect-header', left: left - 1 };
     }
   }
+}
+
+/** Bytes of a Cursor pseudo-rectangle's data (§7.8.1): width*height PIXELs, then ceil(width/8)*height mask bytes. */
+export function cursorDataBytes(width: number, height: number, bytesPerPixel: number): number {
+  return width * height * bytesPerPixel + Math.ceil(width / 8) * height;
 }

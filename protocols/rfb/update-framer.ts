@@ -4,6 +4,7 @@ import { Encoding, ServerMessageType } from './constants.js';
 import { RECT_HEADER_BYTES } from './encodings/rect-header.js';
 import { TIGHT_FILL, TIGHT_JPEG, tightLayout } from './encodings/tight.js';
 import { SCREEN_BYTES } from './screen-layout.js';
+import { cursorDataBytes } from './server-message-reader.js';
 
 /** What one Tight rectangle does to the connection's four zlib streams. */
 export interface TightStreamOp {
@@ -121,7 +122,7 @@ function rectBody(
     // Pseudo-rectangles (rfbproto §7.8): their lengths, so the update can be framed; never relayed.
     case Encoding.Cursor:
       f.relayable = false;
-      return w * h * px.bytesPerPixel + Math.ceil(w / 8) * h;
+      return cursorDataBytes(w, h, px.bytesPerPixel);
     case Encoding.DesktopSize:
     case Encoding.QemuExtendedKeyEvent:
       f.relayable = false;

@@ -126,8 +126,10 @@ export function relayPlan(f: FramedUpdate, s: Readonly<ViewerStreams>): { prime:
 }
 
 /** A viewer's streams after it was not sent `f` (undefined: an update of unknown content) while the BMC's streams moved on. */
-export function missed(s: Readonly<ViewerStreams>, f: FramedUpdate | undefined): ViewerStreams {
-  return { ...s, inStep: s.inStep & ~(f ? f.touched : 0xf) };
+export function missed(s: Readonly<ViewerStreams>, f: FramedUpdate | undefined): Readonly<ViewerStreams> {
+  const inStep = s.inStep & ~(f ? f.touched : 0xf);
+  // Called for every viewer on every read of the BMC: no new object when nothing changes (the usual case).
+  return inStep === s.inStep ? s : { ...s, inStep };
 }
 
 /** A viewer's streams after it was sent the gateway's own Tight encoding (TightEncoder: every zlib rectangle in stream 3, reset first). */

@@ -286,8 +286,8 @@ export class Viewer implements SessionViewer {
       this.#streams = missed(this.#streams, f);
       return false;
     }
-    // Copied: the BMC's read buffer is not ours to keep past this turn.
-    (this.#held ??= []).push(msg === u!.bytes ? Buffer.from(msg) : msg);
+    // Kept as is, not copied: each socket read is a buffer of its own, which the message reader keeps too.
+    (this.#held ??= []).push(msg);
     this.#heldBytes += msg.length;
     this.#heldStreams = after;
     this.#heldTouched |= f!.touched;

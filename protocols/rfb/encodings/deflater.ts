@@ -1,8 +1,6 @@
 import zlib from 'node:zlib';
-import { nativeStream, type NativeStream } from './native-zlib.js';
+import { nativeStream, ZLIB_WINDOW_BYTES as WINDOW_BYTES, type NativeStream } from './native-zlib.js';
 
-/** Largest window a zlib stream can refer back into (RFC 1950 CINFO 7: 2^15 bytes). */
-const WINDOW_BYTES = 32 * 1024;
 /** RFC 1950 header: CM 8, CINFO 7 (32 KiB window), FCHECK making 0x7801 a multiple of 31, no dictionary. */
 const ZLIB_HEADER = Buffer.of(0x78, 0x01);
 

@@ -1,6 +1,6 @@
 import zlib from 'node:zlib';
 import { RfbError } from '../../errors.js';
-import { nativeStream, type NativeStream } from './native-zlib.js';
+import { nativeStream, ZLIB_WINDOW_BYTES, type NativeStream } from './native-zlib.js';
 
 /** Output up to this size is written into one shared scratch buffer (see `inflate`); larger output gets its own. */
 const SCRATCH_BYTES = 64 * 1024;
@@ -23,8 +23,8 @@ let scratch: Buffer | undefined;
  * ignored and the next call starts a raw stream without history.
  */
 export class Inflater {
-  /** zlib's window: the most output a later rectangle's data can refer back to (RFC 1951 §2: distances up to 32,768). */
-  static readonly WINDOW_BYTES = 32 * 1024;
+  /** zlib's window: the most output a later rectangle's data can refer back to. */
+  static readonly WINDOW_BYTES = ZLIB_WINDOW_BYTES;
   #stream: NativeStream | undefined;
   /**
    * With keepHistory(): the stream's last WINDOW_BYTES of output (a ring; `#histEnd` is where the next
@@ -113,7 +113,11 @@ export class Inflater {
       if (availOut > 0) {
         // inflate() stopped with room left: out of input, or (input left over) at the end of the stream.
         if (availIn > 0) this.#ended = true;
-        const result = parts ? Buffer.concat([...parts, out.subarray(0, got)], produced) : out.subarray(0, got);
+        let result = out.subarray(0, got);
+        if (parts) {
+          parts.push(result);
+          result = Buffer.concat(parts, produced);
+        }
         if (this.#keep) this.#remember(result);
         return result;
       }

@@ -1,5 +1,8 @@
 import type zlib from 'node:zlib';
 
+/** Largest window a zlib stream can refer back into (RFC 1950 CINFO 7; RFC 1951 §2: distances up to 32,768). */
+export const ZLIB_WINDOW_BYTES = 32 * 1024;
+
 /**
  * The native zlib stream behind a node:zlib object, driven synchronously. Node's internal API
  * (lib/zlib.js and src/node_zlib.cc, the same in shape from Node 10 to 24): `writeSync(flush, in,
