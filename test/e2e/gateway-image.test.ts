@@ -61,6 +61,9 @@ describe(`the gateway's container image (${IMAGE})`, () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(`${url}/demo`);
     await page.waitForSelector('body[data-state="connected"]', { timeout: 30_000 });
+    // "connected" comes when noVNC has the connection; its first picture can be drawn a moment later
+    // (this read once found the canvas still blank in CI): wait for it.
+    await expect.poll(async () => isBlank(await readCanvasRgb(page, '#screen canvas')), { timeout: 10_000 }).toBe(false);
     const before = await readCanvasRgb(page, '#screen canvas');
     expect(before.width).toBe(1024);
     expect(isBlank(before)).toBe(false);
