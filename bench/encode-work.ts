@@ -2,7 +2,7 @@
  * The gateway's per-update work without sockets or timers, for counting instructions (valgrind
  * --tool=callgrind), which unlike wall-clock or CPU time is stable on a shared, noisy machine:
  *
- *   node dist/bench/encode-work.js [--viewers V] [--loops L] [--verify] [RECORDING.fbs]
+ *   node dist/bench/encode-work.js [--viewers V] [--loops L] [--chunk BYTES] [--no-defer] [--verify] [RECORDING.fbs]
  *   valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out node dist/bench/encode-work.js --viewers 50
  *
  * It decodes a recording (the xterm one by default) into a shadow framebuffer, as the vnc source
@@ -12,6 +12,10 @@
  * as real ones with different round trips are. With --verify each viewer's stream is decoded again
  * by our RFB decoder and its final screen compared with the shadow framebuffer (not part of the
  * figure; leave it off under valgrind).
+ *
+ * The recording is pushed block by block (as its server wrote it), or with --chunk in reads of that
+ * many bytes (as the gateway reads a BMC that sends faster than it decodes: 65536 at max speed).
+ * Paints are deferred as in the vnc source (ServerMessageReaderOptions.deferPaints) unless --no-defer.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -36,7 +40,17 @@ export interface EncodeWorkResult {
   mismatched: number;
 }
 
-export function encodeWork(o: { path: string; viewers: number; loops: number; verify: boolean; share: boolean }): EncodeWorkResult {
+export function encodeWork(o: {
+  path: string;
+  viewers: number;
+  loops: number;
+  verify: boolean;
+  share: boolean;
+  /** Push the updates in reads of this many bytes (0: block by block). */
+  chunk?: number;
+  /** Defer paints as the vnc source does (default true). */
+  defer?: boolean;
+}): EncodeWorkResult {
   const { blocks, error } = readFbs(readFileSync(o.path));
   if (error) throw error;
   const caps = { encodings: new Set([Encoding.Tight, Encoding.CopyRect, Encoding.Raw, Encoding.DesktopSize, Encoding.Cursor, Encoding.LastRect]) };
@@ -47,6 +61,15 @@ export function encodeWork(o: { path: string; viewers: number; loops: number; ve
   const viewers: { damage: Damage; period: number; check?: { fb: Framebuffer; reader: ServerMessageReader } }[] = [];
   const cache = new EncodeCache();
   const result: EncodeWorkResult = { updatesIn: 0, updatesOut: 0, bytesOut: 0, mismatched: 0 };
+  // What is pushed after the handshake block: each block, or (--chunk) the loops' bytes cut into reads.
+  const pushes: Buffer[][] = [];
+  const after = blocks.slice(1).map((b) => Buffer.from(b.data));
+  if (o.chunk) {
+    const all = Buffer.concat(Array.from({ length: o.loops }, () => after).flat());
+    const reads: Buffer[] = [];
+    for (let at = 0; at < all.length; at += o.chunk) reads.push(all.subarray(at, at + o.chunk));
+    pushes.push(reads);
+  } else for (let loop = 0; loop < o.loops; loop++) pushes.push(after);
   const frame = (v: (typeof viewers)[number]): void => {
     const update = buildUpdate({
       fb: fb!,
@@ -63,14 +86,16 @@ export function encodeWork(o: { path: string; viewers: number; loops: number; ve
     result.bytesOut += update.length;
     v.check?.reader.push(update);
   };
-  for (let loop = 0; loop < o.loops; loop++) {
-    for (const [i, b] of blocks.entries()) {
-      let data: Buffer | undefined = b.data;
+  const first = blocks[0];
+  if (!first) throw new Error(`${o.path}: the recording has no blocks`);
+  const step = hs.receive(first.data);
+  if (!step.serverInit) throw new Error(`${o.path}: the first block is not a whole RFB handshake`);
+  if (step.rest?.length) pushes.unshift([step.rest]);
+  for (const reads of o.loops > 0 ? pushes : []) {
+    for (const data of reads) {
       if (!reader) {
-        const step = hs.receive(data);
-        if (!step.serverInit) continue;
         fb = new Framebuffer(step.serverInit.width, step.serverInit.height);
-        reader = new ServerMessageReader({ fb, decoders: createDecoders() });
+        reader = new ServerMessageReader({ fb, decoders: createDecoders(), deferPaints: o.defer ?? true });
         for (let v = 0; v < o.viewers; v++) {
           const damage = new Damage(fb.width, fb.height);
           damage.addAll();
@@ -82,9 +107,7 @@ export function encodeWork(o: { path: string; viewers: number; loops: number; ve
             : undefined;
           viewers.push({ damage, period: 1 + (v % 3), ...(check ? { check } : {}) });
         }
-        data = step.rest;
-        if (!data?.length) continue;
-      } else if (loop > 0 && i === 0) continue; // later loops skip the handshake block
+      }
       for (const m of reader.push(data)) {
         if (m.type === 'rect') {
           cache.invalidate();
@@ -99,8 +122,9 @@ export function encodeWork(o: { path: string; viewers: number; loops: number; ve
       }
     }
   }
+  if (!fb) return result;
   for (const v of viewers) frame(v); // everyone asks once more at the end: all show the last screen
-  if (o.verify) for (const v of viewers) if (!v.check!.fb.data.equals(fb!.data)) result.mismatched++;
+  if (o.verify) for (const v of viewers) if (!v.check!.fb.data.equals(fb.data)) result.mismatched++;
   return result;
 }
 
@@ -111,9 +135,17 @@ if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).
     return i >= 0 ? Number(args[i + 1]) : def;
   };
   const path =
-    args.find((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--viewers') && !args[i - 1]?.startsWith('--loops')) ??
+    args.find((a, i) => !a.startsWith('--') && !['--viewers', '--loops', '--chunk'].includes(args[i - 1] ?? '')) ??
     join(ROOT, 'fixtures/recordings/tigervnc-xterm-scroll.fbs');
-  const r = encodeWork({ path, viewers: opt('viewers', 1), loops: opt('loops', 3), verify: args.includes('--verify'), share: !args.includes('--no-share') });
+  const r = encodeWork({
+    path,
+    viewers: opt('viewers', 1),
+    loops: opt('loops', 3),
+    verify: args.includes('--verify'),
+    share: !args.includes('--no-share'),
+    chunk: opt('chunk', 0),
+    defer: !args.includes('--no-defer'),
+  });
   process.stdout.write(`${JSON.stringify(r)}\n`);
   if (r.mismatched > 0) process.exitCode = 1;
 }

@@ -3,6 +3,7 @@ import { RfbError } from '../errors.js';
 import { LIMITS, RFB_LIMITS } from '../limits.js';
 import { Encoding, ServerMessageType } from './constants.js';
 import type { Framebuffer } from './framebuffer.js';
+import { PaintQueue } from './encodings/paint-queue.js';
 import { PixelReader, storeWord } from './encodings/pixel-reader.js';
 import type { RectDecoder, RectHeader } from './encodings/types.js';
 import { decodeDisplayString, decodeLatin1, peekLengthPrefixed } from './rfb-strings.js';
@@ -53,6 +54,14 @@ export interface ServerMessageReaderOptions {
    * Cursor pixels are read with it, and SetColourMapEntries fills its table for colour-map formats.
    */
   pixels?: PixelReader;
+  /**
+   * Let decoders that can (RectDecoder.defersPaints) put off paints until the end of each push, and
+   * skip those a later rectangle of the same push covers (paint-queue.ts). The framebuffer is exactly
+   * as without it whenever push returns, but not between the rectangles of one push: for a reader
+   * whose framebuffer is read only between pushes (the gateway's vnc source). Default false (a
+   * viewer that shows each rectangle as it comes, as noVNC does).
+   */
+  deferPaints?: boolean;
 }
 
 type State =
@@ -94,6 +103,7 @@ export class ServerMessageReader {
   readonly #fb: Framebuffer;
   readonly #decoders: Map<number, RectDecoder>;
   readonly #px: PixelReader;
+  readonly #paints: PaintQueue | undefined;
   #state: State = { kind: 'message' };
   /** Set once a push threw: what it threw (rethrown as is by every later push). */
   #failed: { err: unknown } | undefined;
@@ -102,6 +112,12 @@ export class ServerMessageReader {
     this.#fb = options.fb;
     this.#decoders = options.decoders;
     this.#px = options.pixels ?? new PixelReader();
+    this.#paints = options.deferPaints ? new PaintQueue() : undefined;
+  }
+
+  /** The deferred paints (deferPaints), for what they saved. */
+  get paints(): PaintQueue | undefined {
+    return this.#paints;
   }
 
   /** True between a FramebufferUpdate header and its end. */
@@ -126,8 +142,11 @@ export class ServerMessageReader {
       while (this.#step(out));
     } catch (err) {
       this.#failed = { err };
+      // What was decoded before the error is in fb, as without deferring (deferred paints cannot fail).
+      this.#paints?.flush();
       throw err;
     }
+    this.#paints?.flush();
     return out;
   }
 
@@ -211,6 +230,10 @@ export class ServerMessageReader {
     if (!q.has(12)) return false;
     const b = q.consume(12);
     const header: RectHeader = { x: b.readUInt16BE(0), y: b.readUInt16BE(2), width: b.readUInt16BE(4), height: b.readUInt16BE(6), encoding: b.readInt32BE(8) };
+    // Deferred paints go first unless this rectangle's decoder defers too (it flushes itself before
+    // a paint it does not defer): CopyRect reads fb, resizes replace it, other decoders draw now.
+    const paints = this.#paints;
+    if (paints && paints.pending > 0 && !this.#decoders.get(header.encoding)?.defersPaints) paints.flush();
     switch (header.encoding) {
       case Encoding.LastRect:
         // rfbproto LastRect: ends the update whatever the announced count; no data.
@@ -265,7 +288,7 @@ export class ServerMessageReader {
   #rectBody(left: number, h: RectHeader, decoder: RectDecoder | undefined, out: ServerMessage[]): boolean {
     const q = this.#q;
     if (decoder) {
-      if (!decoder.decodeRect(q, h, this.#fb)) return false;
+      if (!decoder.decodeRect(q, h, this.#fb, decoder.defersPaints ? this.#paints : undefined)) return false;
       out.push({ type: 'rect', encoding: h.encoding, x: h.x, y: h.y, width: h.width, height: h.height });
     } else if (h.encoding === Encoding.CopyRect) {
       // §7.7.2: U16 src-x-position, U16 src-y-position; the source comes off the wire, so check it.

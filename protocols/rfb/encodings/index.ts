@@ -13,6 +13,7 @@ export { CopyRectDecoder } from './copy-rect.js';
 export { HextileDecoder } from './hextile.js';
 export { Deflater, deflateFresh } from './deflater.js';
 export { Inflater } from './inflater.js';
+export { PaintQueue } from './paint-queue.js';
 export { checkUpstreamPixelFormat, PixelReader, upstreamPixelFormat, type ColourMapEntry } from './pixel-reader.js';
 export { RawDecoder, RawEncoder, encodeRawRect, checkRawPixelFormat } from './raw.js';
 export { RECT_HEADER_BYTES, writeRectHeader } from './rect-header.js';

@@ -1,8 +1,9 @@
 import type { ByteQueue } from '../../byte-queue.js';
 import { RfbError } from '../../errors.js';
-import type { Framebuffer } from '../framebuffer.js';
+import type { Framebuffer, Rect } from '../framebuffer.js';
 import { compressedLengthLimit } from './compressed-length.js';
 import { Inflater } from './inflater.js';
+import type { PaintQueue } from './paint-queue.js';
 import { fillWord, PixelReader, storeWord } from './pixel-reader.js';
 import { decodeTightJpeg, jpegLengthLimit } from './tight-jpeg.js';
 import type { RectDecoder, RectHeader } from './types.js';
@@ -42,6 +43,8 @@ export interface TightLayout {
  * so the next call simply looks again from the start (the peek costs a handful of byte reads).
  */
 export class TightDecoder implements RectDecoder {
+  /** Fills and two-colour rectangles can be put off (paint-queue.ts): neither can fail once decoded. */
+  readonly defersPaints = true;
   readonly #streams = [new Inflater(), new Inflater(), new Inflater(), new Inflater()];
   readonly #px: PixelReader;
   /** The current rectangle's palette, as RGBX words: one array for the connection, not one a rectangle. */
@@ -61,7 +64,7 @@ export class TightDecoder implements RectDecoder {
     return this.#streams[id]?.streamState();
   }
 
-  decodeRect(q: ByteQueue, rect: RectHeader, fb: Framebuffer): boolean {
+  decodeRect(q: ByteQueue, rect: RectHeader, fb: Framebuffer, paints?: PaintQueue): boolean {
     const px = this.#px;
     const tp = px.tpixelBytes;
     const l = tightLayout(q, rect.width, rect.height, tp);
@@ -70,11 +73,14 @@ export class TightDecoder implements RectDecoder {
     for (let i = 0; i < 4; i++) if ((l.ctl >> i) & 1) this.#streams[i]!.reset();
     const { x, y, width: w, height: h } = rect;
     if (l.ctl >> 4 === TIGHT_FILL) {
-      fillWord(fb, x, y, w, h, px.tpixel(b, 1));
+      const colour = px.tpixel(b, 1);
+      if (paints) paints.defer({ x, y, width: w, height: h }, () => fillWord(fb, x, y, w, h, colour));
+      else fillWord(fb, x, y, w, h, colour);
       return true;
     }
     let data = b.subarray(l.dataOffset, l.dataOffset + l.wireLength);
     if (l.jpeg) {
+      paints?.flush();
       decodeTightJpeg(data, rect, fb);
       return true;
     }
@@ -85,6 +91,17 @@ export class TightDecoder implements RectDecoder {
         throw new RfbError('RFB_ERR_ZLIB_TRUNCATED', `compressed data inflated to ${data.length} of ${l.dataLength} bytes`, `tight.stream${stream}`);
       }
     }
+    if (paints && l.filter === TightFilter.Palette && l.colours === 2) {
+      // One bit a pixel: nothing in it can be out of range. The data is copied (the inflater's
+      // output is scratch that the next rectangle overwrites); it is an eighth of a byte a pixel.
+      const c0 = px.tpixel(b, l.paletteOffset);
+      const c1 = px.tpixel(b, l.paletteOffset + tp);
+      const bits = Buffer.from(data);
+      const r = { x, y, width: w, height: h };
+      paints.defer(r, () => drawPalette(fb, r, Uint32Array.of(c0, c1), 2, bits));
+      return true;
+    }
+    paints?.flush();
     switch (l.filter) {
       case TightFilter.Copy:
         if (tp === 3) fb.putRgb(x, y, w, h, data);
@@ -188,7 +205,7 @@ function peekCompactLength(q: ByteQueue, off: number): { length: number; bytes: 
   return { length: length | (q.peekUint8(off + 2) << 14), bytes: 3 };
 }
 
-function drawPalette(fb: Framebuffer, rect: RectHeader, pal: Uint32Array, colours: number, data: Buffer): void {
+function drawPalette(fb: Framebuffer, rect: Rect, pal: Uint32Array, colours: number, data: Buffer): void {
   const { width: w, height: h } = rect;
   const words = fb.words();
   const d = fb.data;
@@ -228,7 +245,7 @@ function drawPaletteWords(
   words: Uint32Array,
   pairs: Float64Array | null,
   fbWidth: number,
-  rect: RectHeader,
+  rect: Rect,
   pal: Uint32Array,
   colours: number,
   data: Buffer,
@@ -302,7 +319,7 @@ export function drawTwoColoursInPairs(
   words: Uint32Array,
   pairs: Float64Array,
   fbWidth: number,
-  rect: RectHeader,
+  rect: Rect,
   c0: number,
   c1: number,
   data: Uint8Array,

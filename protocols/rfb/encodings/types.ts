@@ -1,5 +1,6 @@
 import type { ByteQueue } from '../../byte-queue.js';
 import type { Framebuffer, Rect } from '../framebuffer.js';
+import type { PaintQueue } from './paint-queue.js';
 
 /** The 12-byte rectangle header of a FramebufferUpdate (§7.6.1), already consumed from the stream. */
 export interface RectHeader extends Rect {
@@ -17,9 +18,14 @@ export interface RectHeader extends Rect {
  * read through the PixelReader the decoder was made with (RGBX_PIXEL_FORMAT unless told otherwise);
  * fb always holds RGBX. Malformed data throws RfbError naming the field.
  * The header has been bounds-checked against `fb` by the caller.
+ *
+ * `paints`, given only to a decoder that says `defersPaints`: it may put off paints that cannot fail
+ * (paint-queue.ts), and flushes it before any paint of its own that it does not put off. A caller
+ * that gives it flushes it before it reads `fb` or lets another decoder draw.
  */
 export interface RectDecoder {
-  decodeRect(q: ByteQueue, rect: RectHeader, fb: Framebuffer): boolean;
+  readonly defersPaints?: boolean;
+  decodeRect(q: ByteQueue, rect: RectHeader, fb: Framebuffer, paints?: PaintQueue): boolean;
 }
 
 /** One encoded rectangle ready for the wire: the 12-byte header followed by its data. */

@@ -138,7 +138,7 @@ export class VncSource implements Source {
       const format = upstreamPixelFormat(init.pixelFormat);
       pixels = new PixelReader(format);
       const decoders = createDecoders(pixels);
-      reader = new ServerMessageReader({ fb: sink.fb, decoders, pixels });
+      reader = new ServerMessageReader({ fb: sink.fb, decoders, pixels, deferPaints: true });
       const tight = decoders.get(Encoding.Tight);
       relayTight = this.#relay && sink.relay && isRgbxFormat(format) && !format.bigEndian && tight instanceof TightDecoder ? tight : undefined;
       relayTight?.keepHistory();

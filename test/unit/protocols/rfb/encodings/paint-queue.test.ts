@@ -1,0 +1,151 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readFbs } from '../../../../../protocols/fbs/index.js';
+import { Encoding } from '../../../../../protocols/rfb/constants.js';
+import { createDecoders, PaintQueue } from '../../../../../protocols/rfb/encodings/index.js';
+import { RawEncoder } from '../../../../../protocols/rfb/encodings/raw.js';
+import { TightEncoder } from '../../../../../protocols/rfb/encodings/tight.js';
+import { Framebuffer, type Rect } from '../../../../../protocols/rfb/framebuffer.js';
+import { ServerMessageReader } from '../../../../../protocols/rfb/server-message-reader.js';
+import { encodeFramebufferUpdateHeader, encodeRectHeader } from '../../../../../protocols/rfb/server-messages.js';
+
+const XTERM = join(import.meta.dirname, '../../../../../fixtures/recordings/tigervnc-xterm-scroll.fbs');
+
+describe('PaintQueue', () => {
+  it('runs paints in order and skips only those a later paint covers whole', () => {
+    const q = new PaintQueue();
+    const ran: string[] = [];
+    const add = (name: string, r: Rect): void => q.defer(r, () => ran.push(name));
+    add('a', { x: 0, y: 0, width: 10, height: 10 }); // covered by c
+    add('b', { x: 5, y: 5, width: 10, height: 10 }); // only partly covered by c: must run
+    add('c', { x: 0, y: 0, width: 12, height: 12 });
+    add('d', { x: 1, y: 1, width: 2, height: 2 }); // after c: runs (it paints over c)
+    q.flush();
+    expect(ran).toEqual(['b', 'c', 'd']);
+    expect({ skipped: q.skipped, painted: q.painted, pending: q.pending }).toEqual({ skipped: 1, painted: 3, pending: 0 });
+    q.flush();
+    expect(ran).toHaveLength(3);
+  });
+
+  it(`holds at most ${PaintQueue.MAX_PENDING} paints: the next one settles the oldest first`, () => {
+    const q = new PaintQueue();
+    const ran: number[] = [];
+    // Paint 0 is covered only by the very last paint, which comes when 0 is already settled: it runs.
+    q.defer({ x: 0, y: 0, width: 4, height: 4 }, () => ran.push(0));
+    for (let i = 1; i < PaintQueue.MAX_PENDING; i++) q.defer({ x: 8, y: 8, width: 2, height: 2 }, () => ran.push(i));
+    expect(q.pending).toBe(PaintQueue.MAX_PENDING);
+    q.defer({ x: 0, y: 0, width: 16, height: 16 }, () => ran.push(-1));
+    expect(ran).toEqual([0]);
+    expect(q.pending).toBe(PaintQueue.MAX_PENDING);
+    q.flush();
+    // 1..63 are covered by the last one.
+    expect(ran).toEqual([0, -1]);
+    expect({ skipped: q.skipped, painted: q.painted }).toEqual({ skipped: PaintQueue.MAX_PENDING - 1, painted: 2 });
+  });
+});
+
+/** Decodes `bytes` split at `cuts` with and without deferred paints; the framebuffers must match after every push. */
+function compareSplit(width: number, height: number, bytes: Buffer, cuts: number[]): { skipped: number; painted: number } {
+  const plainFb = new Framebuffer(width, height);
+  const deferFb = new Framebuffer(width, height);
+  const plain = new ServerMessageReader({ fb: plainFb, decoders: createDecoders() });
+  const deferred = new ServerMessageReader({ fb: deferFb, decoders: createDecoders(), deferPaints: true });
+  let at = 0;
+  for (const cut of [...cuts, bytes.length]) {
+    const chunk = bytes.subarray(at, cut);
+    at = cut;
+    const a = plain.push(chunk);
+    const b = deferred.push(chunk);
+    expect(b).toEqual(a);
+    expect(deferFb.width).toBe(plainFb.width);
+    if (!deferFb.data.equals(plainFb.data)) throw new Error(`framebuffers differ after the push ending at byte ${cut}`);
+  }
+  return { skipped: deferred.paints!.skipped, painted: deferred.paints!.painted };
+}
+
+function xtermUpdates(): Buffer {
+  const { blocks, error } = readFbs(readFileSync(XTERM));
+  expect(error).toBeUndefined();
+  // Block 0 is the RFB 3.3 handshake (1024x768); the rest are the server's FramebufferUpdates.
+  return Buffer.concat(blocks.slice(1).map((b) => Buffer.from(b.data)));
+}
+
+describe('ServerMessageReader with deferPaints', () => {
+  it('leaves the framebuffer exactly as drawing every rectangle does, on the TigerVNC xterm recording read 64 KiB at a time', () => {
+    const bytes = Buffer.concat([xtermUpdates(), xtermUpdates(), xtermUpdates()]);
+    const cuts: number[] = [];
+    for (let c = 65536; c < bytes.length; c += 65536) cuts.push(c);
+    const { skipped, painted } = compareSplit(1024, 768, bytes, cuts);
+    // The recording repaints the same column of text again and again: most paints are covered.
+    expect(skipped).toBeGreaterThan(painted);
+  });
+
+  it('… and split at random byte boundaries', () => {
+    const bytes = xtermUpdates();
+    let seed = 7;
+    const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff), seed % n);
+    for (let round = 0; round < 5; round++) {
+      const cuts: number[] = [];
+      for (let c = rand(3000) + 1; c < bytes.length; c += rand(6000) + 1) cuts.push(c);
+      compareSplit(1024, 768, bytes, cuts);
+    }
+  });
+
+  it('paints what it put off before CopyRect reads, before Raw and many-colour Tight draw, and before a resize', () => {
+    const src = new Framebuffer(64, 48);
+    // Two-colour text-like areas, a solid area and a many-colour area.
+    for (let y = 0; y < 48; y++)
+      for (let x = 0; x < 64; x++) {
+        const o = (y * 64 + x) * 4;
+        if (x < 32) src.data.set((x * 3 + y) % 5 === 0 ? [250, 250, 250, 0] : [0, 0, 80, 0], o);
+        else if (y < 24) src.data.set([10, 200, 30, 0], o);
+        else src.data.set([(x * 37) & 0xff, (y * 11) & 0xff, (x * y) & 0xff, 0], o);
+      }
+    const tight = new TightEncoder();
+    const raw = new RawEncoder();
+    const rect = (x: number, y: number, width: number, height: number): Rect => ({ x, y, width, height });
+    const upd = (parts: Buffer[]): Buffer => Buffer.concat([encodeFramebufferUpdateHeader(parts.length), ...parts]);
+    const copy = (to: Rect, sx: number, sy: number): Buffer =>
+      Buffer.concat([encodeRectHeader(to, Encoding.CopyRect), Buffer.of(sx >> 8, sx & 0xff, sy >> 8, sy & 0xff)]);
+    const resize = (w: number, h: number): Buffer => encodeRectHeader({ x: 0, y: 0, width: w, height: h }, Encoding.DesktopSize);
+    const bytes = Buffer.concat([
+      upd(tight.encodeRect(src, rect(0, 0, 32, 48))), // two colours
+      upd(tight.encodeRect(src, rect(32, 0, 32, 24))), // solid
+      upd([...tight.encodeRect(src, rect(0, 0, 16, 16)), copy(rect(40, 30, 16, 16), 0, 0)]), // CopyRect of a deferred paint
+      upd([...tight.encodeRect(src, rect(0, 0, 32, 48)), ...raw.encodeRect(src, rect(4, 4, 8, 8))]), // Raw over a deferred paint
+      upd([...tight.encodeRect(src, rect(0, 16, 32, 16)), ...tight.encodeRect(src, rect(32, 24, 32, 24))]), // many colours after two
+      upd(tight.encodeRect(src, rect(0, 0, 32, 48))),
+      upd([resize(64, 48), ...tight.encodeRect(src, rect(0, 0, 32, 48))]),
+      upd(tight.encodeRect(src, rect(0, 0, 32, 48))), // covers the one before it in the same push
+    ]);
+    expect(compareSplit(64, 48, bytes, []).skipped).toBeGreaterThan(0);
+    for (let step = 1; step < 40; step += 3) {
+      const cuts: number[] = [];
+      for (let c = step; c < bytes.length; c += step * 37) cuts.push(c);
+      compareSplit(64, 48, bytes, cuts);
+    }
+  });
+
+  it('paints what came before a malformed rectangle before the error, as drawing at once does', () => {
+    const src = new Framebuffer(32, 32);
+    for (let i = 0; i < src.data.length; i += 4) src.data.set(i & 64 ? [255, 255, 255, 0] : [0, 0, 0, 0], i);
+    const good = Buffer.concat([encodeFramebufferUpdateHeader(1), ...new TightEncoder().encodeRect(src, { x: 0, y: 0, width: 32, height: 32 })]);
+    // A Tight rectangle whose compression control names no method (0xa0: above JpegCompression).
+    const bad = Buffer.concat([encodeFramebufferUpdateHeader(1), encodeRectHeader({ x: 0, y: 0, width: 32, height: 32 }, Encoding.Tight), Buffer.of(0xa0)]);
+    const fbs = [new Framebuffer(32, 32), new Framebuffer(32, 32)];
+    const errors = fbs.map((fb, i) => {
+      const reader = new ServerMessageReader({ fb, decoders: createDecoders(), deferPaints: i === 1 });
+      try {
+        reader.push(Buffer.concat([good, bad]));
+        return undefined;
+      } catch (err) {
+        return (err as { code?: string }).code;
+      }
+    });
+    expect(errors[1]).toBeDefined();
+    expect(errors[1]).toBe(errors[0]);
+    expect(fbs[1]!.data.equals(fbs[0]!.data)).toBe(true);
+    expect(fbs[1]!.data.equals(src.data)).toBe(true);
+  });
+});
