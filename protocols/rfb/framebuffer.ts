@@ -12,6 +12,12 @@ export interface Rect {
   height: number;
 }
 
+/** Paints a reader put off (encodings/paint-queue.ts): run before anyone reads or writes the pixels. */
+export interface HeldPaints {
+  readonly pending: number;
+  flush(): void;
+}
+
 /**
  * A framebuffer of RGBX pixels: 4 bytes a pixel in memory order R, G, B, X, rows top to bottom,
  * stride `width * 4`. This is the byte layout of the RFB pixel format the gateway asks every
@@ -24,13 +30,38 @@ export interface Rect {
 export class Framebuffer {
   width: number;
   height: number;
-  data: Buffer;
+  #data: Buffer;
+  #held: HeldPaints | undefined;
 
   constructor(width: number, height: number) {
     checkSize(width, height);
     this.width = width;
     this.height = height;
-    this.data = Buffer.alloc(width * height * 4);
+    this.#data = Buffer.alloc(width * height * 4);
+  }
+
+  /**
+   * The pixels. Paints a reader holds (holdPaints) are run first, so whoever reads, and the decoders
+   * that write, always see every rectangle decoded so far. A caller that keeps the Buffer past its
+   * own synchronous work reads what later paints write into it, as it always did.
+   */
+  get data(): Buffer {
+    const held = this.#held;
+    if (held !== undefined && held.pending > 0) held.flush();
+    return this.#data;
+  }
+
+  /**
+   * Paints put off by the reader that decodes into this framebuffer (ServerMessageReaderOptions
+   * .deferPaints): they run at the next access to `data` (words(), pairs() and every other pixel
+   * accessor go through it). A queue held before is flushed first.
+   */
+  holdPaints(paints: HeldPaints | undefined): void {
+    if (this.#held === paints) return;
+    const before = this.#held;
+    this.#held = undefined;
+    if (before && before.pending > 0) before.flush();
+    this.#held = paints;
   }
 
   /** Replaces the pixel store. Content is kept where the old and new sizes overlap; the rest is black. */
@@ -40,12 +71,13 @@ export class Framebuffer {
     const next = Buffer.alloc(width * height * 4);
     const w = Math.min(width, this.width);
     const h = Math.min(height, this.height);
+    const data = this.data;
     for (let y = 0; y < h; y++) {
-      this.data.copy(next, y * width * 4, y * this.width * 4, y * this.width * 4 + w * 4);
+      data.copy(next, y * width * 4, y * this.width * 4, y * this.width * 4 + w * 4);
     }
     this.width = width;
     this.height = height;
-    this.data = next;
+    this.#data = next;
   }
 
   /** True when the rectangle lies inside the framebuffer. */

@@ -55,11 +55,12 @@ export interface ServerMessageReaderOptions {
    */
   pixels?: PixelReader;
   /**
-   * Let decoders that can (RectDecoder.defersPaints) put off paints until the end of each push, and
-   * skip those a later rectangle of the same push covers (paint-queue.ts). The framebuffer is exactly
-   * as without it whenever push returns, but not between the rectangles of one push: for a reader
-   * whose framebuffer is read only between pushes (the gateway's vnc source). Default false (a
-   * viewer that shows each rectangle as it comes, as noVNC does).
+   * Let decoders that can (RectDecoder.defersPaints) put off paints until the framebuffer is next
+   * read, and skip those a later rectangle covers before that (paint-queue.ts,
+   * Framebuffer.holdPaints): whoever reads `fb.data` (or anything built on it) sees exactly what
+   * drawing every rectangle at once gives. Only for a reader that owns its framebuffer's pixel
+   * writes (the gateway's vnc source: the Session's shadow). Default false (a viewer that shows each
+   * rectangle as it comes, as noVNC does).
    */
   deferPaints?: boolean;
 }
@@ -113,6 +114,7 @@ export class ServerMessageReader {
     this.#decoders = options.decoders;
     this.#px = options.pixels ?? new PixelReader();
     this.#paints = options.deferPaints ? new PaintQueue() : undefined;
+    if (this.#paints) this.#fb.holdPaints(this.#paints);
   }
 
   /** The deferred paints (deferPaints), for what they saved. */
@@ -142,11 +144,8 @@ export class ServerMessageReader {
       while (this.#step(out));
     } catch (err) {
       this.#failed = { err };
-      // What was decoded before the error is in fb, as without deferring (deferred paints cannot fail).
-      this.#paints?.flush();
       throw err;
     }
-    this.#paints?.flush();
     return out;
   }
 

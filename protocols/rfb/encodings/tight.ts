@@ -94,11 +94,12 @@ export class TightDecoder implements RectDecoder {
     if (paints && l.filter === TightFilter.Palette && l.colours === 2) {
       // One bit a pixel: nothing in it can be out of range. The data is copied (the inflater's
       // output is scratch that the next rectangle overwrites); it is an eighth of a byte a pixel.
+      // (`fb` is only used when the paint runs: fb.data runs the paints held before it first.)
       const c0 = px.tpixel(b, l.paletteOffset);
       const c1 = px.tpixel(b, l.paletteOffset + tp);
       const bits = Buffer.from(data);
       const r = { x, y, width: w, height: h };
-      paints.defer(r, () => drawPalette(fb, r, Uint32Array.of(c0, c1), 2, bits));
+      paints.defer(r, () => drawPalette(fb, r, Uint32Array.of(c0, c1), 2, bits), bits.length);
       return true;
     }
     paints?.flush();

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { deflateSync } from 'node:zlib';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readFbs } from '../../../../../protocols/fbs/index.js';
@@ -125,6 +126,76 @@ describe('ServerMessageReader with deferPaints', () => {
       for (let c = step; c < bytes.length; c += step * 37) cuts.push(c);
       compareSplit(64, 48, bytes, cuts);
     }
+  });
+
+  it('holds paints across pushes until the framebuffer is read, and skips those covered meanwhile', () => {
+    const bytes = xtermUpdates();
+    const cut = Math.floor(bytes.length / 2);
+    const plainFb = new Framebuffer(1024, 768);
+    const plain = new ServerMessageReader({ fb: plainFb, decoders: createDecoders() });
+    const fb = new Framebuffer(1024, 768);
+    const reader = new ServerMessageReader({ fb, decoders: createDecoders(), deferPaints: true });
+    // Pushed update by update, as a BMC at console speed sends them, with nobody reading in between.
+    let at = 0;
+    while (at < bytes.length) {
+      const next = Math.min(bytes.length, at + 700);
+      reader.push(bytes.subarray(at, next));
+      plain.push(bytes.subarray(at, next));
+      at = next;
+      if (at >= cut && at - 700 < cut) {
+        // Half way: something waits, and nothing has been read yet.
+        expect(reader.paints!.pending).toBeGreaterThan(0);
+      }
+    }
+    const { skipped, painted, pending } = reader.paints!;
+    expect(pending).toBeGreaterThan(0);
+    // Reading the pixels runs what waits first.
+    expect(fb.data.equals(plainFb.data)).toBe(true);
+    expect(reader.paints!.pending).toBe(0);
+    expect(reader.paints!.painted).toBeGreaterThan(painted);
+    expect(skipped).toBeGreaterThan(painted);
+  });
+
+  it('bounds what waits by the bytes it holds (a two-colour 1024x768 rectangle is 96 KiB of bitmap)', () => {
+    // Tight, basic compression with stream 0 reset, explicit Palette filter, two colours (rfbproto
+    // "Tight Encoding"): one bit a pixel, rows padded to a byte, zlib'd.
+    const bits = Buffer.alloc((1024 / 8) * 768);
+    for (let i = 0; i < bits.length; i++) bits[i] = (i * 37) & 0xff;
+    const z = deflateSync(bits);
+    const compact = Buffer.of((z.length & 0x7f) | 0x80, ((z.length >> 7) & 0x7f) | 0x80, z.length >> 14);
+    const rect = Buffer.concat([
+      encodeRectHeader({ x: 0, y: 0, width: 1024, height: 768 }, Encoding.Tight),
+      Buffer.of(0x41, 1, 1, 255, 255, 255, 0, 0, 40),
+      compact,
+      z,
+    ]);
+    const one = Buffer.concat([encodeFramebufferUpdateHeader(1), rect]);
+    const plainFb = new Framebuffer(1024, 768);
+    new ServerMessageReader({ fb: plainFb, decoders: createDecoders() }).push(one);
+    const fb = new Framebuffer(1024, 768);
+    const reader = new ServerMessageReader({ fb, decoders: createDecoders(), deferPaints: true });
+    let most = 0;
+    for (let i = 0; i < 5; i++) {
+      reader.push(one);
+      most = Math.max(most, reader.paints!.bytes);
+    }
+    // Two such bitmaps fit under the bound, a third does not: the oldest is settled (skipped: covered).
+    expect(most).toBe(2 * bits.length);
+    expect(reader.paints!.skipped).toBe(3);
+    expect(fb.data.equals(plainFb.data)).toBe(true);
+  });
+
+  it('a new reader on the same framebuffer (a reconnect) runs what the old one held first', () => {
+    const src = new Framebuffer(64, 48);
+    for (let i = 0; i < src.data.length; i += 4) src.data.set(i & 32 ? [200, 10, 10, 0] : [0, 0, 0, 0], i);
+    const fb = new Framebuffer(64, 48);
+    const old = new ServerMessageReader({ fb, decoders: createDecoders(), deferPaints: true });
+    old.push(Buffer.concat([encodeFramebufferUpdateHeader(1), ...new TightEncoder().encodeRect(src, { x: 0, y: 0, width: 64, height: 48 })]));
+    expect(old.paints!.pending).toBe(1);
+    const next = new ServerMessageReader({ fb, decoders: createDecoders(), deferPaints: true });
+    expect(old.paints!.pending).toBe(0);
+    expect(next.paints!.pending).toBe(0);
+    expect(fb.data.equals(src.data)).toBe(true);
   });
 
   it('paints what came before a malformed rectangle before the error, as drawing at once does', () => {
