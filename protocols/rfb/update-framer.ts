@@ -44,7 +44,62 @@ export interface FramedUpdate {
  * `tightLayout`, so what is framed here is exactly what the decoder will consume.
  */
 export function frameUpdate(buf: Uint8Array, width: number, height: number, px: { bytesPerPixel: number; tpixelBytes: number }): FramedUpdate | null {
-  if (buf.length < 4 || buf[0] !== ServerMessageType.FramebufferUpdate) return null;
+  const f = frameOne(buf, width, height, px);
+  return f === INCOMPLETE ? null : f;
+}
+
+/** frameOne's answer when the buffer ends inside an update that could be framed with more bytes. */
+const INCOMPLETE = 'incomplete';
+
+/**
+ * The whole FramebufferUpdates at the start of `buf`, back to back, framed (frameUpdate) and described
+ * together, and what follows them:
+ * - `framed`: undefined when none is whole; else `length` is all of them, `count` the first one's
+ *   number-of-rectangles (what a client rewriting its header needs), `tight` their stream operations
+ *   in order, the rest the union;
+ * - `updates`: how many;
+ * - `rest`: 'none' (they end the buffer), 'incomplete' (a FramebufferUpdate begins after them and
+ *   needs more bytes) or 'unknown' (what follows cannot be framed: another message, an encoding
+ *   without lengths, malformed data, or an update after one that resized the framebuffer).
+ * A run stops after an update with DesktopSize or ExtendedDesktopSize (the next one is framed against
+ * the new size). An update that is not relayable (a Cursor, say) makes the run not relayable, but the
+ * framing goes on past it.
+ */
+export function frameUpdates(
+  buf: Uint8Array,
+  width: number,
+  height: number,
+  px: { bytesPerPixel: number; tpixelBytes: number },
+): { framed: FramedUpdate | undefined; updates: number; rest: 'none' | 'incomplete' | 'unknown' } {
+  let framed: FramedUpdate | undefined;
+  let updates = 0;
+  let off = 0;
+  while (off < buf.length) {
+    const f = frameOne(buf.subarray(off), width, height, px);
+    if (f === INCOMPLETE) return { framed, updates, rest: 'incomplete' };
+    if (!f) return { framed, updates, rest: 'unknown' };
+    updates++;
+    off += f.length;
+    if (!framed) framed = { ...f, encodings: new Set(f.encodings), tight: [...f.tight] };
+    else {
+      framed.length += f.length;
+      framed.relayable &&= f.relayable;
+      for (const e of f.encodings) framed.encodings.add(e);
+      framed.jpeg ||= f.jpeg;
+      framed.tight.push(...f.tight);
+      framed.touched |= f.touched;
+    }
+    // A new size changes how the next update is framed (its rectangles are checked against it).
+    if (f.encodings.has(Encoding.DesktopSize) || f.encodings.has(Encoding.ExtendedDesktopSize))
+      return { framed, updates, rest: off < buf.length ? 'unknown' : 'none' };
+  }
+  return { framed, updates, rest: 'none' };
+}
+
+function frameOne(buf: Uint8Array, width: number, height: number, px: { bytesPerPixel: number; tpixelBytes: number }): FramedUpdate | typeof INCOMPLETE | null {
+  if (buf.length === 0) return INCOMPLETE;
+  if (buf[0] !== ServerMessageType.FramebufferUpdate) return null;
+  if (buf.length < 4) return INCOMPLETE;
   const q = new ByteQueue();
   q.push(buf);
   const count = q.peekUint16BE(2);
@@ -54,7 +109,7 @@ export function frameUpdate(buf: Uint8Array, width: number, height: number, px: 
   let h = height;
   try {
     for (let i = 0; i < count; i++) {
-      if (!q.has(RECT_HEADER_BYTES)) return null;
+      if (!q.has(RECT_HEADER_BYTES)) return INCOMPLETE;
       const x = q.peekUint16BE(0);
       const y = q.peekUint16BE(2);
       const rw = q.peekUint16BE(4);
@@ -65,13 +120,14 @@ export function frameUpdate(buf: Uint8Array, width: number, height: number, px: 
       f.length += RECT_HEADER_BYTES;
       const body = rectBody(q, encoding, x, y, rw, rh, w, h, px, f);
       if (body === null) return null;
+      if (body === NEED_MORE) return INCOMPLETE;
       if (encoding === Encoding.LastRect) return f;
       if (encoding === Encoding.DesktopSize || encoding === Encoding.ExtendedDesktopSize) {
         // Later rectangles are in the new size (the reader resizes fb here; a refusal keeps it, but is never relayed either).
         w = rw;
         h = rh;
       }
-      if (!q.has(body)) return null;
+      if (!q.has(body)) return INCOMPLETE;
       q.skip(body);
       f.length += body;
     }
@@ -82,7 +138,10 @@ export function frameUpdate(buf: Uint8Array, width: number, height: number, px: 
   return f;
 }
 
-/** Bytes of one rectangle's data (after its header), or null when unknown or not yet buffered; notes what matters in `f`. */
+/** rectBody's answer when the bytes that say the length are not buffered yet. */
+const NEED_MORE = -1;
+
+/** Bytes of one rectangle's data (after its header), NEED_MORE, or null when it cannot be known; notes what matters in `f`. */
 function rectBody(
   q: ByteQueue,
   encoding: number,
@@ -103,12 +162,14 @@ function rectBody(
       if (!inside) return null;
       return w * h * px.bytesPerPixel;
     case Encoding.CopyRect:
-      if (!inside || !q.has(4) || q.peekUint16BE(0) + w > fbW || q.peekUint16BE(2) + h > fbH) return null;
+      if (!inside) return null;
+      if (!q.has(4)) return NEED_MORE;
+      if (q.peekUint16BE(0) + w > fbW || q.peekUint16BE(2) + h > fbH) return null;
       return 4;
     case Encoding.Tight: {
       if (!inside) return null;
       const l = tightLayout(q, w, h, px.tpixelBytes);
-      if (!l) return null;
+      if (!l) return NEED_MORE;
       // Compression control (rfbproto "Tight Encoding"): bits 0-3 reset streams 0-3 before the
       // rectangle; for basic compression bits 4-5 are the stream its zlib data is in.
       const comp = l.ctl >> 4;
@@ -132,10 +193,10 @@ function rectBody(
       return 1;
     case Encoding.DesktopName:
       f.relayable = false;
-      return q.has(4) ? 4 + q.peekUint32BE(0) : null;
+      return q.has(4) ? 4 + q.peekUint32BE(0) : NEED_MORE;
     case Encoding.ExtendedDesktopSize:
       f.relayable = false;
-      return q.has(1) ? 4 + SCREEN_BYTES * q.peekUint8(0) : null;
+      return q.has(1) ? 4 + SCREEN_BYTES * q.peekUint8(0) : NEED_MORE;
     default:
       return null;
   }

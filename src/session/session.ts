@@ -104,6 +104,8 @@ export class Session {
   readonly #passive = new Set<SessionViewer>();
   /** Viewers sent the BMC's update now being decoded as it came: its damage is not theirs (until its end). */
   readonly #relayed = new Set<SessionViewer>();
+  /** Update ends still to come of the updates last relayed together (#relayed is cleared after the last). */
+  #relayedUpdates = 0;
   readonly #source: Source;
   readonly #log: Logger;
   readonly #limits: SessionLimits;
@@ -344,17 +346,23 @@ export class Session {
       },
       relay: (update, restTouched) => {
         for (const v of this.#viewers) if (v.relay?.(update, restTouched)) this.#relayed.add(v);
+        // Their damage is skipped until the last of the updates relayed together has ended.
+        this.#relayedUpdates = this.#relayed.size > 0 ? (update?.updates ?? 1) : 0;
         return this.#relayed.size > 0;
       },
       relayFailed: (error) => {
         for (const v of this.#relayed) v.relayFailed?.(error.message);
         this.#relayed.clear();
+        this.#relayedUpdates = 0;
       },
       fullRequest: () => {
         this.stats.upstreamFullRequests++;
       },
       updateEnd: () => {
-        this.#relayed.clear();
+        if (--this.#relayedUpdates <= 0) {
+          this.#relayedUpdates = 0;
+          this.#relayed.clear();
+        }
         if (this.updatesIn++ === 0) for (const w of [...this.#updateWaiters]) w();
         this.#eachViewer((v) => v.frame());
       },

@@ -14,9 +14,11 @@ import type { FramedUpdate } from '../../protocols/rfb/update-framer.js';
  * the BMC's pixel format is the viewer's (RGBX) and the update is made of encodings the viewer asked for.
  */
 export interface UpstreamUpdate {
-  /** The message as the BMC sent it. */
+  /** The message as the BMC sent it: one FramebufferUpdate, or several back to back (framed describes them together, update-framer.ts frameUpdates). */
   bytes: Buffer;
   framed: FramedUpdate;
+  /** How many FramebufferUpdates `bytes` holds. */
+  updates: number;
   /** The BMC's Tight zlib stream `id` as the gateway holds it before this update (Inflater.streamState). */
   streamState: (id: number) => 'fresh' | Buffer | undefined;
 }

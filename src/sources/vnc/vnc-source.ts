@@ -11,7 +11,7 @@ import {
 } from '../../../protocols/rfb/client-messages.js';
 import { Encoding, isRgbxFormat, type PixelFormat } from '../../../protocols/rfb/constants.js';
 import { createDecoders, PixelReader, TightDecoder, UPSTREAM_ENCODINGS, upstreamPixelFormat } from '../../../protocols/rfb/encodings/index.js';
-import { frameUpdate } from '../../../protocols/rfb/update-framer.js';
+import { frameUpdates } from '../../../protocols/rfb/update-framer.js';
 import { ServerMessageReader, type ServerMessage } from '../../../protocols/rfb/server-messages.js';
 import { ENCODING_NAMES } from './encoding-names.js';
 import type { SessionsConfig, VncConsoleConfig } from '../../config/types.js';
@@ -21,6 +21,12 @@ import { ReconnectPolicy } from '../reconnect-policy.js';
 import { tcpTransport, type RfbTransport } from './rfb-transport.js';
 import type { InputEvent, Source, SourceSink } from '../types.js';
 import { tlsFailure, upgradeToTls } from './tls-upgrade.js';
+
+/**
+ * The most bytes of an unfinished FramebufferUpdate kept back from the decoder until its end has come
+ * (relaying, #offer). A larger update is decoded as it comes and not relayed.
+ */
+const MAX_CARRY_BYTES = 1024 * 1024;
 
 /** Pseudo-encodings we ask every VNC server for (rfbproto §7.8). */
 const UPSTREAM_PSEUDO = [Encoding.DesktopSize, Encoding.ExtendedDesktopSize, Encoding.Cursor, Encoding.LastRect, Encoding.DesktopName];
@@ -172,6 +178,8 @@ export class VncSource implements Source {
      * connection's next read comes first.
      */
     let relayedChunk: Buffer | undefined;
+    /** Relaying: the start of a FramebufferUpdate whose end has not come yet, kept back from the decoder (#offer). */
+    const carry: { bytes: Buffer | undefined } = { bytes: undefined };
     const decodeRelayed = (): void => {
       const chunk = relayedChunk;
       relayedChunk = undefined;
@@ -190,9 +198,13 @@ export class VncSource implements Source {
       if (failed) return;
       try {
         if (!reader) handshakeStep(handshake.receive(chunk));
-        else if (relayTight && reader.atBoundary && this.#offer(chunk, relayTight, pixels!)) {
-          relayedChunk = chunk;
-          setImmediate(decodeRelayed);
+        else if (relayTight && reader.atBoundary) {
+          const { decode, relayed } = this.#offer(chunk, carry, relayTight, pixels!);
+          if (decode.length === 0) return;
+          if (relayed) {
+            relayedChunk = decode;
+            setImmediate(decodeRelayed);
+          } else this.#handle(reader.push(decode), io);
         } else this.#handle(reader.push(chunk), io);
       } catch (err) {
         fail(err as Error);
@@ -241,18 +253,36 @@ export class VncSource implements Source {
   }
 
   /**
-   * Offers the update that starts this read, whole and undecoded, to the viewers (src/viewer/relay.ts)
-   * before it is decoded: on a BMC that sends one update a read (every one we have seen at console
-   * speed) the viewers then wait only for the bytes, not for our decode and encode. Updates not whole
-   * in one read, or followed by more data in it, are offered as undefined (viewers get them decoded);
-   * the Tight streams those touch are reported so that viewers know they are out of step there.
+   * Offers the whole updates this read completes, undecoded, to the viewers (src/viewer/relay.ts)
+   * before they are decoded: the viewers then wait only for the bytes, not for our decode and encode.
+   * Called at a message boundary. A read often holds several updates (the BMC sent faster than we
+   * read) or ends inside one (TCP cut it): the updates that are whole are offered together, and the
+   * start of an unfinished one is kept back from the decoder, up to MAX_CARRY_BYTES, until the read
+   * that ends it, so the decoder stays at a boundary and the update is offered whole then. (Cut by
+   * the read, it would reach the viewers decoded and re-encoded, and with it their Tight streams would
+   * fall out of step with the BMC's for good: under load, where reads cut updates most, relaying
+   * stopped.) What cannot be framed after them (another message, an encoding without lengths, an
+   * unfinished update over the bound) is decoded as it comes, and the viewers are told that all
+   * streams may be touched. Returns what to decode now and whether any viewer was sent something.
    */
-  #offer(chunk: Buffer, tight: TightDecoder, pixels: PixelReader): boolean {
+  #offer(chunk: Buffer, carry: { bytes: Buffer | undefined }, tight: TightDecoder, pixels: PixelReader): { decode: Buffer; relayed: boolean } {
     const sink = this.#sink!;
-    const framed = frameUpdate(chunk, sink.fb.width, sink.fb.height, pixels);
-    if (!framed) return sink.relay!(undefined, 0xf);
-    const restTouched = framed.length < chunk.length ? 0xf : 0;
-    return sink.relay!({ bytes: chunk.subarray(0, framed.length), framed, streamState: (id) => tight.streamState(id) }, restTouched);
+    const buf = carry.bytes ? Buffer.concat([carry.bytes, chunk]) : chunk;
+    carry.bytes = undefined;
+    const run = frameUpdates(buf, sink.fb.width, sink.fb.height, pixels);
+    const whole = run.framed?.length ?? 0;
+    let decode = buf;
+    let restTouched = 0;
+    if (run.rest === 'incomplete' && buf.length - whole <= MAX_CARRY_BYTES) {
+      carry.bytes = buf.subarray(whole);
+      decode = buf.subarray(0, whole);
+    } else if (run.rest !== 'none') restTouched = 0xf;
+    if (!run.framed) return { decode, relayed: restTouched !== 0 && sink.relay!(undefined, restTouched) };
+    const relayed = sink.relay!(
+      { bytes: buf.subarray(0, whole), framed: run.framed, updates: run.updates, streamState: (id) => tight.streamState(id) },
+      restTouched,
+    );
+    return { decode, relayed };
   }
 
   #handle(messages: ServerMessage[], socket: Duplex): void {

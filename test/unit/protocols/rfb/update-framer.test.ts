@@ -4,7 +4,7 @@ import { RawEncoder } from '../../../../protocols/rfb/encodings/raw.js';
 import { TightEncoder } from '../../../../protocols/rfb/encodings/tight.js';
 import { Framebuffer } from '../../../../protocols/rfb/framebuffer.js';
 import { encodeFramebufferUpdateHeader, encodeRectHeader } from '../../../../protocols/rfb/server-messages.js';
-import { frameUpdate } from '../../../../protocols/rfb/update-framer.js';
+import { frameUpdate, frameUpdates } from '../../../../protocols/rfb/update-framer.js';
 import { ServerMessageReader } from '../../../../protocols/rfb/server-message-reader.js';
 import { createDecoders } from '../../../../protocols/rfb/encodings/index.js';
 
@@ -84,5 +84,39 @@ describe('frameUpdate', () => {
     expect(frameUpdate(update([encodeRectHeader({ x: 0, y: 0, width: 4, height: 4 }, Encoding.Tight), Buffer.of(0xa0, 0)]), 64, 48, RGBX)).toBeNull();
     expect(frameUpdate(tight, 16, 16, RGBX)).not.toBeNull();
     expect(frameUpdate(tight, 15, 16, RGBX)).toBeNull();
+  });
+});
+
+describe('frameUpdates', () => {
+  const z = Buffer.alloc(20, 1);
+  const a = update([tightNoReset(1, 4, 4, z)]);
+  const b = update([tightNoReset(2, 4, 4, z), tightNoReset(1, 4, 4, z)]);
+  const cursor = update([Buffer.concat([encodeRectHeader({ x: 1, y: 1, width: 2, height: 2 }, Encoding.Cursor), Buffer.alloc(2 * 2 * 4 + 2)])]);
+
+  it('describes whole updates back to back together: lengths summed, the first count, stream operations in order', () => {
+    const r = frameUpdates(Buffer.concat([a, b]), 64, 48, RGBX);
+    expect(r.updates).toBe(2);
+    expect(r.rest).toBe('none');
+    expect(r.framed).toMatchObject({ length: a.length + b.length, count: 1, relayable: true, touched: 0b110 });
+    expect(r.framed!.tight.map((o) => o.stream)).toEqual([1, 2, 1]);
+  });
+
+  it("tells an update cut by the read ('incomplete') from what cannot be framed ('unknown')", () => {
+    for (let cut = 1; cut < b.length; cut++) {
+      const r = frameUpdates(Buffer.concat([a, b.subarray(0, cut)]), 64, 48, RGBX);
+      expect({ updates: r.updates, length: r.framed?.length, rest: r.rest }).toEqual({ updates: 1, length: a.length, rest: 'incomplete' });
+    }
+    expect(frameUpdates(Buffer.concat([a, Buffer.of(2)]), 64, 48, RGBX)).toMatchObject({ updates: 1, rest: 'unknown' });
+    const hextile = update([encodeRectHeader({ x: 0, y: 0, width: 16, height: 16 }, Encoding.Hextile), Buffer.alloc(1)]);
+    expect(frameUpdates(Buffer.concat([a, hextile]), 64, 48, RGBX)).toMatchObject({ updates: 1, rest: 'unknown' });
+    expect(frameUpdates(b.subarray(0, 7), 64, 48, RGBX)).toMatchObject({ framed: undefined, updates: 0, rest: 'incomplete' });
+  });
+
+  it('frames on past an update that is not relayable (a Cursor), but stops after a resize', () => {
+    const r = frameUpdates(Buffer.concat([cursor, a, b]), 64, 48, RGBX);
+    expect(r).toMatchObject({ updates: 3, rest: 'none' });
+    expect(r.framed!.relayable).toBe(false);
+    const resize = update([encodeRectHeader({ x: 0, y: 0, width: 32, height: 32 }, Encoding.DesktopSize)]);
+    expect(frameUpdates(Buffer.concat([resize, a]), 64, 48, RGBX)).toMatchObject({ updates: 1, rest: 'unknown' });
   });
 });
