@@ -146,9 +146,10 @@ export class Framebuffer {
    * and a new typed-array view each time was garbage the collector had to follow.
    */
   words(): Uint32Array | null {
-    if (this.#wordsOf !== this.data) {
-      this.#wordsOf = this.data;
-      this.#words = rgbxWords(this.data);
+    const data = this.data;
+    if (this.#wordsOf !== data) {
+      this.#wordsOf = data;
+      this.#words = rgbxWords(data);
       this.#pairs =
         this.#words && this.#words.byteOffset % 8 === 0 ? new Float64Array(this.#words.buffer, this.#words.byteOffset, this.#words.length >> 1) : null;
     }

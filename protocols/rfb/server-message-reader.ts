@@ -55,7 +55,7 @@ export interface ServerMessageReaderOptions {
    */
   pixels?: PixelReader;
   /**
-   * Let decoders that can (RectDecoder.defersPaints) put off paints until the framebuffer is next
+   * Let decoders that can (Tight) put off paints until the framebuffer is next
    * read, and skip those a later rectangle covers before that (paint-queue.ts,
    * Framebuffer.holdPaints): whoever reads `fb.data` (or anything built on it) sees exactly what
    * drawing every rectangle at once gives. Only for a reader that owns its framebuffer's pixel
@@ -229,10 +229,6 @@ export class ServerMessageReader {
     if (!q.has(12)) return false;
     const b = q.consume(12);
     const header: RectHeader = { x: b.readUInt16BE(0), y: b.readUInt16BE(2), width: b.readUInt16BE(4), height: b.readUInt16BE(6), encoding: b.readInt32BE(8) };
-    // Deferred paints go first unless this rectangle's decoder defers too (it flushes itself before
-    // a paint it does not defer): CopyRect reads fb, resizes replace it, other decoders draw now.
-    const paints = this.#paints;
-    if (paints && paints.pending > 0 && !this.#decoders.get(header.encoding)?.defersPaints) paints.flush();
     switch (header.encoding) {
       case Encoding.LastRect:
         // rfbproto LastRect: ends the update whatever the announced count; no data.
@@ -287,7 +283,7 @@ export class ServerMessageReader {
   #rectBody(left: number, h: RectHeader, decoder: RectDecoder | undefined, out: ServerMessage[]): boolean {
     const q = this.#q;
     if (decoder) {
-      if (!decoder.decodeRect(q, h, this.#fb, decoder.defersPaints ? this.#paints : undefined)) return false;
+      if (!decoder.decodeRect(q, h, this.#fb, this.#paints)) return false;
       out.push({ type: 'rect', encoding: h.encoding, x: h.x, y: h.y, width: h.width, height: h.height });
     } else if (h.encoding === Encoding.CopyRect) {
       // §7.7.2: U16 src-x-position, U16 src-y-position; the source comes off the wire, so check it.

@@ -44,7 +44,9 @@ export interface FramedUpdate {
  * `tightLayout`, so what is framed here is exactly what the decoder will consume.
  */
 export function frameUpdate(buf: Uint8Array, width: number, height: number, px: { bytesPerPixel: number; tpixelBytes: number }): FramedUpdate | null {
-  const f = frameOne(buf, width, height, px);
+  const q = new ByteQueue();
+  q.push(buf);
+  const f = frameOne(q, width, height, px);
   return f === INCOMPLETE ? null : f;
 }
 
@@ -73,14 +75,14 @@ export function frameUpdates(
 ): { framed: FramedUpdate | undefined; updates: number; rest: 'none' | 'incomplete' | 'unknown' } {
   let framed: FramedUpdate | undefined;
   let updates = 0;
-  let off = 0;
-  while (off < buf.length) {
-    const f = frameOne(buf.subarray(off), width, height, px);
+  const q = new ByteQueue();
+  q.push(buf);
+  while (q.length > 0) {
+    const f = frameOne(q, width, height, px);
     if (f === INCOMPLETE) return { framed, updates, rest: 'incomplete' };
     if (!f) return { framed, updates, rest: 'unknown' };
     updates++;
-    off += f.length;
-    if (!framed) framed = { ...f, encodings: new Set(f.encodings), tight: [...f.tight] };
+    if (!framed) framed = f;
     else {
       framed.length += f.length;
       framed.relayable &&= f.relayable;
@@ -91,17 +93,19 @@ export function frameUpdates(
     }
     // A new size changes how the next update is framed (its rectangles are checked against it).
     if (f.encodings.has(Encoding.DesktopSize) || f.encodings.has(Encoding.ExtendedDesktopSize))
-      return { framed, updates, rest: off < buf.length ? 'unknown' : 'none' };
+      return { framed, updates, rest: q.length > 0 ? 'unknown' : 'none' };
   }
   return { framed, updates, rest: 'none' };
 }
 
-function frameOne(buf: Uint8Array, width: number, height: number, px: { bytesPerPixel: number; tpixelBytes: number }): FramedUpdate | typeof INCOMPLETE | null {
-  if (buf.length === 0) return INCOMPLETE;
-  if (buf[0] !== ServerMessageType.FramebufferUpdate) return null;
-  if (buf.length < 4) return INCOMPLETE;
-  const q = new ByteQueue();
-  q.push(buf);
+/**
+ * Frames the update at the front of `q` and consumes it (on INCOMPLETE or null, `q` is left part-way:
+ * the caller stops there).
+ */
+function frameOne(q: ByteQueue, width: number, height: number, px: { bytesPerPixel: number; tpixelBytes: number }): FramedUpdate | typeof INCOMPLETE | null {
+  if (q.length === 0) return INCOMPLETE;
+  if (q.peekUint8(0) !== ServerMessageType.FramebufferUpdate) return null;
+  if (q.length < 4) return INCOMPLETE;
   const count = q.peekUint16BE(2);
   q.skip(4);
   const f: FramedUpdate = { length: 4, count, relayable: true, encodings: new Set(), jpeg: false, tight: [], touched: 0 };

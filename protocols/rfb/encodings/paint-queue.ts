@@ -14,9 +14,8 @@ import type { HeldPaints, Rect } from '../framebuffer.js';
  * (BENCHMARKS.md, "Paints a later rectangle covers").
  *
  * A paint is deferred only when it cannot fail (its data was checked while decoding), so skipping it
- * changes nothing but the time taken; the decoders flush before a paint that reads the framebuffer
- * or can fail, and the reader flushes before anything else that touches it (CopyRect, a resize, a
- * decoder that does not defer).
+ * changes nothing but the time taken. Order needs nothing more: whatever touches the framebuffer's
+ * pixels (CopyRect, a resize, a decoder drawing now, a viewer's encode) runs what waits first.
  */
 export class PaintQueue implements HeldPaints {
   /**
@@ -27,9 +26,7 @@ export class PaintQueue implements HeldPaints {
   static readonly MAX_PENDING = 64;
   /** … and at most this many bytes of their data (two-colour bitmaps: a full 1024x768 one is 96 KiB). */
   static readonly MAX_BYTES = 256 * 1024;
-  readonly #rects: Rect[] = [];
-  readonly #paints: (() => void)[] = [];
-  readonly #sizes: number[] = [];
+  readonly #waiting: { rect: Rect; paint: () => void; bytes: number }[] = [];
   #bytes = 0;
   /** A paint is running: its own reads of the framebuffer must not run the others (they come after it). */
   #running = false;
@@ -39,7 +36,7 @@ export class PaintQueue implements HeldPaints {
   painted = 0;
 
   get pending(): number {
-    return this.#paints.length;
+    return this.#waiting.length;
   }
 
   /** Bytes of data the waiting paints hold. */
@@ -49,32 +46,28 @@ export class PaintQueue implements HeldPaints {
 
   /** Runs `paint` later, or never if a later deferred paint covers `rect` whole. Keeps `rect`; `bytes` is what `paint` holds. */
   defer(rect: Rect, paint: () => void, bytes = 0): void {
-    while (this.#paints.length > 0 && (this.#paints.length >= PaintQueue.MAX_PENDING || this.#bytes + bytes > PaintQueue.MAX_BYTES)) this.#settleOldest();
-    this.#rects.push(rect);
-    this.#paints.push(paint);
-    this.#sizes.push(bytes);
+    const w = this.#waiting;
+    while (w.length > 0 && (w.length >= PaintQueue.MAX_PENDING || this.#bytes + bytes > PaintQueue.MAX_BYTES)) this.#settleOldest();
+    w.push({ rect, paint, bytes });
     this.#bytes += bytes;
   }
 
   /** Runs every waiting paint that no later one covers, in the order they were deferred. */
   flush(): void {
     if (this.#running) return;
-    while (this.#paints.length > 0) this.#settleOldest();
+    while (this.#waiting.length > 0) this.#settleOldest();
   }
 
   /** Paints the oldest waiting paint unless one after it covers it whole, and forgets it. */
   #settleOldest(): void {
-    const rects = this.#rects;
-    const r = rects[0]!;
-    const paint = this.#paints[0]!;
-    let covered = false;
-    for (let j = 1; j < rects.length && !covered; j++) covered = contains(rects[j]!, r);
-    rects.shift();
-    this.#paints.shift();
-    this.#bytes -= this.#sizes.shift()!;
-    if (covered) {
-      this.skipped++;
-      return;
+    const w = this.#waiting;
+    const { rect, paint, bytes } = w.shift()!;
+    this.#bytes -= bytes;
+    for (let j = 0; j < w.length; j++) {
+      if (contains(w[j]!.rect, rect)) {
+        this.skipped++;
+        return;
+      }
     }
     this.painted++;
     this.#running = true;

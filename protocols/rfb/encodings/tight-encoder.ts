@@ -24,9 +24,6 @@ const FILTER_PALETTE = 1;
  * (src/viewer/relay.ts; noVNC's pako cannot take a window again after a stream it used was reset).
  */
 export const TIGHT_ENCODER_STREAM = 3;
-const STREAM_COPY = TIGHT_ENCODER_STREAM;
-const STREAM_MONO = TIGHT_ENCODER_STREAM;
-const STREAM_INDEXED = TIGHT_ENCODER_STREAM;
 
 export interface TightEncoderOptions {
   /** zlib level 0..9; 1 by default (speed: this is the per-update hot path). */
@@ -95,9 +92,8 @@ export class TightEncoder implements RectEncoder {
     if (colours >= 2 && colours <= 256 && colours * 3 < pixels * 2) {
       const data =
         colours > 2 ? this.#indices.subarray(0, pixels) : few ? this.#rgb.subarray(0, ((r.width + 7) >> 3) * r.height) : this.#packMono(r.width, r.height);
-      const stream = colours === 2 ? STREAM_MONO : STREAM_INDEXED;
       const head = Buffer.allocUnsafe(3 + colours * 3);
-      head[0] = EXPLICIT_FILTER | (stream << 4);
+      head[0] = EXPLICIT_FILTER | (TIGHT_ENCODER_STREAM << 4);
       head[1] = FILTER_PALETTE;
       head[2] = colours - 1;
       for (let i = 0; i < colours; i++) {
@@ -105,7 +101,7 @@ export class TightEncoder implements RectEncoder {
         head[4 + i * 3] = (pal[i]! >> 8) & 0xff;
         head[5 + i * 3] = (pal[i]! >> 16) & 0xff;
       }
-      return this.#finish(r, head, stream, data);
+      return this.#finish(r, head, TIGHT_ENCODER_STREAM, data);
     }
     const rgb = this.#rgb;
     const d = fb.data;
@@ -126,7 +122,7 @@ export class TightEncoder implements RectEncoder {
       }
     }
     // Copy filter is implicit when no filter id is sent.
-    return this.#finish(r, Buffer.of(STREAM_COPY << 4), STREAM_COPY, rgb.subarray(0, o));
+    return this.#finish(r, Buffer.of(TIGHT_ENCODER_STREAM << 4), TIGHT_ENCODER_STREAM, rgb.subarray(0, o));
   }
 
   #finish(r: Rect, head: Buffer, stream: number, data: Uint8Array): Buffer {

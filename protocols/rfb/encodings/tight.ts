@@ -43,8 +43,6 @@ export interface TightLayout {
  * so the next call simply looks again from the start (the peek costs a handful of byte reads).
  */
 export class TightDecoder implements RectDecoder {
-  /** Fills and two-colour rectangles can be put off (paint-queue.ts): neither can fail once decoded. */
-  readonly defersPaints = true;
   readonly #streams = [new Inflater(), new Inflater(), new Inflater(), new Inflater()];
   readonly #px: PixelReader;
   /** The current rectangle's palette, as RGBX words: one array for the connection, not one a rectangle. */
@@ -80,7 +78,6 @@ export class TightDecoder implements RectDecoder {
     }
     let data = b.subarray(l.dataOffset, l.dataOffset + l.wireLength);
     if (l.jpeg) {
-      paints?.flush();
       decodeTightJpeg(data, rect, fb);
       return true;
     }
@@ -91,10 +88,11 @@ export class TightDecoder implements RectDecoder {
         throw new RfbError('RFB_ERR_ZLIB_TRUNCATED', `compressed data inflated to ${data.length} of ${l.dataLength} bytes`, `tight.stream${stream}`);
       }
     }
+    // Fills (above) and two-colour rectangles can be put off: neither can fail once decoded. Whatever
+    // is drawn now goes through fb's pixels, which run the paints put off before it first.
     if (paints && l.filter === TightFilter.Palette && l.colours === 2) {
       // One bit a pixel: nothing in it can be out of range. The data is copied (the inflater's
       // output is scratch that the next rectangle overwrites); it is an eighth of a byte a pixel.
-      // (`fb` is only used when the paint runs: fb.data runs the paints held before it first.)
       const c0 = px.tpixel(b, l.paletteOffset);
       const c1 = px.tpixel(b, l.paletteOffset + tp);
       const bits = Buffer.from(data);
@@ -102,7 +100,6 @@ export class TightDecoder implements RectDecoder {
       paints.defer(r, () => drawPalette(fb, r, Uint32Array.of(c0, c1), 2, bits), bits.length);
       return true;
     }
-    paints?.flush();
     switch (l.filter) {
       case TightFilter.Copy:
         if (tp === 3) fb.putRgb(x, y, w, h, data);

@@ -19,12 +19,11 @@ export interface RectHeader extends Rect {
  * fb always holds RGBX. Malformed data throws RfbError naming the field.
  * The header has been bounds-checked against `fb` by the caller.
  *
- * `paints`, given only to a decoder that says `defersPaints`: it may put off paints that cannot fail
- * (paint-queue.ts), and flushes it before any paint of its own that it does not put off. A caller
- * that gives it flushes it before it reads `fb` or lets another decoder draw.
+ * `paints` (ServerMessageReaderOptions.deferPaints): the decoder may put off paints that cannot fail
+ * (paint-queue.ts) instead of drawing them now. Nothing else is needed for order: any access to
+ * `fb`'s pixels, a decoder's own included, runs what waits first (Framebuffer.holdPaints).
  */
 export interface RectDecoder {
-  readonly defersPaints?: boolean;
   decodeRect(q: ByteQueue, rect: RectHeader, fb: Framebuffer, paints?: PaintQueue): boolean;
 }
 
