@@ -19,14 +19,23 @@ import type { HeldPaints, Rect } from '../framebuffer.js';
  */
 export class PaintQueue implements HeldPaints {
   /**
-   * At most this many paints wait: each is compared with at most this many that came after it, so a
-   * read of many tiny rectangles costs a bounded number of comparisons a rectangle. When one more
-   * comes, the oldest is settled against the others (a sliding window, not a flush of all).
+   * At most this many paints wait; one more settles the oldest (a sliding window, not a flush of all).
+   * Each paint is compared only with the waiting paints whose top-left corner lies inside it (a grid of
+   * CELL-pixel squares finds them), so the window's size costs memory, not comparisons. 1,024: on the
+   * recordings of fixtures/recordings a window of 256 or more already skips every paint a later one
+   * covers (BENCHMARKS.md, "A wider window of deferred paints"); 64 painted 15 % of the xterm's.
    */
-  static readonly MAX_PENDING = 64;
+  static readonly MAX_PENDING = 1024;
   /** … and at most this many bytes of their data (two-colour bitmaps: a full 1024x768 one is 96 KiB). */
-  static readonly MAX_BYTES = 256 * 1024;
-  readonly #waiting: { rect: Rect; paint: () => void; bytes: number }[] = [];
+  static readonly MAX_BYTES = 512 * 1024;
+  /** The grid's squares, in pixels (a power of two: CELL_SHIFT). */
+  static readonly CELL_SHIFT = 6;
+  /** Every paint deferred and not yet settled or skipped, oldest first from #head (skipped ones have no paint and are passed over). */
+  #fifo: Waiting[] = [];
+  #head = 0;
+  /** The waiting paints by the grid square of their top-left corner, oldest first. */
+  readonly #cells = new Map<number, Waiting[]>();
+  #live = 0;
   #bytes = 0;
   /** A paint is running: its own reads of the framebuffer must not run the others (they come after it). */
   #running = false;
@@ -36,7 +45,7 @@ export class PaintQueue implements HeldPaints {
   painted = 0;
 
   get pending(): number {
-    return this.#waiting.length;
+    return this.#live;
   }
 
   /** Bytes of data the waiting paints hold. */
@@ -46,37 +55,101 @@ export class PaintQueue implements HeldPaints {
 
   /** Runs `paint` later, or never if a later deferred paint covers `rect` whole. Keeps `rect`; `bytes` is what `paint` holds. */
   defer(rect: Rect, paint: () => void, bytes = 0): void {
-    const w = this.#waiting;
-    while (w.length > 0 && (w.length >= PaintQueue.MAX_PENDING || this.#bytes + bytes > PaintQueue.MAX_BYTES)) this.#settleOldest();
-    w.push({ rect, paint, bytes });
+    if (this.#live > 0) this.#skipCoveredBy(rect);
+    while (this.#live > 0 && (this.#live >= PaintQueue.MAX_PENDING || this.#bytes + bytes > PaintQueue.MAX_BYTES)) this.#settleOldest();
+    const entry: Waiting = { rect, paint, bytes, cell: cellOf(rect.x, rect.y) };
+    // Skipped paints stay in the FIFO until they reach its head; past twice the window, they are dropped at once (amortized: the FIFO is then at most the window).
+    if (this.#fifo.length - this.#head >= 2 * PaintQueue.MAX_PENDING) this.#compact();
+    this.#fifo.push(entry);
+    const list = this.#cells.get(entry.cell);
+    if (list) list.push(entry);
+    else this.#cells.set(entry.cell, [entry]);
+    this.#live++;
     this.#bytes += bytes;
   }
 
   /** Runs every waiting paint that no later one covers, in the order they were deferred. */
   flush(): void {
     if (this.#running) return;
-    while (this.#waiting.length > 0) this.#settleOldest();
+    while (this.#live > 0) this.#settleOldest();
+    this.#fifo = [];
+    this.#head = 0;
   }
 
-  /** Paints the oldest waiting paint unless one after it covers it whole, and forgets it. */
-  #settleOldest(): void {
-    const w = this.#waiting;
-    const { rect, paint, bytes } = w.shift()!;
-    this.#bytes -= bytes;
-    for (let j = 0; j < w.length; j++) {
-      if (contains(w[j]!.rect, rect)) {
-        this.skipped++;
-        return;
+  /** Forgets (skips) every waiting paint `rect` covers whole: those whose top-left corner is in one of the squares `rect` overlaps. */
+  #skipCoveredBy(rect: Rect): void {
+    const s = PaintQueue.CELL_SHIFT;
+    const cx1 = (rect.x + Math.max(rect.width, 1) - 1) >> s;
+    const cy1 = (rect.y + Math.max(rect.height, 1) - 1) >> s;
+    for (let cy = rect.y >> s; cy <= cy1; cy++) {
+      for (let cx = rect.x >> s; cx <= cx1; cx++) {
+        const key = cy * CELL_ROW + cx;
+        const list = this.#cells.get(key);
+        if (!list) continue;
+        let kept = 0;
+        for (let i = 0; i < list.length; i++) {
+          const e = list[i]!;
+          if (contains(rect, e.rect)) {
+            e.paint = undefined;
+            this.#live--;
+            this.#bytes -= e.bytes;
+            this.skipped++;
+          } else list[kept++] = e;
+        }
+        if (kept === 0) this.#cells.delete(key);
+        else list.length = kept;
       }
     }
-    this.painted++;
-    this.#running = true;
-    try {
-      paint();
-    } finally {
-      this.#running = false;
+  }
+
+  /** Paints the oldest waiting paint (no later one has covered it, or it would have been skipped) and forgets it. */
+  #settleOldest(): void {
+    const fifo = this.#fifo;
+    while (this.#head < fifo.length) {
+      const e = fifo[this.#head++]!;
+      const paint = e.paint;
+      if (!paint) continue;
+      // The oldest waiting paint is also the oldest of its square.
+      const list = this.#cells.get(e.cell)!;
+      list.shift();
+      if (list.length === 0) this.#cells.delete(e.cell);
+      e.paint = undefined;
+      this.#live--;
+      this.#bytes -= e.bytes;
+      if (this.#head >= 1024 && 2 * this.#head >= fifo.length) this.#compact();
+      this.painted++;
+      this.#running = true;
+      try {
+        paint();
+      } finally {
+        this.#running = false;
+      }
+      return;
     }
   }
+
+  #compact(): void {
+    const kept: Waiting[] = [];
+    for (let i = this.#head; i < this.#fifo.length; i++) if (this.#fifo[i]!.paint) kept.push(this.#fifo[i]!);
+    this.#fifo = kept;
+    this.#head = 0;
+  }
+}
+
+interface Waiting {
+  readonly rect: Rect;
+  /** undefined once settled or skipped. */
+  paint: (() => void) | undefined;
+  readonly bytes: number;
+  /** Its top-left corner's grid square (cellOf). */
+  readonly cell: number;
+}
+
+/** Grid squares in a row of the key space: RFB coordinates are 16-bit, so x >> CELL_SHIFT < 1024. */
+const CELL_ROW = 1 << (16 - PaintQueue.CELL_SHIFT);
+
+function cellOf(x: number, y: number): number {
+  return (y >> PaintQueue.CELL_SHIFT) * CELL_ROW + (x >> PaintQueue.CELL_SHIFT);
 }
 
 /** `outer` covers `inner` whole. */

@@ -32,17 +32,66 @@ describe('PaintQueue', () => {
   it(`holds at most ${PaintQueue.MAX_PENDING} paints: the next one settles the oldest first`, () => {
     const q = new PaintQueue();
     const ran: number[] = [];
-    // Paint 0 is covered only by the very last paint, which comes when 0 is already settled: it runs.
+    // Paint 0, then MAX_PENDING - 1 small paints of which none covers another: all wait.
     q.defer({ x: 0, y: 0, width: 4, height: 4 }, () => ran.push(0));
-    for (let i = 1; i < PaintQueue.MAX_PENDING; i++) q.defer({ x: 8, y: 8, width: 2, height: 2 }, () => ran.push(i));
+    const at = (i: number): Rect => ({ x: 8 + (i % 200) * 3, y: 8 + Math.floor(i / 200) * 3, width: 2, height: 2 });
+    for (let i = 1; i < PaintQueue.MAX_PENDING; i++) q.defer(at(i), () => ran.push(i));
     expect(q.pending).toBe(PaintQueue.MAX_PENDING);
-    q.defer({ x: 0, y: 0, width: 16, height: 16 }, () => ran.push(-1));
+    expect(ran).toEqual([]);
+    // One more (covering none of them): the oldest, paint 0, is settled and runs.
+    q.defer(at(PaintQueue.MAX_PENDING), () => ran.push(PaintQueue.MAX_PENDING));
     expect(ran).toEqual([0]);
     expect(q.pending).toBe(PaintQueue.MAX_PENDING);
+    // A paint over all of them: each one it covers is skipped at once, and nothing else runs.
+    q.defer({ x: 0, y: 0, width: 1024, height: 768 }, () => ran.push(-1));
+    expect(q.pending).toBe(1);
+    expect(ran).toEqual([0]);
     q.flush();
-    // 1..63 are covered by the last one.
     expect(ran).toEqual([0, -1]);
-    expect({ skipped: q.skipped, painted: q.painted }).toEqual({ skipped: PaintQueue.MAX_PENDING - 1, painted: 2 });
+    expect({ skipped: q.skipped, painted: q.painted }).toEqual({ skipped: PaintQueue.MAX_PENDING, painted: 2 });
+  });
+
+  it('finds what a paint covers by position: a covering paint in another part of the screen skips nothing', () => {
+    const q = new PaintQueue();
+    const ran: string[] = [];
+    // Corners on grid lines, rectangles across squares, a zero-size one and one at the 16-bit edge.
+    q.defer({ x: 63, y: 63, width: 2, height: 2 }, () => ran.push('a')); // corner in square (0,0), reaching (1,1)
+    q.defer({ x: 64, y: 0, width: 64, height: 64 }, () => ran.push('b')); // exactly square (1,0)
+    q.defer({ x: 500, y: 500, width: 0, height: 0 }, () => ran.push('c'));
+    q.defer({ x: 65534, y: 65534, width: 1, height: 1 }, () => ran.push('d'));
+    q.defer({ x: 64, y: 64, width: 100, height: 100 }, () => ran.push('e')); // covers none of them (a starts at 63)
+    expect(q.skipped).toBe(0);
+    q.defer({ x: 63, y: 0, width: 66, height: 66 }, () => ran.push('f')); // covers a and b, not e
+    expect(q.skipped).toBe(2);
+    q.defer({ x: 400, y: 400, width: 200, height: 200 }, () => ran.push('g')); // covers c (and e's corner is outside)
+    q.defer({ x: 65000, y: 65000, width: 535, height: 535 }, () => ran.push('h')); // covers d
+    q.flush();
+    expect(ran).toEqual(['e', 'f', 'g', 'h']);
+    expect({ skipped: q.skipped, painted: q.painted, pending: q.pending }).toEqual({ skipped: 4, painted: 4, pending: 0 });
+  });
+
+  it('keeps nothing of the paints it skipped: the same screen painted over and over holds one', () => {
+    const q = new PaintQueue();
+    let last = -1;
+    const n = 20 * PaintQueue.MAX_PENDING;
+    for (let i = 0; i < n; i++) q.defer({ x: 0, y: 0, width: 1024, height: 768 }, () => (last = i), 100);
+    expect({ pending: q.pending, bytes: q.bytes, skipped: q.skipped }).toEqual({ pending: 1, bytes: 100, skipped: n - 1 });
+    q.flush();
+    expect({ last, painted: q.painted, bytes: q.bytes }).toEqual({ last: n - 1, painted: 1, bytes: 0 });
+  });
+
+  it('a paint that throws leaves the others waiting, in order', () => {
+    const q = new PaintQueue();
+    const ran: string[] = [];
+    q.defer({ x: 0, y: 0, width: 1, height: 1 }, () => {
+      throw new Error('boom');
+    });
+    q.defer({ x: 2, y: 0, width: 1, height: 1 }, () => ran.push('b'));
+    q.defer({ x: 4, y: 0, width: 1, height: 1 }, () => ran.push('c'));
+    expect(() => q.flush()).toThrow('boom');
+    expect(q.pending).toBe(2);
+    q.flush();
+    expect(ran).toEqual(['b', 'c']);
   });
 });
 
@@ -156,32 +205,38 @@ describe('ServerMessageReader with deferPaints', () => {
     expect(skipped).toBeGreaterThan(painted);
   });
 
-  it('bounds what waits by the bytes it holds (a two-colour 1024x768 rectangle is 96 KiB of bitmap)', () => {
+  it('bounds what waits by the bytes it holds (a two-colour 1024x700 rectangle is 87.5 KiB of bitmap)', () => {
     // Tight, basic compression with stream 0 reset, explicit Palette filter, two colours (rfbproto
-    // "Tight Encoding"): one bit a pixel, rows padded to a byte, zlib'd.
-    const bits = Buffer.alloc((1024 / 8) * 768);
+    // "Tight Encoding"): one bit a pixel, rows padded to a byte, zlib'd. Each one a row lower than the
+    // one before, so none covers another.
+    const bits = Buffer.alloc((1024 / 8) * 700);
     for (let i = 0; i < bits.length; i++) bits[i] = (i * 37) & 0xff;
     const z = deflateSync(bits);
     const compact = Buffer.of((z.length & 0x7f) | 0x80, ((z.length >> 7) & 0x7f) | 0x80, z.length >> 14);
-    const rect = Buffer.concat([
-      encodeRectHeader({ x: 0, y: 0, width: 1024, height: 768 }, Encoding.Tight),
-      Buffer.of(0x41, 1, 1, 255, 255, 255, 0, 0, 40),
-      compact,
-      z,
-    ]);
-    const one = Buffer.concat([encodeFramebufferUpdateHeader(1), rect]);
+    const update = (y: number): Buffer =>
+      Buffer.concat([
+        encodeFramebufferUpdateHeader(1),
+        encodeRectHeader({ x: 0, y, width: 1024, height: 700 }, Encoding.Tight),
+        Buffer.of(0x41, 1, 1, 255, 255, 255, 0, 0, 40 + y),
+        compact,
+        z,
+      ]);
+    const updates = Array.from({ length: 9 }, (_, y) => update(y));
     const plainFb = new Framebuffer(1024, 768);
-    new ServerMessageReader({ fb: plainFb, decoders: createDecoders() }).push(one);
+    const plain = new ServerMessageReader({ fb: plainFb, decoders: createDecoders() });
+    for (const u of updates) plain.push(u);
     const fb = new Framebuffer(1024, 768);
     const reader = new ServerMessageReader({ fb, decoders: createDecoders(), deferPaints: true });
     let most = 0;
-    for (let i = 0; i < 5; i++) {
-      reader.push(one);
+    for (const u of updates) {
+      reader.push(u);
       most = Math.max(most, reader.paints!.bytes);
     }
-    // Two such bitmaps fit under the bound, a third does not: the oldest is settled (skipped: covered).
-    expect(most).toBe(2 * bits.length);
-    expect(reader.paints!.skipped).toBe(3);
+    const fit = Math.floor(PaintQueue.MAX_BYTES / bits.length);
+    expect(fit).toBeLessThan(updates.length);
+    // As many bitmaps as fit under the bound wait; each one more settles (paints) the oldest.
+    expect(most).toBe(fit * bits.length);
+    expect({ painted: reader.paints!.painted, skipped: reader.paints!.skipped }).toEqual({ painted: updates.length - fit, skipped: 0 });
     expect(fb.data.equals(plainFb.data)).toBe(true);
   });
 
