@@ -21,9 +21,10 @@ export class PaintQueue implements HeldPaints {
   /**
    * At most this many paints wait; one more settles the oldest (a sliding window, not a flush of all).
    * Each paint is compared only with the waiting paints whose top-left corner lies inside it (a grid of
-   * CELL-pixel squares finds them), so the window's size costs memory, not comparisons. 1,024: on the
-   * recordings of fixtures/recordings a window of 256 or more already skips every paint a later one
-   * covers (BENCHMARKS.md, "A wider window of deferred paints"); 64 painted 15 % of the xterm's.
+   * 64-pixel squares finds them), so the window's size costs memory, not comparisons: 3,072 distinct
+   * 16x16 tiles a screen, none covered, cost less with this window than with the 64 of a scan of all
+   * (BENCHMARKS.md, "Covered paints skipped as they come"). A paint that is covered is forgotten at
+   * once and takes no place in the window.
    */
   static readonly MAX_PENDING = 1024;
   /** … and at most this many bytes of their data (two-colour bitmaps: a full 1024x768 one is 96 KiB). */
