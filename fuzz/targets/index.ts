@@ -3,6 +3,7 @@ import { api } from './api.js';
 import { atenHtml5 } from './aten-html5.js';
 import { ast2100, atenBmcStream, hermon } from './aten.js';
 import { config } from './config.js';
+import { deferredPaints } from './deferred-paints.js';
 import { dispatch } from './dispatch.js';
 import { fbs } from './fbs.js';
 import { ipmi } from './ipmi.js';
@@ -33,6 +34,7 @@ export const TARGETS: readonly FuzzTarget[] = [
   rfbSecurity,
   rfbPixelFormat,
   tightJpeg,
+  deferredPaints,
   atenHtml5,
   jnlp,
   jar,

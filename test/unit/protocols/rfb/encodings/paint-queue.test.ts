@@ -22,11 +22,15 @@ describe('PaintQueue', () => {
     add('b', { x: 5, y: 5, width: 10, height: 10 }); // only partly covered by c: must run
     add('c', { x: 0, y: 0, width: 12, height: 12 });
     add('d', { x: 1, y: 1, width: 2, height: 2 }); // after c: runs (it paints over c)
+    add('e', { x: 40, y: 0, width: 1, height: 4 }); // a one-pixel column …
+    add('f', { x: 40, y: 2, width: 8, height: 8 }); // … whose lower half f paints over: e runs
+    add('g', { x: 60, y: 0, width: 8, height: 16 }); // a text cell …
+    add('h', { x: 59, y: 0, width: 8, height: 16 }); // … overlapped all but one column: g runs
     q.flush();
-    expect(ran).toEqual(['b', 'c', 'd']);
-    expect({ skipped: q.skipped, painted: q.painted, pending: q.pending }).toEqual({ skipped: 1, painted: 3, pending: 0 });
+    expect(ran).toEqual(['b', 'c', 'd', 'e', 'f', 'g', 'h']);
+    expect({ skipped: q.skipped, painted: q.painted, pending: q.pending }).toEqual({ skipped: 1, painted: 7, pending: 0 });
     q.flush();
-    expect(ran).toHaveLength(3);
+    expect(ran).toHaveLength(7);
   });
 
   it(`holds at most ${PaintQueue.MAX_PENDING} paints: the next one settles the oldest first`, () => {
