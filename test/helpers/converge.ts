@@ -5,6 +5,14 @@ export function fbImage(fb: { width: number; height: number; data: Uint8Array })
   return fromRgbx(fb.width, fb.height, fb.data);
 }
 
+/** True when `a` (a test viewer's framebuffer, perhaps not there yet) shows exactly `b`: same size, same pixels. */
+export function sameScreen(
+  a: { width: number; height: number; data: Uint8Array } | undefined,
+  b: { width: number; height: number; data: Uint8Array },
+): boolean {
+  return !!a && a.width === b.width && a.height === b.height && Buffer.compare(a.data, b.data) === 0;
+}
+
 /**
  * Polls until `actual()` equals `expected()` pixel for pixel (optionally only inside `region`, and
  * each channel within `tolerance`), or

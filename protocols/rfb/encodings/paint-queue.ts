@@ -59,8 +59,9 @@ export class PaintQueue implements HeldPaints {
     if (this.#live > 0) this.#skipCoveredBy(rect);
     while (this.#live > 0 && (this.#live >= PaintQueue.MAX_PENDING || this.#bytes + bytes > PaintQueue.MAX_BYTES)) this.#settleOldest();
     const entry: Waiting = { rect, paint, bytes, cell: cellOf(rect.x, rect.y) };
-    // Skipped paints stay in the FIFO until they reach its head; past twice the window, they are dropped at once (amortized: the FIFO is then at most the window).
-    if (this.#fifo.length - this.#head >= 2 * PaintQueue.MAX_PENDING) this.#compact();
+    // Settled and skipped paints stay in the FIFO until it is compacted: when a window's worth have
+    // been settled, or the FIFO holds twice the window (amortized: it then holds at most the window).
+    if (this.#head >= PaintQueue.MAX_PENDING || this.#fifo.length - this.#head >= 2 * PaintQueue.MAX_PENDING) this.#compact();
     this.#fifo.push(entry);
     const list = this.#cells.get(entry.cell);
     if (list) list.push(entry);
@@ -117,7 +118,6 @@ export class PaintQueue implements HeldPaints {
       e.paint = undefined;
       this.#live--;
       this.#bytes -= e.bytes;
-      if (this.#head >= 1024 && 2 * this.#head >= fifo.length) this.#compact();
       this.painted++;
       this.#running = true;
       try {

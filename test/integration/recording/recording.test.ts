@@ -7,6 +7,7 @@ import { ReplayServer } from '../../../bench/replay-server.js';
 import { readFbs } from '../../../protocols/fbs/index.js';
 import type { Framebuffer } from '../../../protocols/rfb/framebuffer.js';
 import { eqPhp, startTestGateway, TEST_TOKEN, type TestGateway } from '../../helpers/gateway.js';
+import { sameScreen } from '../../helpers/converge.js';
 import { isBlank } from '../../helpers/images.js';
 import { freePort } from '../../helpers/ports.js';
 import { startQemu, type QemuVm } from '../../helpers/qemu.js';
@@ -16,10 +17,6 @@ const OPERATOR = 'operator-token-0123456789';
 
 function wsUrl(scope: string): string {
   return scope.replace(/^http/, 'ws').replace('/console/', '/ws/');
-}
-
-function sameScreen(a: Framebuffer | undefined, b: Framebuffer): boolean {
-  return !!a && a.width === b.width && a.height === b.height && a.getRgbx(0, 0, a.width, a.height).equals(b.getRgbx(0, 0, b.width, b.height));
 }
 
 async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {

@@ -1,16 +1,10 @@
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { endMarker, summarizeRecording } from '../../../bench/fbs-screen.js';
 import { ReplayServer } from '../../../bench/replay-server.js';
-import type { Framebuffer } from '../../../protocols/rfb/framebuffer.js';
 import { eqPhp, startTestGateway, TEST_TOKEN } from '../../helpers/gateway.js';
 import { WsRfbClient } from '../../helpers/ws-rfb-client.js';
-
-const XTERM = join(import.meta.dirname, '../../../fixtures/recordings/tigervnc-xterm-scroll.fbs');
-
-function sameScreen(a: Framebuffer | undefined, b: Framebuffer): boolean {
-  return !!a && a.width === b.width && a.height === b.height && a.data.equals(b.data);
-}
+import { sameScreen } from '../../helpers/converge.js';
+import { XTERM_RECORDING } from '../../helpers/paint-updates.js';
 
 /**
  * The vnc source defers paints that a later rectangle of the same read covers (paint-queue.ts). Here
@@ -20,12 +14,12 @@ function sameScreen(a: Framebuffer | undefined, b: Framebuffer): boolean {
  */
 describe('a BMC that sends faster than the gateway decodes (deferred paints)', () => {
   it("ends every viewer on the recording's exact final screen", async () => {
-    const summary = summarizeRecording(XTERM);
+    const summary = summarizeRecording(XTERM_RECORDING);
     const marker = endMarker(summary);
     let done = false;
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const rs = await ReplayServer.start({ path: XTERM, speed: Infinity, loops: 30, end: marker.bytes, gate, onDone: () => (done = true) });
+    const rs = await ReplayServer.start({ path: XTERM_RECORDING, speed: Infinity, loops: 30, end: marker.bytes, gate, onDone: () => (done = true) });
     const gw = await startTestGateway({
       tokens: [{ token: TEST_TOKEN, servers: ['*'] }],
       servers: [{ id: 'fast', console: { type: 'vnc', host: '127.0.0.1', port: rs.port } }],

@@ -5,19 +5,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { endMarker, summarizeRecording } from '../../../bench/fbs-screen.js';
 import { ReplayServer } from '../../../bench/replay-server.js';
 import { encodeFbsBlock, FBS_SIGNATURE, readFbs } from '../../../protocols/fbs/index.js';
-import type { Framebuffer } from '../../../protocols/rfb/framebuffer.js';
 import { frameUpdate } from '../../../protocols/rfb/update-framer.js';
 import { eqPhp, startTestGateway, TEST_TOKEN } from '../../helpers/gateway.js';
 import { WsRfbClient } from '../../helpers/ws-rfb-client.js';
-
-const XTERM = join(import.meta.dirname, '../../../fixtures/recordings/tigervnc-xterm-scroll.fbs');
+import { sameScreen } from '../../helpers/converge.js';
+import { XTERM_RECORDING } from '../../helpers/paint-updates.js';
 
 /** The gateway's Viewer counters these tests read (src/viewer/viewer.ts). */
 type RelayCounters = { updatesSent: number; updatesRelayed: number; updatesPrimed: number };
-
-function sameScreen(a: Framebuffer | undefined, b: Framebuffer): boolean {
-  return !!a && a.width === b.width && a.height === b.height && a.data.equals(b.data);
-}
 
 /**
  * TigerVNC's own Tight bytes (the xterm recording: zlib streams that run for the whole connection),
@@ -32,7 +27,7 @@ describe('relaying when reads cut updates and hold several', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('relays nearly every update, whole, and the viewer ends on the exact final screen', async () => {
-    const { blocks, error } = readFbs(readFileSync(XTERM));
+    const { blocks, error } = readFbs(readFileSync(XTERM_RECORDING));
     expect(error).toBeUndefined();
     const body = Buffer.concat(blocks.slice(1).map((b) => Buffer.from(b.data)));
     // Writes of 97, 1,301, 2,503, … bytes (cycling): most end inside an update, some hold several.

@@ -1,17 +1,12 @@
-import { readFileSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readFbs } from '../../../../../protocols/fbs/index.js';
 import { Encoding } from '../../../../../protocols/rfb/constants.js';
 import { createDecoders, PaintQueue } from '../../../../../protocols/rfb/encodings/index.js';
-import { RawEncoder } from '../../../../../protocols/rfb/encodings/raw.js';
 import { TightEncoder } from '../../../../../protocols/rfb/encodings/tight.js';
 import { Framebuffer, type Rect } from '../../../../../protocols/rfb/framebuffer.js';
 import { ServerMessageReader } from '../../../../../protocols/rfb/server-message-reader.js';
 import { encodeFramebufferUpdateHeader, encodeRectHeader } from '../../../../../protocols/rfb/server-messages.js';
-
-const XTERM = join(import.meta.dirname, '../../../../../fixtures/recordings/tigervnc-xterm-scroll.fbs');
+import { paintMixUpdates, xtermUpdates } from '../../../../helpers/paint-updates.js';
 
 describe('PaintQueue', () => {
   it('runs paints in order and skips only those a later paint covers whole', () => {
@@ -118,13 +113,6 @@ function compareSplit(width: number, height: number, bytes: Buffer, cuts: number
   return { skipped: deferred.paints!.skipped, painted: deferred.paints!.painted };
 }
 
-function xtermUpdates(): Buffer {
-  const { blocks, error } = readFbs(readFileSync(XTERM));
-  expect(error).toBeUndefined();
-  // Block 0 is the RFB 3.3 handshake (1024x768); the rest are the server's FramebufferUpdates.
-  return Buffer.concat(blocks.slice(1).map((b) => Buffer.from(b.data)));
-}
-
 describe('ServerMessageReader with deferPaints', () => {
   it('leaves the framebuffer exactly as drawing every rectangle does, on the TigerVNC xterm recording read 64 KiB at a time', () => {
     const bytes = Buffer.concat([xtermUpdates(), xtermUpdates(), xtermUpdates()]);
@@ -147,32 +135,7 @@ describe('ServerMessageReader with deferPaints', () => {
   });
 
   it('paints what it put off before CopyRect reads, before Raw and many-colour Tight draw, and before a resize', () => {
-    const src = new Framebuffer(64, 48);
-    // Two-colour text-like areas, a solid area and a many-colour area.
-    for (let y = 0; y < 48; y++)
-      for (let x = 0; x < 64; x++) {
-        const o = (y * 64 + x) * 4;
-        if (x < 32) src.data.set((x * 3 + y) % 5 === 0 ? [250, 250, 250, 0] : [0, 0, 80, 0], o);
-        else if (y < 24) src.data.set([10, 200, 30, 0], o);
-        else src.data.set([(x * 37) & 0xff, (y * 11) & 0xff, (x * y) & 0xff, 0], o);
-      }
-    const tight = new TightEncoder();
-    const raw = new RawEncoder();
-    const rect = (x: number, y: number, width: number, height: number): Rect => ({ x, y, width, height });
-    const upd = (parts: Buffer[]): Buffer => Buffer.concat([encodeFramebufferUpdateHeader(parts.length), ...parts]);
-    const copy = (to: Rect, sx: number, sy: number): Buffer =>
-      Buffer.concat([encodeRectHeader(to, Encoding.CopyRect), Buffer.of(sx >> 8, sx & 0xff, sy >> 8, sy & 0xff)]);
-    const resize = (w: number, h: number): Buffer => encodeRectHeader({ x: 0, y: 0, width: w, height: h }, Encoding.DesktopSize);
-    const bytes = Buffer.concat([
-      upd(tight.encodeRect(src, rect(0, 0, 32, 48))), // two colours
-      upd(tight.encodeRect(src, rect(32, 0, 32, 24))), // solid
-      upd([...tight.encodeRect(src, rect(0, 0, 16, 16)), copy(rect(40, 30, 16, 16), 0, 0)]), // CopyRect of a deferred paint
-      upd([...tight.encodeRect(src, rect(0, 0, 32, 48)), ...raw.encodeRect(src, rect(4, 4, 8, 8))]), // Raw over a deferred paint
-      upd([...tight.encodeRect(src, rect(0, 16, 32, 16)), ...tight.encodeRect(src, rect(32, 24, 32, 24))]), // many colours after two
-      upd(tight.encodeRect(src, rect(0, 0, 32, 48))),
-      upd([resize(64, 48), ...tight.encodeRect(src, rect(0, 0, 32, 48))]),
-      upd(tight.encodeRect(src, rect(0, 0, 32, 48))), // covers the one before it in the same push
-    ]);
+    const bytes = paintMixUpdates();
     expect(compareSplit(64, 48, bytes, []).skipped).toBeGreaterThan(0);
     for (let step = 1; step < 40; step += 3) {
       const cuts: number[] = [];
