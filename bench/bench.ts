@@ -122,7 +122,9 @@ async function front(target: Target, replayPorts: Map<string, number>, extra: { 
         servers: [...replayPorts].map(([id, rp]) => ({ id, console: { type: 'vnc', host: '127.0.0.1', port: rp, connectTimeout: '60s' } })),
         sessions: { maxSessions: 2000, maxViewers: extra.maxViewers ?? 8, idleTimeout: '10m', ...(NO_RELAY ? { relay: false } : {}) },
         // Sessions in worker processes (src/workers/): the front's CPU and RSS include them (Measured sums the process tree).
-        ...(extra.workers ? { workers: extra.workers } : {}),
+        // The other rows keep every session in one process (workers: 0, not the default one per core), as
+        // they were measured from the start; the `workers` rows are the default's figures.
+        workers: extra.workers ?? 0,
       },
     });
     return {

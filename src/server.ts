@@ -175,6 +175,8 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
     // Console sessions live in worker processes (src/workers/); this process is the front.
     ctx.workers = new WorkerPool(ctx, journal);
     await ctx.workers.start(config.workers.count);
+    const pool = ctx.workers;
+    registry.elsewhere = () => pool.sessionCount();
   }
   auditGatewayEnds(registry, audit);
 
@@ -183,7 +185,7 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
     ctx.workers
       ? {
           status: 'ok',
-          sessions: ctx.workers.sessionCount(),
+          sessions: ctx.workers.sessionCount() + registry.list().length,
           workers: ctx.workers.info().map((w) => ({ pid: w.pid ?? null, ready: w.ready, sessions: w.sessions })),
         }
       : { status: 'ok', sessions: registry.list().length },

@@ -80,6 +80,8 @@ export const api: FuzzTarget = {
       r,
       {
         listen: '127.0.0.1:0',
+        // The API layer in one process: no worker processes forked for the fuzzer's gateway.
+        workers: 0,
         tokens: [
           { token: TOKEN, name: 'fuzz', pin: '1234', servers: ['srv'] },
           { token: `${TOKEN}-nopin`, servers: ['*'] },

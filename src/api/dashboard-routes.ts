@@ -30,9 +30,8 @@ export async function dashboardRoutes(app: FastifyInstance, ctx: GatewayContext)
     const p = ctx.auth.authenticate(bearer(req), pinHeader(req), req.ip);
     const width = req.query.width === undefined ? 320 : Number(req.query.width);
     const unknown = () => new GatewayError('GW_ERR_UNKNOWN_SESSION', `no live session "${req.params.id}"`);
-    if (ctx.workers) {
-      // The picture is in the worker holding the session (src/workers/).
-      if (ctx.workers.workerOf(req.params.id) === undefined) throw unknown();
+    if (ctx.workers && ctx.workers.workerOf(req.params.id) !== undefined) {
+      // The picture is in the worker holding the session (src/workers/); Java viewer consoles are here.
       if (!Number.isInteger(width) || width < 16 || width > 1920) throw new GatewayError('GW_ERR_BAD_REQUEST', 'width must be an integer from 16 to 1920');
       const t = await ctx.workers.thumbnail(req.params.id, width);
       if (!t || !p.mayOpen(t.server)) throw unknown();

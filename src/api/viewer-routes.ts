@@ -122,7 +122,8 @@ export async function viewerRoutes(app: FastifyInstance, deps: GatewayContext): 
   const consoleHtml = pageHtml('console');
   if (!consoleHtml.includes(PREVIEW_MARK)) throw new Error(`the built console page has no ${PREVIEW_MARK} mark: rebuild the pages ("npm run build")`);
   const endedCodes = trackEndedCodes(deps.registry);
-  // With worker processes (src/workers/), keys, status and viewer sockets belong to the worker holding the session.
+  // With worker processes (src/workers/), keys, status and viewer sockets belong to the worker holding
+  // the session; keys no worker issued are this process's own (Java viewer consoles stay here).
   const workers = deps.workers;
 
   app.get<{ Params: { key: string } }>('/console/:key', async (req, reply) => {
@@ -132,7 +133,7 @@ export async function viewerRoutes(app: FastifyInstance, deps: GatewayContext): 
     // gets the page, which then shows why the console cannot open (404 status for tools).
     // An unused key's page carries the console's current screen (src/session/preview.ts), shown until
     // noVNC has drawn (pages.apply has made the page no-store: it is this key's picture).
-    const { known, png } = workers ? await workers.keyPreview(req.params.key) : await keyPreview(deps, req.params.key);
+    const { known, png } = workers?.issued(req.params.key) ? await workers.keyPreview(req.params.key) : await keyPreview(deps, req.params.key);
     if (!known) reply.code(404);
     if (!png) return consoleHtml.replace(PREVIEW_MARK, '');
     return consoleHtml.replace(PREVIEW_MARK, previewImg(png));
@@ -141,7 +142,7 @@ export async function viewerRoutes(app: FastifyInstance, deps: GatewayContext): 
   /** How the session behind a viewer key is doing: lets the page show "reconnecting" and why it ended. */
   app.get<{ Params: { key: string } }>('/api/v1/viewer/:key/status', async (req, reply) => {
     reply.header('cache-control', 'no-store');
-    if (workers) return (await workers.viewerStatus(req.params.key)) satisfies ViewerStatus;
+    if (workers?.issued(req.params.key)) return (await workers.viewerStatus(req.params.key)) satisfies ViewerStatus;
     return viewerStatus(deps, endedCodes, req.params.key) satisfies ViewerStatus;
   });
 

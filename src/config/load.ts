@@ -209,13 +209,6 @@ export function validate(r: ConfigReader, raw: unknown, source: string | undefin
   const recording = readRecordingConfig(r, ['recording'], top.recording);
   const media = readMediaConfig(r, ['media'], top.media);
   const java = readJavaConfig(r, ['java'], top.java);
-  // Java sandboxes are managed by one process (it clears what a crashed run left at start): not yet in workers.
-  const javaServer = servers.find((s) => s?.console?.type === 'jnlp' || (s?.console?.type === 'aten' && s.console.fallback === 'jnlp'));
-  // A viewer's socket is handed to its worker as a TCP handle; TLS state cannot go with it.
-  if (workers.count > 0 && tls)
-    r.problem(['workers'], 'worker processes need the gateway behind a TLS proxy (no tls: key) for now: a TLS connection cannot be handed to a worker');
-  if (workers.count > 0 && javaServer)
-    r.problem(['workers'], `worker processes cannot hold Java viewer consoles yet (server "${javaServer.id}" has one): use workers: 0`);
 
   if (r.problems.length > 0 || !listen || !publicUrl) return undefined;
   // The structure once more by the JSON Schema `bmc-gateway config-schema` prints (src/config/schema.ts):
@@ -257,16 +250,16 @@ function freezeValues<T extends object>(o: T): T {
 }
 
 /**
- * `workers`: how many worker processes hold the console sessions (src/workers/). 0 (the default)
- * or absent: every session in the gateway's own process. `auto`: one per core. A number, or an
- * object `{ count, heartbeatTimeout }`.
+ * `workers`: how many worker processes hold the console sessions (src/workers/). `auto` (the
+ * default, also when absent): one per core. 0: every session in the gateway's own process. A number,
+ * or an object `{ count, heartbeatTimeout }`.
  */
 function readWorkers(r: ConfigReader, raw: unknown): WorkersConfig {
   const fromCount = (path: Path, v: unknown): number | undefined => {
     if (v === 'auto') return availableParallelism();
     return r.integer(path, v, { min: 0, max: 256 });
   };
-  if (raw === undefined || raw === null) return { count: 0, heartbeatTimeoutMs: DEFAULT_WORKER_HEARTBEAT_TIMEOUT_MS };
+  if (raw === undefined || raw === null) return { count: availableParallelism(), heartbeatTimeoutMs: DEFAULT_WORKER_HEARTBEAT_TIMEOUT_MS };
   if (typeof raw === 'object' && !Array.isArray(raw)) {
     const o = r.object(['workers'], raw, ['count', 'heartbeatTimeout']);
     const count = fromCount(['workers', 'count'], o?.count ?? 'auto') ?? 0;

@@ -98,7 +98,7 @@ export class AmqpAgent {
     const a: AgentAnnouncement = {
       ...this.identity,
       version: VERSION,
-      load: this.#ctx.workers?.sessionCount() ?? this.#ctx.registry.list().length,
+      load: (this.#ctx.workers?.sessionCount() ?? 0) + this.#ctx.registry.list().length,
       at: Date.now(),
       ...(leaving ? { leaving } : {}),
     };

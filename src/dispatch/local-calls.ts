@@ -3,6 +3,7 @@ import { sessionView } from '../api/console-service.js';
 import { eqFields } from '../api/eq-php.js';
 import type { EqFields, GatewayContext } from '../context.js';
 import { GatewayError } from '../errors.js';
+import { usesJava } from '../sources/jnlp/java-viewers.js';
 import type { DispatchCall } from './types.js';
 
 /**
@@ -25,8 +26,13 @@ export function eqCall(action: string, body: Record<string, unknown>, fields: Eq
  * body when it has one (a forwarded call rebuilds it from the message).
  */
 export async function runLocally(ctx: GatewayContext, principal: Principal, call: DispatchCall, fields?: EqFields): Promise<Record<string, unknown>> {
-  // With worker processes, console sessions live there (src/workers/): the console calls go to the pool.
-  if (ctx.workers && (call.type !== 'eq' || call.action === 'novnc')) return ctx.workers.run(principal, call, fields);
+  // With worker processes, console sessions live there (src/workers/): the console calls go to the
+  // pool, but for servers whose console may need a Java viewer, which this process holds.
+  if (ctx.workers && (call.type !== 'eq' || call.action === 'novnc') && !heldHere(ctx, call, fields)) {
+    const answer = await ctx.workers.run(principal, call, fields);
+    if (call.type !== 'list') return answer;
+    return { sessions: [...(answer.sessions as unknown[]), ...localSessions(ctx, principal)] };
+  }
   switch (call.type) {
     case 'eq': {
       const handler = ctx.eqActions.get(call.action);
@@ -39,12 +45,7 @@ export async function runLocally(ctx: GatewayContext, principal: Principal, call
       return { ...sessionView(res.session), url: res.url, joined: res.joined };
     }
     case 'list':
-      return {
-        sessions: ctx.registry
-          .list()
-          .filter((s) => principal.mayOpen(s.server.id))
-          .map(sessionView),
-      };
+      return { sessions: localSessions(ctx, principal) };
     case 'get':
       return { ...sessionView(visibleSession(ctx, principal, call.sessionId)) };
     case 'end': {
@@ -63,6 +64,33 @@ export async function runLocally(ctx: GatewayContext, principal: Principal, call
       ctx.tickets.revokeSession(s.id);
       return {};
     }
+  }
+}
+
+function localSessions(ctx: GatewayContext, principal: Principal) {
+  return ctx.registry
+    .list()
+    .filter((s) => principal.mayOpen(s.server.id))
+    .map(sessionView);
+}
+
+/**
+ * With worker processes: whether this process, not a worker, runs a console call. Java viewer
+ * consoles (`jnlp`, `fallback: jnlp`) live here: one process manages the Java sandboxes (it clears what
+ * a crashed run left at start). A session id is this process's when its own registry holds it.
+ */
+function heldHere(ctx: GatewayContext, call: DispatchCall, fields: EqFields | undefined): boolean {
+  switch (call.type) {
+    case 'eq':
+    case 'open': {
+      const id = call.type === 'open' ? call.serverId : (fields?.get('id') ?? call.fields.id);
+      return usesJava(ctx.config.servers.find((s) => s.id === id)?.console);
+    }
+    case 'list':
+      return false;
+    case 'get':
+    case 'end':
+      return ctx.registry.get(call.sessionId) !== undefined;
   }
 }
 

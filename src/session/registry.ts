@@ -27,6 +27,8 @@ export class SessionRegistry {
   readonly closeUrlPolicy: CloseUrlPolicy;
   /** The crash journal (with `stateDir`), told of every open, close URL and end. */
   journal: SessionJournal | undefined;
+  /** Console sessions held by other processes of this gateway (worker processes): sessions.maxSessions is for the whole gateway. */
+  elsewhere: () => number = () => 0;
   readonly #extraHooks: SessionHooks[] = [];
   readonly #created: ((s: Session) => void)[] = [];
   /** Java viewers (`jnlp` consoles, `fallback: jnlp`), when the configuration has any. */
@@ -71,7 +73,7 @@ export class SessionRegistry {
       return { session: existing, joined: true };
     }
     if (!server.console) throw new GatewayError('GW_ERR_NO_CONSOLE', `server "${server.id}" has no console configured`);
-    if (this.#byId.size >= this.#config.sessions.maxSessions) {
+    if (this.#byId.size + this.elsewhere() >= this.#config.sessions.maxSessions) {
       throw new GatewayError(
         'GW_ERR_TOO_MANY_SESSIONS',
         `the gateway already holds its maximum of ${this.#config.sessions.maxSessions} console sessions (sessions.maxSessions)`,

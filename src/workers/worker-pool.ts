@@ -1,7 +1,10 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { ReloadableConfig } from '../config/reload.js';
-import type { Socket } from 'node:net';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { Principal } from '../api/auth.js';
@@ -94,6 +97,8 @@ export class WorkerPool {
   readonly #pins = new Map<string, number>();
   #n = 0;
   #closing = false;
+  /** Socket pairs for relaying TLS viewers to workers (made on the first one). */
+  #pairs: SocketPairs | undefined;
   #watchdog: NodeJS.Timeout | undefined;
 
   constructor(ctx: GatewayContext, journal: CrashJournal | undefined) {
@@ -357,7 +362,8 @@ export class WorkerPool {
     const load = (s: Slot) => [...s.book.values()].filter((e) => !e.end).length + [...s.opening.values()].reduce((a, b) => a + b, 0);
     // sessions.maxSessions is for the whole gateway: each worker's registry alone would allow it N times.
     const max = this.#ctx.config.sessions.maxSessions;
-    if (this.#slots.reduce((a, s) => a + load(s), 0) >= max) {
+    // Java viewer consoles live in the front (dispatch/local-calls.ts): they count too.
+    if (this.#slots.reduce((a, s) => a + load(s), 0) + this.#ctx.registry.list().length >= max) {
       throw new GatewayError('GW_ERR_TOO_MANY_SESSIONS', `the gateway already holds its maximum of ${max} console sessions (sessions.maxSessions)`);
     }
     const best = live.reduce((a, b) => (load(b) < load(a) ? b : a));
@@ -451,6 +457,11 @@ export class WorkerPool {
     return { slot, info };
   }
 
+  /** Whether a worker issued this viewer key (alive or not): else it is the front's own (Java viewer consoles). */
+  issued(key: string): boolean {
+    return this.#keys.has(key);
+  }
+
   /** The console page's question (viewer-routes.ts keyPreview), asked of the worker that issued the key. */
   async keyPreview(key: string): Promise<{ known: boolean; png: Buffer | undefined }> {
     const k = this.#keySlot(key);
@@ -500,6 +511,46 @@ export class WorkerPool {
     const k = this.#keySlot(key);
     if (!k || 'dead' in k || !k.slot.child) return false;
     const m: ToWorker = { t: 'viewer', key, ip: req.ip, method: req.method, url: req.url, headers: req.headers };
+    const slot = k.slot;
+    const child = slot.child;
+    if (!(socket instanceof TLSSocket)) {
+      this.#sendSocket(slot, m, socket);
+      return true;
+    }
+    // A TLS connection cannot be moved to another process: its keys and sequence numbers live here.
+    // This process keeps the TLS and hands the worker one end of a local stream socket pair instead,
+    // relaying the plain bytes between the two (the worker sees a socket like any other).
+    socket.pause();
+    this.#bridge()
+      .pair()
+      .then(([mine, theirs]) => {
+        const cut = (err?: Error) => {
+          if (err) this.#ctx.log.debug({ event: 'viewer-bridge-closed', worker: slot.index, err: err.message }, 'a TLS viewer relay closed');
+          socket.destroy();
+          mine.destroy();
+        };
+        mine.on('error', cut).on('close', () => cut());
+        socket.on('error', cut).on('close', () => cut());
+        socket.pipe(mine);
+        mine.pipe(socket);
+        if (socket.destroyed) return cut(new Error('the browser went away'));
+        if (slot.child !== child) return cut(new Error('the worker was replaced'));
+        this.#sendSocket(slot, m, theirs);
+      })
+      .catch((err: Error) => {
+        this.#ctx.log.warn({ event: 'viewer-handoff-failed', worker: slot.index, err: err.message }, 'a TLS viewer could not be relayed to its worker');
+        socket.destroy();
+      });
+    return true;
+  }
+
+  /** Sends a viewer's socket to a worker: from then on the worker owns the connection. */
+  #sendSocket(slot: Slot, m: ToWorker, socket: Socket): void {
+    const child = slot.child;
+    if (!child) {
+      socket.destroy();
+      return;
+    }
     // Node's child_process tracks sockets of a net.Server sent to children so that server.close()
     // can ask the children about them; once such a child has exited, that poll never finishes and
     // server.close() hangs (observed on Node 20: _usingWorkers stays set with an empty list). The
@@ -513,15 +564,19 @@ export class WorkerPool {
     // test/integration/workers/viewer-handoff.test.ts). Node has no public call that stops a net.Socket's
     // handle reading (pause() only stops 'data' events), hence the handle's own readStop().
     (socket as unknown as { _handle: { readStop(): number } | null })._handle?.readStop();
-    k.slot.child.send(m, socket, (err) => {
+    child.send(m, socket, (err) => {
       // Sent: this process's handle was detached by child_process; the socket object still counts as
       // one of the server's connections (socket._server): destroying it closes no descriptor and lets
       // the count drop. Not sent: the viewer is cut.
       if (err)
-        this.#ctx.log.warn({ event: 'viewer-handoff-failed', worker: k.slot.index, err: err.message }, 'a viewer socket could not be handed to its worker');
+        this.#ctx.log.warn({ event: 'viewer-handoff-failed', worker: slot.index, err: err.message }, 'a viewer socket could not be handed to its worker');
       socket.destroy();
     });
-    return true;
+  }
+
+  #bridge(): SocketPairs {
+    this.#pairs ??= new SocketPairs();
+    return this.#pairs;
   }
 
   /** The session's thumbnail, rendered in its worker; undefined when no worker holds it. */
@@ -565,6 +620,7 @@ export class WorkerPool {
   async close(reason: string): Promise<void> {
     this.#closing = true;
     clearInterval(this.#watchdog);
+    this.#pairs?.close();
     await Promise.all(
       this.#slots.map(async (s) => {
         const child = s.child;
@@ -586,4 +642,67 @@ export class WorkerPool {
 /** A Buffer over bytes from a worker: the IPC channel's structured clone delivers Buffers as plain Uint8Arrays. */
 function asBuffer(u: Uint8Array): Buffer {
   return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+}
+
+/**
+ * Connected pairs of local stream sockets, as socketpair(2) would give (Node has no such call): a
+ * listener on a Unix socket in a private directory (mkdtemp: mode 0700, this user only), one connect
+ * at a time so that each accepted socket is the other end of the connect just made.
+ */
+class SocketPairs {
+  readonly #dir = mkdtempSync(join(tmpdir(), 'bmcgw-relay-'));
+  readonly #path = join(this.#dir, 's');
+  readonly #server: Server;
+  readonly #listening: Promise<void>;
+  #waiting: ((s: Socket) => void) | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor() {
+    // pauseOnConnect: the accepted end must not read before it is sent to a worker.
+    this.#server = createServer({ pauseOnConnect: true }, (s) => {
+      const w = this.#waiting;
+      this.#waiting = undefined;
+      if (w) w(s);
+      else s.destroy();
+    });
+    this.#server.unref();
+    this.#listening = new Promise((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(this.#path, () => resolve());
+    });
+  }
+
+  /** [this process's end, the end to send]. */
+  pair(): Promise<[Socket, Socket]> {
+    const next = this.#queue.then(
+      () =>
+        new Promise<[Socket, Socket]>((resolve, reject) => {
+          let mine: Socket | undefined;
+          const timer = setTimeout(() => {
+            this.#waiting = undefined;
+            mine?.destroy();
+            reject(new Error('the local relay socket did not connect within 5 s'));
+          }, 5000);
+          this.#waiting = (theirs) => {
+            clearTimeout(timer);
+            resolve([mine!, theirs]);
+          };
+          this.#listening.then(() => {
+            mine = createConnection(this.#path);
+            mine.once('error', (err) => {
+              clearTimeout(timer);
+              this.#waiting = undefined;
+              reject(err);
+            });
+          }, reject);
+        }),
+    );
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  close(): void {
+    this.#server.close();
+    rmSync(this.#dir, { recursive: true, force: true });
+  }
 }

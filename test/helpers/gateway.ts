@@ -21,7 +21,8 @@ export async function startTestGateway(
 ): Promise<TestGateway> {
   const port = await freePort();
   const r = new ConfigReader();
-  const cfg = validate(r, { listen: `127.0.0.1:${port}`, publicUrl: `http://127.0.0.1:${port}`, ...raw }, 'test');
+  // One process unless the test asks for workers: the tests look into the gateway's own registry.
+  const cfg = validate(r, { listen: `127.0.0.1:${port}`, publicUrl: `http://127.0.0.1:${port}`, workers: 0, ...raw }, 'test');
   if (!cfg) throw new Error(`test config invalid: ${r.problems.join('; ')}`);
   const log = options.log ? createLogger(options.log.level, options.log.stream) : createLogger(process.env.BMCGW_TEST_LOG ? 'debug' : 'silent');
   const gw = await buildGateway(cfg, log);

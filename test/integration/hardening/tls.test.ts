@@ -41,6 +41,15 @@ async function eqOver(url: string, ca: string, fields: Record<string, string>): 
   }
 }
 
+async function getOver(url: string, ca: string): Promise<string> {
+  const dispatcher = new Agent({ connect: { ca, servername: 'localhost' } });
+  try {
+    return await (await request(url, { dispatcher })).body.text();
+  } finally {
+    await dispatcher.close();
+  }
+}
+
 /** TLS on the gateway's own listener, against `openssl s_client` and real wss:// viewers; SIGHUP to a real process. */
 describe('TLS listener', () => {
   let entry: string;
@@ -92,7 +101,8 @@ describe('TLS listener', () => {
     const keyPath = join(dir, 'gw.key');
     await writeFile(certPath, a.cert);
     await writeFile(keyPath, a.key);
-    const gw = await startCliGateway(entry, { ...base(), tls: { cert: certPath, key: keyPath } }, { scheme: 'https' });
+    // Two worker processes: the console lives in one; this process keeps the TLS and relays its viewers.
+    const gw = await startCliGateway(entry, { ...base(), tls: { cert: certPath, key: keyPath }, workers: 2 }, { scheme: 'https' });
     running.push(gw);
     const fpA = new X509Certificate(a.cert).fingerprint256;
     const fpB = new X509Certificate(b.cert).fingerprint256;
@@ -103,6 +113,9 @@ describe('TLS listener', () => {
     const viewer = new WsRfbClient(`wss://127.0.0.1:${gw.port}/ws/${key}`, { ws: { ca: a.cert } });
     await viewer.ready();
     await viewer.waitFor(() => viewer.updates > 0, 15_000);
+    const health = JSON.parse(await getOver(`${gw.url}/healthz`, a.cert));
+    expect(health.sessions).toBe(1);
+    expect(health.workers.map((w: { sessions: number }) => w.sessions).sort()).toEqual([0, 1]);
 
     await writeFile(certPath, b.cert);
     await writeFile(keyPath, b.key);
@@ -126,5 +139,47 @@ describe('TLS listener', () => {
     await expect.poll(() => gw.output().includes('"event":"tls-reload-failed"'), { timeout: 10_000 }).toBe(true);
     expect(await sClientFingerprint(gw.port)).toBe(fpB);
     viewer.close();
+  }, 90_000);
+
+  it('with workers, wss:// viewers one after another each get their console through the TLS relay, and leave nothing open', async () => {
+    const { cert, key } = makeSelfSigned(['localhost', '127.0.0.1']);
+    const certPath = join(dir, 'relay.crt');
+    const keyPath = join(dir, 'relay.key');
+    await writeFile(certPath, cert);
+    await writeFile(keyPath, key);
+    const gw = await startCliGateway(entry, { ...base(), tls: { cert: certPath, key: keyPath }, workers: 2 }, { scheme: 'https' });
+    running.push(gw);
+    // A viewer URL serves once: each viewer gets its own from the API (joining the one session).
+    const viewerUrl = async () => {
+      const opened = await eqOver(gw.url, cert, { action: 'novnc', token: TOKEN, id: 'demo' });
+      return `wss://127.0.0.1:${gw.port}/ws/${new URL(opened.scope).pathname.split('/').pop()!}`;
+    };
+    // A viewer held open across the others: its console must keep working while they come and go.
+    const steady = new WsRfbClient(await viewerUrl(), { ws: { ca: cert } });
+    await steady.ready();
+    await steady.waitFor(() => steady.updates > 0, 15_000);
+    for (let i = 0; i < 25; i++) {
+      const v = new WsRfbClient(await viewerUrl(), { ws: { ca: cert } });
+      await v.ready();
+      await v.waitFor(() => v.updates > 0, 15_000);
+      v.close();
+    }
+    const before = steady.updates;
+    steady.key(0x62, true);
+    steady.key(0x62, false);
+    await steady.waitFor(() => steady.updates > before, 15_000);
+    steady.close();
+    // Every relayed viewer gone: the worker counts none (the relay closed both ends).
+    await expect
+      .poll(
+        async () => {
+          const m = await getOver(`${gw.url}/metrics`, cert);
+          const lines = [...m.matchAll(/^bmcgw_viewers(?:\{[^}]*\})? (\d+)$/gm)];
+          return lines.length === 0 ? 'no bmcgw_viewers line' : lines.reduce((a, l) => a + Number(l[1]), 0);
+        },
+        { timeout: 10_000 },
+      )
+      .toBe(0);
+    expect(gw.output()).not.toMatch(/viewer-handoff-failed/);
   }, 90_000);
 });

@@ -13,7 +13,8 @@ import { freePort } from '../../helpers/ports.js';
 export async function startLoggedGateway(raw: Record<string, unknown>): Promise<TestGateway & { logLines: Record<string, unknown>[]; logText: () => string }> {
   const port = await freePort();
   const r = new ConfigReader();
-  const cfg = validate(r, { listen: `127.0.0.1:${port}`, publicUrl: `http://127.0.0.1:${port}`, ...raw }, 'test');
+  // One process unless the test asks for workers: the log read here is this process's.
+  const cfg = validate(r, { listen: `127.0.0.1:${port}`, publicUrl: `http://127.0.0.1:${port}`, workers: 0, ...raw }, 'test');
   if (!cfg) throw new Error(`test config invalid: ${r.problems.join('; ')}`);
   const lines: string[] = [];
   let partial = '';

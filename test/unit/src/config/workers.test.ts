@@ -13,8 +13,9 @@ servers:
 `;
 
 describe('config: workers', () => {
-  it('defaults to 0 (sessions in the gateway process) with a 5 s heartbeat timeout', () => {
-    expect(parseConfig(BASE, 't.yaml').workers).toEqual({ count: 0, heartbeatTimeoutMs: 5000 });
+  it('defaults to one worker per core with a 5 s heartbeat timeout', () => {
+    expect(parseConfig(BASE, 't.yaml').workers).toEqual({ count: availableParallelism(), heartbeatTimeoutMs: 5000 });
+    expect(parseConfig(`${BASE}workers: 0\n`, 't.yaml').workers.count).toBe(0);
   });
 
   it('takes a number, auto (one per core) or { count, heartbeatTimeout }', () => {
@@ -29,11 +30,12 @@ describe('config: workers', () => {
     expect(configProblems(`${BASE}workers: -1\n`).join('\n')).toMatch(/workers/);
     expect(configProblems(`${BASE}workers: { count: 2, heartbeatTimeout: 100ms }\n`).join('\n')).toMatch(/workers\.heartbeatTimeout.*at least 1s/);
     expect(configProblems(`${BASE}workers: { count: 2, beat: 1 }\n`).join('\n')).toMatch(/workers.*beat/);
-    expect(
-      configProblems(`${BASE}workers: 2\ntls: self-signed\nstateDir: /tmp/x\n`.replace('http://127.0.0.1:8080', 'https://127.0.0.1:8080')).join('\n'),
-    ).toMatch(/workers.*TLS proxy/);
+  });
+
+  it('takes TLS and Java viewer consoles with workers (the front relays TLS viewers and holds Java consoles)', () => {
+    const tls = `${BASE}workers: 2\ntls: self-signed\nstateDir: /tmp/x\n`.replace('http://127.0.0.1:8080', 'https://127.0.0.1:8080');
+    expect(parseConfig(tls, 't.yaml').workers.count).toBe(2);
     const java = BASE.replace('console: { type: vnc, host: 10.0.0.1 }', 'console: { type: aten, host: 10.0.0.1, user: u, password: p, fallback: jnlp }');
-    expect(configProblems(`${java}workers: 2\n`).join('\n')).toMatch(/workers.*Java viewer.*server "a"/);
-    expect(parseConfig(`${java}workers: 0\n`, 't.yaml').workers.count).toBe(0);
+    expect(parseConfig(`${java}workers: 2\n`, 't.yaml').workers.count).toBe(2);
   });
 });
