@@ -69,10 +69,14 @@ async function expectCanvas(page: import('playwright-core').Page, expected: Retu
   const deadline = Date.now() + timeoutMs;
   let last = '';
   for (;;) {
-    const canvas = await readCanvasRgb(page, '#screen canvas');
-    const c = compareImages(canvas, expected);
-    if (c.sameSize && c.differing === 0) return;
-    last = c.sameSize ? describeComparison(c) : `canvas ${canvas.width}x${canvas.height} vs ${expected.width}x${expected.height}`;
+    // A seek starts a new replay: the page replaces its noVNC client, and for a moment there is no canvas.
+    const canvas = await readCanvasRgb(page, '#screen canvas').catch((err: Error) => err);
+    if (canvas instanceof Error) last = canvas.message;
+    else {
+      const c = compareImages(canvas, expected);
+      if (c.sameSize && c.differing === 0) return;
+      last = c.sameSize ? describeComparison(c) : `canvas ${canvas.width}x${canvas.height} vs ${expected.width}x${expected.height}`;
+    }
     if (Date.now() > deadline) throw new Error(`replay canvas never showed the recording's final screen: ${last}`);
     await new Promise((r) => setTimeout(r, 300));
   }
