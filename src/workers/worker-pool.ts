@@ -521,8 +521,8 @@ export class WorkerPool {
     // This process keeps the TLS and hands the worker one end of a local stream socket pair instead,
     // relaying the plain bytes between the two (the worker sees a socket like any other).
     socket.pause();
-    this.#bridge()
-      .pair()
+    Promise.resolve()
+      .then(() => this.#bridge().pair())
       .then(([mine, theirs]) => {
         const cut = (err?: Error) => {
           if (err) this.#ctx.log.debug({ event: 'viewer-bridge-closed', worker: slot.index, err: err.message }, 'a TLS viewer relay closed');
@@ -538,7 +538,8 @@ export class WorkerPool {
         this.#sendSocket(slot, m, theirs);
       })
       .catch((err: Error) => {
-        this.#ctx.log.warn({ event: 'viewer-handoff-failed', worker: slot.index, err: err.message }, 'a TLS viewer could not be relayed to its worker');
+        // E.g. no writable temporary directory for the relay's socket (TMPDIR; a read-only root file system).
+        this.#ctx.log.error({ event: 'viewer-handoff-failed', worker: slot.index, err: err.message }, 'a TLS viewer could not be relayed to its worker');
         socket.destroy();
       });
     return true;
@@ -575,7 +576,10 @@ export class WorkerPool {
   }
 
   #bridge(): SocketPairs {
-    this.#pairs ??= new SocketPairs();
+    if (!this.#pairs || this.#pairs.broken) {
+      this.#pairs?.close();
+      this.#pairs = new SocketPairs();
+    }
     return this.#pairs;
   }
 
@@ -650,14 +654,22 @@ function asBuffer(u: Uint8Array): Buffer {
  * at a time so that each accepted socket is the other end of the connect just made.
  */
 class SocketPairs {
-  readonly #dir = mkdtempSync(join(tmpdir(), 'bmcgw-relay-'));
-  readonly #path = join(this.#dir, 's');
+  readonly #dir: string;
+  readonly #path: string;
   readonly #server: Server;
   readonly #listening: Promise<void>;
   #waiting: ((s: Socket) => void) | undefined;
   #queue: Promise<unknown> = Promise.resolve();
+  /** The listener failed: the next viewer makes a new one. */
+  broken = false;
 
   constructor() {
+    try {
+      this.#dir = mkdtempSync(join(tmpdir(), 'bmcgw-relay-'));
+    } catch (err) {
+      throw new Error(`cannot make the TLS viewer relay's socket directory in ${tmpdir()} (set TMPDIR to a writable directory): ${(err as Error).message}`);
+    }
+    this.#path = join(this.#dir, 's');
     // pauseOnConnect: the accepted end must not read before it is sent to a worker.
     this.#server = createServer({ pauseOnConnect: true }, (s) => {
       const w = this.#waiting;
@@ -667,9 +679,13 @@ class SocketPairs {
     });
     this.#server.unref();
     this.#listening = new Promise((resolve, reject) => {
-      this.#server.once('error', reject);
+      this.#server.once('error', (err) => {
+        this.broken = true;
+        reject(new Error(`cannot listen on the TLS viewer relay's socket ${this.#path}: ${err.message}`));
+      });
       this.#server.listen(this.#path, () => resolve());
     });
+    this.#listening.catch(() => undefined);
   }
 
   /** [this process's end, the end to send]. */

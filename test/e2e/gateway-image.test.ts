@@ -57,7 +57,11 @@ describe(`the gateway's container image (${IMAGE})`, () => {
     const inspect = (await api.inspect(id!)) as { Config: { User: string }; State: { Running: boolean } };
     expect(inspect.Config.User).toBe('node');
     expect(inspect.State.Running).toBe(true);
-    expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok', sessions: 0 });
+    // One worker process per core by default (src/workers/), forked inside the container as the node user.
+    const health = (await (await fetch(`${url}/healthz`)).json()) as { status: string; sessions: number; workers: { ready: boolean }[] };
+    expect(health).toMatchObject({ status: 'ok', sessions: 0 });
+    expect(health.workers.length).toBeGreaterThan(0);
+    expect(health.workers.every((w) => w.ready)).toBe(true);
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(`${url}/demo`);
     await page.waitForSelector('body[data-state="connected"]', { timeout: 30_000 });

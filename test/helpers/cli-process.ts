@@ -33,7 +33,7 @@ export interface CliGateway {
 export async function startCliGateway(
   entry: string,
   config: Record<string, unknown>,
-  o: { port?: number; scheme?: 'http' | 'https'; dir?: string; readyTimeoutMs?: number; nodeArgs?: string[] } = {},
+  o: { port?: number; scheme?: 'http' | 'https'; dir?: string; readyTimeoutMs?: number; nodeArgs?: string[]; env?: Record<string, string> } = {},
 ): Promise<CliGateway> {
   const port = o.port ?? (await freePort());
   const dir = o.dir ?? (await mkdtemp(join(tmpdir(), 'bmcgw-cli-')));
@@ -43,7 +43,10 @@ export async function startCliGateway(
     configPath,
     JSON.stringify({ listen: `127.0.0.1:${port}`, publicUrl: url, log: { level: process.env.BMCGW_TEST_LOG ? 'debug' : 'info' }, ...config }),
   );
-  const proc = spawnTracked(process.execPath, [...(o.nodeArgs ?? []), entry, 'serve', '--config', configPath], { cwd: ROOT });
+  const proc = spawnTracked(process.execPath, [...(o.nodeArgs ?? []), entry, 'serve', '--config', configPath], {
+    cwd: ROOT,
+    ...(o.env ? { env: { ...process.env, ...o.env } } : {}),
+  });
   const deadline = Date.now() + (o.readyTimeoutMs ?? 30_000);
   while (!proc.output().includes('"event":"listening"')) {
     if (proc.child.exitCode !== null || proc.child.signalCode !== null) throw new Error(`bmc-gateway exited before listening:\n${proc.output()}`);

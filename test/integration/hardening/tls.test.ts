@@ -182,4 +182,22 @@ describe('TLS listener', () => {
       .toBe(0);
     expect(gw.output()).not.toMatch(/viewer-handoff-failed/);
   }, 90_000);
+
+  it('with workers and no writable TMPDIR for the relay: the TLS viewer is refused with the reason in the log; the gateway serves on', async () => {
+    const { cert, key } = makeSelfSigned(['localhost', '127.0.0.1']);
+    const certPath = join(dir, 'notmp.crt');
+    const keyPath = join(dir, 'notmp.key');
+    await writeFile(certPath, cert);
+    await writeFile(keyPath, key);
+    const missing = join(dir, 'no-such-dir');
+    const gw = await startCliGateway(entry, { ...base(), tls: { cert: certPath, key: keyPath }, workers: 2 }, { scheme: 'https', env: { TMPDIR: missing } });
+    running.push(gw);
+    for (let i = 0; i < 2; i++) {
+      const opened = await eqOver(gw.url, cert, { action: 'novnc', token: TOKEN, id: 'demo' });
+      const v = new WsRfbClient(`wss://127.0.0.1:${gw.port}/ws/${new URL(opened.scope).pathname.split('/').pop()!}`, { ws: { ca: cert } });
+      await expect(v.ready()).rejects.toThrow();
+    }
+    expect(gw.output()).toContain(`cannot make the TLS viewer relay's socket directory in ${missing} (set TMPDIR to a writable directory)`);
+    expect(JSON.parse(await getOver(`${gw.url}/healthz`, cert))).toMatchObject({ status: 'ok', sessions: 1 });
+  }, 90_000);
 });
