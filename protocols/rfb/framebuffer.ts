@@ -16,6 +16,8 @@ export interface Rect {
 export interface HeldPaints {
   readonly pending: number;
   flush(): void;
+  /** Runs, in order, the waiting paints up to the newest one that overlaps `rect` (the ones after it touch none of its pixels). */
+  settleOverlapping(rect: Rect): void;
 }
 
 /**
@@ -32,6 +34,8 @@ export class Framebuffer {
   height: number;
   #data: Buffer;
   #held: HeldPaints | undefined;
+  /** While a decoder draws one rectangle (drawingIn): the only pixels it reads or writes. */
+  #scope: Rect | undefined;
 
   constructor(width: number, height: number) {
     checkSize(width, height);
@@ -47,8 +51,22 @@ export class Framebuffer {
    */
   get data(): Buffer {
     const held = this.#held;
-    if (held !== undefined && held.pending > 0) held.flush();
+    if (held !== undefined && held.pending > 0) {
+      if (this.#scope) held.settleOverlapping(this.#scope);
+      else held.flush();
+    }
     return this.#data;
+  }
+
+  /**
+   * The reader says a decoder is about to draw `rect` and touches no pixel outside it (every
+   * rectangle decoder but CopyRect, whose source lies elsewhere); undefined when it is done. Meanwhile
+   * `data` runs only the held paints that must come before it — up to the newest one overlapping
+   * `rect` — and the rest keep waiting: they touch none of its pixels, so their order against it does
+   * not matter, and a later rectangle may still cover them.
+   */
+  drawingIn(rect: Rect | undefined): void {
+    this.#scope = rect;
   }
 
   /**

@@ -283,7 +283,16 @@ export class ServerMessageReader {
   #rectBody(left: number, h: RectHeader, decoder: RectDecoder | undefined, out: ServerMessage[]): boolean {
     const q = this.#q;
     if (decoder) {
-      if (!decoder.decodeRect(q, h, this.#fb, this.#paints)) return false;
+      // A decoder touches only its own rectangle's pixels: what waits elsewhere may keep waiting.
+      const paints = this.#paints;
+      if (paints) this.#fb.drawingIn(h);
+      let done: boolean;
+      try {
+        done = decoder.decodeRect(q, h, this.#fb, paints);
+      } finally {
+        if (paints) this.#fb.drawingIn(undefined);
+      }
+      if (!done) return false;
       out.push({ type: 'rect', encoding: h.encoding, x: h.x, y: h.y, width: h.width, height: h.height });
     } else if (h.encoding === Encoding.CopyRect) {
       // §7.7.2: U16 src-x-position, U16 src-y-position; the source comes off the wire, so check it.

@@ -15,7 +15,9 @@ import type { HeldPaints, Rect } from '../framebuffer.js';
  *
  * A paint is deferred only when it cannot fail (its data was checked while decoding), so skipping it
  * changes nothing but the time taken. Order needs nothing more: whatever touches the framebuffer's
- * pixels (CopyRect, a resize, a decoder drawing now, a viewer's encode) runs what waits first.
+ * pixels (CopyRect, a resize, a viewer's encode) runs what waits first; a decoder drawing a rectangle
+ * at once (Raw, many-colour Tight …) runs what waits up to the newest paint overlapping that
+ * rectangle (settleOverlapping), and the rest waits on.
  */
 export class PaintQueue implements HeldPaints {
   /**
@@ -76,6 +78,25 @@ export class PaintQueue implements HeldPaints {
     while (this.#live > 0) this.#settleOldest();
     this.#fifo = [];
     this.#head = 0;
+  }
+
+  /**
+   * Before something draws into `rect` at once: runs the waiting paints, oldest first, up to and
+   * including the newest one that overlaps `rect`. The ones after it stay: none touches `rect`, and
+   * a prefix of the FIFO run in order keeps every overlapping pair in the order they came.
+   */
+  settleOverlapping(rect: Rect): void {
+    if (this.#running || this.#live === 0) return;
+    const fifo = this.#fifo;
+    let last = -1;
+    for (let i = fifo.length - 1; i >= this.#head; i--) {
+      const e = fifo[i]!;
+      if (e.paint && overlaps(rect, e.rect)) {
+        last = i;
+        break;
+      }
+    }
+    while (this.#live > 0 && this.#head <= last) this.#settleOldest();
   }
 
   /** Forgets (skips) every waiting paint `rect` covers whole: those whose top-left corner is in one of the squares `rect` overlaps. */
@@ -154,6 +175,10 @@ function cellOf(x: number, y: number): number {
 }
 
 /** `outer` covers `inner` whole. */
+function overlaps(a: Rect, b: Rect): boolean {
+  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+}
+
 function contains(outer: Rect, inner: Rect): boolean {
   return outer.x <= inner.x && outer.y <= inner.y && outer.x + outer.width >= inner.x + inner.width && outer.y + outer.height >= inner.y + inner.height;
 }

@@ -89,7 +89,8 @@ export class TightDecoder implements RectDecoder {
       }
     }
     // Fills (above) and two-colour rectangles can be put off: neither can fail once decoded. Whatever
-    // is drawn now goes through fb's pixels, which run the paints put off before it first.
+    // is drawn now goes through fb's pixels, which first run the paints put off before it that
+    // overlap this rectangle (Framebuffer.drawingIn, set by the reader).
     if (paints && l.filter === TightFilter.Palette && l.colours === 2) {
       // One bit a pixel: nothing in it can be out of range. The data is copied (the inflater's
       // output is scratch that the next rectangle overwrites); it is an eighth of a byte a pixel.

@@ -79,6 +79,33 @@ describe('PaintQueue', () => {
     expect({ last, painted: q.painted, bytes: q.bytes }).toEqual({ last: n - 1, painted: 1, bytes: 0 });
   });
 
+  it('before a draw into a rectangle, runs the waiting paints up to the newest that overlaps it, and only those', () => {
+    const q = new PaintQueue();
+    const ran: string[] = [];
+    const add = (name: string, r: Rect): void => q.defer(r, () => ran.push(name));
+    add('a', { x: 0, y: 0, width: 10, height: 10 });
+    add('b', { x: 5, y: 0, width: 10, height: 10 }); // over a: a must run first
+    add('c', { x: 40, y: 0, width: 10, height: 10 });
+    add('d', { x: 60, y: 0, width: 4, height: 4 });
+    // Touching nothing that waits (edges only touch): nothing runs.
+    q.settleOverlapping({ x: 15, y: 0, width: 25, height: 10 });
+    q.settleOverlapping({ x: 0, y: 10, width: 100, height: 5 });
+    q.settleOverlapping({ x: 12, y: 0, width: 0, height: 0 });
+    expect(ran).toEqual([]);
+    // Over b: a and b run, in order; c and d touch none of its pixels and wait on.
+    q.settleOverlapping({ x: 12, y: 2, width: 2, height: 2 });
+    expect(ran).toEqual(['a', 'b']);
+    expect(q.pending).toBe(2);
+    // … so a later paint over c still skips it.
+    add('e', { x: 40, y: 0, width: 10, height: 10 });
+    // Over d, the newest but one: c was skipped, d runs; e stays.
+    q.settleOverlapping({ x: 63, y: 3, width: 10, height: 10 });
+    expect(ran).toEqual(['a', 'b', 'd']);
+    q.flush();
+    expect(ran).toEqual(['a', 'b', 'd', 'e']);
+    expect({ skipped: q.skipped, painted: q.painted }).toEqual({ skipped: 1, painted: 4 });
+  });
+
   it('a paint that throws leaves the others waiting, in order', () => {
     const q = new PaintQueue();
     const ran: string[] = [];
@@ -142,6 +169,43 @@ describe('ServerMessageReader with deferPaints', () => {
       for (let c = step; c < bytes.length; c += step * 37) cuts.push(c);
       compareSplit(64, 48, bytes, cuts);
     }
+  });
+
+  it('a rectangle drawn at once elsewhere leaves what waits waiting: a later paint may still cover it', () => {
+    // Two-colour Tight (basic compression, stream 0 reset, Palette filter, rfbproto "Tight Encoding"),
+    // one bit a pixel, rows padded to a byte; Raw in the reader's RGBX format.
+    const twoColour = (x: number, y: number, w: number, h: number, seed: number): Buffer => {
+      const bits = Buffer.alloc(Math.ceil(w / 8) * h);
+      for (let i = 0; i < bits.length; i++) bits[i] = (i * 37 + seed) & 0xff;
+      const z = deflateSync(bits);
+      const compact = Buffer.of((z.length & 0x7f) | 0x80, ((z.length >> 7) & 0x7f) | 0x80, z.length >> 14);
+      return Buffer.concat([encodeRectHeader({ x, y, width: w, height: h }, Encoding.Tight), Buffer.of(0x41, 1, 1, seed, 255, 255, 0, 0, 40), compact, z]);
+    };
+    const raw = (x: number, y: number, w: number, h: number): Buffer =>
+      Buffer.concat([encodeRectHeader({ x, y, width: w, height: h }, Encoding.Raw), Buffer.alloc(w * h * 4, 0x5a)]);
+    const update = (...rects: Buffer[]): Buffer => Buffer.concat([encodeFramebufferUpdateHeader(rects.length), ...rects]);
+    const run = (updates: Buffer[]): { painted: number; skipped: number } => {
+      const plainFb = new Framebuffer(128, 32);
+      const plain = new ServerMessageReader({ fb: plainFb, decoders: createDecoders() });
+      const fb = new Framebuffer(128, 32);
+      const reader = new ServerMessageReader({ fb, decoders: createDecoders(), deferPaints: true });
+      for (const u of updates) {
+        plain.push(u);
+        reader.push(u);
+      }
+      const counts = { painted: reader.paints!.painted, skipped: reader.paints!.skipped };
+      expect(fb.data.equals(plainFb.data)).toBe(true);
+      return counts;
+    };
+    // Raw beside the waiting paint: it waits on, and the next one over it skips it.
+    expect(run([update(twoColour(0, 0, 64, 16, 1)), update(raw(100, 0, 8, 8)), update(twoColour(0, 0, 64, 16, 2))])).toEqual({ painted: 0, skipped: 1 });
+    // Raw over it: it is painted first (then the Raw pixels over it), and nothing is left to skip.
+    expect(run([update(twoColour(0, 0, 64, 16, 1)), update(raw(60, 10, 8, 8)), update(twoColour(0, 0, 64, 16, 2))])).toEqual({ painted: 1, skipped: 0 });
+    // A waiting paint under an older one that Raw overlaps runs too, in order (a prefix of what waits).
+    expect(run([update(twoColour(0, 0, 64, 16, 1), twoColour(32, 8, 64, 16, 3)), update(raw(90, 20, 8, 8)), update(twoColour(0, 0, 128, 32, 2))])).toEqual({
+      painted: 2,
+      skipped: 0,
+    });
   });
 
   it('holds paints across pushes until the framebuffer is read, and skips those covered meanwhile', () => {
