@@ -66,6 +66,16 @@ describe('TLS listener', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  /** A new self-signed certificate for localhost and 127.0.0.1, written as `name`.crt and `name`.key. */
+  const pemFiles = async (name: string): Promise<{ cert: string; certPath: string; keyPath: string }> => {
+    const { cert, key } = makeSelfSigned(['localhost', '127.0.0.1']);
+    const certPath = join(dir, `${name}.crt`);
+    const keyPath = join(dir, `${name}.key`);
+    await writeFile(certPath, cert);
+    await writeFile(keyPath, key);
+    return { cert, certPath, keyPath };
+  };
+
   const base = () => ({
     tokens: [{ token: TOKEN, servers: ['*'] }],
     servers: [{ id: 'demo', console: { type: 'vnc', host: demo.host, port: demo.port, password: demo.password } }],
@@ -142,11 +152,7 @@ describe('TLS listener', () => {
   }, 90_000);
 
   it('with workers, wss:// viewers one after another each get their console through the TLS relay, and leave nothing open', async () => {
-    const { cert, key } = makeSelfSigned(['localhost', '127.0.0.1']);
-    const certPath = join(dir, 'relay.crt');
-    const keyPath = join(dir, 'relay.key');
-    await writeFile(certPath, cert);
-    await writeFile(keyPath, key);
+    const { cert, certPath, keyPath } = await pemFiles('relay');
     const gw = await startCliGateway(entry, { ...base(), tls: { cert: certPath, key: keyPath }, workers: 2 }, { scheme: 'https' });
     running.push(gw);
     // A viewer URL serves once: each viewer gets its own from the API (joining the one session).
@@ -184,11 +190,7 @@ describe('TLS listener', () => {
   }, 90_000);
 
   it('with workers and no writable TMPDIR for the relay: the TLS viewer is refused with the reason in the log; the gateway serves on', async () => {
-    const { cert, key } = makeSelfSigned(['localhost', '127.0.0.1']);
-    const certPath = join(dir, 'notmp.crt');
-    const keyPath = join(dir, 'notmp.key');
-    await writeFile(certPath, cert);
-    await writeFile(keyPath, key);
+    const { cert, certPath, keyPath } = await pemFiles('notmp');
     const missing = join(dir, 'no-such-dir');
     const gw = await startCliGateway(entry, { ...base(), tls: { cert: certPath, key: keyPath }, workers: 2 }, { scheme: 'https', env: { TMPDIR: missing } });
     running.push(gw);
