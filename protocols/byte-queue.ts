@@ -8,6 +8,8 @@
  */
 export class ByteQueue {
   #chunks: Buffer[] = [];
+  /** Bytes of the first chunk already consumed: skipping moves this, not the chunk (no new view a skip). */
+  #head = 0;
   #length = 0;
 
   get length(): number {
@@ -28,6 +30,7 @@ export class ByteQueue {
 
   /** Byte at offset `i` from the front, without consuming. Caller must have checked `has(i + 1)`. */
   peekUint8(i = 0): number {
+    i += this.#head;
     for (const c of this.#chunks) {
       if (i < c.length) return c[i]!;
       i -= c.length;
@@ -48,13 +51,16 @@ export class ByteQueue {
     if (n > this.#length) throw new RangeError('peek past end of ByteQueue');
     if (n === 0) return Buffer.alloc(0);
     const first = this.#chunks[0]!;
-    if (first.length >= n) return first.subarray(0, n);
+    const h = this.#head;
+    if (first.length - h >= n) return first.subarray(h, h + n);
     const out = Buffer.allocUnsafe(n);
     let off = 0;
+    let start = h;
     for (const c of this.#chunks) {
-      const take = Math.min(c.length, n - off);
-      c.copy(out, off, 0, take);
+      const take = Math.min(c.length - start, n - off);
+      c.copy(out, off, start, start + take);
       off += take;
+      start = 0;
       if (off === n) break;
     }
     return out;
@@ -71,12 +77,13 @@ export class ByteQueue {
     if (n > this.#length) throw new RangeError('skip past end of ByteQueue');
     this.#length -= n;
     while (n > 0) {
-      const first = this.#chunks[0]!;
-      if (first.length <= n) {
+      const left = this.#chunks[0]!.length - this.#head;
+      if (left <= n) {
         this.#chunks.shift();
-        n -= first.length;
+        this.#head = 0;
+        n -= left;
       } else {
-        this.#chunks[0] = first.subarray(n);
+        this.#head += n;
         n = 0;
       }
     }

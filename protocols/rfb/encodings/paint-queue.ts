@@ -120,7 +120,7 @@ export class PaintQueue implements HeldPaints {
           } else list[kept++] = e;
         }
         if (kept === 0) this.#cells.delete(key);
-        else list.length = kept;
+        else if (kept !== list.length) list.length = kept;
       }
     }
   }
