@@ -5,6 +5,7 @@ import { launchChromium, readCanvasRgb, readImageRgb } from '../helpers/browser.
 import { compareImages } from '../helpers/images.js';
 import { expectConverges } from '../helpers/converge.js';
 import { startQemu, type QemuVm } from '../helpers/qemu.js';
+import { PREVIEW_REUSE_MS } from '../../src/session/preview.js';
 
 const PASSWORD = 'e2e-pw';
 
@@ -90,16 +91,24 @@ describe('console page in Chromium, QEMU busybox guest as the BMC', () => {
       await held;
       await route.continue();
     });
-    await page.goto(body.scope, { waitUntil: 'domcontentloaded' });
-    const box = await page.locator('#preview').boundingBox();
-    const screen = await page.locator('#screen').boundingBox();
-    expect(box, 'the preview is shown').not.toBeNull();
-    expect(box).toEqual(screen); // it covers the screen's area (the picture is fitted inside it)
-    const preview = await readImageRgb(page, '#preview');
-    const guest = await vm.screendump();
-    expect([preview.width, preview.height]).toEqual([guest.width, guest.height]);
-    // The guest's screen as it was a moment ago: at most the blinking cursor (8x16) differs.
-    expect(compareImages(preview, guest).differing).toBeLessThanOrEqual(8 * 16);
+    // The guest's screen as it was a moment ago: at most the blinking cursor (8x16) differs. A
+    // preview up to PREVIEW_REUSE_MS old is reused on a screen that changed (by design: one PNG a
+    // second at most), so when the guest's screen moved meanwhile the page is loaded again after that
+    // long (the unused key's page may be asked for again; noVNC has not run).
+    let differing = Number.POSITIVE_INFINITY;
+    for (let attempt = 0; attempt < 3 && differing > 8 * 16; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, PREVIEW_REUSE_MS + 50));
+      await page.goto(body.scope, { waitUntil: 'domcontentloaded' });
+      const box = await page.locator('#preview').boundingBox();
+      const screen = await page.locator('#screen').boundingBox();
+      expect(box, 'the preview is shown').not.toBeNull();
+      expect(box).toEqual(screen); // it covers the screen's area (the picture is fitted inside it)
+      const preview = await readImageRgb(page, '#preview');
+      const guest = await vm.screendump();
+      expect([preview.width, preview.height]).toEqual([guest.width, guest.height]);
+      differing = compareImages(preview, guest).differing;
+    }
+    expect(differing).toBeLessThanOrEqual(8 * 16);
     expect(await page.getAttribute('body', 'data-state')).not.toBe('connected');
 
     release();
