@@ -16,8 +16,12 @@ export interface Rect {
 export interface HeldPaints {
   readonly pending: number;
   flush(): void;
-  /** Runs, in order, the waiting paints up to the newest one that overlaps `rect` (the ones after it touch none of its pixels). */
-  settleOverlapping(rect: Rect): void;
+  /**
+   * Runs, in order, the waiting paints up to the newest one that overlaps `rect` (the ones after it
+   * touch none of its pixels). False when it could not now (called from within a paint: that paint's
+   * own reads come first).
+   */
+  settleOverlapping(rect: Rect): boolean;
 }
 
 /**
@@ -36,6 +40,8 @@ export class Framebuffer {
   #held: HeldPaints | undefined;
   /** While a decoder draws one rectangle (drawingIn): the only pixels it reads or writes. */
   #scope: Rect | undefined;
+  /** What must come before the scope's rectangle has run: later accesses in the same draw need nothing. */
+  #scopeSettled = false;
 
   constructor(width: number, height: number) {
     checkSize(width, height);
@@ -52,8 +58,10 @@ export class Framebuffer {
   get data(): Buffer {
     const held = this.#held;
     if (held !== undefined && held.pending > 0) {
-      if (this.#scope) held.settleOverlapping(this.#scope);
-      else held.flush();
+      // A decoder reads `data` per row or tile; what overlaps its rectangle is settled at the first
+      // access (nothing is put off while it draws), so the rest skip the queue's scan.
+      if (!this.#scope) held.flush();
+      else if (!this.#scopeSettled) this.#scopeSettled = held.settleOverlapping(this.#scope);
     }
     return this.#data;
   }
@@ -67,6 +75,7 @@ export class Framebuffer {
    */
   drawingIn(rect: Rect | undefined): void {
     this.#scope = rect;
+    this.#scopeSettled = false;
   }
 
   /**

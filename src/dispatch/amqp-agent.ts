@@ -98,7 +98,7 @@ export class AmqpAgent {
     const a: AgentAnnouncement = {
       ...this.identity,
       version: VERSION,
-      load: (this.#ctx.workers?.sessionCount() ?? 0) + this.#ctx.registry.list().length,
+      load: this.#ctx.registry.total(),
       at: Date.now(),
       ...(leaving ? { leaving } : {}),
     };

@@ -73,7 +73,7 @@ export class SessionRegistry {
       return { session: existing, joined: true };
     }
     if (!server.console) throw new GatewayError('GW_ERR_NO_CONSOLE', `server "${server.id}" has no console configured`);
-    if (this.#byId.size + this.elsewhere() >= this.#config.sessions.maxSessions) {
+    if (this.total() >= this.#config.sessions.maxSessions) {
       throw new GatewayError(
         'GW_ERR_TOO_MANY_SESSIONS',
         `the gateway already holds its maximum of ${this.#config.sessions.maxSessions} console sessions (sessions.maxSessions)`,
@@ -129,6 +129,16 @@ export class SessionRegistry {
 
   endedReason(id: string): string | undefined {
     return this.#ended.get(id)?.reason;
+  }
+
+  /** Console sessions this process holds. */
+  get size(): number {
+    return this.#byId.size;
+  }
+
+  /** Console sessions of the whole gateway: this process's and those of its worker processes (elsewhere). */
+  total(): number {
+    return this.#byId.size + this.elsewhere();
   }
 
   list(): Session[] {

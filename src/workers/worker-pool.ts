@@ -1,8 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import type { ReloadableConfig } from '../config/reload.js';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
@@ -363,7 +362,7 @@ export class WorkerPool {
     // sessions.maxSessions is for the whole gateway: each worker's registry alone would allow it N times.
     const max = this.#ctx.config.sessions.maxSessions;
     // Java viewer consoles live in the front (dispatch/local-calls.ts): they count too.
-    if (this.#slots.reduce((a, s) => a + load(s), 0) + this.#ctx.registry.list().length >= max) {
+    if (this.#slots.reduce((a, s) => a + load(s), 0) + this.#ctx.registry.size >= max) {
       throw new GatewayError('GW_ERR_TOO_MANY_SESSIONS', `the gateway already holds its maximum of ${max} console sessions (sessions.maxSessions)`);
     }
     const best = live.reduce((a, b) => (load(b) < load(a) ? b : a));

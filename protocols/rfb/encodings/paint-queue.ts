@@ -85,8 +85,9 @@ export class PaintQueue implements HeldPaints {
    * including the newest one that overlaps `rect`. The ones after it stay: none touches `rect`, and
    * a prefix of the FIFO run in order keeps every overlapping pair in the order they came.
    */
-  settleOverlapping(rect: Rect): void {
-    if (this.#running || this.#live === 0) return;
+  settleOverlapping(rect: Rect): boolean {
+    if (this.#running) return false;
+    if (this.#live === 0) return true;
     const fifo = this.#fifo;
     let last = -1;
     for (let i = fifo.length - 1; i >= this.#head; i--) {
@@ -97,6 +98,7 @@ export class PaintQueue implements HeldPaints {
       }
     }
     while (this.#live > 0 && this.#head <= last) this.#settleOldest();
+    return true;
   }
 
   /** Forgets (skips) every waiting paint `rect` covers whole: those whose top-left corner is in one of the squares `rect` overlaps. */

@@ -31,3 +31,43 @@ describe('Framebuffer.fillRect', () => {
     });
   }
 });
+
+describe('Framebuffer held paints', () => {
+  /** A stand-in queue that records what the framebuffer asks of it; `busy` answers as from within a paint. */
+  function fakeQueue(pending = 3) {
+    const calls: string[] = [];
+    let busy = false;
+    return {
+      calls,
+      setBusy: (b: boolean) => (busy = b),
+      get pending() {
+        return pending;
+      },
+      flush: () => calls.push('flush'),
+      settleOverlapping: (r: { x: number; y: number; width: number; height: number }) => {
+        calls.push(`settle ${r.x},${r.y} ${r.width}x${r.height}${busy ? ' (busy)' : ''}`);
+        return !busy;
+      },
+    };
+  }
+
+  it('while a decoder draws one rectangle, settles what comes before it once, not at every access', () => {
+    const fb = new Framebuffer(64, 64);
+    const q = fakeQueue();
+    fb.holdPaints(q);
+    fb.drawingIn({ x: 1, y: 2, width: 3, height: 4 });
+    for (let row = 0; row < 4; row++) void fb.data; // a Raw decoder reads `data` a row at a time
+    expect(q.calls).toEqual(['settle 1,2 3x4']);
+    fb.drawingIn(undefined);
+    void fb.data;
+    expect(q.calls).toEqual(['settle 1,2 3x4', 'flush']);
+    // The next rectangle settles again; an answer from within a paint ("not now") is asked again.
+    fb.drawingIn({ x: 5, y: 5, width: 1, height: 1 });
+    q.setBusy(true);
+    void fb.data;
+    q.setBusy(false);
+    void fb.data;
+    void fb.data;
+    expect(q.calls.slice(2)).toEqual(['settle 5,5 1x1 (busy)', 'settle 5,5 1x1']);
+  });
+});
