@@ -36,6 +36,10 @@ export interface SessionViewer {
   relay?(update: UpstreamUpdate | undefined, restTouched: number): boolean;
   /** An update relayed to this viewer then failed to decode in the gateway. */
   relayFailed?(reason: string): void;
+  /** Whether the BMC's next update could be relayed to this viewer as it comes (Viewer.relayWanted). */
+  relayWanted?(): boolean;
+  /** The BMC's Tight streams in `mask` moved on in updates this viewer was not sent as they came. */
+  streamsMissed?(mask: number): void;
 }
 
 export interface SessionStats {
@@ -48,6 +52,8 @@ export interface SessionStats {
   reconnects: number;
   /** Non-incremental FramebufferUpdateRequests sent to the BMC (one per (re)connect). */
   upstreamFullRequests: number;
+  /** BMC reads decoded without being framed and offered to the viewers, since none could be sent them as they came (relayWanted). */
+  upstreamReadsUnoffered: number;
 }
 
 export interface SessionLimits {
@@ -77,7 +83,16 @@ export class Session {
   readonly server: ServerConfig;
   readonly createdAt = Date.now();
   readonly fb = new Framebuffer(1, 1);
-  readonly stats: SessionStats = { bytesIn: 0, bytesOut: 0, updatesOut: 0, lastInputAt: undefined, upstreamRects: {}, reconnects: 0, upstreamFullRequests: 0 };
+  readonly stats: SessionStats = {
+    bytesIn: 0,
+    bytesOut: 0,
+    updatesOut: 0,
+    lastInputAt: undefined,
+    upstreamRects: {},
+    reconnects: 0,
+    upstreamFullRequests: 0,
+    upstreamReadsUnoffered: 0,
+  };
   /** Called when the session ends; every opener may add one (bounded). */
   readonly closeUrls = new Set<string>();
   static readonly MAX_CLOSE_URLS = 8;
@@ -354,6 +369,14 @@ export class Session {
         for (const v of this.#relayed) v.relayFailed?.(error.message);
         this.#relayed.clear();
         this.#relayedUpdates = 0;
+      },
+      relayWanted: () => {
+        for (const v of this.#viewers) if (v.relayWanted?.()) return true;
+        this.stats.upstreamReadsUnoffered++;
+        return false;
+      },
+      streamsMissed: (mask) => {
+        for (const v of this.#viewers) v.streamsMissed?.(mask);
       },
       fullRequest: () => {
         this.stats.upstreamFullRequests++;

@@ -45,6 +45,14 @@ export interface SourceSink {
   relay?(update: UpstreamUpdate | undefined, restTouched: number): boolean;
   /** An update that relay() sent to viewers then failed to decode. */
   relayFailed?(error: Error): void;
+  /**
+   * Whether any viewer could be sent the BMC's next update as it comes (it has been shown everything,
+   * or holds only relayed updates). When none could, an RFB source decodes without framing and
+   * offering each read, and reports the Tight streams the decode touched with streamsMissed().
+   */
+  relayWanted?(): boolean;
+  /** The BMC's Tight streams in `mask` (bit i: stream i) moved on in updates no viewer was sent as they came. */
+  streamsMissed?(mask: number): void;
   cursor(shape: CursorShape): void;
   bell(): void;
   clipboard(text: string): void;

@@ -129,7 +129,12 @@ export function relayPlan(f: FramedUpdate, s: Readonly<ViewerStreams>): { prime:
 
 /** A viewer's streams after it was not sent `f` (undefined: an update of unknown content) while the BMC's streams moved on. */
 export function missed(s: Readonly<ViewerStreams>, f: FramedUpdate | undefined): Readonly<ViewerStreams> {
-  const inStep = s.inStep & ~(f ? f.touched : 0xf);
+  return missedStreams(s, f ? f.touched : 0xf);
+}
+
+/** A viewer's streams after the BMC's streams in `mask` (bit i: stream i) moved on in data it was not sent. */
+export function missedStreams(s: Readonly<ViewerStreams>, mask: number): Readonly<ViewerStreams> {
+  const inStep = s.inStep & ~mask;
   // Called for every viewer on every read of the BMC: no new object when nothing changes (the usual case).
   return inStep === s.inStep ? s : { ...s, inStep };
 }

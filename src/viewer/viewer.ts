@@ -12,7 +12,7 @@ import { Damage } from '../session/damage.js';
 import type { Session, SessionState, SessionViewer } from '../session/session.js';
 import type { CursorShape } from '../sources/types.js';
 import { encodeFramebufferUpdateHeader } from '../../protocols/rfb/server-messages.js';
-import { afterOwnEncoding, FRESH_VIEWER_STREAMS, missed, primingRects, relayPlan, type UpstreamUpdate, type ViewerStreams } from './relay.js';
+import { afterOwnEncoding, FRESH_VIEWER_STREAMS, missed, missedStreams, primingRects, relayPlan, type UpstreamUpdate, type ViewerStreams } from './relay.js';
 import { buildUpdate, chooseEncoder, type ViewerCaps } from './update-builder.js';
 
 /** WebSocket close codes we use (4000–4999 are for applications, RFC 6455 §7.4.2). */
@@ -303,10 +303,25 @@ export class Viewer implements SessionViewer {
     this.#heldTouched = 0;
   }
 
-  #canRelay(u: UpstreamUpdate): boolean {
+  /**
+   * Whether the BMC's next update could be relayed to this viewer, as far as the viewer goes (relay()
+   * then checks the update itself): it has been shown everything, or holds relayed updates only.
+   * While no viewer of a session could, the source decodes without framing each read for relay.
+   */
+  relayWanted(): boolean {
     if (this.#closed || !this.#reader) return false;
-    if (!u.framed.relayable || this.#resizePending || this.#cursorPending || this.#extKeyPending || (!this.#held && !this.damage.isEmpty)) return false;
-    if (!isRgbxFormat(this.#pf) || this.#pf.bigEndian) return false;
+    if (this.#resizePending || this.#cursorPending || this.#extKeyPending || (!this.#held && !this.damage.isEmpty)) return false;
+    return isRgbxFormat(this.#pf) && !this.#pf.bigEndian;
+  }
+
+  /** The BMC's Tight streams in `mask` moved on in data this viewer was not sent as it came. */
+  streamsMissed(mask: number): void {
+    this.#dropHeld();
+    this.#streams = missedStreams(this.#streams, mask);
+  }
+
+  #canRelay(u: UpstreamUpdate): boolean {
+    if (!u.framed.relayable || !this.relayWanted()) return false;
     const caps = this.#caps.encodings;
     for (const e of u.framed.encodings) if (e !== Encoding.Raw && !caps.has(e)) return false;
     // JPEG only to a viewer that asked for lossy pictures (a quality level, rfbproto -32..-23).

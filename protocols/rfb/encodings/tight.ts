@@ -47,6 +47,12 @@ export class TightDecoder implements RectDecoder {
   readonly #px: PixelReader;
   /** The current rectangle's palette, as RGBX words: one array for the connection, not one a rectangle. */
   readonly #palette = new Uint32Array(256);
+  /**
+   * The zlib streams decoded rectangles have reset or inflated into (bit i: stream i), as
+   * update-framer.ts counts them in `touched`; the caller clears it (src/sources/vnc/vnc-source.ts:
+   * what viewers were not relayed while no viewer could be).
+   */
+  touched = 0;
 
   constructor(pixels: PixelReader = new PixelReader()) {
     this.#px = pixels;
@@ -69,6 +75,7 @@ export class TightDecoder implements RectDecoder {
     if (!l) return false;
     const b = q.consume(l.total);
     for (let i = 0; i < 4; i++) if ((l.ctl >> i) & 1) this.#streams[i]!.reset();
+    this.touched |= l.ctl & 0x0f;
     const { x, y, width: w, height: h } = rect;
     if (l.ctl >> 4 === TIGHT_FILL) {
       const colour = px.tpixel(b, 1);
@@ -83,6 +90,7 @@ export class TightDecoder implements RectDecoder {
     }
     if (l.compressed) {
       const stream = (l.ctl >> 4) & 3;
+      this.touched |= 1 << stream;
       data = this.#streams[stream]!.inflate(data, l.dataLength, `tight.stream${stream}`);
       if (data.length !== l.dataLength) {
         throw new RfbError('RFB_ERR_ZLIB_TRUNCATED', `compressed data inflated to ${data.length} of ${l.dataLength} bytes`, `tight.stream${stream}`);

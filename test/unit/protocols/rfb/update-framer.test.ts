@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { Encoding } from '../../../../protocols/rfb/constants.js';
 import { RawEncoder } from '../../../../protocols/rfb/encodings/raw.js';
-import { TightEncoder } from '../../../../protocols/rfb/encodings/tight.js';
+import { TightDecoder, TightEncoder } from '../../../../protocols/rfb/encodings/tight.js';
 import { Framebuffer } from '../../../../protocols/rfb/framebuffer.js';
 import { encodeFramebufferUpdateHeader, encodeRectHeader } from '../../../../protocols/rfb/server-messages.js';
 import { frameUpdate, frameUpdates } from '../../../../protocols/rfb/update-framer.js';
 import { ServerMessageReader } from '../../../../protocols/rfb/server-message-reader.js';
 import { createDecoders } from '../../../../protocols/rfb/encodings/index.js';
+import { streamedZlib } from './encodings/helpers.js';
 
 const RGBX = { bytesPerPixel: 4, tpixelBytes: 3 };
 
@@ -118,5 +119,42 @@ describe('frameUpdates', () => {
     expect(r.framed!.relayable).toBe(false);
     const resize = update([encodeRectHeader({ x: 0, y: 0, width: 32, height: 32 }, Encoding.DesktopSize)]);
     expect(frameUpdates(Buffer.concat([resize, a]), 64, 48, RGBX)).toMatchObject({ updates: 1, rest: 'unknown' });
+  });
+});
+
+describe("the Tight decoder's touched streams", () => {
+  /** A Tight rectangle: compression control `ctl`, then what follows it (filter, palette, length, data). */
+  const tightRect = (w: number, h: number, ctl: number, rest: Buffer): Buffer =>
+    Buffer.concat([encodeRectHeader({ x: 0, y: 0, width: w, height: h }, Encoding.Tight), Buffer.of(ctl), rest]);
+  const lengthAndData = (z: Buffer): Buffer => Buffer.concat([z.length < 0x80 ? Buffer.of(z.length) : Buffer.of((z.length & 0x7f) | 0x80, z.length >> 7), z]);
+
+  it('are what the framer counts for each update: reset bits, and the stream of compressed data only', async () => {
+    // Persistent zlib streams 0..2 (node:zlib), each rectangle's data continuing its stream, as QEMU
+    // and TigerVNC send; copy filter, 3 bytes a pixel.
+    const px = (n: number, seed: number): Buffer => Buffer.from(Array.from({ length: n * 3 }, (_, i) => (i * seed) & 0xff));
+    const [a0, a1] = await streamedZlib([px(16, 3), px(16, 5)]);
+    const [b0, b1] = await streamedZlib([px(16, 7), px(16, 7)]);
+    const [c0] = await streamedZlib([px(16, 11)]);
+    const updates = [
+      [tightRect(4, 4, 0 << 4, lengthAndData(a0!))], // stream 0, no reset: touches 0
+      [tightRect(4, 4, 1 << 4, lengthAndData(b0!)), tightRect(4, 4, 1 << 4, lengthAndData(b1!))], // stream 1 twice
+      [tightRect(2, 1, (2 << 4) | 0b0100, px(2, 13))], // 6 bytes: sent as is, no zlib; resets stream 2 only
+      [tightRect(4, 4, (2 << 4) | 0b0100, lengthAndData(c0!))], // stream 2 restarted by its reset bit
+      [tightRect(8, 8, 0x80 | 0b1000, Buffer.of(1, 2, 3)), tightRect(4, 4, 0 << 4, lengthAndData(a1!))], // a fill resetting 3, then stream 0
+      [tightRect(8, 8, 0x80, Buffer.of(9, 9, 9))], // a fill: nothing
+    ].map((rects) => update(rects));
+    const fb = new Framebuffer(64, 48);
+    const decoders = createDecoders();
+    const tight = decoders.get(Encoding.Tight) as TightDecoder;
+    const reader = new ServerMessageReader({ fb, decoders });
+    const seen: number[] = [];
+    for (const u of updates) {
+      const framed = frameUpdate(u, 64, 48, RGBX)!;
+      tight.touched = 0;
+      reader.push(u);
+      expect(tight.touched).toBe(framed.touched);
+      seen.push(tight.touched);
+    }
+    expect(seen).toEqual([0b0001, 0b0010, 0b0100, 0b0100, 0b1001, 0]);
   });
 });
