@@ -256,10 +256,7 @@ async function throughput(
 ): Promise<void> {
   const marker = endMarker(summary);
   const metrics = ['mbps', 'ups', 'cpuPerMb', 'conv', 'convMax', 'harness'] as const;
-  const samples = Object.fromEntries(metrics.map((m) => [m, {} as Partial<Record<Target, number[]>>])) as Record<
-    (typeof metrics)[number],
-    Partial<Record<Target, number[]>>
-  >;
+  const samples = Object.fromEntries(metrics.map((m) => [m, {}])) as Record<(typeof metrics)[number], Partial<Record<Target, number[]>>>;
   const record = (m: (typeof metrics)[number], t: Target, value: number | null): void => {
     if (value !== null) (samples[m][t] ??= []).push(value);
   };
@@ -342,17 +339,17 @@ async function throughput(
       metric: 'time to final screen, median',
       unit: 'ms',
       better: 'lower',
-      values: out.conv!,
+      values: out.conv,
       note: `the same replay as the throughput group; websockify measured again beside it${rounds > 1 ? `; each figure the median of ${rounds} rounds, the targets taking turns` : ''}`,
     });
-    rows.push({ group: g, metric: 'time to final screen, max', unit: 'ms', better: 'lower', values: out.convMax! });
-    rows.push({ group: g, metric: 'upstream consumed', unit: 'MB/s', better: 'higher', values: out.mbps! });
+    rows.push({ group: g, metric: 'time to final screen, max', unit: 'ms', better: 'lower', values: out.convMax });
+    rows.push({ group: g, metric: 'upstream consumed', unit: 'MB/s', better: 'higher', values: out.mbps });
     rows.push({
       group: g,
       metric: 'proxy CPU per upstream MB',
       unit: 'CPU s/MB',
       better: 'lower',
-      values: out.cpuPerMb!,
+      values: out.cpuPerMb,
       note: 'gateway: the front and its workers',
     });
     rows.push({
@@ -360,7 +357,7 @@ async function throughput(
       metric: "harness's CPU (replay server + viewers)",
       unit: 'cores',
       better: 'lower',
-      values: out.harness!,
+      values: out.harness,
       note: 'this process, over the wall time of the row: near 1, the harness limits the row (one core of two), not the proxy',
     });
     return;
@@ -371,7 +368,7 @@ async function throughput(
     metric: 'upstream consumed',
     unit: 'MB/s',
     better: 'higher',
-    values: out.mbps!,
+    values: out.mbps,
     ...(rounds > 1 ? { note: `each figure of this group the median of ${rounds} rounds, the targets taking turns` } : {}),
   });
   rows.push({
@@ -379,18 +376,18 @@ async function throughput(
     metric: 'updates delivered',
     unit: 'updates/s',
     better: 'higher',
-    values: out.ups!,
+    values: out.ups,
     note: 'the gateway coalesces what a viewer has not asked for yet: fewer, later-state updates',
   });
-  rows.push({ group: g, metric: 'proxy CPU per upstream MB', unit: 'CPU s/MB', better: 'lower', values: out.cpuPerMb! });
-  rows.push({ group: g, metric: 'time to final screen, median', unit: 'ms', better: 'lower', values: out.conv! });
-  rows.push({ group: g, metric: 'time to final screen, max', unit: 'ms', better: 'lower', values: out.convMax! });
+  rows.push({ group: g, metric: 'proxy CPU per upstream MB', unit: 'CPU s/MB', better: 'lower', values: out.cpuPerMb });
+  rows.push({ group: g, metric: 'time to final screen, median', unit: 'ms', better: 'lower', values: out.conv });
+  rows.push({ group: g, metric: 'time to final screen, max', unit: 'ms', better: 'lower', values: out.convMax });
   rows.push({
     group: g,
     metric: "harness's CPU (replay server + viewers)",
     unit: 'cores',
     better: 'lower',
-    values: out.harness!,
+    values: out.harness,
     note: 'this process, over the wall time of the row: near 1, the harness limits the row (one core of two), not the proxy',
   });
 }
