@@ -332,6 +332,14 @@ async function throughput(
     (typeof metrics)[number],
     Row['values']
   >;
+  const harnessRow = (group: string): Row => ({
+    group,
+    metric: "harness's CPU (replay server + viewers)",
+    unit: 'cores',
+    better: 'lower',
+    values: out.harness,
+    note: 'this process, over the wall time of the row: near 1, the harness limits the row (one core of two), not the proxy',
+  });
   if (opts.workers) {
     const g = `workers: ${opts.workers} (sessions in ${opts.workers} processes), N=${n} at max speed`;
     rows.push({
@@ -352,14 +360,7 @@ async function throughput(
       values: out.cpuPerMb,
       note: 'gateway: the front and its workers',
     });
-    rows.push({
-      group: g,
-      metric: "harness's CPU (replay server + viewers)",
-      unit: 'cores',
-      better: 'lower',
-      values: out.harness,
-      note: 'this process, over the wall time of the row: near 1, the harness limits the row (one core of two), not the proxy',
-    });
+    rows.push(harnessRow(g));
     return;
   }
   const g = `throughput, N=${n} at max speed`;
@@ -382,14 +383,7 @@ async function throughput(
   rows.push({ group: g, metric: 'proxy CPU per upstream MB', unit: 'CPU s/MB', better: 'lower', values: out.cpuPerMb });
   rows.push({ group: g, metric: 'time to final screen, median', unit: 'ms', better: 'lower', values: out.conv });
   rows.push({ group: g, metric: 'time to final screen, max', unit: 'ms', better: 'lower', values: out.convMax });
-  rows.push({
-    group: g,
-    metric: "harness's CPU (replay server + viewers)",
-    unit: 'cores',
-    better: 'lower',
-    values: out.harness,
-    note: 'this process, over the wall time of the row: near 1, the harness limits the row (one core of two), not the proxy',
-  });
+  rows.push(harnessRow(g));
 }
 
 // ---------------------------------------------------------------- added latency

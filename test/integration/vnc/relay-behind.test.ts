@@ -1,13 +1,11 @@
-import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Encoding, RGBX_PIXEL_FORMAT } from '../../../protocols/rfb/constants.js';
+import { Encoding } from '../../../protocols/rfb/constants.js';
 import { Framebuffer } from '../../../protocols/rfb/framebuffer.js';
 import { encodeFramebufferUpdateHeader, encodeRectHeader } from '../../../protocols/rfb/server-messages.js';
-import { ServerHandshake } from '../../../protocols/rfb/server-handshake.js';
-import { encodeServerInit } from '../../../protocols/rfb/server-init.js';
 import { fbImage, wsUrlOf } from '../../helpers/converge.js';
 import { eqPhp, startTestGateway, TEST_TOKEN, type TestGateway } from '../../helpers/gateway.js';
 import { fromRgbx } from '../../helpers/images.js';
+import { startScriptedBmc, type ScriptedBmc } from '../../helpers/scripted-bmc.js';
 import { WsRfbClient } from '../../helpers/ws-rfb-client.js';
 import { streamedZlib } from '../../unit/protocols/rfb/encodings/helpers.js';
 
@@ -77,32 +75,16 @@ async function until(cond: () => boolean, what: string): Promise<void> {
  * back-reference into output the viewer was never relayed.
  */
 describe('relaying after a stretch no viewer could be relayed', () => {
-  let bmc: Server;
+  let bmc: ScriptedBmc;
   let gw: TestGateway;
-  const sockets: Socket[] = [];
 
   beforeAll(async () => {
-    bmc = createServer((sock) => {
-      const hs = new ServerHandshake();
-      sock.write(hs.start());
-      sock.on('error', () => {});
-      let done = false;
-      sock.on('data', (d) => {
-        if (done) return; // SetPixelFormat, SetEncodings, requests: this BMC sends when the test says
-        const r = hs.receive(d);
-        for (const out of r.send) sock.write(out);
-        if (!r.done) return;
-        done = true;
-        sock.write(encodeServerInit({ width: W, height: H, pixelFormat: RGBX_PIXEL_FORMAT, name: 'relay-behind' }));
-        // Tight fill (compression control 0x80) of the whole screen, black: the first picture.
-        sock.write(update(Buffer.concat([encodeRectHeader({ x: 0, y: 0, width: W, height: H }, Encoding.Tight), Buffer.of(0x80, ...BLACK)])));
-        sockets.push(sock);
-      });
-    }).listen(0, '127.0.0.1');
-    await new Promise((r) => (bmc.listening ? r(null) : bmc.once('listening', r)));
+    // Tight fill (compression control 0x80) of the whole screen, black: the first picture.
+    const fill = Buffer.concat([encodeRectHeader({ x: 0, y: 0, width: W, height: H }, Encoding.Tight), Buffer.of(0x80, ...BLACK)]);
+    bmc = await startScriptedBmc({ width: W, height: H, name: 'relay-behind', first: update(fill) });
     gw = await startTestGateway({
       tokens: [{ token: TEST_TOKEN, servers: ['*'] }],
-      servers: [{ id: 'behind', console: { type: 'vnc', host: '127.0.0.1', port: (bmc.address() as { port: number }).port } }],
+      servers: [{ id: 'behind', console: { type: 'vnc', host: '127.0.0.1', port: bmc.port } }],
     });
   });
 
@@ -127,7 +109,7 @@ describe('relaying after a stretch no viewer could be relayed', () => {
     const v = new WsRfbClient(wsUrlOf(open.scope), { autoRequest: false });
     await v.ready();
     await v.waitFor(() => v.updates >= 1, 10_000);
-    const bmcSock = sockets.at(-1)!;
+    const bmcSock = bmc.sockets.at(-1)!;
     const [g] = [...session.viewers] as unknown as RelayCounters[];
     const request = async (): Promise<void> => {
       v.requestUpdate(true);

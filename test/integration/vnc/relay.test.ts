@@ -1,13 +1,9 @@
-import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { encodeFramebufferUpdateRequest, encodeSetEncodings } from '../../../protocols/rfb/client-messages.js';
-import { RGBX_PIXEL_FORMAT } from '../../../protocols/rfb/constants.js';
 import { TightEncoder } from '../../../protocols/rfb/encodings/tight.js';
 import { Framebuffer } from '../../../protocols/rfb/framebuffer.js';
 import { encodeFramebufferUpdateHeader, encodeRectHeader } from '../../../protocols/rfb/server-messages.js';
-import { ServerHandshake } from '../../../protocols/rfb/server-handshake.js';
-import { encodeServerInit } from '../../../protocols/rfb/server-init.js';
 import { Encoding } from '../../../protocols/rfb/constants.js';
 import { expectConverges, fbImage, wsUrlOf } from '../../helpers/converge.js';
 import { eqPhp, startTestGateway, TEST_TOKEN, type TestGateway } from '../../helpers/gateway.js';
@@ -16,6 +12,7 @@ import { keyEventsFor } from '../../helpers/keysyms.js';
 import { startQemu, type QemuVm } from '../../helpers/qemu.js';
 import { WsRfbClient } from '../../helpers/ws-rfb-client.js';
 import { startXvnc, type XvncServer } from '../../helpers/xvnc.js';
+import { startScriptedBmc, type ScriptedBmc } from '../../helpers/scripted-bmc.js';
 
 /** The gateway's Viewer counters these tests read (src/viewer/viewer.ts). */
 type RelayCounters = { updatesSent: number; updatesRelayed: number; updatesPrimed: number };
@@ -127,32 +124,15 @@ describe('relaying Tight updates from TigerVNC as they come', () => {
 });
 
 describe('a relayed update that then fails to decode', () => {
-  /** A 64x48 "BMC": a correct handshake and first screen, then whatever the test writes to `sockets`. */
-  const sockets: Socket[] = [];
-  let bmc: Server;
+  /** A 64x48 "BMC": a correct handshake and first screen, then whatever the test writes to its sockets. */
+  let bmc: ScriptedBmc;
   let gw: TestGateway;
 
   beforeAll(async () => {
     const fb = new Framebuffer(64, 48);
     const first = new TightEncoder().encodeRect(fb, { x: 0, y: 0, width: 64, height: 48 });
-    bmc = createServer((sock) => {
-      const hs = new ServerHandshake();
-      sock.write(hs.start());
-      sock.on('error', () => {});
-      let done = false;
-      sock.on('data', (d) => {
-        if (done) return; // SetPixelFormat, SetEncodings, requests: ignored
-        const r = hs.receive(d);
-        for (const out of r.send) sock.write(out);
-        if (!r.done) return;
-        done = true;
-        sock.write(encodeServerInit({ width: 64, height: 48, pixelFormat: RGBX_PIXEL_FORMAT, name: 'relay-bad' }));
-        sock.write(Buffer.concat([encodeFramebufferUpdateHeader(first.length), ...first]));
-        sockets.push(sock);
-      });
-    }).listen(0, '127.0.0.1');
-    await new Promise((r) => (bmc.listening ? r(null) : bmc.once('listening', r)));
-    const port = (bmc.address() as { port: number }).port;
+    bmc = await startScriptedBmc({ width: 64, height: 48, name: 'relay-bad', first: Buffer.concat([encodeFramebufferUpdateHeader(first.length), ...first]) });
+    const port = bmc.port;
     gw = await startTestGateway({
       tokens: [{ token: TEST_TOKEN, servers: ['*'] }],
       servers: [{ id: 'bad', console: { type: 'vnc', host: '127.0.0.1', port } }],
@@ -196,7 +176,7 @@ describe('a relayed update that then fails to decode', () => {
       Buffer.of(0x01, 20, 0x78, 0x01),
       Buffer.alloc(18, 0xff),
     ]);
-    sockets.at(-1)!.write(Buffer.concat([encodeFramebufferUpdateHeader(1), rect]));
+    bmc.sockets.at(-1)!.write(Buffer.concat([encodeFramebufferUpdateHeader(1), rect]));
     const { code, reason } = await closed;
     expect(code).toBe(4001);
     expect(reason).toMatch(/relayed to this viewer did not decode: .*zlib/i);
