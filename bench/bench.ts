@@ -49,7 +49,7 @@ const NO_RELAY = args.includes('--no-relay');
 const outIdx = args.indexOf('--out');
 const OUT = outIdx >= 0 ? args[outIdx + 1]! : join(ROOT, 'bench/results');
 const onlyIdx = args.indexOf('--only');
-/** `--only ttff|browser|throughput|workers|latency|fanout|memory|scale|aten` (comma-separated): run just those groups (profiling). */
+/** `--only ttff|browser|throughput|workers|latency|fanout|memory|opening|scale|aten` (comma-separated): run just those groups (profiling). */
 const ONLY = onlyIdx >= 0 ? new Set(args[onlyIdx + 1]!.split(',')) : undefined;
 const runs = (group: string): boolean => !ONLY || ONLY.has(group);
 const nIdx = args.indexOf('--n');
@@ -585,6 +585,59 @@ async function memory(counts: number[]): Promise<void> {
   }
 }
 
+// ---------------------------------------------------------------- opening consoles
+
+/**
+ * What opening a console costs the proxy: `n` idle 1024x768 consoles opened one after another, each
+ * until its viewer shows the BMC's picture (gateway: API call, BMC connection and handshake, viewer
+ * and its first picture; pipes: WebSocket and the upstream connection). Nothing else plays meanwhile.
+ * The proxy's CPU per open is what delays the other consoles' updates while an operator opens
+ * consoles (BENCHMARKS.md, "Latency (goal 3): where the N = 100 tail comes from").
+ */
+async function opening(n: number): Promise<void> {
+  const idle = join(work, 'idle-1024x768.fbs');
+  writeIdleRecording(idle);
+  const target = summarizeRecording(idle);
+  const cpu: Row['values'] = {};
+  const wall: Row['values'] = {};
+  for (const t of TARGETS) {
+    const rs = await ReplayServer.start({ path: idle, speed: Infinity });
+    const f = await front(t, new Map(Array.from({ length: n }, (_, i) => [`r${i}`, rs.port] as [string, number])));
+    const viewers: WsRfbViewer[] = [];
+    const times: number[] = [];
+    try {
+      await sleep(300);
+      const cpu0 = f.proc.cpuSeconds();
+      for (let i = 0; i < n; i++) {
+        const t0 = performance.now();
+        const { url } = await f.open(`r${i}`);
+        const v = new WsRfbViewer(url);
+        viewers.push(v);
+        await v.ready();
+        await until(() => v.shows(target.fb), 15_000, 'the idle screen');
+        times.push(performance.now() - t0);
+      }
+      await sleep(300); // what the last opens left running (a collection, a forked websockify)
+      cpu[t] = ((f.proc.cpuSeconds() - cpu0) * 1000) / n;
+      wall[t] = quantile(times, 0.5);
+    } finally {
+      for (const v of viewers) v.close();
+      await f.close();
+      await rs.close();
+    }
+  }
+  const g = `opening ${n} idle 1024x768 consoles one after another`;
+  rows.push({
+    group: g,
+    metric: 'proxy CPU per open',
+    unit: 'CPU ms',
+    better: 'lower',
+    values: cpu,
+    note: 'gateway: API call, BMC connection and handshake, viewer and its first picture; pipes: WebSocket and upstream connection',
+  });
+  rows.push({ group: g, metric: 'API call to picture on the viewer, median', unit: 'ms', better: 'lower', values: wall });
+}
+
 // ---------------------------------------------------------------- scale: 1,000 consoles
 
 /**
@@ -896,6 +949,7 @@ async function main(): Promise<void> {
   if (runs('fanout'))
     for (const v of QUICK ? [2] : [1, 10, 50]) await step(`fan-out, ${v} viewers of one console`, () => fanOut(xterm, xtermSummary, v, QUICK ? 1 : 5));
   if (runs('memory')) await step('memory, idle 1024x768 consoles', () => memory(QUICK ? [2] : [1, 100, 500]));
+  if (runs('opening')) await step('opening consoles one after another', () => opening(QUICK ? 3 : 100));
   if (runs('scale')) {
     const n = QUICK ? 20 : SCALE;
     await step(`scale, ${n} consoles${QUICK ? ' (quick)' : ''}`, () => scale(n, Math.max(1, Math.round(n / 10)), QUICK ? 3 : 30));
