@@ -535,10 +535,19 @@ async function fanOut(fixture: string, summary: RecordingSummary, viewersN: numb
 
 // ---------------------------------------------------------------- memory
 
+/** An idle 1024x768 console whose whole screen is the recording's first update (10 ms in): written once a run. */
+let idlePath: string | undefined;
+function idleRecording(): string {
+  if (!idlePath) writeIdleRecording((idlePath = join(work, 'idle-1024x768.fbs')));
+  return idlePath;
+}
+let idleSummary: RecordingSummary | undefined;
+/** The idle console's screen, decoded once a run. */
+const idleScreen = (): RecordingSummary => (idleSummary ??= summarizeRecording(idleRecording()));
+
 async function memory(counts: number[]): Promise<void> {
-  const idle = join(work, 'idle-1024x768.fbs');
-  writeIdleRecording(idle);
-  const target = summarizeRecording(idle);
+  const idle = idleRecording();
+  const target = idleScreen();
   const perSession: Record<number, Row['values']> = {};
   const total: Record<number, Row['values']> = {};
   for (const t of TARGETS) {
@@ -595,9 +604,8 @@ async function memory(counts: number[]): Promise<void> {
  * consoles (BENCHMARKS.md, "Latency (goal 3): where the N = 100 tail comes from").
  */
 async function opening(n: number): Promise<void> {
-  const idle = join(work, 'idle-1024x768.fbs');
-  writeIdleRecording(idle);
-  const target = summarizeRecording(idle);
+  const idle = idleRecording();
+  const target = idleScreen();
   const cpu: Row['values'] = {};
   const wall: Row['values'] = {};
   for (const t of TARGETS) {
@@ -880,10 +888,7 @@ async function main(): Promise<void> {
 
   process.stderr.write(`${clock()} bmc-gateway benchmark (${QUICK ? 'quick' : 'full'}): ${ONLY ? [...ONLY].join(', ') : 'every row'}\n`);
   if (runs('ttff')) {
-    // An idle 1024x768 console whose whole screen is the recording's first update (10 ms in).
-    const idle = join(work, 'ttff-1024x768.fbs');
-    writeIdleRecording(idle);
-    const rsTtff = await ReplayServer.start({ path: idle, speed: 1 });
+    const rsTtff = await ReplayServer.start({ path: idleRecording(), speed: 1 });
     try {
       await step('time to first frame vs the replay server', () =>
         timeToFirstFrame('vnc source vs the replay server (1024x768 console)', rsTtff.port, QUICK ? 2 : 20),

@@ -175,8 +175,6 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
     // Console sessions live in worker processes (src/workers/); this process is the front.
     ctx.workers = new WorkerPool(ctx, journal);
     await ctx.workers.start(config.workers.count);
-    const pool = ctx.workers;
-    registry.elsewhere = () => pool.sessionCount();
   }
   auditGatewayEnds(registry, audit);
 

@@ -103,6 +103,8 @@ export class WorkerPool {
   constructor(ctx: GatewayContext, journal: CrashJournal | undefined) {
     this.#ctx = ctx;
     this.#journal = journal;
+    // The front's registry counts the workers' sessions too (sessions.maxSessions, /healthz, the agent's load).
+    ctx.registry.elsewhere = () => this.sessionCount();
   }
 
   get size(): number {
@@ -358,11 +360,12 @@ export class WorkerPool {
     if (pinned !== undefined) return this.#slots[pinned]!;
     const live = this.#slots.filter((s) => s.ready);
     if (live.length === 0) throw new GatewayError('GW_ERR_WORKER_LOST', 'no worker process is running (they are being replaced); try again');
-    const load = (s: Slot) => [...s.book.values()].filter((e) => !e.end).length + [...s.opening.values()].reduce((a, b) => a + b, 0);
-    // sessions.maxSessions is for the whole gateway: each worker's registry alone would allow it N times.
+    const opening = (s: Slot) => [...s.opening.values()].reduce((a, b) => a + b, 0);
+    const load = (s: Slot) => [...s.book.values()].filter((e) => !e.end).length + opening(s);
+    // sessions.maxSessions is for the whole gateway (the front's Java viewer consoles and every
+    // worker's sessions: registry.total()), and sessions still opening in a worker count too.
     const max = this.#ctx.config.sessions.maxSessions;
-    // Java viewer consoles live in the front (dispatch/local-calls.ts): they count too.
-    if (this.#slots.reduce((a, s) => a + load(s), 0) + this.#ctx.registry.size >= max) {
+    if (this.#ctx.registry.total() + this.#slots.reduce((a, s) => a + opening(s), 0) >= max) {
       throw new GatewayError('GW_ERR_TOO_MANY_SESSIONS', `the gateway already holds its maximum of ${max} console sessions (sessions.maxSessions)`);
     }
     const best = live.reduce((a, b) => (load(b) < load(a) ? b : a));

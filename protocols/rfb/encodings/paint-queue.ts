@@ -176,11 +176,12 @@ function cellOf(x: number, y: number): number {
   return (y >> PaintQueue.CELL_SHIFT) * CELL_ROW + (x >> PaintQueue.CELL_SHIFT);
 }
 
-/** `outer` covers `inner` whole. */
+/** `a` and `b` share at least one pixel. */
 function overlaps(a: Rect, b: Rect): boolean {
   return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 }
 
+/** `outer` covers `inner` whole. */
 function contains(outer: Rect, inner: Rect): boolean {
   return outer.x <= inner.x && outer.y <= inner.y && outer.x + outer.width >= inner.x + inner.width && outer.y + outer.height >= inner.y + inner.height;
 }

@@ -4,6 +4,7 @@ import { Framebuffer } from '../../../protocols/rfb/framebuffer.js';
 import { encodeFramebufferUpdateHeader, encodeRectHeader } from '../../../protocols/rfb/server-messages.js';
 import { fbImage, wsUrlOf } from '../../helpers/converge.js';
 import { eqPhp, startTestGateway, TEST_TOKEN, type TestGateway } from '../../helpers/gateway.js';
+import { until } from '../../helpers/gateway-calls.js';
 import { fromRgbx } from '../../helpers/images.js';
 import { startScriptedBmc, type ScriptedBmc } from '../../helpers/scripted-bmc.js';
 import { WsRfbClient } from '../../helpers/ws-rfb-client.js';
@@ -59,11 +60,6 @@ function picture(bits: Buffer): Framebuffer {
 
 const update = (...rects: Buffer[]): Buffer => Buffer.concat([encodeFramebufferUpdateHeader(rects.length), ...rects]);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Resolves once `cond` holds (polled every 10 ms), or fails naming `what` after 10 s. */
-async function until(cond: () => boolean, what: string): Promise<void> {
-  for (const deadline = Date.now() + 10_000; !cond(); await sleep(10)) if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-}
 
 /**
  * While no viewer of a session could be sent the BMC's updates as they come, the gateway decodes its
@@ -127,10 +123,10 @@ describe('relaying after a stretch no viewer could be relayed', () => {
     // 2. Not asking: a cursor (never relayed) leaves the viewer with something to be sent, so no
     // viewer can be relayed the next read, which continues stream 1. It is decoded unoffered.
     bmcSock.write(update(cursor));
-    await until(() => session.cursorShape !== undefined, 'the cursor to reach the session');
+    await until('the cursor to reach the session', async () => session.cursorShape, 10_000, 10);
     const unofferedBefore = session.stats.upstreamReadsUnoffered;
     bmcSock.write(update(twoColourRect(z3!)));
-    await until(() => session.updatesIn >= 4, "the BMC's third update to be decoded");
+    await until("the BMC's third update to be decoded", async () => (session.updatesIn >= 4 ? true : undefined), 10_000, 10);
     expect(session.stats.upstreamReadsUnoffered).toBeGreaterThan(unofferedBefore);
     expect(fromRgbx(W, H, session.fb.data)).toEqual(fbImage(picture(checks)));
 
