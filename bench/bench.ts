@@ -24,6 +24,7 @@ import { Measured, startBareRelay, startGateway, startWebsockify, waitForPort } 
 import { ReplayServer } from './replay-server.js';
 import { writeBlinkRecording, writeEnlargedRecording, writeIdleRecording } from './synthetic.js';
 import { WsRfbViewer } from './ws-rfb-viewer.js';
+import { installPixelStore } from '../src/session/pixel-store.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..'); // from dist/bench
 const FIXTURES = join(ROOT, 'fixtures/recordings');
@@ -40,6 +41,12 @@ export interface Row {
   values: Partial<Record<Target, number | null>>;
   note?: string;
 }
+
+// The harness's viewers (browsers' stand-ins, decoding every update) and screens take their pixels
+// from the gateway's pixel store, as the gateway's sessions do: the collections V8 would start for
+// their framebuffers limited the harness, whatever the target (BENCHMARKS.md, "Framebuffers outside
+// V8's external-memory count").
+installPixelStore();
 
 const args = process.argv.slice(2);
 const QUICK = args.includes('--quick');

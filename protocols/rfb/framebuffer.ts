@@ -25,6 +25,27 @@ export interface HeldPaints {
 }
 
 /**
+ * Where framebuffers get their pixels, and whom they tell when they give them up. The default is
+ * plain Buffer.alloc memory and nothing to tell; the gateway installs its own store for its sessions
+ * (src/session/pixel-store.ts: SharedArrayBuffers, which V8 does not count as external memory, and a
+ * collection started once enough of them are given up).
+ */
+export interface PixelStore {
+  /** `bytes` of zeroed memory. */
+  alloc(bytes: number): Buffer;
+  /** The framebuffer that had `pixels` no longer uses them (each Buffer given once). */
+  discard(pixels: Buffer): void;
+}
+
+const PLAIN_PIXELS: PixelStore = { alloc: (bytes) => Buffer.alloc(bytes), discard: () => {} };
+let pixelStore: PixelStore = PLAIN_PIXELS;
+
+/** Framebuffers made or resized from now on take their pixels from `store` (undefined: plain Buffer.alloc again). */
+export function usePixelStore(store: PixelStore | undefined): void {
+  pixelStore = store ?? PLAIN_PIXELS;
+}
+
+/**
  * A framebuffer of RGBX pixels: 4 bytes a pixel in memory order R, G, B, X, rows top to bottom,
  * stride `width * 4`. This is the byte layout of the RFB pixel format the gateway asks every
  * upstream server for (32 bpp, depth 24, little-endian, red-shift 0, green-shift 8, blue-shift 16),
@@ -47,8 +68,21 @@ export class Framebuffer {
     checkSize(width, height);
     this.width = width;
     this.height = height;
-    this.#data = Buffer.alloc(width * height * 4);
+    this.#data = pixelStore.alloc(width * height * 4);
   }
+
+  /**
+   * The owner no longer uses these pixels (a session that ended): the pixel store is told, and may
+   * hasten their collection. A hint only: the pixels stay readable by whoever still holds this
+   * framebuffer, and are freed once nothing does.
+   */
+  discard(): void {
+    if (this.#discarded) return;
+    this.#discarded = true;
+    pixelStore.discard(this.#data);
+  }
+
+  #discarded = false;
 
   /**
    * The pixels. Paints a reader holds (holdPaints) are run first, so whoever reads, and the decoders
@@ -95,7 +129,7 @@ export class Framebuffer {
   resize(width: number, height: number): void {
     checkSize(width, height);
     if (width === this.width && height === this.height) return;
-    const next = Buffer.alloc(width * height * 4);
+    const next = pixelStore.alloc(width * height * 4);
     const w = Math.min(width, this.width);
     const h = Math.min(height, this.height);
     const data = this.data;
@@ -104,6 +138,8 @@ export class Framebuffer {
     }
     this.width = width;
     this.height = height;
+    if (!this.#discarded) pixelStore.discard(this.#data);
+    this.#discarded = false;
     this.#data = next;
   }
 

@@ -8,6 +8,11 @@ import { EncodeCache } from '../viewer/encode-cache.js';
 import type { UpstreamUpdate } from '../viewer/relay.js';
 import { Damage } from './damage.js';
 import { InputMerger } from './input-merger.js';
+import { installPixelStore } from './pixel-store.js';
+
+// Sessions' framebuffers (and every other one in a process that holds sessions) come from the
+// gateway's pixel store: outside V8's external-memory count, collected once enough are given up.
+installPixelStore();
 
 export type SessionState = 'connecting' | 'connected' | 'reconnecting' | 'ended';
 
@@ -256,6 +261,7 @@ export class Session {
     for (const v of [...this.#viewers, ...this.#passive]) v.end(reason);
     this.#viewers.clear();
     this.#passive.clear();
+    this.fb.discard();
     this.#log.info({ event: 'session-end', code, reason, ageMs: Date.now() - this.createdAt }, 'session ended');
     this.#hooks.ended?.(this, code, reason);
   }
