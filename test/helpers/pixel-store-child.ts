@@ -1,8 +1,9 @@
 /**
  * Run by test/unit/src/session/pixel-store.test.ts in a process of its own (bundled, plain node), so
- * that no test runner's allocations set off collections: 40 framebuffers of 1024x768 are made and
- * painted, then dropped, given up (`discard`) or not (`keep`). Prints the RSS grown by them, what is
- * left of it 1.5 s after they were dropped, and the collections the pixel store started.
+ * that no test runner's allocations set off collections: `count` (default 40) framebuffers of
+ * 1024x768 are made and painted, then dropped, given up (`discard`) or not (`keep`). Prints the RSS
+ * grown by them, what is left of it 1.5 s after they were dropped, and the collections the pixel
+ * store started.
  */
 import { Framebuffer } from '../../protocols/rfb/framebuffer.js';
 import { installPixelStore, pixelStoreStats } from '../../src/session/pixel-store.js';
@@ -10,10 +11,11 @@ import { installPixelStore, pixelStoreStats } from '../../src/session/pixel-stor
 installPixelStore();
 
 const discard = process.argv[2] === 'discard';
+const count = Number(process.argv[3] ?? 40);
 const mb = (): number => Math.round(process.memoryUsage().rss / 1048576);
 const base = mb();
 let fbs: Framebuffer[] | null = [];
-for (let i = 0; i < 40; i++) {
+for (let i = 0; i < count; i++) {
   const fb = new Framebuffer(1024, 768);
   fb.fillRect(0, 0, 1024, 768, i, 1, 2);
   fbs.push(fb);

@@ -61,8 +61,8 @@ describe('the gateway’s pixel store (loaded with the session module)', () => {
   // framebuffers are freed once enough are given up, and only then.
   it('frees dropped framebuffers once enough are given up, and does not collect for live ones', async () => {
     const child = await bundleGatewayProcess('test/helpers/pixel-store-child.ts');
-    const run = (mode: string): { grown: number; left: number; collections: number; shared: boolean } =>
-      JSON.parse(execFileSync(process.execPath, [child, mode], { encoding: 'utf8', timeout: 30_000 }).trim()) as {
+    const run = (mode: string, count = 40): { grown: number; left: number; collections: number; shared: boolean } =>
+      JSON.parse(execFileSync(process.execPath, [child, mode, String(count)], { encoding: 'utf8', timeout: 30_000 }).trim()) as {
         grown: number;
         left: number;
         collections: number;
@@ -71,8 +71,13 @@ describe('the gateway’s pixel store (loaded with the session module)', () => {
     const dropped = run('discard');
     expect(dropped.shared).toBe(true);
     expect(dropped.grown).toBeGreaterThan(100); // 40 x 3 MiB touched
-    expect(dropped.collections).toBe(1); // 120 MiB given up: one collection at 64
+    expect(dropped.collections).toBe(1); // 120 MiB given up in one turn: one collection, started once 64 were
     expect(dropped.left).toBeLessThan(dropped.grown / 2);
+    // 300 MiB given up at once (a shutdown, a rack going away): one collection frees it all, not one per 64 MiB.
+    const burst = run('discard', 100);
+    expect(burst.grown).toBeGreaterThan(250);
+    expect(burst.collections).toBe(1);
+    expect(burst.left).toBeLessThan(burst.grown / 2);
     // Not given up: nothing starts a collection, and V8 does not count this memory, so it is still there.
     const kept = run('keep');
     expect(kept.collections).toBe(0);
