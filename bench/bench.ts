@@ -128,6 +128,11 @@ interface Front {
   close(): Promise<void>;
 }
 
+/** `n` servers r0, r1, … for the gateway's config, all played by the one replay server on `port`. */
+function replayServers(n: number, port: number): Map<string, number> {
+  return new Map(Array.from({ length: n }, (_, i) => [`r${i}`, port] as [string, number]));
+}
+
 async function front(target: Target, replayPorts: Map<string, number>, extra: { maxViewers?: number; workers?: number } = {}): Promise<Front> {
   const p = await port();
   if (target === 'gateway') {
@@ -281,7 +286,7 @@ async function throughput(
       onBlock: (_ts, bytes) => (sent += bytes),
       onDone: () => ((done += 1), (lastDone = performance.now())),
     });
-    const servers = new Map(Array.from({ length: n }, (_, i) => [`r${i}`, rs.port] as [string, number]));
+    const servers = replayServers(n, rs.port);
     const f = await front(t, servers, opts.workers ? { workers: opts.workers } : {});
     const viewers: WsRfbViewer[] = [];
     const converged: number[] = [];
@@ -425,7 +430,7 @@ async function latency(fixture: string, n: number, loops: number): Promise<void>
         sends.get(conn)!.push(performance.now());
       },
     });
-    const servers = new Map(Array.from({ length: n }, (_, i) => [`r${i}`, rs.port] as [string, number]));
+    const servers = replayServers(n, rs.port);
     const f = await front(t, servers);
     const lat: number[] = [];
     /** When each sample's update arrived: the samples after the last viewer was ready are also counted apart. */
@@ -560,7 +565,7 @@ async function memory(counts: number[]): Promise<void> {
   for (const t of TARGETS) {
     const rs = await ReplayServer.start({ path: idle, speed: Infinity });
     const max = Math.max(...counts);
-    const f = await front(t, new Map(Array.from({ length: max }, (_, i) => [`r${i}`, rs.port] as [string, number])));
+    const f = await front(t, replayServers(max, rs.port));
     const viewers: WsRfbViewer[] = [];
     try {
       await sleep(300);
@@ -617,7 +622,7 @@ async function opening(n: number): Promise<void> {
   const wall: Row['values'] = {};
   for (const t of TARGETS) {
     const rs = await ReplayServer.start({ path: idle, speed: Infinity });
-    const f = await front(t, new Map(Array.from({ length: n }, (_, i) => [`r${i}`, rs.port] as [string, number])));
+    const f = await front(t, replayServers(n, rs.port));
     const viewers: WsRfbViewer[] = [];
     const times: number[] = [];
     try {

@@ -23,8 +23,8 @@ import { usePixelStore, type PixelStore } from '../../protocols/rfb/framebuffer.
  *
  * The collection is V8's `gc` extension, exposed at run time (v8.setFlagsFromString, as Node's own
  * documentation of that call shows), asked for a major collection run as a task (`execution:
- * 'async'`). Where that is not available, pixels are plain Buffer.alloc memory and V8's own policy
- * applies, as before.
+ * 'async'`). Where that is not available the store is not installed (installPixelStore): pixels are
+ * plain Buffer.alloc memory and V8's own policy applies, as before.
  */
 
 /** Bytes of given-up pixels after which a collection is started: V8's own soft limit for external memory. */
@@ -50,10 +50,9 @@ let collections = 0;
 /** A collection asked for and not yet finished: however many screens are given up meanwhile, one at a time. */
 let pending = false;
 
-/** `bytes` of zeroed pixel memory: in a SharedArrayBuffer when the store can collect it (above), else Buffer.alloc. */
+/** `bytes` of zeroed pixel memory in a SharedArrayBuffer. */
 function allocPixels(bytes: number): Buffer {
-  if (bytes > 0 && collector()) return Buffer.from(new SharedArrayBuffer(bytes));
-  return Buffer.alloc(bytes);
+  return Buffer.from(new SharedArrayBuffer(bytes));
 }
 
 /**
@@ -69,8 +68,8 @@ function allocPixels(bytes: number): Buffer {
 function discardPixels(pixels: Buffer): void {
   if (!(pixels.buffer instanceof SharedArrayBuffer)) return;
   given += pixels.byteLength;
-  if (given < COLLECT_AFTER_BYTES || pending || !collect) return;
   const run = collect;
+  if (given < COLLECT_AFTER_BYTES || pending || !run) return;
   pending = true;
   // Not from inside whatever dropped the framebuffer (a session's end runs in many callers): what the
   // same turn of the event loop gives up is counted in, and covered by this collection. The
@@ -78,13 +77,10 @@ function discardPixels(pixels: Buffer): void {
   setImmediate(() => {
     given = 0;
     collections++;
-    try {
-      void Promise.resolve(run())
-        .catch(() => undefined)
-        .finally(() => (pending = false));
-    } catch {
-      pending = false;
-    }
+    void Promise.resolve()
+      .then(run)
+      .catch(() => undefined)
+      .finally(() => (pending = false));
   });
 }
 
@@ -92,10 +88,11 @@ export const sharedPixelStore: PixelStore = { alloc: allocPixels, discard: disca
 
 /**
  * Makes this store the one every framebuffer made from now on uses (session.ts does, when it is
- * loaded: the gateway's own process and each worker). Idempotent.
+ * loaded: the gateway's own process and each worker), when the collection can be had; else
+ * framebuffers keep plain Buffer.alloc memory and V8's own policy. Idempotent.
  */
 export function installPixelStore(): void {
-  usePixelStore(sharedPixelStore);
+  if (collector()) usePixelStore(sharedPixelStore);
 }
 
 /** For tests and metrics: pixel bytes given up since the last collection started, and collections started. */
