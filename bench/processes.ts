@@ -43,8 +43,20 @@ export class Measured {
 
   /** User + system CPU seconds of the process and its live descendants. */
   cpuSeconds(): number {
+    return this.#cpuTicks(this.#tree()) / CLK_TCK;
+  }
+
+  /**
+   * The same for the process alone, without its live descendants: the gateway's front when its
+   * sessions live in worker processes (`workers:`). Children it has waited for still count.
+   */
+  ownCpuSeconds(): number {
+    return this.#cpuTicks([this.pid]) / CLK_TCK;
+  }
+
+  #cpuTicks(pids: number[]): number {
     let ticks = 0;
-    for (const pid of this.#tree()) {
+    for (const pid of pids) {
       try {
         const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
         const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -55,7 +67,7 @@ export class Measured {
         // exited
       }
     }
-    return ticks / CLK_TCK;
+    return ticks;
   }
 
   /** Resident set size in MB, summed over the process and its descendants. */

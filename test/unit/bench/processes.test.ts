@@ -1,0 +1,33 @@
+import { spawn } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Measured } from '../../../bench/processes.js';
+
+/**
+ * The harness's CPU figures for a process tree (bench/processes.ts): the `opening` row with
+ * `--workers N` reports the gateway's front apart from its workers with ownCpuSeconds.
+ */
+describe('Measured: CPU of a process and of its tree', () => {
+  let m: Measured | undefined;
+  afterEach(async () => {
+    await m?.stop();
+    m = undefined;
+  });
+
+  it("counts a busy child in the tree's CPU and not in the parent's own", async () => {
+    // A parent that idles while its child spins for ~0.6 s of CPU, then both wait to be stopped.
+    const script = `
+      const { spawn } = require('node:child_process');
+      const child = spawn(process.execPath, ['-e', 'const end = Date.now() + 600; while (Date.now() < end); setInterval(() => {}, 1000);'], { stdio: 'ignore' });
+      process.on('SIGTERM', () => { child.kill('SIGKILL'); process.exit(0); });
+      setInterval(() => {}, 1000);
+    `;
+    m = new Measured('tree', spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    const deadline = Date.now() + 20_000;
+    while (m.cpuSeconds() - m.ownCpuSeconds() < 0.4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const tree = m.cpuSeconds();
+    const own = m.ownCpuSeconds();
+    expect(tree - own).toBeGreaterThanOrEqual(0.4);
+    expect(own).toBeLessThan(tree);
+    expect(own).toBeGreaterThan(0); // node's own start-up
+  });
+});
