@@ -14,12 +14,13 @@ describe('Measured: CPU of a process and of its tree', () => {
   });
 
   it("counts a busy child in the tree's CPU and not in the parent's own", async () => {
-    // A parent that idles while its child spins for ~0.6 s of CPU, then both wait to be stopped.
+    // A parent that idles while its child spins for ~0.6 s of CPU; both wait to be stopped, and
+    // neither outlives 30 s whatever happens to the test.
     const script = `
       const { spawn } = require('node:child_process');
-      const child = spawn(process.execPath, ['-e', 'const end = Date.now() + 600; while (Date.now() < end); setInterval(() => {}, 1000);'], { stdio: 'ignore' });
+      const child = spawn(process.execPath, ['-e', 'const end = Date.now() + 600; while (Date.now() < end); setTimeout(() => {}, 30000);'], { stdio: 'ignore' });
       process.on('SIGTERM', () => { child.kill('SIGKILL'); process.exit(0); });
-      setInterval(() => {}, 1000);
+      setTimeout(() => { child.kill('SIGKILL'); process.exit(0); }, 30000);
     `;
     m = new Measured('tree', spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] }));
     const deadline = Date.now() + 20_000;
