@@ -68,7 +68,7 @@ function allocPixels(bytes: number): Buffer {
 function discardPixels(pixels: Buffer): void {
   if (!(pixels.buffer instanceof SharedArrayBuffer)) return;
   given += pixels.byteLength;
-  const run = collect;
+  const run = collector();
   if (given < COLLECT_AFTER_BYTES || pending || !run) return;
   pending = true;
   // Not from inside whatever dropped the framebuffer (a session's end runs in many callers): what the
@@ -95,7 +95,7 @@ export function installPixelStore(): void {
   if (collector()) usePixelStore(sharedPixelStore);
 }
 
-/** For tests and metrics: pixel bytes given up since the last collection started, and collections started. */
+/** For tests: pixel bytes given up since the last collection started, collections started, and whether the store can collect. */
 export function pixelStoreStats(): { givenBytes: number; collections: number; shared: boolean } {
   return { givenBytes: given, collections, shared: collector() !== null };
 }
