@@ -20,6 +20,7 @@ import { atenCaptureRows } from './aten-bench.js';
 import { browserRows } from './browser-bench.js';
 import { startDemoServer } from '../src/sources/demo/demo-server.js';
 import { endMarker, summarizeRecording, type RecordingSummary } from './fbs-screen.js';
+import { describeMachineCosts, machineCosts, type MachineCosts } from './machine.js';
 import { Measured, startBareRelay, startGateway, startWebsockify, waitForPort } from './processes.js';
 import { ReplayServer } from './replay-server.js';
 import { writeBlinkRecording, writeEnlargedRecording, writeIdleRecording } from './synthetic.js';
@@ -912,6 +913,13 @@ async function main(): Promise<void> {
   const xtermSummary = summarizeRecording(xterm);
 
   process.stderr.write(`${clock()} bmc-gateway benchmark (${QUICK ? 'quick' : 'full'}): ${ONLY ? [...ONLY].join(', ') : 'every row'}\n`);
+  // What this machine charges for fresh memory and for a loopback round trip (bench/machine.ts): the
+  // figures most of the rows move with from one machine to the next. A failure is said, not fatal.
+  let machine: MachineCosts | string = 'not measured';
+  await step('machine costs (page fault, loopback round trip)', async () => {
+    machine = await machineCosts().catch((err: Error) => `not measured: ${err.message}`);
+    process.stderr.write(`${clock()} ${typeof machine === 'string' ? machine : describeMachineCosts(machine)}\n`);
+  });
   if (runs('ttff')) {
     const rsTtff = await ReplayServer.start({ path: idleRecording(), speed: 1 });
     try {
@@ -1005,6 +1013,7 @@ async function main(): Promise<void> {
     cores: cpus().length,
     memoryGb: Math.round((totalmem() / 2 ** 30) * 10) / 10,
     node: process.version,
+    machine,
     durationS: (Date.now() - started) / 1000,
     rows,
   };
@@ -1012,7 +1021,7 @@ async function main(): Promise<void> {
   const file = join(OUT, `${result.date.replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify(result, null, 1)}\n`);
   process.stdout.write(
-    `bmc-gateway benchmark (${QUICK ? 'quick' : 'full'}) — ${result.cpu}, ${result.cores} cores, Node ${result.node}\n\n${table()}\n\n✓ = the gateway is at least as good as that baseline on this row\nwritten: ${file}\n`,
+    `bmc-gateway benchmark (${QUICK ? 'quick' : 'full'}) — ${result.cpu}, ${result.cores} cores, Node ${result.node}\nmachine: ${typeof machine === 'string' ? machine : describeMachineCosts(machine)}\n\n${table()}\n\n✓ = the gateway is at least as good as that baseline on this row\nwritten: ${file}\n`,
   );
 }
 

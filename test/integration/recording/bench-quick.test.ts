@@ -24,6 +24,8 @@ describe('benchmark harness, quick mode', () => {
       expect(text).toMatch(/\[00:\d\d\] throughput, N=1 at max speed …/);
       expect(text).toMatch(/\[\d\d:\d\d\] scale, 20 consoles \(quick\): done in \d+\.\d s/);
       expect(text).toContain('| gateway');
+      // the machine's costs, measured first and printed in the header (bench/machine.ts)
+      expect(text).toMatch(/machine: a page fault \d+\.\d µs, a loopback round trip between processes \d+ µs \(p99 \d+\)/);
       const files = await readdir(out);
       expect(files.filter((f) => f.endsWith('.json'))).toHaveLength(1);
       const result = JSON.parse(
@@ -37,12 +39,17 @@ describe('benchmark harness, quick mode', () => {
       ) as {
         cpu: string;
         node: string;
+        machine: { pageFaultUs: number; faultsPerPage: number; roundTripUs: { p50: number; p99: number }; roundTrips: number };
         quick: boolean;
         rows: { group: string; metric: string; values: Record<string, number | null> }[];
       };
       expect(result.quick).toBe(true);
       expect(result.node).toBe(process.version);
       expect(result.cpu.length).toBeGreaterThan(0);
+      expect(result.machine.pageFaultUs).toBeGreaterThan(0);
+      expect(result.machine.faultsPerPage).toBeGreaterThan(0.9);
+      expect(result.machine.roundTrips).toBe(2000);
+      expect(result.machine.roundTripUs.p50).toBeGreaterThan(0);
       const groups = new Set(result.rows.map((r) => r.group.split(',')[0]));
       expect([...groups]).toEqual(expect.arrayContaining(['time to first frame', 'throughput', 'added latency', 'fan-out', 'memory']));
       expect([...groups]).toContain('ATEN capture (X10SRi-F) x1');
