@@ -12,10 +12,20 @@ export interface Rect {
   height: number;
 }
 
+/**
+ * What a held paint draws, when it is one of the two kinds a viewer's first picture can be made
+ * from without the pixels (Framebuffer.heldShapes): a rectangle of one colour, or of two colours
+ * given as one bit a pixel (rows padded to whole bytes, most significant bit first: Tight's
+ * two-colour palette data, rfbproto "Tight Encoding"). Colours are RGBX words (R in the low byte).
+ */
+export type HeldShape = { rect: Rect; fill: number } | { rect: Rect; mono: readonly [number, number]; bits: Buffer };
+
 /** Paints a reader put off (encodings/paint-queue.ts): run before anyone reads or writes the pixels. */
 export interface HeldPaints {
   readonly pending: number;
   flush(): void;
+  /** Every waiting paint's shape, oldest first; undefined when one has none. */
+  shapes?(): HeldShape[] | undefined;
   /**
    * Runs, in order, the waiting paints up to the newest one that overlaps `rect` (the ones after it
    * touch none of its pixels). False when it could not now (called from within a paint: that paint's
@@ -71,6 +81,28 @@ export class Framebuffer {
     this.#data = pixelStore.alloc(width * height * 4);
   }
 
+  /** False until `data` is first handed out (to draw, read or settle a paint): until then every pixel is 0. */
+  #touched = false;
+
+  /**
+   * The screen as shapes, oldest first, when no pixel has been drawn or read since the framebuffer
+   * was made: it is then black (every byte 0) with the held paints (holdPaints) drawn on it in
+   * order. Undefined otherwise, or when a held paint has no shape.
+   *
+   * Why: a framebuffer's memory is the kernel's zero pages until written, and the first picture
+   * drawn into it faults in every page (768 for 1024x768). On a machine where a fault costs 11 µs
+   * that was 8-10 ms of the gateway's ~20 ms CPU an open (BENCHMARKS.md, "A viewer's first picture
+   * from the held paints"). A text console's first picture is fills and two-colour rectangles, all
+   * held (tight.ts), so a viewer's first update can be made from them (tight-encoder.ts
+   * encodeHeldShapes) and the pixels are drawn only when someone needs them.
+   */
+  heldShapes(): HeldShape[] | undefined {
+    if (this.#touched) return undefined;
+    const held = this.#held;
+    if (!held || held.pending === 0) return [];
+    return held.shapes?.();
+  }
+
   /**
    * The owner no longer uses these pixels (a session that ended): the pixel store is told, and may
    * hasten their collection. A hint only: the pixels stay readable by whoever still holds this
@@ -90,6 +122,7 @@ export class Framebuffer {
    * own synchronous work reads what later paints write into it, as it always did.
    */
   get data(): Buffer {
+    this.#touched = true;
     const held = this.#held;
     if (held !== undefined && held.pending > 0) {
       // A decoder reads `data` per row or tile; what overlaps its rectangle is settled at the first
@@ -130,11 +163,15 @@ export class Framebuffer {
     checkSize(width, height);
     if (width === this.width && height === this.height) return;
     const next = pixelStore.alloc(width * height * 4);
-    const w = Math.min(width, this.width);
-    const h = Math.min(height, this.height);
-    const data = this.data;
-    for (let y = 0; y < h; y++) {
-      data.copy(next, y * width * 4, y * this.width * 4, y * this.width * 4 + w * 4);
+    // Nothing drawn yet (a session's framebuffer resized to the BMC's ServerInit): the old pixels are
+    // all 0, as the new ones are, so there is nothing to copy, and the new memory stays untouched.
+    if (this.#touched || (this.#held?.pending ?? 0) > 0) {
+      const w = Math.min(width, this.width);
+      const h = Math.min(height, this.height);
+      const data = this.data;
+      for (let y = 0; y < h; y++) {
+        data.copy(next, y * width * 4, y * this.width * 4, y * this.width * 4 + w * 4);
+      }
     }
     this.width = width;
     this.height = height;

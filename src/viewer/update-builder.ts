@@ -1,6 +1,7 @@
 import { Encoding, isRgbxFormat, type PixelFormat } from '../../protocols/rfb/constants.js';
 import { encodeRawRect, RawEncoder } from '../../protocols/rfb/encodings/raw.js';
 import { TightEncoder } from '../../protocols/rfb/encodings/tight.js';
+import { encodeHeldShapes } from '../../protocols/rfb/encodings/tight-encoder.js';
 import type { RectEncoder } from '../../protocols/rfb/encodings/types.js';
 import type { Framebuffer } from '../../protocols/rfb/framebuffer.js';
 import { encodeCursorRect, encodeDesktopSizeRect, encodeQemuExtendedKeyEventRect, encodeRectHeader } from '../../protocols/rfb/server-messages.js';
@@ -72,6 +73,15 @@ export function buildUpdate(o: {
     }
   }
   const rgbx = isRgbxFormat(o.pf) && !o.pf.bigEndian;
+  // The whole screen (a viewer's first picture) of a framebuffer nothing has drawn into yet: made
+  // from the paints it holds, so its memory stays untouched until someone needs the pixels
+  // (Framebuffer.heldShapes says why).
+  const whole = rects.length === 1 && rects[0]!.x === 0 && rects[0]!.y === 0 && rects[0]!.width === o.fb.width && rects[0]!.height === o.fb.height;
+  if (rgbx && whole && copies.length === 0 && o.encoder.encoding === Encoding.Tight) {
+    const shapes = o.fb.heldShapes();
+    const encoded = shapes && encodeHeldShapes(o.fb.width, o.fb.height, shapes);
+    if (encoded && count + encoded.length <= 0xffff) return message([...parts, ...encoded], count + encoded.length);
+  }
   for (const r of rects) {
     if (rgbx) {
       // Viewers at the same point ask for the same rectangles: the session's cache serves the second.

@@ -1,4 +1,4 @@
-import type { HeldPaints, Rect } from '../framebuffer.js';
+import type { HeldPaints, HeldShape, Rect } from '../framebuffer.js';
 
 /**
  * Paints the decoders may put off (RectDecoder.decodeRect's `paints`): until someone next reads the
@@ -56,11 +56,14 @@ export class PaintQueue implements HeldPaints {
     return this.#bytes;
   }
 
-  /** Runs `paint` later, or never if a later deferred paint covers `rect` whole. Keeps `rect`; `bytes` is what `paint` holds. */
-  defer(rect: Rect, paint: () => void, bytes = 0): void {
+  /**
+   * Runs `paint` later, or never if a later deferred paint covers `rect` whole. Keeps `rect`; `bytes`
+   * is what `paint` holds; `shape`, when given, is what it draws (Framebuffer.heldShapes).
+   */
+  defer(rect: Rect, paint: () => void, bytes = 0, shape?: HeldShape): void {
     if (this.#live > 0) this.#skipCoveredBy(rect);
     while (this.#live > 0 && (this.#live >= PaintQueue.MAX_PENDING || this.#bytes + bytes > PaintQueue.MAX_BYTES)) this.#settleOldest();
-    const entry: Waiting = { rect, paint, bytes, cell: cellOf(rect.x, rect.y) };
+    const entry: Waiting = { rect, paint, bytes, cell: cellOf(rect.x, rect.y), shape };
     // Settled and skipped paints stay in the FIFO until it is compacted: when a window's worth have
     // been settled, or the FIFO holds twice the window (amortized: it then holds at most the window).
     if (this.#head >= PaintQueue.MAX_PENDING || this.#fifo.length - this.#head >= 2 * PaintQueue.MAX_PENDING) this.#compact();
@@ -70,6 +73,18 @@ export class PaintQueue implements HeldPaints {
     else this.#cells.set(entry.cell, [entry]);
     this.#live++;
     this.#bytes += bytes;
+  }
+
+  /** Every waiting paint's shape, oldest first; undefined when one was deferred without one. */
+  shapes(): HeldShape[] | undefined {
+    const out: HeldShape[] = [];
+    for (let i = this.#head; i < this.#fifo.length; i++) {
+      const e = this.#fifo[i]!;
+      if (!e.paint) continue;
+      if (!e.shape) return undefined;
+      out.push(e.shape);
+    }
+    return out;
   }
 
   /** Runs every waiting paint that no later one covers, in the order they were deferred. */
@@ -167,6 +182,7 @@ interface Waiting {
   readonly bytes: number;
   /** Its top-left corner's grid square (cellOf). */
   readonly cell: number;
+  readonly shape: HeldShape | undefined;
 }
 
 /** Grid squares in a row of the key space: RFB coordinates are 16-bit, so x >> CELL_SHIFT < 1024. */

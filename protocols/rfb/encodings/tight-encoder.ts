@@ -1,5 +1,5 @@
 import { Encoding } from '../constants.js';
-import type { Framebuffer, Rect } from '../framebuffer.js';
+import type { Framebuffer, HeldShape, Rect } from '../framebuffer.js';
 import { deflateFresh } from './deflater.js';
 import { RECT_HEADER_BYTES, writeRectHeader } from './rect-header.js';
 import type { EncodedRect, RectEncoder } from './types.js';
@@ -289,6 +289,65 @@ export function scanTwoColours(words: Uint32Array, fbWidth: number, r: Rect, bit
     }
   }
   return 2;
+}
+
+/**
+ * A viewer's picture of a framebuffer that was never drawn into (Framebuffer.heldShapes): the
+ * screen black, then every held shape in the order it was held, as Tight rectangles in the form
+ * TightEncoder makes them (stream TIGHT_ENCODER_STREAM, reset by every rectangle that uses it, so
+ * viewers share nothing). The viewer draws them in order, as the framebuffer would have: a later
+ * shape overlapping an earlier one wins. Rectangles follow Tight's limits (TIGHT_MAX_RECT_WIDTH,
+ * TIGHT_MAX_RECT_PIXELS): a two-colour shape taller than that goes in strips of whole rows, its bits
+ * being whole bytes a row. A shape wider than TIGHT_MAX_RECT_WIDTH (which a BMC's Tight cannot send)
+ * makes it return undefined.
+ */
+export function encodeHeldShapes(width: number, height: number, shapes: readonly HeldShape[], level = 1): Buffer[] | undefined {
+  const out: Buffer[] = [];
+  const fill = (r: Rect, v: number): void => {
+    const b = Buffer.allocUnsafe(RECT_HEADER_BYTES + 4);
+    writeRectHeader(b, 0, r, Encoding.Tight);
+    b[12] = FILL;
+    b[13] = v & 0xff;
+    b[14] = (v >> 8) & 0xff;
+    b[15] = (v >> 16) & 0xff;
+    out.push(b);
+  };
+  // Black: what a framebuffer's fresh memory holds. A fill has no data, so only the width limit applies.
+  for (let x = 0; x < width; x += TIGHT_MAX_RECT_WIDTH) fill({ x, y: 0, width: Math.min(TIGHT_MAX_RECT_WIDTH, width - x), height }, 0);
+  for (const s of shapes) {
+    const r = s.rect;
+    if (r.width > TIGHT_MAX_RECT_WIDTH) return undefined;
+    if (r.width === 0 || r.height === 0) continue;
+    if ('fill' in s) {
+      fill(r, s.fill);
+      continue;
+    }
+    const rowBytes = (r.width + 7) >> 3;
+    const rows = Math.max(1, Math.floor(TIGHT_MAX_RECT_PIXELS / r.width));
+    for (let y = 0; y < r.height; y += rows) {
+      const h = Math.min(rows, r.height - y);
+      const head = Buffer.allocUnsafe(9);
+      head[0] = EXPLICIT_FILTER | (TIGHT_ENCODER_STREAM << 4);
+      head[1] = FILTER_PALETTE;
+      head[2] = 1; // two colours
+      for (let i = 0; i < 2; i++) {
+        const v = s.mono[i]!;
+        head[3 + i * 3] = v & 0xff;
+        head[4 + i * 3] = (v >> 8) & 0xff;
+        head[5 + i * 3] = (v >> 16) & 0xff;
+      }
+      out.push(
+        encodeTightRect(
+          { x: r.x, y: r.y + y, width: r.width, height: h },
+          head,
+          TIGHT_ENCODER_STREAM,
+          s.bits.subarray(y * rowBytes, (y + h) * rowBytes),
+          level,
+        ),
+      );
+    }
+  }
+  return out;
 }
 
 /**

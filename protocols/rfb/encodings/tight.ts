@@ -79,8 +79,10 @@ export class TightDecoder implements RectDecoder {
     const { x, y, width: w, height: h } = rect;
     if (l.ctl >> 4 === TIGHT_FILL) {
       const colour = px.tpixel(b, 1);
-      if (paints) paints.defer({ x, y, width: w, height: h }, () => fillWord(fb, x, y, w, h, colour));
-      else fillWord(fb, x, y, w, h, colour);
+      if (paints) {
+        const r = { x, y, width: w, height: h };
+        paints.defer(r, () => fillWord(fb, x, y, w, h, colour), 0, { rect: r, fill: colour });
+      } else fillWord(fb, x, y, w, h, colour);
       return true;
     }
     let data = b.subarray(l.dataOffset, l.dataOffset + l.wireLength);
@@ -106,7 +108,7 @@ export class TightDecoder implements RectDecoder {
       const c1 = px.tpixel(b, l.paletteOffset + tp);
       const bits = Buffer.from(data);
       const r = { x, y, width: w, height: h };
-      paints.defer(r, () => drawPalette(fb, r, Uint32Array.of(c0, c1), 2, bits), bits.length);
+      paints.defer(r, () => drawPalette(fb, r, Uint32Array.of(c0, c1), 2, bits), bits.length, { rect: r, mono: [c0, c1], bits });
       return true;
     }
     switch (l.filter) {

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { Encoding, RGBX_PIXEL_FORMAT } from '../../../../protocols/rfb/constants.js';
 import { createDecoders } from '../../../../protocols/rfb/encodings/index.js';
 import { RawEncoder } from '../../../../protocols/rfb/encodings/raw.js';
+import { TightEncoder } from '../../../../protocols/rfb/encodings/tight.js';
+import { encodeHeldShapes } from '../../../../protocols/rfb/encodings/tight-encoder.js';
 import type { RectEncoder } from '../../../../protocols/rfb/encodings/types.js';
 import { Framebuffer } from '../../../../protocols/rfb/framebuffer.js';
 import { ServerMessageReader } from '../../../../protocols/rfb/server-message-reader.js';
@@ -80,6 +82,42 @@ describe('EncodeCache', () => {
     const want = new Framebuffer(fb.width, fb.height);
     want.putRgbx(0, 48, 320, 64, fb.data.subarray(48 * 320 * 4, 112 * 320 * 4)); // the damage grid rounds 52 rows up to 4 tiles
     expect(rgbOnly(theirs).equals(want.data)).toBe(true);
+  });
+
+  it("makes a never-drawn framebuffer's first picture from its held paints: noVNC decodes it to the screen, and the pixels stay untouched", async () => {
+    // A text console: a background, a bar, glyph-like blocks; no Tight strip (68 rows of 320) has
+    // more than two colours, so every rectangle is a fill or two-colour one, and all are held.
+    const src = new Framebuffer(320, 200);
+    src.fillRect(0, 0, 320, 200, 0x10, 0x10, 0x40);
+    src.fillRect(0, 184, 320, 16, 0xc0, 0xc0, 0xc0);
+    for (let y = 8; y < 120; y += 16) for (let x = 8; x < 300; x += 8) if ((x * 13 + y) % 7 < 3) src.fillRect(x + 1, y + 2, 5, 10, 0xe0, 0xe0, 0x20);
+    const fb = new Framebuffer(320, 200);
+    const reader = new ServerMessageReader({ fb, decoders: createDecoders(), deferPaints: true });
+    const bmc = new TightEncoder().encodeRect(src, { x: 0, y: 0, width: 320, height: 200 });
+    reader.push(Buffer.concat([Buffer.of(0, 0, bmc.length >> 8, bmc.length & 0xff), ...bmc]));
+    const shapes = fb.heldShapes();
+    expect(shapes).toBeDefined();
+    const d = new Damage(fb.width, fb.height);
+    d.addAll();
+    const u = update(fb, d);
+    const rects = encodeHeldShapes(fb.width, fb.height, shapes!)!;
+    expect(u.equals(Buffer.concat([Buffer.of(0, 0, rects.length >> 8, rects.length & 0xff), ...rects]))).toBe(true);
+    expect(fb.heldShapes()).toEqual(shapes); // nothing read the pixels
+    const theirs = await decodeWithNoVnc(
+      'tight',
+      rects.map((r) => ({ x: r.readUInt16BE(0), y: r.readUInt16BE(2), width: r.readUInt16BE(4), height: r.readUInt16BE(6), encoding: Encoding.Tight })),
+      Buffer.concat(rects.map((r) => r.subarray(12))),
+      fb.width,
+      fb.height,
+    );
+    expect(rgbOnly(theirs).equals(rgbOnly(src.data))).toBe(true);
+    // Once the pixels have been read, the same request is encoded from them, as before.
+    expect(fb.data.equals(src.data)).toBe(true);
+    const d2 = new Damage(fb.width, fb.height);
+    d2.addAll();
+    const shown = new Framebuffer(320, 200);
+    decodeOurs(update(fb, d2), shown);
+    expect(shown.data.equals(src.data)).toBe(true);
   });
 
   it('forgets everything when the framebuffer changes', () => {
