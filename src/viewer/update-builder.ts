@@ -16,6 +16,20 @@ export interface ViewerCaps {
 /** Encoders are stateless (Tight resets its streams per rectangle), so one instance serves everyone. */
 const TIGHT = new TightEncoder();
 const RAW = new RawEncoder();
+/**
+ * The whole screen from the held paints (encodeHeldShapes), as an encoder the cache can keep: no
+ * rectangles when the framebuffer's pixels were read or drawn, or a held paint has no shape. The
+ * picture it makes is the framebuffer's for as long as the cache keeps it (until the next change),
+ * whether or not the held paints have been drawn meanwhile.
+ */
+const HELD: RectEncoder = {
+  encoding: Encoding.Tight,
+  shareable: true,
+  encodeRect: (fb) => {
+    const shapes = fb.heldShapes();
+    return (shapes && encodeHeldShapes(fb.width, fb.height, shapes)) ?? [];
+  },
+};
 
 /**
  * The encoding for a viewer: the first of those we can emit, in the order the viewer listed them
@@ -75,12 +89,12 @@ export function buildUpdate(o: {
   const rgbx = isRgbxFormat(o.pf) && !o.pf.bigEndian;
   // The whole screen (a viewer's first picture) of a framebuffer nothing has drawn into yet: made
   // from the paints it holds, so its memory stays untouched until someone needs the pixels
-  // (Framebuffer.heldShapes says why).
+  // (Framebuffer.heldShapes says why). Shared through the session's cache like any encode: viewers
+  // joining together get one (an empty result, kept too, means the shapes could not be had).
   const whole = rects.length === 1 && rects[0]!.x === 0 && rects[0]!.y === 0 && rects[0]!.width === o.fb.width && rects[0]!.height === o.fb.height;
   if (rgbx && whole && copies.length === 0 && o.encoder.encoding === Encoding.Tight) {
-    const shapes = o.fb.heldShapes();
-    const encoded = shapes && encodeHeldShapes(o.fb.width, o.fb.height, shapes);
-    if (encoded && count + encoded.length <= 0xffff) return message([...parts, ...encoded], count + encoded.length);
+    const encoded = o.cache ? o.cache.encode(HELD, o.fb, rects[0]!) : HELD.encodeRect(o.fb, rects[0]!);
+    if (encoded.length > 0 && count + encoded.length <= 0xffff) return message([...parts, ...encoded], count + encoded.length);
   }
   for (const r of rects) {
     if (rgbx) {

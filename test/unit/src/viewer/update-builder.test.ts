@@ -103,6 +103,16 @@ describe('EncodeCache', () => {
     const rects = encodeHeldShapes(fb.width, fb.height, shapes!)!;
     expect(u.equals(Buffer.concat([Buffer.of(0, 0, rects.length >> 8, rects.length & 0xff), ...rects]))).toBe(true);
     expect(fb.heldShapes()).toEqual(shapes); // nothing read the pixels
+    // Viewers that join together share one such picture through the session's cache.
+    const cache = new EncodeCache();
+    const forA = new Damage(fb.width, fb.height);
+    const forB = new Damage(fb.width, fb.height);
+    forA.addAll();
+    forB.addAll();
+    const ua = update(fb, forA, cache);
+    expect(update(fb, forB, cache).equals(ua)).toBe(true);
+    expect({ hits: cache.hits, misses: cache.misses }).toEqual({ hits: 1, misses: 1 });
+    expect(ua.equals(u)).toBe(true);
     const theirs = await decodeWithNoVnc(
       'tight',
       rects.map((r) => ({ x: r.readUInt16BE(0), y: r.readUInt16BE(2), width: r.readUInt16BE(4), height: r.readUInt16BE(6), encoding: Encoding.Tight })),
