@@ -21,6 +21,7 @@ import { browserRows } from './browser-bench.js';
 import { startDemoServer } from '../src/sources/demo/demo-server.js';
 import { endMarker, summarizeRecording, type RecordingSummary } from './fbs-screen.js';
 import { describeMachineCosts, machineCosts, type MachineCosts } from './machine.js';
+import { quantile } from './stats.js';
 import { Measured, startBareRelay, startGateway, startWebsockify, waitForPort } from './processes.js';
 import { ReplayServer } from './replay-server.js';
 import { writeBlinkRecording, writeEnlargedRecording, writeIdleRecording } from './synthetic.js';
@@ -110,12 +111,6 @@ async function step(what: string, run: () => Promise<void>): Promise<void> {
   process.stderr.write(`${clock()} ${what} …\n`);
   await run();
   process.stderr.write(`${clock()} ${what}: done in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
-}
-
-function quantile(xs: number[], q: number): number | null {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
 }
 
 /** Something that turns a viewer into a WebSocket URL: a gateway session or a baseline pipe. */

@@ -25,6 +25,7 @@ import { chromium, type Browser } from 'playwright-core';
 import type { Row } from './bench.js';
 import type { PageCanvas, PageImage } from './page-dom.js';
 import { startGateway, startWebsockify, type Measured } from './processes.js';
+import { quantile } from './stats.js';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 export const NOVNC_DIR = '/usr/share/novnc';
@@ -52,12 +53,6 @@ export interface BrowserBenchContext {
 const GROUP = 'browser first frame (Chromium, cold cache)';
 /** One sample may take this long before the run gives up on it (and on the row). */
 const SAMPLE_TIMEOUT_MS = 20_000;
-
-function quantile(xs: number[], q: number): number | null {
-  if (xs.length === 0) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
-}
 
 /**
  * Runs in the page: true once some canvas shows more than one colour or, when `preview` is true, the

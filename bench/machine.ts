@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createConnection } from 'node:net';
+import { quantile } from './stats.js';
 
 /**
  * What the machine charges for the two things the benchmark's figures are most sensitive to,
@@ -71,8 +72,14 @@ export async function pageFaultCost(bytes = FAULT_BYTES, repeats = FAULT_REPEATS
   const runs = JSON.parse(out) as { cpuUs: number; faults: number }[];
   const pages = Math.ceil(bytes / PAGE);
   return {
-    pageFaultUs: median(runs.map((r) => r.cpuUs / Math.max(1, r.faults))),
-    faultsPerPage: median(runs.map((r) => r.faults / pages)),
+    pageFaultUs: quantile(
+      runs.map((r) => r.cpuUs / Math.max(1, r.faults)),
+      0.5,
+    )!,
+    faultsPerPage: quantile(
+      runs.map((r) => r.faults / pages),
+      0.5,
+    )!,
   };
 }
 
@@ -129,8 +136,7 @@ export async function loopbackRoundTrip(count = 2000, budgetMs = 5000): Promise<
       sock.destroy();
     }
     if (times.length === 0) throw new Error('no loopback round trip completed');
-    const s = times.sort((a, b) => a - b);
-    return { p50: median(s), p99: s[Math.min(s.length - 1, Math.floor(0.99 * s.length))]!, n: s.length };
+    return { p50: quantile(times, 0.5)!, p99: quantile(times, 0.99)!, n: times.length };
   } finally {
     child.kill('SIGKILL');
   }
@@ -145,10 +151,4 @@ export async function machineCosts(): Promise<MachineCosts> {
 /** For the run's header: "a page fault 11.2 µs, a loopback round trip 48 µs (p99 95)". */
 export function describeMachineCosts(m: MachineCosts): string {
   return `a page fault ${m.pageFaultUs.toFixed(1)} µs, a loopback round trip between processes ${m.roundTripUs.p50.toFixed(0)} µs (p99 ${m.roundTripUs.p99.toFixed(0)})`;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }

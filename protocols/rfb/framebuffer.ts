@@ -17,8 +17,9 @@ export interface Rect {
  * from without the pixels (Framebuffer.heldShapes): a rectangle of one colour, or of two colours
  * given as one bit a pixel (rows padded to whole bytes, most significant bit first: Tight's
  * two-colour palette data, rfbproto "Tight Encoding"). Colours are RGBX words (R in the low byte).
+ * The shape is its own rectangle, so the decoder that holds it makes one object, as for a rectangle.
  */
-export type HeldShape = { rect: Rect; fill: number } | { rect: Rect; mono: readonly [number, number]; bits: Buffer };
+export type HeldShape = (Rect & { fill: number }) | (Rect & { mono: readonly [number, number]; bits: Buffer });
 
 /** Paints a reader put off (encodings/paint-queue.ts): run before anyone reads or writes the pixels. */
 export interface HeldPaints {

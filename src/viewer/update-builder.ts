@@ -3,7 +3,7 @@ import { encodeRawRect, RawEncoder } from '../../protocols/rfb/encodings/raw.js'
 import { TightEncoder } from '../../protocols/rfb/encodings/tight.js';
 import { encodeHeldShapes } from '../../protocols/rfb/encodings/tight-encoder.js';
 import type { RectEncoder } from '../../protocols/rfb/encodings/types.js';
-import type { Framebuffer } from '../../protocols/rfb/framebuffer.js';
+import type { Framebuffer, Rect } from '../../protocols/rfb/framebuffer.js';
 import { encodeCursorRect, encodeDesktopSizeRect, encodeQemuExtendedKeyEventRect, encodeRectHeader } from '../../protocols/rfb/server-messages.js';
 import type { Damage } from '../session/damage.js';
 import type { EncodeCache } from './encode-cache.js';
@@ -87,13 +87,14 @@ export function buildUpdate(o: {
     }
   }
   const rgbx = isRgbxFormat(o.pf) && !o.pf.bigEndian;
+  const encode = (encoder: RectEncoder, r: Rect): Buffer[] => (o.cache ? o.cache.encode(encoder, o.fb, r) : encoder.encodeRect(o.fb, r));
   // The whole screen (a viewer's first picture) of a framebuffer nothing has drawn into yet: made
   // from the paints it holds, so its memory stays untouched until someone needs the pixels
   // (Framebuffer.heldShapes says why). Shared through the session's cache like any encode: viewers
   // joining together get one (an empty result, kept too, means the shapes could not be had).
   const whole = rects.length === 1 && rects[0]!.x === 0 && rects[0]!.y === 0 && rects[0]!.width === o.fb.width && rects[0]!.height === o.fb.height;
   if (rgbx && whole && copies.length === 0 && o.encoder.encoding === Encoding.Tight) {
-    const encoded = o.cache ? o.cache.encode(HELD, o.fb, rects[0]!) : HELD.encodeRect(o.fb, rects[0]!);
+    const encoded = encode(HELD, rects[0]!);
     if (encoded.length > 0 && count + encoded.length <= 0xffff) return message([...parts, ...encoded], count + encoded.length);
   }
   for (const r of rects) {
@@ -102,7 +103,7 @@ export function buildUpdate(o: {
       // (Cutting areas into tile-row strips so that viewers at different points would share more was
       // tried and dropped: on the xterm recording it sent 3.6x the bytes and cost 1.7x the
       // instructions, every strip paying a rectangle header and a fresh zlib stream.)
-      for (const enc of o.cache ? o.cache.encode(o.encoder, o.fb, r) : o.encoder.encodeRect(o.fb, r)) {
+      for (const enc of encode(o.encoder, r)) {
         parts.push(enc);
         count++;
       }

@@ -315,7 +315,7 @@ export function encodeHeldShapes(width: number, height: number, shapes: readonly
   // Black: what a framebuffer's fresh memory holds. A fill has no data, so only the width limit applies.
   for (let x = 0; x < width; x += TIGHT_MAX_RECT_WIDTH) fill({ x, y: 0, width: Math.min(TIGHT_MAX_RECT_WIDTH, width - x), height }, 0);
   for (const s of shapes) {
-    const r = s.rect;
+    const r: Rect = s;
     if (r.width > TIGHT_MAX_RECT_WIDTH) return undefined;
     if (r.width === 0 || r.height === 0) continue;
     if ('fill' in s) {

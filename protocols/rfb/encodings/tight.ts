@@ -80,8 +80,8 @@ export class TightDecoder implements RectDecoder {
     if (l.ctl >> 4 === TIGHT_FILL) {
       const colour = px.tpixel(b, 1);
       if (paints) {
-        const r = { x, y, width: w, height: h };
-        paints.defer(r, () => fillWord(fb, x, y, w, h, colour), 0, { rect: r, fill: colour });
+        const shape = { x, y, width: w, height: h, fill: colour };
+        paints.defer(shape, () => fillWord(fb, x, y, w, h, colour), 0, shape);
       } else fillWord(fb, x, y, w, h, colour);
       return true;
     }
@@ -107,8 +107,8 @@ export class TightDecoder implements RectDecoder {
       const c0 = px.tpixel(b, l.paletteOffset);
       const c1 = px.tpixel(b, l.paletteOffset + tp);
       const bits = Buffer.from(data);
-      const r = { x, y, width: w, height: h };
-      paints.defer(r, () => drawPalette(fb, r, Uint32Array.of(c0, c1), 2, bits), bits.length, { rect: r, mono: [c0, c1], bits });
+      const shape = { x, y, width: w, height: h, mono: [c0, c1] as const, bits };
+      paints.defer(shape, () => drawPalette(fb, shape, Uint32Array.of(c0, c1), 2, bits), bits.length, shape);
       return true;
     }
     switch (l.filter) {

@@ -96,10 +96,7 @@ describe('a first picture from the held paints', () => {
     const green = new TightEncoder().encodeRect(src, { x: 50, y: 50, width: 100, height: 40 });
     reader.push(Buffer.concat([encodeFramebufferUpdateHeader(whole.length + green.length), ...whole, ...green]));
     const shapes = fb.heldShapes()!;
-    const rects = encodeHeldShapes(300, 200, [
-      { rect: { x: 0, y: 0, width: 300, height: 200 }, mono: [0, 0xffffff], bits: monoBits(src, 300, 200) },
-      ...shapes,
-    ])!;
+    const rects = encodeHeldShapes(300, 200, [{ x: 0, y: 0, width: 300, height: 200, mono: [0, 0xffffff], bits: monoBits(src, 300, 200) }, ...shapes])!;
     // Rectangle header: x, y, width, height (u16 each), encoding (s32); then Tight's compression control (0x80: a fill).
     for (const r of rects) if (r[12] !== 0x80) expect(r.readUInt16BE(4) * r.readUInt16BE(6)).toBeLessThanOrEqual(TIGHT_MAX_RECT_PIXELS);
     expect(rects.filter((r) => r[12] !== 0x80 && r.readUInt16BE(4) === 300).length).toBeGreaterThan(2);
@@ -119,7 +116,7 @@ describe('a first picture from the held paints', () => {
     const other = new Framebuffer(16, 16);
     const q = new PaintQueue();
     other.holdPaints(q);
-    q.defer({ x: 0, y: 0, width: 4, height: 4 }, () => other.fillRect(0, 0, 4, 4, 9, 9, 9), 0, { rect: { x: 0, y: 0, width: 4, height: 4 }, fill: 0x090909 });
+    q.defer({ x: 0, y: 0, width: 4, height: 4 }, () => other.fillRect(0, 0, 4, 4, 9, 9, 9), 0, { x: 0, y: 0, width: 4, height: 4, fill: 0x090909 });
     expect(other.heldShapes()).toHaveLength(1);
     q.defer({ x: 8, y: 8, width: 2, height: 2 }, () => other.fillRect(8, 8, 2, 2, 1, 1, 1));
     expect(other.heldShapes()).toBeUndefined();
