@@ -19,6 +19,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { atenCaptureRows } from './aten-bench.js';
 import { browserRows } from './browser-bench.js';
 import { startDemoServer } from '../src/sources/demo/demo-server.js';
+import { encodeWork } from './encode-work.js';
 import { endMarker, summarizeRecording, type RecordingSummary } from './fbs-screen.js';
 import { describeMachineCosts, machineCosts, type MachineCosts } from './machine.js';
 import { quantile } from './stats.js';
@@ -389,9 +390,35 @@ async function throughput(
     note: 'the gateway coalesces what a viewer has not asked for yet: fewer, later-state updates',
   });
   rows.push({ group: g, metric: 'proxy CPU per upstream MB', unit: 'CPU s/MB', better: 'lower', values: out.cpuPerMb });
+  if (n === 1) rows.push(inflateFloorRow(g, fixture, loops));
   rows.push({ group: g, metric: 'time to final screen, median', unit: 'ms', better: 'lower', values: out.conv });
   rows.push({ group: g, metric: 'time to final screen, max', unit: 'ms', better: 'lower', values: out.convMax });
   rows.push(harnessRow(g));
+}
+
+/**
+ * The part of the gateway's CPU per upstream MB that no proxy keeping the screen can leave out:
+ * inflating the recording's Tight zlib streams, each byte of which the next rectangles refer back to
+ * (RFC 1951 §3.2), with the gateway's own Inflater and nothing drawn (encode-work.ts,
+ * InflateOnlyTight), in this process between rows, the same loops read 64 KiB at a time as at max
+ * speed. The median of three runs after one not counted (the JIT's).
+ */
+function inflateFloorRow(group: string, fixture: string, loops: number): Row {
+  const perMb: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    const c0 = process.cpuUsage();
+    const r = encodeWork({ path: fixture, viewers: 0, loops, verify: false, share: false, chunk: 65536, inflateOnly: true });
+    const c = process.cpuUsage(c0);
+    if (i > 0) perMb.push((c.user + c.system) / 1e6 / (r.bytesIn / 1e6));
+  }
+  return {
+    group,
+    metric: "of which no proxy keeping the screen can avoid: the Tight zlib streams' inflate alone",
+    unit: 'CPU s/MB',
+    better: 'lower',
+    values: { gateway: quantile(perMb, 0.5) },
+    note: "the gateway's Inflater with nothing drawn, in the harness process (bench/encode-work.ts --inflate-only); compare it with websockify's whole CPU per MB above",
+  };
 }
 
 // ---------------------------------------------------------------- added latency
