@@ -405,6 +405,14 @@ async function throughput(
     (typeof metrics)[number],
     Row['values']
   >;
+  const cpuRow = (group: string, note: string): Row => ({
+    group,
+    metric: 'proxy CPU per upstream MB',
+    unit: 'CPU s/MB',
+    better: 'lower',
+    values: out.cpuPerMb,
+    note,
+  });
   const harnessRow = (group: string): Row => ({
     group,
     metric: "harness's CPU (replay server + viewers)",
@@ -425,14 +433,7 @@ async function throughput(
     });
     rows.push({ group: g, metric: 'time to final screen, max', unit: 'ms', better: 'lower', values: out.convMax });
     rows.push({ group: g, metric: 'upstream consumed', unit: 'MB/s', better: 'higher', values: out.mbps });
-    rows.push({
-      group: g,
-      metric: 'proxy CPU per upstream MB',
-      unit: 'CPU s/MB',
-      better: 'lower',
-      values: out.cpuPerMb,
-      note: 'gateway: the front and its workers',
-    });
+    rows.push(cpuRow(g, 'gateway: the front and its workers; each target after one console was played through it'));
     rows.push(harnessRow(g));
     return;
   }
@@ -453,14 +454,7 @@ async function throughput(
     values: out.ups,
     note: 'the gateway coalesces what a viewer has not asked for yet: fewer, later-state updates',
   });
-  rows.push({
-    group: g,
-    metric: 'proxy CPU per upstream MB',
-    unit: 'CPU s/MB',
-    better: 'lower',
-    values: out.cpuPerMb,
-    note: 'after one console was played to its final screen in the same process (every target)',
-  });
+  rows.push(cpuRow(g, 'after one console was played to its final screen in the same process (every target)'));
   if (n === 1) {
     rows.push({
       group: g,
