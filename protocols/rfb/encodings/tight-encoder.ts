@@ -79,29 +79,12 @@ export class TightEncoder implements RectEncoder {
     const few = words ? scanTwoColours(words, fb.width, r, this.#rgb, this.#pair) : 0;
     const colours = few || this.#countColours(fb, r);
     const pal: Int32Array = few ? this.#pair : this.#table.colours;
-    if (colours === 1) {
-      const out = Buffer.allocUnsafe(RECT_HEADER_BYTES + 4);
-      writeRectHeader(out, 0, r, Encoding.Tight);
-      out[12] = FILL;
-      out[13] = pal[0]! & 0xff;
-      out[14] = (pal[0]! >> 8) & 0xff;
-      out[15] = (pal[0]! >> 16) & 0xff;
-      return out;
-    }
+    if (colours === 1) return encodeTightFill(r, pal[0]!);
     // A palette pays while it (3 bytes a colour) plus indices stays well under 3 bytes a pixel.
     if (colours >= 2 && colours <= 256 && colours * 3 < pixels * 2) {
       const data =
         colours > 2 ? this.#indices.subarray(0, pixels) : few ? this.#rgb.subarray(0, ((r.width + 7) >> 3) * r.height) : this.#packMono(r.width, r.height);
-      const head = Buffer.allocUnsafe(3 + colours * 3);
-      head[0] = EXPLICIT_FILTER | (TIGHT_ENCODER_STREAM << 4);
-      head[1] = FILTER_PALETTE;
-      head[2] = colours - 1;
-      for (let i = 0; i < colours; i++) {
-        head[3 + i * 3] = pal[i]! & 0xff;
-        head[4 + i * 3] = (pal[i]! >> 8) & 0xff;
-        head[5 + i * 3] = (pal[i]! >> 16) & 0xff;
-      }
-      return this.#finish(r, head, TIGHT_ENCODER_STREAM, data);
+      return this.#finish(r, paletteHead(pal, colours), TIGHT_ENCODER_STREAM, data);
     }
     const rgb = this.#rgb;
     const d = fb.data;
@@ -303,43 +286,25 @@ export function scanTwoColours(words: Uint32Array, fbWidth: number, r: Rect, bit
  */
 export function encodeHeldShapes(width: number, height: number, shapes: readonly HeldShape[], level = 1): Buffer[] | undefined {
   const out: Buffer[] = [];
-  const fill = (r: Rect, v: number): void => {
-    const b = Buffer.allocUnsafe(RECT_HEADER_BYTES + 4);
-    writeRectHeader(b, 0, r, Encoding.Tight);
-    b[12] = FILL;
-    b[13] = v & 0xff;
-    b[14] = (v >> 8) & 0xff;
-    b[15] = (v >> 16) & 0xff;
-    out.push(b);
-  };
   // Black: what a framebuffer's fresh memory holds. A fill has no data, so only the width limit applies.
-  for (let x = 0; x < width; x += TIGHT_MAX_RECT_WIDTH) fill({ x, y: 0, width: Math.min(TIGHT_MAX_RECT_WIDTH, width - x), height }, 0);
+  for (let x = 0; x < width; x += TIGHT_MAX_RECT_WIDTH) out.push(encodeTightFill({ x, y: 0, width: Math.min(TIGHT_MAX_RECT_WIDTH, width - x), height }, 0));
   for (const s of shapes) {
     const r: Rect = s;
     if (r.width > TIGHT_MAX_RECT_WIDTH) return undefined;
     if (r.width === 0 || r.height === 0) continue;
     if ('fill' in s) {
-      fill(r, s.fill);
+      out.push(encodeTightFill(r, s.fill));
       continue;
     }
     const rowBytes = (r.width + 7) >> 3;
     const rows = Math.max(1, Math.floor(TIGHT_MAX_RECT_PIXELS / r.width));
     for (let y = 0; y < r.height; y += rows) {
       const h = Math.min(rows, r.height - y);
-      const head = Buffer.allocUnsafe(9);
-      head[0] = EXPLICIT_FILTER | (TIGHT_ENCODER_STREAM << 4);
-      head[1] = FILTER_PALETTE;
-      head[2] = 1; // two colours
-      for (let i = 0; i < 2; i++) {
-        const v = s.mono[i]!;
-        head[3 + i * 3] = v & 0xff;
-        head[4 + i * 3] = (v >> 8) & 0xff;
-        head[5 + i * 3] = (v >> 16) & 0xff;
-      }
+      // A head a strip: encodeTightRect sets the stream's reset bit in it when it compresses.
       out.push(
         encodeTightRect(
           { x: r.x, y: r.y + y, width: r.width, height: h },
-          head,
+          paletteHead(s.mono, 2),
           TIGHT_ENCODER_STREAM,
           s.bits.subarray(y * rowBytes, (y + h) * rowBytes),
           level,
@@ -348,6 +313,31 @@ export function encodeHeldShapes(width: number, height: number, shapes: readonly
     }
   }
   return out;
+}
+
+/** A Tight fill rectangle (compression control 0x80, then the colour as a 3-byte TPIXEL): its whole bytes. */
+function encodeTightFill(r: Rect, colour: number): Buffer {
+  const out = Buffer.allocUnsafe(RECT_HEADER_BYTES + 4);
+  writeRectHeader(out, 0, r, Encoding.Tight);
+  out[12] = FILL;
+  out[13] = colour & 0xff;
+  out[14] = (colour >> 8) & 0xff;
+  out[15] = (colour >> 16) & 0xff;
+  return out;
+}
+
+/** The head of a palette rectangle in TIGHT_ENCODER_STREAM: compression control, filter id, size - 1, then `n` colours as TPIXELs. */
+function paletteHead(colours: ArrayLike<number>, n: number): Buffer {
+  const head = Buffer.allocUnsafe(3 + n * 3);
+  head[0] = EXPLICIT_FILTER | (TIGHT_ENCODER_STREAM << 4);
+  head[1] = FILTER_PALETTE;
+  head[2] = n - 1;
+  for (let i = 0; i < n; i++) {
+    head[3 + i * 3] = colours[i]! & 0xff;
+    head[4 + i * 3] = (colours[i]! >> 8) & 0xff;
+    head[5 + i * 3] = (colours[i]! >> 16) & 0xff;
+  }
+  return head;
 }
 
 /**
