@@ -136,9 +136,21 @@ function replayServers(n: number, port: number): Map<string, number> {
   return new Map(Array.from({ length: n }, (_, i) => [`r${i}`, port] as [string, number]));
 }
 
-async function front(target: Target, replayPorts: Map<string, number>, extra: { maxViewers?: number; workers?: number } = {}): Promise<Front> {
+/**
+ * The target, listening. With `warm` a gateway has played console `warm-up` (the xterm recording at
+ * max speed, on a replay server of its own) through warmUp before it is returned: for the rows whose
+ * own replay cannot warm it (it plays at original timing, waits for a gate, or is an idle screen).
+ * The pipes are not warmed that way: they have one upstream, the row's, and websockify forks a
+ * process for each connection anyway.
+ */
+async function front(target: Target, replayPorts: Map<string, number>, extra: { maxViewers?: number; workers?: number; warm?: boolean } = {}): Promise<Front> {
   const p = await port();
   if (target === 'gateway') {
+    let warmDone = 0;
+    const warmRs = extra.warm
+      ? await ReplayServer.start({ path: XTERM, speed: Infinity, loops: 10, end: xtermMarker().bytes, onDone: () => warmDone++ })
+      : undefined;
+    if (warmRs) replayPorts = new Map([...replayPorts, ['warm-up', warmRs.port]]);
     const proc = await startGateway({
       port: p,
       dir: work,
@@ -152,8 +164,11 @@ async function front(target: Target, replayPorts: Map<string, number>, extra: { 
         // they were measured from the start (`--workers N` changes that); the `workers` rows are the default's figures.
         workers: extra.workers ?? WORKERS,
       },
+    }).catch(async (err: unknown) => {
+      await warmRs?.close();
+      throw err;
     });
-    return {
+    const f: Front = {
       target,
       proc,
       base: `http://127.0.0.1:${p}`,
@@ -169,6 +184,17 @@ async function front(target: Target, replayPorts: Map<string, number>, extra: { 
       },
       close: () => proc.stop(),
     };
+    if (warmRs) {
+      try {
+        await warmUp(f, () => warmDone === 1, xtermMarker().fb);
+      } catch (err) {
+        await proc.stop();
+        throw err;
+      } finally {
+        await warmRs.close();
+      }
+    }
+    return f;
   }
   // A byte pipe knows one target: every baseline row has one replay server.
   const rp = [...replayPorts.values()][0]!;
@@ -212,27 +238,6 @@ async function warmUp(f: Front, finished: () => boolean, screen: Framebuffer): P
   }
   await deleteSession(f, warm.url, warm.sessionId);
   await settled(f.proc); // websockify's process for it exits and is counted in its parent's
-}
-
-/**
- * For the rows whose own replay cannot warm a gateway (it plays at original timing, or waits for a
- * gate): the xterm recording at max speed on a replay server of its own, to be configured as
- * console `warm-up` and played once through warmUp. The pipes are not warmed by it: they have one
- * upstream, and websockify forks a process for each connection anyway.
- */
-async function warmUpServer(): Promise<{ port: number; play: (f: Front) => Promise<void> }> {
-  let done = 0;
-  const rs = await ReplayServer.start({ path: XTERM, speed: Infinity, loops: 10, end: xtermMarker().bytes, onDone: () => done++ });
-  return {
-    port: rs.port,
-    play: async (f) => {
-      try {
-        await warmUp(f, () => done === 1, xtermMarker().fb);
-      } finally {
-        await rs.close();
-      }
-    },
-  };
 }
 
 /** Waits (at most 2 s) until `proc` and its children have used no CPU for 100 ms: what an ended connection left is counted. */
@@ -528,12 +533,7 @@ async function latency(fixture: string, n: number, loops: number): Promise<void>
         sends.get(conn)!.push(performance.now());
       },
     });
-    // The gateway warmed first, as in the throughput rows (warmUpServer).
-    const warmRs = t === 'gateway' ? await warmUpServer() : undefined;
-    const servers = replayServers(n, rs.port);
-    if (warmRs) servers.set('warm-up', warmRs.port);
-    const f = await front(t, servers);
-    if (warmRs) await warmRs.play(f);
+    const f = await front(t, replayServers(n, rs.port), { warm: true });
     const lat: number[] = [];
     /** When each sample's update arrived: the samples after the last viewer was ready are also counted apart. */
     const at: number[] = [];
@@ -613,11 +613,9 @@ async function fanOut(fixture: string, summary: RecordingSummary, viewersN: numb
     const gate = new Promise<void>((r) => (release = r));
     let done = 0;
     const rs = await ReplayServer.start({ path: fixture, speed: Infinity, loops, gate, end: marker.bytes, onDone: () => done++ });
-    const warmRs = t === 'gateway' ? await warmUpServer() : undefined;
-    const f = await front(t, new Map([['bmc', rs.port], ...(warmRs ? [['warm-up', warmRs.port] as [string, number]] : [])]), { maxViewers: viewersN + 1 });
+    const f = await front(t, new Map([['bmc', rs.port]]), { maxViewers: viewersN + 1, warm: true });
     const viewers: WsRfbViewer[] = [];
     try {
-      if (warmRs) await warmRs.play(f);
       for (let i = 0; i < viewersN; i++) {
         const { url } = await f.open('bmc');
         const v = new WsRfbViewer(url);
@@ -728,14 +726,10 @@ async function opening(n: number): Promise<void> {
   const frontCpu: Row['values'] = {};
   for (const t of TARGETS) {
     const rs = await ReplayServer.start({ path: idle, speed: Infinity });
-    const warmRs = t === 'gateway' ? await warmUpServer() : undefined;
-    const servers = replayServers(n, rs.port);
-    if (warmRs) servers.set('warm-up', warmRs.port);
-    const f = await front(t, servers);
+    const f = await front(t, replayServers(n, rs.port), { warm: true });
     const viewers: WsRfbViewer[] = [];
     const times: number[] = [];
     try {
-      if (warmRs) await warmRs.play(f); // as in the throughput rows (warmUpServer)
       await sleep(300);
       const cpu0 = f.proc.cpuSeconds();
       const own0 = f.proc.ownCpuSeconds();
