@@ -53,6 +53,8 @@ interface Slot {
   pending: Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>;
   quickDeaths: number;
   ready$: Promise<void> | undefined;
+  /** Viewer sockets handed to this worker whose send has not completed (see #sendSocket). */
+  sending: Set<Socket>;
 }
 
 /** What the front remembers of a viewer key. */
@@ -128,6 +130,7 @@ export class WorkerPool {
         pending: new Map(),
         quickDeaths: 0,
         ready$: undefined,
+        sending: new Set(),
       });
     }
     await Promise.all(this.#slots.map((s) => this.#spawn(s)));
@@ -281,6 +284,7 @@ export class WorkerPool {
     }
     s.pending.clear();
     s.opening.clear();
+    releaseUnacknowledged(child, s.sending);
     if (this.#closing) {
       // A clean shutdown: the worker ended its sessions and called their close URLs itself.
       s.book.clear();
@@ -567,7 +571,11 @@ export class WorkerPool {
     // test/integration/workers/viewer-handoff.test.ts). Node has no public call that stops a net.Socket's
     // handle reading (pause() only stops 'data' events), hence the handle's own readStop().
     (socket as unknown as { _handle: { readStop(): number } | null })._handle?.readStop();
+    // Until its send completes the socket is this worker's to cut if it dies (#onExit): a handle sent
+    // while the previous one awaits the worker's acknowledgement waits in child_process's queue.
+    slot.sending.add(socket);
     child.send(m, socket, (err) => {
+      slot.sending.delete(socket);
       // Sent: this process's handle was detached by child_process; the socket object still counts as
       // one of the server's connections (socket._server): destroying it closes no descriptor and lets
       // the count drop. Not sent: the viewer is cut.
@@ -643,6 +651,29 @@ export class WorkerPool {
       }),
     );
   }
+}
+
+/**
+ * A worker died with viewer sockets on their way to it: closes this process's copies, which Node
+ * forgets. child_process passes one handle at a time and waits for the child's NODE_HANDLE_ACK before
+ * it closes its own copy of the descriptor (kept for a retransmission) and sends the next one, which
+ * wait in a queue. When the child dies first, the channel's end is handled by `disconnect()`, which
+ * postpones `_disconnect()` — the only place that closes the unacknowledged copy — until that queue
+ * flushes, which it never does; the queued handles' send callbacks are never called (Node 20,
+ * lib/internal/child_process.js, setupChannel; observed: test/integration/workers/workers.test.ts,
+ * viewers arriving at a stopped worker stayed connected to nothing). Each would leave a browser
+ * hanging, and the queued ones keep the front's HTTP server from closing.
+ */
+function releaseUnacknowledged(child: ChildProcess, queued: Set<Socket>): void {
+  for (const socket of queued) socket.destroy();
+  queued.clear();
+  const internal = child as unknown as { _pendingMessage?: { handle?: { close?: () => void } } | null };
+  try {
+    internal._pendingMessage?.handle?.close?.();
+  } catch {
+    // already closed
+  }
+  internal._pendingMessage = null;
 }
 
 /** A Buffer over bytes from a worker: the IPC channel's structured clone delivers Buffers as plain Uint8Arrays. */

@@ -226,12 +226,25 @@ describe('worker processes: sessions spread, a dead or hung worker ends only its
     const hung = pool().workerOf(demo2Key.key)!;
     expect(hung).not.toBe(pool().workerOf(demo1Session.key));
     const hungPid = pool().info()[hung]!.pid!;
+    // Two more viewer keys for the same console, to arrive while the worker is stopped.
+    const late = await Promise.all([1, 2].map(() => eqPhp(gw, { action: 'novnc', token: TEST_TOKEN, id: 'demo2' })));
+    for (const l of late) expect(l.body).toMatchObject({ joined: true });
     process.kill(hungPid, 'SIGSTOP');
+    // Their sockets go to the stopped worker: the first waits for the acknowledgement that never
+    // comes, the second waits behind it in child_process's queue. Both are cut when the worker is
+    // killed (the queued one only because the pool cuts it: child_process drops it silently).
+    const lateViewers = late.map((l) => new WsRfbClient(ws(l.body.scope)));
+    viewers.push(...lateViewers);
+    for (const v of lateViewers) v.ready().catch(() => {});
 
     await expect.poll(() => callFor(demo2Key.key), { timeout: 15_000 }).toBeDefined();
     expect(callFor(demo2Key.key)!.body).toMatchObject({ serverId: 'demo2', code: 'worker-crash' });
     expect(callFor(demo2Key.key)!.body.reason).toMatch(/no heartbeat/);
     await demo2.closed();
+    for (const v of lateViewers) {
+      await v.closed();
+      expect(v.updates).toBe(0);
+    }
     expect(await status(demo2Key.scope)).toMatchObject({ state: 'ended', code: 'worker-crash' });
     await streams(demo1);
     expect(callFor(demo1Session.key)).toBeUndefined();
