@@ -26,6 +26,7 @@ import { restV1Routes } from './api/rest-v1.js';
 import { viewerRoutes } from './api/viewer-routes.js';
 import { webAssetRoutes } from './api/web-assets.js';
 import { attachRouteSchemas } from './api/route-schemas.js';
+import { ListenerClose } from './api/listener-close.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from './paths.js';
@@ -91,6 +92,9 @@ function certificateNames(config: GatewayConfig): string[] {
   return names;
 }
 
+/** How long shutdown waits for the listener's connections to end by themselves (src/api/listener-close.ts). */
+const LISTENER_GRACE_MS = 5000;
+
 /** The composition root, without listen(): tests use inject / a port of their choosing. */
 export async function buildGateway(config: GatewayConfig, log: Logger, opts: { demo?: boolean; resolve?: Resolver } = {}): Promise<Gateway> {
   let tls = config.tls ? loadTls(config.tls, { stateDir: config.stateDir, names: certificateNames(config) }) : undefined;
@@ -109,6 +113,7 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
   // is generated from them. Answers are still written by JSON.stringify: the response schemas
   // document, they never drop or coerce a field (fast-json-stringify would).
   attachRouteSchemas(app);
+  const listener = new ListenerClose(app);
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   await app.register(fastifySwagger, {
     openapi: {
@@ -295,6 +300,7 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
       }
     },
     async close() {
+      listener.begin();
       registry.closeAll('the gateway is shutting down');
       // Each worker ends its sessions and calls their close URLs (up to 3 s) before it exits.
       await ctx.workers?.close('the gateway is shutting down');
@@ -304,7 +310,7 @@ export async function buildGateway(config: GatewayConfig, log: Logger, opts: { d
       await registry.closeNotifier.drain(3000);
       journal?.close();
       tickets.close();
-      await app.close();
+      await listener.close(log, LISTENER_GRACE_MS);
       await audit.close();
     },
   };
