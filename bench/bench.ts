@@ -150,7 +150,8 @@ async function front(target: Target, replayPorts: Map<string, number>, extra: { 
     const warmRs = extra.warm
       ? await ReplayServer.start({ path: XTERM, speed: Infinity, loops: 10, end: xtermMarker().bytes, onDone: () => warmDone++ })
       : undefined;
-    if (warmRs) replayPorts = new Map([...replayPorts, ['warm-up', warmRs.port]]);
+    const warmIds = warmUpIds(extra.workers ?? WORKERS);
+    if (warmRs) replayPorts = new Map([...replayPorts, ...warmIds.map((id) => [id, warmRs.port] as [string, number])]);
     const proc = await startGateway({
       port: p,
       dir: work,
@@ -186,7 +187,7 @@ async function front(target: Target, replayPorts: Map<string, number>, extra: { 
     };
     if (warmRs) {
       try {
-        await warmUp(f, () => warmDone === 1, xtermMarker().fb);
+        await warmUp(f, warmIds, () => warmDone === warmIds.length, xtermMarker().fb);
       } catch (err) {
         await proc.stop();
         throw err;
@@ -222,21 +223,31 @@ async function within<T>(p: Promise<T>, timeoutMs: number, what: string): Promis
 }
 
 /**
- * Plays console `warm-up` of `f` to its final screen (`finished()`, when its replay connection is
- * done, and `screen` on the viewer), then closes it and waits until what it left has run: a gateway
- * in service has run its hot code long since, and V8 compiling it in a process started for a row
- * took a quarter of the gateway's CPU at N = 1 (BENCHMARKS.md, "A process started for the round").
+ * The warm-up consoles of a target whose sessions live in `workers` processes (0: the gateway's own):
+ * one a process. Opened together, the pool puts each in another worker (the least loaded, counting
+ * opens under way), so every worker has run the hot code, as in service.
  */
-async function warmUp(f: Front, finished: () => boolean, screen: Framebuffer): Promise<void> {
-  const warm = await f.open('warm-up');
-  const w = new WsRfbViewer(warm.url);
+function warmUpIds(workers: number): string[] {
+  return Array.from({ length: Math.max(1, workers) }, (_, i) => `warm-up-${i}`);
+}
+
+/**
+ * Plays consoles `ids` of `f` together to their final screen (`finished()`, when their replay
+ * connections are done, and `screen` on each viewer), then closes them and waits until what they
+ * left has run: a gateway in service has run its hot code long since, and V8 compiling it in a
+ * process started for a row took a quarter of the gateway's CPU at N = 1 (BENCHMARKS.md, "A process
+ * started for the round"). A pipe gets one: it has one upstream.
+ */
+async function warmUp(f: Front, ids: string[], finished: () => boolean, screen: Framebuffer): Promise<void> {
+  const opened = await Promise.all(ids.map((id) => f.open(id)));
+  const viewers = opened.map((o) => new WsRfbViewer(o.url));
   try {
-    await w.ready();
-    await until(() => finished() && w.shows(screen), 120_000, `the warm-up console to show its final screen via ${f.target}`);
+    await Promise.all(viewers.map((w) => w.ready()));
+    await until(() => finished() && viewers.every((w) => w.shows(screen)), 120_000, `the warm-up consoles to show their final screen via ${f.target}`);
   } finally {
-    w.close();
+    for (const w of viewers) w.close();
   }
-  await deleteSession(f, warm.url, warm.sessionId);
+  for (const o of opened) await deleteSession(f, o.url, o.sessionId);
   await settled(f.proc); // websockify's process for it exits and is counted in its parent's
 }
 
@@ -345,7 +356,9 @@ async function throughput(
       onBlock: (_ts, bytes) => (sent += bytes),
       onDone: () => ((done += 1), (lastDone = performance.now())),
     });
-    const servers = replayServers(n, rs.port).set('warm-up', rs.port);
+    // One warm-up console a session process: a pipe has one upstream, so one.
+    const warmIds = t === 'gateway' ? warmUpIds(opts.workers ?? WORKERS) : warmUpIds(0);
+    const servers = new Map([...replayServers(n, rs.port), ...warmIds.map((id) => [id, rs.port] as [string, number])]);
     const f = await front(t, servers, opts.workers ? { workers: opts.workers } : {});
     const viewers: WsRfbViewer[] = [];
     const converged: number[] = [];
@@ -353,7 +366,7 @@ async function throughput(
       // One console played to its final screen and closed before measuring, in every target (warmUp).
       // Its CPU per MB is kept as the cold figure: at N = 1 the warm-up plays what the round does.
       const cold0 = f.proc.cpuSeconds();
-      await warmUp(f, () => done === 1, marker.fb);
+      await warmUp(f, warmIds, () => done === warmIds.length, marker.fb);
       record('cpuPerMbCold', t, (f.proc.cpuSeconds() - cold0) / (sent / 1e6));
       sent = 0;
       done = 0;
