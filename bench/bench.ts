@@ -656,11 +656,13 @@ async function latency(fixture: string, n: number, loops: number): Promise<void>
 
 // ---------------------------------------------------------------- fan-out
 
-async function fanOut(fixture: string, summary: RecordingSummary, viewersN: number, loops: number): Promise<void> {
+async function fanOut(fixture: string, summary: RecordingSummary, viewersN: number, loops: number, rounds: number): Promise<void> {
   const marker = endMarker(summary);
-  const cpuPer: Row['values'] = {};
-  const conv: Row['values'] = {};
-  for (const t of TARGETS) {
+  const cpuSamples: Partial<Record<Target, number[]>> = {};
+  const convSamples: Partial<Record<Target, number[]>> = {};
+  // Rounds with the targets taking turns, the median kept: the CPU is read in clock ticks (10 ms), and
+  // how many updates the gateway encodes rather than relays depends on when each viewer asks.
+  for (const t of Array.from({ length: rounds }, () => TARGETS).flat()) {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     let done = 0;
@@ -679,14 +681,17 @@ async function fanOut(fixture: string, summary: RecordingSummary, viewersN: numb
       release();
       const upstreams = t === 'gateway' ? 1 : viewersN;
       await until(() => done === upstreams && viewers.every((v) => v.shows(marker.fb)), 120_000, `fan-out via ${t}`);
-      conv[t] = performance.now() - t0;
-      cpuPer[t] = ((f.proc.cpuSeconds() - cpu0) / viewersN) * 1000;
+      (convSamples[t] ??= []).push(performance.now() - t0);
+      (cpuSamples[t] ??= []).push(((f.proc.cpuSeconds() - cpu0) / viewersN) * 1000);
     } finally {
       for (const v of viewers) v.close();
       await f.close();
       await rs.close();
     }
   }
+  const median = (x: Partial<Record<Target, number[]>>): Row['values'] => Object.fromEntries(TARGETS.map((t) => [t, quantile(x[t] ?? [], 0.5)]));
+  const cpuPer = median(cpuSamples);
+  const conv = median(convSamples);
   const g = `fan-out, ${viewersN} viewers of one console`;
   rows.push({
     group: g,
@@ -694,7 +699,7 @@ async function fanOut(fixture: string, summary: RecordingSummary, viewersN: numb
     unit: 'CPU ms',
     better: 'lower',
     values: cpuPer,
-    note: 'pipes open one BMC connection per viewer (BMCs allow 1-2): not the same thing',
+    note: `pipes open one BMC connection per viewer (BMCs allow 1-2): not the same thing${rounds > 1 ? `; the median of ${rounds} rounds, the targets taking turns` : ''}`,
   });
   rows.push({ group: g, metric: 'time until every viewer shows the final screen', unit: 'ms', better: 'lower', values: conv });
 }
@@ -1159,7 +1164,8 @@ async function main(): Promise<void> {
     for (const n of atN(QUICK ? [1] : [1, 10, 100]))
       await step(`added latency, N=${n} at original timing`, () => latency(busybox, n, !QUICK && n === 1 ? 3 : 1));
   if (runs('fanout'))
-    for (const v of QUICK ? [2] : [1, 10, 50]) await step(`fan-out, ${v} viewers of one console`, () => fanOut(xterm, xtermSummary, v, QUICK ? 1 : 5));
+    for (const v of QUICK ? [2] : [1, 10, 50])
+      await step(`fan-out, ${v} viewers of one console`, () => fanOut(xterm, xtermSummary, v, QUICK ? 1 : 20, QUICK ? 1 : 3));
   if (runs('memory')) await step('memory, idle 1024x768 consoles', () => memory(QUICK ? [2] : [1, 100, 500]));
   if (runs('opening')) await step('opening consoles one after another', () => opening(QUICK ? 3 : 100));
   if (runs('scale')) {
