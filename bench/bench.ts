@@ -147,8 +147,8 @@ function replayServers(n: number, port: number): Map<string, number> {
 }
 
 /**
- * The target, listening. With `warm` a gateway has played console `warm-up` (the xterm recording at
- * max speed, on a replay server of its own) through warmUp before it is returned: for the rows whose
+ * The target, listening. With `warm` a gateway has played its warm-up consoles (warmUpIds: the xterm
+ * recording at max speed, on a replay server of its own) through warmUp before it is returned: for the rows whose
  * own replay cannot warm it (it plays at original timing, waits for a gate, or is an idle screen).
  * The pipes are not warmed that way: they have one upstream, the row's, and websockify forks a
  * process for each connection anyway.
@@ -333,6 +333,16 @@ async function timeToFirstFrame(label: string, upstreamPort: number, opens: numb
 
 // ---------------------------------------------------------------- throughput and convergence
 
+/** `rounds` passes over `targets`, the targets taking turns (each figure is then a median: medians()). */
+function inTurns(targets: readonly Target[], rounds: number): Target[] {
+  return Array.from({ length: rounds }, () => targets).flat();
+}
+
+/** Each target's median of its samples from the rounds. */
+function medians(samples: Partial<Record<Target, number[]>>, targets: readonly Target[]): Row['values'] {
+  return Object.fromEntries(targets.map((t) => [t, quantile(samples[t] ?? [], 0.5)]));
+}
+
 /**
  * With `workers`: the gateway with that many worker processes, beside websockify, in a group of its own.
  * With `rounds`: every target measured that many times, taking turns (gateway, websockify, relay,
@@ -354,7 +364,7 @@ async function throughput(
   };
   const targets = opts.workers ? (['gateway', 'websockify'] as Target[]) : TARGETS;
   const rounds = opts.rounds ?? 1;
-  for (const t of Array.from({ length: rounds }, () => targets).flat()) {
+  for (const t of inTurns(targets, rounds)) {
     let sent = 0;
     let done = 0;
     let lastDone = 0;
@@ -429,10 +439,7 @@ async function throughput(
       await rs.close();
     }
   }
-  const out = Object.fromEntries(metrics.map((m) => [m, Object.fromEntries(targets.map((t) => [t, quantile(samples[m][t] ?? [], 0.5)]))])) as Record<
-    (typeof metrics)[number],
-    Row['values']
-  >;
+  const out = Object.fromEntries(metrics.map((m) => [m, medians(samples[m], targets)])) as Record<(typeof metrics)[number], Row['values']>;
   const cpuRow = (group: string, note: string): Row => ({
     group,
     metric: 'proxy CPU per upstream MB',
@@ -662,7 +669,7 @@ async function fanOut(fixture: string, summary: RecordingSummary, viewersN: numb
   const convSamples: Partial<Record<Target, number[]>> = {};
   // Rounds with the targets taking turns, the median kept: the CPU is read in clock ticks (10 ms), and
   // how many updates the gateway encodes rather than relays depends on when each viewer asks.
-  for (const t of Array.from({ length: rounds }, () => TARGETS).flat()) {
+  for (const t of inTurns(TARGETS, rounds)) {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     let done = 0;
@@ -689,9 +696,8 @@ async function fanOut(fixture: string, summary: RecordingSummary, viewersN: numb
       await rs.close();
     }
   }
-  const median = (x: Partial<Record<Target, number[]>>): Row['values'] => Object.fromEntries(TARGETS.map((t) => [t, quantile(x[t] ?? [], 0.5)]));
-  const cpuPer = median(cpuSamples);
-  const conv = median(convSamples);
+  const cpuPer = medians(cpuSamples, TARGETS);
+  const conv = medians(convSamples, TARGETS);
   const g = `fan-out, ${viewersN} viewers of one console`;
   rows.push({
     group: g,
