@@ -12,7 +12,9 @@ import type { Logger } from '../log.js';
  *   shutdown has begun say `Connection: close` (RFC 9112 §9.6), so Node closes each after it.
  * - Connections the gateway no longer answers on (hijacked or handed to a worker process) hold the
  *   close until their socket object is destroyed; one a bug forgot would hold it for ever. After the
- *   grace, whatever is still open is closed and the count logged.
+ *   grace, whatever is still open is closed and the count logged. The listener's own sockets are
+ *   tracked here because Node's `server.closeAllConnections()` knows only the connections its HTTP
+ *   parser still holds: an upgraded one (every viewer WebSocket) has left that list and would stay.
  */
 export class ListenerClose {
   readonly #app: FastifyInstance;
