@@ -14,11 +14,13 @@ describe('Measured: CPU of a process and of its tree', () => {
   });
 
   it("counts a busy child in the tree's CPU and not in the parent's own", async () => {
-    // A parent that idles while its child spins for ~0.6 s of CPU; both wait to be stopped, and
-    // neither outlives 30 s whatever happens to the test.
+    // A parent that idles while its child spins until it has used 0.6 s of CPU (not of wall time: on
+    // a loaded machine 600 ms of spinning got 0.38 s of CPU); both wait to be stopped, and neither
+    // outlives 30 s whatever happens to the test.
     const script = `
       const { spawn } = require('node:child_process');
-      const child = spawn(process.execPath, ['-e', 'const end = Date.now() + 600; while (Date.now() < end); setTimeout(() => {}, 30000);'], { stdio: 'ignore' });
+      const spin = 'const t0 = Date.now(); const used = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; }; while (used() < 0.6 && Date.now() - t0 < 25000); setTimeout(() => {}, 30000);';
+      const child = spawn(process.execPath, ['-e', spin], { stdio: 'ignore' });
       process.on('SIGTERM', () => { child.kill('SIGKILL'); process.exit(0); });
       setTimeout(() => { child.kill('SIGKILL'); process.exit(0); }, 30000);
     `;
