@@ -2,14 +2,31 @@ import type { ByteQueue } from '../../byte-queue.js';
 import { RfbError } from '../../errors.js';
 import { Encoding, isRgbxFormat, type PixelFormat } from '../constants.js';
 import type { Framebuffer, Rect } from '../framebuffer.js';
+import type { PaintQueue } from './paint-queue.js';
 import { checkUpstreamPixelFormat, PixelReader } from './pixel-reader.js';
 import { RECT_HEADER_BYTES, writeRectHeader } from './rect-header.js';
 import type { EncodedRect, RectDecoder, RectEncoder, RectHeader } from './types.js';
 
 /**
+ * A Raw rectangle of at most this many bytes in the RGBX format is held (its paint put off,
+ * paint-queue.ts) rather than drawn at once, with a copy of its pixels as its shape. 16 KiB: a
+ * 64x64 cursor-sized block, and a tenth of the bytes PaintQueue.MAX_BYTES lets wait.
+ *
+ * Why: a Raw rectangle drawn at once runs every held paint up to the newest one it overlaps
+ * (PaintQueue.settleOverlapping), and from then on the framebuffer counts as drawn into, so a
+ * viewer's first picture can no longer be made from the held shapes (Framebuffer.heldShapes). One
+ * small Raw rectangle among a text console's Tight updates (the benchmark's end-of-loop marker is
+ * one, 32x2) then had every two-colour paint of the screen drawn, each page of the framebuffer
+ * faulted in, and the whole screen scanned again to encode a viewer's first picture (BENCHMARKS.md,
+ * "Small Raw rectangles held").
+ */
+export const RAW_HOLD_MAX_BYTES = 16 * 1024;
+
+/**
  * Raw (§7.7.1): width*height PIXELs in the agreed pixel format, rows top to bottom.
  * Decoded a whole row at a time as rows arrive, so a large rectangle never has to sit in the input
- * queue whole (an 8K frame is 256 MiB raw).
+ * queue whole (an 8K frame is 256 MiB raw); a small one in the RGBX format, when paints can be put
+ * off, is held whole instead (RAW_HOLD_MAX_BYTES).
  */
 export class RawDecoder implements RectDecoder {
   readonly #px: PixelReader;
@@ -19,9 +36,20 @@ export class RawDecoder implements RectDecoder {
     this.#px = pixels;
   }
 
-  decodeRect(q: ByteQueue, rect: RectHeader, fb: Framebuffer): boolean {
+  decodeRect(q: ByteQueue, rect: RectHeader, fb: Framebuffer, paints?: PaintQueue): boolean {
     const rowBytes = rect.width * this.#px.bytesPerPixel;
     if (rowBytes === 0 || rect.height === 0) return true;
+    const total = rowBytes * rect.height;
+    // Held only when it is here whole: one that comes in parts is drawn row by row as they come,
+    // as ever, so the framebuffer between two reads is the same whichever way it is drawn.
+    if (paints && this.#px.rgbx && this.#row === 0 && total <= RAW_HOLD_MAX_BYTES && q.length >= total) {
+      // A copy: the input queue's chunk may be a whole socket read, which the shape would keep.
+      const rgbx = Buffer.from(q.consume(total));
+      const { x, y, width, height } = rect;
+      const shape = { x, y, width, height, rgbx };
+      paints.defer(shape, () => fb.putRgbx(x, y, width, height, rgbx), total, shape);
+      return true;
+    }
     while (this.#row < rect.height) {
       const rows = Math.min(rect.height - this.#row, Math.floor(q.length / rowBytes));
       if (rows === 0) return false;

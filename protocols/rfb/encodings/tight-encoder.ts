@@ -296,6 +296,10 @@ export function encodeHeldShapes(width: number, height: number, shapes: readonly
       out.push(encodeTightFill(r, s.fill));
       continue;
     }
+    if ('rgbx' in s) {
+      out.push(...encodeHeldPixels(s, level));
+      continue;
+    }
     const rowBytes = (r.width + 7) >> 3;
     const rows = Math.max(1, Math.floor(TIGHT_MAX_RECT_PIXELS / r.width));
     for (let y = 0; y < r.height; y += rows) {
@@ -311,6 +315,28 @@ export function encodeHeldShapes(width: number, height: number, shapes: readonly
         ),
       );
     }
+  }
+  return out;
+}
+
+/**
+ * A held Raw rectangle (RGBX as it came) as Tight rectangles with the basic copy filter (no filter
+ * id: rfbproto "Tight Encoding", filter 0 is implied), 3 bytes a pixel, the X byte dropped, in
+ * strips of whole rows within TIGHT_MAX_RECT_PIXELS. Held Raw rectangles are small
+ * (raw.ts RAW_HOLD_MAX_BYTES), so no palette is looked for.
+ */
+function encodeHeldPixels(s: Rect & { rgbx: Buffer }, level: number): Buffer[] {
+  const out: Buffer[] = [];
+  const rows = Math.max(1, Math.floor(TIGHT_MAX_RECT_PIXELS / s.width));
+  for (let y = 0; y < s.height; y += rows) {
+    const h = Math.min(rows, s.height - y);
+    const rgb = Buffer.allocUnsafe(s.width * h * 3);
+    for (let i = 0, o = 0, p = y * s.width * 4, end = (y + h) * s.width * 4; p < end; p += 4, o += 3, i++) {
+      rgb[o] = s.rgbx[p]!;
+      rgb[o + 1] = s.rgbx[p + 1]!;
+      rgb[o + 2] = s.rgbx[p + 2]!;
+    }
+    out.push(encodeTightRect({ x: s.x, y: s.y + y, width: s.width, height: h }, Buffer.of(TIGHT_ENCODER_STREAM << 4), TIGHT_ENCODER_STREAM, rgb, level));
   }
   return out;
 }

@@ -4,7 +4,8 @@ import { encodeHeldShapes, TIGHT_MAX_RECT_PIXELS } from '../../../../../protocol
 import { TightEncoder } from '../../../../../protocols/rfb/encodings/tight.js';
 import { Framebuffer } from '../../../../../protocols/rfb/framebuffer.js';
 import { ServerMessageReader } from '../../../../../protocols/rfb/server-message-reader.js';
-import { encodeFramebufferUpdateHeader } from '../../../../../protocols/rfb/server-messages.js';
+import { Encoding } from '../../../../../protocols/rfb/constants.js';
+import { encodeFramebufferUpdateHeader, encodeRectHeader } from '../../../../../protocols/rfb/server-messages.js';
 import { xtermUpdates } from '../../../../helpers/paint-updates.js';
 
 /**
@@ -80,6 +81,27 @@ describe('a first picture from the held paints', () => {
     expect(shapes!.length).toBeGreaterThan(0);
     const viewer = decodeAsViewer(1024, 768, encodeHeldShapes(1024, 768, shapes!)!);
     expect(viewer.data.equals(fb.data)).toBe(true);
+  });
+
+  it('includes small Raw rectangles held as they came (their X byte dropped), in order with the rest', () => {
+    const src = textScreen(320, 200, 3);
+    src.fillRect(0, 184, 320, 16, 0x10, 0x10, 0x40); // no status bar: two colours a strip, so every rectangle is held
+    const fb = new Framebuffer(320, 200);
+    const reader = new ServerMessageReader({ fb, decoders: createDecoders(), deferPaints: true });
+    // A 40x20 block of many colours, its X bytes not 0 (a server may send anything there), over the text.
+    const pixels = Buffer.alloc(40 * 20 * 4);
+    for (let i = 0; i < 40 * 20; i++) pixels.writeUInt32LE((((i * 2654435761) >>> 0) | 0xff000000) >>> 0, i * 4);
+    const raw = Buffer.concat([encodeRectHeader({ x: 100, y: 30, width: 40, height: 20 }, Encoding.Raw), pixels]);
+    reader.push(Buffer.concat([tightUpdate(src), encodeFramebufferUpdateHeader(1), raw]));
+    const shapes = fb.heldShapes()!;
+    expect(shapes.at(-1)).toMatchObject({ x: 100, y: 30, width: 40, height: 20 });
+    expect('rgbx' in shapes.at(-1)!).toBe(true);
+    const viewer = decodeAsViewer(320, 200, encodeHeldShapes(320, 200, shapes)!);
+    src.putRgbx(100, 30, 40, 20, pixels);
+    // Compared without the X bytes: the viewer's Tight pixels have X = 0, the framebuffer keeps what came.
+    const rgb = (f: Framebuffer): Buffer => Buffer.from(f.data.filter((_, i) => i % 4 !== 3));
+    expect(rgb(viewer).equals(rgb(fb))).toBe(true);
+    expect(rgb(fb).equals(rgb(src))).toBe(true);
   });
 
   it('splits a tall two-colour shape into strips within Tight limits, and later shapes win where they overlap', () => {

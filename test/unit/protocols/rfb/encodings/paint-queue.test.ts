@@ -181,8 +181,16 @@ describe('ServerMessageReader with deferPaints', () => {
       const compact = Buffer.of((z.length & 0x7f) | 0x80, ((z.length >> 7) & 0x7f) | 0x80, z.length >> 14);
       return Buffer.concat([encodeRectHeader({ x, y, width: w, height: h }, Encoding.Tight), Buffer.of(0x41, 1, 1, seed, 255, 255, 0, 0, 40), compact, z]);
     };
-    const raw = (x: number, y: number, w: number, h: number): Buffer =>
-      Buffer.concat([encodeRectHeader({ x, y, width: w, height: h }, Encoding.Raw), Buffer.alloc(w * h * 4, 0x5a)]);
+    // Drawn at once: Tight with a four-colour palette (stream 1 reset, explicit Palette filter, one
+    // index byte a pixel). (A small Raw rectangle is held too, since RAW_HOLD_MAX_BYTES.)
+    const many = (x: number, y: number, w: number, h: number): Buffer => {
+      const indices = Buffer.alloc(w * h);
+      for (let i = 0; i < indices.length; i++) indices[i] = (i * 7) & 3;
+      const z = deflateSync(indices);
+      const compact = Buffer.of((z.length & 0x7f) | 0x80, ((z.length >> 7) & 0x7f) | 0x80, z.length >> 14);
+      const palette = Buffer.of(3, 200, 10, 10, 10, 200, 10, 10, 10, 200, 90, 90, 90);
+      return Buffer.concat([encodeRectHeader({ x, y, width: w, height: h }, Encoding.Tight), Buffer.of(0x52, 1), palette, compact, z]);
+    };
     const update = (...rects: Buffer[]): Buffer => Buffer.concat([encodeFramebufferUpdateHeader(rects.length), ...rects]);
     const run = (updates: Buffer[]): { painted: number; skipped: number } => {
       const plainFb = new Framebuffer(128, 32);
@@ -197,15 +205,55 @@ describe('ServerMessageReader with deferPaints', () => {
       expect(fb.data.equals(plainFb.data)).toBe(true);
       return counts;
     };
-    // Raw beside the waiting paint: it waits on, and the next one over it skips it.
-    expect(run([update(twoColour(0, 0, 64, 16, 1)), update(raw(100, 0, 8, 8)), update(twoColour(0, 0, 64, 16, 2))])).toEqual({ painted: 0, skipped: 1 });
-    // Raw over it: it is painted first (then the Raw pixels over it), and nothing is left to skip.
-    expect(run([update(twoColour(0, 0, 64, 16, 1)), update(raw(60, 10, 8, 8)), update(twoColour(0, 0, 64, 16, 2))])).toEqual({ painted: 1, skipped: 0 });
-    // A waiting paint under an older one that Raw overlaps runs too, in order (a prefix of what waits).
-    expect(run([update(twoColour(0, 0, 64, 16, 1), twoColour(32, 8, 64, 16, 3)), update(raw(90, 20, 8, 8)), update(twoColour(0, 0, 128, 32, 2))])).toEqual({
+    // Drawn beside the waiting paint: it waits on, and the next one over it skips it.
+    expect(run([update(twoColour(0, 0, 64, 16, 1)), update(many(100, 0, 8, 8)), update(twoColour(0, 0, 64, 16, 2))])).toEqual({ painted: 0, skipped: 1 });
+    // Drawn over it: it is painted first (then the new pixels over it), and nothing is left to skip.
+    expect(run([update(twoColour(0, 0, 64, 16, 1)), update(many(60, 10, 8, 8)), update(twoColour(0, 0, 64, 16, 2))])).toEqual({ painted: 1, skipped: 0 });
+    // A waiting paint under an older one that the new rectangle overlaps runs too, in order (a prefix of what waits).
+    expect(run([update(twoColour(0, 0, 64, 16, 1), twoColour(32, 8, 64, 16, 3)), update(many(90, 20, 8, 8)), update(twoColour(0, 0, 128, 32, 2))])).toEqual({
       painted: 2,
       skipped: 0,
     });
+  });
+
+  it('holds a small Raw rectangle like a two-colour one, and draws a bigger one at once', () => {
+    const raw = (x: number, y: number, w: number, h: number, v: number): Buffer =>
+      Buffer.concat([encodeRectHeader({ x, y, width: w, height: h }, Encoding.Raw), Buffer.alloc(w * h * 4, v)]);
+    const mono = (x: number, y: number, w: number, h: number): Buffer => {
+      const bits = Buffer.alloc(Math.ceil(w / 8) * h, 0x3c);
+      const z = deflateSync(bits);
+      const compact = Buffer.of((z.length & 0x7f) | 0x80, ((z.length >> 7) & 0x7f) | 0x80, z.length >> 14);
+      return Buffer.concat([encodeRectHeader({ x, y, width: w, height: h }, Encoding.Tight), Buffer.of(0x41, 1, 1, 0, 0, 0, 255, 255, 0), compact, z]);
+    };
+    const update = (...rects: Buffer[]): Buffer => Buffer.concat([encodeFramebufferUpdateHeader(rects.length), ...rects]);
+    const run = (updates: Buffer[]): { painted: number; skipped: number; touched: boolean } => {
+      const plainFb = new Framebuffer(160, 160);
+      const plain = new ServerMessageReader({ fb: plainFb, decoders: createDecoders() });
+      const fb = new Framebuffer(160, 160);
+      const reader = new ServerMessageReader({ fb, decoders: createDecoders(), deferPaints: true });
+      for (const u of updates) {
+        plain.push(u);
+        reader.push(u);
+      }
+      const touched = fb.heldShapes() === undefined;
+      const counts = { painted: reader.paints!.painted, skipped: reader.paints!.skipped, touched };
+      expect(fb.data.equals(plainFb.data)).toBe(true);
+      return counts;
+    };
+    // 64x64 (16 KiB, RAW_HOLD_MAX_BYTES) over a waiting two-colour paint: held, and it skips what it covers.
+    expect(run([update(mono(0, 0, 64, 16)), update(raw(0, 0, 64, 64, 0x5a))])).toEqual({ painted: 0, skipped: 1, touched: false });
+    // Held, then covered by a later two-colour paint: skipped in turn.
+    expect(run([update(raw(8, 8, 8, 8, 0x11)), update(mono(0, 0, 64, 16))])).toEqual({ painted: 0, skipped: 1, touched: false });
+    // Partly under a later one: it runs first when the pixels are read (run() reads them).
+    expect(run([update(raw(60, 0, 8, 8, 0x22)), update(mono(0, 0, 64, 16))])).toEqual({ painted: 0, skipped: 0, touched: false });
+    // 65x64: more than RAW_HOLD_MAX_BYTES, drawn at once, after the waiting paint it overlaps.
+    expect(run([update(mono(0, 0, 64, 16)), update(raw(0, 8, 65, 64, 0x33))])).toEqual({ painted: 1, skipped: 0, touched: true });
+    // A small one that arrives in parts is drawn row by row as they come, as a plain reader does:
+    // between two pushes both framebuffers hold its first rows (the deferred-paints fuzz target's rule).
+    const whole = update(raw(0, 0, 16, 16, 0x44));
+    const cut = 4 + 12 + 16 * 4 * 5 + 9; // update header, rectangle header, five rows and a bit
+    expect(run([whole.subarray(0, cut)])).toEqual({ painted: 0, skipped: 0, touched: true });
+    expect(run([whole.subarray(0, cut), whole.subarray(cut)])).toEqual({ painted: 0, skipped: 0, touched: true });
   });
 
   it('holds paints across pushes until the framebuffer is read, and skips those covered meanwhile', () => {
