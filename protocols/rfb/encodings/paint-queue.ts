@@ -31,6 +31,11 @@ export class PaintQueue implements HeldPaints {
   static readonly MAX_PENDING = 1024;
   /** … and at most this many bytes of their data (two-colour bitmaps: a full 1024x768 one is 96 KiB). */
   static readonly MAX_BYTES = 512 * 1024;
+  /**
+   * The data of waiting paints (copy) lives in one ring of memory per queue, this big at first and
+   * doubled, up to MAX_BYTES, when what waits does not fit.
+   */
+  static readonly RING_START_BYTES = 16 * 1024;
   /** The grid's squares, in pixels (a power of two: CELL_SHIFT). */
   static readonly CELL_SHIFT = 6;
   /** Every paint deferred and not yet settled or skipped, oldest first from #head (skipped ones have no paint and are passed over). */
@@ -42,6 +47,17 @@ export class PaintQueue implements HeldPaints {
   #bytes = 0;
   /** A paint is running: its own reads of the framebuffer must not run the others (they come after it). */
   #running = false;
+  /**
+   * The ring the waiting paints' data is copied into (copy), where the next copy goes, and the
+   * paints holding data in it, oldest first from #ringHead: the ring is used first in, first out,
+   * so the space before the oldest of them that still waits is free.
+   */
+  #ring: Buffer | undefined;
+  #ringAt = 0;
+  #ringUsers: Waiting[] = [];
+  #ringHead = 0;
+  /** The ring memory copy() handed out last, for the defer() that follows it. */
+  #copied: { start: number; end: number } | undefined;
   /** Paints skipped because a later one covered them (for tests and the benchmark's notes). */
   skipped = 0;
   /** Paints run. */
@@ -61,9 +77,12 @@ export class PaintQueue implements HeldPaints {
    * is what `paint` holds; `shape`, when given, is what it draws (Framebuffer.heldShapes).
    */
   defer(rect: Rect, paint: () => void, bytes = 0, shape?: HeldShape): void {
+    const copied = this.#copied;
+    this.#copied = undefined;
     if (this.#live > 0) this.#skipCoveredBy(rect);
     while (this.#live > 0 && (this.#live >= PaintQueue.MAX_PENDING || this.#bytes + bytes > PaintQueue.MAX_BYTES)) this.#settleOldest();
-    const entry: Waiting = { rect, paint, bytes, cell: cellOf(rect.x, rect.y), shape };
+    const entry: Waiting = { rect, paint, bytes, cell: cellOf(rect.x, rect.y), shape, ringStart: copied?.start ?? -1 };
+    if (copied) this.#ringUsers.push(entry);
     // Settled and skipped paints stay in the FIFO until it is compacted: when a window's worth have
     // been settled, or the FIFO holds twice the window (amortized: it then holds at most the window).
     if (this.#head >= PaintQueue.MAX_PENDING || this.#fifo.length - this.#head >= 2 * PaintQueue.MAX_PENDING) this.#compact();
@@ -73,6 +92,65 @@ export class PaintQueue implements HeldPaints {
     else this.#cells.set(entry.cell, [entry]);
     this.#live++;
     this.#bytes += bytes;
+  }
+
+  /**
+   * `data` copied into the queue's own memory, for the paint deferred next (defer, which must follow
+   * before anything else is copied): the data a decoder's paint keeps (a two-colour bitmap, a small
+   * Raw rectangle's pixels) outlives the buffer it was decoded into. The copy stays as it is while
+   * that paint waits, and no longer: its memory is then used again, so neither the paint nor its
+   * shape (shapes()) may be kept beyond that.
+   *
+   * Why a ring and not Buffer.from: each small Buffer is a slice of Node's 8 KiB pool, a new one every
+   * few rectangles, and fresh memory each time. On the xterm recording at 100 consoles that was 11 %
+   * of the gateway's CPU in the measured window, and its garbage set off collections (BENCHMARKS.md,
+   * "Held data in a ring"). Making room runs the oldest waiting paints, as the byte limit does.
+   */
+  copy(data: Uint8Array): Buffer {
+    const len = data.length;
+    if (len === 0 || len > PaintQueue.MAX_BYTES) return Buffer.from(data);
+    for (;;) {
+      const at = this.#ringSpace(len);
+      if (at >= 0) {
+        const out = this.#ring!.subarray(at, at + len);
+        out.set(data);
+        this.#ringAt = at + len;
+        this.#copied = { start: at, end: at + len };
+        return out;
+      }
+      const size = this.#ring?.length ?? 0;
+      if (size < PaintQueue.MAX_BYTES) {
+        // A bigger ring; the data in the old one stays where it is (its paints keep it) until they are done.
+        let grown = Math.max(PaintQueue.RING_START_BYTES, size * 2);
+        while (grown < len) grown *= 2;
+        this.#ring = Buffer.allocUnsafe(Math.min(grown, PaintQueue.MAX_BYTES));
+        this.#ringAt = 0;
+        this.#ringUsers = [];
+        this.#ringHead = 0;
+      } else this.#settleOldest();
+    }
+  }
+
+  /** Where in the ring `len` bytes fit (-1: nowhere) between the next free byte and the oldest data still held. */
+  #ringSpace(len: number): number {
+    const ring = this.#ring;
+    if (!ring) return -1;
+    const users = this.#ringUsers;
+    while (this.#ringHead < users.length && !users[this.#ringHead]!.paint) this.#ringHead++;
+    if (this.#ringHead >= 1024) {
+      users.splice(0, this.#ringHead);
+      this.#ringHead = 0;
+    }
+    if (this.#ringHead === users.length) {
+      // Nothing held: start at the beginning again.
+      users.length = 0;
+      this.#ringHead = 0;
+      return len <= ring.length ? 0 : -1;
+    }
+    const tail = users[this.#ringHead]!.ringStart;
+    const at = this.#ringAt;
+    if (at > tail) return ring.length - at >= len ? at : tail >= len ? 0 : -1;
+    return tail - at >= len ? at : -1;
   }
 
   /** Every waiting paint's shape, oldest first; undefined when one was deferred without one. */
@@ -183,6 +261,8 @@ interface Waiting {
   /** Its top-left corner's grid square (cellOf). */
   readonly cell: number;
   readonly shape: HeldShape | undefined;
+  /** Where its data starts in the queue's ring (copy), or -1. */
+  readonly ringStart: number;
 }
 
 /** Grid squares in a row of the key space: RFB coordinates are 16-bit, so x >> CELL_SHIFT < 1024. */

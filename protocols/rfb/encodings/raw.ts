@@ -43,8 +43,8 @@ export class RawDecoder implements RectDecoder {
     // Held only when it is here whole: one that comes in parts is drawn row by row as they come,
     // as ever, so the framebuffer between two reads is the same whichever way it is drawn.
     if (paints && this.#px.rgbx && this.#row === 0 && total <= RAW_HOLD_MAX_BYTES && q.length >= total) {
-      // A copy: the input queue's chunk may be a whole socket read, which the shape would keep.
-      const rgbx = Buffer.from(q.consume(total));
+      // A copy, into the paint queue's memory: the input queue's chunk may be a whole socket read.
+      const rgbx = paints.copy(q.consume(total));
       const { x, y, width, height } = rect;
       const shape = { x, y, width, height, rgbx };
       paints.defer(shape, () => fb.putRgbx(x, y, width, height, rgbx), total, shape);

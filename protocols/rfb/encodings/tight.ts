@@ -102,11 +102,12 @@ export class TightDecoder implements RectDecoder {
     // is drawn now goes through fb's pixels, which first run the paints put off before it that
     // overlap this rectangle (Framebuffer.drawingIn, set by the reader).
     if (paints && l.filter === TightFilter.Palette && l.colours === 2) {
-      // One bit a pixel: nothing in it can be out of range. The data is copied (the inflater's
-      // output is scratch that the next rectangle overwrites); it is an eighth of a byte a pixel.
+      // One bit a pixel: nothing in it can be out of range. The data is copied into the queue's
+      // memory (the inflater's output is scratch that the next rectangle overwrites); it is an
+      // eighth of a byte a pixel.
       const c0 = px.tpixel(b, l.paletteOffset);
       const c1 = px.tpixel(b, l.paletteOffset + tp);
-      const bits = Buffer.from(data);
+      const bits = paints.copy(data);
       const shape = { x, y, width: w, height: h, mono: [c0, c1] as const, bits };
       paints.defer(shape, () => drawPalette(fb, shape, Uint32Array.of(c0, c1), 2, bits), bits.length, shape);
       return true;

@@ -256,6 +256,42 @@ describe('ServerMessageReader with deferPaints', () => {
     expect(run([whole.subarray(0, cut), whole.subarray(cut)])).toEqual({ painted: 0, skipped: 0, touched: true });
   });
 
+  it('keeps each waiting paint\'s copied data intact while its ring memory is used again around it', () => {
+    const q = new PaintQueue();
+    let seed = 11;
+    const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff), seed % n);
+    let ran = 0;
+    let largest = 0;
+    for (let i = 0; i < 3000; i++) {
+      // Sizes from a byte to 40 KiB (the ring starts at 16 KiB and grows), places on a 16x16 grid
+      // of 32-pixel cells, some rectangles covering several cells (so older paints are skipped out of turn).
+      const len = rand(10) === 0 ? 1 + rand(40 * 1024) : 1 + rand(3000);
+      const data = Buffer.alloc(len);
+      for (let k = 0; k < len; k += 97) data[k] = rand(256);
+      const want = Buffer.from(data);
+      const copy = q.copy(data);
+      data.fill(0); // the caller's buffer is scratch: the copy must not depend on it
+      largest = Math.max(largest, len);
+      const span = rand(8) === 0 ? 3 : 1;
+      const rect = { x: rand(16) * 32, y: rand(16) * 32, width: 32 * span, height: 32 * span };
+      q.defer(
+        rect,
+        () => {
+          ran++;
+          expect(copy.equals(want)).toBe(true);
+        },
+        len,
+      );
+      // Now and then someone reads the screen: everything waiting runs.
+      if (rand(200) === 0) q.flush();
+    }
+    q.flush();
+    expect(ran).toBe(q.painted);
+    expect(q.painted + q.skipped).toBe(3000);
+    expect(q.skipped).toBeGreaterThan(0);
+    expect(largest).toBeGreaterThan(16 * 1024);
+  });
+
   it('holds paints across pushes until the framebuffer is read, and skips those covered meanwhile', () => {
     const bytes = xtermUpdates();
     const cut = Math.floor(bytes.length / 2);
