@@ -140,6 +140,39 @@ function compareSplit(width: number, height: number, bytes: Buffer, cuts: number
   return { skipped: deferred.paints!.skipped, painted: deferred.paints!.painted };
 }
 
+/** Two-colour Tight (basic compression, stream 0 reset, Palette filter, rfbproto "Tight Encoding"), one bit a pixel, rows padded to a byte. */
+function twoColour(x: number, y: number, w: number, h: number, seed: number): Buffer {
+  const bits = Buffer.alloc(Math.ceil(w / 8) * h);
+  for (let i = 0; i < bits.length; i++) bits[i] = (i * 37 + seed) & 0xff;
+  const z = deflateSync(bits);
+  const compact = Buffer.of((z.length & 0x7f) | 0x80, ((z.length >> 7) & 0x7f) | 0x80, z.length >> 14);
+  return Buffer.concat([encodeRectHeader({ x, y, width: w, height: h }, Encoding.Tight), Buffer.of(0x41, 1, 1, seed, 255, 255, 0, 0, 40), compact, z]);
+}
+
+function framebufferUpdate(...rects: Buffer[]): Buffer {
+  return Buffer.concat([encodeFramebufferUpdateHeader(rects.length), ...rects]);
+}
+
+/**
+ * `updates` pushed into a reader that draws every rectangle at once and one that defers paints: their
+ * pixels must be the same when read. The deferring reader's counts, and whether its framebuffer had
+ * been drawn into before that read (heldShapes gone).
+ */
+function againstPlain(width: number, height: number, updates: Buffer[]): { painted: number; skipped: number; touched: boolean } {
+  const plainFb = new Framebuffer(width, height);
+  const plain = new ServerMessageReader({ fb: plainFb, decoders: createDecoders() });
+  const fb = new Framebuffer(width, height);
+  const reader = new ServerMessageReader({ fb, decoders: createDecoders(), deferPaints: true });
+  for (const u of updates) {
+    plain.push(u);
+    reader.push(u);
+  }
+  const touched = fb.heldShapes() === undefined;
+  const counts = { painted: reader.paints!.painted, skipped: reader.paints!.skipped, touched };
+  expect(fb.data.equals(plainFb.data)).toBe(true);
+  return counts;
+}
+
 describe('ServerMessageReader with deferPaints', () => {
   it('leaves the framebuffer exactly as drawing every rectangle does, on the TigerVNC xterm recording read 64 KiB at a time', () => {
     const bytes = Buffer.concat([xtermUpdates(), xtermUpdates(), xtermUpdates()]);
@@ -172,15 +205,6 @@ describe('ServerMessageReader with deferPaints', () => {
   });
 
   it('a rectangle drawn at once elsewhere leaves what waits waiting: a later paint may still cover it', () => {
-    // Two-colour Tight (basic compression, stream 0 reset, Palette filter, rfbproto "Tight Encoding"),
-    // one bit a pixel, rows padded to a byte; Raw in the reader's RGBX format.
-    const twoColour = (x: number, y: number, w: number, h: number, seed: number): Buffer => {
-      const bits = Buffer.alloc(Math.ceil(w / 8) * h);
-      for (let i = 0; i < bits.length; i++) bits[i] = (i * 37 + seed) & 0xff;
-      const z = deflateSync(bits);
-      const compact = Buffer.of((z.length & 0x7f) | 0x80, ((z.length >> 7) & 0x7f) | 0x80, z.length >> 14);
-      return Buffer.concat([encodeRectHeader({ x, y, width: w, height: h }, Encoding.Tight), Buffer.of(0x41, 1, 1, seed, 255, 255, 0, 0, 40), compact, z]);
-    };
     // Drawn at once: Tight with a four-colour palette (stream 1 reset, explicit Palette filter, one
     // index byte a pixel). (A small Raw rectangle is held too, since RAW_HOLD_MAX_BYTES.)
     const many = (x: number, y: number, w: number, h: number): Buffer => {
@@ -191,26 +215,28 @@ describe('ServerMessageReader with deferPaints', () => {
       const palette = Buffer.of(3, 200, 10, 10, 10, 200, 10, 10, 10, 200, 90, 90, 90);
       return Buffer.concat([encodeRectHeader({ x, y, width: w, height: h }, Encoding.Tight), Buffer.of(0x52, 1), palette, compact, z]);
     };
-    const update = (...rects: Buffer[]): Buffer => Buffer.concat([encodeFramebufferUpdateHeader(rects.length), ...rects]);
     const run = (updates: Buffer[]): { painted: number; skipped: number } => {
-      const plainFb = new Framebuffer(128, 32);
-      const plain = new ServerMessageReader({ fb: plainFb, decoders: createDecoders() });
-      const fb = new Framebuffer(128, 32);
-      const reader = new ServerMessageReader({ fb, decoders: createDecoders(), deferPaints: true });
-      for (const u of updates) {
-        plain.push(u);
-        reader.push(u);
-      }
-      const counts = { painted: reader.paints!.painted, skipped: reader.paints!.skipped };
-      expect(fb.data.equals(plainFb.data)).toBe(true);
-      return counts;
+      const { painted, skipped } = againstPlain(128, 32, updates);
+      return { painted, skipped };
     };
     // Drawn beside the waiting paint: it waits on, and the next one over it skips it.
-    expect(run([update(twoColour(0, 0, 64, 16, 1)), update(many(100, 0, 8, 8)), update(twoColour(0, 0, 64, 16, 2))])).toEqual({ painted: 0, skipped: 1 });
+    expect(run([framebufferUpdate(twoColour(0, 0, 64, 16, 1)), framebufferUpdate(many(100, 0, 8, 8)), framebufferUpdate(twoColour(0, 0, 64, 16, 2))])).toEqual({
+      painted: 0,
+      skipped: 1,
+    });
     // Drawn over it: it is painted first (then the new pixels over it), and nothing is left to skip.
-    expect(run([update(twoColour(0, 0, 64, 16, 1)), update(many(60, 10, 8, 8)), update(twoColour(0, 0, 64, 16, 2))])).toEqual({ painted: 1, skipped: 0 });
+    expect(run([framebufferUpdate(twoColour(0, 0, 64, 16, 1)), framebufferUpdate(many(60, 10, 8, 8)), framebufferUpdate(twoColour(0, 0, 64, 16, 2))])).toEqual({
+      painted: 1,
+      skipped: 0,
+    });
     // A waiting paint under an older one that the new rectangle overlaps runs too, in order (a prefix of what waits).
-    expect(run([update(twoColour(0, 0, 64, 16, 1), twoColour(32, 8, 64, 16, 3)), update(many(90, 20, 8, 8)), update(twoColour(0, 0, 128, 32, 2))])).toEqual({
+    expect(
+      run([
+        framebufferUpdate(twoColour(0, 0, 64, 16, 1), twoColour(32, 8, 64, 16, 3)),
+        framebufferUpdate(many(90, 20, 8, 8)),
+        framebufferUpdate(twoColour(0, 0, 128, 32, 2)),
+      ]),
+    ).toEqual({
       painted: 2,
       skipped: 0,
     });
@@ -219,44 +245,25 @@ describe('ServerMessageReader with deferPaints', () => {
   it('holds a small Raw rectangle like a two-colour one, and draws a bigger one at once', () => {
     const raw = (x: number, y: number, w: number, h: number, v: number): Buffer =>
       Buffer.concat([encodeRectHeader({ x, y, width: w, height: h }, Encoding.Raw), Buffer.alloc(w * h * 4, v)]);
-    const mono = (x: number, y: number, w: number, h: number): Buffer => {
-      const bits = Buffer.alloc(Math.ceil(w / 8) * h, 0x3c);
-      const z = deflateSync(bits);
-      const compact = Buffer.of((z.length & 0x7f) | 0x80, ((z.length >> 7) & 0x7f) | 0x80, z.length >> 14);
-      return Buffer.concat([encodeRectHeader({ x, y, width: w, height: h }, Encoding.Tight), Buffer.of(0x41, 1, 1, 0, 0, 0, 255, 255, 0), compact, z]);
-    };
-    const update = (...rects: Buffer[]): Buffer => Buffer.concat([encodeFramebufferUpdateHeader(rects.length), ...rects]);
-    const run = (updates: Buffer[]): { painted: number; skipped: number; touched: boolean } => {
-      const plainFb = new Framebuffer(160, 160);
-      const plain = new ServerMessageReader({ fb: plainFb, decoders: createDecoders() });
-      const fb = new Framebuffer(160, 160);
-      const reader = new ServerMessageReader({ fb, decoders: createDecoders(), deferPaints: true });
-      for (const u of updates) {
-        plain.push(u);
-        reader.push(u);
-      }
-      const touched = fb.heldShapes() === undefined;
-      const counts = { painted: reader.paints!.painted, skipped: reader.paints!.skipped, touched };
-      expect(fb.data.equals(plainFb.data)).toBe(true);
-      return counts;
-    };
+    const mono = (x: number, y: number, w: number, h: number): Buffer => twoColour(x, y, w, h, 0);
+    const run = (updates: Buffer[]): { painted: number; skipped: number; touched: boolean } => againstPlain(160, 160, updates);
     // 64x64 (16 KiB, RAW_HOLD_MAX_BYTES) over a waiting two-colour paint: held, and it skips what it covers.
-    expect(run([update(mono(0, 0, 64, 16)), update(raw(0, 0, 64, 64, 0x5a))])).toEqual({ painted: 0, skipped: 1, touched: false });
+    expect(run([framebufferUpdate(mono(0, 0, 64, 16)), framebufferUpdate(raw(0, 0, 64, 64, 0x5a))])).toEqual({ painted: 0, skipped: 1, touched: false });
     // Held, then covered by a later two-colour paint: skipped in turn.
-    expect(run([update(raw(8, 8, 8, 8, 0x11)), update(mono(0, 0, 64, 16))])).toEqual({ painted: 0, skipped: 1, touched: false });
+    expect(run([framebufferUpdate(raw(8, 8, 8, 8, 0x11)), framebufferUpdate(mono(0, 0, 64, 16))])).toEqual({ painted: 0, skipped: 1, touched: false });
     // Partly under a later one: it runs first when the pixels are read (run() reads them).
-    expect(run([update(raw(60, 0, 8, 8, 0x22)), update(mono(0, 0, 64, 16))])).toEqual({ painted: 0, skipped: 0, touched: false });
+    expect(run([framebufferUpdate(raw(60, 0, 8, 8, 0x22)), framebufferUpdate(mono(0, 0, 64, 16))])).toEqual({ painted: 0, skipped: 0, touched: false });
     // 65x64: more than RAW_HOLD_MAX_BYTES, drawn at once, after the waiting paint it overlaps.
-    expect(run([update(mono(0, 0, 64, 16)), update(raw(0, 8, 65, 64, 0x33))])).toEqual({ painted: 1, skipped: 0, touched: true });
+    expect(run([framebufferUpdate(mono(0, 0, 64, 16)), framebufferUpdate(raw(0, 8, 65, 64, 0x33))])).toEqual({ painted: 1, skipped: 0, touched: true });
     // A small one that arrives in parts is drawn row by row as they come, as a plain reader does:
     // between two pushes both framebuffers hold its first rows (the deferred-paints fuzz target's rule).
-    const whole = update(raw(0, 0, 16, 16, 0x44));
+    const whole = framebufferUpdate(raw(0, 0, 16, 16, 0x44));
     const cut = 4 + 12 + 16 * 4 * 5 + 9; // update header, rectangle header, five rows and a bit
     expect(run([whole.subarray(0, cut)])).toEqual({ painted: 0, skipped: 0, touched: true });
     expect(run([whole.subarray(0, cut), whole.subarray(cut)])).toEqual({ painted: 0, skipped: 0, touched: true });
   });
 
-  it('keeps each waiting paint\'s copied data intact while its ring memory is used again around it', () => {
+  it("keeps each waiting paint's copied data intact while its ring memory is used again around it", () => {
     const q = new PaintQueue();
     let seed = 11;
     const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff), seed % n);
