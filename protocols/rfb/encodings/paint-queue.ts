@@ -56,8 +56,6 @@ export class PaintQueue implements HeldPaints {
   #ringAt = 0;
   #ringUsers: Waiting[] = [];
   #ringHead = 0;
-  /** The ring memory copy() handed out last, for the defer() that follows it. */
-  #copied: { start: number; end: number } | undefined;
   /** Paints skipped because a later one covered them (for tests and the benchmark's notes). */
   skipped = 0;
   /** Paints run. */
@@ -74,15 +72,16 @@ export class PaintQueue implements HeldPaints {
 
   /**
    * Runs `paint` later, or never if a later deferred paint covers `rect` whole. Keeps `rect`; `bytes`
-   * is what `paint` holds; `shape`, when given, is what it draws (Framebuffer.heldShapes).
+   * is what `paint` holds; `shape`, when given, is what it draws (Framebuffer.heldShapes); `held`,
+   * when given, is the data copy() gave for it, which stays where it is while the paint waits.
    */
-  defer(rect: Rect, paint: () => void, bytes = 0, shape?: HeldShape): void {
-    const copied = this.#copied;
-    this.#copied = undefined;
+  defer(rect: Rect, paint: () => void, bytes = 0, shape?: HeldShape, held?: Buffer): void {
+    const ring = this.#ring;
+    const ringStart = held && ring && held.buffer === ring.buffer ? held.byteOffset - ring.byteOffset : -1;
     if (this.#live > 0) this.#skipCoveredBy(rect);
     while (this.#live > 0 && (this.#live >= PaintQueue.MAX_PENDING || this.#bytes + bytes > PaintQueue.MAX_BYTES)) this.#settleOldest();
-    const entry: Waiting = { rect, paint, bytes, cell: cellOf(rect.x, rect.y), shape, ringStart: copied?.start ?? -1 };
-    if (copied) this.#ringUsers.push(entry);
+    const entry: Waiting = { rect, paint, bytes, cell: cellOf(rect.x, rect.y), shape, ringStart };
+    if (ringStart >= 0) this.#ringUsers.push(entry);
     // Settled and skipped paints stay in the FIFO until it is compacted: when a window's worth have
     // been settled, or the FIFO holds twice the window (amortized: it then holds at most the window).
     if (this.#head >= PaintQueue.MAX_PENDING || this.#fifo.length - this.#head >= 2 * PaintQueue.MAX_PENDING) this.#compact();
@@ -95,11 +94,12 @@ export class PaintQueue implements HeldPaints {
   }
 
   /**
-   * `data` copied into the queue's own memory, for the paint deferred next (defer, which must follow
-   * before anything else is copied): the data a decoder's paint keeps (a two-colour bitmap, a small
-   * Raw rectangle's pixels) outlives the buffer it was decoded into. The copy stays as it is while
-   * that paint waits, and no longer: its memory is then used again, so neither the paint nor its
-   * shape (shapes()) may be kept beyond that.
+   * `data` copied into the queue's own memory, for a paint about to be deferred with it (defer's
+   * `held`): the data a decoder's paint keeps (a two-colour bitmap, a small Raw rectangle's pixels)
+   * outlives the buffer it was decoded into. The copy stays as it is while that paint waits, and no
+   * longer: its memory is then used again, so neither the paint nor its shape (shapes()) may be kept
+   * beyond that. (Memory a copy made room for, and that no defer then claims, is used again once the
+   * ring comes round to it.)
    *
    * Why a ring and not Buffer.from: each small Buffer is a slice of Node's 8 KiB pool, a new pool
    * every few rectangles, all of it garbage once the paints have run or been skipped. On the xterm
@@ -116,7 +116,6 @@ export class PaintQueue implements HeldPaints {
         const out = this.#ring!.subarray(at, at + len);
         out.set(data);
         this.#ringAt = at + len;
-        this.#copied = { start: at, end: at + len };
         return out;
       }
       const size = this.#ring?.length ?? 0;

@@ -47,7 +47,7 @@ export class RawDecoder implements RectDecoder {
       const rgbx = paints.copy(q.consume(total));
       const { x, y, width, height } = rect;
       const shape = { x, y, width, height, rgbx };
-      paints.defer(shape, () => fb.putRgbx(x, y, width, height, rgbx), total, shape);
+      paints.defer(shape, () => fb.putRgbx(x, y, width, height, rgbx), total, shape, rgbx);
       return true;
     }
     while (this.#row < rect.height) {

@@ -109,7 +109,7 @@ export class TightDecoder implements RectDecoder {
       const c1 = px.tpixel(b, l.paletteOffset + tp);
       const bits = paints.copy(data);
       const shape = { x, y, width: w, height: h, mono: [c0, c1] as const, bits };
-      paints.defer(shape, () => drawPalette(fb, shape, Uint32Array.of(c0, c1), 2, bits), bits.length, shape);
+      paints.defer(shape, () => drawPalette(fb, shape, Uint32Array.of(c0, c1), 2, bits), bits.length, shape, bits);
       return true;
     }
     switch (l.filter) {

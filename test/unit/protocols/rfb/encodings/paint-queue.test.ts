@@ -288,6 +288,8 @@ describe('ServerMessageReader with deferPaints', () => {
           expect(copy.equals(want)).toBe(true);
         },
         len,
+        undefined,
+        copy,
       );
       // Now and then someone reads the screen: everything waiting runs.
       if (rand(200) === 0) q.flush();
