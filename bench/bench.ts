@@ -161,7 +161,7 @@ async function front(target: Target, replayPorts: Map<string, number>, extra: { 
       ? await ReplayServer.start({ path: XTERM, speed: Infinity, loops: 10, end: xtermMarker().bytes, onDone: () => warmDone++ })
       : undefined;
     const warmIds = warmUpIds(extra.workers ?? WORKERS);
-    if (warmRs) replayPorts = new Map([...replayPorts, ...warmIds.map((id) => [id, warmRs.port] as [string, number])]);
+    if (warmRs) replayPorts = withWarmUps(replayPorts, warmIds, warmRs.port);
     const proc = await startGateway({
       port: p,
       dir: work,
@@ -239,6 +239,11 @@ async function within<T>(p: Promise<T>, timeoutMs: number, what: string): Promis
  */
 function warmUpIds(workers: number): string[] {
   return Array.from({ length: Math.max(1, workers) }, (_, i) => `warm-up-${i}`);
+}
+
+/** `servers` and the warm-up consoles `ids`, all played by the replay server on `port`. */
+function withWarmUps(servers: Map<string, number>, ids: string[], port: number): Map<string, number> {
+  return new Map([...servers, ...ids.map((id) => [id, port] as [string, number])]);
 }
 
 /**
@@ -378,7 +383,7 @@ async function throughput(
     });
     // One warm-up console a session process: a pipe has one upstream, so one.
     const warmIds = t === 'gateway' ? warmUpIds(opts.workers ?? WORKERS) : warmUpIds(0);
-    const servers = new Map([...replayServers(n, rs.port), ...warmIds.map((id) => [id, rs.port] as [string, number])]);
+    const servers = withWarmUps(replayServers(n, rs.port), warmIds, rs.port);
     const f = await front(t, servers, opts.workers ? { workers: opts.workers } : {});
     const viewers: WsRfbViewer[] = [];
     const converged: number[] = [];

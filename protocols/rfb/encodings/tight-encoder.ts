@@ -331,7 +331,7 @@ function encodeHeldPixels(s: Rect & { rgbx: Buffer }, level: number): Buffer[] {
   for (let y = 0; y < s.height; y += rows) {
     const h = Math.min(rows, s.height - y);
     const rgb = Buffer.allocUnsafe(s.width * h * 3);
-    for (let i = 0, o = 0, p = y * s.width * 4, end = (y + h) * s.width * 4; p < end; p += 4, o += 3, i++) {
+    for (let o = 0, p = y * s.width * 4, end = (y + h) * s.width * 4; p < end; p += 4, o += 3) {
       rgb[o] = s.rgbx[p]!;
       rgb[o + 1] = s.rgbx[p + 1]!;
       rgb[o + 2] = s.rgbx[p + 2]!;
