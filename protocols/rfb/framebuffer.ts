@@ -16,12 +16,17 @@ export interface Rect {
  * What a held paint draws, when it is one of the kinds a viewer's first picture can be made from
  * without the pixels (Framebuffer.heldShapes): a rectangle of one colour; of two colours given as
  * one bit a pixel (rows padded to whole bytes, most significant bit first: Tight's two-colour
- * palette data, rfbproto "Tight Encoding"); or of RGBX pixels as they came (a small Raw rectangle,
- * raw.ts: 4 bytes a pixel, rows of width * 4, the X byte whatever the server sent). Colours are RGBX
- * words (R in the low byte). The shape is its own rectangle, so the decoder that holds it makes one
- * object, as for a rectangle.
+ * palette data, rfbproto "Tight Encoding"), or those bits still compressed as the server sent them,
+ * a zlib stream of their own (`zlib`: header, deflate data ending on a flush; tight.ts); or of RGBX
+ * pixels as they came (a small Raw rectangle, raw.ts: 4 bytes a pixel, rows of width * 4, the X byte
+ * whatever the server sent). Colours are RGBX words (R in the low byte). The shape is its own
+ * rectangle, so the decoder that holds it makes one object, as for a rectangle.
  */
-export type HeldShape = (Rect & { fill: number }) | (Rect & { mono: readonly [number, number]; bits: Buffer }) | (Rect & { rgbx: Buffer });
+export type HeldShape =
+  | (Rect & { fill: number })
+  | (Rect & { mono: readonly [number, number]; bits: Buffer })
+  | (Rect & { mono: readonly [number, number]; zlib: Buffer })
+  | (Rect & { rgbx: Buffer });
 
 /** Paints a reader put off (encodings/paint-queue.ts): run before anyone reads or writes the pixels. */
 export interface HeldPaints {

@@ -140,8 +140,12 @@ export class ServerMessageReader {
     if (this.#failed) throw this.#failed.err;
     this.#q.push(chunk);
     const out: ServerMessage[] = [];
+    const paints = this.#paints;
     try {
-      while (this.#step(out));
+      // A deferred paint that found its data bad when it ran (PaintQueue.fail) fails the stream here,
+      // at the reader's next step after it ran (it may have run for a viewer's encode between pushes).
+      if (paints?.failure) throw paints.failure;
+      while (this.#step(out)) if (paints?.failure) throw paints.failure;
     } catch (err) {
       this.#failed = { err };
       throw err;

@@ -41,6 +41,18 @@ export class Inflater {
   /** Bytes of the 2-byte zlib header still to come (2 after a reset). */
   #headerPending = 2;
   #cmf = 0;
+  /** This inflater's own scratch (`ownScratch`), or undefined: the one all others share. */
+  #ownScratch: Buffer | undefined;
+
+  /**
+   * `ownScratch`: output of up to 64 KiB goes into scratch memory of this inflater's own instead of
+   * the one buffer all inflaters share (inflate()). For inflating while a caller may hold the shared
+   * scratch's output: a deferred paint run by a decoder's first read of the framebuffer, between its
+   * own inflate and its drawing (tight.ts).
+   */
+  constructor(options: { ownScratch?: boolean } = {}) {
+    if (options.ownScratch) this.#ownScratch = Buffer.allocUnsafe(SCRATCH_BYTES + 1);
+  }
 
   /** Forgets the stream: the next data starts a new zlib stream with its own header (Tight's reset bits). */
   reset(): void {
@@ -58,6 +70,7 @@ export class Inflater {
    * The result is only valid until the next `inflate` call on any Inflater: output of up to 64 KiB
    * (every rectangle of a text console) is written into one scratch buffer shared by all streams, so
    * the decoders allocate nothing per rectangle; every caller draws the pixels before it inflates again.
+   * (With `ownScratch`: until the next call on this Inflater.)
    */
   inflate(input: Uint8Array, maxOutput: number, field: string): Buffer {
     let data = input;
@@ -86,7 +99,10 @@ export class Inflater {
     // for, so a zlib bomb stops there). Output that does not fill its buffer means inflate() ran out
     // of input, which for sync-flushed data is all of the rectangle.
     const limit = Math.max(0, maxOutput) + 1;
-    let out = limit <= SCRATCH_BYTES + 1 ? (scratch ??= Buffer.allocUnsafe(SCRATCH_BYTES + 1)) : Buffer.allocUnsafe(Math.min(limit, SCRATCH_BYTES));
+    let out =
+      limit <= SCRATCH_BYTES + 1
+        ? (this.#ownScratch ?? (scratch ??= Buffer.allocUnsafe(SCRATCH_BYTES + 1)))
+        : Buffer.allocUnsafe(Math.min(limit, SCRATCH_BYTES));
     let parts: Buffer[] | undefined;
     let produced = 0;
     let inOff = 0;

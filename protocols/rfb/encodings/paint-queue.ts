@@ -14,7 +14,11 @@ import type { HeldPaints, HeldShape, Rect } from '../framebuffer.js';
  * (BENCHMARKS.md, "Paints a later rectangle covers").
  *
  * A paint is deferred only when it cannot fail (its data was checked while decoding), so skipping it
- * changes nothing but the time taken. Order needs nothing more: whatever touches the framebuffer's
+ * changes nothing but the time taken, with one exception: a two-colour Tight rectangle whose zlib
+ * data starts a stream of its own is held compressed and inflated only if it runs (tight.ts says
+ * why). Bad data there is found when the paint runs, reported through fail() and thrown by the
+ * reader at its next step; covered before it runs, it is never inflated and its data never checked,
+ * which changes no pixel. Order needs nothing more: whatever touches the framebuffer's
  * pixels (CopyRect, a resize, a viewer's encode) runs what waits first; a decoder drawing a rectangle
  * at once (Raw, many-colour Tight …) runs what waits up to the newest paint overlapping that
  * rectangle (settleOverlapping), and the rest waits on.
@@ -56,10 +60,29 @@ export class PaintQueue implements HeldPaints {
   #ringAt = 0;
   #ringUsers: Waiting[] = [];
   #ringHead = 0;
+  /**
+   * The first error a paint reported as it ran (fail): the data it had put off checking proved bad.
+   * The reader that owns the queue throws it at its next step (server-message-reader.ts).
+   */
+  #failure: Error | undefined;
   /** Paints skipped because a later one covered them (for tests and the benchmark's notes). */
   skipped = 0;
   /** Paints run. */
   painted = 0;
+
+  /**
+   * For a paint whose data is checked only when it runs (tight.ts: a two-colour rectangle's zlib data,
+   * inflated then): it draws nothing and reports why here instead of throwing into whoever read the
+   * framebuffer (a viewer's encode, a thumbnail …). The first report is kept.
+   */
+  fail(err: Error): void {
+    this.#failure ??= err;
+  }
+
+  /** What a paint reported (fail), or undefined. */
+  get failure(): Error | undefined {
+    return this.#failure;
+  }
 
   get pending(): number {
     return this.#live;

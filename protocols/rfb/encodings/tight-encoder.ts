@@ -278,7 +278,8 @@ export function scanTwoColours(words: Uint32Array, fbWidth: number, r: Rect, bit
  * A viewer's picture of a framebuffer that was never drawn into (Framebuffer.heldShapes): the
  * screen black, then every held shape in the order it was held, as Tight rectangles in the form
  * TightEncoder makes them (stream TIGHT_ENCODER_STREAM, reset by every rectangle that uses it, so
- * viewers share nothing). The viewer draws them in order, as the framebuffer would have: a later
+ * viewers share nothing); a two-colour shape held as the server's zlib data goes out with that data
+ * as it came, with no deflate of ours. The viewer draws them in order, as the framebuffer would have: a later
  * shape overlapping an earlier one wins. Rectangles follow Tight's limits (TIGHT_MAX_RECT_WIDTH,
  * TIGHT_MAX_RECT_PIXELS): a two-colour shape taller than that goes in strips of whole rows, its bits
  * being whole bytes a row. A shape wider than TIGHT_MAX_RECT_WIDTH (which a BMC's Tight cannot send)
@@ -298,6 +299,15 @@ export function encodeHeldShapes(width: number, height: number, shapes: readonly
     }
     if ('rgbx' in s) {
       out.push(...encodeHeldPixels(s, level));
+      continue;
+    }
+    if ('zlib' in s) {
+      // The server's own compressed bits, a zlib stream of their own: sent as they came, in
+      // TIGHT_ENCODER_STREAM with its reset bit (the viewer starts that stream afresh for them, as for
+      // our own). tight.ts holds only rectangles within Tight's limits this way.
+      const head = paletteHead(s.mono, 2);
+      head[0] = head[0]! | (1 << TIGHT_ENCODER_STREAM);
+      out.push(tightRect(r, head, s.zlib));
       continue;
     }
     const rowBytes = (r.width + 7) >> 3;
@@ -372,13 +382,15 @@ function paletteHead(colours: ArrayLike<number>, n: number): Buffer {
  * bit is then set in the compression control, so the client starts that stream afresh).
  */
 export function encodeTightRect(r: Rect, head: Buffer, stream: number, data: Uint8Array, level: number): Buffer {
-  let body: Uint8Array = data;
-  let lenBytes = 0;
-  if (data.length >= MIN_TO_COMPRESS) {
-    body = deflateFresh(data, level);
-    head[0] = head[0]! | (1 << stream); // reset the stream: this data starts a new zlib stream
-    lenBytes = body.length < 0x80 ? 1 : body.length < 0x4000 ? 2 : 3;
-  }
+  if (data.length < MIN_TO_COMPRESS) return tightRect(r, head, data, false);
+  const body = deflateFresh(data, level);
+  head[0] = head[0]! | (1 << stream); // reset the stream: this data starts a new zlib stream
+  return tightRect(r, head, body);
+}
+
+/** A Tight rectangle's bytes: header, `head`, then `body` after its compact length (`compressed`) or as it is. */
+function tightRect(r: Rect, head: Buffer, body: Uint8Array, compressed = true): Buffer {
+  const lenBytes = !compressed ? 0 : body.length < 0x80 ? 1 : body.length < 0x4000 ? 2 : 3;
   const out = Buffer.allocUnsafe(RECT_HEADER_BYTES + head.length + lenBytes + body.length);
   writeRectHeader(out, 0, r, Encoding.Tight);
   head.copy(out, RECT_HEADER_BYTES);

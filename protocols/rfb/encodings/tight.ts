@@ -5,6 +5,7 @@ import { compressedLengthLimit } from './compressed-length.js';
 import { Inflater } from './inflater.js';
 import type { PaintQueue } from './paint-queue.js';
 import { fillWord, PixelReader, storeWord } from './pixel-reader.js';
+import { TIGHT_MAX_RECT_PIXELS, TIGHT_MAX_RECT_WIDTH } from './tight-encoder.js';
 import { decodeTightJpeg, jpegLengthLimit } from './tight-jpeg.js';
 import type { RectDecoder, RectHeader } from './types.js';
 
@@ -48,6 +49,17 @@ export class TightDecoder implements RectDecoder {
   /** The current rectangle's palette, as RGBX words: one array for the connection, not one a rectangle. */
   readonly #palette = new Uint32Array(256);
   /**
+   * Per stream: the compressed data of a two-colour rectangle held without inflating it (decodeRect),
+   * when it is the last data that stream had, in `#behindData[i]` (this decoder's own copy, reused),
+   * `#behindLength[i]` bytes of it and `#behindOutput[i]` bytes inflated; 0 when the stream's inflater
+   * is in step. The inflater was reset for it and has not seen it: it is inflated there first when a
+   * later rectangle continues the stream, or its state is asked for (catchUp).
+   */
+  readonly #behindData: (Buffer | undefined)[] = [undefined, undefined, undefined, undefined];
+  readonly #behindLength = [0, 0, 0, 0];
+  readonly #behindOutput = [0, 0, 0, 0];
+
+  /**
    * The zlib streams decoded rectangles have reset or inflated into (bit i: stream i), as
    * update-framer.ts counts them in `touched`; the caller clears it (src/sources/vnc/vnc-source.ts:
    * what viewers were not relayed while no viewer could be).
@@ -63,9 +75,24 @@ export class TightDecoder implements RectDecoder {
     for (const s of this.#streams) s.keepHistory();
   }
 
-  /** Zlib stream `id` as of now (Inflater.streamState). */
+  /** Zlib stream `id` as of now (Inflater.streamState); undefined too when data held for it proves bad. */
   streamState(id: number): 'fresh' | Buffer | undefined {
-    return this.#streams[id]?.streamState();
+    if (!this.#streams[id]) return undefined;
+    try {
+      this.#catchUp(id);
+    } catch {
+      // The paint holding that data reports it when it runs, and so does the next rectangle continuing the stream.
+      return undefined;
+    }
+    return this.#streams[id].streamState();
+  }
+
+  /** Brings stream `id`'s inflater to where the server's is: inflates data held without it (#behindLength). */
+  #catchUp(id: number): void {
+    const length = this.#behindLength[id]!;
+    if (length === 0) return;
+    this.#behindLength[id] = 0;
+    inflateRect(this.#streams[id]!, this.#behindData[id]!.subarray(0, length), this.#behindOutput[id]!, id);
   }
 
   decodeRect(q: ByteQueue, rect: RectHeader, fb: Framebuffer, paints?: PaintQueue): boolean {
@@ -74,7 +101,11 @@ export class TightDecoder implements RectDecoder {
     const l = tightLayout(q, rect.width, rect.height, tp);
     if (!l) return false;
     const b = q.consume(l.total);
-    for (let i = 0; i < 4; i++) if ((l.ctl >> i) & 1) this.#streams[i]!.reset();
+    for (let i = 0; i < 4; i++) {
+      if (!((l.ctl >> i) & 1)) continue;
+      this.#streams[i]!.reset();
+      this.#behindLength[i] = 0;
+    }
     this.touched |= l.ctl & 0x0f;
     const { x, y, width: w, height: h } = rect;
     if (l.ctl >> 4 === TIGHT_FILL) {
@@ -93,10 +124,9 @@ export class TightDecoder implements RectDecoder {
     if (l.compressed) {
       const stream = (l.ctl >> 4) & 3;
       this.touched |= 1 << stream;
-      data = this.#streams[stream]!.inflate(data, l.dataLength, `tight.stream${stream}`);
-      if (data.length !== l.dataLength) {
-        throw new RfbError('RFB_ERR_ZLIB_TRUNCATED', `compressed data inflated to ${data.length} of ${l.dataLength} bytes`, `tight.stream${stream}`);
-      }
+      if (paints && l.filter === TightFilter.Palette && l.colours === 2 && this.#holdCompressed(b, l, rect, stream, data, fb, paints)) return true;
+      this.#catchUp(stream);
+      data = inflateRect(this.#streams[stream]!, data, l.dataLength, stream);
     }
     // Fills (above) and two-colour rectangles can be put off: neither can fail once decoded. Whatever
     // is drawn now goes through fb's pixels, which first run the paints put off before it that
@@ -131,7 +161,80 @@ export class TightDecoder implements RectDecoder {
     }
     return true;
   }
+
+  /**
+   * Holds a two-colour rectangle whose data starts a zlib stream of its own (its stream's reset bit
+   * is set) without inflating it: the paint inflates it if it runs, and a viewer's first picture sends
+   * it as it came (Framebuffer.heldShapes, tight-encoder.ts encodeHeldShapes). False when it cannot
+   * be held so (then it is inflated now as any other).
+   *
+   * Why: a text console repaints the same rows again and again, and most rectangles are covered by a
+   * later one before anyone reads the framebuffer (paint-queue.ts), so their inflating was work for
+   * nothing: on the xterm recording at 100 consoles, inflating and copying the bits out was the
+   * largest part of the gateway's CPU left after drawing was put off (BENCHMARKS.md, "Two-colour
+   * rectangles held compressed"). TigerVNC resets its stream for every rectangle; servers that go on
+   * in the stream cost one inflate more for the first rectangle after each reset (#catchUp).
+   *
+   * Only within Tight's limits for a rectangle (so a first picture holds none larger than the
+   * gateway's own encoder makes) and with a well-formed zlib header (RFC 1950 §2.2, as the inflater
+   * checks it): anything else is inflated now and fails now. Bad deflate data fails when the paint
+   * runs (PaintQueue.fail), or never if a later rectangle covers it first: no pixel depends on it then.
+   */
+  #holdCompressed(b: Buffer, l: TightLayout, rect: Rect, stream: number, zdata: Buffer, fb: Framebuffer, paints: PaintQueue): boolean {
+    const { x, y, width: w, height: h } = rect;
+    if (!((l.ctl >> stream) & 1) || w > TIGHT_MAX_RECT_WIDTH || w * h > TIGHT_MAX_RECT_PIXELS || zdata.length < 2) return false;
+    const cmf = zdata[0]!;
+    const flg = zdata[1]!;
+    if ((cmf & 0x0f) !== 8 || cmf >> 4 > 7 || (cmf * 256 + flg) % 31 !== 0 || flg & 0x20) return false;
+    const px = this.#px;
+    const c0 = px.tpixel(b, l.paletteOffset);
+    const c1 = px.tpixel(b, l.paletteOffset + px.tpixelBytes);
+    // The stream's inflater was reset for this data and has not seen it (#catchUp).
+    let behind = this.#behindData[stream];
+    if (!behind || behind.length < zdata.length) behind = this.#behindData[stream] = Buffer.allocUnsafe(Math.max(zdata.length, 1024));
+    behind.set(zdata);
+    this.#behindLength[stream] = zdata.length;
+    this.#behindOutput[stream] = l.dataLength;
+    const zlib = paints.copy(zdata);
+    const shape = { x, y, width: w, height: h, mono: [c0, c1] as const, zlib };
+    const size = l.dataLength;
+    paints.defer(
+      shape,
+      () => {
+        const inflater = (heldInflater ??= new Inflater({ ownScratch: true }));
+        inflater.reset();
+        let bits: Buffer;
+        try {
+          bits = inflateRect(inflater, zlib, size, stream);
+        } catch (err) {
+          paints.fail(err as Error);
+          return;
+        }
+        drawPalette(fb, shape, Uint32Array.of(c0, c1), 2, bits);
+      },
+      zlib.length,
+      shape,
+      zlib,
+    );
+    return true;
+  }
 }
+
+/** A rectangle's `data` (Tight stream `stream`) inflated by `inflater` to exactly `size` bytes: fewer is RFB_ERR_ZLIB_TRUNCATED. */
+function inflateRect(inflater: Inflater, data: Uint8Array, size: number, stream: number): Buffer {
+  const out = inflater.inflate(data, size, `tight.stream${stream}`);
+  if (out.length !== size) throw new RfbError('RFB_ERR_ZLIB_TRUNCATED', `compressed data inflated to ${out.length} of ${size} bytes`, `tight.stream${stream}`);
+  return out;
+}
+
+/**
+ * Inflates held two-colour rectangles when their paints run (TightDecoder #holdCompressed), for every
+ * connection: each one's data is a zlib stream of its own (reset first), and paints run one at a time
+ * (a paint's reads of its framebuffer run no other paint, paint-queue.ts), so nothing is kept from one
+ * to the next. Its output goes into memory of its own (Inflater ownScratch), not the scratch the
+ * decoders share.
+ */
+let heldInflater: Inflater | undefined;
 
 /** Peeks at the rectangle's header bytes; null when more bytes are needed. Throws on malformed headers. */
 export function tightLayout(q: ByteQueue, w: number, h: number, tp: number): TightLayout | null {
