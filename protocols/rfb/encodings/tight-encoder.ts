@@ -279,8 +279,8 @@ export function scanTwoColours(words: Uint32Array, fbWidth: number, r: Rect, bit
  * screen black, then every held shape in the order it was held, as Tight rectangles in the form
  * TightEncoder makes them (stream TIGHT_ENCODER_STREAM, reset by every rectangle that uses it, so
  * viewers share nothing); a two-colour shape held as the server's zlib data goes out with that data
- * as it came, with no deflate of ours. The viewer draws them in order, as the framebuffer would have: a later
- * shape overlapping an earlier one wins. Rectangles follow Tight's limits (TIGHT_MAX_RECT_WIDTH,
+ * as it came, with no deflate of ours. The viewer draws them in order, as the framebuffer would
+ * have: a later shape overlapping an earlier one wins. Rectangles follow Tight's limits (TIGHT_MAX_RECT_WIDTH,
  * TIGHT_MAX_RECT_PIXELS): a two-colour shape taller than that goes in strips of whole rows, its bits
  * being whole bytes a row. A shape wider than TIGHT_MAX_RECT_WIDTH (which a BMC's Tight cannot send)
  * makes it return undefined.
