@@ -40,8 +40,8 @@ function push(reader: ServerMessageReader, chunk: Buffer): { messages?: ServerMe
  * reader that draws every rectangle at once and by one that defers, push by push. The two must
  * give the same messages and the same errors, and their framebuffers must be byte-identical
  * whenever they are read; except that bad zlib data the deferring reader holds unchecked may fail
- * it later or never (CHECKED_WHEN_RUN), after which only its not escaping is checked. A difference escapes (a plain Error): it would be a wrong picture on a
- * viewer's screen.
+ * it later or never (CHECKED_WHEN_RUN), after which only its not escaping is checked. A difference
+ * escapes (a plain Error): it would be a wrong picture on a viewer's screen.
  */
 export const deferredPaints: FuzzTarget = {
   name: 'deferred-paints',

@@ -5,6 +5,7 @@ import { endMarker, summarizeRecording } from '../../bench/fbs-screen.js';
 import { ReplayServer } from '../../bench/replay-server.js';
 import { launchChromium, readCanvasRgb } from '../helpers/browser.js';
 import { expectConverges, fbImage, wsUrlOf } from '../helpers/converge.js';
+import { until } from '../helpers/gateway-calls.js';
 import { eqPhp, startTestGateway, TEST_TOKEN, type TestGateway } from '../helpers/gateway.js';
 import { XTERM_RECORDING } from '../helpers/paint-updates.js';
 
@@ -51,11 +52,12 @@ describe('stock noVNC in Chromium shown a first picture made from held paints', 
       const open = (await eqPhp(gw, { action: 'novnc', token: TEST_TOKEN, id: 'xterm' })).body;
       const session = gw.registry.get(open.key as string)!;
       // The whole recording and the end marker read by the gateway before any viewer joins.
-      const deadline = Date.now() + 30_000;
-      while (!(done && session.updatesIn === summary.updates + 1)) {
-        if (Date.now() > deadline) throw new Error(`the gateway read ${session.updatesIn} of ${summary.updates + 1} updates`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await until(
+        `the gateway to read the recording's ${summary.updates + 1} updates`,
+        async () => (done && session.updatesIn === summary.updates + 1 ? true : undefined),
+        30_000,
+        20,
+      );
       const shapes = session.fb.heldShapes();
       expect(shapes?.some((s) => 'zlib' in s)).toBe(true);
 

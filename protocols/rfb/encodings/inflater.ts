@@ -6,6 +6,16 @@ import { nativeStream, ZLIB_WINDOW_BYTES, type NativeStream } from './native-zli
 const SCRATCH_BYTES = 64 * 1024;
 let scratch: Buffer | undefined;
 
+/** RFC 1950 §2.2: the zlib header's CMF byte, CM 8 (deflate) and CINFO (log2 window - 8) at most 7. */
+export function zlibCmfOk(cmf: number): boolean {
+  return (cmf & 0x0f) === 8 && cmf >> 4 <= 7;
+}
+
+/** RFC 1950 §2.2: FCHECK makes CMF*256+FLG a multiple of 31; FDICT (a preset dictionary) is never used by RFB. */
+export function zlibFlgOk(cmf: number, flg: number): boolean {
+  return (cmf * 256 + flg) % 31 === 0 && !(flg & 0x20);
+}
+
 /**
  * One persistent zlib stream, inflated synchronously one rectangle at a time, with bounded output.
  *
@@ -77,13 +87,10 @@ export class Inflater {
     while (this.#headerPending > 0 && data.length > 0) {
       const byte = data[0]!;
       if (this.#headerPending === 2) {
-        // RFC 1950: CM must be 8 (deflate) and CINFO (log2 window - 8) at most 7.
-        if ((byte & 0x0f) !== 8 || byte >> 4 > 7) throw new RfbError('RFB_ERR_ZLIB_DATA', `bad zlib header byte CMF=0x${byte.toString(16)}`, field);
+        if (!zlibCmfOk(byte)) throw new RfbError('RFB_ERR_ZLIB_DATA', `bad zlib header byte CMF=0x${byte.toString(16)}`, field);
         this.#cmf = byte;
-      } else {
-        // FCHECK makes CMF*256+FLG a multiple of 31; FDICT (a preset dictionary) is never used by RFB.
-        if ((this.#cmf * 256 + byte) % 31 !== 0 || byte & 0x20)
-          throw new RfbError('RFB_ERR_ZLIB_DATA', `bad zlib header byte FLG=0x${byte.toString(16)}`, field);
+      } else if (!zlibFlgOk(this.#cmf, byte)) {
+        throw new RfbError('RFB_ERR_ZLIB_DATA', `bad zlib header byte FLG=0x${byte.toString(16)}`, field);
       }
       this.#headerPending--;
       data = data.subarray(1);

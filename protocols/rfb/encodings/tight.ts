@@ -2,7 +2,7 @@ import type { ByteQueue } from '../../byte-queue.js';
 import { RfbError } from '../../errors.js';
 import type { Framebuffer, Rect } from '../framebuffer.js';
 import { compressedLengthLimit } from './compressed-length.js';
-import { Inflater } from './inflater.js';
+import { Inflater, zlibCmfOk, zlibFlgOk } from './inflater.js';
 import type { PaintQueue } from './paint-queue.js';
 import { fillWord, PixelReader, storeWord } from './pixel-reader.js';
 import { TIGHT_MAX_RECT_PIXELS, TIGHT_MAX_RECT_WIDTH } from './tight-encoder.js';
@@ -50,7 +50,9 @@ export class TightDecoder implements RectDecoder {
   readonly #palette = new Uint32Array(256);
   /**
    * Per stream: the compressed data of a two-colour rectangle held without inflating it (decodeRect),
-   * when it is the last data that stream had, in `#behindData[i]` (this decoder's own copy, reused),
+   * when it is the last data that stream had, in `#behindData[i]` (this decoder's own copy, reused:
+   * the paint queue's copy is gone once the paint has run or been covered, and the stream may be
+   * continued after that),
    * `#behindLength[i]` bytes of it and `#behindOutput[i]` bytes inflated; 0 when the stream's inflater
    * is in step. The inflater was reset for it and has not seen it: it is inflated there first when a
    * later rectangle continues the stream, or its state is asked for (catchUp).
@@ -183,9 +185,7 @@ export class TightDecoder implements RectDecoder {
   #holdCompressed(b: Buffer, l: TightLayout, rect: Rect, stream: number, zdata: Buffer, fb: Framebuffer, paints: PaintQueue): boolean {
     const { x, y, width: w, height: h } = rect;
     if (!((l.ctl >> stream) & 1) || w > TIGHT_MAX_RECT_WIDTH || w * h > TIGHT_MAX_RECT_PIXELS || zdata.length < 2) return false;
-    const cmf = zdata[0]!;
-    const flg = zdata[1]!;
-    if ((cmf & 0x0f) !== 8 || cmf >> 4 > 7 || (cmf * 256 + flg) % 31 !== 0 || flg & 0x20) return false;
+    if (!zlibCmfOk(zdata[0]!) || !zlibFlgOk(zdata[0]!, zdata[1]!)) return false;
     const px = this.#px;
     const c0 = px.tpixel(b, l.paletteOffset);
     const c1 = px.tpixel(b, l.paletteOffset + px.tpixelBytes);

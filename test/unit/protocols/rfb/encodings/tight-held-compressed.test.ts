@@ -45,7 +45,9 @@ function update(...rects: Buffer[]): Buffer {
   return Buffer.concat([encodeFramebufferUpdateHeader(rects.length), ...rects]);
 }
 
+/** A reader drawing every rectangle at once and one deferring paints, each on its own framebuffer; `both` pushes an update into the two. */
 function readers(): {
+  both: (u: Buffer) => void;
   plain: ServerMessageReader;
   plainFb: Framebuffer;
   deferred: ServerMessageReader;
@@ -57,11 +59,17 @@ function readers(): {
   const fb = new Framebuffer(W, H);
   const plainDecoders = createDecoders();
   const decoders = createDecoders();
+  const plain = new ServerMessageReader({ fb: plainFb, decoders: plainDecoders });
+  const deferred = new ServerMessageReader({ fb, decoders, deferPaints: true });
   return {
+    both: (u) => {
+      plain.push(u);
+      deferred.push(u);
+    },
     plainFb,
     fb,
-    plain: new ServerMessageReader({ fb: plainFb, decoders: plainDecoders }),
-    deferred: new ServerMessageReader({ fb, decoders, deferPaints: true }),
+    plain,
+    deferred,
     plainTight: plainDecoders.get(Encoding.Tight) as TightDecoder,
     tight: decoders.get(Encoding.Tight) as TightDecoder,
   };
@@ -69,11 +77,10 @@ function readers(): {
 
 describe('two-colour Tight rectangles held compressed', () => {
   it('holds the data as it came and inflates it when the paint runs', () => {
-    const { plain, plainFb, deferred, fb } = readers();
+    const { both, plainFb, deferred, fb } = readers();
     const z = deflateSync(bitsFor(32, 16, 3));
     const u = update(twoColourRect(8, 4, 32, 16, 2, true, z));
-    plain.push(u);
-    deferred.push(u);
+    both(u);
     const shapes = fb.heldShapes()!;
     expect(shapes).toHaveLength(1);
     expect(shapes[0]).toMatchObject({ x: 8, y: 4, width: 32, height: 16 });
@@ -84,11 +91,10 @@ describe('two-colour Tight rectangles held compressed', () => {
   });
 
   it('a first picture sends the compressed data as it came (no deflate of its own) and decodes to the same pixels', () => {
-    const { plain, plainFb, deferred, fb } = readers();
+    const { both, plainFb, fb } = readers();
     const z = deflateSync(bitsFor(32, 16, 5));
     const u = update(twoColourRect(8, 4, 32, 16, 1, true, z));
-    plain.push(u);
-    deferred.push(u);
+    both(u);
     const rects = encodeHeldShapes(W, H, fb.heldShapes()!)!;
     // The black background, then the rectangle: its data ends with the server's zlib bytes.
     expect(rects).toHaveLength(2);
@@ -102,29 +108,25 @@ describe('two-colour Tight rectangles held compressed', () => {
 
   it('data continuing the stream after a held rectangle inflates as the server meant, the held one covered or not', () => {
     for (const cover of [false, true]) {
-      const { plain, plainFb, deferred, fb } = readers();
+      const { both, plainFb, deferred, fb } = readers();
       // One zlib stream over two rectangles with the same bits: the second refers back into the first.
       const d = new Deflater(6);
       const bits = bitsFor(32, 8, 9);
       const first = twoColourRect(0, 0, 32, 8, 1, true, d.deflate(bits));
       const second = twoColourRect(0, 8, 32, 8, 1, false, d.deflate(bits));
       const updates = [update(first), ...(cover ? [update(fillRect(0, 0, 32, 8, 0, false))] : []), update(second)];
-      for (const u of updates) {
-        plain.push(u);
-        deferred.push(u);
-      }
+      for (const u of updates) both(u);
       expect(fb.data.equals(plainFb.data)).toBe(true);
       expect(deferred.paints!.skipped).toBe(cover ? 1 : 0);
     }
   });
 
   it("a stream's state for relaying is the server's, with a held rectangle not yet inflated", () => {
-    const { plain, deferred, tight, plainTight } = readers();
+    const { both, tight, plainTight } = readers();
     tight.keepHistory();
     plainTight.keepHistory();
     const u = update(twoColourRect(0, 0, 32, 8, 2, true, new Deflater(6).deflate(bitsFor(32, 8, 4))));
-    plain.push(u);
-    deferred.push(u);
+    both(u);
     const state = tight.streamState(2);
     expect(Buffer.isBuffer(state)).toBe(true);
     expect(state).toEqual(plainTight.streamState(2));
@@ -173,7 +175,7 @@ describe('two-colour Tight rectangles held compressed', () => {
     // A many-colour Tight rectangle over a held two-colour one: the many-colour decoder inflates its
     // data into the shared scratch, then its first read of the pixels runs the held paint, which
     // inflates too.
-    const { plain, plainFb, deferred, fb } = readers();
+    const { both, plainFb, deferred, fb } = readers();
     const held = twoColourRect(0, 0, 32, 16, 1, true, deflateSync(bitsFor(32, 16, 6)));
     const indices = Buffer.alloc(16 * 16);
     for (let i = 0; i < indices.length; i++) indices[i] = i % 3;
@@ -186,8 +188,7 @@ describe('two-colour Tight rectangles held compressed', () => {
       z,
     ]);
     const u = update(held, many);
-    plain.push(u);
-    deferred.push(u);
+    both(u);
     expect(deferred.paints!.painted).toBe(1);
     expect(fb.data.equals(plainFb.data)).toBe(true);
   });
